@@ -1,0 +1,142 @@
+/* vi/fit.h: fitting a mean-field Gaussian q(z) = N(mu, diag(exp(omega))^2) to a model by
+ * maximising the ELBO, GSL-style:
+ *
+ *     vi_options opt; vi_options_default(&opt);
+ *     int status; vi_fit *f = vi_fit_alloc(&model, &opt, &status);
+ *     do { status = vi_fit_iterate(f); if (status < 0) break;
+ *          status = vi_fit_test(f); } while (status == VI_CONTINUE);
+ *     vi_final fin; vi_fit_finish(f, &fin);   ... vi_fit_mean(f), vi_fit_sd(f) ...
+ *     vi_fit_free(f);
+ *
+ * Estimators: fixed draws (sample-average approximation as in DADVI, Giordano, Ingram &
+ * Broderick 2024: a deterministic objective maximised by a GSL quasi-Newton method) or
+ * fresh draws each step (ADVI, Kucukelbir et al. 2017, with a stochastic step rule). */
+#ifndef VI_FIT_H
+#define VI_FIT_H
+
+#include <stddef.h>
+#include <vi/model.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { VI_FIXED_DRAWS = 0, VI_FRESH_DRAWS = 1 } vi_estimator;
+
+typedef enum {
+  VI_OPT_BFGS2 = 0,    /* gsl_multimin_fdfminimizer_vector_bfgs2 (default, fixed draws) */
+  VI_OPT_CG_FR,        /* gsl_multimin_fdfminimizer_conjugate_fr */
+  VI_OPT_CG_PR,        /* gsl_multimin_fdfminimizer_conjugate_pr */
+  VI_OPT_STEEPEST,     /* gsl_multimin_fdfminimizer_steepest_descent */
+  VI_OPT_ADAM          /* stochastic: Adam (default for fresh draws) */
+} vi_optimizer;
+
+typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1 } vi_init;
+
+typedef struct vi_options {
+  vi_estimator estimator;   /* default VI_FIXED_DRAWS */
+  size_t draws;             /* M, draws per ELBO estimate (default 32) */
+  unsigned long seed;       /* RNG seed (default 1); same seed, same options: same bits */
+  vi_optimizer optimizer;   /* default VI_OPT_BFGS2 (VI_OPT_ADAM for fresh draws) */
+  double tol_grad;          /* stop when |grad ELBO|_2 < tol_grad (default 1e-6) */
+  double tol_rel_obj;       /* stop when |dELBO| / max(|ELBO|, 1) < tol_rel_obj over an
+                               iteration (fixed draws, default 1e-10; fresh draws: relative
+                               change of a running mean, default 1e-3) */
+  size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
+  double step_size;         /* first line-search step (GSL) / Adam learning rate
+                               (defaults 0.1 / 0.05) */
+  double line_tol;          /* GSL line-search tolerance (default 0.1) */
+  size_t eval_every;        /* fresh-draw diagnostics every k iterations, 0 = never
+                               (default 0: diagnostics from the optimiser's own draws) */
+  size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
+  vi_init init;             /* q's starting mean: zero or uniform(-2, 2) (Stan's) */
+  double init_sd;           /* starting sd of q (default 1) */
+  const double *init_mu;    /* optional starting mean (dim values), overrides init */
+} vi_options;
+
+/* Fill opt with the defaults above. */
+void vi_options_default(vi_options *opt);
+
+/* Diagnostics of one iteration.  Values that are not available are NaN. */
+typedef struct vi_diag {
+  size_t iter;               /* 0 = the starting point */
+  double elbo;               /* on the optimiser's draws */
+  double expected_log_joint; /* E_q[log p(x, z)] on the same draws */
+  double entropy;            /* exact: sum(omega) + D/2 (1 + log 2 pi) */
+  double expected_log_lik;   /* E_q[log p(x | z)] when the model gives log_lik */
+  double kl_prior;           /* KL(q || prior) = expected_log_lik - elbo, idem */
+  double log_evidence;       /* log p(X): exact, or importance-sampling estimate */
+  double log_evidence_se;    /* its standard error (0 when exact) */
+  int log_evidence_exact;    /* 1 exact, 0 estimated */
+  double kl;                 /* KL(q || p) = log_evidence - elbo */
+  double grad_norm;          /* |grad of the ELBO w.r.t. (mu, omega)|_2 */
+  double step;               /* size of the last step in (mu, omega) */
+  size_t n_fevals;           /* objective evaluations so far (each over M draws) */
+  size_t n_gevals;           /* gradient evaluations so far (each over M draws) */
+  double seconds;            /* wall-clock seconds since alloc */
+} vi_diag;
+
+/* Why a fit stopped (or VI_STOP_NONE while it runs). */
+typedef enum {
+  VI_STOP_NONE = 0,
+  VI_STOP_GRAD,        /* gradient norm below tol_grad */
+  VI_STOP_REL_OBJ,     /* relative ELBO change below tol_rel_obj */
+  VI_STOP_MAXITER,     /* iteration cap */
+  VI_STOP_NOPROGRESS,  /* the line search could not improve the objective */
+  VI_STOP_FAILED       /* an error status from the model or the optimiser */
+} vi_stop_reason;
+
+const char *vi_stop_reason_string(vi_stop_reason r);
+
+/* Final diagnostics from many fresh draws (vi_fit_finish). */
+typedef struct vi_final {
+  size_t draws;              /* number of fresh draws used */
+  double elbo, elbo_se;      /* fresh-draw ELBO and its Monte Carlo standard error */
+  double log_evidence, log_evidence_se; int log_evidence_exact;
+  double kl, kl_se;          /* KL(q || p) = log p(X) - ELBO */
+  double khat;               /* PSIS Pareto k-hat of the importance weights p/q */
+  double kl_forward;         /* KL(p || q) by self-normalised importance sampling */
+  int kl_forward_reliable;   /* 0 when khat > 0.7 */
+  double expected_log_lik, kl_prior; /* NaN without log_lik */
+} vi_final;
+
+typedef struct vi_fit vi_fit;
+
+/* Allocate a fit of model m (copied by value; its ctx must outlive the fit) with options
+ * opt (NULL: defaults).  Evaluates the starting point.  On failure returns NULL and sets
+ * *status (if status is not NULL). */
+vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status);
+/* One optimiser step.  VI_SUCCESS, or a negative status (the state is left unchanged at
+ * the last good point; never NaN in q). */
+int vi_fit_iterate(vi_fit *f);
+/* Convergence test, separate from the step: VI_SUCCESS (converged), VI_CONTINUE, or
+ * VI_EMAXITER.  The reason is available from vi_fit_stop_reason. */
+int vi_fit_test(vi_fit *f);
+/* Run iterate/test to the end, calling observer (if not NULL) after every iteration;
+ * a non-zero return from the observer stops the fit with VI_EINTERRUPTED. */
+typedef int (*vi_observer_fn)(void *ctx, const vi_fit *f, const vi_diag *d);
+int vi_fit_run(vi_fit *f, vi_observer_fn observer, void *ctx);
+/* Final fresh-draw diagnostics (uses opt.eval_draws draws from the fit's RNG). */
+int vi_fit_finish(vi_fit *f, vi_final *out);
+void vi_fit_free(vi_fit *f);
+
+size_t vi_fit_dim(const vi_fit *f);
+const double *vi_fit_mean(const vi_fit *f);      /* mu, dim values */
+const double *vi_fit_sd(const vi_fit *f);        /* exp(omega), dim values */
+const vi_model *vi_fit_model(const vi_fit *f);
+const vi_options *vi_fit_options(const vi_fit *f);
+const vi_diag *vi_fit_diag(const vi_fit *f);     /* current iteration */
+size_t vi_fit_history_len(const vi_fit *f);      /* iterations recorded, incl. iter 0 */
+const vi_diag *vi_fit_history(const vi_fit *f, size_t i);
+vi_stop_reason vi_fit_stop_reason(const vi_fit *f);
+/* The fit's RNG (for drawing output draws from q after the fit). */
+gsl_rng *vi_fit_rng(vi_fit *f);
+/* Draw one z ~ q into z (dim values) using rng. */
+void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z);
+/* log q(z) for one point. */
+double vi_fit_log_q(const vi_fit *f, const double *z);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,70 @@
+/* vi/lang.h: Stan-subset model files compiled to a vi_model.
+ *
+ *     vi_error err; int st;
+ *     vi_program *p = vi_program_compile_file("model.stan", &err, &st);
+ *     if (!p) { fputs(err.message, stderr); ... }
+ *     st = vi_program_load_data_file(p, "data.json", &err);   (or NULL path: no data)
+ *     vi_model m; st = vi_program_model(p, &m);                 then fit m (vi/fit.h)
+ *     vi_program_free(p);
+ *
+ * Densities keep their normalising constants, `~` included (unlike Stan, which drops
+ * them for `~`), so the ELBO and log p(X) are on the true scale. */
+#ifndef VI_LANG_H
+#define VI_LANG_H
+
+#include <stddef.h>
+#include <vi/model.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* An error with its location.  message is the whole report, ready to print:
+ *   model.stan:3:12: error: expected ';' but found 'real'
+ *       real x
+ *              ^
+ * (data errors name the variable instead of a position). */
+typedef struct vi_error {
+  int status;          /* VI_EPARSE, VI_ECHECK, VI_EUNSUPPORTED, VI_EDATA, ... */
+  char file[256];      /* file name as given ("" if none) */
+  int line, col;       /* 1-based; 0 when not a source position */
+  char message[2048];  /* full report, may span lines, ends without newline */
+} vi_error;
+
+typedef struct vi_program vi_program;
+
+/* Compile model source text (name is used in messages).  NULL on error, with *err. */
+vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+                               vi_error *err, int *status);
+vi_program *vi_program_compile_file(const char *path, vi_error *err, int *status);
+/* Load and validate data (Stan's JSON data format, as CmdStan reads it) against the data
+ * block, then run transformed data.  Must be called once, even for a model without data
+ * (json NULL or path NULL: no data). */
+int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+                         vi_error *err);
+int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err);
+/* Fill m with callbacks into p (valid while p lives).  Data must be loaded. */
+int vi_program_model(vi_program *p, vi_model *m);
+/* Runtime error text of the last failed evaluation (index out of range, reject), "" if
+ * none. */
+const char *vi_program_last_error(const vi_program *p);
+/* Where print() output goes; default: nowhere. */
+typedef void (*vi_print_fn)(void *ctx, const char *text);
+void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);
+
+/* Parameters, for `vi check`: in declaration order. */
+size_t vi_program_n_params(const vi_program *p);
+typedef struct vi_param_info {
+  const char *name;
+  size_t constrained_size;    /* number of constrained values (e.g. K for simplex[K]) */
+  size_t unconstrained_size;  /* its share of dim (K - 1 for simplex[K]) */
+  const char *type;           /* declared type as written, e.g. "simplex[3]" */
+} vi_param_info;
+int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info);
+
+void vi_program_free(vi_program *p);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
