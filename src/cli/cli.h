@@ -1,0 +1,151 @@
+/* cli.h: what the files of the `vi` command share.  The command is a thin layer over the
+ * public API (vi/lang.h compiles a model file and loads its data into a vi_model, vi/fit.h
+ * fits it): it parses options, drives the fit with an observer that draws the live table,
+ * then reports on stdout and writes the requested files.  Nothing here is part of libvi.
+ * The exit codes are documented in --help (help.c) and in vi.1: keep the three in step. */
+#ifndef VI_CLI_H
+#define VI_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <vi.h>
+
+/* Exit codes of the command. */
+enum cli_exit {
+  CLI_EXIT_OK = 0,          /* converged (or a command that succeeded) */
+  CLI_EXIT_NOT_CONVERGED = 1, /* stopped before convergence; the fit is still reported */
+  CLI_EXIT_USAGE = 2,       /* bad command line */
+  CLI_EXIT_MODEL = 3,       /* model file: syntax, type, unsupported feature */
+  CLI_EXIT_DATA = 4,        /* data file: missing, malformed or invalid data */
+  CLI_EXIT_NUMERICAL = 5,   /* numerical failure or runtime error in the model */
+  CLI_EXIT_IO = 6,          /* a file could not be read or written */
+  CLI_EXIT_INTERRUPTED = 130 /* SIGINT: 128 + 2, as shells report it */
+};
+
+/* ---- options.c: the command line of `vi fit` and `vi check` ---- */
+typedef struct cli_config {
+  const char *model_path;
+  const char *data_path;      /* NULL: no data */
+  vi_options opt;             /* engine options, defaults resolved for the method */
+  const char *output_path;    /* --output, NULL if none */
+  const char *trace_path;     /* --trace */
+  const char *json_path;      /* --summary-json */
+  size_t output_draws;        /* --output-draws (default 1000) */
+  size_t print_every;         /* --print-every / --refresh: 0 = automatic */
+  int quiet;                  /* --quiet */
+} cli_config;
+
+/* Parse the arguments of `vi fit` (fit = 1) or `vi check` (fit = 0); argv[0] is the
+ * command name.  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after printing one line that
+ * names the option; *help_shown is set when --help was asked for (and printed). */
+int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown);
+const char *cli_optimizer_name(vi_optimizer o);
+const char *cli_method_name(vi_estimator e);
+
+/* ---- help.c ---- */
+void cli_help_main(FILE *out);
+void cli_help_fit(FILE *out);
+void cli_help_check(FILE *out);
+void cli_version(FILE *out);
+
+/* ---- errors.c: one place that maps status codes to exit codes and prints errors ---- */
+int cli_exit_for_status(int status);
+/* "vi: <fmt>" on stderr, one line. */
+void cli_error(const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 1, 2)))
+#endif
+    ;
+/* Print a vi_error from the language (model or data) and return its exit code. */
+int cli_report_lang_error(const vi_error *err, int status);
+
+/* ---- signals.c: SIGINT stops the fit at the end of the current iteration ---- */
+void cli_signals_install(void);
+void cli_signals_restore(void);
+int cli_signals_interrupted(void);
+
+/* ---- atomic_file.c: a file that appears whole or not at all ---- */
+typedef struct cli_atomic_file {
+  char *path;   /* final name */
+  char *tmp;    /* temporary name in the same directory */
+  FILE *fp;     /* write here */
+} cli_atomic_file;
+/* Create the temporary file.  Returns 0, or -1 after printing an error naming path. */
+int cli_atomic_open(cli_atomic_file *af, const char *path);
+/* Flush, sync, close and rename over path.  Returns 0, or -1 after printing an error (the
+ * temporary file is removed and path left as it was). */
+int cli_atomic_commit(cli_atomic_file *af);
+/* Remove the temporary file; path is left as it was.  Safe on a never-opened file. */
+void cli_atomic_abort(cli_atomic_file *af);
+
+/* ---- draws.c: output draws from q, and their column summaries ---- */
+typedef struct cli_column_summary {
+  double mean, sd, q5, q50, q95;
+} cli_column_summary;
+
+typedef struct cli_draws {
+  size_t n;              /* number of draws */
+  size_t n_out;          /* output columns (names below) */
+  const char **names;    /* n_out names (owned strings when generated) */
+  char **owned_names;    /* names we generated ("z.1", ...), or NULL */
+  double *mean_out;      /* n_out outputs at q's mean */
+  double *out;           /* n * n_out outputs, draw s at out[s * n_out] */
+  double *log_p;         /* n values of log p(x, z_s) */
+  double *log_g;         /* n values of log q(z_s) */
+  cli_column_summary *summary; /* n_out summaries */
+} cli_draws;
+
+/* Draw n points from q with the fit's RNG and map them to outputs.  Returns VI_SUCCESS
+ * or the failing status (the model's runtime error text is in the program). */
+int cli_draws_make(vi_fit *f, size_t n, cli_draws *d);
+void cli_draws_free(cli_draws *d);
+
+/* ---- the outcome of a fit, shared by the reporters ---- */
+typedef struct cli_outcome {
+  int run_status;          /* what vi_fit_run returned */
+  vi_stop_reason reason;   /* the engine's stop reason */
+  int interrupted;         /* stopped by SIGINT */
+  int exit_code;           /* what the command will return */
+  int have_final;          /* final diagnostics available */
+  vi_final final;          /* vi_fit_finish */
+  double rel_obj;          /* last relative ELBO change (NaN if unknown) */
+} cli_outcome;
+
+/* A word for the outcome: "converged", "max_iter", "no_progress", "interrupted",
+ * "failed". */
+const char *cli_outcome_word(const cli_outcome *o);
+/* The meaning of a PSIS k-hat in words: "good", "ok", "unreliable", "unknown". */
+const char *cli_khat_word(double khat);
+
+/* ---- progress.c: the live table on stderr ---- */
+typedef struct cli_progress {
+  FILE *out;
+  int tty;               /* draw the aligned table */
+  int quiet;
+  size_t every;          /* 0 = automatic */
+  size_t last_printed;   /* iteration last shown (SIZE_MAX before the first) */
+  int header_done;
+} cli_progress;
+
+void cli_progress_init(cli_progress *p, FILE *out, int quiet, size_t every);
+/* The vi_fit_run observer: prints the row when due, returns non-zero after SIGINT. */
+int cli_progress_observer(void *ctx, const vi_fit *f, const vi_diag *d);
+/* Print the last row if it was skipped. */
+void cli_progress_finish(cli_progress *p, const vi_fit *f);
+
+/* ---- summary.c: the report on stdout ---- */
+void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_outcome *o,
+                       const cli_draws *d);
+
+/* ---- csv_output.c, trace.c, summary_json.c: the files ---- */
+int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome *o,
+                  const cli_draws *d);
+int cli_trace_write(FILE *fp, const vi_fit *f);
+int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
+                           const cli_outcome *o, const cli_draws *d);
+
+/* ---- commands ---- */
+int cli_cmd_fit(int argc, char **argv);
+int cli_cmd_check(int argc, char **argv);
+
+#endif

@@ -1,0 +1,183 @@
+/* cmd_fit.c: `vi fit MODEL.stan [--data DATA.json] [options]`, the main job.
+ *   compile -> load data -> vi_model -> open the output files (temporary) -> fit with the
+ *   progress observer -> final diagnostics -> output draws -> report on stdout -> write
+ *   and commit the files -> exit code.
+ * A failure before the fit leaves every output file untouched; so does a failed fit.  A
+ * fit that stops without converging (iteration cap, no progress) or by Ctrl-C is still
+ * reported and written, and says so in the exit code (1, 130). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+static void print_to_stderr(void *ctx, const char *text)
+{
+  (void)ctx;
+  fputs(text, stderr);
+}
+
+/* The relative ELBO change over the last iteration, as tol-rel-obj tests it. */
+static double last_rel_obj(const vi_fit *f)
+{
+  size_t n = vi_fit_history_len(f);
+  if (n < 2)
+    return NAN;
+  const vi_diag *a = vi_fit_history(f, n - 2), *b = vi_fit_history(f, n - 1);
+  if (!a || !b)
+    return NAN;
+  double scale = fabs(b->elbo) > 1 ? fabs(b->elbo) : 1;
+  return fabs(b->elbo - a->elbo) / scale;
+}
+
+/* A runtime error: the status in words, and the model's own message when it has one. */
+static void report_runtime(const char *what, int st, const vi_program *p)
+{
+  const char *detail = p ? vi_program_last_error(p) : "";
+  if (detail && detail[0])
+    cli_error("%s: %s: %s", what, vi_strerror(st), detail);
+  else
+    cli_error("%s: %s", what, vi_strerror(st));
+}
+
+static int exit_for_outcome(const cli_outcome *o)
+{
+  if (o->interrupted)
+    return CLI_EXIT_INTERRUPTED;
+  switch (o->reason) {
+  case VI_STOP_GRAD:
+  case VI_STOP_REL_OBJ: return CLI_EXIT_OK;
+  case VI_STOP_MAXITER:
+  case VI_STOP_NOPROGRESS: return CLI_EXIT_NOT_CONVERGED;
+  default: break;
+  }
+  if (o->run_status == VI_SUCCESS)
+    return CLI_EXIT_OK;
+  if (o->run_status == VI_EMAXITER)
+    return CLI_EXIT_NOT_CONVERGED;
+  return cli_exit_for_status(o->run_status);
+}
+
+int cli_cmd_fit(int argc, char **argv)
+{
+  cli_config cfg;
+  int help = 0;
+  int rc = cli_options_parse(argc, argv, 1, &cfg, &help);
+  if (rc != CLI_EXIT_OK || help)
+    return rc;
+
+  vi_error err;
+  memset(&err, 0, sizeof err);
+  int st = VI_SUCCESS;
+  vi_fit *f = NULL;
+  cli_draws draws;
+  memset(&draws, 0, sizeof draws);
+  cli_atomic_file files[3];
+  memset(files, 0, sizeof files);
+  const char *paths[3] = {cfg.output_path, cfg.trace_path, cfg.json_path};
+
+  vi_program *p = vi_program_compile_file(cfg.model_path, &err, &st);
+  if (!p)
+    return cli_report_lang_error(&err, st);
+  if (!cfg.quiet)
+    vi_program_set_print(p, print_to_stderr, NULL);
+  memset(&err, 0, sizeof err);
+  st = vi_program_load_data_file(p, cfg.data_path, &err);
+  if (st != VI_SUCCESS) {
+    rc = cli_report_lang_error(&err, st);
+    goto out;
+  }
+  vi_model m;
+  memset(&m, 0, sizeof m);
+  st = vi_program_model(p, &m);
+  if (st != VI_SUCCESS) {
+    report_runtime("cannot build the model", st, p);
+    rc = cli_exit_for_status(st);
+    goto out;
+  }
+
+  /* Temporary files now: an unwritable place is reported before the fit runs. */
+  for (int i = 0; i < 3; i++)
+    if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {
+      rc = CLI_EXIT_IO;
+      goto out;
+    }
+
+  f = vi_fit_alloc(&m, &cfg.opt, &st);
+  if (!f) {
+    if (st == VI_EINVAL) {
+      cli_error("invalid combination of options: %s", vi_strerror(st));
+      rc = CLI_EXIT_USAGE;
+    } else {
+      report_runtime("cannot start the fit", st, p);
+      rc = cli_exit_for_status(st);
+    }
+    goto out;
+  }
+
+  /* The fit, with the live table; Ctrl-C stops it at the end of an iteration.  The
+   * handler stays until the end so that a first Ctrl-C during the final diagnostics
+   * does not lose the report. */
+  cli_progress prog;
+  cli_progress_init(&prog, stderr, cfg.quiet, cfg.print_every);
+  cli_signals_install();
+  cli_outcome o;
+  memset(&o, 0, sizeof o);
+  o.rel_obj = NAN;
+  if (cli_progress_observer(&prog, f, vi_fit_diag(f)) != 0)
+    o.run_status = VI_EINTERRUPTED;
+  else
+    o.run_status = vi_fit_run(f, cli_progress_observer, &prog);
+  cli_progress_finish(&prog, f);
+  o.reason = vi_fit_stop_reason(f);
+  o.interrupted = o.run_status == VI_EINTERRUPTED;
+  o.rel_obj = last_rel_obj(f);
+  o.exit_code = exit_for_outcome(&o);
+  if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
+      o.exit_code != CLI_EXIT_INTERRUPTED) {
+    const vi_diag *d = vi_fit_diag(f);
+    char what[64];
+    snprintf(what, sizeof what, "fit failed at iteration %zu", d ? d->iter : (size_t)0);
+    report_runtime(what, o.run_status, p);
+    rc = o.exit_code;
+    goto out;
+  }
+
+  /* Final decomposition from fresh draws, then the output draws. */
+  st = vi_fit_finish(f, &o.final);
+  o.have_final = st == VI_SUCCESS;
+  if (!o.have_final)
+    report_runtime("final diagnostics unavailable", st, p);
+  st = cli_draws_make(f, cfg.output_draws, &draws);
+  if (st != VI_SUCCESS) {
+    report_runtime("cannot make the output draws", st, p);
+    rc = cli_exit_for_status(st);
+    goto out;
+  }
+
+  cli_summary_print(stdout, &cfg, f, &o, &draws);
+
+  rc = o.exit_code;
+  if (files[0].fp && cli_csv_write(files[0].fp, &cfg, f, &o, &draws) != 0)
+    rc = CLI_EXIT_IO;
+  if (files[1].fp && cli_trace_write(files[1].fp, f) != 0)
+    rc = CLI_EXIT_IO;
+  if (files[2].fp && cli_summary_json_write(files[2].fp, &cfg, f, &o, &draws) != 0)
+    rc = CLI_EXIT_IO;
+  if (rc == CLI_EXIT_IO) {
+    cli_error("cannot write the output files; existing files were left as they were");
+    goto out;
+  }
+  for (int i = 0; i < 3; i++)
+    if (files[i].fp && cli_atomic_commit(&files[i]) != 0)
+      rc = CLI_EXIT_IO;
+
+out:
+  for (int i = 0; i < 3; i++)
+    cli_atomic_abort(&files[i]);
+  cli_signals_restore();
+  cli_draws_free(&draws);
+  vi_fit_free(f);
+  vi_program_free(p);
+  return rc;
+}

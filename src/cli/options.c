@@ -1,0 +1,286 @@
+/* options.c: the command line of `vi fit` and `vi check`, parsed with getopt_long (GNU
+ * style: long options, `--opt=value` or `--opt value`, options and the model file in any
+ * order).  Every value is validated here, and an error names the option and the value:
+ *     vi: --draws: expected a positive integer, got 'abc'
+ * so the engine never sees an invalid option.  Defaults that depend on the method (fixed
+ * or stochastic) are resolved after all options are read. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+enum {
+  OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
+  OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
+  OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE
+};
+
+static const struct option fit_options[] = {
+  {"data", required_argument, NULL, 'd'},
+  {"seed", required_argument, NULL, OPT_SEED},
+  {"draws", required_argument, NULL, OPT_DRAWS},
+  {"method", required_argument, NULL, OPT_METHOD},
+  {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+  {"max-iter", required_argument, NULL, OPT_MAX_ITER},
+  {"tol-grad", required_argument, NULL, OPT_TOL_GRAD},
+  {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
+  {"step-size", required_argument, NULL, OPT_STEP_SIZE},
+  {"output", required_argument, NULL, 'o'},
+  {"output-draws", required_argument, NULL, OPT_OUTPUT_DRAWS},
+  {"trace", required_argument, NULL, OPT_TRACE},
+  {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+  {"init", required_argument, NULL, OPT_INIT},
+  {"eval-draws", required_argument, NULL, OPT_EVAL_DRAWS},
+  {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
+  {"print-every", required_argument, NULL, OPT_PRINT_EVERY},
+  {"refresh", required_argument, NULL, OPT_PRINT_EVERY},
+  {"quiet", no_argument, NULL, 'q'},
+  {"help", no_argument, NULL, 'h'},
+  {NULL, 0, NULL, 0}
+};
+
+static const struct option check_options[] = {
+  {"data", required_argument, NULL, 'd'},
+  {"help", no_argument, NULL, 'h'},
+  {NULL, 0, NULL, 0}
+};
+
+const char *cli_optimizer_name(vi_optimizer o)
+{
+  switch (o) {
+  case VI_OPT_BFGS2: return "bfgs2";
+  case VI_OPT_CG_FR: return "cg-fr";
+  case VI_OPT_CG_PR: return "cg-pr";
+  case VI_OPT_STEEPEST: return "steepest";
+  case VI_OPT_ADAM: return "adam";
+  }
+  return "?";
+}
+
+const char *cli_method_name(vi_estimator e)
+{
+  return e == VI_FRESH_DRAWS ? "stochastic" : "fixed";
+}
+
+/* A count: decimal digits only (no sign, no spaces), >= min. */
+static int parse_count(const char *opt, const char *s, size_t min, size_t *out)
+{
+  const char *what = min > 0 ? "a positive integer" : "a non-negative integer";
+  int ok = s[0] >= '0' && s[0] <= '9';
+  for (const char *c = s; ok && *c; c++)
+    ok = *c >= '0' && *c <= '9';
+  unsigned long long v = 0;
+  if (ok) {
+    errno = 0;
+    v = strtoull(s, NULL, 10);
+    if (errno == ERANGE || v > SIZE_MAX / 2)
+      ok = 0;
+  }
+  if (!ok || v < min) {
+    cli_error("--%s: expected %s, got '%s'", opt, what, s);
+    return -1;
+  }
+  *out = (size_t)v;
+  return 0;
+}
+
+/* A finite real, > 0 (positive) or >= 0. */
+static int parse_real(const char *opt, const char *s, int positive, double *out)
+{
+  char *end = NULL;
+  errno = 0;
+  double v = s[0] ? strtod(s, &end) : NAN;
+  int ok = s[0] && end && *end == '\0' && errno != ERANGE && isfinite(v) &&
+           (positive ? v > 0 : v >= 0);
+  if (!ok) {
+    cli_error("--%s: expected a %s number, got '%s'", opt,
+              positive ? "positive" : "non-negative", s);
+    return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* The command-line word of the option just read by getopt_long, for error messages:
+ * after a value-less or unknown option, or one missing its value, it is the last word
+ * consumed. */
+static const char *last_word(char **argv)
+{
+  return optind > 0 ? argv[optind - 1] : "?";
+}
+
+int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown)
+{
+  const char *cmd = fit ? "fit" : "check";
+  int method_set = 0, optimizer_set = 0, max_iter_set = 0, tol_rel_set = 0, step_set = 0;
+  size_t n;
+
+  memset(cfg, 0, sizeof *cfg);
+  vi_options_default(&cfg->opt);
+  cfg->output_draws = 1000;
+  *help_shown = 0;
+
+  opterr = 0;   /* we print our own messages */
+  optind = 1;
+  const char *shortopts = fit ? ":d:o:qh" : ":d:h";
+  const struct option *longopts = fit ? fit_options : check_options;
+  for (;;) {
+    int li = -1;
+    int c = getopt_long(argc, argv, shortopts, longopts, &li);
+    if (c == -1)
+      break;
+    switch (c) {
+    case 'h':
+      if (fit)
+        cli_help_fit(stdout);
+      else
+        cli_help_check(stdout);
+      *help_shown = 1;
+      return CLI_EXIT_OK;
+    case 'd': cfg->data_path = optarg; break;
+    case 'o': cfg->output_path = optarg; break;
+    case 'q': cfg->quiet = 1; break;
+    case OPT_TRACE: cfg->trace_path = optarg; break;
+    case OPT_SUMMARY_JSON: cfg->json_path = optarg; break;
+    case OPT_SEED:
+      if (parse_count("seed", optarg, 0, &n))
+        return CLI_EXIT_USAGE;
+      cfg->opt.seed = (unsigned long)n;
+      break;
+    case OPT_DRAWS:
+      if (parse_count("draws", optarg, 1, &cfg->opt.draws))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_MAX_ITER:
+      if (parse_count("max-iter", optarg, 1, &cfg->opt.max_iter))
+        return CLI_EXIT_USAGE;
+      max_iter_set = 1;
+      break;
+    case OPT_OUTPUT_DRAWS:
+      if (parse_count("output-draws", optarg, 1, &cfg->output_draws))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_EVAL_DRAWS:
+      if (parse_count("eval-draws", optarg, 1, &cfg->opt.eval_draws))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_EVAL_EVERY:
+      if (parse_count("eval-every", optarg, 0, &cfg->opt.eval_every))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_PRINT_EVERY:
+      if (parse_count(li >= 0 ? longopts[li].name : "print-every", optarg, 1,
+                      &cfg->print_every))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_TOL_GRAD:
+      if (parse_real("tol-grad", optarg, 0, &cfg->opt.tol_grad))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_TOL_REL_OBJ:
+      if (parse_real("tol-rel-obj", optarg, 0, &cfg->opt.tol_rel_obj))
+        return CLI_EXIT_USAGE;
+      tol_rel_set = 1;
+      break;
+    case OPT_STEP_SIZE:
+      if (parse_real("step-size", optarg, 1, &cfg->opt.step_size))
+        return CLI_EXIT_USAGE;
+      step_set = 1;
+      break;
+    case OPT_METHOD:
+      if (strcmp(optarg, "fixed") == 0)
+        cfg->opt.estimator = VI_FIXED_DRAWS;
+      else if (strcmp(optarg, "stochastic") == 0)
+        cfg->opt.estimator = VI_FRESH_DRAWS;
+      else {
+        cli_error("--method: expected 'fixed' or 'stochastic', got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      method_set = 1;
+      break;
+    case OPT_OPTIMIZER: {
+      static const struct { const char *name; vi_optimizer o; } table[] = {
+        {"bfgs2", VI_OPT_BFGS2}, {"cg-fr", VI_OPT_CG_FR}, {"cg-pr", VI_OPT_CG_PR},
+        {"steepest", VI_OPT_STEEPEST}, {"adam", VI_OPT_ADAM}};
+      size_t i;
+      for (i = 0; i < sizeof table / sizeof table[0]; i++)
+        if (strcmp(optarg, table[i].name) == 0)
+          break;
+      if (i == sizeof table / sizeof table[0]) {
+        cli_error("--optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, "
+                  "got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      cfg->opt.optimizer = table[i].o;
+      optimizer_set = 1;
+      break;
+    }
+    case OPT_INIT:
+      if (strcmp(optarg, "zero") == 0)
+        cfg->opt.init = VI_INIT_ZERO;
+      else if (strcmp(optarg, "random") == 0)
+        cfg->opt.init = VI_INIT_RANDOM;
+      else {
+        cli_error("--init: expected 'zero' or 'random', got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case ':':
+      cli_error("%s: option requires a value", last_word(argv));
+      return CLI_EXIT_USAGE;
+    case '?':
+    default:
+      if (optopt > 0 && optopt < 256)
+        cli_error("%s: unknown option '-%c' (try 'vi help %s')", cmd, optopt, cmd);
+      else
+        cli_error("%s: unknown option '%s' (try 'vi help %s')", cmd, last_word(argv), cmd);
+      return CLI_EXIT_USAGE;
+    }
+  }
+
+  if (optind >= argc) {
+    cli_error("%s: missing the model file (usage: vi %s MODEL.stan [--data DATA.json]%s)",
+              cmd, cmd, fit ? " [options]" : "");
+    return CLI_EXIT_USAGE;
+  }
+  if (optind + 1 < argc) {
+    cli_error("%s: unexpected argument '%s' (one model file per run)", cmd, argv[optind + 1]);
+    return CLI_EXIT_USAGE;
+  }
+  cfg->model_path = argv[optind];
+
+  /* Defaults that depend on the method. */
+  if (cfg->opt.estimator == VI_FRESH_DRAWS) {
+    if (!optimizer_set)
+      cfg->opt.optimizer = VI_OPT_ADAM;
+    if (!max_iter_set)
+      cfg->opt.max_iter = 10000;
+    if (!tol_rel_set)
+      cfg->opt.tol_rel_obj = 1e-3;
+    if (!step_set)
+      cfg->opt.step_size = 0.05;
+    if (cfg->opt.optimizer != VI_OPT_ADAM) {
+      cli_error("--optimizer: '%s' needs a deterministic objective (--method fixed); "
+                "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));
+      return CLI_EXIT_USAGE;
+    }
+  } else if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set) {
+    cfg->opt.step_size = 0.05;
+  }
+  (void)method_set;
+
+  /* Two outputs to one file would leave only the last one. */
+  const char *paths[3] = {cfg->output_path, cfg->trace_path, cfg->json_path};
+  const char *names[3] = {"--output", "--trace", "--summary-json"};
+  for (int i = 0; i < 3; i++)
+    for (int j = i + 1; j < 3; j++)
+      if (paths[i] && paths[j] && strcmp(paths[i], paths[j]) == 0) {
+        cli_error("%s and %s name the same file '%s'", names[i], names[j], paths[i]);
+        return CLI_EXIT_USAGE;
+      }
+  return CLI_EXIT_OK;
+}

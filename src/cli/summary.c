@@ -1,0 +1,183 @@
+/* summary.c: the report on stdout at the end of `vi fit`.  In order: what was fitted;
+ * why the fit stopped (which convergence test, the iteration cap, no further progress,
+ * an interruption); the final decomposition log p(X) = ELBO + KL(q || p) from fresh draws,
+ * each term with its Monte Carlo standard error and labelled exact or estimated; the
+ * PSIS k-hat of the importance weights with its meaning in words (Vehtari et al.; Yao et
+ * al. 2018: < 0.5 good, 0.5-0.7 ok, > 0.7 unreliable); and a table of every output
+ * (constrained parameters, transformed parameters, generated quantities) over the output
+ * draws, with the columns of CmdStan's stansummary that make sense for draws from q:
+ * mean, sd, 5%, 50%, 95%. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+const char *cli_outcome_word(const cli_outcome *o)
+{
+  if (o->interrupted)
+    return "interrupted";
+  switch (o->reason) {
+  case VI_STOP_GRAD:
+  case VI_STOP_REL_OBJ: return "converged";
+  case VI_STOP_MAXITER: return "max_iter";
+  case VI_STOP_NOPROGRESS: return "no_progress";
+  case VI_STOP_FAILED: return "failed";
+  case VI_STOP_NONE: break;
+  }
+  return o->run_status == VI_SUCCESS ? "converged" : "failed";
+}
+
+const char *cli_khat_word(double khat)
+{
+  if (isnan(khat))
+    return "unknown";
+  if (khat < 0.5)
+    return "good";
+  if (khat <= 0.7)
+    return "ok";
+  return "unreliable";
+}
+
+static const char *khat_meaning(double khat)
+{
+  if (isnan(khat))
+    return "too few draws to fit the tail of the importance weights";
+  if (khat < 0.5)
+    return "(< 0.5): q covers the posterior well; the importance-sampling estimates "
+           "of log p(X) and KL are reliable";
+  if (khat <= 0.7)
+    return "(0.5-0.7): q is usable as a proposal; the importance-sampling estimates "
+           "converge slowly, treat their standard errors with care";
+  return "(> 0.7): q misses part of the posterior; the importance-sampling estimates "
+         "of log p(X) and KL are unreliable, and so may be q's sds";
+}
+
+/* "value +/- se" in a fixed layout; n/a for NaN. */
+static void put_value(FILE *out, double v, double se)
+{
+  if (isnan(v))
+    fprintf(out, "%12s %12s", "n/a", "");
+  else if (isnan(se))
+    fprintf(out, "%12.4f %12s", v, "");
+  else
+    fprintf(out, "%12.4f +/- %-8.2g", v, se);
+}
+
+static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_outcome *o)
+{
+  const vi_diag *d = vi_fit_diag(f);
+  const vi_options *opt = vi_fit_options(f);
+  size_t it = d ? d->iter : 0;
+  fputs("Stopped:  ", out);
+  if (o->interrupted) {
+    fprintf(out, "interrupted (SIGINT) at iteration %zu: the results are the current "
+                 "approximation, not a converged fit\n", it);
+  } else {
+    switch (o->reason) {
+    case VI_STOP_GRAD:
+      fprintf(out, "converged: gradient norm %.3g < tol-grad %g\n", d->grad_norm,
+              opt->tol_grad);
+      break;
+    case VI_STOP_REL_OBJ:
+      fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
+              opt->tol_rel_obj);
+      break;
+    case VI_STOP_MAXITER:
+      fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "
+                   "%.3g\n", opt->max_iter, d->grad_norm);
+      break;
+    case VI_STOP_NOPROGRESS:
+      fprintf(out, "not converged: the line search could not improve the ELBO further; "
+                   "gradient norm %.3g (tol-grad %g)\n", d->grad_norm, opt->tol_grad);
+      break;
+    case VI_STOP_FAILED:
+    case VI_STOP_NONE:
+    default:
+      fprintf(out, "failed: %s\n", vi_strerror(o->run_status));
+      break;
+    }
+  }
+  if (d)
+    fprintf(out, "          after %zu iterations, %zu gradient evaluations (x %zu draws), "
+                 "%.3f s\n", it, d->n_gevals, opt->draws, d->seconds);
+  (void)cfg;
+}
+
+static void print_decomposition(FILE *out, const cli_outcome *o)
+{
+  const vi_final *fin = &o->final;
+  if (!o->have_final) {
+    fputs("Decomposition: not available (the final diagnostics failed)\n", out);
+    return;
+  }
+  fprintf(out, "Decomposition  log p(X) = ELBO + KL(q || p), from %zu fresh draws from q:\n",
+          fin->draws);
+  fputs("  log p(X)        = ", out);
+  put_value(out, fin->log_evidence, fin->log_evidence_exact ? NAN : fin->log_evidence_se);
+  fputs(fin->log_evidence_exact ? "  exact (closed form)\n"
+                                : "  estimated (importance sampling, q as proposal)\n",
+        out);
+  fputs("  ELBO            = ", out);
+  put_value(out, fin->elbo, fin->elbo_se);
+  fputs("  estimated (Monte Carlo over q)\n", out);
+  fputs("  KL(q || p)      = ", out);
+  put_value(out, fin->kl, fin->kl_se);
+  fputs(fin->log_evidence_exact ? "  estimated (exact log p(X) - ELBO)\n"
+                                : "  estimated (log p(X) - ELBO)\n",
+        out);
+  if (!isnan(fin->expected_log_lik)) {
+    fputs("  E_q[log p(X|Z)] = ", out);
+    put_value(out, fin->expected_log_lik, NAN);
+    fputs("  estimated (expected log-likelihood)\n", out);
+    fputs("  KL(q || prior)  = ", out);
+    put_value(out, fin->kl_prior, NAN);
+    fputs("  estimated (ELBO = E_q[log p(X|Z)] - KL(q || prior))\n", out);
+  }
+  fputs("  KL(p || q)      = ", out);
+  put_value(out, fin->kl_forward, NAN);
+  fputs(fin->kl_forward_reliable ? "  estimated (self-normalised importance sampling)\n"
+                                 : "  estimated, unreliable (k-hat > 0.7)\n",
+        out);
+  fprintf(out, "PSIS k-hat:      %.2f  %s %s\n", fin->khat, cli_khat_word(fin->khat),
+          khat_meaning(fin->khat));
+}
+
+static void print_table(FILE *out, const cli_draws *d)
+{
+  int w = 8;
+  for (size_t j = 0; j < d->n_out; j++) {
+    int l = (int)strlen(d->names[j]);
+    if (l > w)
+      w = l;
+  }
+  fprintf(out, "Outputs (%zu draws from q):\n", d->n);
+  fprintf(out, "%-*s %11s %11s %11s %11s %11s\n", w, "", "mean", "sd", "5%", "50%", "95%");
+  for (size_t j = 0; j < d->n_out; j++) {
+    const cli_column_summary *s = &d->summary[j];
+    fprintf(out, "%-*s %11.4g %11.4g %11.4g %11.4g %11.4g\n", w, d->names[j], s->mean, s->sd,
+            s->q5, s->q50, s->q95);
+  }
+}
+
+void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_outcome *o,
+                       const cli_draws *d)
+{
+  const vi_options *opt = vi_fit_options(f);
+  fprintf(out, "Model:    %s", cfg->model_path);
+  if (cfg->data_path)
+    fprintf(out, "  (data: %s)", cfg->data_path);
+  fputc('\n', out);
+  fprintf(out, "Fit:      mean-field Gaussian over D = %zu unconstrained dimensions; %s "
+               "draws (M = %zu), %s, seed %lu\n",
+          vi_fit_dim(f), cli_method_name(opt->estimator), opt->draws,
+          cli_optimizer_name(opt->optimizer), opt->seed);
+  print_stop(out, cfg, f, o);
+  fputc('\n', out);
+  print_decomposition(out, o);
+  if (d && d->n > 0) {
+    fputc('\n', out);
+    print_table(out, d);
+  }
+  fflush(out);
+}
