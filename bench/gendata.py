@@ -1,5 +1,9 @@
 #!/usr/bin/env python3
-"""bench/gendata.py: deterministic data sets for the benchmark's models (bench/models).
+"""bench/gendata.py: deterministic data sets for the benchmark's models.
+
+The models are the examples in models/ (their data blocks: linreg.stan, logistic.stan,
+hier_logistic.stan, poisson_glm.stan; bench/run uses models/NAME.data.json when it exists
+and this generator otherwise) and the benchmark's own in bench/models.
 
 Every data set is simulated from its model's own generative story with Python's Mersenne
 Twister (random.Random), seeded by the data set's name, so the same command writes the
@@ -36,19 +40,14 @@ def inv_logit(t):
     return 1 / (1 + math.exp(-t)) if t > -700 else 0.0
 
 
-def eight_schools(r):
-    return {"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12],
-            "sigma": [15, 10, 16, 11, 9, 11, 10, 18]}
-
-
-def hier_logistic(r, n=500, k=10, d=3):
-    a = [r.gauss(-0.5, 0.8) for _ in range(k)]
+def hier_logistic(r, n=500, groups=10, d=3):
+    a = [r.gauss(-0.5, 0.8) for _ in range(groups)]
     beta = [r.gauss(0, 1) for _ in range(d)]
-    g = [1 + i % k for i in range(n)]
+    g = [1 + i % groups for i in range(n)]
     x = matrix(r, n, d)
     y = [int(r.random() < inv_logit(a[g[i] - 1] + sum(x[i][j] * beta[j] for j in range(d))))
          for i in range(n)]
-    return {"N": n, "K": k, "D": d, "g": g, "X": x, "y": y}
+    return {"N": n, "J": groups, "K": d, "g": g, "X": x, "y": y}
 
 
 def poisson_sample(r, lam):
@@ -66,10 +65,10 @@ def poisson_sample(r, lam):
 def poisson_glm(r, n=200, d=4):
     beta = [r.gauss(0, 0.4) for _ in range(d)]
     x = matrix(r, n, d)
-    le = [r7(math.log(r.uniform(0.5, 2.0))) for _ in range(n)]
-    y = [poisson_sample(r, math.exp(le[i] + 0.7 + sum(x[i][j] * beta[j] for j in range(d))))
+    ex = [r7(r.uniform(0.5, 2.0)) for _ in range(n)]
+    y = [poisson_sample(r, ex[i] * math.exp(0.7 + sum(x[i][j] * beta[j] for j in range(d))))
          for i in range(n)]
-    return {"N": n, "D": d, "X": x, "log_exposure": le, "y": y}
+    return {"N": n, "K": d, "X": x, "exposure": ex, "y": y}
 
 
 def linreg(r, n, scales, sigma, tau):
@@ -77,7 +76,7 @@ def linreg(r, n, scales, sigma, tau):
     x = matrix(r, n, d, scales)
     beta = [r.gauss(0, 1) / s for s in scales]
     y = [r7(sum(x[i][j] * beta[j] for j in range(d)) + r.gauss(0, sigma)) for i in range(n)]
-    return {"N": n, "D": d, "X": x, "y": y, "sigma": sigma, "tau": tau}
+    return {"N": n, "K": d, "X": x, "y": y, "sigma": sigma, "tau": tau}
 
 
 def linear_regression(r):
@@ -117,7 +116,7 @@ def logistic(r, n, d):
     x = matrix(r, n, d)
     y = [int(r.random() < inv_logit(0.3 + sum(x[i][j] * beta[j] for j in range(d))))
          for i in range(n)]
-    return {"N": n, "D": d, "X": x, "y": y}
+    return {"N": n, "K": d, "X": x, "y": y}
 
 
 def logistic_big(r):
@@ -125,7 +124,6 @@ def logistic_big(r):
 
 
 GENERATORS = {
-    "eight_schools": eight_schools,
     "hier_logistic": hier_logistic,
     "poisson_glm": poisson_glm,
     "linear_regression": linear_regression,
