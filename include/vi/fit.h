@@ -52,10 +52,20 @@ typedef struct vi_options {
   vi_init init;             /* q's starting mean: zero or uniform(-2, 2) (Stan's) */
   double init_sd;           /* starting sd of q (default 1) */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
+  int standardize_draws;    /* fixed draws: shift and rotate the M x D draws so that their
+                               sample mean is 0 and sample covariance the identity exactly
+                               (needs M > D).  The objective is then exact for Gaussian
+                               posteriors (E_q of a quadratic).  Default 0: plain DADVI. */
 } vi_options;
 
-/* Fill opt with the defaults above. */
+/* Fill opt with the defaults above (those of fixed draws). */
 void vi_options_default(vi_options *opt);
+/* Fill opt with the defaults of estimator e: for VI_FRESH_DRAWS, optimizer VI_OPT_ADAM,
+ * tol_rel_obj 1e-3, max_iter 10000, step_size 0.05.  vi_fit_alloc also reads a fresh-draw
+ * fit whose optimizer, tol_rel_obj, max_iter or step_size still hold the fixed-draw
+ * defaults of vi_options_default as "left at the default" and uses these instead (a GSL
+ * line-search optimiser on a fresh-draw objective always means Adam). */
+void vi_options_default_for(vi_options *opt, vi_estimator e);
 
 /* Diagnostics of one iteration.  Values that are not available are NaN. */
 typedef struct vi_diag {

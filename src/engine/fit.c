@@ -1,0 +1,536 @@
+/* fit.c: the fit object of vi/fit.h: a mean-field Gaussian q = N(mu, diag(exp(omega))^2)
+ * driven GSL-style (alloc / iterate / test / free) towards a maximum of the ELBO.
+ *
+ * Fixed draws (DADVI, Giordano, Ingram & Broderick, JMLR 2024): eps is drawn once, the
+ * sample-average -ELBO is a deterministic function of x = (mu, omega) and a GSL
+ * gsl_multimin_fdfminimizer minimises it.  An infeasible trial point (non-finite log joint
+ * at some draw) is +inf to GSL: the line searches of bfgs2 (Fletcher's sectioning) and
+ * steepest descent back off from it; the conjugate-gradient searches give up (ENOPROG) and
+ * are restarted with a ten times shorter first step.  The state we expose is copied from
+ * GSL only after checking the new point is finite and no worse, so q never holds NaN.
+ *
+ * Fresh draws (ADVI, Kucukelbir et al., JMLR 2017): new eps every step, Adam, and a
+ * convergence test on the relative change of block means of the ELBO (in the spirit of
+ * Stan's tol_rel_obj).  A step to an infeasible point is rejected and the learning rate
+ * halved.  Every iteration records the decomposition log p(X) = ELBO + KL(q || p). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_randist.h>
+#include <vi/status.h>
+#include <vi/fit.h>
+#include "engine/evidence.h"
+#include "engine/fit_internal.h"
+#include "engine/options.h"
+
+#define MAX_RESTARTS 6       /* consecutive GSL restarts before "no progress" */
+#define MAX_REJECTS 60       /* consecutive infeasible Adam steps before giving up */
+#define ADAM_BLOCK 100       /* iterations per block mean of the fresh-draw ELBO */
+#define LOG_2PI 1.8378770664093454836
+
+double vi_fit_seconds_(const vi_fit *f)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - f->t0.tv_sec) + 1e-9 * (double)(t.tv_nsec - f->t0.tv_nsec);
+}
+
+/* ---- the accepted state ---------------------------------------------------------- */
+
+/* Take o->lp (and the draws o->eps) at x as the state's per-draw values. */
+static void fit_take_draws(vi_fit *f, const double *lp)
+{
+  size_t M = f->opt.draws, D = f->dim;
+  const double *mu = f->x, *omega = f->x + D;
+  double so = 0.0;
+  for (size_t j = 0; j < D; j++) so += omega[j];
+  for (size_t i = 0; i < M; i++) {
+    double q = 0.0;
+    for (size_t j = 0; j < D; j++) {
+      double e = f->obj.eps[i * D + j];
+      f->zx[i * D + j] = mu[j] + f->sd[j] * e;
+      q += e * e;
+    }
+    f->lq[i] = -0.5 * q - so - 0.5 * (double)D * LOG_2PI;
+    f->lp[i] = lp[i];
+  }
+}
+
+static void fit_set_x(vi_fit *f, const double *x)
+{
+  memcpy(f->x, x, 2 * f->dim * sizeof(double));
+  for (size_t j = 0; j < f->dim; j++) f->sd[j] = exp(f->x[f->dim + j]);
+}
+
+static double norm2(const double *v, size_t n)
+{
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) s += v[i] * v[i];
+  return sqrt(s);
+}
+
+/* ---- diagnostics ------------------------------------------------------------------- */
+
+static int fit_diag(vi_fit *f)
+{
+  vi_diag *d = &f->cur;
+  size_t M = f->opt.draws, D = f->dim;
+  d->iter = f->iter;
+  d->elbo = f->elbo;
+  d->expected_log_joint = f->elj;
+  d->entropy = vi_objective_entropy(D, f->x + D);
+  d->expected_log_lik = NAN;
+  d->kl_prior = NAN;
+  if (f->model.log_lik) {
+    /* one extra value-only call on the same draws; obj.lp is free to use as scratch
+     * (fixed draws keep eps, and the state's lp lives in f->lp) */
+    int st = f->model.log_lik(f->model.ctx, M, f->zx, f->obj.lp);
+    if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    double s = 0.0;
+    for (size_t i = 0; i < M; i++) s += f->obj.lp[i];
+    d->expected_log_lik = s / (double)M;   /* NaN/inf stay visible: a model issue */
+    d->kl_prior = d->expected_log_lik - d->elbo;
+  }
+  if (f->model.has_log_evidence) {
+    d->log_evidence = f->model.log_evidence;
+    d->log_evidence_se = 0.0;
+    d->log_evidence_exact = 1;
+  } else {
+    d->log_evidence_exact = 0;
+    if (f->opt.eval_every > 0 && f->iter % f->opt.eval_every == 0) {
+      size_t n = f->opt.eval_draws;
+      int st = vi_fit_eval_draws_(f, f->rng_eval, n, f->eval_lp, f->eval_lq, NULL);
+      if (st != VI_SUCCESS) return st;
+      for (size_t i = 0; i < n; i++) f->eval_lp[i] -= f->eval_lq[i];
+      vi_evidence_is(f->eval_lp, n, &d->log_evidence, &d->log_evidence_se);
+    } else {
+      /* free: the optimiser's own draws as importance samples */
+      double *lw = f->obj.lp;
+      for (size_t i = 0; i < M; i++) lw[i] = f->lp[i] - f->lq[i];
+      vi_evidence_is(lw, M, &d->log_evidence, &d->log_evidence_se);
+    }
+  }
+  d->kl = d->log_evidence - d->elbo;
+  d->grad_norm = norm2(f->grad, 2 * D);
+  d->step = f->step;
+  d->n_fevals = f->obj.n_fevals;
+  d->n_gevals = f->obj.n_gevals;
+  d->seconds = vi_fit_seconds_(f);
+  return VI_SUCCESS;
+}
+
+static int fit_record(vi_fit *f)
+{
+  int st = fit_diag(f);
+  if (st != VI_SUCCESS) return st;
+  if (f->nhist == f->caphist) {
+    size_t cap = f->caphist ? 2 * f->caphist : 64;
+    vi_diag *h = realloc(f->hist, cap * sizeof *h);
+    if (!h) return VI_ENOMEM;
+    f->hist = h;
+    f->caphist = cap;
+  }
+  f->hist[f->nhist++] = f->cur;
+  return VI_SUCCESS;
+}
+
+int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+                       double *ll)
+{
+  size_t D = f->dim;
+  double so = 0.0;
+  for (size_t j = 0; j < D; j++) so += f->x[D + j];
+  for (size_t s0 = 0; s0 < n; s0 += VI_FIT_BATCH) {
+    size_t b = n - s0 < VI_FIT_BATCH ? n - s0 : VI_FIT_BATCH;
+    for (size_t i = 0; i < b; i++) {
+      double q = 0.0;
+      for (size_t j = 0; j < D; j++) {
+        double e = gsl_ran_gaussian_ziggurat(rng, 1.0);
+        f->ez[i * D + j] = f->x[j] + f->sd[j] * e;
+        q += e * e;
+      }
+      lq[s0 + i] = -0.5 * q - so - 0.5 * (double)D * LOG_2PI;
+    }
+    int st = f->model.log_joint(f->model.ctx, b, f->ez, lp + s0, NULL);
+    if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    for (size_t i = 0; i < b; i++)
+      if (!isfinite(lp[s0 + i])) lp[s0 + i] = -INFINITY;
+    if (ll && f->model.log_lik) {
+      st = f->model.log_lik(f->model.ctx, b, f->ez, ll + s0);
+      if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+/* ---- GSL callbacks: minimise -ELBO over the fixed draws ------------------------------ */
+
+static const double *fit_gsl_x(vi_fit *f, const gsl_vector *v)
+{
+  if (v->stride == 1) return v->data;
+  for (size_t i = 0; i < v->size; i++) f->xtmp[i] = gsl_vector_get(v, i);
+  return f->xtmp;
+}
+
+static void fit_cache_store(vi_fit *f, const double *x)
+{
+  size_t D2 = 2 * f->dim, M = f->opt.draws, k = f->cache_next;
+  memcpy(f->cache_x + k * D2, x, D2 * sizeof(double));
+  memcpy(f->cache_lp + k * M, f->obj.lp, M * sizeof(double));
+  f->cache_next = (k + 1) % VI_FIT_CACHE;
+  if (f->cache_used < VI_FIT_CACHE) f->cache_used++;
+}
+
+static const double *fit_cache_find(const vi_fit *f, const double *x)
+{
+  size_t D2 = 2 * f->dim, M = f->opt.draws;
+  for (size_t n = 0; n < f->cache_used; n++) {
+    size_t k = (f->cache_next + VI_FIT_CACHE - 1 - n) % VI_FIT_CACHE;
+    if (memcmp(f->cache_x + k * D2, x, D2 * sizeof(double)) == 0) return f->cache_lp + k * M;
+  }
+  return NULL;
+}
+
+static double fit_gsl_eval(vi_fit *f, const gsl_vector *v, gsl_vector *g)
+{
+  const double *x = fit_gsl_x(f, v);
+  double elbo, elj;
+  if (f->hard_error) {   /* after a model error: make GSL stop as quickly as possible */
+    if (g) gsl_vector_set_zero(g);
+    return INFINITY;
+  }
+  int st = vi_objective_eval(&f->obj, x, &elbo, &elj, g ? f->gtmp : NULL);
+  if (st != VI_SUCCESS) {
+    f->hard_error = st;
+    if (g) gsl_vector_set_zero(g);
+    return INFINITY;
+  }
+  if (isfinite(elbo)) fit_cache_store(f, x);
+  if (g)
+    for (size_t i = 0; i < 2 * f->dim; i++) gsl_vector_set(g, i, -f->gtmp[i]);
+  return -elbo;   /* +inf at an infeasible point */
+}
+
+static double fit_gsl_f(const gsl_vector *v, void *p) { return fit_gsl_eval(p, v, NULL); }
+static void fit_gsl_df(const gsl_vector *v, void *p, gsl_vector *g) { fit_gsl_eval(p, v, g); }
+static void fit_gsl_fdf(const gsl_vector *v, void *p, double *fv, gsl_vector *g)
+{
+  *fv = fit_gsl_eval(p, v, g);
+}
+
+/* (Re)start the GSL minimiser at the accepted x with first step `step`; on success the
+ * state's values at x are refreshed from the evaluation GSL makes there. */
+static int fit_gsl_set(vi_fit *f, double step)
+{
+  for (size_t i = 0; i < 2 * f->dim; i++) gsl_vector_set(f->gx, i, f->x[i]);
+  f->hard_error = 0;
+  int st = gsl_multimin_fdfminimizer_set(f->gmin, &f->fdf, f->gx, step, f->opt.line_tol);
+  if (f->hard_error) return f->hard_error;
+  if (st != GSL_SUCCESS) return VI_ENOPROG;
+  double fv = gsl_multimin_fdfminimizer_minimum(f->gmin);
+  if (!isfinite(fv)) return VI_ENONFINITE;
+  const gsl_vector *g = gsl_multimin_fdfminimizer_gradient(f->gmin);
+  for (size_t i = 0; i < 2 * f->dim; i++) f->grad[i] = -gsl_vector_get(g, i);
+  const double *lp = fit_cache_find(f, f->x);
+  if (!lp) return VI_ENONFINITE;
+  fit_take_draws(f, lp);
+  f->elbo = -fv;
+  double s = 0.0;
+  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
+  f->elj = s / (double)f->opt.draws;
+  return VI_SUCCESS;
+}
+
+static int fit_iterate_gsl(vi_fit *f)
+{
+  size_t D2 = 2 * f->dim;
+  f->hard_error = 0;
+  int st = gsl_multimin_fdfminimizer_iterate(f->gmin);
+  if (f->hard_error) return f->hard_error;
+  const gsl_vector *gxn = gsl_multimin_fdfminimizer_x(f->gmin);
+  double fv = gsl_multimin_fdfminimizer_minimum(f->gmin);
+  int bad = st != GSL_SUCCESS || !isfinite(fv) || fv > -f->elbo;
+  const double *xn = bad ? NULL : fit_gsl_x(f, gxn);
+  for (size_t i = 0; !bad && i < D2; i++)
+    if (!isfinite(xn[i])) bad = 1;
+  const double *lp = NULL;
+  if (!bad) {
+    lp = fit_cache_find(f, xn);
+    if (!lp) {   /* GSL accepted a point we no longer hold: evaluate its values again */
+      double e, l;
+      int s2 = vi_objective_eval(&f->obj, xn, &e, &l, NULL);
+      if (s2 != VI_SUCCESS) return s2;
+      if (!isfinite(e)) bad = 1;
+      else { fit_cache_store(f, xn); lp = fit_cache_find(f, xn); }
+    }
+  }
+  if (bad) {
+    /* Worse, infeasible or stuck: restart from the accepted point with a shorter first
+     * step (this also forgets the quasi-Newton memory), and give up after a few. */
+    if (f->restarts >= MAX_RESTARTS) {
+      f->noprog = 1;
+      return VI_SUCCESS;
+    }
+    f->restarts++;
+    int s2 = fit_gsl_set(f, f->opt.step_size * pow(0.1, f->restarts));
+    if (s2 == VI_ENONFINITE || s2 == VI_ENOPROG) { f->noprog = 1; return VI_SUCCESS; }
+    return s2;
+  }
+  f->restarts = 0;
+  double dx = 0.0;
+  for (size_t i = 0; i < D2; i++) dx += (xn[i] - f->x[i]) * (xn[i] - f->x[i]);
+  f->step = sqrt(dx);
+  f->elbo_prev = f->elbo;
+  fit_set_x(f, xn);
+  fit_take_draws(f, lp);
+  f->elbo = -fv;
+  double s = 0.0;
+  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
+  f->elj = s / (double)f->opt.draws;
+  const gsl_vector *g = gsl_multimin_fdfminimizer_gradient(f->gmin);
+  for (size_t i = 0; i < D2; i++) f->grad[i] = -gsl_vector_get(g, i);
+  f->iter++;
+  return fit_record(f);
+}
+
+/* ---- Adam --------------------------------------------------------------------------- */
+
+static int fit_iterate_adam(vi_fit *f)
+{
+  size_t D2 = 2 * f->dim;
+  double *xn = f->xtmp, elbo, elj;
+  vi_adam_propose(f->adam, f->grad, f->opt.step_size * f->lr_scale, f->delta);
+  for (size_t i = 0; i < D2; i++) xn[i] = f->x[i] + f->delta[i];
+  if (f->opt.estimator == VI_FRESH_DRAWS) vi_objective_draw(&f->obj, f->rng);
+  int feasible = 1;
+  for (size_t i = 0; i < D2; i++)
+    if (!isfinite(xn[i])) feasible = 0;
+  if (feasible) {
+    int st = vi_objective_eval(&f->obj, xn, &elbo, &elj, f->gtmp);
+    if (st != VI_SUCCESS) return st;
+    feasible = isfinite(elbo);
+  }
+  f->elbo_prev = f->elbo;
+  if (!feasible) {
+    /* reject: stay at x with its old draws and gradient, try a shorter step next time */
+    if (++f->rejects > MAX_REJECTS) return VI_ENONFINITE;
+    f->lr_scale *= 0.5;
+    f->step = 0.0;
+  } else {
+    f->rejects = 0;
+    if (f->lr_scale < 1.0) f->lr_scale = fmin(1.0, 2.0 * f->lr_scale);
+    vi_adam_commit(f->adam);
+    f->step = norm2(f->delta, D2);
+    fit_set_x(f, xn);
+    fit_take_draws(f, f->obj.lp);
+    memcpy(f->grad, f->gtmp, D2 * sizeof(double));
+    f->elbo = elbo;
+    f->elj = elj;
+  }
+  f->iter++;
+  f->block_sum += f->elbo;
+  if (++f->block_n == ADAM_BLOCK) {
+    double mean = f->block_sum / (double)ADAM_BLOCK;
+    if (f->n_blocks > 0) {
+      double rel = fabs(mean - f->block_prev) / fmax(fabs(mean), 1.0);
+      f->small_blocks = rel < f->opt.tol_rel_obj ? f->small_blocks + 1 : 0;
+    }
+    f->n_blocks++;
+    f->block_prev = mean;
+    f->block_sum = 0.0;
+    f->block_n = 0;
+  }
+  return fit_record(f);
+}
+
+/* ---- public API ------------------------------------------------------------------- */
+
+vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
+{
+  int st = VI_EINVAL, dummy;
+  if (!status) status = &dummy;
+  gsl_set_error_handler_off();   /* GSL reports through return codes, never aborts */
+  if (!m || !m->log_joint || m->dim < 1) { *status = VI_EINVAL; return NULL; }
+  vi_fit *f = calloc(1, sizeof *f);
+  if (!f) { *status = VI_ENOMEM; return NULL; }
+  clock_gettime(CLOCK_MONOTONIC, &f->t0);
+  f->model = *m;
+  f->dim = m->dim;
+  if (vi_options_resolve(opt, &f->opt) != 0) goto fail;
+  if (f->opt.estimator == VI_FRESH_DRAWS && f->opt.standardize_draws) goto fail;
+  size_t D = f->dim, D2 = 2 * D, M = f->opt.draws, E = f->opt.eval_draws;
+  st = VI_ENOMEM;
+  f->x = calloc(D2, sizeof(double));
+  f->sd = calloc(D, sizeof(double));
+  f->grad = calloc(D2, sizeof(double));
+  f->xtmp = calloc(D2, sizeof(double));
+  f->gtmp = calloc(D2, sizeof(double));
+  f->delta = calloc(D2, sizeof(double));
+  f->lp = calloc(M, sizeof(double));
+  f->lq = calloc(M, sizeof(double));
+  f->zx = calloc(M * D, sizeof(double));
+  f->ez = calloc(VI_FIT_BATCH * D, sizeof(double));
+  f->eval_lp = calloc(E, sizeof(double));
+  f->eval_lq = calloc(E, sizeof(double));
+  f->eval_ll = calloc(E, sizeof(double));
+  f->rng = gsl_rng_alloc(gsl_rng_mt19937);
+  f->rng_eval = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!f->x || !f->sd || !f->grad || !f->xtmp || !f->gtmp || !f->delta || !f->lp ||
+      !f->lq || !f->zx || !f->ez || !f->eval_lp || !f->eval_lq || !f->eval_ll ||
+      !f->rng || !f->rng_eval)
+    goto fail;
+  if (vi_objective_init(&f->obj, m, M) != VI_SUCCESS) goto fail;
+  gsl_rng_set(f->rng, f->opt.seed);
+  /* a different stream for the diagnostics, still a function of the seed only */
+  gsl_rng_set(f->rng_eval, f->opt.seed ^ 0x5bd1e995UL);
+
+  /* starting point */
+  for (size_t j = 0; j < D; j++) {
+    if (f->opt.init_mu) f->x[j] = f->opt.init_mu[j];
+    else if (f->opt.init == VI_INIT_RANDOM) f->x[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
+    else f->x[j] = 0.0;
+    f->x[D + j] = log(f->opt.init_sd);
+  }
+  st = VI_EINVAL;
+  for (size_t i = 0; i < D2; i++)
+    if (!isfinite(f->x[i])) goto fail;
+  fit_set_x(f, f->x);
+  vi_objective_draw(&f->obj, f->rng);
+  if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
+    goto fail;
+
+  if (f->opt.optimizer == VI_OPT_ADAM) {
+    st = VI_ENOMEM;
+    if (!(f->adam = vi_adam_alloc(D2))) goto fail;
+    f->lr_scale = 1.0;
+    st = vi_objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
+    if (st != VI_SUCCESS) goto fail;
+    st = VI_ENONFINITE;
+    if (!isfinite(f->elbo)) goto fail;
+    fit_take_draws(f, f->obj.lp);
+  } else {
+    const gsl_multimin_fdfminimizer_type *T =
+        f->opt.optimizer == VI_OPT_CG_FR ? gsl_multimin_fdfminimizer_conjugate_fr
+      : f->opt.optimizer == VI_OPT_CG_PR ? gsl_multimin_fdfminimizer_conjugate_pr
+      : f->opt.optimizer == VI_OPT_STEEPEST ? gsl_multimin_fdfminimizer_steepest_descent
+      : gsl_multimin_fdfminimizer_vector_bfgs2;
+    st = VI_ENOMEM;
+    f->cache_x = calloc(VI_FIT_CACHE * D2, sizeof(double));
+    f->cache_lp = calloc(VI_FIT_CACHE * M, sizeof(double));
+    f->gx = gsl_vector_alloc(D2);
+    f->gmin = gsl_multimin_fdfminimizer_alloc(T, D2);
+    if (!f->cache_x || !f->cache_lp || !f->gx || !f->gmin) goto fail;
+    f->fdf.f = fit_gsl_f;
+    f->fdf.df = fit_gsl_df;
+    f->fdf.fdf = fit_gsl_fdf;
+    f->fdf.n = D2;
+    f->fdf.params = f;
+    if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) goto fail;
+  }
+  f->elbo_prev = NAN;
+  f->step = 0.0;
+  if ((st = fit_record(f)) != VI_SUCCESS) goto fail;
+  *status = VI_SUCCESS;
+  return f;
+fail:
+  vi_fit_free(f);
+  *status = st;
+  return NULL;
+}
+
+void vi_fit_free(vi_fit *f)
+{
+  if (!f) return;
+  if (f->gmin) gsl_multimin_fdfminimizer_free(f->gmin);
+  if (f->gx) gsl_vector_free(f->gx);
+  if (f->rng) gsl_rng_free(f->rng);
+  if (f->rng_eval) gsl_rng_free(f->rng_eval);
+  vi_objective_clear(&f->obj);
+  vi_adam_free(f->adam);
+  free(f->x); free(f->sd); free(f->grad); free(f->xtmp); free(f->gtmp); free(f->delta);
+  free(f->lp); free(f->lq); free(f->zx); free(f->ez);
+  free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
+  free(f->cache_x); free(f->cache_lp);
+  free(f->hist);
+  free(f);
+}
+
+int vi_fit_iterate(vi_fit *f)
+{
+  if (!f) return VI_EINVAL;
+  if (f->reason == VI_STOP_FAILED) return f->error;
+  if (f->noprog) return VI_SUCCESS;
+  int st = f->gmin ? fit_iterate_gsl(f) : fit_iterate_adam(f);
+  if (st < 0) {
+    f->reason = VI_STOP_FAILED;
+    f->error = st;
+  }
+  return st;
+}
+
+int vi_fit_test(vi_fit *f)
+{
+  if (!f) return VI_EINVAL;
+  if (f->reason == VI_STOP_FAILED) return f->error;
+  f->reason = VI_STOP_NONE;
+  int fresh = f->opt.estimator == VI_FRESH_DRAWS;
+  if (f->noprog) f->reason = VI_STOP_NOPROGRESS;
+  else if (!fresh && f->cur.grad_norm < f->opt.tol_grad) f->reason = VI_STOP_GRAD;
+  else if (f->adam) {
+    if (f->small_blocks >= 2) f->reason = VI_STOP_REL_OBJ;
+  } else if (f->iter > 0 &&
+             fabs(f->elbo - f->elbo_prev) / fmax(fabs(f->elbo), 1.0) < f->opt.tol_rel_obj)
+    f->reason = VI_STOP_REL_OBJ;
+  if (f->reason != VI_STOP_NONE) return VI_SUCCESS;
+  if (f->iter >= f->opt.max_iter) {
+    f->reason = VI_STOP_MAXITER;
+    return VI_EMAXITER;
+  }
+  return VI_CONTINUE;
+}
+
+int vi_fit_run(vi_fit *f, vi_observer_fn observer, void *ctx)
+{
+  if (!f) return VI_EINVAL;
+  if (observer && f->iter == 0 && observer(ctx, f, &f->cur)) return VI_EINTERRUPTED;
+  int st;
+  while ((st = vi_fit_test(f)) == VI_CONTINUE) {
+    size_t before = f->nhist;
+    st = vi_fit_iterate(f);
+    if (st < 0) return st;
+    if (observer && f->nhist > before && observer(ctx, f, &f->cur)) return VI_EINTERRUPTED;
+  }
+  return st;
+}
+
+size_t vi_fit_dim(const vi_fit *f) { return f->dim; }
+const double *vi_fit_mean(const vi_fit *f) { return f->x; }
+const double *vi_fit_sd(const vi_fit *f) { return f->sd; }
+const vi_model *vi_fit_model(const vi_fit *f) { return &f->model; }
+const vi_options *vi_fit_options(const vi_fit *f) { return &f->opt; }
+const vi_diag *vi_fit_diag(const vi_fit *f) { return &f->cur; }
+size_t vi_fit_history_len(const vi_fit *f) { return f->nhist; }
+const vi_diag *vi_fit_history(const vi_fit *f, size_t i)
+{
+  return i < f->nhist ? &f->hist[i] : NULL;
+}
+vi_stop_reason vi_fit_stop_reason(const vi_fit *f) { return f->reason; }
+gsl_rng *vi_fit_rng(vi_fit *f) { return f->rng; }
+
+void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z)
+{
+  for (size_t j = 0; j < f->dim; j++)
+    z[j] = f->x[j] + f->sd[j] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+}
+
+double vi_fit_log_q(const vi_fit *f, const double *z)
+{
+  size_t D = f->dim;
+  double s = 0.0;
+  for (size_t j = 0; j < D; j++) {
+    double e = (z[j] - f->x[j]) / f->sd[j];
+    s += -0.5 * e * e - f->x[D + j];
+  }
+  return s - 0.5 * (double)D * LOG_2PI;
+}

@@ -1,0 +1,72 @@
+/* engine/fit_internal.h: internal: the state of a fit (vi/fit.h), shared by fit.c (the
+ * iteration) and finish.c (the final fresh-draw diagnostics). */
+#ifndef VI_ENGINE_FIT_INTERNAL_H
+#define VI_ENGINE_FIT_INTERNAL_H
+
+#include <time.h>
+#include <gsl/gsl_multimin.h>
+#include <gsl/gsl_rng.h>
+#include <vi/fit.h>
+#include "engine/adam.h"
+#include "engine/objective.h"
+
+#define VI_FIT_CACHE 4      /* last objective evaluations kept (x, lp) for diagnostics */
+#define VI_FIT_BATCH 256    /* points per log_joint call for the fresh-draw diagnostics */
+
+struct vi_fit {
+  vi_model model;
+  vi_options opt;
+  size_t dim;
+  /* the accepted state: never non-finite */
+  double *x;          /* 2 dim: mu, then omega */
+  double *sd;         /* dim: exp(omega) */
+  double *grad;       /* 2 dim: gradient of the ELBO at x on the current draws */
+  double elbo, elj;   /* ELBO and E_q[log p] at x on those draws */
+  double *lp, *lq;    /* draws: log p(x, z_s) and log q(z_s) at x */
+  double *zx;         /* draws x dim: the points z_s at x */
+  double elbo_prev;   /* ELBO before the last accepted step */
+  double step;        /* |dx| of the last step */
+  size_t iter;
+  vi_stop_reason reason;
+  int noprog;         /* the optimiser can make no further progress */
+  int error;          /* the status that failed the fit (reason VI_STOP_FAILED) */
+
+  gsl_rng *rng;       /* init, optimiser draws, finish, output draws */
+  gsl_rng *rng_eval;  /* eval_every diagnostics: never perturbs the optimiser's draws */
+  vi_objective obj;
+
+  /* fixed draws + GSL multimin */
+  gsl_multimin_fdfminimizer *gmin;
+  gsl_multimin_function_fdf fdf;
+  gsl_vector *gx;
+  double *xtmp, *gtmp;
+  double *cache_x, *cache_lp;  /* VI_FIT_CACHE x (2 dim) and lp (draws) */
+  size_t cache_next, cache_used;
+  int hard_error;     /* model status seen inside a GSL callback */
+  int restarts;       /* consecutive restarts of the GSL minimiser */
+
+  /* Adam */
+  vi_adam *adam;
+  double *delta;
+  double lr_scale;
+  size_t rejects;     /* consecutive rejected steps */
+  double block_sum, block_prev;
+  size_t block_n, n_blocks, small_blocks;
+
+  /* diagnostics */
+  vi_diag cur;
+  vi_diag *hist;
+  size_t nhist, caphist;
+  struct timespec t0;
+  double *ez, *elp, *ell;  /* VI_FIT_BATCH x dim and two of VI_FIT_BATCH: eval buffers */
+  double *eval_lp, *eval_lq, *eval_ll;  /* eval_draws each */
+};
+
+double vi_fit_seconds_(const vi_fit *f);
+/* Evaluate n fresh draws from q (from rng) in batches: log p into lp, log q into lq, and,
+ * when ll is not NULL and the model has log_lik, log p(x|z) into ll (n values each).
+ * Non-finite log p values become -inf. */
+int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+                       double *ll);
+
+#endif
