@@ -1,8 +1,818 @@
 /* builtins_dist.c: the distributions of the model language -- every density's
  * _lpdf/_lpmf (and the _lupdf/_lupmf aliases, same value: vi keeps normalising
  * constants), _rng, and the cdfs used by truncation -- batched over the draws on the
- * AD tape with hand-written reverse-mode gradients.  Parameterisations follow the Stan
- * Functions Reference; random numbers come from GSL's gsl_ran_* generators. */
+ * AD tape with hand-written reverse-mode gradients.  Parameterisations and supports
+ * follow the Stan Functions Reference.  This file holds the elementwise (univariate)
+ * densities and cdfs, the generic broadcasting loop they share, and the table;
+ * builtins_dist_multi.c holds the vector-valued densities, builtins_rng.c the _rng
+ * functions.
+ *
+ * The generic loop: every argument is a scalar or a one-dimensional container of a
+ * common length N (a mismatch is an error naming both arguments); the density of
+ * element e in draw s reads argument i at x[e * es + s * ds] (es = nd for containers,
+ * 0 for scalars; ds = 1 for varying values, 0 for data).  A per-distribution kernel
+ * returns the log density of one element and its partials; the loop, forced inline so
+ * the kernel inlines into it, sums values per draw and accumulates partials into arena
+ * arrays (one per argument with an adjoint: per element for containers, per draw for
+ * broadcast scalars).  The reverse step multiplies them by the output's adjoint.  A
+ * draw with an invalid parameter or y outside the support gets -inf (its partials are
+ * skipped); NaN inputs propagate as NaN. */
+#include <string.h>
 #include "lang/builtins.h"
+#include "lang/dist_impl.h"
 
-const vi_builtin_def vi_builtins_dist[] = {{NULL, NULL, NULL}};
+#define DMAX 4
+#define NEED(i) (need & (1u << (i)))
+
+/* ---- shared plumbing ----------------------------------------------------------- */
+
+double *dist_zeros(ad_tape *t, size_t n)
+{
+  double *p = ad_alloc(t, (n ? n : 1) * sizeof *p);
+  if (!p) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
+  memset(p, 0, (n ? n : 1) * sizeof *p);
+  return p;
+}
+
+ad_val *dist_new_result(ad_tape *t, ad_val **args, int nargs)
+{
+  int varying = 0, adj = 0;
+  for (int i = 0; i < nargs; i++) {
+    if (args[i]->nd > 1) varying = 1;
+    if (args[i]->adj) adj = 1;
+  }
+  vi_type rt = {VT_REAL, 0};
+  ad_val *out = ad_new(t, rt, 0, NULL, varying, adj && ad_tape_recording(t));
+  if (!out) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
+  for (size_t s = 0; s < out->nd; s++) out->x[s] = 0;
+  return out;
+}
+
+/* Reverse step of every density: in.adj[e, s] += out.adj[s] * P[e, s], summing over
+ * draws into inputs that do not vary. */
+static void dist_backward(ad_tape *t, ad_node *node)
+{
+  (void)t;
+  const ad_val *out = node->out;
+  const size_t ndo = out->nd;
+  double **P = node->ptr;
+  for (int i = 0; i < node->nin; i++) {
+    ad_val *a = node->in[i];
+    if (!P[i] || !a->adj) continue;
+    const double *p = P[i];
+    size_t L = vi_type_rank(a->type) > 0 ? a->len : 1;
+    if (a->nd == ndo) {
+      for (size_t e = 0; e < L; e++) {
+        double *ad = a->adj + e * ndo;
+        const double *pe = p + e * ndo;
+        for (size_t s = 0; s < ndo; s++) ad[s] += out->adj[s] * pe[s];
+      }
+    } else {
+      for (size_t e = 0; e < L; e++) {
+        double acc = 0;
+        const double *pe = p + e * ndo;
+        for (size_t s = 0; s < ndo; s++) acc += out->adj[s] * pe[s];
+        a->adj[e * a->nd] += acc;
+      }
+    }
+  }
+}
+
+int dist_push_partials(ad_tape *t, ad_val *out, ad_val **args, int nargs, double **P)
+{
+  if (!out->adj) return 0;
+  if (nargs > 4) { ad_tape_set_error(t, "internal: density with more than 4 arguments"); return -1; }
+  double **keep = ad_alloc(t, DMAX * sizeof *keep);
+  if (!keep) { ad_tape_set_error(t, "out of memory in a density"); return -1; }
+  for (int i = 0; i < DMAX; i++) keep[i] = i < nargs ? P[i] : NULL;
+  for (int i = 0; i < nargs; i++) args[i]->shared = 1;
+  ad_node *node = ad_push(t, dist_backward, out, nargs, args);
+  if (!node) { ad_tape_set_error(t, "out of memory in a density"); return -1; }
+  node->ptr = keep;
+  return 0;
+}
+
+/* ---- the generic elementwise loop --------------------------------------------- */
+
+/* Kernel: log density of one element given the argument values a[]; writes g[i] =
+ * d/da[i] for the bits set in need (it may write others).  Returns -inf for an invalid
+ * parameter or y outside the support (g then unused). */
+typedef double (*dist_kernel)(const double *a, double *g, unsigned need);
+
+typedef struct {
+  const char *name;                 /* for messages: "normal_lpdf" */
+  const char *argn[DMAX];           /* argument names: "y", "mu", "sigma" */
+  double (*yterm)(double y);        /* optional term of y alone (an int: no gradient),
+                                       computed once per element when y is data */
+  int cdf;                          /* 1: the result is exp(sum), as Stan's _cdf */
+} dist_desc;
+
+typedef struct {
+  int na;
+  size_t N, ndo;
+  const double *x[DMAX];
+  size_t es[DMAX], ds[DMAX];
+  double *P[DMAX];
+  size_t pes[DMAX];
+  unsigned need;
+  ad_val *out;
+} dist_ctx;
+
+static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_ctx *c)
+{
+  int first = -1;
+  c->na = na;
+  c->N = 1;
+  for (int i = 0; i < na; i++) {
+    if (vi_type_rank(args[i]->type) == 0) continue;
+    if (first < 0) { first = i; c->N = args[i]->len; }
+    else if (args[i]->len != c->N) {
+      ad_tape_set_error(t, "%s: size of %s (%zu) and %s (%zu) differ", d->name,
+                        d->argn[first], c->N, d->argn[i], args[i]->len);
+      return -1;
+    }
+  }
+  c->out = dist_new_result(t, args, na);
+  if (!c->out) return -1;
+  c->ndo = c->out->nd;
+  c->need = 0;
+  for (int i = 0; i < na; i++) {
+    int cont = vi_type_rank(args[i]->type) > 0;
+    c->x[i] = args[i]->x;
+    c->es[i] = cont ? args[i]->nd : 0;
+    c->ds[i] = args[i]->nd > 1 ? 1 : 0;
+    c->P[i] = NULL;
+    c->pes[i] = cont ? c->ndo : 0;
+    if (c->out->adj && args[i]->adj) {
+      c->P[i] = dist_zeros(t, (cont ? c->N : 1) * c->ndo);
+      if (!c->P[i]) return -1;
+      c->need |= 1u << i;
+    }
+  }
+  return 0;
+}
+
+static ad_val *dist_finish(ad_tape *t, const dist_desc *d, ad_val **args, dist_ctx *c)
+{
+  ad_val *out = c->out;
+  if (d->yterm && c->N > 0) {
+    /* sum over y's elements, once per element when y is data */
+    const ad_val *y = args[0];
+    size_t L = vi_type_rank(y->type) > 0 ? y->len : 1;
+    double mult = vi_type_rank(y->type) > 0 ? 1.0 : (double)c->N;
+    if (y->nd == 1) {
+      double acc = 0;
+      for (size_t e = 0; e < L; e++) acc += d->yterm(y->x[e]);
+      for (size_t s = 0; s < c->ndo; s++) out->x[s] += mult * acc;
+    } else {
+      for (size_t e = 0; e < L; e++)
+        for (size_t s = 0; s < c->ndo; s++) out->x[s] += mult * d->yterm(y->x[e * y->nd + s]);
+    }
+  }
+  if (d->cdf) {
+    for (size_t s = 0; s < c->ndo; s++) out->x[s] = exp(out->x[s]);
+    for (int i = 0; i < c->na; i++) {
+      if (!c->P[i]) continue;
+      size_t L = c->pes[i] ? c->N : 1;
+      for (size_t e = 0; e < L; e++)
+        for (size_t s = 0; s < c->ndo; s++) c->P[i][e * c->ndo + s] *= out->x[s];
+    }
+  }
+  if (dist_push_partials(t, out, args, c->na, c->P)) return NULL;
+  return out;
+}
+
+static inline __attribute__((always_inline)) ad_val *
+dist_run(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_kernel k)
+{
+  dist_ctx c;
+  if (dist_setup(t, d, args, na, &c)) return NULL;
+  double *acc = c.out->x;
+  const unsigned need = c.need;
+  for (size_t e = 0; e < c.N; e++) {
+    size_t base[DMAX];
+    for (int i = 0; i < na; i++) base[i] = e * c.es[i];
+    for (size_t s = 0; s < c.ndo; s++) {
+      double a[DMAX], g[DMAX] = {0, 0, 0, 0};
+      for (int i = 0; i < na; i++) a[i] = c.x[i][base[i] + s * c.ds[i]];
+      double v = k(a, g, need);
+      acc[s] += v;
+      if (need && isfinite(v))
+        for (int i = 0; i < na; i++)
+          if (NEED(i)) c.P[i][e * c.pes[i] + s] += g[i];
+    }
+  }
+  return dist_finish(t, d, args, &c);
+}
+
+/* Define impl_<fn>(t, args, nargs) running kernel k_<kern> with the given names. */
+#define DIST_DEFINE(fn, kern, yt, cdfmode, ...)                                        \
+  static const dist_desc desc_##fn = {#fn, {__VA_ARGS__}, yt, cdfmode};               \
+  static ad_val *impl_##fn(ad_tape *t, ad_val **args, int nargs)                      \
+  {                                                                                    \
+    return dist_run(t, &desc_##fn, args, nargs, k_##kern);                            \
+  }
+
+/* ---- continuous densities ---------------------------------------------------- */
+
+static inline double k_normal(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double is = 1.0 / sigma, z = (y - mu) * is;
+  g[0] = -z * is; g[1] = z * is; g[2] = (z * z - 1) * is;
+  return -0.5 * z * z - log(sigma) - DIST_LOG_SQRT_2PI;
+}
+
+static inline double k_std_normal(const double *a, double *g, unsigned need)
+{
+  g[0] = -a[0];
+  return -0.5 * a[0] * a[0] - DIST_LOG_SQRT_2PI;
+}
+
+static inline double k_student_t(const double *a, double *g, unsigned need)
+{
+  double y = a[0], nu = a[1], mu = a[2], sigma = a[3];
+  if (nu <= 0 || sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, r = z * z / nu, l1 = log1p(r);
+  double dy = -(nu + 1) * z / (sigma * nu * (1 + r));
+  g[0] = dy; g[2] = -dy;
+  g[3] = -1 / sigma + (nu + 1) * r / (sigma * (1 + r));
+  if (NEED(1))
+    g[1] = 0.5 * (dist_digamma(0.5 * (nu + 1)) - dist_digamma(0.5 * nu)) - 0.5 / nu
+           - 0.5 * l1 + 0.5 * (nu + 1) * r / (nu * (1 + r));
+  return lgamma(0.5 * (nu + 1)) - lgamma(0.5 * nu) - 0.5 * log(nu) - 0.5 * DIST_LOG_PI
+         - log(sigma) - 0.5 * (nu + 1) * l1;
+}
+
+static inline double k_cauchy(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, q = 1 + z * z;
+  g[0] = -2 * z / (sigma * q); g[1] = -g[0];
+  g[2] = -1 / sigma + 2 * z * z / (sigma * q);
+  return -DIST_LOG_PI - log(sigma) - log1p(z * z);
+}
+
+static inline double k_double_exponential(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double d = y - mu, ad = fabs(d);
+  g[0] = -(d > 0 ? 1 : d < 0 ? -1 : 0) / sigma; g[1] = -g[0];
+  g[2] = -1 / sigma + ad / (sigma * sigma);
+  return -DIST_LOG_2 - log(sigma) - ad / sigma;
+}
+
+static inline double k_logistic(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma;
+  double dz = -1 + 2 * dist_inv_logit(-z);
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -1 / sigma - z * dz / sigma;
+  return -z - log(sigma) - 2 * dist_log1p_exp(-z);
+}
+
+static inline double k_exponential(const double *a, double *g, unsigned need)
+{
+  double y = a[0], beta = a[1];
+  if (beta <= 0 || y < 0) return -INFINITY;
+  g[0] = -beta; g[1] = 1 / beta - y;
+  return log(beta) - beta * y;
+}
+
+static inline double k_gamma(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0 || y < 0) return -INFINITY;
+  double ly = log(y);
+  double t = (al == 1) ? 0 : (al - 1) * ly;
+  g[0] = (al - 1) / y - be;
+  if (NEED(1)) g[1] = log(be) - dist_digamma(al) + ly;
+  g[2] = al / be - y;
+  return al * log(be) - lgamma(al) + t - be * y;
+}
+
+static inline double k_inv_gamma(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0 || y <= 0) return -INFINITY;
+  double ly = log(y), iy = 1 / y;
+  g[0] = -(al + 1) * iy + be * iy * iy;
+  if (NEED(1)) g[1] = log(be) - dist_digamma(al) - ly;
+  g[2] = al / be - iy;
+  return al * log(be) - lgamma(al) - (al + 1) * ly - be * iy;
+}
+
+static inline double k_lognormal(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0 || y <= 0) return -INFINITY;
+  double ly = log(y), z = (ly - mu) / sigma;
+  g[0] = -(1 + z / sigma) / y; g[1] = z / sigma; g[2] = (z * z - 1) / sigma;
+  return -DIST_LOG_SQRT_2PI - log(sigma) - ly - 0.5 * z * z;
+}
+
+static inline double k_chi_square(const double *a, double *g, unsigned need)
+{
+  double y = a[0], nu = a[1];
+  if (nu <= 0 || y < 0) return -INFINITY;
+  double h = 0.5 * nu, ly = log(y);
+  g[0] = (h - 1) / y - 0.5;
+  if (NEED(1)) g[1] = -0.5 * DIST_LOG_2 - 0.5 * dist_digamma(h) + 0.5 * ly;
+  return -h * DIST_LOG_2 - lgamma(h) + (h == 1 ? 0 : (h - 1) * ly) - 0.5 * y;
+}
+
+static inline double k_inv_chi_square(const double *a, double *g, unsigned need)
+{
+  double y = a[0], nu = a[1];
+  if (nu <= 0 || y <= 0) return -INFINITY;
+  double h = 0.5 * nu, ly = log(y);
+  g[0] = -(h + 1) / y + 0.5 / (y * y);
+  if (NEED(1)) g[1] = -0.5 * DIST_LOG_2 - 0.5 * dist_digamma(h) - 0.5 * ly;
+  return -h * DIST_LOG_2 - lgamma(h) - (h + 1) * ly - 0.5 / y;
+}
+
+static inline double k_scaled_inv_chi_square(const double *a, double *g, unsigned need)
+{
+  double y = a[0], nu = a[1], sc = a[2];
+  if (nu <= 0 || sc <= 0 || y <= 0) return -INFINITY;
+  double h = 0.5 * nu, ly = log(y), ls = log(sc), s2y = sc * sc / y;
+  g[0] = -(h + 1) / y + h * s2y / y;
+  if (NEED(1))
+    g[1] = 0.5 * (log(h) + 1) - 0.5 * dist_digamma(h) + ls - 0.5 * ly - 0.5 * s2y;
+  g[2] = nu / sc - nu * sc / y;
+  return h * log(h) - lgamma(h) + nu * ls - (h + 1) * ly - h * s2y;
+}
+
+static inline double k_weibull(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], sigma = a[2];
+  if (al <= 0 || sigma <= 0 || y < 0) return -INFINITY;
+  if (y == 0) {
+    /* (alpha - 1) log 0: the density at 0 is 0, alpha / sigma, or infinite */
+    g[0] = g[1] = g[2] = 0;
+    return al > 1 ? -INFINITY : al == 1 ? -log(sigma) : INFINITY;
+  }
+  double l = log(y / sigma), p = exp(al * l);
+  g[0] = (al - 1) / y - al * p / y;
+  g[1] = 1 / al + l - p * l;
+  g[2] = al * (p - 1) / sigma;
+  return log(al) - log(sigma) + (al - 1) * l - p;
+}
+
+static inline double k_frechet(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], sigma = a[2];
+  if (al <= 0 || sigma <= 0 || y <= 0) return -INFINITY;
+  double l = log(y / sigma), p = exp(-al * l);
+  g[0] = -(al + 1) / y + al * p / y;
+  g[1] = 1 / al - l + p * l;
+  g[2] = al / sigma - al * p / sigma;
+  return log(al) - log(sigma) - (al + 1) * l - p;
+}
+
+static inline double k_pareto(const double *a, double *g, unsigned need)
+{
+  double y = a[0], ym = a[1], al = a[2];
+  if (ym <= 0 || al <= 0 || y < ym) return -INFINITY;
+  double ly = log(y), lm = log(ym);
+  g[0] = -(al + 1) / y; g[1] = al / ym; g[2] = 1 / al + lm - ly;
+  return log(al) + al * lm - (al + 1) * ly;
+}
+
+static inline double k_beta(const double *a, double *g, unsigned need)
+{
+  double th = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0 || th < 0 || th > 1) return -INFINITY;
+  double l0 = log(th), l1 = log1p(-th);
+  g[0] = (al - 1) / th - (be - 1) / (1 - th);
+  if (need & 6u) {
+    double dab = dist_digamma(al + be);
+    g[1] = l0 - dist_digamma(al) + dab;
+    g[2] = l1 - dist_digamma(be) + dab;
+  }
+  return (al == 1 ? 0 : (al - 1) * l0) + (be == 1 ? 0 : (be - 1) * l1) - dist_lbeta(al, be);
+}
+
+static inline double k_beta_proportion(const double *a, double *g, unsigned need)
+{
+  double th = a[0], mu = a[1], ka = a[2];
+  if (mu <= 0 || mu >= 1 || ka <= 0) return -INFINITY;
+  double b[3] = {th, mu * ka, (1 - mu) * ka}, gb[3] = {0, 0, 0};
+  double v = k_beta(b, gb, need ? 7u : 0u);
+  g[0] = gb[0];
+  g[1] = ka * (gb[1] - gb[2]);
+  g[2] = mu * gb[1] + (1 - mu) * gb[2];
+  return v;
+}
+
+static inline double k_uniform(const double *a, double *g, unsigned need)
+{
+  double y = a[0], lo = a[1], hi = a[2];
+  if (!(hi > lo) && !isnan(hi) && !isnan(lo)) return -INFINITY;
+  if (y < lo || y > hi) return -INFINITY;
+  double w = hi - lo;
+  g[0] = 0; g[1] = 1 / w; g[2] = -1 / w;
+  return isnan(y) ? y : -log(w);
+}
+
+/* ---- discrete densities ------------------------------------------------------ */
+
+/* -lgamma(n + 1), the part of the Poisson and negative binomial pmfs that depends on
+ * the count alone (0 outside the support, which the kernel rejects). */
+static double yterm_neg_lfact(double n) { return n >= 0 ? -lgamma(n + 1) : 0; }
+
+static inline double k_bernoulli(const double *a, double *g, unsigned need)
+{
+  double n = a[0], th = a[1];
+  if (th < 0 || th > 1 || (n != 0 && n != 1)) return -INFINITY;
+  if (n == 1) { g[1] = 1 / th; return log(th); }
+  g[1] = -1 / (1 - th);
+  return log1p(-th);
+}
+
+static inline double k_bernoulli_logit(const double *a, double *g, unsigned need)
+{
+  double n = a[0], al = a[1];
+  if (n != 0 && n != 1) return -INFINITY;
+  /* log inv_logit(s) with s = +-alpha: -log1p(exp(-s)), stable for either sign */
+  double s = n == 1 ? al : -al;
+  double e = exp(-fabs(s));
+  double l = log1p(e), il = s > 0 ? e / (1 + e) : 1 / (1 + e);   /* inv_logit(-s) */
+  g[1] = n == 1 ? il : -il;
+  return s > 0 ? -l : s - l;
+}
+
+static inline double k_binomial(const double *a, double *g, unsigned need)
+{
+  double n = a[0], N = a[1], th = a[2];
+  if (N < 0 || n < 0 || n > N || th < 0 || th > 1) return -INFINITY;
+  double v = dist_lchoose(N, n), d = 0;
+  if (n > 0) { v += n * log(th); d += n / th; }
+  if (N - n > 0) { v += (N - n) * log1p(-th); d -= (N - n) / (1 - th); }
+  g[2] = d;
+  return v;
+}
+
+static inline double k_binomial_logit(const double *a, double *g, unsigned need)
+{
+  double n = a[0], N = a[1], al = a[2];
+  if (N < 0 || n < 0 || n > N) return -INFINITY;
+  g[2] = n - N * dist_inv_logit(al);
+  return dist_lchoose(N, n) - n * dist_log1p_exp(-al) - (N - n) * dist_log1p_exp(al);
+}
+
+static inline double k_beta_binomial(const double *a, double *g, unsigned need)
+{
+  double n = a[0], N = a[1], al = a[2], be = a[3];
+  if (N < 0 || n < 0 || n > N || al <= 0 || be <= 0) return -INFINITY;
+  if (need & 12u) {
+    double c = dist_digamma(al + be) - dist_digamma(N + al + be);
+    g[2] = dist_digamma(n + al) - dist_digamma(al) + c;
+    g[3] = dist_digamma(N - n + be) - dist_digamma(be) + c;
+  }
+  return dist_lchoose(N, n) + dist_lbeta(n + al, N - n + be) - dist_lbeta(al, be);
+}
+
+/* poisson without the -lgamma(n + 1) term (yterm_neg_lfact) */
+static inline double k_poisson(const double *a, double *g, unsigned need)
+{
+  double n = a[0], la = a[1];
+  if (la < 0 || n < 0 || isinf(la)) return -INFINITY;
+  if (la == 0) { g[1] = n == 0 ? -1 : 0; return n == 0 ? 0 : -INFINITY; }
+  g[1] = n / la - 1;
+  return (n == 0 ? 0 : n * log(la)) - la;
+}
+
+static inline double k_poisson_log(const double *a, double *g, unsigned need)
+{
+  double n = a[0], al = a[1];
+  if (n < 0 || al == INFINITY) return -INFINITY;
+  if (al == -INFINITY) { g[1] = n; return n == 0 ? 0 : -INFINITY; }
+  double e = exp(al);
+  g[1] = n - e;
+  return n * al - e;
+}
+
+static inline double k_neg_binomial(const double *a, double *g, unsigned need)
+{
+  double n = a[0], al = a[1], be = a[2];
+  if (n < 0 || al <= 0 || be <= 0) return -INFINITY;
+  double lb = log(be), l1b = log1p(be);
+  if (NEED(1)) g[1] = dist_digamma(n + al) - dist_digamma(al) + lb - l1b;
+  g[2] = al / (be * (1 + be)) - n / (1 + be);
+  return lgamma(n + al) - lgamma(al) + al * (lb - l1b) - n * l1b;
+}
+
+static inline double k_neg_binomial_2(const double *a, double *g, unsigned need)
+{
+  double n = a[0], mu = a[1], phi = a[2];
+  if (n < 0 || mu <= 0 || phi <= 0) return -INFINITY;
+  double lmp = log(mu + phi), l1 = log1p(mu / phi);
+  g[1] = n / mu - (n + phi) / (mu + phi);
+  if (NEED(2)) g[2] = dist_digamma(n + phi) - dist_digamma(phi) - l1 + (mu - n) / (mu + phi);
+  return lgamma(n + phi) - lgamma(phi) + (n == 0 ? 0 : n * (log(mu) - lmp)) - phi * l1;
+}
+
+static inline double k_neg_binomial_2_log(const double *a, double *g, unsigned need)
+{
+  double n = a[0], eta = a[1], phi = a[2];
+  if (n < 0 || phi <= 0 || eta == INFINITY) return -INFINITY;
+  double lphi = log(phi), d = eta - lphi;
+  double l1 = dist_log1p_exp(d);            /* log(exp(eta) + phi) - log(phi) */
+  double w = dist_inv_logit(d);             /* mu / (mu + phi) */
+  g[1] = n - (n + phi) * w;
+  if (NEED(2))
+    g[2] = dist_digamma(n + phi) - dist_digamma(phi) - l1 + 1 - (n + phi) * (1 - w) / phi;
+  return lgamma(n + phi) - lgamma(phi) + (n == 0 ? 0 : n * (d - l1)) - phi * l1;
+}
+
+/* ---- cdfs (for truncation) -------------------------------------------------- */
+
+static inline double k_normal_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, v = dist_log_Phi(z), dz = dist_dlog_Phi(z, v);
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -dz * z / sigma;
+  return v;
+}
+
+static inline double k_normal_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, v = dist_log_Phi(-z), dz = -dist_dlog_Phi(-z, v);
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -dz * z / sigma;
+  return v;
+}
+
+static inline double k_std_normal_lcdf(const double *a, double *g, unsigned need)
+{
+  double v = dist_log_Phi(a[0]);
+  g[0] = dist_dlog_Phi(a[0], v);
+  return v;
+}
+
+static inline double k_std_normal_lccdf(const double *a, double *g, unsigned need)
+{
+  double v = dist_log_Phi(-a[0]);
+  g[0] = -dist_dlog_Phi(-a[0], v);
+  return v;
+}
+
+static inline double k_exponential_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], beta = a[1];
+  if (beta <= 0) return -INFINITY;
+  if (y <= 0) { g[0] = g[1] = 0; return isnan(y) ? y : -INFINITY; }
+  double x = beta * y, r = 1 / expm1(x);
+  g[0] = beta * r; g[1] = y * r;
+  return log(-expm1(-x));
+}
+
+static inline double k_exponential_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], beta = a[1];
+  if (beta <= 0) return -INFINITY;
+  if (y < 0) { g[0] = g[1] = 0; return 0; }
+  g[0] = -beta; g[1] = -y;
+  return -beta * y;
+}
+
+static inline double k_logistic_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, dz = dist_inv_logit(-z);
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -dz * z / sigma;
+  return -dist_log1p_exp(-z);
+}
+
+static inline double k_logistic_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, dz = -dist_inv_logit(z);
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -dz * z / sigma;
+  return -dist_log1p_exp(z);
+}
+
+static inline double k_lognormal_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  if (y <= 0) { g[0] = g[1] = g[2] = 0; return -INFINITY; }
+  double z = (log(y) - mu) / sigma, v = dist_log_Phi(z), dz = dist_dlog_Phi(z, v);
+  g[0] = dz / (sigma * y); g[1] = -dz / sigma; g[2] = -dz * z / sigma;
+  return v;
+}
+
+static inline double k_lognormal_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  if (y <= 0) { g[0] = g[1] = g[2] = 0; return 0; }
+  double z = (log(y) - mu) / sigma, v = dist_log_Phi(-z), dz = -dist_dlog_Phi(-z, v);
+  g[0] = dz / (sigma * y); g[1] = -dz / sigma; g[2] = -dz * z / sigma;
+  return v;
+}
+
+/* ---- the implementations ------------------------------------------------------ */
+
+static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
+
+/* normal_lpdf: the hot case (a vector y against a vector mu with one sigma per draw)
+ * takes log(sigma) and 1 / sigma once per draw; otherwise the generic loop. */
+static ad_val *impl_normal_lpdf(ad_tape *t, ad_val **args, int nargs)
+{
+  ad_val *sg = args[2];
+  if (vi_type_rank(sg->type) > 0)
+    return dist_run(t, &desc_normal_lpdf, args, nargs, k_normal);
+  dist_ctx c;
+  if (dist_setup(t, &desc_normal_lpdf, args, nargs, &c)) return NULL;
+  const size_t ndo = c.ndo, N = c.N;
+  double *isg = ad_alloc(t, ndo * sizeof *isg);
+  if (!isg) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
+  double *acc = c.out->x, *Py = c.P[0], *Pm = c.P[1], *Ps = c.P[2];
+  for (size_t s = 0; s < ndo; s++) {
+    double sigma = sg->x[s * c.ds[2]];
+    /* an invalid sigma zeroes the draw's partials; its value becomes -inf below */
+    isg[s] = sigma > 0 ? 1.0 / sigma : isnan(sigma) ? sigma : 0;
+  }
+  const double *y = c.x[0], *mu = c.x[1];
+  for (size_t e = 0; e < N; e++) {
+    const double *ye = y + e * c.es[0], *me = mu + e * c.es[1];
+    const size_t dy = c.ds[0], dm = c.ds[1];
+    for (size_t s = 0; s < ndo; s++) {
+      double z = (ye[s * dy] - me[s * dm]) * isg[s];
+      acc[s] -= 0.5 * z * z;
+      if (Py) Py[e * c.pes[0] + s] -= z * isg[s];
+      if (Pm) Pm[e * c.pes[1] + s] += z * isg[s];
+      if (Ps) Ps[s] += z * z * isg[s];
+    }
+  }
+  for (size_t s = 0; s < ndo; s++) {
+    double sigma = sg->x[s * c.ds[2]];
+    if (sigma <= 0) { acc[s] = -INFINITY; if (Ps) Ps[s] = 0; continue; }
+    acc[s] -= (double)N * (log(sigma) + DIST_LOG_SQRT_2PI);
+    if (Ps) Ps[s] -= (double)N * isg[s];
+  }
+  return dist_finish(t, &desc_normal_lpdf, args, &c);
+}
+DIST_DEFINE(std_normal_lpdf, std_normal, NULL, 0, "y")
+DIST_DEFINE(student_t_lpdf, student_t, NULL, 0, "y", "nu", "mu", "sigma")
+DIST_DEFINE(cauchy_lpdf, cauchy, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(double_exponential_lpdf, double_exponential, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(logistic_lpdf, logistic, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(exponential_lpdf, exponential, NULL, 0, "y", "beta")
+DIST_DEFINE(gamma_lpdf, gamma, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(inv_gamma_lpdf, inv_gamma, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(lognormal_lpdf, lognormal, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(chi_square_lpdf, chi_square, NULL, 0, "y", "nu")
+DIST_DEFINE(inv_chi_square_lpdf, inv_chi_square, NULL, 0, "y", "nu")
+DIST_DEFINE(scaled_inv_chi_square_lpdf, scaled_inv_chi_square, NULL, 0, "y", "nu", "s")
+DIST_DEFINE(weibull_lpdf, weibull, NULL, 0, "y", "alpha", "sigma")
+DIST_DEFINE(frechet_lpdf, frechet, NULL, 0, "y", "alpha", "sigma")
+DIST_DEFINE(pareto_lpdf, pareto, NULL, 0, "y", "y_min", "alpha")
+DIST_DEFINE(beta_lpdf, beta, NULL, 0, "theta", "alpha", "beta")
+DIST_DEFINE(beta_proportion_lpdf, beta_proportion, NULL, 0, "theta", "mu", "kappa")
+DIST_DEFINE(uniform_lpdf, uniform, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(bernoulli_lpmf, bernoulli, NULL, 0, "n", "theta")
+DIST_DEFINE(bernoulli_logit_lpmf, bernoulli_logit, NULL, 0, "n", "alpha")
+DIST_DEFINE(binomial_lpmf, binomial, NULL, 0, "n", "N", "theta")
+DIST_DEFINE(binomial_logit_lpmf, binomial_logit, NULL, 0, "n", "N", "alpha")
+DIST_DEFINE(beta_binomial_lpmf, beta_binomial, NULL, 0, "n", "N", "alpha", "beta")
+DIST_DEFINE(poisson_lpmf, poisson, yterm_neg_lfact, 0, "n", "lambda")
+DIST_DEFINE(poisson_log_lpmf, poisson_log, yterm_neg_lfact, 0, "n", "alpha")
+DIST_DEFINE(neg_binomial_lpmf, neg_binomial, yterm_neg_lfact, 0, "n", "alpha", "beta")
+DIST_DEFINE(neg_binomial_2_lpmf, neg_binomial_2, yterm_neg_lfact, 0, "n", "mu", "phi")
+DIST_DEFINE(neg_binomial_2_log_lpmf, neg_binomial_2_log, yterm_neg_lfact, 0, "n", "eta", "phi")
+DIST_DEFINE(normal_lcdf, normal_lcdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(normal_lccdf, normal_lccdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(normal_cdf, normal_lcdf, NULL, 1, "y", "mu", "sigma")
+DIST_DEFINE(std_normal_lcdf, std_normal_lcdf, NULL, 0, "y")
+DIST_DEFINE(std_normal_lccdf, std_normal_lccdf, NULL, 0, "y")
+DIST_DEFINE(std_normal_cdf, std_normal_lcdf, NULL, 1, "y")
+DIST_DEFINE(exponential_lcdf, exponential_lcdf, NULL, 0, "y", "beta")
+DIST_DEFINE(exponential_lccdf, exponential_lccdf, NULL, 0, "y", "beta")
+DIST_DEFINE(exponential_cdf, exponential_lcdf, NULL, 1, "y", "beta")
+DIST_DEFINE(logistic_lcdf, logistic_lcdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(logistic_lccdf, logistic_lccdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(logistic_cdf, logistic_lcdf, NULL, 1, "y", "mu", "sigma")
+DIST_DEFINE(lognormal_lcdf, lognormal_lcdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(lognormal_lccdf, lognormal_lccdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(lognormal_cdf, lognormal_lcdf, NULL, 1, "y", "mu", "sigma")
+
+/* ---- the table ---------------------------------------------------------------- */
+
+/* Each density under its _lpdf/_lpmf name and the _lupdf/_lupmf alias. */
+#define DENS(nm, suffix, sig) \
+  {#nm "_l" #suffix, sig, impl_##nm##_l##suffix}, {#nm "_lu" #suffix, sig, impl_##nm##_l##suffix}
+#define DENS_EXT(nm, suffix, sig, fn) {#nm "_l" #suffix, sig, fn}, {#nm "_lu" #suffix, sig, fn}
+#define PLAIN(nm, sig) {#nm, sig, impl_##nm}
+#define RNG(nm, sig) {#nm "_rng", sig, vi_rng_##nm}
+
+const vi_builtin_def vi_builtins_dist[] = {
+  DENS(normal, pdf, "real(reals, reals, reals)"),
+  PLAIN(normal_lcdf, "real(reals, reals, reals)"),
+  PLAIN(normal_lccdf, "real(reals, reals, reals)"),
+  PLAIN(normal_cdf, "real(reals, reals, reals)"),
+  RNG(normal, "rng_real(reals, reals)"),
+  DENS(std_normal, pdf, "real(reals)"),
+  PLAIN(std_normal_lcdf, "real(reals)"),
+  PLAIN(std_normal_lccdf, "real(reals)"),
+  PLAIN(std_normal_cdf, "real(reals)"),
+  RNG(std_normal, "real()"),
+  DENS(student_t, pdf, "real(reals, reals, reals, reals)"),
+  RNG(student_t, "rng_real(reals, reals, reals)"),
+  DENS(cauchy, pdf, "real(reals, reals, reals)"),
+  RNG(cauchy, "rng_real(reals, reals)"),
+  DENS(double_exponential, pdf, "real(reals, reals, reals)"),
+  RNG(double_exponential, "rng_real(reals, reals)"),
+  DENS(logistic, pdf, "real(reals, reals, reals)"),
+  PLAIN(logistic_lcdf, "real(reals, reals, reals)"),
+  PLAIN(logistic_lccdf, "real(reals, reals, reals)"),
+  PLAIN(logistic_cdf, "real(reals, reals, reals)"),
+  RNG(logistic, "rng_real(reals, reals)"),
+  DENS(exponential, pdf, "real(reals, reals)"),
+  PLAIN(exponential_lcdf, "real(reals, reals)"),
+  PLAIN(exponential_lccdf, "real(reals, reals)"),
+  PLAIN(exponential_cdf, "real(reals, reals)"),
+  RNG(exponential, "rng_real(reals)"),
+  DENS(gamma, pdf, "real(reals, reals, reals)"),
+  RNG(gamma, "rng_real(reals, reals)"),
+  DENS(inv_gamma, pdf, "real(reals, reals, reals)"),
+  RNG(inv_gamma, "rng_real(reals, reals)"),
+  DENS(lognormal, pdf, "real(reals, reals, reals)"),
+  PLAIN(lognormal_lcdf, "real(reals, reals, reals)"),
+  PLAIN(lognormal_lccdf, "real(reals, reals, reals)"),
+  PLAIN(lognormal_cdf, "real(reals, reals, reals)"),
+  RNG(lognormal, "rng_real(reals, reals)"),
+  DENS(chi_square, pdf, "real(reals, reals)"),
+  RNG(chi_square, "rng_real(reals)"),
+  DENS(inv_chi_square, pdf, "real(reals, reals)"),
+  RNG(inv_chi_square, "rng_real(reals)"),
+  DENS(scaled_inv_chi_square, pdf, "real(reals, reals, reals)"),
+  RNG(scaled_inv_chi_square, "rng_real(reals, reals)"),
+  DENS(weibull, pdf, "real(reals, reals, reals)"),
+  RNG(weibull, "rng_real(reals, reals)"),
+  DENS(frechet, pdf, "real(reals, reals, reals)"),
+  RNG(frechet, "rng_real(reals, reals)"),
+  DENS(pareto, pdf, "real(reals, reals, reals)"),
+  RNG(pareto, "rng_real(reals, reals)"),
+  DENS(beta, pdf, "real(reals, reals, reals)"),
+  RNG(beta, "rng_real(reals, reals)"),
+  DENS(beta_proportion, pdf, "real(reals, reals, reals)"),
+  RNG(beta_proportion, "rng_real(reals, reals)"),
+  DENS(uniform, pdf, "real(reals, reals, reals)"),
+  RNG(uniform, "rng_real(reals, reals)"),
+  DENS(bernoulli, pmf, "real(ints, reals)"),
+  RNG(bernoulli, "rng_int(reals)"),
+  DENS(bernoulli_logit, pmf, "real(ints, reals)"),
+  RNG(bernoulli_logit, "rng_int(reals)"),
+  DENS(binomial, pmf, "real(ints, ints, reals)"),
+  RNG(binomial, "rng_int(ints, reals)"),
+  DENS(binomial_logit, pmf, "real(ints, ints, reals)"),
+  RNG(binomial_logit, "rng_int(ints, reals)"),
+  DENS(beta_binomial, pmf, "real(ints, ints, reals, reals)"),
+  RNG(beta_binomial, "rng_int(ints, reals, reals)"),
+  DENS(poisson, pmf, "real(ints, reals)"),
+  RNG(poisson, "rng_int(reals)"),
+  DENS(poisson_log, pmf, "real(ints, reals)"),
+  RNG(poisson_log, "rng_int(reals)"),
+  DENS(neg_binomial, pmf, "real(ints, reals, reals)"),
+  RNG(neg_binomial, "rng_int(reals, reals)"),
+  DENS(neg_binomial_2, pmf, "real(ints, reals, reals)"),
+  RNG(neg_binomial_2, "rng_int(reals, reals)"),
+  DENS(neg_binomial_2_log, pmf, "real(ints, reals, reals)"),
+  RNG(neg_binomial_2_log, "rng_int(reals, reals)"),
+  DENS_EXT(categorical, pmf, "real(ints, vector)", vi_dist_categorical_lpmf),
+  RNG(categorical, "int(vector)"),
+  DENS_EXT(categorical_logit, pmf, "real(ints, vector)", vi_dist_categorical_logit_lpmf),
+  RNG(categorical_logit, "int(vector)"),
+  DENS_EXT(multinomial, pmf, "real(int[], vector)", vi_dist_multinomial_lpmf),
+  RNG(multinomial, "int[](vector, int)"),
+  DENS_EXT(dirichlet, pdf, "real(vector, vector)", vi_dist_dirichlet_lpdf),
+  RNG(dirichlet, "vector(vector)"),
+  DENS_EXT(multi_normal, pdf, "real(vector, vector, matrix)", vi_dist_multi_normal_lpdf),
+  DENS_EXT(multi_normal, pdf, "real(vector[], vector, matrix)", vi_dist_multi_normal_lpdf),
+  DENS_EXT(multi_normal, pdf, "real(vector[], vector[], matrix)", vi_dist_multi_normal_lpdf),
+  RNG(multi_normal, "vector(vector, matrix)"),
+  DENS_EXT(multi_normal_cholesky, pdf, "real(vector, vector, matrix)",
+           vi_dist_multi_normal_cholesky_lpdf),
+  DENS_EXT(multi_normal_cholesky, pdf, "real(vector[], vector, matrix)",
+           vi_dist_multi_normal_cholesky_lpdf),
+  DENS_EXT(multi_normal_cholesky, pdf, "real(vector[], vector[], matrix)",
+           vi_dist_multi_normal_cholesky_lpdf),
+  RNG(multi_normal_cholesky, "vector(vector, matrix)"),
+  DENS_EXT(lkj_corr_cholesky, pdf, "real(matrix, real)", vi_dist_lkj_corr_cholesky_lpdf),
+  RNG(lkj_corr_cholesky, "matrix(int, real)"),
+  DENS_EXT(ordered_logistic, pmf, "real(int, real, vector)", vi_dist_ordered_logistic_lpmf),
+  DENS_EXT(ordered_logistic, pmf, "real(int[], vector, vector)", vi_dist_ordered_logistic_lpmf),
+  RNG(ordered_logistic, "int(real, vector)"),
+  {NULL, NULL, NULL}
+};
