@@ -64,6 +64,8 @@ int ad_tape_recording(const ad_tape *t);
 void ad_tape_backward(ad_tape *t);
 /* Arena memory, 16-byte aligned, valid until the next reset.  NULL on OOM. */
 void *ad_alloc(ad_tape *t, size_t bytes);
+/* Bytes the tape holds (arena chunks and node list): constant once warmed up. */
+size_t ad_tape_arena_bytes(const ad_tape *t);
 /* RNG used by _rng functions (set by the evaluator; may be NULL outside generated
  * quantities). */
 void ad_tape_set_rng(ad_tape *t, gsl_rng *rng);
@@ -101,16 +103,18 @@ ad_val *ad_sum_all(ad_tape *t, ad_val *a);
 
 /* Indexing.  Each index is one position (0-based) or a list of positions; bounds have
  * been checked by the caller.  A single index drops a dimension, a list keeps it. */
-typedef struct ad_index {
+/* (The type is ad_ix, not ad_index: C does not allow a typedef and a function of the
+ * same name.) */
+typedef struct ad_ix {
   int multi;            /* 0: single position pos0; 1: list pos[0..npos-1] */
   size_t pos0;
   const size_t *pos; size_t npos;
-} ad_index;
-ad_val *ad_index(ad_tape *t, ad_val *a, const ad_index *ix, int nix);
+} ad_ix;
+ad_val *ad_index(ad_tape *t, ad_val *a, const ad_ix *ix, int nix);
 /* container[ix] = rhs, in place when allowed (see above).  rhs is converted int->real
  * and broadcast to varying as needed; returns the container to use from now on (the
  * same or a copy).  NULL on shape mismatch. */
-ad_val *ad_assign_index(ad_tape *t, ad_val *container, const ad_index *ix, int nix,
+ad_val *ad_assign_index(ad_tape *t, ad_val *container, const ad_ix *ix, int nix,
                         ad_val *rhs);
 /* Make a value varying (nd = n) with an adjoint, copying it. */
 ad_val *ad_make_varying(ad_tape *t, ad_val *a);
