@@ -49,7 +49,7 @@ static void print_row(cli_progress *p, const vi_diag *d)
   FILE *out = p->out;
   if (p->tty) {
     if (!p->header_done) {
-      fprintf(out, "%6s  %12s   %12s   %12s  %10s  %9s %7s %8s\n", "iter", "KL(q||p)", "ELBO",
+      fprintf(out, "%6s  %12s + %12s = %12s  %10s  %9s %7s %8s\n", "iter", "KL(q||p)", "ELBO",
               "log p(X)", "+/- se", "|grad|", "evals", "sec");
       p->header_done = 1;
     }
@@ -81,7 +81,8 @@ int cli_progress_observer(void *ctx, const vi_fit *f, const vi_diag *d)
 {
   cli_progress *p = ctx;
   (void)f;
-  if (!p->quiet && d && due(p, d->iter))
+  /* (the starting point may be observed twice: by us and by vi_fit_run) */
+  if (!p->quiet && d && d->iter != p->last_printed && due(p, d->iter))
     print_row(p, d);
   return cli_signals_interrupted();
 }

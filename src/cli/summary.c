@@ -44,13 +44,13 @@ static const char *khat_meaning(double khat)
   if (isnan(khat))
     return "too few draws to fit the tail of the importance weights";
   if (khat < 0.5)
-    return "(< 0.5): q covers the posterior well; the importance-sampling estimates "
-           "of log p(X) and KL are reliable";
+    return "(< 0.5): q covers the posterior well; the importance-sampling estimates of\n"
+           "                 log p(X) and KL are reliable";
   if (khat <= 0.7)
-    return "(0.5-0.7): q is usable as a proposal; the importance-sampling estimates "
-           "converge slowly, treat their standard errors with care";
-  return "(> 0.7): q misses part of the posterior; the importance-sampling estimates "
-         "of log p(X) and KL are unreliable, and so may be q's sds";
+    return "(0.5-0.7): q is usable as a proposal; the importance-sampling estimates\n"
+           "                 converge slowly, treat their standard errors with care";
+  return "(> 0.7): q misses part of the posterior; the importance-sampling estimates\n"
+         "                 of log p(X) and KL are unreliable, and so may be q's sds";
 }
 
 /* "value +/- se" in a fixed layout; n/a for NaN. */
@@ -139,8 +139,8 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   fputs(fin->kl_forward_reliable ? "  estimated (self-normalised importance sampling)\n"
                                  : "  estimated, unreliable (k-hat > 0.7)\n",
         out);
-  fprintf(out, "PSIS k-hat:      %.2f  %s %s\n", fin->khat, cli_khat_word(fin->khat),
-          khat_meaning(fin->khat));
+  fprintf(out, "PSIS k-hat:      %.2f  %s\n                 %s\n", fin->khat,
+          cli_khat_word(fin->khat), khat_meaning(fin->khat));
 }
 
 static void print_table(FILE *out, const cli_draws *d)

@@ -1,0 +1,83 @@
+#!/bin/sh
+# Every fit option has its effect, visible in the report, the CSV header or the JSON.
+. "$top_srcdir/tests/cli/lib.sh"
+have_python || { echo "SKIP: python3 not found"; exit 77; }
+J="$TMP/s.json"
+# jget EXPR: evaluate a Python expression over the summary JSON as s
+jget() { "$PYTHON" -c "import json,sys; s=json.load(open('$J')); print($1)"; }
+
+# --draws, --seed, --init, --eval-draws, --eval-every, --step-size, --output-draws
+run fit "$ES" --data="$ESD" --draws 16 --seed 42 --init random --eval-draws 300 \
+  --eval-every 5 --step-size 0.5 --output-draws 77 --summary-json "$J" --quiet
+expect_status 0
+expect_out "fixed draws (M = 16), bfgs2, seed 42"
+expect_out "from 300 fresh draws from q"
+expect_out "Outputs (77 draws from q):"
+[ "$(jget 's["options"]["init"], s["options"]["eval_every"], s["options"]["step_size"], s["output_draws"]')" = "random 5 0.5 77" ] ||
+  fail "options in JSON: $(jget 's["options"]')"
+
+# every optimizer on the fixed-draw objective runs (converged or not: 0 or 1)
+for o in bfgs2 cg-fr cg-pr steepest adam; do
+  run fit "$ES" --data "$ESD" --optimizer "$o" --max-iter 200 --quiet
+  [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "--optimizer $o: exit $status"
+  expect_out "fixed draws (M = 32), $o, seed 1"
+done
+
+# --method stochastic: fresh draws with adam, its defaults
+run fit "$ES" --data "$ESD" --method stochastic --max-iter 300 --summary-json "$J" --quiet
+[ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "--method stochastic: exit $status"
+expect_out "stochastic draws (M = 32), adam, seed 1"
+[ "$(jget 's["options"]["method"], s["options"]["optimizer"], s["options"]["tol_rel_obj"]')" = "stochastic adam 0.001" ] ||
+  fail "stochastic defaults: $(jget 's["options"]')"
+
+# --max-iter: the cap, exit 1, trace has iterations 0..3
+run fit "$ES" --data "$ESD" --max-iter 3 --trace "$TMP/t.csv" --quiet
+expect_status 1
+expect_out "Stopped:  not converged: reached the iteration cap (max-iter 3)"
+[ "$(wc -l <"$TMP/t.csv")" -eq 5 ] || fail "trace of 3 iterations has header + 4 rows"
+
+# --tol-rel-obj: a huge tolerance stops at the first iteration
+run fit "$ES" --data "$ESD" --tol-rel-obj 1e6 --quiet --summary-json "$J"
+expect_status 0
+expect_out "Stopped:  converged: relative ELBO change "
+expect_out "< tol-rel-obj 1e+06"
+[ "$(jget 's["iterations"]')" = 1 ] || fail "--tol-rel-obj 1e6 stops at iteration 1"
+
+# --tol-grad: a huge tolerance stops at the starting point
+run fit "$ES" --data "$ESD" --tol-grad 1e9 --quiet --summary-json "$J"
+expect_status 0
+expect_out "Stopped:  converged: gradient norm "
+expect_out "< tol-grad 1e+09"
+[ "$(jget 's["iterations"]')" = 0 ] || fail "--tol-grad 1e9 stops at iteration 0"
+
+# --quiet: nothing on stderr; without it, progress
+run fit "$ES" --data "$ESD" -q
+expect_status 0
+expect_empty_err
+# --print-every 5 / --refresh 5: iterations 0, 5, 10, ... and the last one
+run fit "$ES" --data "$ESD" --print-every 5
+expect_status 0
+its=$(sed -n 's/^iter=\([0-9]*\) .*/\1/p' "$TMP/err")
+last=$(echo "$its" | tail -n 1)
+for i in $its; do
+  [ $((i % 5)) -eq 0 ] || [ "$i" = "$last" ] || fail "--print-every 5 printed iteration $i"
+done
+[ "$(echo "$its" | head -n 1)" = 0 ] || fail "--print-every shows iteration 0"
+cp "$TMP/err" "$TMP/err5"
+run fit "$ES" --data "$ESD" --refresh=5
+expect_status 0
+[ "$(sed 's/seconds=.*//' "$TMP/err")" = "$(sed 's/seconds=.*//' "$TMP/err5")" ] ||
+  fail "--refresh differs from --print-every"
+# automatic: every iteration up to 10, then every 10th
+run fit "$ES" --data "$ESD" --max-iter 40 --tol-rel-obj 0 --tol-grad 0
+its=$(sed -n 's/^iter=\([0-9]*\) .*/\1/p' "$TMP/err" | tr '\n' ' ')
+case "$its" in
+  "0 1 2 3 4 5 6 7 8 9 10 20 30 40 "|"0 1 2 3 4 5 6 7 8 9 10 20 30 "*) ;;
+  *) fail "automatic refresh printed: $its" ;;
+esac
+
+# -o and -d short forms
+run fit "$ES" -d "$ESD" -o "$TMP/short.csv" -q
+expect_status 0
+[ -s "$TMP/short.csv" ] || fail "-o wrote nothing"
+exit 0

@@ -1,0 +1,47 @@
+#!/bin/sh
+# vi --help, vi help, vi help fit, vi help check, vi fit --help, vi --version: exit 0,
+# the text names the commands, every fit option and every exit code, and the note about
+# shadowing the editor.
+. "$top_srcdir/tests/cli/lib.sh"
+
+run --help
+expect_status 0
+for w in "vi fit MODEL.stan" "vi check MODEL.stan" "Exit status:" "130  interrupted" \
+         "3    model error" "4    data error" "5    numerical failure" "6    I/O error" \
+         "2    usage error" "1    not converged" "--program-prefix" "shadows the vi editor"; do
+  expect_out "$w"
+done
+
+run help
+expect_status 0
+expect_out "Commands:"
+
+run help fit
+expect_status 0
+for o in --data --method --optimizer --draws --seed --max-iter --tol-grad --tol-rel-obj \
+         --step-size --init --eval-draws --eval-every --output --output-draws --trace \
+         --summary-json --print-every --refresh --quiet "Exit status:"; do
+  expect_out "$o"
+done
+cp "$TMP/out" "$TMP/help_fit"
+
+run fit --help
+expect_status 0
+cmp -s "$TMP/out" "$TMP/help_fit" || fail "vi fit --help differs from vi help fit"
+
+run help check
+expect_status 0
+expect_out "Usage: vi check MODEL.stan [--data DATA.json]"
+
+run check -h
+expect_status 0
+expect_out "Usage: vi check"
+
+run --version
+expect_status 0
+grep -q -x 'vi [0-9][0-9.]*' "$TMP/out" || fail "--version prints 'vi X.Y.Z'"
+
+run help nosuch
+expect_status 2
+expect_err_line "vi: help: unknown command 'nosuch' (commands: fit, check)"
+exit 0
