@@ -60,8 +60,15 @@ struct vi_expr {
   int has_bar;           /* EX_CALL written f(a | b, ...) */
   vi_index *index; int nindex;   /* EX_INDEX */
   vi_decl *decl;         /* EX_VAR: resolved by the checker */
-  int builtin;           /* EX_CALL: builtin id from builtins.h, set by the checker */
+  int builtin;           /* EX_CALL: builtin id from builtins.h, set by the checker
+                            (-1 for the special call target()) */
+  int depth;             /* height of this subtree (1 for a leaf), set by the parser;
+                            bounded (VI_AST_MAX_DEPTH), so recursive walks are safe */
 };
+
+/* Largest expression height and statement/parenthesis nesting the parser accepts. */
+#define VI_AST_MAX_DEPTH 1000
+#define VI_AST_MAX_NESTING 200
 
 typedef enum {
   CON_NONE = 0,
@@ -85,6 +92,9 @@ struct vi_decl {
   vi_expr *init;              /* `= expr` initialiser, or NULL */
   int slot;                   /* set by the checker: 0..nslots-1, unique in the program */
   const char *type_text;      /* the declared type as written, e.g. "simplex[K]" */
+  int data_only;              /* set by the checker: the value depends on data only
+                                 (data, transformed data, and locals/loop variables
+                                 only ever assigned data-only values) */
 };
 
 typedef enum {
