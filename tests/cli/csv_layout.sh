@@ -3,7 +3,7 @@
 # module, read_stan_csv.py): comment header with the configuration, the header row
 # lp__,log_p__,log_g__ then the flattened names in order, the mean row first (0,0,0,...),
 # then exactly --output-draws rows, every row as wide as the header, every field a number.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 have_python || { echo "SKIP: python3 not found"; exit 77; }
 
 run fit "$ES" --data "$ESD" --output "$TMP/es.csv" --output-draws 250 --seed 5 --quiet

@@ -3,7 +3,7 @@
 # reason, the decomposition with exact/estimated labels, k-hat in words, and a summary row
 # for every output (mu, tau, theta_tilde.1-8, theta.1-8); stderr shows the progress as
 # plain key=value lines (stderr is not a terminal here), starting at iteration 0.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 
 run fit "$ES" --data "$ESD"
 expect_status 0

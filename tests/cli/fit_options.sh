@@ -1,6 +1,6 @@
 #!/bin/sh
 # Every fit option has its effect, visible in the report, the CSV header or the JSON.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 have_python || { echo "SKIP: python3 not found"; exit 77; }
 J="$TMP/s.json"
 # jget EXPR: evaluate a Python expression over the summary JSON as s

@@ -2,7 +2,7 @@
 # vi --help, vi help, vi help fit, vi help check, vi fit --help, vi --version: exit 0,
 # the text names the commands, every fit option and every exit code, and the note about
 # shadowing the editor.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 
 run --help
 expect_status 0

@@ -2,7 +2,7 @@
 # --trace: one CSV row per iteration (0 = the starting point) with every vi_diag field;
 # --summary-json: valid JSON (python3's json module) with the status, the stop reason, the
 # final decomposition, k-hat and its word, q, and the summary of every output.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 have_python || { echo "SKIP: python3 not found"; exit 77; }
 
 run fit "$ES" --data "$ESD" --trace "$TMP/trace.csv" --summary-json "$TMP/s.json" --quiet

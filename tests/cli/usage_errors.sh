@@ -1,6 +1,6 @@
 #!/bin/sh
 # Usage errors: exit 2 with one line that names the option (or command) and the value.
-. "$top_srcdir/tests/cli/lib.sh"
+. "${top_srcdir:-.}/tests/cli/lib.sh"
 
 # usage EXPECTED-LINE ARGS...
 usage() {

@@ -1,0 +1,81 @@
+#!/bin/sh
+# Every exit code of vi fit, each with its message (model errors: model_errors.sh, data
+# errors: data_errors.sh, 130: interrupt.sh, usage: usage_errors.sh):
+#   0 converged, 1 not converged (reported and written), 5 numerical failure / runtime
+#   error in the model, 6 I/O error.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+
+# 0: converged
+run fit "$ES" --data "$ESD" --quiet
+expect_status 0
+expect_out "Stopped:  converged"
+
+# 1: the iteration cap; the fit is still reported and the files written
+run fit "$ES" --data "$ESD" --max-iter 2 --output "$TMP/cap.csv" --quiet
+expect_status 1
+expect_out "Stopped:  not converged: reached the iteration cap (max-iter 2)"
+expect_out "Outputs (1000 draws from q):"
+grep -q '^# vi_stop_reason = max_iter$' "$TMP/cap.csv" || fail "CSV of a capped fit"
+
+# 5: a runtime error in the model (index out of range at the first evaluation)
+cat >"$TMP/oob.stan" <<'STAN'
+data {
+  int<lower=1> N;
+  vector[N] y;
+}
+parameters {
+  real mu;
+}
+model {
+  mu ~ normal(0, 1);
+  y[N + 1] ~ normal(mu, 1);
+}
+STAN
+printf '{"N": 3, "y": [1, 2, 3]}\n' >"$TMP/oob.json"
+run fit "$TMP/oob.stan" --data "$TMP/oob.json" --output "$TMP/oob.csv"
+expect_status 5
+expect_err "vi: cannot start the fit: "
+[ "$(wc -l <"$TMP/err")" -le 2 ] || fail "runtime error in more than two lines"
+[ ! -e "$TMP/oob.csv" ] || fail "a failed fit wrote its output"
+
+# 5: reject() with its message
+cat >"$TMP/reject.stan" <<'STAN'
+parameters {
+  real mu;
+}
+model {
+  mu ~ normal(0, 1);
+  reject("mu is not welcome here");
+}
+STAN
+run fit "$TMP/reject.stan"
+expect_status 5
+expect_err "mu is not welcome here"
+
+# 5: a log density that is -inf everywhere: no starting point
+cat >"$TMP/neginf.stan" <<'STAN'
+parameters {
+  real mu;
+}
+model {
+  target += log(0.0);
+}
+STAN
+run fit "$TMP/neginf.stan"
+expect_status 5
+expect_err "vi: cannot start the fit: "
+
+# 6: an output file that cannot be created
+run fit "$ES" --data "$ESD" --output "$TMP/no/such/dir/out.csv" --quiet
+expect_status 6
+expect_err_line "vi: $TMP/no/such/dir/out.csv: cannot create a file there: No such file or directory"
+run fit "$ES" --data "$ESD" --summary-json "$TMP/no/s.json" --quiet
+expect_status 6
+run fit "$ES" --data "$ESD" --trace "$TMP" --quiet
+expect_status 6
+# 6: a model file that cannot be read
+run fit "$TMP/missing.stan"
+expect_status 6
+expect_err "missing.stan"
+[ "$(wc -l <"$TMP/err")" -le 2 ] || fail "I/O error in more than two lines"
+exit 0

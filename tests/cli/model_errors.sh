@@ -1,0 +1,72 @@
+#!/bin/sh
+# Model errors: exit 3, reported as  FILE:LINE:COL: error: ...  with the source line and a
+# caret under the column, nothing else (no stack of noise), for vi fit and vi check, and
+# no output files written.
+. "${top_srcdir:-.}/tests/cli/lib.sh"
+
+# model_error NAME LINE COL TEXT: write $TMP/NAME.stan from stdin first, then check both
+# commands report it at LINE:COL with TEXT in the message.
+model_error() {
+  f="$TMP/$1.stan"
+  for cmd in fit check; do
+    run "$cmd" "$f" --data "$ESD"
+    expect_status 3 "vi $cmd $1"
+    head -n 1 "$TMP/err" | grep -q -F -e "$f:$2:$3: error: " ||
+      fail "$1: first line should start with $f:$2:$3: error: "
+    head -n 1 "$TMP/err" | grep -q -F -e "$4" || fail "$1: message lacks '$4'"
+    [ "$(wc -l <"$TMP/err")" -le 3 ] || fail "$1: more than message, source line and caret"
+    sed -n 3p "$TMP/err" | grep -q '^ *\^' || fail "$1: no caret line"
+    [ ! -s "$TMP/out" ] || fail "$1: printed on stdout"
+  done
+}
+
+cat >"$TMP/semicolon.stan" <<'STAN'
+parameters {
+  real mu
+}
+model {
+  mu ~ normal(0, 1);
+}
+STAN
+model_error semicolon 3 1 "expected ';'"
+
+cat >"$TMP/undeclared.stan" <<'STAN'
+parameters {
+  real mu;
+}
+model {
+  nu ~ normal(0, 1);
+}
+STAN
+model_error undeclared 5 3 "nu"
+
+cat >"$TMP/unsupported.stan" <<'STAN'
+parameters {
+  cholesky_factor_corr[3] L;
+}
+model {
+}
+STAN
+model_error unsupported 2 3 "not supported yet"
+
+cat >"$TMP/assign_data.stan" <<'STAN'
+data {
+  int<lower=0> J;
+  vector[J] y;
+  vector<lower=0>[J] sigma;
+}
+parameters {
+  real mu;
+}
+model {
+  y[1] = 3;
+  mu ~ normal(0, 1);
+}
+STAN
+model_error assign_data 10 3 "y"
+
+# no output file from a model error
+run fit "$TMP/semicolon.stan" --output "$TMP/o.csv"
+expect_status 3
+[ ! -e "$TMP/o.csv" ] || fail "a model error wrote the output file"
+exit 0
