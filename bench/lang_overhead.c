@@ -1,0 +1,172 @@
+/* bench/lang_overhead.c: the interpreter's overhead.  Times one batched log-joint +
+ * gradient over 32 draws through the model language against the same model written by
+ * hand in C: logistic regression with N = 10,000, D = 20 (models/c_models.h's
+ * cm_logreg, and the language's `y ~ bernoulli_logit(X * beta)`; also the
+ * `alpha + X * beta` form), and eight schools (non-centered; the C version is written
+ * here).  Reports the median over repetitions and the ratio.  Not a test: no
+ * assertions on time. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <vi/lang.h>
+#include <vi/model.h>
+#include <vi/status.h>
+#include "c_models.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+#define NDRAWS 32
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Median seconds of one log_joint(NDRAWS draws, with gradient). */
+static double time_model(const vi_model *m, int reps, double *lp_out)
+{
+  size_t D = m->dim;
+  double *z = malloc(NDRAWS * D * sizeof *z), *g = malloc(NDRAWS * D * sizeof *g);
+  double lp[NDRAWS], t[101];
+  for (size_t i = 0; i < NDRAWS * D; i++) z[i] = 0.3 * sin((double)i);
+  m->log_joint(m->ctx, NDRAWS, z, lp, g);   /* warm-up */
+  if (reps > 101) reps = 101;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now();
+    m->log_joint(m->ctx, NDRAWS, z, lp, g);
+    t[r] = now() - t0;
+  }
+  qsort(t, (size_t)reps, sizeof t[0], cmp);
+  if (lp_out) *lp_out = lp[0];
+  free(z); free(g);
+  return t[reps / 2];
+}
+
+static vi_program *compile(const char *src, const char *json)
+{
+  vi_error err; int st;
+  vi_program *p = vi_program_compile(src, strlen(src), "bench.stan", &err, &st);
+  if (!p) { fprintf(stderr, "%s\n", err.message); return NULL; }
+  if ((st = vi_program_load_data(p, json, strlen(json), "bench.json", &err))) {
+    fprintf(stderr, "%s\n", err.message);
+    vi_program_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* ---- hand-written eight schools, non-centered ---------------------------------------- */
+static const double es_y[8] = {28, 8, -3, 7, -1, 1, 18, 12};
+static const double es_s[8] = {15, 10, 16, 11, 9, 11, 10, 18};
+
+static int es_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  const double L2PI = log(2 * M_PI);
+  for (size_t s = 0; s < n; s++) {
+    const double *q = z + s * 10;
+    double *g = grad ? grad + s * 10 : NULL;
+    double mu = q[0], ltau = q[1], tau = exp(ltau), acc = 0, gmu = 0, gtau = 0;
+    acc += -0.5 * L2PI - log(5.0) - 0.5 * (mu / 5) * (mu / 5);
+    gmu += -mu / 25;
+    acc += -log(M_PI) - log(5.0) - log1p((tau / 5) * (tau / 5)) + ltau;
+    gtau += -2 * tau / 25 / (1 + (tau / 5) * (tau / 5));
+    double gl = 1;
+    for (int j = 0; j < 8; j++) {
+      double tt = q[2 + j], th = mu + tau * tt, r = (es_y[j] - th) / es_s[j];
+      acc += -0.5 * L2PI - 0.5 * tt * tt;
+      acc += -0.5 * L2PI - log(es_s[j]) - 0.5 * r * r;
+      double dth = r / es_s[j];
+      gmu += dth; gtau += dth * tt;
+      if (g) g[2 + j] = -tt + dth * tau;
+    }
+    lp[s] = acc;
+    if (g) { g[0] = gmu; g[1] = gtau * tau + gl; }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  int reps = argc > 1 ? atoi(argv[1]) : 31;
+  size_t N = 10000, K = 20;
+  double *X = malloc(N * K * sizeof *X);
+  int *y = malloc(N * sizeof *y);
+  cm_logreg_simulate(7, N, K, X, y, NULL);
+  /* JSON data */
+  size_t cap = N * K * 26 + N * 3 + 256, o = 0;
+  char *json = malloc(cap);
+  o += (size_t)snprintf(json + o, cap - o, "{\"N\": %zu, \"K\": %zu, \"X\": [", N, K);
+  for (size_t i = 0; i < N; i++) {
+    o += (size_t)snprintf(json + o, cap - o, "%s[", i ? "," : "");
+    for (size_t j = 0; j < K; j++)
+      o += (size_t)snprintf(json + o, cap - o, "%s%.17g", j ? "," : "", X[i * K + j]);
+    o += (size_t)snprintf(json + o, cap - o, "]");
+  }
+  o += (size_t)snprintf(json + o, cap - o, "], \"y\": [");
+  for (size_t i = 0; i < N; i++) o += (size_t)snprintf(json + o, cap - o, "%s%d", i ? "," : "", y[i]);
+  snprintf(json + o, cap - o, "]}");
+
+  const char *lr_src =
+      "data { int N; int K; matrix[N, K] X; array[N] int<lower=0, upper=1> y; }\n"
+      "parameters { vector[K] beta; }\n"
+      "model { beta ~ normal(0, 1); y ~ bernoulli_logit(X * beta); }\n";
+  const char *lr2_src =
+      "data { int N; int K; matrix[N, K] X; array[N] int<lower=0, upper=1> y; }\n"
+      "parameters { real alpha; vector[K] beta; }\n"
+      "model { alpha ~ normal(0, 1); beta ~ normal(0, 1);\n"
+      "        y ~ bernoulli_logit(alpha + X * beta); }\n";
+  cm_logreg *c = cm_logreg_alloc(X, y, N, K, 1.0);
+  vi_model mc, ml, ml2;
+  cm_logreg_model(c, &mc);
+  vi_program *p = compile(lr_src, json), *p2 = compile(lr2_src, json);
+  if (!c || !p || !p2) return 1;
+  vi_program_model(p, &ml);
+  vi_program_model(p2, &ml2);
+  double lpc, lpl, lpl2;
+  double tc = time_model(&mc, reps, &lpc);
+  double tl = time_model(&ml, reps, &lpl);
+  double tl2 = time_model(&ml2, reps, &lpl2);
+  printf("logistic regression N=%zu D=%zu, %d draws, gradient included (median of %d)\n",
+         N, K, NDRAWS, reps);
+  printf("  hand-written C (cm_logreg)       %9.3f ms\n", 1e3 * tc);
+  printf("  language  X * beta               %9.3f ms   ratio %.2f   (lp[0] C %.10g, lang %.10g)\n",
+         1e3 * tl, tl / tc, lpc, lpl);
+  printf("  language  alpha + X * beta       %9.3f ms   ratio %.2f\n", 1e3 * tl2, tl2 / tc);
+
+  const char *es_src =
+      "data { int<lower=0> J; vector[J] y; vector<lower=0>[J] sigma; }\n"
+      "parameters { real mu; real<lower=0> tau; vector[J] theta_tilde; }\n"
+      "transformed parameters { vector[J] theta = mu + tau * theta_tilde; }\n"
+      "model { mu ~ normal(0, 5); tau ~ cauchy(0, 5); theta_tilde ~ normal(0, 1);\n"
+      "        y ~ normal(theta, sigma); }\n";
+  const char *es_json = "{\"J\": 8, \"y\": [28, 8, -3, 7, -1, 1, 18, 12],"
+                        " \"sigma\": [15, 10, 16, 11, 9, 11, 10, 18]}";
+  vi_program *pe = compile(es_src, es_json);
+  if (!pe) return 1;
+  vi_model me, mh = {0};
+  vi_program_model(pe, &me);
+  mh.dim = 10; mh.log_joint = es_log_joint;
+  double lpe, lph;
+  double th = time_model(&mh, reps * 10, &lph);
+  double te = time_model(&me, reps * 10, &lpe);
+  printf("eight schools (non-centered), %d draws, gradient included\n", NDRAWS);
+  printf("  hand-written C                   %9.3f us\n", 1e6 * th);
+  printf("  language                         %9.3f us   ratio %.2f   (lp[0] C %.10g, lang %.10g)\n",
+         1e6 * te, te / th, lph, lpe);
+  vi_program_free(p); vi_program_free(p2); vi_program_free(pe);
+  cm_logreg_free(c);
+  free(X); free(y); free(json);
+  return 0;
+}
