@@ -30,14 +30,21 @@ static double last_rel_obj(const vi_fit *f)
   return fabs(b->elbo - a->elbo) / scale;
 }
 
-/* A runtime error: the status in words, and the model's own message when it has one. */
+/* A runtime error.  The model's own message, when it has one, is complete (it names the
+ * statement by file:line:col, with a caret line, as a model error does): print it alone.
+ * Otherwise say what failed and the status in words. */
 static void report_runtime(const char *what, int st, const vi_program *p)
 {
   const char *detail = p ? vi_program_last_error(p) : "";
-  if (detail && detail[0])
-    cli_error("%s: %s: %s", what, vi_strerror(st), detail);
-  else
+  if (detail && detail[0]) {
+    fflush(stdout);
+    if (strstr(detail, ": error: "))
+      fprintf(stderr, "%s\n", detail);
+    else
+      cli_error("%s: %s", what, detail);
+  } else {
     cli_error("%s: %s", what, vi_strerror(st));
+  }
 }
 
 static int exit_for_outcome(const cli_outcome *o)
@@ -108,6 +115,10 @@ int cli_cmd_fit(int argc, char **argv)
     if (st == VI_EINVAL) {
       cli_error("invalid combination of options: %s", vi_strerror(st));
       rc = CLI_EXIT_USAGE;
+    } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
+      cli_error("cannot start the fit: the log density is not finite at the starting "
+                "draws (outside the support?); try --init random or check the model");
+      rc = CLI_EXIT_NUMERICAL;
     } else {
       report_runtime("cannot start the fit", st, p);
       rc = cli_exit_for_status(st);

@@ -80,8 +80,12 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
               opt->tol_grad);
       break;
     case VI_STOP_REL_OBJ:
-      fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
-              opt->tol_rel_obj);
+      if (opt->estimator == VI_FRESH_DRAWS)   /* the engine compares running means */
+        fprintf(out, "converged: relative change of the ELBO's running mean < tol-rel-obj "
+                     "%g\n", opt->tol_rel_obj);
+      else
+        fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
+                opt->tol_rel_obj);
       break;
     case VI_STOP_MAXITER:
       fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "

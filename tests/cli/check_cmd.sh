@@ -22,7 +22,7 @@ parameters {
   real<lower=0, upper=1> r;
 }
 model {
-  p ~ dirichlet(rep_vector(2, 4));
+  r ~ beta(2, 2);
 }
 generated quantities {
   real p1;

@@ -28,7 +28,7 @@ model {
   mu ~ normal(0, 1);
 }
 STAN
-model_error semicolon 3 1 "expected ';'"
+model_error semicolon 2 10 "expected ';'"
 
 cat >"$TMP/undeclared.stan" <<'STAN'
 parameters {
@@ -47,7 +47,7 @@ parameters {
 model {
 }
 STAN
-model_error unsupported 2 3 "not supported yet"
+model_error unsupported 2 27 "not supported yet"
 
 cat >"$TMP/assign_data.stan" <<'STAN'
 data {
