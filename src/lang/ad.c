@@ -250,6 +250,13 @@ void ad_val_free(ad_val *v)
   free(v);
 }
 
+/* A NULL operand: an earlier op failed and set the error already. */
+static ad_val *ad_missing(ad_tape *t)
+{
+  ad_tape_set_error(t, "missing operand");
+  return NULL;
+}
+
 /* ---- nodes --------------------------------------------------------------------- */
 
 static ad_node *push_node(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin,
@@ -343,6 +350,7 @@ void ad_gather(ad_tape *t, ad_val *out, ad_val *src, size_t m, const size_t *oi,
 
 ad_val *ad_copy(ad_tape *t, const ad_val *v)
 {
+  if (!v) return ad_missing(t);
   ad_val *out = ad_new_nd(t, v->type, v->ndims, v->dims, v->nd, v->adj != NULL);
   if (!out) return NULL;
   ad_gather(t, out, (ad_val *)v, v->len, NULL, NULL);
@@ -351,6 +359,7 @@ ad_val *ad_copy(ad_tape *t, const ad_val *v)
 
 ad_val *ad_make_varying(ad_tape *t, ad_val *a)
 {
+  if (!a) return ad_missing(t);
   vi_type ty = a->type;
   if (ty.base == VT_INT) ty.base = VT_REAL;
   ad_val *out = ad_new_nd(t, ty, a->ndims, a->dims, t->n, 1);
@@ -361,6 +370,7 @@ ad_val *ad_make_varying(ad_tape *t, ad_val *a)
 
 ad_val *ad_to_real(ad_tape *t, ad_val *a)
 {
+  if (!a) return ad_missing(t);
   if (a->type.base != VT_INT) {
     if (a->type.base == VT_REAL) return a;
     ad_tape_set_error(t, "cannot convert this value to real");
@@ -469,6 +479,7 @@ static size_t index_offsets(ad_tape *t, const ad_val *a, const ad_ix *ix, int ni
 
 ad_val *ad_index(ad_tape *t, ad_val *a, const ad_ix *ix, int nix)
 {
+  if (!a) return ad_missing(t);
   size_t *off, rdims[AD_MAX_DIMS];
   vi_type rt;
   int rnd;
@@ -509,6 +520,7 @@ static void assign_backward(ad_tape *t, ad_node *node)
 
 ad_val *ad_assign_index(ad_tape *t, ad_val *c, const ad_ix *ix, int nix, ad_val *rhs)
 {
+  if (!c || !rhs) return ad_missing(t);
   size_t *off, rdims[AD_MAX_DIMS];
   vi_type rt;
   int rnd;
@@ -1168,6 +1180,7 @@ static void sum_backward(ad_tape *t, ad_node *node)
 
 ad_val *ad_sum_all(ad_tape *t, ad_val *a)
 {
+  if (!a) return ad_missing(t);
   vi_type ty = {VT_REAL, 0};
   size_t nd = a->nd;
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, a->adj != NULL);

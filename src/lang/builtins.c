@@ -253,6 +253,13 @@ static int match_sig(const sigspec *sp, const vi_type *args, int nargs, vi_type 
   return 1;
 }
 
+int vi_builtin_sig_match(const char *sig, const vi_type *args, int nargs, vi_type *ret)
+{
+  sigspec sp;
+  if (parse_sig(sig, &sp) != 0) return -1;
+  return match_sig(&sp, args, nargs, ret);
+}
+
 /* ---- messages -------------------------------------------------------------------- */
 
 static void append(char *buf, size_t len, size_t *pos, const char *fmt, const char *s)

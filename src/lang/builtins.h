@@ -32,6 +32,10 @@ int vi_builtin_kind(int id);
 #define BUILTIN_RNG 1
 #define BUILTIN_DENSITY 2
 
+/* Does signature spec sig (the language below) accept args?  1 (and *ret) if so, 0 if
+ * not, -1 if sig is malformed.  For tests and tools; resolve uses the same matcher. */
+int vi_builtin_sig_match(const char *sig, const vi_type *args, int nargs, vi_type *ret);
+
 /* Evaluate builtin id on args (as resolved: the checker guarantees the types, sizes are
  * checked here).  NULL with ad_tape_error on a size mismatch or invalid argument. */
 ad_val *vi_builtin_call(ad_tape *t, int id, ad_val **args, int nargs);
@@ -53,6 +57,8 @@ ad_val *vi_builtin_call(ad_tape *t, int id, ad_val **args, int nargs);
  *   same_int  the type of the first argument as is (abs(int) is int)
  *   rng_real  real if every argument is a scalar, else real[] (vectorised _rng)
  *   rng_int   int if every argument is a scalar, else int[]
+ *   bcast     the type of the non-scalar arguments (which must agree), int promoted to
+ *             real; real if all are scalars (vectorised binary functions: pow, fmin)
  * Examples: "real(reals, reals, reals)" for normal_lpdf, "same(any)" for exp,
  * "real(vectors)" for sum... (the second is just an illustration). */
 typedef ad_val *(*vi_builtin_impl)(ad_tape *t, ad_val **args, int nargs);

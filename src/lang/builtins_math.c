@@ -63,7 +63,11 @@ static double f_log1m_inv_logit(double x) { return -log1p_exp(x); }
 static double d_log1m_inv_logit(double x, double y) { UNUSED(y); return -inv_logit(x); }
 static double d_log1p_exp(double x, double y) { UNUSED(y); return inv_logit(x); }
 static double d_log1m_exp(double x, double y) { UNUSED(y); return -1.0 / expm1(-x); }
-static double f_lgamma(double x) { return gsl_sf_lngamma(x); }
+static double f_lgamma(double x)
+{
+  if (x <= 0 && x == floor(x)) return INFINITY;   /* poles, as C's lgamma */
+  return gsl_sf_lngamma(x);
+}
 static double d_lgamma(double x, double y) { UNUSED(y); return gsl_sf_psi(x); }
 static double f_tgamma(double x) { return gsl_sf_gamma(x); }
 static double d_tgamma(double x, double y) { return y * gsl_sf_psi(x); }
@@ -226,7 +230,7 @@ static void d_hypot(double a, double b, double y, double *da, double *db)
 }
 static double f_lbeta(double a, double b)
 {
-  return gsl_sf_lngamma(a) + gsl_sf_lngamma(b) - gsl_sf_lngamma(a + b);
+  return f_lgamma(a) + f_lgamma(b) - f_lgamma(a + b);
 }
 static void d_lbeta(double a, double b, double y, double *da, double *db)
 {
@@ -236,7 +240,7 @@ static void d_lbeta(double a, double b, double y, double *da, double *db)
 }
 static double f_lchoose(double n, double k)
 {
-  return gsl_sf_lngamma(n + 1) - gsl_sf_lngamma(k + 1) - gsl_sf_lngamma(n - k + 1);
+  return f_lgamma(n + 1) - f_lgamma(k + 1) - f_lgamma(n - k + 1);
 }
 static void d_lchoose(double n, double k, double y, double *da, double *db)
 {
