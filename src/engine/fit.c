@@ -206,7 +206,13 @@ static double fit_gsl_eval(vi_fit *f, const gsl_vector *v, gsl_vector *g)
     if (g) gsl_vector_set_zero(g);
     return INFINITY;
   }
-  if (isfinite(elbo)) fit_cache_store(f, x);
+  if (isfinite(elbo)) {
+    fit_cache_store(f, x);
+    if (-elbo < f->best_f) {
+      f->best_f = -elbo;
+      memcpy(f->best_x, x, 2 * f->dim * sizeof(double));
+    }
+  }
   if (g)
     for (size_t i = 0; i < 2 * f->dim; i++) gsl_vector_set(g, i, -f->gtmp[i]);
   return -elbo;   /* +inf at an infeasible point */
@@ -242,10 +248,32 @@ static int fit_gsl_set(vi_fit *f, double step)
   return VI_SUCCESS;
 }
 
+/* Accept xn (already evaluated, finite, lp its per-draw values) as the new state. */
+static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double fv)
+{
+  size_t D2 = 2 * f->dim;
+  double dx = 0.0;
+  for (size_t i = 0; i < D2; i++) dx += (xn[i] - f->x[i]) * (xn[i] - f->x[i]);
+  f->step = sqrt(dx);
+  f->elbo_prev = f->elbo;
+  f->restarts = 0;
+  fit_set_x(f, xn);
+  fit_take_draws(f, lp);
+  f->elbo = -fv;
+  double s = 0.0;
+  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
+  f->elj = s / (double)f->opt.draws;
+  const gsl_vector *g = gsl_multimin_fdfminimizer_gradient(f->gmin);
+  for (size_t i = 0; i < D2; i++) f->grad[i] = -gsl_vector_get(g, i);
+  f->iter++;
+  return fit_record(f);
+}
+
 static int fit_iterate_gsl(vi_fit *f)
 {
   size_t D2 = 2 * f->dim;
   f->hard_error = 0;
+  f->best_f = -f->elbo;
   int st = gsl_multimin_fdfminimizer_iterate(f->gmin);
   if (f->hard_error) return f->hard_error;
   const gsl_vector *gxn = gsl_multimin_fdfminimizer_x(f->gmin);
@@ -254,6 +282,8 @@ static int fit_iterate_gsl(vi_fit *f)
   const double *xn = bad ? NULL : fit_gsl_x(f, gxn);
   for (size_t i = 0; !bad && i < D2; i++)
     if (!isfinite(xn[i])) bad = 1;
+  if (!bad && memcmp(xn, f->x, D2 * sizeof(double)) == 0 && f->best_f < fv)
+    bad = 1;   /* GSL stood still although it had seen a better point */
   const double *lp = NULL;
   if (!bad) {
     lp = fit_cache_find(f, xn);
@@ -265,33 +295,36 @@ static int fit_iterate_gsl(vi_fit *f)
       else { fit_cache_store(f, xn); lp = fit_cache_find(f, xn); }
     }
   }
-  if (bad) {
-    /* Worse, infeasible or stuck: restart from the accepted point with a shorter first
-     * step (this also forgets the quasi-Newton memory), and give up after a few. */
-    if (f->restarts >= MAX_RESTARTS) {
-      f->noprog = 1;
-      return VI_SUCCESS;
-    }
-    f->restarts++;
-    int s2 = fit_gsl_set(f, f->opt.step_size * pow(0.1, f->restarts));
-    if (s2 == VI_ENONFINITE || s2 == VI_ENOPROG) { f->noprog = 1; return VI_SUCCESS; }
-    return s2;
+  if (!bad) return fit_accept_gsl(f, xn, lp, fv);
+  if (f->best_f < -f->elbo) {
+    /* The line search failed to return a point (typically: a strong-Wolfe search running
+     * out of trials against a cliff of infeasible points) but it saw a better one: take
+     * that one and restart the minimiser there (this forgets the quasi-Newton memory). */
+    memcpy(f->xtmp, f->best_x, D2 * sizeof(double));
+    double fb = f->best_f;
+    for (size_t i = 0; i < D2; i++) gsl_vector_set(f->gx, i, f->xtmp[i]);
+    f->hard_error = 0;
+    st = gsl_multimin_fdfminimizer_set(f->gmin, &f->fdf, f->gx, f->opt.step_size,
+                                       f->opt.line_tol);
+    if (f->hard_error) return f->hard_error;
+    lp = fit_cache_find(f, f->xtmp);
+    if (st == GSL_SUCCESS && lp && gsl_multimin_fdfminimizer_minimum(f->gmin) == fb)
+      return fit_accept_gsl(f, f->xtmp, lp, fb);
+    /* could not re-establish it: fall through to a restart at the accepted point */
   }
-  f->restarts = 0;
-  double dx = 0.0;
-  for (size_t i = 0; i < D2; i++) dx += (xn[i] - f->x[i]) * (xn[i] - f->x[i]);
-  f->step = sqrt(dx);
-  f->elbo_prev = f->elbo;
-  fit_set_x(f, xn);
-  fit_take_draws(f, lp);
-  f->elbo = -fv;
-  double s = 0.0;
-  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
-  f->elj = s / (double)f->opt.draws;
-  const gsl_vector *g = gsl_multimin_fdfminimizer_gradient(f->gmin);
-  for (size_t i = 0; i < D2; i++) f->grad[i] = -gsl_vector_get(g, i);
-  f->iter++;
-  return fit_record(f);
+  /* Worse, infeasible or stuck: restart from the accepted point with a shorter first
+   * step, and give up after a few. */
+  if (f->restarts >= MAX_RESTARTS) {
+    f->noprog = 1;
+    return VI_SUCCESS;
+  }
+  f->restarts++;
+  int s2 = fit_gsl_set(f, f->opt.step_size * pow(0.1, f->restarts));
+  if (s2 == VI_ENONFINITE || s2 == VI_ENOPROG) {
+    f->noprog = 1;
+    return VI_SUCCESS;
+  }
+  return s2;
 }
 
 /* ---- Adam --------------------------------------------------------------------------- */
@@ -418,14 +451,16 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     st = VI_ENOMEM;
     f->cache_x = calloc(VI_FIT_CACHE * D2, sizeof(double));
     f->cache_lp = calloc(VI_FIT_CACHE * M, sizeof(double));
+    f->best_x = calloc(D2, sizeof(double));
     f->gx = gsl_vector_alloc(D2);
     f->gmin = gsl_multimin_fdfminimizer_alloc(T, D2);
-    if (!f->cache_x || !f->cache_lp || !f->gx || !f->gmin) goto fail;
+    if (!f->cache_x || !f->cache_lp || !f->best_x || !f->gx || !f->gmin) goto fail;
     f->fdf.f = fit_gsl_f;
     f->fdf.df = fit_gsl_df;
     f->fdf.fdf = fit_gsl_fdf;
     f->fdf.n = D2;
     f->fdf.params = f;
+    f->best_f = INFINITY;
     if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) goto fail;
   }
   f->elbo_prev = NAN;
@@ -451,7 +486,7 @@ void vi_fit_free(vi_fit *f)
   free(f->x); free(f->sd); free(f->grad); free(f->xtmp); free(f->gtmp); free(f->delta);
   free(f->lp); free(f->lq); free(f->zx); free(f->ez);
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
-  free(f->cache_x); free(f->cache_lp);
+  free(f->cache_x); free(f->cache_lp); free(f->best_x);
   free(f->hist);
   free(f);
 }

@@ -42,6 +42,8 @@ struct vi_fit {
   double *xtmp, *gtmp;
   double *cache_x, *cache_lp;  /* VI_FIT_CACHE x (2 dim) and lp (draws) */
   size_t cache_next, cache_used;
+  double *best_x;     /* 2 dim: the best feasible point GSL evaluated in this iteration */
+  double best_f;      /* its -ELBO (+inf: none better than the accepted point) */
   int hard_error;     /* model status seen inside a GSL callback */
   int restarts;       /* consecutive restarts of the GSL minimiser */
 

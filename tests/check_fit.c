@@ -1,0 +1,575 @@
+/* check_fit.c: the fit (vi/fit.h) and its ELBO objective.
+ *  - ELBO gradient against central finite differences, fixed and fresh draws (same eps);
+ *  - linear regression: the fit reaches the closed-form mean-field optimum, and at every
+ *    iteration exact ELBO(q) + KL(q || posterior) = log p(X) to 1e-8 (both in closed form);
+ *    the estimator's ELBO converges to the exact ELBO as the number of draws grows;
+ *  - a diagonal-Gaussian posterior is recovered with KL -> 0;
+ *  - a log joint that is -inf outside a region or NaN somewhere: the fit carries on or
+ *    stops with a clear status, never NaN in q;
+ *  - same seed: identical history; different seeds: close optima;
+ *  - vi_fit_finish: IS log-evidence within a few standard errors of the exact value,
+ *    forward KL finite and >= 0. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include <vi/fit.h>
+#include <vi/info.h>
+#include <vi/status.h>
+#include "engine/objective.h"
+#include "c_models.h"
+
+#define LOG_2PI 1.8378770664093454836
+
+/* ---- fixtures ---------------------------------------------------------------------- */
+
+static cm_linreg *make_linreg(size_t n, size_t d, vi_model *m)
+{
+  double *X = malloc(n * d * sizeof(double)), *y = malloc(n * sizeof(double));
+  cm_linreg_simulate(21, n, d, 0.8, X, y, NULL);
+  cm_linreg *c = cm_linreg_alloc(X, y, n, d, 0.8, 1.5);
+  free(X);
+  free(y);
+  ck_assert_ptr_nonnull(c);
+  cm_linreg_model(c, m);
+  return c;
+}
+
+static cm_logreg *make_logreg(size_t n, size_t d, vi_model *m)
+{
+  double *X = malloc(n * d * sizeof(double));
+  int *y = malloc(n * sizeof(int));
+  cm_logreg_simulate(42, n, d, X, y, NULL);
+  cm_logreg *c = cm_logreg_alloc(X, y, n, d, 1.0);
+  free(X);
+  free(y);
+  ck_assert_ptr_nonnull(c);
+  cm_logreg_model(c, m);
+  return c;
+}
+
+/* log p(z) = c + sum_j log N(z_j; a_j, b_j^2): posterior N(a, diag b^2), evidence e^c */
+typedef struct { size_t d; const double *a, *b; double c; } diag_ctx;
+static int diag_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  const diag_ctx *g = ctx;
+  for (size_t s = 0; s < n; s++) {
+    double l = g->c;
+    for (size_t j = 0; j < g->d; j++) {
+      double e = (z[s * g->d + j] - g->a[j]) / g->b[j];
+      l += -0.5 * e * e - log(g->b[j]) - 0.5 * LOG_2PI;
+      if (grad) grad[s * g->d + j] = -e / g->b[j];
+    }
+    lp[s] = l;
+  }
+  return VI_SUCCESS;
+}
+
+/* a standard normal truncated to (-1, 2) in each of 2 coordinates (-inf outside), and a
+ * variant returning NaN (a "buggy" model) where z_0 > 1.2 */
+static int trunc_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  int nan_mode = *(const int *)ctx;
+  for (size_t s = 0; s < n; s++) {
+    double l = 0.0;
+    for (size_t j = 0; j < 2; j++) {
+      double v = z[s * 2 + j];
+      l += -0.5 * v * v;
+      if (grad) grad[s * 2 + j] = -v;
+      if (!nan_mode && (v <= -1.0 || v >= 2.0)) l = -INFINITY;
+    }
+    if (nan_mode && z[s * 2] > 1.2) {
+      l = NAN;
+      if (grad) grad[s * 2] = NAN;
+    }
+    lp[s] = l;
+  }
+  return VI_SUCCESS;
+}
+
+static int failing_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  int *calls = ctx;
+  if (++*calls > 3) return VI_ERUNTIME;
+  for (size_t s = 0; s < n; s++) {
+    lp[s] = -0.5 * z[s] * z[s];
+    if (grad) grad[s] = -z[s];
+  }
+  return VI_SUCCESS;
+}
+
+/* ---- objective gradient ------------------------------------------------------------ */
+
+static void check_objective_fd(vi_objective *o, const double *x0, size_t D)
+{
+  double elbo, elj, g[20], x[20];
+  ck_assert_int_eq(vi_objective_eval(o, x0, &elbo, &elj, g), VI_SUCCESS);
+  ck_assert(isfinite(elbo));
+  ck_assert_double_eq_tol(elbo - elj, vi_objective_entropy(D, x0 + D), 1e-10);
+  for (size_t i = 0; i < 2 * D; i++) {
+    double h = 1e-5, fp, fm, e2;
+    memcpy(x, x0, 2 * D * sizeof(double));
+    x[i] += h;
+    vi_objective_eval(o, x, &fp, &e2, NULL);
+    x[i] -= 2 * h;
+    vi_objective_eval(o, x, &fm, &e2, NULL);
+    double fd = (fp - fm) / (2 * h);
+    ck_assert_double_eq_tol(g[i], fd, 1e-6 * fmax(1.0, fabs(fd)));
+  }
+}
+
+START_TEST(test_gradient_fd)
+{
+  vi_model m;
+  cm_logreg *c = make_logreg(200, 5, &m);
+  vi_objective o;
+  ck_assert_int_eq(vi_objective_init(&o, &m, 16), VI_SUCCESS);
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 1);
+  double x[10] = {0.3, -0.2, 0.5, 1.0, -0.7, log(0.3), log(0.5), log(0.2), 0.0, log(0.1)};
+  /* fixed draws: eps drawn once, the objective is a deterministic function of x */
+  vi_objective_draw(&o, r);
+  check_objective_fd(&o, x, 5);
+  /* fresh draws: new eps each step; the gradient of that step's estimate, same eps */
+  for (int k = 0; k < 3; k++) {
+    vi_objective_draw(&o, r);
+    check_objective_fd(&o, x, 5);
+  }
+  /* standardised draws: sample mean 0, sample covariance I */
+  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  for (size_t j = 0; j < 5; j++)
+    for (size_t k = 0; k < 5; k++) {
+      double s = 0.0, mj = 0.0;
+      for (size_t i = 0; i < 16; i++) {
+        s += o.eps[i * 5 + j] * o.eps[i * 5 + k];
+        mj += o.eps[i * 5 + j];
+      }
+      ck_assert_double_eq_tol(s / 16.0, j == k ? 1.0 : 0.0, 1e-12);
+      ck_assert_double_eq_tol(mj, 0.0, 1e-12);
+    }
+  check_objective_fd(&o, x, 5);
+  ck_assert_uint_eq(o.n_fevals, 5 * 21);
+  ck_assert_uint_eq(o.n_gevals, 5);
+  gsl_rng_free(r);
+  vi_objective_clear(&o);
+  cm_logreg_free(c);
+}
+END_TEST
+
+/* ---- linear regression: closed-form optimum and the identity ---------------------- */
+
+START_TEST(test_linreg_identity_and_optimum)
+{
+  size_t n = 60, d = 4;
+  vi_model m;
+  cm_linreg *c = make_linreg(n, d, &m);
+  double pm[4], pcov[16], mf_mean[4], mf_sd[4];
+  cm_linreg_posterior(c, pm, pcov);
+  cm_linreg_mean_field(c, mf_mean, mf_sd);
+  const vi_optimizer opts[] = {VI_OPT_BFGS2, VI_OPT_CG_FR, VI_OPT_CG_PR, VI_OPT_STEEPEST};
+  for (size_t k = 0; k < 4; k++) {
+    vi_options opt;
+    vi_options_default(&opt);
+    opt.optimizer = opts[k];
+    opt.draws = 16;
+    /* moment-matched draws make the objective of a quadratic log joint exact, so its
+     * optimum is the mean-field optimum itself */
+    opt.standardize_draws = 1;
+    opt.tol_grad = 1e-9;
+    opt.tol_rel_obj = 0.0;
+    opt.max_iter = 20000;
+    int st;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    do {
+      const double *mu = vi_fit_mean(f), *sd = vi_fit_sd(f);
+      double S[16] = {0}, kl;
+      for (size_t j = 0; j < d; j++) S[j * d + j] = sd[j] * sd[j];
+      ck_assert_int_eq(vi_info_kl_gaussian(d, mu, S, pm, pcov, &kl), VI_SUCCESS);
+      double exact = cm_linreg_exact_elbo(c, mu, sd);
+      ck_assert_double_eq_tol(exact + kl, m.log_evidence, 1e-8);
+      const vi_diag *dg = vi_fit_diag(f);
+      ck_assert_double_eq_tol(dg->elbo, exact, 1e-8);          /* objective is exact */
+      ck_assert_double_eq_tol(dg->kl, kl, 1e-8);
+      ck_assert_int_eq(dg->log_evidence_exact, 1);
+      ck_assert_double_eq_tol(dg->expected_log_lik - dg->kl_prior, dg->elbo, 1e-8);
+      st = vi_fit_iterate(f);
+      ck_assert_int_ge(st, 0);
+      st = vi_fit_test(f);
+    } while (st == VI_CONTINUE);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    const double *mu = vi_fit_mean(f), *sd = vi_fit_sd(f);
+    for (size_t j = 0; j < d; j++) {
+      ck_assert_double_eq_tol(mu[j], mf_mean[j], 1e-6);
+      ck_assert_double_eq_tol(sd[j], mf_sd[j], 1e-6);
+    }
+    ck_assert_uint_eq(vi_fit_history_len(f), vi_fit_diag(f)->iter + 1);
+    vi_fit_free(f);
+  }
+  cm_linreg_free(c);
+}
+END_TEST
+
+START_TEST(test_elbo_estimator_converges)
+{
+  vi_model m;
+  cm_linreg *c = make_linreg(60, 4, &m);
+  double mu[4], sd[4];
+  cm_linreg_mean_field(c, mu, sd);
+  for (int j = 0; j < 4; j++) { mu[j] += 0.1 * j; sd[j] *= 1.5; }   /* a q off the optimum */
+  double exact = cm_linreg_exact_elbo(c, mu, sd);
+  /* the sample-average ELBO on M plain draws: unbiased, error shrinking like 1/sqrt(M) */
+  const size_t Ms[] = {16, 256, 4096, 65536};
+  double se[4];
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 17);
+  for (int k = 0; k < 4; k++) {
+    vi_objective o;
+    ck_assert_int_eq(vi_objective_init(&o, &m, Ms[k]), VI_SUCCESS);
+    vi_objective_draw(&o, r);
+    double x[8], el, elj, s1 = 0.0, s2 = 0.0;
+    for (int j = 0; j < 4; j++) { x[j] = mu[j]; x[4 + j] = log(sd[j]); }
+    vi_objective_eval(&o, x, &el, &elj, NULL);
+    for (size_t i = 0; i < Ms[k]; i++) { s1 += o.lp[i]; s2 += o.lp[i] * o.lp[i]; }
+    double mean = s1 / (double)Ms[k];
+    se[k] = sqrt((s2 / (double)Ms[k] - mean * mean) / (double)Ms[k]);
+    ck_assert_msg(fabs(el - exact) < 5.0 * se[k], "M=%zu: error %g, se %g", Ms[k],
+                  el - exact, se[k]);
+    if (k > 0) ck_assert(se[k] / se[k - 1] > 0.1 && se[k] / se[k - 1] < 0.5);   /* 1/4 */
+    vi_objective_clear(&o);
+  }
+  ck_assert(se[3] < 0.05);
+  gsl_rng_free(r);
+  /* and the fresh-draw final ELBO agrees within its standard error */
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init_mu = mu;
+  opt.init_sd = 0.05;
+  opt.eval_draws = 50000;
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  vi_final fin;
+  ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+  double sd2[4] = {0.05, 0.05, 0.05, 0.05};
+  ck_assert_double_eq_tol(fin.elbo, cm_linreg_exact_elbo(c, mu, sd2), 5.0 * fin.elbo_se);
+  vi_fit_free(f);
+  cm_linreg_free(c);
+}
+END_TEST
+
+/* ---- diagonal Gaussian posterior ---------------------------------------------------- */
+
+START_TEST(test_diag_gaussian_posterior)
+{
+  const double a[3] = {1.0, -2.0, 0.5}, b[3] = {0.5, 2.0, 1.0};
+  diag_ctx g = {3, a, b, -7.25};
+  vi_model m = {0};
+  m.dim = 3;
+  m.log_joint = diag_log_joint;
+  m.ctx = &g;
+  m.has_log_evidence = 1;
+  m.log_evidence = g.c;
+  /* exact recovery with moment-matched fixed draws */
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.standardize_draws = 1;
+  opt.tol_grad = 1e-10;
+  opt.tol_rel_obj = 0.0;   /* stop on the gradient: the relative test stops at ~1e-5 */
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  int st = vi_fit_run(f, NULL, NULL);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  for (int j = 0; j < 3; j++) {
+    ck_assert_double_eq_tol(vi_fit_mean(f)[j], a[j], 1e-7);
+    ck_assert_double_eq_tol(vi_fit_sd(f)[j], b[j], 1e-7);
+  }
+  ck_assert_double_eq_tol(vi_fit_diag(f)->kl, 0.0, 1e-10);
+  vi_final fin;
+  ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+  ck_assert_double_eq_tol(fin.kl, 0.0, 1e-9);            /* q = p: every weight equal */
+  ck_assert_double_eq_tol(fin.kl_forward, 0.0, 1e-9);
+  ck_assert(fin.kl_forward_reliable);
+  vi_fit_free(f);
+  /* plain fixed draws and fresh draws: KL(q || p) small */
+  for (int e = 0; e < 2; e++) {
+    vi_options_default_for(&opt, e ? VI_FRESH_DRAWS : VI_FIXED_DRAWS);
+    opt.draws = e ? 32 : 200;
+    f = vi_fit_alloc(&m, &opt, NULL);
+    st = vi_fit_run(f, NULL, NULL);
+    ck_assert(st == VI_SUCCESS || st == VI_EMAXITER);
+    double kl = vi_info_kl_diag_gaussian(3, vi_fit_mean(f), vi_fit_sd(f), a, b);
+    ck_assert_msg(kl >= 0.0 && kl < 0.05, "estimator %d: KL %g", e, kl);
+    ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+    ck_assert_msg(fin.kl < 0.05 && fin.kl > -3.0 * fin.kl_se, "estimator %d: KL %g +- %g", e,
+                  fin.kl, fin.kl_se);
+    vi_fit_free(f);
+  }
+}
+END_TEST
+
+/* ---- non-finite log joint ---------------------------------------------------------- */
+
+static void check_nonfinite(int nan_mode, vi_estimator e, vi_optimizer o)
+{
+  vi_model m = {0};
+  m.dim = 2;
+  m.log_joint = trunc_log_joint;
+  m.ctx = &nan_mode;
+  vi_options opt;
+  vi_options_default_for(&opt, e);
+  opt.optimizer = o;
+  opt.init_sd = 0.05;
+  opt.max_iter = 2000;
+  int st;
+  vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  do {
+    st = vi_fit_iterate(f);
+    for (int j = 0; j < 2; j++) {
+      ck_assert(isfinite(vi_fit_mean(f)[j]));
+      ck_assert(isfinite(vi_fit_sd(f)[j]) && vi_fit_sd(f)[j] > 0.0);
+    }
+    ck_assert(isfinite(vi_fit_diag(f)->elbo));
+    if (st < 0) break;
+    st = vi_fit_test(f);
+  } while (st == VI_CONTINUE);
+  /* a clear outcome: converged, no progress, cap, or a named failure */
+  vi_stop_reason r = vi_fit_stop_reason(f);
+  ck_assert(r != VI_STOP_NONE);
+  if (st < 0 && st != VI_EMAXITER) {
+    ck_assert_int_eq(r, VI_STOP_FAILED);
+    ck_assert_int_eq(st, VI_ENONFINITE);
+  }
+  /* the fit made progress towards the truncated normal: sd grew from 0.05 */
+  ck_assert_msg(vi_fit_sd(f)[1] > 0.2, "nan %d estimator %d optimizer %d: sd %g, %s",
+                nan_mode, (int)e, (int)o, vi_fit_sd(f)[1], vi_stop_reason_string(r));
+  for (size_t i = 0; i < vi_fit_history_len(f); i++) {
+    const vi_diag *d = vi_fit_history(f, i);
+    ck_assert(isfinite(d->elbo) && isfinite(d->grad_norm));
+  }
+  vi_fit_free(f);
+}
+
+START_TEST(test_nonfinite)
+{
+  const vi_optimizer opts[] = {VI_OPT_BFGS2, VI_OPT_CG_FR, VI_OPT_CG_PR, VI_OPT_STEEPEST,
+                               VI_OPT_ADAM};
+  for (int nan_mode = 0; nan_mode < 2; nan_mode++) {
+    for (int k = 0; k < 5; k++) check_nonfinite(nan_mode, VI_FIXED_DRAWS, opts[k]);
+    check_nonfinite(nan_mode, VI_FRESH_DRAWS, VI_OPT_ADAM);
+  }
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+  int st = 0;
+  ck_assert_ptr_null(vi_fit_alloc(NULL, NULL, &st));
+  ck_assert_int_eq(st, VI_EINVAL);
+  vi_model m = {0};
+  ck_assert_ptr_null(vi_fit_alloc(&m, NULL, &st));
+  ck_assert_int_eq(st, VI_EINVAL);
+  /* infeasible starting point */
+  int nan_mode = 0;
+  m.dim = 2;
+  m.log_joint = trunc_log_joint;
+  m.ctx = &nan_mode;
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init_sd = 5.0;
+  ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
+  ck_assert_int_eq(st, VI_ENONFINITE);
+  opt.init_sd = 1.0;
+  opt.draws = 0;
+  ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
+  ck_assert_int_eq(st, VI_EINVAL);
+  opt.draws = 2;
+  opt.standardize_draws = 1;   /* needs M > D */
+  ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
+  ck_assert_int_eq(st, VI_EINVAL);
+  /* a model error mid-fit: the fit stops with the model's status, q intact */
+  for (int o = 0; o < 2; o++) {
+    int calls = 0;
+    vi_model fm = {0};
+    fm.dim = 1;
+    fm.log_joint = failing_log_joint;
+    fm.ctx = &calls;
+    vi_options_default(&opt);
+    if (o) opt.optimizer = VI_OPT_ADAM;
+    vi_fit *f = vi_fit_alloc(&fm, &opt, &st);
+    ck_assert_ptr_nonnull(f);
+    st = vi_fit_run(f, NULL, NULL);
+    ck_assert_int_eq(st, VI_ERUNTIME);
+    ck_assert_int_eq(vi_fit_stop_reason(f), VI_STOP_FAILED);
+    ck_assert(isfinite(vi_fit_mean(f)[0]) && isfinite(vi_fit_sd(f)[0]));
+    ck_assert_int_eq(vi_fit_iterate(f), VI_ERUNTIME);
+    vi_fit_free(f);
+  }
+  vi_fit_free(NULL);
+}
+END_TEST
+
+/* ---- determinism --------------------------------------------------------------------- */
+
+static vi_diag *run_history(const vi_model *m, const vi_options *opt, size_t *len,
+                            double *mu, double *sd)
+{
+  vi_fit *f = vi_fit_alloc(m, opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  vi_fit_run(f, NULL, NULL);
+  *len = vi_fit_history_len(f);
+  vi_diag *h = malloc(*len * sizeof *h);
+  for (size_t i = 0; i < *len; i++) {
+    h[i] = *vi_fit_history(f, i);
+    h[i].seconds = 0.0;   /* the only non-deterministic value */
+  }
+  memcpy(mu, vi_fit_mean(f), m->dim * sizeof(double));
+  memcpy(sd, vi_fit_sd(f), m->dim * sizeof(double));
+  vi_fit_free(f);
+  return h;
+}
+
+START_TEST(test_determinism)
+{
+  vi_model m;
+  cm_logreg *c = make_logreg(500, 6, &m);
+  for (int e = 0; e < 2; e++) {
+    vi_options opt;
+    vi_options_default_for(&opt, e ? VI_FRESH_DRAWS : VI_FIXED_DRAWS);
+    opt.eval_every = 5;
+    opt.eval_draws = 300;
+    if (e) opt.max_iter = 400;
+    size_t n1, n2, n3;
+    double mu1[6], sd1[6], mu2[6], sd2[6], mu3[6], sd3[6];
+    vi_diag *h1 = run_history(&m, &opt, &n1, mu1, sd1);
+    vi_diag *h2 = run_history(&m, &opt, &n2, mu2, sd2);
+    ck_assert_uint_eq(n1, n2);
+    ck_assert(n1 > 5);
+    ck_assert_int_eq(memcmp(h1, h2, n1 * sizeof *h1), 0);
+    ck_assert_int_eq(memcmp(mu1, mu2, sizeof mu1), 0);
+    ck_assert_int_eq(memcmp(sd1, sd2, sizeof sd1), 0);
+    opt.seed = 2;
+    vi_diag *h3 = run_history(&m, &opt, &n3, mu3, sd3);
+    ck_assert(n3 != n1 || memcmp(h1, h3, n1 * sizeof *h1) != 0);
+    /* close optima: the fixed-draw optimum moves with the draws by O(1/sqrt(M)), so
+     * compare two seeds at M = 256 (relative sd noise about sqrt(2/M) each) */
+    free(h1);
+    free(h3);
+    opt.draws = 256;
+    opt.seed = 1;
+    h1 = run_history(&m, &opt, &n1, mu1, sd1);
+    opt.seed = 2;
+    h3 = run_history(&m, &opt, &n3, mu3, sd3);
+    for (int j = 0; j < 6; j++) {
+      ck_assert_double_eq_tol(mu1[j], mu3[j], 0.05);
+      ck_assert_msg(fabs(sd1[j] / sd3[j] - 1.0) < 0.3, "estimator %d: sd %g vs %g", e, sd1[j],
+                    sd3[j]);
+    }
+    free(h1); free(h2); free(h3);
+  }
+  cm_logreg_free(c);
+}
+END_TEST
+
+/* ---- finish ---------------------------------------------------------------------------- */
+
+START_TEST(test_finish_linreg)
+{
+  vi_model m;
+  cm_linreg *c = make_linreg(60, 4, &m);
+  double exact = m.log_evidence;
+  m.has_log_evidence = 0;   /* make the engine estimate it */
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.eval_draws = 4000;
+  opt.eval_every = 10;
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  int st = vi_fit_run(f, NULL, NULL);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  const vi_diag *d = vi_fit_diag(f);
+  ck_assert_int_eq(d->log_evidence_exact, 0);
+  vi_final fin;
+  ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+  ck_assert_uint_eq(fin.draws, 4000);
+  ck_assert(fin.log_evidence_se > 0.0);
+  ck_assert_double_eq_tol(fin.log_evidence, exact, 4.0 * fin.log_evidence_se + 1e-3);
+  ck_assert(fin.log_evidence >= fin.elbo - 3.0 * fin.kl_se);
+  ck_assert(isfinite(fin.kl_forward) && fin.kl_forward >= -1e-12);
+  ck_assert(isfinite(fin.khat));
+  ck_assert_double_eq_tol(fin.expected_log_lik - fin.kl_prior, fin.elbo, 1e-9);
+  ck_assert(fin.kl_prior > 0.0);
+  /* the per-iteration estimate from the optimiser's draws is a sane number too */
+  const vi_diag *d0 = vi_fit_history(f, 0);
+  ck_assert(isfinite(d0->log_evidence) && d0->log_evidence_se >= 0.0);
+  /* sample / log q */
+  double z[4], z0[4];
+  vi_fit_sample(f, vi_fit_rng(f), z);
+  memcpy(z0, vi_fit_mean(f), sizeof z0);
+  double lq0 = -2.0 * LOG_2PI;
+  for (int j = 0; j < 4; j++) lq0 -= log(vi_fit_sd(f)[j]);
+  ck_assert_double_eq_tol(vi_fit_log_q(f, z0), lq0, 1e-12);
+  ck_assert(vi_fit_log_q(f, z) < lq0);
+  vi_fit_free(f);
+  cm_linreg_free(c);
+}
+END_TEST
+
+static int count_obs(void *ctx, const vi_fit *f, const vi_diag *d)
+{
+  size_t *n = ctx;
+  ck_assert_uint_eq(d->iter, *n);
+  (*n)++;
+  return *n >= 4;   /* stop after iteration 3 */
+}
+
+START_TEST(test_observer_and_fresh)
+{
+  vi_model m;
+  cm_linreg *c = make_linreg(60, 4, &m);
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.estimator = VI_FRESH_DRAWS;   /* fixed-draw defaults left in: read as fresh ones */
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_int_eq(vi_fit_options(f)->optimizer, VI_OPT_ADAM);
+  ck_assert_double_eq(vi_fit_options(f)->step_size, 0.05);
+  size_t n = 0;
+  ck_assert_int_eq(vi_fit_run(f, count_obs, &n), VI_EINTERRUPTED);
+  ck_assert_uint_eq(n, 4);
+  vi_fit_free(f);
+  /* fresh draws + Adam reach the mean-field optimum up to Monte Carlo noise */
+  f = vi_fit_alloc(&m, &opt, NULL);
+  int st = vi_fit_run(f, NULL, NULL);
+  ck_assert(st == VI_SUCCESS || st == VI_EMAXITER);
+  double mm[4], ms[4];
+  cm_linreg_mean_field(c, mm, ms);
+  for (int j = 0; j < 4; j++) {
+    ck_assert_double_eq_tol(vi_fit_mean(f)[j], mm[j], 0.05);
+    ck_assert_double_eq_tol(vi_fit_sd(f)[j] / ms[j], 1.0, 0.3);
+  }
+  ck_assert(vi_fit_diag(f)->kl > -0.5);
+  vi_fit_free(f);
+  cm_linreg_free(c);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("fit");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 300);
+  tcase_add_test(tc, test_gradient_fd);
+  tcase_add_test(tc, test_linreg_identity_and_optimum);
+  tcase_add_test(tc, test_elbo_estimator_converges);
+  tcase_add_test(tc, test_diag_gaussian_posterior);
+  tcase_add_test(tc, test_nonfinite);
+  tcase_add_test(tc, test_errors);
+  tcase_add_test(tc, test_determinism);
+  tcase_add_test(tc, test_finish_linreg);
+  tcase_add_test(tc, test_observer_and_fresh);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int nf = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return nf == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
