@@ -30,6 +30,11 @@ typedef struct prog_out {
   size_t len;
 } prog_out;
 
+/* Caps on the unconstrained dimension and the number of output values: each gets a name
+ * string, so an absurd size from the data must be an error, not an hour of strdup. */
+#define PROG_MAX_DIM ((size_t)1 << 24)
+#define PROG_MAX_OUT ((size_t)1 << 26)
+
 struct vi_program {
   vi_ast *ast;
   ad_tape *tape;
@@ -303,8 +308,10 @@ static int build_layout(vi_program *p, vi_error *err)
     q->off = off;
     q->usize = ne * q->spec.usize;
     off += q->usize;
-    if (off > EV_MAX_ELEMS) {
-      ev_error(c, VI_EDATA, q->decl->loc, "too many parameters (more than %zu)", EV_MAX_ELEMS);
+    if (q->usize > PROG_MAX_DIM || off > PROG_MAX_DIM) {
+      ev_error(c, VI_EDATA, q->decl->loc,
+               "too many parameters: '%s' brings the unconstrained dimension above %zu",
+               q->decl->name, PROG_MAX_DIM);
       return layout_error(p, err, VI_EDATA);
     }
     c->nparams++;
@@ -352,8 +359,9 @@ static int build_layout(vi_program *p, vi_error *err)
       o->len = 1;
       for (int k = 0; k < o->ndims; k++) o->len *= o->dims[k];
       total += o->len;
-      if (total > EV_MAX_ELEMS) {
-        ev_error(c, VI_EDATA, o->decl->loc, "too many output values (more than %zu)", EV_MAX_ELEMS);
+      if (o->len > PROG_MAX_OUT || total > PROG_MAX_OUT) {
+        ev_error(c, VI_EDATA, o->decl->loc, "too many output values: '%s' brings them above %zu",
+                 o->decl->name, PROG_MAX_OUT);
         return layout_error(p, err, VI_EDATA);
       }
       p->nouts++;
