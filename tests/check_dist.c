@@ -612,7 +612,7 @@ static void mgrad_check(mcall *m, int sym, int lower, double h0)
     if (!m->real[i]) continue;
     size_t K = m->len[i];
     for (size_t k = 0; k < nelem(m, i); k++) {
-      size_t r = k % K, c = k / K, kt = r * K + c;
+      size_t r = k % K, c = k / K, kt = m->kind[i] == 'm' ? r * K + c : k;
       if (m->kind[i] == 'm' && (i == sym || i == lower) && r < c) continue;
       double *x = m->x[i], x0 = x[k], xt0 = x[kt], h = h0 * fmax(1, fabs(x0));
       int both = i == sym && m->kind[i] == 'm' && r != c;
