@@ -61,6 +61,7 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     vi_optimizer = %s\n", cli_optimizer_name(opt->optimizer));
   fprintf(fp, "#     vi_tol_grad = %g\n", opt->tol_grad);
   fprintf(fp, "#     vi_init = %s\n", opt->init == VI_INIT_RANDOM ? "random" : "zero");
+  fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
   fprintf(fp, "# id = 1\n");
   fprintf(fp, "# data\n");
   fprintf(fp, "#   file = %s\n", cfg->data_path ? cfg->data_path : "");

@@ -73,6 +73,8 @@ void cli_help_fit(FILE *out)
         "      --tol-rel-obj X       stop when the relative ELBO change < X\n"
         "                            (default 1e-10 fixed, 1e-3 stochastic)\n"
         "      --step-size X         first line-search step / adam learning rate\n"
+        "      --standardize-draws   fixed draws: make their sample mean 0 and covariance I\n"
+        "                            exactly (needs M > D; exact for Gaussian posteriors)\n"
         "      --init zero|random    q's starting mean: 0, or uniform(-2, 2) (default zero)\n"
         "      --eval-draws N        fresh draws for the final diagnostics (default 2000)\n"
         "      --eval-every K        fresh-draw diagnostics every K iterations (default 0:\n"

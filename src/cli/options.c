@@ -16,7 +16,7 @@
 enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
-  OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE
+  OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE
 };
 
 static const struct option fit_options[] = {
@@ -29,6 +29,7 @@ static const struct option fit_options[] = {
   {"tol-grad", required_argument, NULL, OPT_TOL_GRAD},
   {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
   {"step-size", required_argument, NULL, OPT_STEP_SIZE},
+  {"standardize-draws", no_argument, NULL, OPT_STANDARDIZE},
   {"output", required_argument, NULL, 'o'},
   {"output-draws", required_argument, NULL, OPT_OUTPUT_DRAWS},
   {"trace", required_argument, NULL, OPT_TRACE},
@@ -191,6 +192,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       step_set = 1;
       break;
+    case OPT_STANDARDIZE: cfg->opt.standardize_draws = 1; break;
     case OPT_METHOD:
       if (strcmp(optarg, "fixed") == 0)
         cfg->opt.estimator = VI_FIXED_DRAWS;
@@ -266,6 +268,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     if (cfg->opt.optimizer != VI_OPT_ADAM) {
       cli_error("--optimizer: '%s' needs a deterministic objective (--method fixed); "
                 "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));
+      return CLI_EXIT_USAGE;
+    }
+    if (cfg->opt.standardize_draws) {
+      cli_error("--standardize-draws: needs --method fixed (the stochastic method draws "
+                "afresh every step)");
       return CLI_EXIT_USAGE;
     }
   } else if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set) {

@@ -79,6 +79,7 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "tol_grad", num(opt->tol_grad));
   json_object_set_new(jo, "tol_rel_obj", num(opt->tol_rel_obj));
   json_object_set_new(jo, "step_size", num(opt->step_size));
+  json_object_set_new(jo, "standardize_draws", json_boolean(opt->standardize_draws));
   json_object_set_new(jo, "init", json_string(opt->init == VI_INIT_RANDOM ? "random" : "zero"));
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));

@@ -46,6 +46,8 @@ usage "vi: --method: expected 'fixed' or 'stochastic', got 'exact'" fit "$ES" --
 usage "vi: --optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, got 'lbfgs'" fit "$ES" --optimizer lbfgs
 usage "vi: --init: expected 'zero' or 'random', got 'one'" fit "$ES" --init one
 usage "vi: --optimizer: 'cg-fr' needs a deterministic objective (--method fixed); --method stochastic uses adam" fit "$ES" --method stochastic --optimizer cg-fr
+usage "vi: --standardize-draws: needs --method fixed (the stochastic method draws afresh every step)" fit "$ES" --method stochastic --standardize-draws
+usage "vi: --standardize-draws: needs --draws M greater than the dimension D = 10, got 8" fit "$ES" --data "$ESD" --standardize-draws --draws 8
 usage "vi: --output and --trace name the same file '$TMP/a.csv'" fit "$ES" --output "$TMP/a.csv" --trace "$TMP/a.csv"
 [ ! -e "$TMP/a.csv" ] || fail "a usage error created a file"
 exit 0
