@@ -25,6 +25,18 @@ static void put(char *buf, size_t cap, size_t *n, const char *s, size_t len)
 
 static int is_lead(unsigned char c) { return (c & 0xC0) != 0x80; }
 
+/* Length of a well-formed UTF-8 sequence (2..4 bytes) at q, 0 if there is none. */
+static size_t utf8_seq(const char *q, const char *end)
+{
+  const unsigned char *s = (const unsigned char *)q;
+  size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+             : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+  if (!n || (size_t)(end - q) < n) return 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xC0) != 0x80) return 0;
+  return n;
+}
+
 void vi_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc,
                  const char *fmt, ...)
 {
@@ -89,6 +101,16 @@ void vi_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc
   if (cut_left) put(m, cap, &n, "...", 3);
   for (const char *q = ws; q < we; q++) {
     unsigned char c = (unsigned char)*q;
+    if (c >= 0x80) {
+      size_t k = utf8_seq(q, we);
+      if (k) {
+        put(m, cap, &n, q, k);
+        q += k - 1;
+      } else {
+        put(m, cap, &n, "?", 1);   /* not UTF-8: keep the message valid text */
+      }
+      continue;
+    }
     char ch = (c < 0x20 && c != '\t') || c == 0x7F ? '?' : (char)c;
     put(m, cap, &n, &ch, 1);
   }

@@ -119,6 +119,15 @@ static void p_expected(parser *p, const char *what) __attribute__((noreturn));
 static void p_expected(parser *p, const char *what)
 {
   char q[64];
+  p_fail(p, VI_EPARSE, cur(p)->loc, "expected %s but found %s", what,
+         tok_quote(p, cur(p), q, sizeof q));
+}
+
+/* For a missing terminator (';', ')', '}', ...): point just after what came before. */
+static void p_expected_after(parser *p, const char *what) __attribute__((noreturn));
+static void p_expected_after(parser *p, const char *what)
+{
+  char q[64];
   p_fail(p, VI_EPARSE, expect_loc(p), "expected %s but found %s", what,
          tok_quote(p, cur(p), q, sizeof q));
 }
@@ -136,7 +145,11 @@ static int is_kw(const parser *p, const char *kw) { return tok_is_kw(p, cur(p), 
 /* expect: the current token must be k; what says where, e.g. "';' after declaration". */
 static vi_loc expect(parser *p, vi_tok_kind k, const char *what)
 {
-  if (!is_tok(p, k)) p_expected(p, what);
+  if (!is_tok(p, k)) {
+    if (k == TK_SEMI || k == TK_RPAREN || k == TK_RBRACK || k == TK_RBRACE || k == TK_GT)
+      p_expected_after(p, what);
+    p_expected(p, what);
+  }
   vi_loc l = cur(p)->loc;
   advance(p);
   return l;
@@ -809,7 +822,7 @@ static vi_stmt *parse_block_body(parser *p, vi_block blk, int top, const char *b
   expect(p, TK_LBRACE, blkname ? what : "'{'");
   int cap = 0;
   while (!is_tok(p, TK_RBRACE)) {
-    if (is_tok(p, TK_EOF)) p_expected(p, "'}' to close the block");
+    if (is_tok(p, TK_EOF)) p_expected_after(p, "'}' to close the block");
     vi_stmt *it;
     if (top && (blk == BLK_DATA || blk == BLK_PARAMS)) {
       if (type_word_of(p, cur(p)) == TY_NONE) {
