@@ -99,7 +99,8 @@ int cli_cmd_fit(int argc, char **argv)
   st = vi_program_model(p, &m);
   if (st != VI_SUCCESS) {
     report_runtime("cannot build the model", st, p);
-    rc = cli_exit_for_status(st);
+    /* EINVAL here is the model's own fault (no parameters, say), not the command line */
+    rc = st == VI_EINVAL ? CLI_EXIT_MODEL : cli_exit_for_status(st);
     goto out;
   }
 

@@ -65,6 +65,24 @@ model {
 STAN
 model_error assign_data 10 3 "y"
 
+# a model with nothing to fit
+cat >"$TMP/noparam.stan" <<'STAN'
+data {
+  real x;
+}
+generated quantities {
+  real y;
+  y = x + 1;
+}
+STAN
+printf '{"x": 1}\n' >"$TMP/noparam.json"
+run fit "$TMP/noparam.stan" --data "$TMP/noparam.json"
+expect_status 3
+expect_err "no parameters"
+run check "$TMP/noparam.stan" --data "$TMP/noparam.json"
+expect_status 0
+expect_out "Total unconstrained dimension: D = 0"
+
 # no output file from a model error
 run fit "$TMP/semicolon.stan" --output "$TMP/o.csv"
 expect_status 3
