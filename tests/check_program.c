@@ -1,0 +1,519 @@
+/* check_program.c: model files end to end through vi_program_* (vi/lang.h): gradients of
+ * the log joint against finite differences (constrained parameters of every supported
+ * kind, bounds depending on earlier parameters, loops, indexing, in-place assignment),
+ * a batch of 7 draws equal to the draws one by one, the per-draw fallback when a branch
+ * differs between draws, the language's linear regression equal to the hand-written C
+ * model (models/c_models.h) to 1e-10, eight schools (both parameterisations), runtime
+ * errors (index out of range, with its location), reject and violated transformed
+ * parameter constraints as -inf, truncation, the likelihood split, output names and
+ * values. */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+#include <gsl/gsl_cdf.h>
+#include <gsl/gsl_rng.h>
+#include <vi/lang.h>
+#include <vi/status.h>
+#include "c_models.h"
+
+#ifndef M_PI
+#define M_PI 3.14159265358979323846
+#endif
+
+static const double LOG_SQRT_2PI = 0.91893853320467274178;
+
+static char *path_of(const char *rel)
+{
+  const char *top = getenv("top_srcdir");
+  char *p = malloc(4096);
+  snprintf(p, 4096, "%s/%s", top ? top : ".", rel);
+  return p;
+}
+
+static vi_program *make(const char *src, const char *json, vi_model *m)
+{
+  vi_error err; int st;
+  vi_program *p = vi_program_compile(src, strlen(src), "t.stan", &err, &st);
+  ck_assert_msg(p != NULL, "compile: %s", err.message);
+  st = vi_program_load_data(p, json, json ? strlen(json) : 0, "t.json", &err);
+  ck_assert_msg(st == 0, "data: %s", err.message);
+  ck_assert_int_eq(vi_program_model(p, m), VI_SUCCESS);
+  return p;
+}
+
+static void fill_z(double *z, size_t n, double seed)
+{
+  for (size_t i = 0; i < n; i++) z[i] = 0.8 * sin(0.7 * (double)i + seed);
+}
+
+/* Max relative difference between the gradient and central differences over n draws. */
+static double fd_error(const vi_model *m, size_t n, double *z)
+{
+  size_t D = m->dim;
+  double *lp = malloc(n * sizeof *lp), *lp2 = malloc(n * sizeof *lp2);
+  double *g = malloc(n * D * sizeof *g);
+  ck_assert_int_eq(m->log_joint(m->ctx, n, z, lp, g), VI_SUCCESS);
+  double worst = 0;
+  for (size_t s = 0; s < n; s++) {
+    ck_assert_msg(isfinite(lp[s]), "lp[%zu] = %g", s, lp[s]);
+    for (size_t j = 0; j < D; j++) {
+      double h = 1e-6, zj = z[s * D + j];
+      z[s * D + j] = zj + h; m->log_joint(m->ctx, n, z, lp2, NULL); double a = lp2[s];
+      z[s * D + j] = zj - h; m->log_joint(m->ctx, n, z, lp2, NULL); double b = lp2[s];
+      z[s * D + j] = zj;
+      double fd = (a - b) / (2 * h);
+      double e = fabs(fd - g[s * D + j]) / fmax(1, fabs(fd));
+      if (e > worst) worst = e;
+    }
+  }
+  free(lp); free(lp2); free(g);
+  return worst;
+}
+
+/* A batch of n equals the draws one at a time (values and gradients, bit for bit up to
+ * summation order). */
+static void batch_vs_single(const vi_model *m, size_t n, const double *z)
+{
+  size_t D = m->dim;
+  double *lp = malloc(n * sizeof *lp), *g = malloc(n * D * sizeof *g), *g1 = malloc(D * sizeof *g1);
+  ck_assert_int_eq(m->log_joint(m->ctx, n, z, lp, g), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++) {
+    double l1;
+    ck_assert_int_eq(m->log_joint(m->ctx, 1, z + s * D, &l1, g1), VI_SUCCESS);
+    ck_assert_msg(fabs(l1 - lp[s]) <= 1e-12 * fmax(1, fabs(l1)) || (isinf(l1) && l1 == lp[s]),
+                  "draw %zu: batch %.17g single %.17g", s, lp[s], l1);
+    for (size_t j = 0; j < D; j++)
+      ck_assert_msg(fabs(g1[j] - g[s * D + j]) <= 1e-12 * fmax(1, fabs(g1[j])),
+                    "draw %zu grad %zu: batch %.17g single %.17g", s, j, g[s * D + j], g1[j]);
+  }
+  free(lp); free(g); free(g1);
+}
+
+static const char *CONSTRAINED =
+    "data { int N; vector[N] y; }\n"
+    "parameters {\n"
+    "  real<lower=0> s;\n"
+    "  real<lower=-1, upper=2> a;\n"
+    "  real<offset=1, multiplier=2> o;\n"
+    "  vector<lower=0>[3] v;\n"
+    "  real<lower=s> t;\n"
+    "  real<lower=-s, upper=s + 1> r;\n"
+    "  simplex[4] w;\n"
+    "  ordered[3] od;\n"
+    "  positive_ordered[2] po;\n"
+    "  cov_matrix[2] S;\n"
+    "  cholesky_factor_cov[3, 2] L;\n"
+    "  unit_vector[3] u;\n"
+    "  array[2] real<upper=3> ar;\n"
+    "}\n"
+    "model {\n"
+    "  s ~ gamma(2, 1);\n"
+    "  a ~ normal(0, 1);\n"
+    "  o ~ normal(1, 2);\n"
+    "  v ~ exponential(1);\n"
+    "  t ~ normal(s, 1);\n"
+    "  r ~ normal(0, 1);\n"
+    "  target += 2 * log(w[1]) + log(w[3]) + w[4];\n"
+    "  od ~ normal(0, 3);\n"
+    "  po ~ exponential(0.5);\n"
+    "  target += -0.5 * (S[1, 1] + S[2, 2]) + S[1, 2] * S[2, 1];\n"
+    "  target += L[1, 1] + 2 * L[3, 2] + L[2, 1] * L[2, 2];\n"
+    "  target += u[1] + 0.5 * u[2] * u[3];\n"
+    "  ar ~ normal(0, 2);\n"
+    "  y ~ normal(a + o, s);\n"
+    "}\n";
+
+START_TEST(test_gradients_constrained)
+{
+  vi_model m;
+  vi_program *p = make(CONSTRAINED, "{\"N\": 3, \"y\": [0.5, 1.5, -0.2]}", &m);
+  /* 1 + 1 + 1 + 3 + 1 + 1 + 3 + 3 + 2 + 3 + 5 + 3 + 2 */
+  ck_assert_uint_eq(m.dim, 29);
+  ck_assert_str_eq(m.names[0], "s");
+  ck_assert_str_eq(m.names[3], "v.1");
+  ck_assert_str_eq(m.names[8], "w.1");
+  ck_assert_str_eq(m.names[10], "w.3");
+  ck_assert_str_eq(m.names[27], "ar.1");
+  double z[3 * 29];
+  fill_z(z, 3 * 29, 0.1);
+  double e = fd_error(&m, 3, z);
+  ck_assert_msg(e < 1e-6, "gradient error %g", e);
+  double z7[7 * 29];
+  fill_z(z7, 7 * 29, 1.0);
+  batch_vs_single(&m, 7, z7);
+  /* outputs: constrained values, CmdStan names */
+  ck_assert_uint_eq(m.n_out, 1 + 1 + 1 + 3 + 1 + 1 + 4 + 3 + 2 + 4 + 6 + 3 + 2);
+  double out[64];
+  ck_assert_int_eq(m.constrain(m.ctx, z, NULL, out), VI_SUCCESS);
+  ck_assert(fabs(out[0] - exp(z[0])) < 1e-15);
+  ck_assert(fabs(out[2] - (1 + 2 * z[2])) < 1e-15);
+  ck_assert(out[6] > out[0]);   /* t > s */
+  double sw = 0;
+  for (int i = 0; i < 4; i++) sw += out[8 + i];
+  ck_assert(fabs(sw - 1) < 1e-14);
+  ck_assert_str_eq(m.out_names[17], "S.1.1");
+  ck_assert_str_eq(m.out_names[18], "S.2.1");
+  ck_assert_str_eq(m.out_names[19], "S.1.2");
+  ck_assert(out[18] == out[19]);   /* symmetric */
+  ck_assert_str_eq(m.out_names[21], "L.1.1");
+  ck_assert_str_eq(m.out_names[22], "L.2.1");
+  ck_assert_str_eq(m.out_names[24], "L.1.2");
+  ck_assert(out[24] == 0);         /* above the diagonal */
+  vi_param_info info;
+  ck_assert_int_eq(vi_program_param_info(p, 6, &info), 0);
+  ck_assert_str_eq(info.name, "w");
+  ck_assert_uint_eq(info.constrained_size, 4);
+  ck_assert_uint_eq(info.unconstrained_size, 3);
+  ck_assert_ptr_nonnull(strstr(info.type, "simplex"));
+  ck_assert_uint_eq(vi_program_n_params(p), 13);
+  vi_program_free(p);
+}
+END_TEST
+
+static const char *LOOPS =
+    "data { int N; vector[N] x; vector[N] y; array[N] int g; }\n"
+    "transformed data { real xbar = mean(x); }\n"
+    "parameters { real a; real b; real<lower=0> sigma; vector[2] u; }\n"
+    "transformed parameters {\n"
+    "  vector[N] mu;\n"
+    "  for (n in 1:N) mu[n] = a + b * (x[n] - xbar) + u[g[n]];\n"
+    "}\n"
+    "model {\n"
+    "  real acc = 0;\n"
+    "  int k = 0;\n"
+    "  vector[2] uu = u;\n"
+    "  uu[1] += 1;\n"
+    "  uu[2] *= 2;\n"
+    "  while (k < 3) { k += 1; if (k == 2) continue; acc += k * a; }\n"
+    "  for (v in uu) target += -0.5 * v^2;\n"
+    "  target += -0.1 * acc^2;\n"
+    "  for (n in 1:N) {\n"
+    "    if (n > 4) break;\n"
+    "    y[n] ~ normal(mu[n], sigma);\n"
+    "  }\n"
+    "  y[5:N] ~ normal(mu[5:N], sigma);\n"
+    "  a ~ normal(0, 1); b ~ normal(0, 1); sigma ~ lognormal(0, 1);\n"
+    "}\n"
+    "generated quantities { real r = normal_rng(a, 1); vector[N] res = y - mu; }\n";
+
+static const char *LOOPS_DATA =
+    "{\"N\": 6, \"x\": [1, 2, 3, 4, 5, 6], \"y\": [0.1, 0.5, 0.2, 1.1, 1.0, 1.6],"
+    " \"g\": [1, 2, 1, 2, 1, 2]}";
+
+START_TEST(test_gradients_loops)
+{
+  vi_model m;
+  vi_program *p = make(LOOPS, LOOPS_DATA, &m);
+  ck_assert_uint_eq(m.dim, 5);
+  double z[4 * 5];
+  fill_z(z, 20, 0.3);
+  double e = fd_error(&m, 4, z);
+  ck_assert_msg(e < 1e-6, "gradient error %g", e);
+  double z7[35];
+  fill_z(z7, 35, 2.0);
+  batch_vs_single(&m, 7, z7);
+  /* the same density written by hand, at one point */
+  double q[5] = {0.3, -0.2, log(0.7), 0.1, -0.4}, lp;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, q, &lp, NULL), 0);
+  double x[6] = {1, 2, 3, 4, 5, 6}, y[6] = {0.1, 0.5, 0.2, 1.1, 1.0, 1.6};
+  int g[6] = {1, 2, 1, 2, 1, 2};
+  double a = q[0], b = q[1], sg = exp(q[2]), want = q[2];   /* Jacobian */
+  double uu1 = q[3] + 1, uu2 = q[4] * 2, acc = 1 * a + 3 * a;
+  want += -0.5 * uu1 * uu1 - 0.5 * uu2 * uu2 - 0.1 * acc * acc;
+  for (int n = 0; n < 6; n++) {
+    double mu = a + b * (x[n] - 3.5) + q[3 + g[n] - 1], r = (y[n] - mu) / sg;
+    want += -LOG_SQRT_2PI - log(sg) - 0.5 * r * r;
+  }
+  want += -LOG_SQRT_2PI - 0.5 * a * a - LOG_SQRT_2PI - 0.5 * b * b;
+  want += -LOG_SQRT_2PI - log(sg) - 0.5 * log(sg) * log(sg);
+  ck_assert_msg(fabs(lp - want) < 1e-12, "lp %.17g want %.17g", lp, want);
+  /* generated quantities with an rng */
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  double out[32];
+  ck_assert_uint_eq(m.n_out, 5 + 6 + 1 + 6);
+  ck_assert_int_eq(m.constrain(m.ctx, q, rng, out), VI_SUCCESS);
+  ck_assert_str_eq(m.out_names[5], "mu.1");
+  ck_assert_str_eq(m.out_names[11], "r");
+  ck_assert_str_eq(m.out_names[12], "res.1");
+  ck_assert(isfinite(out[11]) && out[11] != a);
+  ck_assert(fabs(out[12] - (y[0] - out[5])) < 1e-15);
+  gsl_rng_free(rng);
+  vi_program_free(p);
+}
+END_TEST
+
+START_TEST(test_fallback)
+{
+  /* the branch taken depends on the draw: evaluated draw by draw */
+  vi_model m;
+  vi_program *p = make(
+      "parameters { real a; vector[2] b; }\n"
+      "model {\n"
+      "  if (a > 0) target += -a^2; else target += 3 * a - b[1];\n"
+      "  for (i in 1:(b[1] > 0 ? 2 : 1)) target += -b[i]^2;\n"
+      "  target += a > 0 ? -b[2] : b[2];\n"
+      "}\n", NULL, &m);
+  double z[7 * 3];
+  for (int s = 0; s < 7; s++) {
+    z[3 * s] = s % 2 ? 0.5 + s : -0.5 - s;
+    z[3 * s + 1] = s % 3 ? 0.7 : -0.4;
+    z[3 * s + 2] = 0.1 * s;
+  }
+  batch_vs_single(&m, 7, z);
+  double lp[7];
+  ck_assert_int_eq(m.log_joint(m.ctx, 7, z, lp, NULL), 0);
+  for (int s = 0; s < 7; s++) {
+    double a = z[3 * s], b1 = z[3 * s + 1], b2 = z[3 * s + 2];
+    double want = (a > 0 ? -a * a : 3 * a - b1) - b1 * b1 - (b1 > 0 ? b2 * b2 : 0)
+                  + (a > 0 ? -b2 : b2);
+    ck_assert_msg(fabs(lp[s] - want) < 1e-14, "draw %d: %g vs %g", s, lp[s], want);
+  }
+  double e = fd_error(&m, 7, z);
+  ck_assert_msg(e < 1e-6, "gradient error %g", e);
+  vi_program_free(p);
+}
+END_TEST
+
+/* Read models/linreg.data.json into X (row-major), y. */
+static void read_linreg(double **X, double **y, size_t *n, size_t *d, double *sigma,
+                        double *tau)
+{
+  char *path = path_of("models/linreg.data.json");
+  json_error_t je;
+  json_t *root = json_load_file(path, 0, &je);
+  ck_assert_msg(root != NULL, "%s: %s", path, je.text);
+  *n = (size_t)json_integer_value(json_object_get(root, "N"));
+  *d = (size_t)json_integer_value(json_object_get(root, "K"));
+  *sigma = json_number_value(json_object_get(root, "sigma"));
+  *tau = json_number_value(json_object_get(root, "tau"));
+  *X = malloc(*n * *d * sizeof **X);
+  *y = malloc(*n * sizeof **y);
+  json_t *jx = json_object_get(root, "X"), *jy = json_object_get(root, "y");
+  for (size_t i = 0; i < *n; i++) {
+    (*y)[i] = json_number_value(json_array_get(jy, i));
+    for (size_t j = 0; j < *d; j++)
+      (*X)[i * *d + j] = json_number_value(json_array_get(json_array_get(jx, i), j));
+  }
+  json_decref(root);
+  free(path);
+}
+
+START_TEST(test_linreg_vs_c)
+{
+  double *X, *y, sigma, tau;
+  size_t n, d;
+  read_linreg(&X, &y, &n, &d, &sigma, &tau);
+  cm_linreg *c = cm_linreg_alloc(X, y, n, d, sigma, tau);
+  ck_assert_ptr_nonnull(c);
+  vi_model mc, ml;
+  cm_linreg_model(c, &mc);
+  char *sp = path_of("models/linreg.stan"), *dp = path_of("models/linreg.data.json");
+  vi_error err; int st;
+  vi_program *p = vi_program_compile_file(sp, &err, &st);
+  ck_assert_msg(p != NULL, "%s", err.message);
+  ck_assert_msg(vi_program_load_data_file(p, dp, &err) == 0, "%s", err.message);
+  ck_assert_int_eq(vi_program_model(p, &ml), 0);
+  ck_assert_uint_eq(ml.dim, mc.dim);
+  const size_t S = 9;
+  double *z = malloc(S * d * sizeof *z), *gc = malloc(S * d * sizeof *gc), *gl = malloc(S * d * sizeof *gl);
+  double lpc[9], lpl[9], llc[9], lll[9];
+  fill_z(z, S * d, 0.4);
+  for (size_t i = 0; i < S * d; i++) z[i] *= 2;
+  ck_assert_int_eq(mc.log_joint(mc.ctx, S, z, lpc, gc), 0);
+  ck_assert_int_eq(ml.log_joint(ml.ctx, S, z, lpl, gl), 0);
+  for (size_t s = 0; s < S; s++) {
+    ck_assert_msg(fabs(lpc[s] - lpl[s]) < 1e-10, "draw %zu: C %.17g, language %.17g", s,
+                  lpc[s], lpl[s]);
+    for (size_t j = 0; j < d; j++)
+      ck_assert_msg(fabs(gc[s * d + j] - gl[s * d + j]) < 1e-10, "grad");
+  }
+  /* the likelihood part */
+  if (mc.log_lik) {
+    ck_assert_int_eq(mc.log_lik(mc.ctx, S, z, llc), 0);
+    ck_assert_int_eq(ml.log_lik(ml.ctx, S, z, lll), 0);
+    for (size_t s = 0; s < S; s++) ck_assert(fabs(llc[s] - lll[s]) < 1e-10);
+  }
+  free(z); free(gc); free(gl); free(sp); free(dp); free(X); free(y);
+  cm_linreg_free(c);
+  vi_program_free(p);
+}
+END_TEST
+
+START_TEST(test_eight_schools)
+{
+  const char *names[2] = {"eight_schools", "eight_schools_centered"};
+  for (int k = 0; k < 2; k++) {
+    char rel[128];
+    snprintf(rel, sizeof rel, "models/%s.stan", names[k]);
+    char *sp = path_of(rel);
+    snprintf(rel, sizeof rel, "models/%s.data.json", names[k]);
+    char *dp = path_of(rel);
+    vi_error err; int st;
+    vi_program *p = vi_program_compile_file(sp, &err, &st);
+    ck_assert_msg(p != NULL, "%s", err.message);
+    ck_assert_msg(vi_program_load_data_file(p, dp, &err) == 0, "%s", err.message);
+    vi_model m;
+    ck_assert_int_eq(vi_program_model(p, &m), 0);
+    ck_assert_uint_eq(m.dim, 10);
+    ck_assert_str_eq(m.names[1], "tau");
+    double z[5 * 10];
+    fill_z(z, 50, 0.2 + k);
+    double e = fd_error(&m, 5, z);
+    ck_assert_msg(e < 1e-6, "%s: gradient error %g", names[k], e);
+    batch_vs_single(&m, 5, z);
+    /* by hand at z = 0: mu = 0, tau = 1, theta(_tilde) = 0 */
+    double y[8] = {28, 8, -3, 7, -1, 1, 18, 12}, sd[8] = {15, 10, 16, 11, 9, 11, 10, 18};
+    double z0[10] = {0}, lp;
+    ck_assert_int_eq(m.log_joint(m.ctx, 1, z0, &lp, NULL), 0);
+    double want = -LOG_SQRT_2PI - log(5.0) - log(M_PI * 5 * (1 + 1.0 / 25));
+    for (int j = 0; j < 8; j++) {
+      want += -LOG_SQRT_2PI - 0.5 * y[j] * y[j] / (sd[j] * sd[j]) - log(sd[j]);
+      want += -LOG_SQRT_2PI;   /* theta_tilde ~ N(0,1) or theta ~ N(mu, tau) at 0 */
+    }
+    ck_assert_msg(fabs(lp - want) < 1e-10, "%s: %.15g vs %.15g", names[k], lp, want);
+    free(sp); free(dp);
+    vi_program_free(p);
+  }
+}
+END_TEST
+
+START_TEST(test_runtime_errors)
+{
+  vi_model m;
+  vi_program *p = make(
+      "data { int N; vector[N] y; }\n"
+      "parameters { real mu; }\n"
+      "model {\n"
+      "  for (n in 1:(N + 1))\n"
+      "    y[n] ~ normal(mu, 1);\n"
+      "}\n", "{\"N\": 3, \"y\": [1, 2, 3]}", &m);
+  double z[2] = {0, 1}, lp[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp, NULL), VI_ERUNTIME);
+  const char *e = vi_program_last_error(p);
+  ck_assert_msg(strstr(e, "t.stan:5:7: error: index 4 out of range for y (size 3)") != NULL,
+                "message: %s", e);
+  vi_program_free(p);
+
+  /* size mismatch in assignment */
+  p = make("data { int N; } parameters { real mu; }\n"
+           "model { vector[N] v; v = rep_vector(mu, N + 1); mu ~ normal(0, 1); }\n",
+           "{\"N\": 2}", &m);
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, z, lp, NULL), VI_ERUNTIME);
+  ck_assert_ptr_nonnull(strstr(vi_program_last_error(p), "size mismatch"));
+  vi_program_free(p);
+}
+END_TEST
+
+START_TEST(test_reject)
+{
+  vi_model m;
+  vi_program *p = make(
+      "parameters { real mu; }\n"
+      "transformed parameters { real<lower=-1> t = mu; }\n"
+      "model {\n"
+      "  if (mu > 2) reject(\"mu too large: \", mu);\n"
+      "  mu ~ normal(0, 1);\n"
+      "}\n", NULL, &m);
+  double z[4] = {0.5, 3.0, -2.0, 1.0}, lp[4], g[4];
+  ck_assert_int_eq(m.log_joint(m.ctx, 4, z, lp, g), VI_SUCCESS);
+  ck_assert(isfinite(lp[0]) && isfinite(lp[3]));
+  ck_assert(isinf(lp[1]) && lp[1] < 0);    /* reject */
+  ck_assert(isinf(lp[2]) && lp[2] < 0);    /* t < -1 */
+  ck_assert(fabs(lp[0] - (-LOG_SQRT_2PI - 0.125)) < 1e-14);
+  ck_assert(fabs(g[0] + 0.5) < 1e-14);
+  /* all draws reject in a batch: -inf everywhere */
+  double zz[2] = {5, 6};
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, zz, lp, g), VI_SUCCESS);
+  ck_assert(isinf(lp[0]) && isinf(lp[1]));
+  ck_assert_ptr_nonnull(strstr(vi_program_last_error(p), "mu too large: 5"));
+  vi_program_free(p);
+}
+END_TEST
+
+static char printed[1024];
+static void capture(void *ctx, const char *text)
+{
+  (void)ctx;
+  strncat(printed, text, sizeof printed - strlen(printed) - 2);
+  strcat(printed, "|");
+}
+
+START_TEST(test_print_truncation_loglik)
+{
+  vi_model m;
+  vi_program *p = make(
+      "data { real y; }\n"
+      "parameters { real mu; }\n"
+      "model {\n"
+      "  print(\"mu=\", mu, \" v=\", [1, 2]);\n"
+      "  mu ~ normal(0, 1);\n"
+      "  y ~ normal(mu, 1) T[0, ];\n"
+      "}\n", "{\"y\": 0.7}", &m);
+  printed[0] = '\0';
+  vi_program_set_print(p, capture, NULL);
+  double z[2] = {0.25, -0.5}, lp[2], ll[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp, NULL), VI_SUCCESS);
+  ck_assert_str_eq(printed, "mu=0.25 v=[1,2]|mu=-0.5 v=[1,2]|");
+  vi_program_set_print(p, NULL, NULL);
+  for (int s = 0; s < 2; s++) {
+    double mu = z[s];
+    double lik = -LOG_SQRT_2PI - 0.5 * (0.7 - mu) * (0.7 - mu) - log(gsl_cdf_ugaussian_Q(-mu));
+    double want = -LOG_SQRT_2PI - 0.5 * mu * mu + lik;
+    ck_assert_msg(fabs(lp[s] - want) < 1e-12, "lp %.17g want %.17g", lp[s], want);
+    ck_assert_int_eq(m.log_lik(m.ctx, 2, z, ll), 0);
+    ck_assert_msg(fabs(ll[s] - lik) < 1e-12, "ll %.17g want %.17g", ll[s], lik);
+  }
+  double e = fd_error(&m, 2, z);
+  ck_assert_msg(e < 1e-6, "gradient error %g", e);
+  vi_program_free(p);
+}
+END_TEST
+
+START_TEST(test_compile_errors)
+{
+  vi_error err; int st;
+  const char *src = "parameters { cholesky_factor_corr[3] L; } model { }";
+  vi_program *p = vi_program_compile(src, strlen(src), "t.stan", &err, &st);
+  ck_assert_ptr_null(p);
+  ck_assert_int_eq(st, VI_EUNSUPPORTED);
+  ck_assert_ptr_nonnull(strstr(err.message, "cholesky_factor_corr"));
+  ck_assert_ptr_nonnull(strstr(err.message, "t.stan:1:"));
+  p = vi_program_compile_file("/nonexistent/x.stan", &err, &st);
+  ck_assert_ptr_null(p);
+  ck_assert_int_eq(st, VI_EIO);
+  /* a model without parameters cannot be fitted */
+  vi_model m;
+  src = "data { real x; } generated quantities { real y = x; }";
+  p = vi_program_compile(src, strlen(src), "t.stan", &err, &st);
+  ck_assert_ptr_nonnull(p);
+  ck_assert_int_eq(vi_program_load_data(p, "{\"x\": 1}", 8, "d", &err), 0);
+  ck_assert_int_eq(vi_program_model(p, &m), VI_EINVAL);
+  ck_assert_ptr_nonnull(strstr(vi_program_last_error(p), "no parameters"));
+  vi_program_free(p);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("program");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_gradients_constrained);
+  tcase_add_test(tc, test_gradients_loops);
+  tcase_add_test(tc, test_fallback);
+  tcase_add_test(tc, test_linreg_vs_c);
+  tcase_add_test(tc, test_eight_schools);
+  tcase_add_test(tc, test_runtime_errors);
+  tcase_add_test(tc, test_reject);
+  tcase_add_test(tc, test_print_truncation_loglik);
+  tcase_add_test(tc, test_compile_errors);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
