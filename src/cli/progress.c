@@ -44,11 +44,20 @@ static void put_num(FILE *out, int width, double x)
     fprintf(out, "%*.4f", width, x);
 }
 
-static void print_row(cli_progress *p, const vi_diag *d)
+static void print_row(cli_progress *p, const vi_fit *f, const vi_diag *d)
 {
   FILE *out = p->out;
   if (p->tty) {
     if (!p->header_done) {
+      const vi_options *opt = vi_fit_options(f);
+      if (d->log_evidence_exact)
+        fputs("log p(X) is exact; KL(q||p) = log p(X) - ELBO\n", out);
+      else if (opt->eval_every > 0)
+        fprintf(out, "log p(X): importance-sampling estimate from %zu fresh draws every %zu "
+                     "iterations (q as proposal)\n", opt->eval_draws, opt->eval_every);
+      else
+        fprintf(out, "log p(X): importance-sampling estimate from the optimiser's %zu draws "
+                     "(q as proposal)\n", opt->draws);
       fprintf(out, "%6s  %12s + %12s = %12s  %10s  %9s %7s %8s\n", "iter", "KL(q||p)", "ELBO",
               "log p(X)", "+/- se", "|grad|", "evals", "sec");
       p->header_done = 1;
@@ -80,10 +89,9 @@ static void print_row(cli_progress *p, const vi_diag *d)
 int cli_progress_observer(void *ctx, const vi_fit *f, const vi_diag *d)
 {
   cli_progress *p = ctx;
-  (void)f;
   /* (the starting point may be observed twice: by us and by vi_fit_run) */
   if (!p->quiet && d && d->iter != p->last_printed && due(p, d->iter))
-    print_row(p, d);
+    print_row(p, f, d);
   return cli_signals_interrupted();
 }
 
@@ -91,5 +99,7 @@ void cli_progress_finish(cli_progress *p, const vi_fit *f)
 {
   const vi_diag *d = vi_fit_diag(f);
   if (!p->quiet && d && p->last_printed != d->iter)
-    print_row(p, d);
+    print_row(p, f, d);
+  if (!p->quiet && p->tty && p->header_done)
+    fputc('\n', p->out);   /* a gap before the report */
 }
