@@ -327,6 +327,257 @@ START_TEST(t_reductions)
 }
 END_TEST
 
+
+/* ---- linear algebra and containers ---------------------------------------------- */
+
+#define CHK(name, nargs, ...) \
+  ta_check_builtin(name, (targ[]){__VA_ARGS__}, nargs, 1e-6, y, &n)
+#define TAR2(r, c, ...) ((targ){VT_REAL, 2, 2, {r, c}, {__VA_ARGS__}})
+#define TAV(k, m, ...) ((targ){VT_VECTOR, 1, 2, {k, m}, {__VA_ARGS__}})
+
+static void expect(const double *y, size_t n, const double *ref, size_t nref, double tol,
+                   const char *what)
+{
+  ck_assert_msg(n == nref, "%s: %zu elements, expected %zu", what, n, nref);
+  for (size_t i = 0; i < n; i++)
+    ck_assert_msg(fabs(y[i] - ref[i]) <= tol * (1 + fabs(ref[i])), "%s[%zu] = %.17g, expected %.17g",
+                  what, i, y[i], ref[i]);
+}
+#define EXPECT(what, ...) do { const double r_[] = {__VA_ARGS__}; \
+  expect(y, n, r_, sizeof r_ / sizeof r_[0], 1e-12, what); } while (0)
+
+START_TEST(t_products)
+{
+  double y[TA_MAXV];
+  size_t n;
+  CHK("dot_product", 2, TV(3, 1, 2, 3), TV(3, 0.5, -1, 2));
+  EXPECT("dot_product", 4.5);
+  CHK("dot_product", 2, TRV(3, 1, 2, 3), TV(3, 0.5, -1, 2));
+  EXPECT("dot_product rv", 4.5);
+  CHK("dot_product", 2, TAR(3, 1, 2, 3), TAR(3, 0.5, -1, 2));
+  EXPECT("dot_product arr", 4.5);
+  CHK("dot_self", 1, TV(3, 1, 2, 3));
+  EXPECT("dot_self", 14);
+  /* M = [1 3 5; 2 4 6], column-major */
+  CHK("columns_dot_product", 2, TM(2, 3, 1, 2, 3, 4, 5, 6), TM(2, 3, 1, 1, 2, 2, 3, 3));
+  EXPECT("columns_dot_product", 3, 14, 33);
+  CHK("rows_dot_product", 2, TM(2, 3, 1, 2, 3, 4, 5, 6), TM(2, 3, 1, 1, 2, 2, 3, 3));
+  EXPECT("rows_dot_product", 1 + 6 + 15, 2 + 8 + 18);
+  CHK("columns_dot_self", 1, TM(2, 3, 1, 2, 3, 4, 5, 6));
+  EXPECT("columns_dot_self", 5, 25, 61);
+  CHK("rows_dot_self", 1, TM(2, 3, 1, 2, 3, 4, 5, 6));
+  EXPECT("rows_dot_self", 35, 56);
+  CHK("diag_pre_multiply", 2, TV(2, 2, -1), TM(2, 3, 1, 2, 3, 4, 5, 6));
+  EXPECT("diag_pre_multiply", 2, -2, 6, -4, 10, -6);
+  CHK("diag_post_multiply", 2, TM(2, 3, 1, 2, 3, 4, 5, 6), TRV(3, 2, -1, 0.5));
+  EXPECT("diag_post_multiply", 2, 4, -3, -4, 2.5, 3);
+  CHK("add_diag", 2, TM(2, 2, 1, 2, 3, 4), TR(0.5));
+  EXPECT("add_diag", 1.5, 2, 3, 4.5);
+  CHK("add_diag", 2, TM(2, 2, 1, 2, 3, 4), TV(2, 0.5, -1));
+  EXPECT("add_diag v", 1.5, 2, 3, 3);
+  CHK("crossprod", 1, TM(2, 2, 1, 2, 3, 4));   /* A'A = [5 11; 11 25] */
+  EXPECT("crossprod", 5, 11, 11, 25);
+  CHK("tcrossprod", 1, TM(2, 2, 1, 2, 3, 4));  /* AA' = [10 14; 14 20] */
+  EXPECT("tcrossprod", 10, 14, 14, 20);
+  CHK("quad_form", 2, TM(2, 2, 2, 1, 1, 3), TV(2, 1, -2));
+  EXPECT("quad_form", 2 - 4 + 12);
+  CHK("quad_form_diag", 2, TM(2, 2, 2, 1, 1, 3), TV(2, 1, -2));
+  EXPECT("quad_form_diag", 2, -2, -2, 12);
+  CHK("trace", 1, TM(2, 2, 2, 1, 1, 3));
+  EXPECT("trace", 5);
+  CHK("squared_distance", 2, TV(2, 1, 2), TV(2, 0.5, -1));
+  EXPECT("squared_distance", 9.25);
+  CHK("distance", 2, TV(2, 1, 2), TRV(2, 0.5, -1));
+  EXPECT("distance", sqrt(9.25));
+  CHK("norm2", 1, TV(2, 3, -4));
+  EXPECT("norm2", 5);
+  CHK("norm1", 1, TV(2, 3, -4));
+  EXPECT("norm1", 7);
+  CHK("log_mix", 2, TV(3, 0.2, 0.3, 0.5), TV(3, -1, -2, -0.5));
+  EXPECT("log_mix vector", log(0.2 * exp(-1) + 0.3 * exp(-2) + 0.5 * exp(-0.5)));
+  CHK("gp_exp_quad_cov", 3, TAR(3, 0, 1, 2.5), TR(1.5), TR(0.8));
+  EXPECT("gp_exp_quad_cov", 2.25, 2.25 * exp(-1 / 1.28), 2.25 * exp(-6.25 / 1.28),
+         2.25 * exp(-1 / 1.28), 2.25, 2.25 * exp(-2.25 / 1.28),
+         2.25 * exp(-6.25 / 1.28), 2.25 * exp(-2.25 / 1.28), 2.25);
+  CHK("gp_exp_quad_cov", 3, TAV(2, 2, 0, 1, 1, 0), TR(1.0), TR(1.0));
+  EXPECT("gp_exp_quad_cov vectors", 1, exp(-1), exp(-1), 1);
+}
+END_TEST
+
+START_TEST(t_containers)
+{
+  double y[TA_MAXV];
+  size_t n;
+  CHK("rep_vector", 2, TR(1.5), TI(3));
+  EXPECT("rep_vector", 1.5, 1.5, 1.5);
+  CHK("rep_row_vector", 2, TI(2), TI(2));
+  EXPECT("rep_row_vector", 2, 2);
+  CHK("rep_matrix", 3, TR(1.5), TI(2), TI(2));
+  EXPECT("rep_matrix", 1.5, 1.5, 1.5, 1.5);
+  CHK("rep_matrix", 2, TV(2, 1, 2), TI(3));
+  EXPECT("rep_matrix v", 1, 2, 1, 2, 1, 2);
+  CHK("rep_matrix", 2, TRV(3, 1, 2, 3), TI(2));
+  EXPECT("rep_matrix rv", 1, 1, 2, 2, 3, 3);
+  CHK("rep_array", 2, TV(2, 1, 2), TI(2));
+  EXPECT("rep_array", 1, 2, 1, 2);
+  CHK("rep_array", 3, TR(0.5), TI(2), TI(2));
+  EXPECT("rep_array 2d", 0.5, 0.5, 0.5, 0.5);
+  CHK("to_vector", 1, TM(2, 3, 1, 2, 3, 4, 5, 6));
+  EXPECT("to_vector", 1, 2, 3, 4, 5, 6);
+  CHK("to_vector", 1, TAI(2, 4, 5));
+  EXPECT("to_vector int[]", 4, 5);
+  CHK("to_row_vector", 1, TAR(2, 4, 5));
+  EXPECT("to_row_vector", 4, 5);
+  CHK("to_matrix", 3, TV(6, 1, 2, 3, 4, 5, 6), TI(3), TI(2));
+  EXPECT("to_matrix v", 1, 2, 3, 4, 5, 6);
+  CHK("to_matrix", 4, TAR(6, 1, 2, 3, 4, 5, 6), TI(2), TI(3), TI(0));
+  EXPECT("to_matrix row-major", 1, 4, 2, 5, 3, 6);
+  CHK("to_matrix", 1, TAR2(2, 3, 1, 2, 3, 4, 5, 6));   /* rows {1,2,3}, {4,5,6} */
+  EXPECT("to_matrix real[,]", 1, 4, 2, 5, 3, 6);
+  CHK("to_array_1d", 1, TM(2, 2, 1, 2, 3, 4));
+  EXPECT("to_array_1d", 1, 2, 3, 4);
+  CHK("to_array_1d", 1, TAR2(2, 2, 1, 2, 3, 4));
+  EXPECT("to_array_1d real[,]", 1, 2, 3, 4);
+  CHK("to_array_2d", 1, TM(2, 2, 1, 2, 3, 4));
+  EXPECT("to_array_2d", 1, 3, 2, 4);
+  CHK("cumulative_sum", 1, TV(4, 1, 2, 3, 4));
+  EXPECT("cumulative_sum", 1, 3, 6, 10);
+  CHK("cumulative_sum", 1, TAI(3, 1, 2, 3));
+  EXPECT("cumulative_sum int", 1, 3, 6);
+  double z = exp(1) + exp(2) + exp(0.5);
+  CHK("softmax", 1, TV(3, 1, 2, 0.5));
+  EXPECT("softmax", exp(1) / z, exp(2) / z, exp(0.5) / z);
+  CHK("log_softmax", 1, TV(3, 1, 2, 0.5));
+  EXPECT("log_softmax", 1 - log(z), 2 - log(z), 0.5 - log(z));
+  CHK("diag_matrix", 1, TV(2, 1, 2));
+  EXPECT("diag_matrix", 1, 0, 0, 2);
+  CHK("diagonal", 1, TM(2, 2, 1, 2, 3, 4));
+  EXPECT("diagonal", 1, 4);
+  CHK("append_row", 2, TV(2, 1, 2), TV(1, 3));
+  EXPECT("append_row", 1, 2, 3);
+  CHK("append_row", 2, TR(0.5), TV(2, 1, 2));
+  EXPECT("append_row real", 0.5, 1, 2);
+  CHK("append_row", 2, TM(2, 2, 1, 2, 3, 4), TRV(2, 5, 6));
+  EXPECT("append_row matrix", 1, 2, 5, 3, 4, 6);
+  CHK("append_col", 2, TM(2, 2, 1, 2, 3, 4), TV(2, 5, 6));
+  EXPECT("append_col", 1, 2, 3, 4, 5, 6);
+  CHK("append_col", 2, TRV(2, 1, 2), TR(3));
+  EXPECT("append_col rv", 1, 2, 3);
+  CHK("append_array", 2, TAR(2, 1, 2), TAR(1, 3));
+  EXPECT("append_array", 1, 2, 3);
+  CHK("head", 2, TV(5, 1, 2, 3, 4, 5), TI(2));
+  EXPECT("head", 1, 2);
+  CHK("tail", 2, TRV(5, 1, 2, 3, 4, 5), TI(2));
+  EXPECT("tail", 4, 5);
+  CHK("segment", 3, TAR(5, 1, 2, 3, 4, 5), TI(2), TI(3));
+  EXPECT("segment", 2, 3, 4);
+  CHK("head", 2, TAV(3, 2, 1, 2, 3, 4, 5, 6), TI(2));
+  EXPECT("head of vector[]", 1, 2, 3, 4);
+  CHK("reverse", 1, TV(3, 1, 2, 3));
+  EXPECT("reverse", 3, 2, 1);
+  CHK("sort_asc", 1, TV(4, 3, -1, 2, 0.5));
+  EXPECT("sort_asc", -1, 0.5, 2, 3);
+  CHK("sort_desc", 1, TAR(4, 3, -1, 2, 0.5));
+  EXPECT("sort_desc", 3, 2, 0.5, -1);
+  CHK("sort_indices_asc", 1, TV(4, 3, -1, 2, 0.5));
+  EXPECT("sort_indices_asc", 2, 4, 3, 1);
+  CHK("identity_matrix", 1, TI(2));
+  EXPECT("identity_matrix", 1, 0, 0, 1);
+  CHK("linspaced_vector", 3, TI(3), TR(0), TR(1));
+  EXPECT("linspaced_vector", 0, 0.5, 1);
+  CHK("one_hot_vector", 2, TI(3), TI(2));
+  EXPECT("one_hot_vector", 0, 1, 0);
+  CHK("ones_int_array", 1, TI(2));
+  EXPECT("ones", 1, 1);
+  CHK("zeros_row_vector", 1, TI(2));
+  EXPECT("zeros", 0, 0);
+  /* size errors are errors, not crashes */
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 0);
+  vi_type tv[2] = {{VT_VECTOR, 0}, {VT_INT, 0}};
+  int id = vi_builtin_resolve("head", tv, 2, NULL, NULL, 0);
+  size_t d = 3;
+  ad_val *args[2] = {ad_new(t, tv[0], 1, &d, 0, 0), ad_scalar(t, 4, 1)};
+  ck_assert_ptr_null(vi_builtin_call(t, id, args, 2));
+  ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "head"));
+  ad_tape_free(t);
+}
+END_TEST
+
+START_TEST(t_matrix_functions)
+{
+  double y[TA_MAXV];
+  size_t n;
+  /* A = L L' with L = [2 0 0; 1 1.5 0; -0.5 0.3 1.2] */
+  const double L[9] = {2, 1, -0.5, 0, 1.5, 0.3, 0, 0, 1.2};
+  double A[9];
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      double s = 0;
+      for (int k = 0; k < 3; k++) s += L[i + 3 * k] * L[j + 3 * k];
+      A[i + 3 * j] = s;
+    }
+  targ tA = TM(3, 3, A[0], A[1], A[2], A[3], A[4], A[5], A[6], A[7], A[8]);
+  targ tL = TM(3, 3, L[0], L[1], L[2], L[3], L[4], L[5], L[6], L[7], L[8]);
+  ta_check_builtin("cholesky_decompose", &tA, 1, 1e-5, y, &n);
+  expect(y, n, L, 9, 1e-12, "cholesky_decompose");
+  ta_check_builtin("multiply_lower_tri_self_transpose", &tL, 1, 1e-6, y, &n);
+  expect(y, n, A, 9, 1e-12, "multiply_lower_tri_self_transpose");
+  /* upper part ignored */
+  targ tLu = tL;
+  tLu.v[3] = 7;
+  ta_check_builtin("multiply_lower_tri_self_transpose", &tLu, 1, 1e-6, y, &n);
+  expect(y, n, A, 9, 1e-12, "multiply_lower_tri_self_transpose (upper ignored)");
+  CHK("multiply_lower_tri_self_transpose", 1, TM(3, 2, 1, 2, 3, 0, 4, 5));
+  EXPECT("mlt 3x2", 1, 2, 3, 2, 20, 26, 3, 26, 34);
+  /* L x = b */
+  double b[3] = {1, -2, 0.5}, x[3];
+  for (int i = 0; i < 3; i++) {
+    double s = b[i];
+    for (int k = 0; k < i; k++) s -= L[i + 3 * k] * x[k];
+    x[i] = s / L[i + 3 * i];
+  }
+  targ args[2] = {tL, TV(3, 1, -2, 0.5)};
+  ta_check_builtin("mdivide_left_tri_low", args, 2, 1e-6, y, &n);
+  expect(y, n, x, 3, 1e-12, "mdivide_left_tri_low");
+  args[1] = TM(3, 2, 1, -2, 0.5, 0.3, 0.1, -1);
+  ta_check_builtin("mdivide_left_tri_low", args, 2, 1e-6, y, &n);
+  expect(y, 3, x, 3, 1e-12, "mdivide_left_tri_low matrix");
+  /* x L = b:  check x L reproduces b */
+  targ rargs[2] = {TRV(3, 1, -2, 0.5), tL};
+  ta_check_builtin("mdivide_right_tri_low", rargs, 2, 1e-6, y, &n);
+  for (int j = 0; j < 3; j++) {
+    double s = 0;
+    for (int k = 0; k < 3; k++) s += y[k] * L[k + 3 * j];
+    ck_assert(fabs(s - b[j]) < 1e-12);
+  }
+  rargs[0] = TM(2, 3, 1, 0.3, -2, 0.1, 0.5, -1);
+  ta_check_builtin("mdivide_right_tri_low", rargs, 2, 1e-6, y, &n);
+  /* inverse, determinants */
+  targ tM = TM(3, 3, 2, 1, 0.5, -1, 3, 0.2, 0.4, 0.1, 1.5);
+  ta_check_builtin("inverse", &tM, 1, 1e-6, y, &n);
+  for (int i = 0; i < 3; i++)
+    for (int j = 0; j < 3; j++) {
+      double s = 0;
+      for (int k = 0; k < 3; k++) s += tM.v[i + 3 * k] * y[k + 3 * j];
+      ck_assert(fabs(s - (i == j)) < 1e-12);
+    }
+  double det = 2 * (3 * 1.5 - 0.1 * 0.2) - (-1) * (1 * 1.5 - 0.1 * 0.5) + 0.4 * (1 * 0.2 - 3 * 0.5);
+  ta_check_builtin("determinant", &tM, 1, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - det) < 1e-12);
+  ta_check_builtin("log_determinant", &tM, 1, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - log(fabs(det))) < 1e-12);
+  targ neg = TM(2, 2, 1, 2, 3, 4);   /* det -2 */
+  ta_check_builtin("log_determinant", &neg, 1, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - log(2)) < 1e-12);
+  ta_check_builtin("determinant", &neg, 1, 1e-6, y, &n);
+  ck_assert(fabs(y[0] + 2) < 1e-12);
+  /* not positive definite: NaN, no error */
+  ta_check_builtin("cholesky_decompose", &neg, 1, -1, y, &n);
+  ck_assert(isnan(y[3]));
+}
+END_TEST
+
 /* ---- signature matcher ---------------------------------------------------------- */
 
 START_TEST(t_matcher)
@@ -492,6 +743,9 @@ Suite *math_suite(void)
   tcase_add_loop_test(tc, t_binary, 0, (int)(sizeof binary_cases / sizeof binary_cases[0]));
   tcase_add_test(tc, t_binary_misc);
   tcase_add_test(tc, t_reductions);
+  tcase_add_test(tc, t_products);
+  tcase_add_test(tc, t_containers);
+  tcase_add_test(tc, t_matrix_functions);
   suite_add_tcase(s, tc);
   TCase *tm = tcase_create("matcher");
   tcase_add_test(tm, t_matcher);

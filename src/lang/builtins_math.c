@@ -278,6 +278,18 @@ static void d_log_diff_exp(double a, double b, double y, double *da, double *db)
   *da = -1.0 / expm1(b - a);
   *db = -1.0 / expm1(a - b);
 }
+static double f_add(double a, double b) { return a + b; }
+static void d_add(double a, double b, double y, double *da, double *db)
+{
+  UNUSED(a); UNUSED(b); UNUSED(y);
+  *da = 1.0; *db = 1.0;
+}
+static double f_sub(double a, double b) { return a - b; }
+static void d_sub(double a, double b, double y, double *da, double *db)
+{
+  UNUSED(a); UNUSED(b); UNUSED(y);
+  *da = 1.0; *db = -1.0;
+}
 static double f_int_min(double a, double b) { return a <= b ? a : b; }
 static double f_int_max(double a, double b) { return a >= b ? a : b; }
 
@@ -570,6 +582,1243 @@ static ad_val *b_dims(ad_tape *t, ad_val **a, int n)
   return y;
 }
 
+/* ---- containers: construction and reshaping (pure data movement) ----------------- */
+
+static size_t nz1(size_t n) { return n ? n : 1; }
+
+static vi_type ty_of(vi_basetype b, int ndims) { vi_type t = {b, ndims}; return t; }
+
+static long int_arg(const ad_val *v) { return (long)v->x[0]; }
+
+static int check_size(ad_tape *t, const char *fn, long n)
+{
+  if (n < 0) {
+    ad_tape_set_error(t, "%s: size must be non-negative, found %ld", fn, n);
+    return -1;
+  }
+  return 0;
+}
+
+/* out = src gathered through ii (out->len indexes), out typed ty/dims. */
+static ad_val *gather_new(ad_tape *t, vi_type ty, int ndims, const size_t *dims,
+                          ad_val *src, const size_t *ii)
+{
+  ad_val *out = ad_new_nd(t, ty, ndims, dims, src->nd, src->adj != NULL);
+  if (!out) return NULL;
+  ad_gather(t, out, src, out->len, NULL, ii);
+  return out;
+}
+
+static size_t *idx_alloc(ad_tape *t, size_t n)
+{
+  return ad_alloc(t, nz1(n) * sizeof(size_t));
+}
+
+/* rep_vector(x, n), rep_row_vector(x, n) */
+static ad_val *rep_vec(ad_tape *t, ad_val **a, vi_basetype b, const char *fn)
+{
+  long n = int_arg(a[1]);
+  if (check_size(t, fn, n)) return NULL;
+  size_t d = (size_t)n;
+  size_t *ii = idx_alloc(t, d);
+  if (!ii) return NULL;
+  memset(ii, 0, nz1(d) * sizeof *ii);
+  ad_val *x = a[0];
+  if (x->type.base == VT_INT) x = ad_to_real(t, x);
+  return x ? gather_new(t, ty_of(b, 0), 1, &d, x, ii) : NULL;
+}
+static ad_val *b_rep_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return rep_vec(t, a, VT_VECTOR, "rep_vector"); }
+static ad_val *b_rep_row_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return rep_vec(t, a, VT_ROW_VECTOR, "rep_row_vector"); }
+
+/* rep_matrix(x, m, n), rep_matrix(vector v, n) (n columns v), rep_matrix(row_vector, m) */
+static ad_val *b_rep_matrix(ad_tape *t, ad_val **a, int nargs)
+{
+  ad_val *x = a[0];
+  size_t dims[2];
+  if (x->type.base == VT_INT) x = ad_to_real(t, x);
+  if (!x) return NULL;
+  if (nargs == 3) {
+    long m = int_arg(a[1]), n = int_arg(a[2]);
+    if (check_size(t, "rep_matrix", m) || check_size(t, "rep_matrix", n)) return NULL;
+    dims[0] = (size_t)m; dims[1] = (size_t)n;
+    size_t *ii = idx_alloc(t, dims[0] * dims[1]);
+    if (!ii) return NULL;
+    memset(ii, 0, nz1(dims[0] * dims[1]) * sizeof *ii);
+    return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, ii);
+  }
+  long k = int_arg(a[1]);
+  if (check_size(t, "rep_matrix", k)) return NULL;
+  size_t L = x->len;
+  int isvec = x->type.base == VT_VECTOR;
+  dims[0] = isvec ? L : (size_t)k;
+  dims[1] = isvec ? (size_t)k : L;
+  size_t tot = dims[0] * dims[1];
+  size_t *ii = idx_alloc(t, tot);
+  if (!ii) return NULL;
+  for (size_t j = 0; j < dims[1]; j++)
+    for (size_t i = 0; i < dims[0]; i++) ii[i + j * dims[0]] = isvec ? i : j;
+  return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, ii);
+}
+
+/* rep_array(x, n), rep_array(x, m, n), rep_array(x, k, m, n): x of any type. */
+static ad_val *b_rep_array(ad_tape *t, ad_val **a, int nargs)
+{
+  ad_val *x = a[0];
+  int k = nargs - 1;
+  if (x->ndims + k > AD_MAX_DIMS) {
+    ad_tape_set_error(t, "rep_array: too many dimensions");
+    return NULL;
+  }
+  size_t dims[AD_MAX_DIMS], reps = 1;
+  for (int i = 0; i < k; i++) {
+    long n = int_arg(a[1 + i]);
+    if (check_size(t, "rep_array", n)) return NULL;
+    dims[i] = (size_t)n;
+    reps *= (size_t)n;
+  }
+  for (int i = 0; i < x->ndims; i++) dims[k + i] = x->dims[i];
+  size_t L = x->len, tot = reps * L;
+  size_t *ii = idx_alloc(t, tot);
+  if (!ii) return NULL;
+  for (size_t r = 0; r < reps; r++)
+    for (size_t e = 0; e < L; e++) ii[r * L + e] = e;
+  return gather_new(t, ty_of(x->type.base, x->type.ndims + k), x->ndims + k, dims, x, ii);
+}
+
+/* Same elements, new type (to_vector, to_row_vector, to_array_1d on vectors/matrices,
+ * which all keep the column-major order). */
+static ad_val *retype(ad_tape *t, ad_val *x, vi_type ty, int ndims, const size_t *dims)
+{
+  if (x->type.base == VT_INT && ty.base != VT_INT) {
+    x = ad_to_real(t, x);
+    if (!x) return NULL;
+  }
+  return gather_new(t, ty, ndims, dims, x, NULL);
+}
+static ad_val *b_to_vector(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t d = a[0]->len;
+  return retype(t, a[0], ty_of(VT_VECTOR, 0), 1, &d);
+}
+static ad_val *b_to_row_vector(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t d = a[0]->len;
+  return retype(t, a[0], ty_of(VT_ROW_VECTOR, 0), 1, &d);
+}
+static ad_val *b_to_array_1d(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t d = a[0]->len;
+  vi_basetype b = a[0]->type.base == VT_INT ? VT_INT : VT_REAL;
+  return retype(t, a[0], ty_of(b, 1), 1, &d);
+}
+/* to_array_2d(matrix): rows of the matrix as a real[,] (row-major). */
+static ad_val *b_to_array_2d(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t r, c;
+  ad_shape2(a[0], &r, &c);
+  size_t dims[2] = {r, c};
+  size_t *ii = idx_alloc(t, r * c);
+  if (!ii) return NULL;
+  for (size_t i = 0; i < r; i++)
+    for (size_t j = 0; j < c; j++) ii[i * c + j] = i + j * r;
+  return gather_new(t, ty_of(VT_REAL, 2), 2, dims, a[0], ii);
+}
+
+/* to_matrix(m), to_matrix(v, m, n) (column-major fill), to_matrix(real[,]) (rows). */
+static ad_val *b_to_matrix(ad_tape *t, ad_val **a, int nargs)
+{
+  ad_val *x = a[0];
+  if (x->type.base == VT_INT) x = ad_to_real(t, x);
+  if (!x) return NULL;
+  size_t dims[2];
+  if (nargs >= 3) {
+    long m = int_arg(a[1]), n = int_arg(a[2]);
+    if (check_size(t, "to_matrix", m) || check_size(t, "to_matrix", n)) return NULL;
+    if ((size_t)m * (size_t)n != x->len) {
+      ad_tape_set_error(t, "to_matrix: %zu elements cannot fill a %ld x %ld matrix", x->len,
+                        m, n);
+      return NULL;
+    }
+    dims[0] = (size_t)m; dims[1] = (size_t)n;
+    if (nargs == 4 && int_arg(a[3]) == 0) {   /* row-major fill */
+      size_t *ii = idx_alloc(t, x->len);
+      if (!ii) return NULL;
+      for (size_t i = 0; i < dims[0]; i++)
+        for (size_t j = 0; j < dims[1]; j++) ii[i + j * dims[0]] = i * dims[1] + j;
+      return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, ii);
+    }
+    return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, NULL);
+  }
+  if (x->type.ndims == 2) {   /* real[r, c]: row-major storage */
+    dims[0] = x->dims[0]; dims[1] = x->dims[1];
+    size_t *ii = idx_alloc(t, x->len);
+    if (!ii) return NULL;
+    for (size_t i = 0; i < dims[0]; i++)
+      for (size_t j = 0; j < dims[1]; j++) ii[i + j * dims[0]] = i * dims[1] + j;
+    return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, ii);
+  }
+  ad_shape2(x, &dims[0], &dims[1]);
+  return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, x, NULL);
+}
+
+/* First-dimension slices of vectors, row vectors and arrays: head, tail, segment,
+ * reverse.  An element of the first dimension is a block of len / dims[0] elements. */
+static ad_val *slice_first(ad_tape *t, ad_val *x, size_t start, size_t n, int rev,
+                           const char *fn)
+{
+  size_t d0 = x->ndims ? x->dims[0] : 1;
+  if (start > d0 || n > d0 - start) {
+    ad_tape_set_error(t, "%s: range [%zu, %zu] out of bounds for size %zu", fn, start + 1,
+                      start + n, d0);
+    return NULL;
+  }
+  size_t block = d0 ? x->len / d0 : 0;
+  size_t dims[AD_MAX_DIMS];
+  for (int i = 0; i < x->ndims; i++) dims[i] = x->dims[i];
+  dims[0] = n;
+  size_t *ii = idx_alloc(t, n * block);
+  if (!ii) return NULL;
+  for (size_t k = 0; k < n; k++)
+    for (size_t b = 0; b < block; b++)
+      ii[k * block + b] = (rev ? d0 - 1 - k : start + k) * block + b;
+  return gather_new(t, x->type, x->ndims, dims, x, ii);
+}
+static ad_val *b_head(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  long k = int_arg(a[1]);
+  if (check_size(t, "head", k)) return NULL;
+  return slice_first(t, a[0], 0, (size_t)k, 0, "head");
+}
+static ad_val *b_tail(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  long k = int_arg(a[1]);
+  size_t d0 = a[0]->ndims ? a[0]->dims[0] : 1;
+  if (check_size(t, "tail", k)) return NULL;
+  if ((size_t)k > d0) {
+    ad_tape_set_error(t, "tail: %ld elements requested from size %zu", k, d0);
+    return NULL;
+  }
+  return slice_first(t, a[0], d0 - (size_t)k, (size_t)k, 0, "tail");
+}
+static ad_val *b_segment(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  long i = int_arg(a[1]), k = int_arg(a[2]);
+  if (i < 1) {
+    ad_tape_set_error(t, "segment: start %ld must be at least 1", i);
+    return NULL;
+  }
+  if (check_size(t, "segment", k)) return NULL;
+  return slice_first(t, a[0], (size_t)i - 1, (size_t)k, 0, "segment");
+}
+static ad_val *b_reverse(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t d0 = a[0]->ndims ? a[0]->dims[0] : 1;
+  return slice_first(t, a[0], 0, d0, 1, "reverse");
+}
+
+/* append_row / append_col: each operand seen as r x c (a scalar is 1 x 1). */
+static ad_val *append2(ad_tape *t, ad_val *A, ad_val *B, int by_row)
+{
+  if (A->type.base == VT_INT) A = ad_to_real(t, A);
+  if (B && B->type.base == VT_INT) B = ad_to_real(t, B);
+  if (!A || !B) return NULL;
+  size_t ra, ca, rb, cb;
+  ad_shape2(A, &ra, &ca);
+  ad_shape2(B, &rb, &cb);
+  vi_basetype ba = A->type.base, bb = B->type.base, rt;
+  size_t R, C;
+  if (by_row) {
+    if (ca != cb) {
+      ad_tape_set_error(t, "append_row: column counts differ (%zu and %zu)", ca, cb);
+      return NULL;
+    }
+    R = ra + rb; C = ca;
+    rt = (ba == VT_VECTOR || ba == VT_REAL) && (bb == VT_VECTOR || bb == VT_REAL)
+         ? VT_VECTOR : VT_MATRIX;
+  } else {
+    if (ra != rb) {
+      ad_tape_set_error(t, "append_col: row counts differ (%zu and %zu)", ra, rb);
+      return NULL;
+    }
+    R = ra; C = ca + cb;
+    rt = (ba == VT_ROW_VECTOR || ba == VT_REAL) && (bb == VT_ROW_VECTOR || bb == VT_REAL)
+         ? VT_ROW_VECTOR : VT_MATRIX;
+  }
+  size_t nd = ad_nd2(A, B);
+  ad_val *out = ad_new_mat(t, rt, R, C, nd, A->adj || B->adj);
+  if (!out) return NULL;
+  size_t *oa = idx_alloc(t, ra * ca), *ob = idx_alloc(t, rb * cb);
+  if (!oa || !ob) return NULL;
+  for (size_t j = 0; j < ca; j++)
+    for (size_t i = 0; i < ra; i++) oa[i + j * ra] = i + j * R;
+  for (size_t j = 0; j < cb; j++)
+    for (size_t i = 0; i < rb; i++)
+      ob[i + j * rb] = by_row ? (ra + i) + j * R : i + (ca + j) * R;
+  ad_gather(t, out, A, ra * ca, oa, NULL);
+  ad_gather(t, out, B, rb * cb, ob, NULL);
+  return out;
+}
+static ad_val *b_append_row(ad_tape *t, ad_val **a, int n) { UNUSED(n); return append2(t, a[0], a[1], 1); }
+static ad_val *b_append_col(ad_tape *t, ad_val **a, int n) { UNUSED(n); return append2(t, a[0], a[1], 0); }
+
+/* append_array(a, b): arrays of equal element shape. */
+static ad_val *b_append_array(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *A = a[0], *B = a[1];
+  if (A->type.base != B->type.base) {
+    if (A->type.base == VT_INT) A = ad_to_real(t, A);
+    if (B->type.base == VT_INT) B = ad_to_real(t, B);
+    if (!A || !B) return NULL;
+  }
+  int ok = A->ndims == B->ndims;
+  for (int i = 1; ok && i < A->ndims; i++) ok = A->dims[i] == B->dims[i];
+  if (!ok) {
+    ad_tape_set_error(t, "append_array: element sizes differ");
+    return NULL;
+  }
+  size_t dims[AD_MAX_DIMS];
+  for (int i = 0; i < A->ndims; i++) dims[i] = A->dims[i];
+  dims[0] = A->dims[0] + B->dims[0];
+  ad_val *out = ad_new_nd(t, A->type, A->ndims, dims, ad_nd2(A, B), A->adj || B->adj);
+  if (!out) return NULL;
+  size_t *ob = idx_alloc(t, B->len);
+  if (!ob) return NULL;
+  for (size_t e = 0; e < B->len; e++) ob[e] = A->len + e;
+  ad_gather(t, out, A, A->len, NULL, NULL);
+  ad_gather(t, out, B, B->len, ob, NULL);
+  return out;
+}
+
+static ad_val *b_diag_matrix(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *v = a[0];
+  size_t K = v->len;
+  ad_val *out = ad_new_mat(t, VT_MATRIX, K, K, v->nd, v->adj != NULL);
+  size_t *oi = idx_alloc(t, K);
+  if (!out || !oi) return NULL;
+  memset(out->x, 0, K * K * v->nd * sizeof(double));
+  for (size_t i = 0; i < K; i++) oi[i] = i + i * K;
+  ad_gather(t, out, v, K, oi, NULL);
+  return out;
+}
+
+static ad_val *b_diagonal(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t r, c;
+  ad_shape2(a[0], &r, &c);
+  size_t K = r < c ? r : c;
+  size_t *ii = idx_alloc(t, K);
+  if (!ii) return NULL;
+  for (size_t i = 0; i < K; i++) ii[i] = i + i * r;
+  return gather_new(t, ty_of(VT_VECTOR, 0), 1, &K, a[0], ii);
+}
+
+static ad_val *b_identity_matrix(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  long k = int_arg(a[0]);
+  if (check_size(t, "identity_matrix", k)) return NULL;
+  size_t K = (size_t)k;
+  ad_val *out = ad_new_mat(t, VT_MATRIX, K, K, 1, 0);
+  if (!out) return NULL;
+  memset(out->x, 0, K * K * sizeof(double));
+  for (size_t i = 0; i < K; i++) out->x[i + i * K] = 1.0;
+  return out;
+}
+
+/* linspaced_vector(n, lo, hi) and friends: data only. */
+static ad_val *linspaced(ad_tape *t, ad_val **a, vi_type ty)
+{
+  long k = int_arg(a[0]);
+  if (check_size(t, "linspaced", k)) return NULL;
+  size_t K = (size_t)k;
+  size_t nd = ad_nd2(a[1], a[2]);
+  ad_val *out = ad_new_nd(t, ty, 1, &K, nd, 0);   /* data-only in Stan: no gradient */
+  if (!out) return NULL;
+  for (size_t s = 0; s < nd; s++) {
+    double lo = ad_get(a[1], 0, s), hi = ad_get(a[2], 0, s);
+    for (size_t i = 0; i < K; i++)
+      out->x[i * nd + s] = K == 1 ? hi : lo + (hi - lo) * (double)i / (double)(K - 1);
+  }
+  return out;
+}
+static ad_val *b_linspaced_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return linspaced(t, a, ty_of(VT_VECTOR, 0)); }
+static ad_val *b_linspaced_row_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return linspaced(t, a, ty_of(VT_ROW_VECTOR, 0)); }
+static ad_val *b_linspaced_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return linspaced(t, a, ty_of(VT_REAL, 1)); }
+
+/* one_hot_*(n, k), zeros_*(n), ones_*(n): data only. */
+static ad_val *filled(ad_tape *t, long n, double v, long hot, vi_type ty)
+{
+  if (check_size(t, "fill", n)) return NULL;
+  size_t K = (size_t)n;
+  if (hot != 0 && (hot < 1 || hot > n)) {
+    ad_tape_set_error(t, "one_hot: index %ld out of range [1, %ld]", hot, n);
+    return NULL;
+  }
+  ad_val *out = ad_new_nd(t, ty, 1, &K, 1, 0);
+  if (!out) return NULL;
+  for (size_t i = 0; i < K; i++) out->x[i] = v;
+  if (hot) out->x[hot - 1] = 1.0;
+  return out;
+}
+static ad_val *b_one_hot_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, int_arg(a[1]), ty_of(VT_VECTOR, 0)); }
+static ad_val *b_one_hot_row_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, int_arg(a[1]), ty_of(VT_ROW_VECTOR, 0)); }
+static ad_val *b_one_hot_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, int_arg(a[1]), ty_of(VT_REAL, 1)); }
+static ad_val *b_one_hot_int_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, int_arg(a[1]), ty_of(VT_INT, 1)); }
+static ad_val *b_zeros_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, 0, ty_of(VT_VECTOR, 0)); }
+static ad_val *b_zeros_row_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, 0, ty_of(VT_ROW_VECTOR, 0)); }
+static ad_val *b_zeros_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, 0, ty_of(VT_REAL, 1)); }
+static ad_val *b_zeros_int_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 0, 0, ty_of(VT_INT, 1)); }
+static ad_val *b_ones_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 1, 0, ty_of(VT_VECTOR, 0)); }
+static ad_val *b_ones_row_vector(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 1, 0, ty_of(VT_ROW_VECTOR, 0)); }
+static ad_val *b_ones_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 1, 0, ty_of(VT_REAL, 1)); }
+static ad_val *b_ones_int_array(ad_tape *t, ad_val **a, int n) { UNUSED(n); return filled(t, int_arg(a[0]), 1, 0, ty_of(VT_INT, 1)); }
+
+/* ---- products and sums by group ------------------------------------------------- */
+
+/* y[g(e)] = sum_e a_e b_e with g(e) = e / div % mod: dot_product (one group),
+ * columns_dot_product (g = column), rows_dot_product (g = row). */
+static void gdot_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *a = node->in[0], *b = node->in[1], *y = node->out;
+  size_t div = (size_t)node->iarg[0], mod = (size_t)node->iarg[1], nd = y->nd;
+  for (size_t e = 0; e < a->len; e++) {
+    size_t g = (e / div) % mod;
+    const double *gy = y->adj + g * nd;
+    for (size_t s = 0; s < nd; s++) {
+      double ga = gy[s];
+      if (a->adj) *ad_adjp(a, e, s) += ga * ad_get(b, e, s);
+      if (b->adj) *ad_adjp(b, e, s) += ga * ad_get(a, e, s);
+    }
+  }
+}
+
+static ad_val *grouped_dot(ad_tape *t, ad_val *a, ad_val *b, vi_basetype rt, size_t ng,
+                           size_t div, size_t mod, const char *fn)
+{
+  if (a->len != b->len) {
+    ad_tape_set_error(t, "%s: size mismatch (%zu and %zu elements)", fn, a->len, b->len);
+    return NULL;
+  }
+  size_t nd = ad_nd2(a, b);
+  vi_type ty = ty_of(rt, 0);
+  ad_val *y = ad_new_nd(t, ty, rt == VT_REAL ? 0 : 1, &ng, nd, a->adj || b->adj);
+  if (!y) return NULL;
+  memset(y->x, 0, ng * nd * sizeof(double));
+  size_t sa = a->nd > 1, sb = b->nd > 1;
+  for (size_t e = 0; e < a->len; e++) {
+    size_t g = (e / div) % mod;
+    double *py = y->x + g * nd;
+    const double *pa = a->x + e * a->nd, *pb = b->x + e * b->nd;
+    for (size_t s = 0; s < nd; s++) py[s] += pa[s * sa] * pb[s * sb];
+  }
+  ad_val *in[2] = {a, b};
+  ad_node *node = ad_push(t, gdot_backward, y, 2, in);
+  if (node) { node->iarg[0] = (long)div; node->iarg[1] = (long)mod; }
+  return y;
+}
+static ad_val *b_dot_product(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return grouped_dot(t, a[0], a[1], VT_REAL, 1, 1, 1, "dot_product");
+}
+static ad_val *b_dot_self(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return grouped_dot(t, a[0], a[0], VT_REAL, 1, 1, 1, "dot_self");
+}
+static ad_val *cols_dot(ad_tape *t, ad_val *A, ad_val *B)
+{
+  size_t r, c, r2, c2;
+  ad_shape2(A, &r, &c);
+  ad_shape2(B, &r2, &c2);
+  if (r != r2 || c != c2) {
+    ad_tape_set_error(t, "columns_dot_product: size mismatch");
+    return NULL;
+  }
+  return grouped_dot(t, A, B, VT_ROW_VECTOR, c, r ? r : 1, c ? c : 1, "columns_dot_product");
+}
+static ad_val *rows_dot(ad_tape *t, ad_val *A, ad_val *B)
+{
+  size_t r, c, r2, c2;
+  ad_shape2(A, &r, &c);
+  ad_shape2(B, &r2, &c2);
+  if (r != r2 || c != c2) {
+    ad_tape_set_error(t, "rows_dot_product: size mismatch");
+    return NULL;
+  }
+  return grouped_dot(t, A, B, VT_VECTOR, r, 1, r ? r : 1, "rows_dot_product");
+}
+static ad_val *b_columns_dot_product(ad_tape *t, ad_val **a, int n) { UNUSED(n); return cols_dot(t, a[0], a[1]); }
+static ad_val *b_rows_dot_product(ad_tape *t, ad_val **a, int n) { UNUSED(n); return rows_dot(t, a[0], a[1]); }
+static ad_val *b_columns_dot_self(ad_tape *t, ad_val **a, int n) { UNUSED(n); return cols_dot(t, a[0], a[0]); }
+static ad_val *b_rows_dot_self(ad_tape *t, ad_val **a, int n) { UNUSED(n); return rows_dot(t, a[0], a[0]); }
+
+/* y_e = v_{g(e)} * M_e: diag_pre_multiply (g = row), diag_post_multiply (g = column). */
+static void gscale_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *v = node->in[0], *M = node->in[1], *y = node->out;
+  size_t div = (size_t)node->iarg[0], mod = (size_t)node->iarg[1], nd = y->nd;
+  for (size_t e = 0; e < M->len; e++) {
+    size_t g = (e / div) % mod;
+    const double *gy = y->adj + e * nd;
+    for (size_t s = 0; s < nd; s++) {
+      if (M->adj) *ad_adjp(M, e, s) += gy[s] * ad_get(v, g, s);
+      if (v->adj) *ad_adjp(v, g, s) += gy[s] * ad_get(M, e, s);
+    }
+  }
+}
+
+static ad_val *group_scale(ad_tape *t, ad_val *v, ad_val *M, int by_row, const char *fn)
+{
+  size_t r, c;
+  ad_shape2(M, &r, &c);
+  size_t need = by_row ? r : c;
+  if (v->len != need) {
+    ad_tape_set_error(t, "%s: vector of size %zu for a %zu x %zu matrix", fn, v->len, r, c);
+    return NULL;
+  }
+  size_t div = by_row ? 1 : nz1(r), mod = by_row ? nz1(r) : nz1(c);
+  size_t nd = ad_nd2(v, M);
+  ad_val *y = ad_new_mat(t, VT_MATRIX, r, c, nd, v->adj || M->adj);
+  if (!y) return NULL;
+  for (size_t e = 0; e < M->len; e++) {
+    size_t g = (e / div) % mod;
+    double *py = y->x + e * nd;
+    for (size_t s = 0; s < nd; s++) py[s] = ad_get(v, g, s) * ad_get(M, e, s);
+  }
+  ad_val *in[2] = {v, M};
+  ad_node *node = ad_push(t, gscale_backward, y, 2, in);
+  if (node) { node->iarg[0] = (long)div; node->iarg[1] = (long)mod; }
+  return y;
+}
+static ad_val *b_diag_pre_multiply(ad_tape *t, ad_val **a, int n) { UNUSED(n); return group_scale(t, a[0], a[1], 1, "diag_pre_multiply"); }
+static ad_val *b_diag_post_multiply(ad_tape *t, ad_val **a, int n) { UNUSED(n); return group_scale(t, a[1], a[0], 0, "diag_post_multiply"); }
+
+/* add_diag(M, d): d a scalar or a vector of the diagonal's size. */
+static void add_diag_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *M = node->in[0], *d = node->in[1], *y = node->out;
+  size_t r = (size_t)node->iarg[0], K = (size_t)node->iarg[1], nd = y->nd;
+  for (size_t e = 0; e < y->len; e++)
+    for (size_t s = 0; s < nd; s++)
+      if (M->adj) *ad_adjp(M, e, s) += y->adj[e * nd + s];
+  if (d->adj)
+    for (size_t i = 0; i < K; i++)
+      for (size_t s = 0; s < nd; s++)
+        *ad_adjp(d, d->len == 1 ? 0 : i, s) += y->adj[(i + i * r) * nd + s];
+}
+
+static ad_val *b_add_diag(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *M = a[0], *d = a[1];
+  size_t r, c;
+  ad_shape2(M, &r, &c);
+  size_t K = r < c ? r : c;
+  if (!ad_is_scalar(d) && d->len != K) {
+    ad_tape_set_error(t, "add_diag: diagonal of size %zu, vector of size %zu", K, d->len);
+    return NULL;
+  }
+  size_t nd = ad_nd2(M, d);
+  ad_val *y = ad_new_mat(t, VT_MATRIX, r, c, nd, M->adj || d->adj);
+  if (!y) return NULL;
+  for (size_t e = 0; e < M->len; e++)
+    for (size_t s = 0; s < nd; s++) y->x[e * nd + s] = ad_get(M, e, s);
+  for (size_t i = 0; i < K; i++)
+    for (size_t s = 0; s < nd; s++)
+      y->x[(i + i * r) * nd + s] += ad_get(d, d->len == 1 ? 0 : i, s);
+  ad_val *in[2] = {M, d};
+  ad_node *node = ad_push(t, add_diag_backward, y, 2, in);
+  if (node) { node->iarg[0] = (long)r; node->iarg[1] = (long)K; }
+  return y;
+}
+
+/* ---- sequences: cumulative_sum, softmax, log_softmax, sort --------------------- */
+
+static void cumsum_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *a = node->in[0], *y = node->out;
+  size_t nd = y->nd, L = y->len;
+  for (size_t s = 0; s < nd; s++) {
+    double acc = 0;
+    for (size_t e = L; e-- > 0;) {
+      acc += y->adj[e * nd + s];
+      *ad_adjp(a, e, s) += acc;
+    }
+  }
+}
+
+static ad_val *b_cumulative_sum(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *x = a[0];
+  ad_val *y = ad_new_nd(t, x->type, x->ndims, x->dims, x->nd, x->adj != NULL);
+  if (!y) return NULL;
+  size_t nd = x->nd;
+  for (size_t e = 0; e < x->len; e++)
+    for (size_t s = 0; s < nd; s++)
+      y->x[e * nd + s] = x->x[e * nd + s] + (e ? y->x[(e - 1) * nd + s] : 0.0);
+  ad_val *in[1] = {x};
+  ad_push(t, cumsum_backward, y, 1, in);
+  return y;
+}
+
+/* softmax: y = exp(x - lse(x)); dx = y .* (gy - <gy, y>).
+ * log_softmax: y = x - lse(x); dx = gy - softmax(x) * sum(gy). */
+static void softmax_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *a = node->in[0], *y = node->out;
+  int logf = (int)node->iarg[0];
+  size_t nd = y->nd, L = y->len;
+  for (size_t s = 0; s < nd; s++) {
+    double acc = 0;
+    for (size_t e = 0; e < L; e++)
+      acc += logf ? y->adj[e * nd + s] : y->adj[e * nd + s] * y->x[e * nd + s];
+    for (size_t e = 0; e < L; e++) {
+      double ye = y->x[e * nd + s], g = y->adj[e * nd + s];
+      *ad_adjp(a, e, s) += logf ? g - exp(ye) * acc : ye * (g - acc);
+    }
+  }
+}
+
+static ad_val *softmax_common(ad_tape *t, ad_val *x, int logf)
+{
+  if (x->len == 0) {
+    ad_tape_set_error(t, "%s: empty vector", logf ? "log_softmax" : "softmax");
+    return NULL;
+  }
+  ad_val *y = ad_new_nd(t, ty_of(VT_VECTOR, 0), 1, &x->len, x->nd, x->adj != NULL);
+  if (!y) return NULL;
+  size_t nd = x->nd, L = x->len;
+  for (size_t s = 0; s < nd; s++) {
+    double m = -INFINITY;
+    for (size_t e = 0; e < L; e++) if (x->x[e * nd + s] > m) m = x->x[e * nd + s];
+    double acc = 0;
+    for (size_t e = 0; e < L; e++) acc += exp(x->x[e * nd + s] - m);
+    double lse = m + log(acc);
+    for (size_t e = 0; e < L; e++) {
+      double v = x->x[e * nd + s] - lse;
+      y->x[e * nd + s] = logf ? v : exp(v);
+    }
+  }
+  ad_val *in[1] = {x};
+  ad_node *node = ad_push(t, softmax_backward, y, 1, in);
+  if (node) node->iarg[0] = logf;
+  ad_mark_shared(y);
+  return y;
+}
+static ad_val *b_softmax(ad_tape *t, ad_val **a, int n) { UNUSED(n); return softmax_common(t, a[0], 0); }
+static ad_val *b_log_softmax(ad_tape *t, ad_val **a, int n) { UNUSED(n); return softmax_common(t, a[0], 1); }
+
+/* sort: each draw has its own permutation, saved for the reverse sweep. */
+static void sort_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *a = node->in[0], *y = node->out;
+  const size_t *perm = node->ptr;
+  size_t nd = y->nd;
+  for (size_t e = 0; e < y->len; e++)
+    for (size_t s = 0; s < nd; s++) *ad_adjp(a, perm[e * nd + s], s) += y->adj[e * nd + s];
+}
+
+/* Insertion sort of indexes idx[0..L) by key[idx * nd] (stable; small vectors), or a
+ * merge of runs for long ones would be better; sizes in models are modest. */
+static void sort_idx(size_t *idx, size_t L, const double *key, size_t nd, int desc)
+{
+  /* Shell sort with a gap sequence: O(L^1.3), no allocation. */
+  static const size_t gaps[] = {701, 301, 132, 57, 23, 10, 4, 1};
+  for (size_t gi = 0; gi < sizeof gaps / sizeof gaps[0]; gi++) {
+    size_t gap = gaps[gi];
+    for (size_t i = gap; i < L; i++) {
+      size_t v = idx[i];
+      double kv = key[v * nd];
+      size_t j = i;
+      while (j >= gap) {
+        double kj = key[idx[j - gap] * nd];
+        int after = desc ? (kj < kv || (isnan(kj) && !isnan(kv)))
+                         : (kj > kv || (isnan(kj) && !isnan(kv)));
+        if (!after) break;
+        idx[j] = idx[j - gap];
+        j -= gap;
+      }
+      idx[j] = v;
+    }
+  }
+}
+
+static ad_val *sort_common(ad_tape *t, ad_val *x, int desc)
+{
+  size_t nd = x->nd, L = x->len;
+  ad_val *y = ad_new_nd(t, x->type, x->ndims, x->dims, nd, x->adj != NULL);
+  size_t *perm = ad_alloc(t, nz1(L * nd) * sizeof *perm);
+  size_t *idx = ad_alloc(t, nz1(L) * sizeof *idx);
+  if (!y || !perm || !idx) return NULL;
+  for (size_t s = 0; s < nd; s++) {
+    for (size_t e = 0; e < L; e++) idx[e] = e;
+    sort_idx(idx, L, x->x + s, nd, desc);
+    for (size_t e = 0; e < L; e++) {
+      perm[e * nd + s] = idx[e];
+      y->x[e * nd + s] = x->x[idx[e] * nd + s];
+    }
+  }
+  ad_val *in[1] = {x};
+  ad_node *node = ad_push(t, sort_backward, y, 1, in);
+  if (node) node->ptr = perm;
+  return y;
+}
+static ad_val *b_sort_asc(ad_tape *t, ad_val **a, int n) { UNUSED(n); return sort_common(t, a[0], 0); }
+static ad_val *b_sort_desc(ad_tape *t, ad_val **a, int n) { UNUSED(n); return sort_common(t, a[0], 1); }
+
+/* sort_indices_asc / _desc and rank: ints, no gradient; one draw (data or nd = 1). */
+static ad_val *sort_indices(ad_tape *t, ad_val *x, int desc)
+{
+  size_t nd = x->nd, L = x->len;
+  ad_val *y = ad_new_nd(t, ty_of(VT_INT, 1), 1, &L, nd, 0);
+  size_t *idx = ad_alloc(t, nz1(L) * sizeof *idx);
+  if (!y || !idx) return NULL;
+  for (size_t s = 0; s < nd; s++) {
+    for (size_t e = 0; e < L; e++) idx[e] = e;
+    sort_idx(idx, L, x->x + s, nd, desc);
+    for (size_t e = 0; e < L; e++) y->x[e * nd + s] = (double)(idx[e] + 1);
+  }
+  return y;
+}
+static ad_val *b_sort_indices_asc(ad_tape *t, ad_val **a, int n) { UNUSED(n); return sort_indices(t, a[0], 0); }
+static ad_val *b_sort_indices_desc(ad_tape *t, ad_val **a, int n) { UNUSED(n); return sort_indices(t, a[0], 1); }
+
+/* ---- triangular and dense matrix functions -------------------------------------- */
+
+static int square_check(ad_tape *t, const ad_val *M, const char *fn, size_t *K)
+{
+  size_t r, c;
+  ad_shape2(M, &r, &c);
+  if (r != c) {
+    ad_tape_set_error(t, "%s: matrix must be square, found %zu x %zu", fn, r, c);
+    return -1;
+  }
+  *K = r;
+  return 0;
+}
+
+/* multiply_lower_tri_self_transpose(L) = tril(L) tril(L)^T, for an m x n L. */
+static void mlt_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *L = node->in[0], *A = node->out;
+  size_t m = (size_t)node->iarg[0], n = (size_t)node->iarg[1], nd = A->nd;
+  /* dL_ik = sum_j (gA_ij + gA_ji) L_jk over j with k <= j, for k <= i. */
+  for (size_t i = 0; i < m; i++)
+    for (size_t k = 0; k < n && k <= i; k++)
+      for (size_t j = k; j < m; j++) {
+        const double *g1 = A->adj + (i + j * m) * nd, *g2 = A->adj + (j + i * m) * nd;
+        for (size_t s = 0; s < nd; s++)
+          *ad_adjp(L, i + k * m, s) += (g1[s] + g2[s]) * ad_get(L, j + k * m, s);
+      }
+}
+
+static ad_val *b_multiply_lower_tri_self_transpose(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *L = a[0];
+  size_t m, n;
+  ad_shape2(L, &m, &n);
+  size_t nd = L->nd;
+  ad_val *A = ad_new_mat(t, VT_MATRIX, m, m, nd, L->adj != NULL);
+  if (!A) return NULL;
+  memset(A->x, 0, m * m * nd * sizeof(double));
+  for (size_t i = 0; i < m; i++)
+    for (size_t j = 0; j <= i; j++) {
+      double *y = A->x + (i + j * m) * nd;
+      for (size_t k = 0; k <= j && k < n; k++) {
+        const double *li = L->x + (i + k * m) * nd, *lj = L->x + (j + k * m) * nd;
+        for (size_t s = 0; s < nd; s++) y[s] += li[s] * lj[s];
+      }
+      if (i != j) memcpy(A->x + (j + i * m) * nd, y, nd * sizeof(double));
+    }
+  ad_val *in[1] = {L};
+  ad_node *node = ad_push(t, mlt_backward, A, 1, in);
+  if (node) { node->iarg[0] = (long)m; node->iarg[1] = (long)n; }
+  return A;
+}
+
+/* Cholesky factor, column by column with the draw axis innermost; lower triangle of A
+ * read only.  Not positive definite: NaN (the draw is rejected downstream). */
+static void chol_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *A = node->in[0], *L = node->out;
+  size_t K = (size_t)node->iarg[0], nd = L->nd;
+  double *Ls = ad_alloc(t, nz1(K * K) * 2 * sizeof(double));
+  if (!Ls) return;
+  double *P = Ls + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    for (size_t e = 0; e < K * K; e++) Ls[e] = L->x[e * nd + s];
+    int bad = 0;
+    for (size_t i = 0; i < K; i++) if (!(Ls[i + i * K] > 0)) bad = 1;
+    if (bad) continue;
+    /* P = Phi(L^T Lbar): lower triangle, diagonal halved (only lower Lbar counts). */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        double acc = 0;
+        if (j <= i)
+          for (size_t k = i; k < K; k++)   /* (L^T)_ik = L_ki, Lbar_kj, k >= j, k >= i */
+            acc += Ls[k + i * K] * L->adj[(k + j * K) * nd + s];
+        P[i + j * K] = j < i ? acc : j == i ? 0.5 * acc : 0.0;
+      }
+    /* S = L^{-T} P L^{-1}: solve L^T X = P, then S L = X. */
+    cblas_dtrsm(CblasColMajor, CblasLeft, CblasLower, CblasTrans, CblasNonUnit, (int)K,
+                (int)K, 1.0, Ls, (int)K, P, (int)K);
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasLower, CblasNoTrans, CblasNonUnit, (int)K,
+                (int)K, 1.0, Ls, (int)K, P, (int)K);
+    for (size_t j = 0; j < K; j++)
+      for (size_t i = j; i < K; i++) {
+        double g = i == j ? P[i + i * K] : P[i + j * K] + P[j + i * K];
+        *ad_adjp(A, i + j * K, s) += g;
+      }
+  }
+}
+
+static ad_val *b_cholesky_decompose(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *A = a[0];
+  size_t K;
+  if (square_check(t, A, "cholesky_decompose", &K)) return NULL;
+  size_t nd = A->nd;
+  ad_val *L = ad_new_mat(t, VT_MATRIX, K, K, nd, A->adj != NULL);
+  if (!L) return NULL;
+  memset(L->x, 0, K * K * nd * sizeof(double));
+  for (size_t j = 0; j < K; j++) {
+    double *ljj = L->x + (j + j * K) * nd;
+    for (size_t s = 0; s < nd; s++) ljj[s] = A->x[(j + j * K) * nd + s];
+    for (size_t k = 0; k < j; k++) {
+      const double *ljk = L->x + (j + k * K) * nd;
+      for (size_t s = 0; s < nd; s++) ljj[s] -= ljk[s] * ljk[s];
+    }
+    for (size_t s = 0; s < nd; s++) ljj[s] = ljj[s] > 0 ? sqrt(ljj[s]) : NAN;
+    for (size_t i = j + 1; i < K; i++) {
+      double *lij = L->x + (i + j * K) * nd;
+      for (size_t s = 0; s < nd; s++) lij[s] = A->x[(i + j * K) * nd + s];
+      for (size_t k = 0; k < j; k++) {
+        const double *lik = L->x + (i + k * K) * nd, *ljk = L->x + (j + k * K) * nd;
+        for (size_t s = 0; s < nd; s++) lij[s] -= lik[s] * ljk[s];
+      }
+      for (size_t s = 0; s < nd; s++) lij[s] /= ljj[s];
+    }
+  }
+  ad_val *in[1] = {A};
+  ad_node *node = ad_push(t, chol_backward, L, 1, in);
+  if (node) node->iarg[0] = (long)K;
+  ad_mark_shared(L);
+  return L;
+}
+
+/* mdivide_left_tri_low(L, B) = tril(L)^{-1} B by forward substitution; B a vector or
+ * matrix.  Reverse: Bbar = L^{-T} Xbar, Lbar = -tril(Bbar X^T). */
+static void mdl_tri_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *L = node->in[0], *B = node->in[1], *X = node->out;
+  size_t K = (size_t)node->iarg[0], C = (size_t)node->iarg[1], nd = X->nd;
+  double *bb = ad_alloc(t, nz1(K) * nd * sizeof(double));
+  if (!bb) return;
+  for (size_t c = 0; c < C; c++) {
+    /* back substitution: L^T bb = Xbar[:, c] */
+    for (size_t i = K; i-- > 0;) {
+      double *bi = bb + i * nd;
+      const double *gx = X->adj + (i + c * K) * nd;
+      for (size_t s = 0; s < nd; s++) bi[s] = gx[s];
+      for (size_t k = i + 1; k < K; k++) {
+        const double *bk = bb + k * nd;
+        for (size_t s = 0; s < nd; s++) bi[s] -= ad_get(L, k + i * K, s) * bk[s];
+      }
+      for (size_t s = 0; s < nd; s++) bi[s] /= ad_get(L, i + i * K, s);
+    }
+    for (size_t i = 0; i < K; i++) {
+      const double *bi = bb + i * nd;
+      if (B->adj)
+        for (size_t s = 0; s < nd; s++) *ad_adjp(B, i + c * K, s) += bi[s];
+      if (L->adj)
+        for (size_t k = 0; k <= i; k++)
+          for (size_t s = 0; s < nd; s++)
+            *ad_adjp(L, i + k * K, s) -= bi[s] * X->x[(k + c * K) * nd + s];
+    }
+  }
+}
+
+static ad_val *b_mdivide_left_tri_low(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *L = a[0], *B = a[1];
+  size_t K, r, C;
+  if (square_check(t, L, "mdivide_left_tri_low", &K)) return NULL;
+  ad_shape2(B, &r, &C);
+  if (r != K) {
+    ad_tape_set_error(t, "mdivide_left_tri_low: %zu x %zu matrix, right side with %zu rows",
+                      K, K, r);
+    return NULL;
+  }
+  size_t nd = ad_nd2(L, B);
+  ad_val *X = ad_new_mat(t, B->type.base, K, C, nd, L->adj || B->adj);
+  if (!X) return NULL;
+  for (size_t c = 0; c < C; c++)
+    for (size_t i = 0; i < K; i++) {
+      double *xi = X->x + (i + c * K) * nd;
+      for (size_t s = 0; s < nd; s++) xi[s] = ad_get(B, i + c * K, s);
+      for (size_t k = 0; k < i; k++) {
+        const double *xk = X->x + (k + c * K) * nd;
+        for (size_t s = 0; s < nd; s++) xi[s] -= ad_get(L, i + k * K, s) * xk[s];
+      }
+      for (size_t s = 0; s < nd; s++) xi[s] /= ad_get(L, i + i * K, s);
+    }
+  ad_val *in[2] = {L, B};
+  ad_node *node = ad_push(t, mdl_tri_backward, X, 2, in);
+  if (node) { node->iarg[0] = (long)K; node->iarg[1] = (long)C; }
+  ad_mark_shared(X);
+  return X;
+}
+
+/* mdivide_right_tri_low(B, L) = B tril(L)^{-1} = (tril(L)^{-T} B^T)^T: through the
+ * transposes, with L^T upper triangular solved by back substitution. */
+static void mdr_tri_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *B = node->in[0], *L = node->in[1], *X = node->out;
+  size_t R = (size_t)node->iarg[0], K = (size_t)node->iarg[1], nd = X->nd;
+  double *bb = ad_alloc(t, nz1(K) * nd * sizeof(double));
+  if (!bb) return;
+  /* Row r: x L = b.  Bbar_r L^T = Xbar_r  ->  L Bbar_r^T = Xbar_r^T: forward subst. */
+  for (size_t r = 0; r < R; r++) {
+    for (size_t i = 0; i < K; i++) {
+      double *bi = bb + i * nd;
+      const double *gx = X->adj + (r + i * R) * nd;
+      for (size_t s = 0; s < nd; s++) bi[s] = gx[s];
+      for (size_t k = 0; k < i; k++) {
+        const double *bk = bb + k * nd;
+        for (size_t s = 0; s < nd; s++) bi[s] -= ad_get(L, i + k * K, s) * bk[s];
+      }
+      for (size_t s = 0; s < nd; s++) bi[s] /= ad_get(L, i + i * K, s);
+    }
+    for (size_t j = 0; j < K; j++) {
+      const double *bj = bb + j * nd;
+      if (B->adj)
+        for (size_t s = 0; s < nd; s++) *ad_adjp(B, r + j * R, s) += bj[s];
+      /* Lbar = -X^T Bbar: Lbar_kj -= x_k bbar_j for k >= j */
+      if (L->adj)
+        for (size_t k = j; k < K; k++)
+          for (size_t s = 0; s < nd; s++)
+            *ad_adjp(L, k + j * K, s) -= X->x[(r + k * R) * nd + s] * bj[s];
+    }
+  }
+}
+
+static ad_val *b_mdivide_right_tri_low(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *B = a[0], *L = a[1];
+  size_t K, R, c;
+  if (square_check(t, L, "mdivide_right_tri_low", &K)) return NULL;
+  ad_shape2(B, &R, &c);
+  if (c != K) {
+    ad_tape_set_error(t, "mdivide_right_tri_low: left side with %zu columns, %zu x %zu matrix",
+                      c, K, K);
+    return NULL;
+  }
+  size_t nd = ad_nd2(L, B);
+  ad_val *X = ad_new_mat(t, B->type.base, R, K, nd, L->adj || B->adj);
+  if (!X) return NULL;
+  /* x L = b: x_j = (b_j - sum_{k > j} x_k L_kj) / L_jj, j from the last. */
+  for (size_t r = 0; r < R; r++)
+    for (size_t j = K; j-- > 0;) {
+      double *xj = X->x + (r + j * R) * nd;
+      for (size_t s = 0; s < nd; s++) xj[s] = ad_get(B, r + j * R, s);
+      for (size_t k = j + 1; k < K; k++) {
+        const double *xk = X->x + (r + k * R) * nd;
+        for (size_t s = 0; s < nd; s++) xj[s] -= xk[s] * ad_get(L, k + j * K, s);
+      }
+      for (size_t s = 0; s < nd; s++) xj[s] /= ad_get(L, j + j * K, s);
+    }
+  ad_val *in[2] = {B, L};
+  ad_node *node = ad_push(t, mdr_tri_backward, X, 2, in);
+  if (node) { node->iarg[0] = (long)R; node->iarg[1] = (long)K; }
+  ad_mark_shared(X);
+  return X;
+}
+
+/* Dense inverse per draw by Gauss-Jordan with partial pivoting on a column-major copy.
+ * Returns 0, or -1 when singular (the inverse is then NaN). */
+static int invert_draw(double *A, double *Inv, size_t K, double *logabsdet, double *sign)
+{
+  for (size_t j = 0; j < K; j++)
+    for (size_t i = 0; i < K; i++) Inv[i + j * K] = i == j ? 1.0 : 0.0;
+  double lad = 0, sg = 1;
+  for (size_t c = 0; c < K; c++) {
+    size_t p = c;
+    double best = fabs(A[c + c * K]);
+    for (size_t i = c + 1; i < K; i++)
+      if (fabs(A[i + c * K]) > best) { best = fabs(A[i + c * K]); p = i; }
+    if (!(best > 0)) { *logabsdet = -INFINITY; *sign = 0; return -1; }
+    if (p != c) {
+      sg = -sg;
+      for (size_t j = 0; j < K; j++) {
+        double tmp = A[c + j * K]; A[c + j * K] = A[p + j * K]; A[p + j * K] = tmp;
+        tmp = Inv[c + j * K]; Inv[c + j * K] = Inv[p + j * K]; Inv[p + j * K] = tmp;
+      }
+    }
+    double piv = A[c + c * K];
+    lad += log(fabs(piv));
+    if (piv < 0) sg = -sg;
+    for (size_t j = 0; j < K; j++) { A[c + j * K] /= piv; Inv[c + j * K] /= piv; }
+    for (size_t i = 0; i < K; i++) {
+      if (i == c) continue;
+      double f = A[i + c * K];
+      if (f == 0) continue;
+      for (size_t j = 0; j < K; j++) {
+        A[i + j * K] -= f * A[c + j * K];
+        Inv[i + j * K] -= f * Inv[c + j * K];
+      }
+    }
+  }
+  *logabsdet = lad;
+  *sign = sg;
+  return 0;
+}
+
+/* Inverses of every draw of A (K x K) into inv (layout of A); logdet/sign per draw. */
+static int inverse_all(ad_tape *t, const ad_val *A, size_t K, double *inv, double *lad,
+                       double *sg)
+{
+  size_t nd = A->nd;
+  double *w = ad_alloc(t, nz1(K * K) * 2 * sizeof(double));
+  if (!w) return -1;
+  double *wi = w + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    for (size_t e = 0; e < K * K; e++) w[e] = A->x[e * nd + s];
+    if (invert_draw(w, wi, K, &lad[s], &sg[s]) != 0)
+      for (size_t e = 0; e < K * K; e++) wi[e] = NAN;
+    for (size_t e = 0; e < K * K; e++) inv[e * nd + s] = wi[e];
+  }
+  return 0;
+}
+
+/* inverse: Abar = -Y^T Ybar Y^T with Y = A^{-1}. */
+static void inverse_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *A = node->in[0], *Y = node->out;
+  size_t K = (size_t)node->iarg[0], nd = Y->nd;
+  /* Abar_ij = -sum_kl Y_ki Ybar_kl Y_jl */
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++)
+      for (size_t k = 0; k < K; k++)
+        for (size_t l = 0; l < K; l++) {
+          const double *yki = Y->x + (k + i * K) * nd, *g = Y->adj + (k + l * K) * nd;
+          const double *yjl = Y->x + (j + l * K) * nd;
+          for (size_t s = 0; s < nd; s++) *ad_adjp(A, i + j * K, s) -= yki[s] * g[s] * yjl[s];
+        }
+}
+
+static ad_val *b_inverse(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *A = a[0];
+  size_t K;
+  if (square_check(t, A, "inverse", &K)) return NULL;
+  size_t nd = A->nd;
+  ad_val *Y = ad_new_mat(t, VT_MATRIX, K, K, nd, A->adj != NULL);
+  double *lad = ad_alloc(t, 2 * nd * sizeof(double));
+  if (!Y || !lad || inverse_all(t, A, K, Y->x, lad, lad + nd)) return NULL;
+  ad_val *in[1] = {A};
+  ad_node *node = ad_push(t, inverse_backward, Y, 1, in);
+  if (node) node->iarg[0] = (long)K;
+  ad_mark_shared(Y);
+  return Y;
+}
+
+/* log_determinant / determinant: d log|det A| / dA = A^{-T}. */
+static void logdet_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *A = node->in[0], *y = node->out;
+  size_t K = (size_t)node->iarg[0], nd = y->nd;
+  int isdet = (int)node->iarg[1];
+  const double *inv = node->saved;
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++)
+      for (size_t s = 0; s < nd; s++) {
+        double g = y->adj[s] * (isdet ? y->x[s] : 1.0);
+        *ad_adjp(A, i + j * K, s) += g * inv[(j + i * K) * nd + s];
+      }
+}
+
+static ad_val *logdet_common(ad_tape *t, ad_val *A, int isdet)
+{
+  size_t K;
+  if (square_check(t, A, isdet ? "determinant" : "log_determinant", &K)) return NULL;
+  size_t nd = A->nd;
+  ad_val *y = ad_new_nd(t, ty_of(VT_REAL, 0), 0, NULL, nd, A->adj != NULL);
+  double *inv = ad_alloc(t, nz1(K * K) * nd * sizeof(double));
+  double *lad = ad_alloc(t, 2 * nd * sizeof(double));
+  if (!y || !inv || !lad || inverse_all(t, A, K, inv, lad, lad + nd)) return NULL;
+  for (size_t s = 0; s < nd; s++)
+    y->x[s] = isdet ? lad[nd + s] * exp(lad[s]) : lad[s];
+  ad_val *in[1] = {A};
+  ad_node *node = ad_push(t, logdet_backward, y, 1, in);
+  if (node) { node->iarg[0] = (long)K; node->iarg[1] = isdet; node->saved = inv; }
+  return y;
+}
+static ad_val *b_log_determinant(ad_tape *t, ad_val **a, int n) { UNUSED(n); return logdet_common(t, a[0], 0); }
+static ad_val *b_determinant(ad_tape *t, ad_val **a, int n) { UNUSED(n); return logdet_common(t, a[0], 1); }
+
+/* Compositions. */
+static ad_val *b_crossprod(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *tr = ad_unary(t, OP_TRANSPOSE, a[0]);
+  return tr ? ad_binary(t, OP_MUL, tr, a[0]) : NULL;
+}
+static ad_val *b_tcrossprod(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *tr = ad_unary(t, OP_TRANSPOSE, a[0]);
+  return tr ? ad_binary(t, OP_MUL, a[0], tr) : NULL;
+}
+/* quad_form(A, B) = B' A B; quad_form_sym the same (A symmetric). */
+static ad_val *b_quad_form(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *bt = ad_unary(t, OP_TRANSPOSE, a[1]);
+  ad_val *ab = ad_binary(t, OP_MUL, a[0], a[1]);
+  return bt && ab ? ad_binary(t, OP_MUL, bt, ab) : NULL;
+}
+/* quad_form_diag(M, v) = diag(v) M diag(v). */
+static ad_val *b_quad_form_diag(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *m = group_scale(t, a[1], a[0], 1, "quad_form_diag");
+  return m ? group_scale(t, a[1], m, 0, "quad_form_diag") : NULL;
+}
+static ad_val *b_trace(ad_tape *t, ad_val **a, int n)
+{
+  ad_val *d = b_diagonal(t, a, n);
+  return d ? ad_sum_all(t, d) : NULL;
+}
+static ad_val *b_squared_distance(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  if (a[0]->len != a[1]->len) {
+    ad_tape_set_error(t, "squared_distance: size mismatch (%zu and %zu)", a[0]->len, a[1]->len);
+    return NULL;
+  }
+  ad_val *b = a[1];
+  if (b->type.base != a[0]->type.base) {
+    b = retype(t, b, a[0]->type, a[0]->ndims, a[0]->dims);
+    if (!b) return NULL;
+  }
+  ad_val *d = ad_map2(t, a[0], b, f_sub, d_sub, 0);
+  return d ? grouped_dot(t, d, d, VT_REAL, 1, 1, 1, "squared_distance") : NULL;
+}
+static ad_val *b_distance(ad_tape *t, ad_val **a, int n)
+{
+  ad_val *d = b_squared_distance(t, a, n);
+  return d ? ad_map1(t, d, sqrt, d_sqrt, 0) : NULL;
+}
+static ad_val *b_norm2(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *d = grouped_dot(t, a[0], a[0], VT_REAL, 1, 1, 1, "norm2");
+  return d ? ad_map1(t, d, sqrt, d_sqrt, 0) : NULL;
+}
+static ad_val *b_norm1(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *d = ad_map1(t, a[0], fabs, d_fabs, 0);
+  return d ? ad_sum_all(t, d) : NULL;
+}
+/* log_mix(vector theta, vector lp) = log_sum_exp(log(theta) + lp). */
+static ad_val *b_log_mix_vec(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  if (a[0]->len != a[1]->len) {
+    ad_tape_set_error(t, "log_mix: %zu mixing proportions, %zu densities", a[0]->len,
+                      a[1]->len);
+    return NULL;
+  }
+  ad_val *lt = ad_map1(t, a[0], log, d_log, 0);
+  ad_val *s = lt ? ad_map2(t, lt, a[1], f_add, d_add, 0) : NULL;
+  return s ? b_log_sum_exp1(t, &s, 1) : NULL;
+}
+
+/* gp_exp_quad_cov(x, sigma, l) (cov_exp_quad): K_ij = sigma^2 exp(-|x_i - x_j|^2 / (2 l^2)),
+ * x a real[] or an array of vectors. */
+static void sqdist_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *x = node->in[0], *D = node->out;
+  size_t N = (size_t)node->iarg[0], d = (size_t)node->iarg[1], nd = D->nd;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < N; j++) {
+      const double *g = D->adj + (i + j * N) * nd;
+      for (size_t k = 0; k < d; k++)
+        for (size_t s = 0; s < nd; s++) {
+          double diff = ad_get(x, i * d + k, s) - ad_get(x, j * d + k, s);
+          *ad_adjp(x, i * d + k, s) += 2 * g[s] * diff;
+          *ad_adjp(x, j * d + k, s) -= 2 * g[s] * diff;
+        }
+    }
+}
+
+static ad_val *sq_dists(ad_tape *t, ad_val *x)
+{
+  size_t N = x->ndims ? x->dims[0] : 1, d = N ? x->len / N : 1, nd = x->nd;
+  ad_val *D = ad_new_mat(t, VT_MATRIX, N, N, nd, x->adj != NULL);
+  if (!D) return NULL;
+  for (size_t i = 0; i < N; i++)
+    for (size_t j = 0; j < N; j++)
+      for (size_t s = 0; s < nd; s++) {
+        double acc = 0;
+        for (size_t k = 0; k < d; k++) {
+          double diff = ad_get(x, i * d + k, s) - ad_get(x, j * d + k, s);
+          acc += diff * diff;
+        }
+        D->x[(i + j * N) * nd + s] = acc;
+      }
+  ad_val *in[1] = {x};
+  ad_node *node = ad_push(t, sqdist_backward, D, 1, in);
+  if (node) { node->iarg[0] = (long)N; node->iarg[1] = (long)d; }
+  return D;
+}
+
+static ad_val *b_gp_exp_quad_cov(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *x = a[0];
+  if (x->type.base == VT_INT) x = ad_to_real(t, x);
+  if (!x) return NULL;
+  ad_val *D = sq_dists(t, x);
+  ad_val *l2 = ad_map1(t, a[2], f_square, d_square, 0);
+  ad_val *m2 = ad_scalar(t, -2.0, 0);
+  ad_val *den = l2 && m2 ? ad_binary(t, OP_MUL, m2, l2) : NULL;
+  ad_val *q = D && den ? ad_binary(t, OP_DIV, D, den) : NULL;
+  ad_val *e = q ? ad_map1(t, q, exp, d_exp, 0) : NULL;
+  ad_val *s2 = ad_map1(t, a[1], f_square, d_square, 0);
+  return e && s2 ? ad_binary(t, OP_MUL, s2, e) : NULL;
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 const vi_builtin_def vi_builtins_math[] = {
@@ -705,4 +1954,211 @@ const vi_builtin_def vi_builtins_math[] = {
   {"positive_infinity", "real()", b_positive_infinity},
   {"negative_infinity", "real()", b_negative_infinity},
   {"machine_precision", "real()", b_machine_precision},
+  {"dot_product", "real(vector, vector)", b_dot_product},
+  {"dot_product", "real(row_vector, row_vector)", b_dot_product},
+  {"dot_product", "real(vector, row_vector)", b_dot_product},
+  {"dot_product", "real(row_vector, vector)", b_dot_product},
+  {"dot_product", "real(real[], real[])", b_dot_product},
+  {"dot_self", "real(vector)", b_dot_self},
+  {"dot_self", "real(row_vector)", b_dot_self},
+  {"columns_dot_product", "row_vector(vector, vector)", b_columns_dot_product},
+  {"columns_dot_product", "row_vector(row_vector, row_vector)", b_columns_dot_product},
+  {"columns_dot_product", "row_vector(matrix, matrix)", b_columns_dot_product},
+  {"rows_dot_product", "vector(vector, vector)", b_rows_dot_product},
+  {"rows_dot_product", "vector(row_vector, row_vector)", b_rows_dot_product},
+  {"rows_dot_product", "vector(matrix, matrix)", b_rows_dot_product},
+  {"columns_dot_self", "row_vector(vector)", b_columns_dot_self},
+  {"columns_dot_self", "row_vector(row_vector)", b_columns_dot_self},
+  {"columns_dot_self", "row_vector(matrix)", b_columns_dot_self},
+  {"rows_dot_self", "vector(vector)", b_rows_dot_self},
+  {"rows_dot_self", "vector(row_vector)", b_rows_dot_self},
+  {"rows_dot_self", "vector(matrix)", b_rows_dot_self},
+  {"rep_vector", "vector(real, int)", b_rep_vector},
+  {"rep_row_vector", "row_vector(real, int)", b_rep_row_vector},
+  {"rep_matrix", "matrix(real, int, int)", b_rep_matrix},
+  {"rep_matrix", "matrix(vector, int)", b_rep_matrix},
+  {"rep_matrix", "matrix(row_vector, int)", b_rep_matrix},
+  {"rep_array", "int[](int, int)", b_rep_array},
+  {"rep_array", "real[](real, int)", b_rep_array},
+  {"rep_array", "vector[](vector, int)", b_rep_array},
+  {"rep_array", "row_vector[](row_vector, int)", b_rep_array},
+  {"rep_array", "matrix[](matrix, int)", b_rep_array},
+  {"rep_array", "int[,](int, int, int)", b_rep_array},
+  {"rep_array", "real[,](real, int, int)", b_rep_array},
+  {"rep_array", "vector[,](vector, int, int)", b_rep_array},
+  {"rep_array", "row_vector[,](row_vector, int, int)", b_rep_array},
+  {"rep_array", "matrix[,](matrix, int, int)", b_rep_array},
+  {"rep_array", "int[,,](int, int, int, int)", b_rep_array},
+  {"rep_array", "real[,,](real, int, int, int)", b_rep_array},
+  {"rep_array", "vector[,,](vector, int, int, int)", b_rep_array},
+  {"rep_array", "row_vector[,,](row_vector, int, int, int)", b_rep_array},
+  {"rep_array", "matrix[,,](matrix, int, int, int)", b_rep_array},
+  {"to_vector", "vector(vector)", b_to_vector},
+  {"to_vector", "vector(row_vector)", b_to_vector},
+  {"to_vector", "vector(matrix)", b_to_vector},
+  {"to_vector", "vector(real[])", b_to_vector},
+  {"to_row_vector", "row_vector(vector)", b_to_row_vector},
+  {"to_row_vector", "row_vector(row_vector)", b_to_row_vector},
+  {"to_row_vector", "row_vector(matrix)", b_to_row_vector},
+  {"to_row_vector", "row_vector(real[])", b_to_row_vector},
+  {"to_matrix", "matrix(matrix)", b_to_matrix},
+  {"to_matrix", "matrix(vector)", b_to_matrix},
+  {"to_matrix", "matrix(row_vector)", b_to_matrix},
+  {"to_matrix", "matrix(matrix, int, int)", b_to_matrix},
+  {"to_matrix", "matrix(vector, int, int)", b_to_matrix},
+  {"to_matrix", "matrix(row_vector, int, int)", b_to_matrix},
+  {"to_matrix", "matrix(real[], int, int)", b_to_matrix},
+  {"to_matrix", "matrix(real[], int, int, int)", b_to_matrix},
+  {"to_matrix", "matrix(real[,])", b_to_matrix},
+  {"to_array_1d", "int[](int[])", b_to_array_1d},
+  {"to_array_1d", "int[](int[,])", b_to_array_1d},
+  {"to_array_1d", "int[](int[,,])", b_to_array_1d},
+  {"to_array_1d", "real[](vector)", b_to_array_1d},
+  {"to_array_1d", "real[](row_vector)", b_to_array_1d},
+  {"to_array_1d", "real[](matrix)", b_to_array_1d},
+  {"to_array_1d", "real[](real[])", b_to_array_1d},
+  {"to_array_1d", "real[](real[,])", b_to_array_1d},
+  {"to_array_1d", "real[](real[,,])", b_to_array_1d},
+  {"to_array_2d", "real[,](matrix)", b_to_array_2d},
+  {"cumulative_sum", "same_int(int[])", b_cumulative_sum},
+  {"cumulative_sum", "same(real[])", b_cumulative_sum},
+  {"cumulative_sum", "same(vector)", b_cumulative_sum},
+  {"cumulative_sum", "same(row_vector)", b_cumulative_sum},
+  {"softmax", "vector(vector)", b_softmax},
+  {"log_softmax", "vector(vector)", b_log_softmax},
+  {"diag_matrix", "matrix(vector)", b_diag_matrix},
+  {"diagonal", "vector(matrix)", b_diagonal},
+  {"append_row", "vector(vector, vector)", b_append_row},
+  {"append_row", "vector(real, vector)", b_append_row},
+  {"append_row", "vector(vector, real)", b_append_row},
+  {"append_row", "matrix(matrix, matrix)", b_append_row},
+  {"append_row", "matrix(row_vector, matrix)", b_append_row},
+  {"append_row", "matrix(matrix, row_vector)", b_append_row},
+  {"append_row", "matrix(row_vector, row_vector)", b_append_row},
+  {"append_col", "row_vector(row_vector, row_vector)", b_append_col},
+  {"append_col", "row_vector(real, row_vector)", b_append_col},
+  {"append_col", "row_vector(row_vector, real)", b_append_col},
+  {"append_col", "matrix(matrix, matrix)", b_append_col},
+  {"append_col", "matrix(vector, matrix)", b_append_col},
+  {"append_col", "matrix(matrix, vector)", b_append_col},
+  {"append_col", "matrix(vector, vector)", b_append_col},
+  {"append_array", "same_int(int[], int[])", b_append_array},
+  {"append_array", "same(real[], real[])", b_append_array},
+  {"append_array", "same(vector[], vector[])", b_append_array},
+  {"append_array", "same(row_vector[], row_vector[])", b_append_array},
+  {"append_array", "same(matrix[], matrix[])", b_append_array},
+  {"append_array", "same_int(int[,], int[,])", b_append_array},
+  {"append_array", "same(real[,], real[,])", b_append_array},
+  {"head", "same_int(vector, int)", b_head},
+  {"head", "same_int(row_vector, int)", b_head},
+  {"head", "same_int(int[], int)", b_head},
+  {"head", "same_int(real[], int)", b_head},
+  {"head", "same_int(vector[], int)", b_head},
+  {"head", "same_int(row_vector[], int)", b_head},
+  {"head", "same_int(matrix[], int)", b_head},
+  {"head", "same_int(int[,], int)", b_head},
+  {"head", "same_int(real[,], int)", b_head},
+  {"tail", "same_int(vector, int)", b_tail},
+  {"tail", "same_int(row_vector, int)", b_tail},
+  {"tail", "same_int(int[], int)", b_tail},
+  {"tail", "same_int(real[], int)", b_tail},
+  {"tail", "same_int(vector[], int)", b_tail},
+  {"tail", "same_int(row_vector[], int)", b_tail},
+  {"tail", "same_int(matrix[], int)", b_tail},
+  {"tail", "same_int(int[,], int)", b_tail},
+  {"tail", "same_int(real[,], int)", b_tail},
+  {"segment", "same_int(vector, int, int)", b_segment},
+  {"segment", "same_int(row_vector, int, int)", b_segment},
+  {"segment", "same_int(int[], int, int)", b_segment},
+  {"segment", "same_int(real[], int, int)", b_segment},
+  {"segment", "same_int(vector[], int, int)", b_segment},
+  {"segment", "same_int(row_vector[], int, int)", b_segment},
+  {"segment", "same_int(matrix[], int, int)", b_segment},
+  {"segment", "same_int(int[,], int, int)", b_segment},
+  {"segment", "same_int(real[,], int, int)", b_segment},
+  {"reverse", "same_int(vector)", b_reverse},
+  {"reverse", "same_int(row_vector)", b_reverse},
+  {"reverse", "same_int(int[])", b_reverse},
+  {"reverse", "same_int(real[])", b_reverse},
+  {"reverse", "same_int(vector[])", b_reverse},
+  {"reverse", "same_int(row_vector[])", b_reverse},
+  {"reverse", "same_int(matrix[])", b_reverse},
+  {"reverse", "same_int(int[,])", b_reverse},
+  {"reverse", "same_int(real[,])", b_reverse},
+  {"sort_asc", "same_int(int[])", b_sort_asc},
+  {"sort_asc", "same_int(real[])", b_sort_asc},
+  {"sort_asc", "same_int(vector)", b_sort_asc},
+  {"sort_asc", "same_int(row_vector)", b_sort_asc},
+  {"sort_desc", "same_int(int[])", b_sort_desc},
+  {"sort_desc", "same_int(real[])", b_sort_desc},
+  {"sort_desc", "same_int(vector)", b_sort_desc},
+  {"sort_desc", "same_int(row_vector)", b_sort_desc},
+  {"sort_indices_asc", "int[](real[])", b_sort_indices_asc},
+  {"sort_indices_asc", "int[](vector)", b_sort_indices_asc},
+  {"sort_indices_asc", "int[](row_vector)", b_sort_indices_asc},
+  {"sort_indices_desc", "int[](real[])", b_sort_indices_desc},
+  {"sort_indices_desc", "int[](vector)", b_sort_indices_desc},
+  {"sort_indices_desc", "int[](row_vector)", b_sort_indices_desc},
+  {"diag_pre_multiply", "matrix(vector, matrix)", b_diag_pre_multiply},
+  {"diag_pre_multiply", "matrix(row_vector, matrix)", b_diag_pre_multiply},
+  {"diag_post_multiply", "matrix(matrix, vector)", b_diag_post_multiply},
+  {"diag_post_multiply", "matrix(matrix, row_vector)", b_diag_post_multiply},
+  {"add_diag", "matrix(matrix, real)", b_add_diag},
+  {"add_diag", "matrix(matrix, vector)", b_add_diag},
+  {"add_diag", "matrix(matrix, row_vector)", b_add_diag},
+  {"identity_matrix", "matrix(int)", b_identity_matrix},
+  {"linspaced_vector", "vector(int, real, real)", b_linspaced_vector},
+  {"linspaced_row_vector", "row_vector(int, real, real)", b_linspaced_row_vector},
+  {"linspaced_array", "real[](int, real, real)", b_linspaced_array},
+  {"one_hot_vector", "vector(int, int)", b_one_hot_vector},
+  {"one_hot_row_vector", "row_vector(int, int)", b_one_hot_row_vector},
+  {"one_hot_array", "real[](int, int)", b_one_hot_array},
+  {"one_hot_int_array", "int[](int, int)", b_one_hot_int_array},
+  {"zeros_vector", "vector(int)", b_zeros_vector},
+  {"zeros_row_vector", "row_vector(int)", b_zeros_row_vector},
+  {"zeros_array", "real[](int)", b_zeros_array},
+  {"zeros_int_array", "int[](int)", b_zeros_int_array},
+  {"ones_vector", "vector(int)", b_ones_vector},
+  {"ones_row_vector", "row_vector(int)", b_ones_row_vector},
+  {"ones_array", "real[](int)", b_ones_array},
+  {"ones_int_array", "int[](int)", b_ones_int_array},
+  {"multiply_lower_tri_self_transpose", "matrix(matrix)", b_multiply_lower_tri_self_transpose},
+  {"cholesky_decompose", "matrix(matrix)", b_cholesky_decompose},
+  {"mdivide_left_tri_low", "vector(matrix, vector)", b_mdivide_left_tri_low},
+  {"mdivide_left_tri_low", "matrix(matrix, matrix)", b_mdivide_left_tri_low},
+  {"mdivide_right_tri_low", "row_vector(row_vector, matrix)", b_mdivide_right_tri_low},
+  {"mdivide_right_tri_low", "matrix(matrix, matrix)", b_mdivide_right_tri_low},
+  {"inverse", "matrix(matrix)", b_inverse},
+  {"inverse_spd", "matrix(matrix)", b_inverse},
+  {"log_determinant", "real(matrix)", b_log_determinant},
+  {"log_determinant_spd", "real(matrix)", b_log_determinant},
+  {"determinant", "real(matrix)", b_determinant},
+  {"crossprod", "matrix(matrix)", b_crossprod},
+  {"tcrossprod", "matrix(matrix)", b_tcrossprod},
+  {"quad_form", "real(matrix, vector)", b_quad_form},
+  {"quad_form", "matrix(matrix, matrix)", b_quad_form},
+  {"quad_form_sym", "real(matrix, vector)", b_quad_form},
+  {"quad_form_sym", "matrix(matrix, matrix)", b_quad_form},
+  {"quad_form_diag", "matrix(matrix, vector)", b_quad_form_diag},
+  {"quad_form_diag", "matrix(matrix, row_vector)", b_quad_form_diag},
+  {"trace", "real(matrix)", b_trace},
+  {"squared_distance", "real(vector, vector)", b_squared_distance},
+  {"squared_distance", "real(row_vector, row_vector)", b_squared_distance},
+  {"squared_distance", "real(vector, row_vector)", b_squared_distance},
+  {"squared_distance", "real(row_vector, vector)", b_squared_distance},
+  {"distance", "real(vector, vector)", b_distance},
+  {"distance", "real(row_vector, row_vector)", b_distance},
+  {"distance", "real(vector, row_vector)", b_distance},
+  {"distance", "real(row_vector, vector)", b_distance},
+  {"norm2", "real(vector)", b_norm2},
+  {"norm2", "real(row_vector)", b_norm2},
+  {"norm2", "real(real[])", b_norm2},
+  {"norm1", "real(vector)", b_norm1},
+  {"norm1", "real(row_vector)", b_norm1},
+  {"norm1", "real(real[])", b_norm1},
+  {"log_mix", "real(vectors, vectors)", b_log_mix_vec},
+  {"gp_exp_quad_cov", "matrix(real[], real, real)", b_gp_exp_quad_cov},
+  {"gp_exp_quad_cov", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
+  {"cov_exp_quad", "matrix(real[], real, real)", b_gp_exp_quad_cov},
+  {"cov_exp_quad", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
   {NULL, NULL, NULL}};
