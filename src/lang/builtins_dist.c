@@ -210,7 +210,10 @@ dist_run(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_kernel k)
   static const dist_desc desc_##fn = {#fn, {__VA_ARGS__}, yt, cdfmode};               \
   static ad_val *impl_##fn(ad_tape *t, ad_val **args, int nargs)                      \
   {                                                                                    \
-    return dist_run(t, &desc_##fn, args, nargs, k_##kern);                            \
+    /* the argument count as a constant, so the inlined loop unrolls */             \
+    enum { NA = sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *) };        \
+    if (nargs != NA) { ad_tape_set_error(t, "%s: expected %d arguments", #fn, NA); return NULL; } \
+    return dist_run(t, &desc_##fn, args, NA, k_##kern);                               \
   }
 
 /* ---- continuous densities ---------------------------------------------------- */
@@ -438,12 +441,13 @@ static inline double k_bernoulli_logit(const double *a, double *g, unsigned need
 {
   double n = a[0], al = a[1];
   if (n != 0 && n != 1) return -INFINITY;
-  /* log inv_logit(s) with s = +-alpha: -log1p(exp(-s)), stable for either sign */
-  double s = n == 1 ? al : -al;
+  /* log inv_logit(s), s = +-alpha, is min(s, 0) - log1p(exp(-|s|)): stable for either
+     sign, and branch-free (the sign of alpha is unpredictable) */
+  double sg = n == 1 ? 1.0 : -1.0, s = sg * al;
   double e = exp(-fabs(s));
-  double l = log1p(e), il = s > 0 ? e / (1 + e) : 1 / (1 + e);   /* inv_logit(-s) */
-  g[1] = n == 1 ? il : -il;
-  return s > 0 ? -l : s - l;
+  double num = s > 0 ? e : 1.0;
+  g[1] = sg * num / (1 + e);                 /* sg * inv_logit(-s) */
+  return (s < 0 ? s : 0) - log1p(e);
 }
 
 static inline double k_binomial(const double *a, double *g, unsigned need)
@@ -682,7 +686,38 @@ DIST_DEFINE(beta_lpdf, beta, NULL, 0, "theta", "alpha", "beta")
 DIST_DEFINE(beta_proportion_lpdf, beta_proportion, NULL, 0, "theta", "mu", "kappa")
 DIST_DEFINE(uniform_lpdf, uniform, NULL, 0, "y", "alpha", "beta")
 DIST_DEFINE(bernoulli_lpmf, bernoulli, NULL, 0, "n", "theta")
-DIST_DEFINE(bernoulli_logit_lpmf, bernoulli_logit, NULL, 0, "n", "alpha")
+static const dist_desc desc_bernoulli_logit_lpmf = {"bernoulli_logit_lpmf", {"n", "alpha"}, NULL, 0};
+
+/* bernoulli_logit_lpmf: the hot case of logistic regression (data outcomes against
+ * log odds that vary by draw) in one tight loop per outcome value. */
+static ad_val *impl_bernoulli_logit_lpmf(ad_tape *t, ad_val **args, int nargs)
+{
+  if (nargs != 2) { ad_tape_set_error(t, "bernoulli_logit_lpmf: expected 2 arguments"); return NULL; }
+  if (args[0]->nd != 1)
+    return dist_run(t, &desc_bernoulli_logit_lpmf, args, 2, k_bernoulli_logit);
+  dist_ctx c;
+  if (dist_setup(t, &desc_bernoulli_logit_lpmf, args, 2, &c)) return NULL;
+  const size_t ndo = c.ndo, ds = c.ds[1];
+  double *acc = c.out->x, *P = c.P[1];
+  for (size_t e = 0; e < c.N; e++) {
+    double n = c.x[0][e * c.es[0]];
+    if (n != 0 && n != 1) {
+      /* an outcome outside {0, 1}: every draw is -inf */
+      for (size_t s = 0; s < ndo; s++) acc[s] = -INFINITY;
+      if (P) memset(P, 0, (c.pes[1] ? c.N : 1) * ndo * sizeof *P);
+      return dist_finish(t, &desc_bernoulli_logit_lpmf, args, &c);
+    }
+    const double sg = n == 1 ? 1.0 : -1.0;
+    const double *x = c.x[1] + e * c.es[1];
+    double *pe = P ? P + e * c.pes[1] : NULL;
+    for (size_t s = 0; s < ndo; s++) {
+      double v = sg * x[s * ds], ex = exp(-fabs(v));
+      acc[s] += (v < 0 ? v : 0) - log1p(ex);
+      if (pe) pe[s] += sg * (v > 0 ? ex : 1.0) / (1 + ex);
+    }
+  }
+  return dist_finish(t, &desc_bernoulli_logit_lpmf, args, &c);
+}
 DIST_DEFINE(binomial_lpmf, binomial, NULL, 0, "n", "N", "theta")
 DIST_DEFINE(binomial_logit_lpmf, binomial_logit, NULL, 0, "n", "N", "alpha")
 DIST_DEFINE(beta_binomial_lpmf, beta_binomial, NULL, 0, "n", "N", "alpha", "beta")

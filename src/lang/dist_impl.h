@@ -18,7 +18,7 @@
 /* log(1 + exp(x)) without overflow or loss of precision. */
 static inline double dist_log1p_exp(double x)
 {
-  return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
+  return fmax(x, 0) + log1p(exp(-fabs(x)));
 }
 
 /* 1 / (1 + exp(-x)), stable at both ends. */
