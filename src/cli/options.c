@@ -67,6 +67,23 @@ const char *cli_method_name(vi_estimator e)
   return e == VI_FRESH_DRAWS ? "stochastic" : "fixed";
 }
 
+/* Draw counts are held in memory (draws x dimension doubles): a bound keeps a typo from
+ * asking for terabytes. */
+#define MAX_DRAWS 10000000
+
+/* A count of draws: as parse_count, and at most MAX_DRAWS. */
+static int parse_count(const char *opt, const char *s, size_t min, size_t *out);
+static int parse_draws(const char *opt, const char *s, size_t *out)
+{
+  if (parse_count(opt, s, 1, out))
+    return -1;
+  if (*out > MAX_DRAWS) {
+    cli_error("--%s: expected at most %d draws, got '%s'", opt, MAX_DRAWS, s);
+    return -1;
+  }
+  return 0;
+}
+
 /* A count: decimal digits only (no sign, no spaces), >= min. */
 static int parse_count(const char *opt, const char *s, size_t min, size_t *out)
 {
@@ -153,7 +170,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cfg->opt.seed = (unsigned long)n;
       break;
     case OPT_DRAWS:
-      if (parse_count("draws", optarg, 1, &cfg->opt.draws))
+      if (parse_draws("draws", optarg, &cfg->opt.draws))
         return CLI_EXIT_USAGE;
       break;
     case OPT_MAX_ITER:
@@ -162,11 +179,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       max_iter_set = 1;
       break;
     case OPT_OUTPUT_DRAWS:
-      if (parse_count("output-draws", optarg, 1, &cfg->output_draws))
+      if (parse_draws("output-draws", optarg, &cfg->output_draws))
         return CLI_EXIT_USAGE;
       break;
     case OPT_EVAL_DRAWS:
-      if (parse_count("eval-draws", optarg, 1, &cfg->opt.eval_draws))
+      if (parse_draws("eval-draws", optarg, &cfg->opt.eval_draws))
         return CLI_EXIT_USAGE;
       break;
     case OPT_EVAL_EVERY:

@@ -30,6 +30,9 @@ usage "vi: --draws: expected a positive integer, got 'abc'" fit "$ES" --draws ab
 usage "vi: --draws: expected a positive integer, got '0'" fit "$ES" --draws 0
 usage "vi: --draws: expected a positive integer, got '-3'" fit "$ES" --draws=-3
 usage "vi: --draws: expected a positive integer, got '2.5'" fit "$ES" --draws 2.5
+usage "vi: --draws: expected at most 10000000 draws, got '10000001'" fit "$ES" --draws 10000001
+usage "vi: --output-draws: expected at most 10000000 draws, got '99999999999'" fit "$ES" --output-draws 99999999999
+usage "vi: --eval-draws: expected at most 10000000 draws, got '20000000'" fit "$ES" --eval-draws 20000000
 usage "vi: --seed: expected a non-negative integer, got '-1'" fit "$ES" --seed -1
 usage "vi: --seed: expected a non-negative integer, got '99999999999999999999999'" fit "$ES" --seed 99999999999999999999999
 usage "vi: --max-iter: expected a positive integer, got 'x'" fit "$ES" --max-iter x
