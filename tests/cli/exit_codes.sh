@@ -80,4 +80,10 @@ run fit "$TMP/missing.stan"
 expect_status 6
 expect_err "missing.stan"
 [ "$(wc -l <"$TMP/err")" -le 2 ] || fail "I/O error in more than two lines"
+# 6: a data file that cannot be read
+run fit "$ES" --data "$TMP/missing.json"
+expect_status 6
+expect_err "missing.json"
+run check "$ES" --data "$TMP/missing.json"
+expect_status 6
 exit 0
