@@ -308,10 +308,26 @@ static void check_call(checker *c, vi_expr *e)
   char why[512] = "";
   vi_type ret = ty(VT_REAL, 0);
   int id = vi_builtin_resolve(e->str, targs, e->nargs, &ret, why, sizeof why);
-  if (id == BUILTIN_UNSUPPORTED)
-    c_fail(c, VI_EUNSUPPORTED, e->loc, "%s", why[0] ? why : "function not supported yet");
-  if (id < 0)
+  if (id < 0) {
+    /* Old density names (normal_log, normal_cdf_log): name the replacement. */
+    const char *sfx[][2] = { { "_ccdf_log", "_lccdf" }, { "_cdf_log", "_lcdf" },
+                             { "_log", "_lpdf" }, { "_log", "_lpmf" } };
+    for (int k = 0; k < 4 && (id == BUILTIN_UNSUPPORTED
+                              || strncmp(why, "unknown function", 16) == 0); k++) {
+      size_t n = strlen(e->str), m = strlen(sfx[k][0]);
+      if (n <= m || n - m > 100 || !name_has_suffix(e->str, sfx[k][0])) continue;
+      char alt[128], w2[512];
+      snprintf(alt, sizeof alt, "%.*s%s", (int)(n - m), e->str, sfx[k][1]);
+      vi_type r2;
+      if (vi_builtin_resolve(alt, targs, e->nargs, &r2, w2, sizeof w2) >= 0
+          || strncmp(w2, "no signature", 12) == 0)
+        c_fail(c, VI_EUNSUPPORTED, e->loc, "'%s' was removed from Stan; use '%s'", e->str,
+               alt);
+    }
+    if (id == BUILTIN_UNSUPPORTED)
+      c_fail(c, VI_EUNSUPPORTED, e->loc, "%s", why[0] ? why : "function not supported yet");
     c_fail(c, VI_ECHECK, e->loc, "%s", why[0] ? why : "no matching function");
+  }
   e->builtin = id;
   e->type = ret;
   if (vi_builtin_kind(id) == BUILTIN_RNG) {
@@ -542,6 +558,9 @@ static void check_decl(checker *c, vi_decl *d)
   if (d->upper) check_bound(c, d, d->upper, "the upper bound");
   if (d->offset) check_bound(c, d, d->offset, "the offset");
   if (d->multiplier) check_bound(c, d, d->multiplier, "the multiplier");
+  if (d->con == CON_OFFSET_MULT && d->type.base == VT_INT)
+    c_fail(c, VI_ECHECK, d->loc, "integer variables cannot have an offset or multiplier "
+           "('%s')", d->name);
   if ((d->block == BLK_PARAMS || d->block == BLK_TPARAMS) && d->type.base == VT_INT)
     c_fail(c, VI_ECHECK, d->loc, "%s cannot be integers: '%s' is declared %s",
            d->block == BLK_PARAMS ? "parameters" : "transformed parameters", d->name,

@@ -120,6 +120,12 @@ static int lx_skip(lexer *lx)
     int c = lx_peek(lx, 0);
     if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
       lx_adv(lx);
+    } else if (c == '#' && lx->len - lx->pos >= 8
+               && memcmp(lx->src + lx->pos, "#include", 8) == 0) {
+      lx_fail(lx, lx_loc(lx), "'#include' is not supported yet: put the included code in "
+              "the file");
+      lx->out->status = VI_EUNSUPPORTED;
+      return -1;
     } else if (c == '#' || (c == '/' && lx_peek(lx, 1) == '/')) {
       while (lx->pos < lx->len && lx_peek(lx, 0) != '\n')
         if (lx_text_char(lx)) return -1;
