@@ -3,9 +3,17 @@
  * where POSIX makes it atomic), flush and fsync it, then rename it over the target.  A
  * run that fails removes the temporary file, so an existing file is never truncated or
  * half-written.  The temporary file is created before the fit starts, so an unwritable
- * directory is reported before any time is spent. */
+ * directory is reported before any time is spent.
+ *
+ * Targets that are not regular files are not replaced: a symbolic link is followed (the
+ * file it names is replaced, the link stays), and a device or FIFO (/dev/stdout, a pipe)
+ * is written in place at commit time from a buffer held in memory, so nothing reaches it
+ * from a run that fails.  An existing file keeps its permission bits; a new one gets
+ * those of fopen (0666 less the umask). */
+#define _XOPEN_SOURCE 700   /* realpath (XSI) */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,34 +26,65 @@ static void atomic_clear(cli_atomic_file *af)
 {
   free(af->path);
   free(af->tmp);
-  af->path = af->tmp = NULL;
-  af->fp = NULL;
+  free(af->buf);
+  memset(af, 0, sizeof *af);
+}
+
+/* Direct mode: collect the output in memory, write it to the target at commit. */
+static int open_direct(cli_atomic_file *af)
+{
+  af->direct = 1;
+  af->fp = open_memstream(&af->buf, &af->buflen);
+  if (!af->fp) {
+    cli_error("%s: %s", af->path, strerror(errno));
+    atomic_clear(af);
+    return -1;
+  }
+  return 0;
 }
 
 int cli_atomic_open(cli_atomic_file *af, const char *path)
 {
+  struct stat st;
   memset(af, 0, sizeof *af);
-  size_t len = strlen(path);
-  if (len == 0) {
+  if (path[0] == '\0') {
     cli_error("cannot write to an empty file name");
     return -1;
   }
-  const char *slash = strrchr(path, '/');
-  size_t dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-  const char *base = path + dirlen;
-  if (*base == '\0') {
-    cli_error("%s: is a directory, expected a file name", path);
+  /* Follow a symbolic link to the file it names (a dangling one is replaced). */
+  if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode))
+    af->path = realpath(path, NULL);
+  if (!af->path)
+    af->path = strdup(path);
+  if (!af->path) {
+    cli_error("%s: out of memory", path);
     return -1;
   }
-  af->path = strdup(path);
-  af->tmp = malloc(len + 16);
-  if (!af->path || !af->tmp) {
+  int exists = stat(af->path, &st) == 0;
+  if (exists && S_ISDIR(st.st_mode)) {
+    cli_error("%s: is a directory, expected a file name", path);
+    atomic_clear(af);
+    return -1;
+  }
+  if (exists && !S_ISREG(st.st_mode))
+    return open_direct(af);
+
+  const char *slash = strrchr(af->path, '/');
+  size_t dirlen = slash ? (size_t)(slash - af->path) + 1 : 0;
+  const char *base = af->path + dirlen;
+  if (*base == '\0') {
+    cli_error("%s: is a directory, expected a file name", path);
+    atomic_clear(af);
+    return -1;
+  }
+  af->tmp = malloc(strlen(af->path) + 16);
+  if (!af->tmp) {
     cli_error("%s: out of memory", path);
     atomic_clear(af);
     return -1;
   }
   /* dir/.base.XXXXXX: hidden, next to the target. */
-  memcpy(af->tmp, path, dirlen);
+  memcpy(af->tmp, af->path, dirlen);
   sprintf(af->tmp + dirlen, ".%s.XXXXXX", base);
   int fd = mkstemp(af->tmp);
   if (fd < 0) {
@@ -53,10 +92,17 @@ int cli_atomic_open(cli_atomic_file *af, const char *path)
     atomic_clear(af);
     return -1;
   }
-  /* mkstemp makes the file 0600; give it the mode a plain fopen would have. */
-  mode_t mask = umask(0);
-  umask(mask);
-  (void)fchmod(fd, 0666 & ~mask);   /* not fatal: the file is still ours */
+  /* mkstemp makes the file 0600: keep the mode of the file we replace, or give a new
+   * file the mode a plain fopen would. */
+  mode_t mode;
+  if (exists) {
+    mode = st.st_mode & 07777;
+  } else {
+    mode_t mask = umask(0);
+    umask(mask);
+    mode = 0666 & ~mask;
+  }
+  (void)fchmod(fd, mode);   /* not fatal: the file is still ours */
   af->fp = fdopen(fd, "w");
   if (!af->fp) {
     cli_error("%s: %s", path, strerror(errno));
@@ -68,11 +114,37 @@ int cli_atomic_open(cli_atomic_file *af, const char *path)
   return 0;
 }
 
+static int commit_direct(cli_atomic_file *af)
+{
+  int err = 0;
+  if (fclose(af->fp) != 0)
+    err = errno ? errno : EIO;
+  af->fp = NULL;
+  if (!err) {
+    FILE *out = fopen(af->path, "w");
+    if (!out)
+      err = errno;
+    else {
+      if (af->buflen > 0 && fwrite(af->buf, 1, af->buflen, out) != af->buflen)
+        err = errno ? errno : EIO;
+      if (fclose(out) != 0 && !err)
+        err = errno ? errno : EIO;
+    }
+  }
+  if (err)
+    cli_error("%s: cannot write: %s", af->path, strerror(err));
+  atomic_clear(af);
+  return err ? -1 : 0;
+}
+
 int cli_atomic_commit(cli_atomic_file *af)
 {
   if (!af->fp)
     return -1;
+  if (af->direct)
+    return commit_direct(af);
   int err = 0;
+  errno = 0;
   if (fflush(af->fp) != 0 || ferror(af->fp))
     err = errno ? errno : EIO;
   if (!err && fsync(fileno(af->fp)) != 0 && errno != EINVAL && errno != EROFS)
@@ -96,7 +168,8 @@ void cli_atomic_abort(cli_atomic_file *af)
 {
   if (af->fp) {
     fclose(af->fp);
-    unlink(af->tmp);
+    if (!af->direct)
+      unlink(af->tmp);
   }
   atomic_clear(af);
 }

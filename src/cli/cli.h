@@ -66,9 +66,12 @@ int cli_signals_interrupted(void);
 
 /* ---- atomic_file.c: a file that appears whole or not at all ---- */
 typedef struct cli_atomic_file {
-  char *path;   /* final name */
+  char *path;   /* final name (a symbolic link resolved) */
   char *tmp;    /* temporary name in the same directory */
   FILE *fp;     /* write here */
+  int direct;   /* target is a device or FIFO: buffered in memory, written at commit */
+  char *buf;    /* direct mode: the buffer of open_memstream */
+  size_t buflen;
 } cli_atomic_file;
 /* Create the temporary file.  Returns 0, or -1 after printing an error naming path. */
 int cli_atomic_open(cli_atomic_file *af, const char *path);

@@ -177,16 +177,18 @@ int cli_cmd_fit(int argc, char **argv)
   cli_summary_print(stdout, &cfg, f, &o, &draws);
 
   rc = o.exit_code;
-  if (files[0].fp && cli_csv_write(files[0].fp, &cfg, f, &o, &draws) != 0)
-    rc = CLI_EXIT_IO;
-  if (files[1].fp && cli_trace_write(files[1].fp, f) != 0)
-    rc = CLI_EXIT_IO;
-  if (files[2].fp && cli_summary_json_write(files[2].fp, &cfg, f, &o, &draws) != 0)
-    rc = CLI_EXIT_IO;
-  if (rc == CLI_EXIT_IO) {
-    cli_error("cannot write the output files; existing files were left as they were");
+  int bad[3] = {
+    files[0].fp && cli_csv_write(files[0].fp, &cfg, f, &o, &draws) != 0,
+    files[1].fp && cli_trace_write(files[1].fp, f) != 0,
+    files[2].fp && cli_summary_json_write(files[2].fp, &cfg, f, &o, &draws) != 0};
+  for (int i = 0; i < 3; i++)
+    if (bad[i]) {
+      cli_error("%s: cannot write (disk full?); existing files were left as they were",
+                paths[i]);
+      rc = CLI_EXIT_IO;
+    }
+  if (rc == CLI_EXIT_IO)
     goto out;
-  }
   for (int i = 0; i < 3; i++)
     if (files[i].fp && cli_atomic_commit(&files[i]) != 0)
       rc = CLI_EXIT_IO;

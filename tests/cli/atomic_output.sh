@@ -62,4 +62,37 @@ grep -q '"status": "converged"' "$TMP/w/s.json" || fail "--summary-json not repl
 [ "$(ls -A "$TMP/w" | wc -l)" -eq 3 ] || fail "files left behind: $(ls -A "$TMP/w")"
 perm=$(ls -l "$TMP/w/out.csv" | cut -c1-10)
 [ "$perm" = "-rw-r--r--" ] || fail "output file mode $perm with umask 022"
+
+# an existing file keeps its mode
+chmod 640 "$TMP/w/out.csv"
+run fit "$ES" --data "$ESD" --output "$TMP/w/out.csv" --quiet
+expect_status 0
+perm=$(ls -l "$TMP/w/out.csv" | cut -c1-10)
+[ "$perm" = "-rw-r-----" ] || fail "replaced file mode $perm, was -rw-r-----"
+
+# a symbolic link is followed: the file it names is replaced, the link stays
+mkdir "$TMP/l"
+printf 'old\n' >"$TMP/l/real.csv"
+ln -s real.csv "$TMP/l/link.csv"
+run fit "$ES" --data "$ESD" --output "$TMP/l/link.csv" --quiet
+expect_status 0
+[ -L "$TMP/l/link.csv" ] || fail "the symbolic link was replaced"
+grep -q '^lp__,' "$TMP/l/real.csv" || fail "the linked file was not written"
+[ "$(ls -A "$TMP/l" | wc -l)" -eq 2 ] || fail "files left behind: $(ls -A "$TMP/l")"
+
+# a FIFO is written in place (and stays a FIFO), after the fit
+if mkfifo "$TMP/l/fifo" 2>/dev/null; then
+  cat "$TMP/l/fifo" >"$TMP/fromfifo" &
+  reader=$!
+  run fit "$ES" --data "$ESD" --trace "$TMP/l/fifo" --quiet
+  expect_status 0
+  i=0
+  while kill -0 "$reader" 2>/dev/null && [ "$i" -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+  if kill -0 "$reader" 2>/dev/null; then
+    kill "$reader"
+    fail "nothing was written to the FIFO"
+  fi
+  [ -p "$TMP/l/fifo" ] || fail "the FIFO was replaced by a file"
+  head -n 1 "$TMP/fromfifo" | grep -q '^iter,elbo,' || fail "trace through the FIFO"
+fi
 exit 0
