@@ -196,6 +196,25 @@ static double r_lnorm_lcdf(const double *a) { return log(gsl_cdf_lognormal_P(a[0
 static double r_lnorm_lccdf(const double *a) { return log(gsl_cdf_lognormal_Q(a[0], a[1], a[2])); }
 static double r_lnorm_cdf(const double *a) { return gsl_cdf_lognormal_P(a[0], a[1], a[2]); }
 
+static double r_cauchy_lcdf(const double *a) { return log(gsl_cdf_cauchy_P(a[0] - a[1], a[2])); }
+static double r_cauchy_lccdf(const double *a) { return log(gsl_cdf_cauchy_Q(a[0] - a[1], a[2])); }
+static double r_cauchy_cdf(const double *a) { return gsl_cdf_cauchy_P(a[0] - a[1], a[2]); }
+static double r_dexp_lcdf(const double *a) { return log(gsl_cdf_laplace_P(a[0] - a[1], a[2])); }
+static double r_dexp_lccdf(const double *a) { return log(gsl_cdf_laplace_Q(a[0] - a[1], a[2])); }
+static double r_dexp_cdf(const double *a) { return gsl_cdf_laplace_P(a[0] - a[1], a[2]); }
+static double r_unif_lcdf(const double *a) { return log(gsl_cdf_flat_P(a[0], a[1], a[2])); }
+static double r_unif_lccdf(const double *a) { return log(gsl_cdf_flat_Q(a[0], a[1], a[2])); }
+static double r_unif_cdf(const double *a) { return gsl_cdf_flat_P(a[0], a[1], a[2]); }
+static double r_weib_lcdf(const double *a) { return log(gsl_cdf_weibull_P(a[0], a[2], a[1])); }
+static double r_weib_lccdf(const double *a) { return log(gsl_cdf_weibull_Q(a[0], a[2], a[1])); }
+static double r_weib_cdf(const double *a) { return gsl_cdf_weibull_P(a[0], a[2], a[1]); }
+static double r_gamma_lcdf(const double *a) { return log(gsl_cdf_gamma_P(a[0], a[1], 1 / a[2])); }
+static double r_gamma_lccdf(const double *a) { return log(gsl_cdf_gamma_Q(a[0], a[1], 1 / a[2])); }
+static double r_gamma_cdf(const double *a) { return gsl_cdf_gamma_P(a[0], a[1], 1 / a[2]); }
+static double r_pois_lcdf(const double *a) { return log(gsl_cdf_poisson_P((unsigned)a[0], a[1])); }
+static double r_pois_lccdf(const double *a) { return log(gsl_cdf_poisson_Q((unsigned)a[0], a[1])); }
+static double r_pois_cdf(const double *a) { return gsl_cdf_poisson_P((unsigned)a[0], a[1]); }
+
 #define NINF (-INFINITY)
 static const utest UT[] = {
   {"normal_lpdf", "RRR", r_normal, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 2,
@@ -262,6 +281,26 @@ static const utest UT[] = {
   {"lognormal_lcdf", "RRR", r_lnorm_lcdf, {{0.3, -0.2, 1.5}, {2, 1, 0.7}, {5, 1.5, 3}}, 1, {{1, 0, 0}}},
   {"lognormal_lccdf", "RRR", r_lnorm_lccdf, {{0.3, -0.2, 1.5}, {2, 1, 0.7}, {5, 1.5, 3}}, 1, {{1, 0, 0}}},
   {"lognormal_cdf", "RRR", r_lnorm_cdf, {{0.3, -0.2, 1.5}, {2, 1, 0.7}, {5, 1.5, 3}}, 0, {{0}}},
+  {"cauchy_lcdf", "RRR", r_cauchy_lcdf, {{0.3, -0.2, 1.5}, {-200, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"cauchy_lccdf", "RRR", r_cauchy_lccdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {500, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"cauchy_cdf", "RRR", r_cauchy_cdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 0, {{0}}},
+  {"double_exponential_lcdf", "RRR", r_dexp_lcdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"double_exponential_lccdf", "RRR", r_dexp_lccdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"double_exponential_cdf", "RRR", r_dexp_cdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 0, {{0}}},
+  {"uniform_lcdf", "RRR", r_unif_lcdf, {{0.3, -0.2, 1.5}, {0.9, 0.7, 2.5}, {0.5, 0.2, 4}}, 2,
+   {{-0.3, -0.2, 1.5}, {0.5, 1, 0}}},
+  {"uniform_lccdf", "RRR", r_unif_lccdf, {{0.3, -0.2, 1.5}, {0.9, 0.7, 2.5}, {0.5, 0.2, 4}}, 2,
+   {{1.6, -0.2, 1.5}, {0.5, 1, 0}}},
+  {"uniform_cdf", "RRR", r_unif_cdf, {{0.3, -0.2, 1.5}, {0.9, 0.7, 2.5}, {0.5, 0.2, 4}}, 0, {{0}}},
+  {"weibull_lcdf", "RRR", r_weib_lcdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 4}}, 2, {{1, 0, 1}, {1, 1, -1}}},
+  {"weibull_lccdf", "RRR", r_weib_lccdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 4}}, 2, {{1, 0, 1}, {1, 1, -1}}},
+  {"weibull_cdf", "RRR", r_weib_cdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 4}}, 0, {{0}}},
+  {"gamma_lcdf", "RRR", r_gamma_lcdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 2, {{1, 0, 1}, {1, 1, -1}}},
+  {"gamma_lccdf", "RRR", r_gamma_lccdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 2, {{1, 0, 1}, {1, 1, -1}}},
+  {"gamma_cdf", "RRR", r_gamma_cdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 0, {{0}}},
+  {"poisson_lcdf", "IR", r_pois_lcdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 2, {{-1, 1}, {1, -1}}},
+  {"poisson_lccdf", "IR", r_pois_lccdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 1, {{1, -1}}},
+  {"poisson_cdf", "IR", r_pois_cdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 0, {{0}}},
 };
 #define NUT (int)(sizeof UT / sizeof UT[0])
 

@@ -18,6 +18,8 @@
  * draw with an invalid parameter or y outside the support gets -inf (its partials are
  * skipped); NaN inputs propagate as NaN. */
 #include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
 #include "lang/builtins.h"
 #include "lang/dist_impl.h"
 
@@ -625,6 +627,163 @@ static inline double k_lognormal_lccdf(const double *a, double *g, unsigned need
   return v;
 }
 
+/* Location-scale cdfs share the map from d/dz to (y, mu, sigma). */
+static inline void ls_grad(double dz, double z, double sigma, double *g)
+{
+  g[0] = dz / sigma; g[1] = -g[0]; g[2] = -dz * z / sigma;
+}
+
+/* cauchy: F(z) = atan2(1, -z) / pi, accurate in both tails */
+static inline double k_cauchy_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, F = atan2(1, -z);
+  ls_grad(1 / ((1 + z * z) * F), z, sigma, g);
+  return log(F) - DIST_LOG_PI;
+}
+
+static inline double k_cauchy_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, Q = atan2(1, z);
+  ls_grad(-1 / ((1 + z * z) * Q), z, sigma, g);
+  return log(Q) - DIST_LOG_PI;
+}
+
+static inline double k_double_exponential_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma;
+  if (z < 0) { ls_grad(1, z, sigma, g); return z - DIST_LOG_2; }
+  double h = 0.5 * exp(-z);
+  ls_grad(h / (1 - h), z, sigma, g);
+  return log1p(-h);
+}
+
+static inline double k_double_exponential_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sigma = a[2];
+  if (sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma;
+  if (z >= 0) { ls_grad(-1, z, sigma, g); return -z - DIST_LOG_2; }
+  double h = 0.5 * exp(z);
+  ls_grad(-h / (1 - h), z, sigma, g);
+  return log1p(-h);
+}
+
+static inline double k_uniform_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], lo = a[1], hi = a[2];
+  if (hi <= lo) return -INFINITY;
+  if (y < lo) return isnan(hi) ? hi : -INFINITY;
+  if (y >= hi) { g[0] = g[1] = g[2] = 0; return isnan(lo) ? lo : 0; }
+  double d = y - lo, w = hi - lo;
+  g[0] = 1 / d; g[1] = -1 / d + 1 / w; g[2] = -1 / w;
+  return log(d / w);
+}
+
+static inline double k_uniform_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], lo = a[1], hi = a[2];
+  if (hi <= lo) return -INFINITY;
+  if (y > hi) return isnan(lo) ? lo : -INFINITY;
+  if (y <= lo) { g[0] = g[1] = g[2] = 0; return isnan(hi) ? hi : 0; }
+  double d = hi - y, w = hi - lo;
+  g[0] = -1 / d; g[1] = 1 / w; g[2] = 1 / d - 1 / w;
+  return log(d / w);
+}
+
+/* weibull: F = 1 - exp(-p), p = (y / sigma)^alpha */
+static inline double k_weibull_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], sigma = a[2];
+  if (al <= 0 || sigma <= 0) return -INFINITY;
+  if (y <= 0) return isnan(y) ? y : -INFINITY;
+  double l = log(y / sigma), p = exp(al * l), dp = 1 / expm1(p);
+  g[0] = dp * al * p / y; g[1] = dp * p * l; g[2] = -dp * al * p / sigma;
+  return log(-expm1(-p));
+}
+
+static inline double k_weibull_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], sigma = a[2];
+  if (al <= 0 || sigma <= 0) return -INFINITY;
+  if (y <= 0) { g[0] = g[1] = g[2] = 0; return isnan(y) ? y : 0; }
+  double l = log(y / sigma), p = exp(al * l);
+  g[0] = -al * p / y; g[1] = -p * l; g[2] = al * p / sigma;
+  return -p;
+}
+
+/* gamma: the regularised incomplete gamma functions of GSL (P lower, Q upper).  The
+ * derivative in the shape has no closed form: a central difference of the log cdf
+ * (step 1e-5 relative; GSL's P and Q are accurate to near machine precision, so the
+ * derivative is good to about 1e-9).  The impl turns GSL's error handler off. */
+static inline double gamma_log_density_x(double al, double x)
+{
+  return (al - 1) * log(x) - x - lgamma(al);
+}
+
+static inline double k_gamma_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0) return -INFINITY;
+  if (y <= 0) return isnan(y) ? y : -INFINITY;
+  if (isinf(y)) { g[0] = g[1] = g[2] = 0; return 0; }
+  double x = be * y, v = log(gsl_sf_gamma_inc_P(al, x));
+  double r = exp(gamma_log_density_x(al, x) - v);
+  g[0] = be * r; g[2] = y * r;
+  if (NEED(1)) {
+    double h = 1e-5 * (al > 1 ? al : 1);
+    if (h > 0.5 * al) h = 0.5 * al;
+    g[1] = (log(gsl_sf_gamma_inc_P(al + h, x)) - log(gsl_sf_gamma_inc_P(al - h, x))) / (2 * h);
+  }
+  return v;
+}
+
+static inline double k_gamma_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0) return -INFINITY;
+  if (y <= 0) { g[0] = g[1] = g[2] = 0; return isnan(y) ? y : 0; }
+  if (isinf(y)) return -INFINITY;
+  double x = be * y, v = log(gsl_sf_gamma_inc_Q(al, x));
+  double r = -exp(gamma_log_density_x(al, x) - v);
+  g[0] = be * r; g[2] = y * r;
+  if (NEED(1)) {
+    double h = 1e-5 * (al > 1 ? al : 1);
+    if (h > 0.5 * al) h = 0.5 * al;
+    g[1] = (log(gsl_sf_gamma_inc_Q(al + h, x)) - log(gsl_sf_gamma_inc_Q(al - h, x))) / (2 * h);
+  }
+  return v;
+}
+
+/* poisson: P(Y <= n) = Q(n + 1, lambda), P(Y > n) = P(n + 1, lambda); d/dlambda is
+ * -+ the pmf at n over the (c)cdf. */
+static inline double k_poisson_lcdf(const double *a, double *g, unsigned need)
+{
+  double n = a[0], la = a[1];
+  if (la < 0 || isinf(la)) return -INFINITY;
+  if (n < 0) return -INFINITY;
+  if (la == 0) { g[1] = 0; return 0; }
+  double v = log(gsl_sf_gamma_inc_Q(n + 1, la));
+  g[1] = -exp(n * log(la) - la - lgamma(n + 1) - v);
+  return v;
+}
+
+static inline double k_poisson_lccdf(const double *a, double *g, unsigned need)
+{
+  double n = a[0], la = a[1];
+  if (la < 0 || isinf(la)) return -INFINITY;
+  if (n < 0) { g[1] = 0; return 0; }
+  if (la == 0) return -INFINITY;
+  double v = log(gsl_sf_gamma_inc_P(n + 1, la));
+  g[1] = exp(n * log(la) - la - lgamma(n + 1) - v);
+  return v;
+}
+
 /* ---- the implementations ------------------------------------------------------ */
 
 static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
@@ -742,6 +901,39 @@ DIST_DEFINE(lognormal_lcdf, lognormal_lcdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(lognormal_lccdf, lognormal_lccdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(lognormal_cdf, lognormal_lcdf, NULL, 1, "y", "mu", "sigma")
 
+/* Variants of the above whose kernels call GSL special functions: GSL's error handler is
+ * off for the duration (a domain or underflow report must not abort the process). */
+#define DIST_DEFINE_GSL(fn, kern, yt, cdfmode, ...)                                    \
+  static const dist_desc desc_##fn = {#fn, {__VA_ARGS__}, yt, cdfmode};               \
+  static ad_val *impl_##fn(ad_tape *t, ad_val **args, int nargs)                      \
+  {                                                                                    \
+    enum { NA = sizeof((const char *[]){__VA_ARGS__}) / sizeof(const char *) };        \
+    if (nargs != NA) { ad_tape_set_error(t, "%s: expected %d arguments", #fn, NA); return NULL; } \
+    gsl_error_handler_t *old = gsl_set_error_handler_off();                           \
+    ad_val *r = dist_run(t, &desc_##fn, args, NA, k_##kern);                          \
+    gsl_set_error_handler(old);                                                        \
+    return r;                                                                          \
+  }
+
+DIST_DEFINE(cauchy_lcdf, cauchy_lcdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(cauchy_lccdf, cauchy_lccdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(cauchy_cdf, cauchy_lcdf, NULL, 1, "y", "mu", "sigma")
+DIST_DEFINE(double_exponential_lcdf, double_exponential_lcdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(double_exponential_lccdf, double_exponential_lccdf, NULL, 0, "y", "mu", "sigma")
+DIST_DEFINE(double_exponential_cdf, double_exponential_lcdf, NULL, 1, "y", "mu", "sigma")
+DIST_DEFINE(uniform_lcdf, uniform_lcdf, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(uniform_lccdf, uniform_lccdf, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(uniform_cdf, uniform_lcdf, NULL, 1, "y", "alpha", "beta")
+DIST_DEFINE(weibull_lcdf, weibull_lcdf, NULL, 0, "y", "alpha", "sigma")
+DIST_DEFINE(weibull_lccdf, weibull_lccdf, NULL, 0, "y", "alpha", "sigma")
+DIST_DEFINE(weibull_cdf, weibull_lcdf, NULL, 1, "y", "alpha", "sigma")
+DIST_DEFINE_GSL(gamma_lcdf, gamma_lcdf, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE_GSL(gamma_lccdf, gamma_lccdf, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE_GSL(gamma_cdf, gamma_lcdf, NULL, 1, "y", "alpha", "beta")
+DIST_DEFINE_GSL(poisson_lcdf, poisson_lcdf, NULL, 0, "n", "lambda")
+DIST_DEFINE_GSL(poisson_lccdf, poisson_lccdf, NULL, 0, "n", "lambda")
+DIST_DEFINE_GSL(poisson_cdf, poisson_lcdf, NULL, 1, "n", "lambda")
+
 /* ---- the table ---------------------------------------------------------------- */
 
 /* Each density under its _lpdf/_lpmf name and the _lupdf/_lupmf alias. */
@@ -766,8 +958,14 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(student_t, "rng_real(reals, reals, reals)"),
   DENS(cauchy, pdf, "real(reals | reals, reals)"),
   RNG(cauchy, "rng_real(reals, reals)"),
+  PLAIN(cauchy_lcdf, "real(reals | reals, reals)"),
+  PLAIN(cauchy_lccdf, "real(reals | reals, reals)"),
+  PLAIN(cauchy_cdf, "real(reals | reals, reals)"),
   DENS(double_exponential, pdf, "real(reals | reals, reals)"),
   RNG(double_exponential, "rng_real(reals, reals)"),
+  PLAIN(double_exponential_lcdf, "real(reals | reals, reals)"),
+  PLAIN(double_exponential_lccdf, "real(reals | reals, reals)"),
+  PLAIN(double_exponential_cdf, "real(reals | reals, reals)"),
   DENS(logistic, pdf, "real(reals | reals, reals)"),
   PLAIN(logistic_lcdf, "real(reals | reals, reals)"),
   PLAIN(logistic_lccdf, "real(reals | reals, reals)"),
@@ -780,6 +978,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(exponential, "rng_real(reals)"),
   DENS(gamma, pdf, "real(reals | reals, reals)"),
   RNG(gamma, "rng_real(reals, reals)"),
+  PLAIN(gamma_lcdf, "real(reals | reals, reals)"),
+  PLAIN(gamma_lccdf, "real(reals | reals, reals)"),
+  PLAIN(gamma_cdf, "real(reals | reals, reals)"),
   DENS(inv_gamma, pdf, "real(reals | reals, reals)"),
   RNG(inv_gamma, "rng_real(reals, reals)"),
   DENS(lognormal, pdf, "real(reals | reals, reals)"),
@@ -795,6 +996,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(scaled_inv_chi_square, "rng_real(reals, reals)"),
   DENS(weibull, pdf, "real(reals | reals, reals)"),
   RNG(weibull, "rng_real(reals, reals)"),
+  PLAIN(weibull_lcdf, "real(reals | reals, reals)"),
+  PLAIN(weibull_lccdf, "real(reals | reals, reals)"),
+  PLAIN(weibull_cdf, "real(reals | reals, reals)"),
   DENS(frechet, pdf, "real(reals | reals, reals)"),
   RNG(frechet, "rng_real(reals, reals)"),
   DENS(pareto, pdf, "real(reals | reals, reals)"),
@@ -805,6 +1009,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(beta_proportion, "rng_real(reals, reals)"),
   DENS(uniform, pdf, "real(reals | reals, reals)"),
   RNG(uniform, "rng_real(reals, reals)"),
+  PLAIN(uniform_lcdf, "real(reals | reals, reals)"),
+  PLAIN(uniform_lccdf, "real(reals | reals, reals)"),
+  PLAIN(uniform_cdf, "real(reals | reals, reals)"),
   DENS(bernoulli, pmf, "real(ints | reals)"),
   RNG(bernoulli, "rng_int(reals)"),
   DENS(bernoulli_logit, pmf, "real(ints | reals)"),
@@ -817,6 +1024,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(beta_binomial, "rng_int(ints, reals, reals)"),
   DENS(poisson, pmf, "real(ints | reals)"),
   RNG(poisson, "rng_int(reals)"),
+  PLAIN(poisson_lcdf, "real(ints | reals)"),
+  PLAIN(poisson_lccdf, "real(ints | reals)"),
+  PLAIN(poisson_cdf, "real(ints | reals)"),
   DENS(poisson_log, pmf, "real(ints | reals)"),
   RNG(poisson_log, "rng_int(reals)"),
   DENS(neg_binomial, pmf, "real(ints | reals, reals)"),
