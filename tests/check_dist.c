@@ -20,6 +20,7 @@
 #include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_linalg.h>
 #include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_bessel.h>
 #include "lang/builtins.h"
 #include "lang/dist_impl.h"
 
@@ -214,6 +215,10 @@ static double r_gamma_cdf(const double *a) { return gsl_cdf_gamma_P(a[0], a[1], 
 static double r_pois_lcdf(const double *a) { return log(gsl_cdf_poisson_P((unsigned)a[0], a[1])); }
 static double r_pois_lccdf(const double *a) { return log(gsl_cdf_poisson_Q((unsigned)a[0], a[1])); }
 static double r_pois_cdf(const double *a) { return gsl_cdf_poisson_P((unsigned)a[0], a[1]); }
+static double r_von_mises(const double *a)
+{
+  return a[2] * cos(a[0] - a[1]) - log(2 * M_PI * gsl_sf_bessel_I0(a[2]));
+}
 
 #define NINF (-INFINITY)
 static const utest UT[] = {
@@ -248,6 +253,8 @@ static const utest UT[] = {
    {{-0.1, 0.5, 1}, {0.5, 1, 1}, {0.5, 0.5, 0}}},
   {"uniform_lpdf", "RRR", r_uniform, {{0.3, -0.2, 1.5}, {0.9, 0.7, 2.5}, {0.5, 0.2, 4}}, 3,
    {{-0.3, -0.2, 1.5}, {2, 0, 1}, {0.5, 1, 0}}},
+  {"von_mises_lpdf", "RRR", r_von_mises, {{0.3, -0.2, 1.5}, {-2, 1, 0.07}, {5, 2.5, 30}}, 2,
+   {{0, 0, 0}, {1, 0, -1}}},
   {"bernoulli_lpmf", "IR", r_bernoulli, {{1, 0.3}, {0, 0.7}, {1, 0.9}}, 3,
    {{2, 0.5}, {1, 1.5}, {0, -0.1}}},
   {"bernoulli_logit_lpmf", "IR", r_bernoulli_logit, {{1, 0.3}, {0, -1.7}, {1, 2.9}}, 2,
@@ -994,6 +1001,35 @@ START_TEST(test_rng_cauchy)
 }
 END_TEST
 
+static double vm_kappa;
+static double vm_second_moment(double th, void *p)
+{
+  (void)p;
+  return th * th * exp(vm_kappa * (cos(th) - 1)) / (2 * M_PI * gsl_sf_bessel_I0_scaled(vm_kappa));
+}
+
+START_TEST(test_rng_von_mises)
+{
+  /* mean mu, variance E[(y - mu)^2] by quadrature; support [mu - pi, mu + pi] */
+  double kap[3] = {0.5, 2, 50}, mu = 0.5;
+  for (int k = 0; k < 3; k++) {
+    vm_kappa = kap[k];
+    gsl_integration_workspace *w = gsl_integration_workspace_alloc(1000);
+    gsl_function F = {vm_second_moment, NULL};
+    double var, err;
+    gsl_integration_qags(&F, -M_PI, M_PI, 1e-12, 1e-10, 1000, w, &var, &err);
+    gsl_integration_workspace_free(w);
+    double a[2] = {mu, kap[k]};
+    ad_tape_reset(T, NR, 0);
+    ad_val *args[2] = {mk(0, 's', 1, 0, 1, 0, &a[0]), mk(0, 's', 1, 0, 1, 0, &a[1])};
+    ad_val *out = call("von_mises_rng", args, 2);
+    ck_assert_ptr_nonnull(out);
+    for (size_t s = 0; s < NR; s++) ck_assert(fabs(out->x[s] - mu) <= M_PI);
+    check_moments("von_mises_rng", out->x, NR, 1, mu, var);
+  }
+}
+END_TEST
+
 START_TEST(test_rng_vectorised_and_errors)
 {
   /* normal_rng(vector mu, real sigma): a real[3], each element its own mean */
@@ -1184,6 +1220,7 @@ static Suite *dist_suite(void)
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, test_rng_moments, 0, NRT);
   tcase_add_test(tc, test_rng_cauchy);
+  tcase_add_test(tc, test_rng_von_mises);
   tcase_add_test(tc, test_rng_vectorised_and_errors);
   tcase_add_test(tc, test_rng_multivariate);
   suite_add_tcase(s, tc);

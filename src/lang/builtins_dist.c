@@ -20,6 +20,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <gsl/gsl_sf_bessel.h>
 #include "lang/builtins.h"
 #include "lang/dist_impl.h"
 
@@ -784,6 +785,20 @@ static inline double k_poisson_lccdf(const double *a, double *g, unsigned need)
   return v;
 }
 
+/* von_mises: kappa cos(y - mu) - log(2 pi I0(kappa)), with GSL's exponentially scaled
+ * Bessel functions (log I0 = log I0_scaled + kappa; I1 / I0 = the scaled ratio).  The
+ * density is periodic: y is not range-checked. */
+static inline double k_von_mises(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], ka = a[2];
+  if (ka <= 0 || isinf(ka)) return -INFINITY;
+  double d = y - mu, c = cos(d), sn = sin(d);
+  double i0s = gsl_sf_bessel_I0_scaled(ka);
+  g[0] = -ka * sn; g[1] = ka * sn;
+  if (NEED(2)) g[2] = c - gsl_sf_bessel_I1_scaled(ka) / i0s;
+  return ka * c - 2 * DIST_LOG_SQRT_2PI - log(i0s) - ka;
+}
+
 /* ---- the implementations ------------------------------------------------------ */
 
 static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
@@ -915,6 +930,7 @@ DIST_DEFINE(lognormal_cdf, lognormal_lcdf, NULL, 1, "y", "mu", "sigma")
     return r;                                                                          \
   }
 
+DIST_DEFINE_GSL(von_mises_lpdf, von_mises, NULL, 0, "y", "mu", "kappa")
 DIST_DEFINE(cauchy_lcdf, cauchy_lcdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_lccdf, cauchy_lccdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_cdf, cauchy_lcdf, NULL, 1, "y", "mu", "sigma")
@@ -1012,6 +1028,8 @@ const vi_builtin_def vi_builtins_dist[] = {
   PLAIN(uniform_lcdf, "real(reals | reals, reals)"),
   PLAIN(uniform_lccdf, "real(reals | reals, reals)"),
   PLAIN(uniform_cdf, "real(reals | reals, reals)"),
+  DENS(von_mises, pdf, "real(reals | reals, reals)"),
+  RNG(von_mises, "rng_real(reals, reals)"),
   DENS(bernoulli, pmf, "real(ints | reals)"),
   RNG(bernoulli, "rng_int(reals)"),
   DENS(bernoulli_logit, pmf, "real(ints | reals)"),

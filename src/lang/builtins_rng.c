@@ -230,6 +230,31 @@ static double s_neg_binomial_2_log(gsl_rng *r, const double *a)
   return nb_gamma_poisson(r, exp(a[0]), a[1]);
 }
 
+/* von Mises by Best & Fisher (1979, Applied Statistics 28, 152-157): a wrapped-Cauchy
+ * envelope with rejection; the result lies in [m - pi, m + pi], m = mu mod 2 pi (as
+ * Stan).  Tiny kappa is uniform on the circle. */
+static double s_von_mises(gsl_rng *r, const double *a)
+{
+  double mu = a[0], ka = a[1];
+  if (!(isfinite(mu) && ka > 0 && isfinite(ka))) return NAN;
+  const double pi = 3.14159265358979323846;
+  double m = fmod(mu, 2 * pi);
+  if (ka < 1e-6) return m + gsl_ran_flat(r, -pi, pi);
+  double tau = 1 + sqrt(1 + 4 * ka * ka), rho = (tau - sqrt(2 * tau)) / (2 * ka);
+  double rr = (1 + rho * rho) / (2 * rho), f;
+  for (;;) {
+    double u1 = gsl_rng_uniform(r), u2 = gsl_rng_uniform_pos(r);
+    double z = cos(pi * u1);
+    f = (1 + rr * z) / (rr + z);
+    double c = ka * (rr - f);
+    if (c * (2 - c) - u2 > 0 || log(c / u2) + 1 - c >= 0) break;
+  }
+  if (f > 1) f = 1;
+  if (f < -1) f = -1;
+  return m + (gsl_rng_uniform(r) < 0.5 ? -1 : 1) * acos(f);
+}
+
+RNG_DEFINE(von_mises, 0, "mu", "kappa")
 RNG_DEFINE(normal, 0, "mu", "sigma")
 RNG_DEFINE(std_normal, 0, "")
 RNG_DEFINE(student_t, 0, "nu", "mu", "sigma")
