@@ -107,6 +107,11 @@ static const opcase op_cases[] = {
   {OP_MUL, 2, TM(2, 3, 1, 2, 3, 4, 5, 6), TV(3, 0.5, -1, 2), VT_VECTOR, 2},
   {OP_MUL, 2, TRV(2, 0.5, -1), TM(2, 3, 1, 2, 3, 4, 5, 6), VT_ROW_VECTOR, 3},
   {OP_MUL, 2, TM(2, 3, 1, 2, 3, 4, 5, 6), TM(3, 2, 0.5, -1, 2, 1, 0, 3), VT_MATRIX, 4},
+  /* matrix division */
+  {OP_LDIV, 2, TM(2, 2, 2, 1, 0.5, 3), TV(2, 1, -1), VT_VECTOR, 2},
+  {OP_LDIV, 2, TM(2, 2, 2, 1, 0.5, 3), TM(2, 2, 1, -1, 0.3, 2), VT_MATRIX, 4},
+  {OP_DIV, 2, TRV(2, 1, -1), TM(2, 2, 2, 1, 0.5, 3), VT_ROW_VECTOR, 2},
+  {OP_DIV, 2, TM(2, 2, 1, -1, 0.3, 2), TM(2, 2, 2, 1, 0.5, 3), VT_MATRIX, 4},
   /* unary */
   {OP_NEG, 1, TV(3, 1, -2, 3), TR(0), VT_VECTOR, 3},
   {OP_TRANSPOSE, 1, TV(3, 1, -2, 3), TR(0), VT_ROW_VECTOR, 3},
@@ -133,7 +138,11 @@ START_TEST(t_ops)
         ck_assert(fabs(y[i + 2 * j] - s) < 1e-14);
       }
   }
-  if (_i == 24) {   /* transpose of 2x3: y(j,i) = a(i,j) */
+  if (_i == 22) {   /* A \\ b: A x = b */
+    /* A = [2 0.5; 1 3], b = (1, -1): x = (7, -6) / 11 */
+    ck_assert(fabs(y[0] - 7.0 / 11) < 1e-14 && fabs(y[1] + 6.0 / 11) < 1e-14);
+  }
+  if (_i == 28) {   /* transpose of 2x3: y(j,i) = a(i,j) */
     for (int i = 0; i < 2; i++)
       for (int j = 0; j < 3; j++) ck_assert(y[j + 3 * i] == c->a.v[i + 2 * j]);
   }

@@ -372,7 +372,7 @@ ad_val *ad_to_real(ad_tape *t, ad_val *a)
 {
   if (!a) return ad_missing(t);
   if (a->type.base != VT_INT) {
-    if (a->type.base == VT_REAL) return a;
+    if (a->type.base == VT_REAL) { a->shared = 1; return a; }   /* aliased */
     ad_tape_set_error(t, "cannot convert this value to real");
     return NULL;
   }
@@ -1079,9 +1079,13 @@ ad_val *ad_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b)
     }
     return matmul(t, a, b);
   }
-  if (op == OP_LDIV || (op == OP_DIV && !sb && !sa)) {
-    ad_tape_set_error(t, "matrix division (operator %s) is not supported yet", nm);
-    return NULL;
+  if (op == OP_LDIV) {   /* A \ B = inverse(A) * B */
+    ad_val *inv = ad_inverse(t, a);
+    return inv ? matmul(t, inv, b) : NULL;
+  }
+  if (op == OP_DIV && !sb && !sa) {   /* B / A = B * inverse(A) */
+    ad_val *inv = ad_inverse(t, b);
+    return inv ? matmul(t, a, inv) : NULL;
   }
   if ((op >= OP_ADD && op <= OP_EPOW) || (op >= OP_EQ && op <= OP_OR)) {
     if ((a->type.ndims && !sa) || (b->type.ndims && !sb)) {
@@ -1139,6 +1143,7 @@ ad_val *ad_unary(ad_tape *t, vi_op op, ad_val *a)
   }
   switch (op) {
   case OP_PLUS:
+    a->shared = 1;   /* the result aliases a: no in-place write through it */
     return a;
   case OP_TRANSPOSE:
     return transpose(t, a);

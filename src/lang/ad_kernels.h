@@ -69,4 +69,8 @@ ad_val *ad_new_mat(ad_tape *t, vi_basetype base, size_t r, size_t c, size_t nd,
 ad_val *ad_new_nd(ad_tape *t, vi_type type, int ndims, const size_t *dims, size_t nd,
                   int with_adj);
 
+/* Inverse of a square matrix per draw (builtins_math.c); NaN when singular.  Used by
+ * the matrix divisions A \ B and B / A. */
+ad_val *ad_inverse(ad_tape *t, ad_val *A);
+
 #endif

@@ -1649,6 +1649,27 @@ static ad_val *b_inverse(ad_tape *t, ad_val **a, int nargs)
   return Y;
 }
 
+ad_val *ad_inverse(ad_tape *t, ad_val *A)
+{
+  if (!A || A->type.base != VT_MATRIX || A->type.ndims) {
+    ad_tape_set_error(t, "matrix division: the divisor must be a square matrix");
+    return NULL;
+  }
+  return b_inverse(t, &A, 1);
+}
+
+/* mdivide_left(A, B) = A \ B, mdivide_right(B, A) = B / A (and the _spd forms). */
+static ad_val *b_mdivide_left(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return ad_binary(t, OP_LDIV, a[0], a[1]);
+}
+static ad_val *b_mdivide_right(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return ad_binary(t, OP_DIV, a[0], a[1]);
+}
+
 /* log_determinant / determinant: d log|det A| / dA = A^{-T}. */
 static void logdet_backward(ad_tape *t, ad_node *node)
 {
@@ -2130,6 +2151,14 @@ const vi_builtin_def vi_builtins_math[] = {
   {"mdivide_right_tri_low", "matrix(matrix, matrix)", b_mdivide_right_tri_low},
   {"inverse", "matrix(matrix)", b_inverse},
   {"inverse_spd", "matrix(matrix)", b_inverse},
+  {"mdivide_left", "vector(matrix, vector)", b_mdivide_left},
+  {"mdivide_left", "matrix(matrix, matrix)", b_mdivide_left},
+  {"mdivide_left_spd", "vector(matrix, vector)", b_mdivide_left},
+  {"mdivide_left_spd", "matrix(matrix, matrix)", b_mdivide_left},
+  {"mdivide_right", "row_vector(row_vector, matrix)", b_mdivide_right},
+  {"mdivide_right", "matrix(matrix, matrix)", b_mdivide_right},
+  {"mdivide_right_spd", "row_vector(row_vector, matrix)", b_mdivide_right},
+  {"mdivide_right_spd", "matrix(matrix, matrix)", b_mdivide_right},
   {"log_determinant", "real(matrix)", b_log_determinant},
   {"log_determinant_spd", "real(matrix)", b_log_determinant},
   {"determinant", "real(matrix)", b_determinant},
