@@ -134,6 +134,30 @@ static double st_fwd(const tr_spec *s, const double *u, double *x)
       for (j = 0; j < N; j++) x[i + j * M] = u[pos++];
     break;
   }
+  case CON_CHOLESKY_CORR: {  /* K x K: rows of canonical partial correlations tanh(u) */
+    size_t k = 0;
+    for (i = 0; i < K * K; i++) x[i] = 0;
+    if (K == 0) break;
+    x[0] = 1;
+    for (i = 1; i < K; i++) {
+      double z = tanh(u[k]);
+      lj += log1p(-z * z);
+      k++;
+      x[i] = z;
+      double ss = z * z;
+      for (j = 1; j < i; j++) {
+        double zj = tanh(u[k]);
+        lj += log1p(-zj * zj);
+        k++;
+        lj += 0.5 * log1p(-ss);
+        double v = zj * sqrt(1 - ss);
+        x[i + j * K] = v;
+        ss += v * v;
+      }
+      x[i + i * K] = sqrt(1 - ss);
+    }
+    break;
+  }
   case CON_COV_MATRIX: {     /* K x K: L lower (rows, diagonal exp'd), x = L L' */
     size_t pos = 0, k;
     double L[K * K > 0 ? K * K : 1];
@@ -205,6 +229,29 @@ static void st_back(const tr_spec *s, const double *u, const double *x, const do
       for (j = 0; j < N; j++, pos++) if (xadj) du[pos] += xadj[i + j * M];
     break;
   }
+  case CON_CHOLESKY_CORR: {
+    /* rows are independent; within row i rebuild the running sums S_j, then reverse */
+    double S[K + 1];
+    for (i = 1; i < K; i++) {
+      size_t k0 = i * (i - 1) / 2;
+      S[0] = 0;
+      S[1] = x[i] * x[i];
+      for (j = 1; j < i; j++) S[j + 1] = S[j] + x[i + j * K] * x[i + j * K];
+      double xii = x[i + i * K];
+      double aS = xadj ? -0.5 * xadj[i + i * K] / xii : 0;
+      for (j = i - 1; j >= 1; j--) {
+        double z = tanh(u[k0 + j]), r = sqrt(1 - S[j]), xij = x[i + j * K];
+        double ax = (xadj ? xadj[i + j * K] : 0) + aS * 2 * xij;
+        double az = ax * r;
+        aS += ax * z * (-0.5) / r - jadj * 0.5 / (1 - S[j]);
+        du[k0 + j] += az * (1 - z * z) - jadj * 2 * z;
+      }
+      double z0 = tanh(u[k0]);
+      double ax0 = (xadj ? xadj[i] : 0) + aS * 2 * x[i];
+      du[k0] += ax0 * (1 - z0 * z0) - jadj * 2 * z0;
+    }
+    break;
+  }
   case CON_COV_MATRIX: {
     size_t pos = 0, k;
     double L[K * K > 0 ? K * K : 1], dL[K * K > 0 ? K * K : 1];
@@ -269,6 +316,20 @@ static int st_free(const tr_spec *s, const double *x, double *u)
       for (j = 0; j < N; j++) u[pos++] = x[i + j * M];
     return 0;
   }
+  case CON_CHOLESKY_CORR: {
+    size_t pos = 0;
+    for (i = 1; i < K; i++) {
+      double ss = 0;
+      for (j = 0; j < i; j++) {
+        double v = x[i + j * K];
+        double z = j == 0 ? v : v / sqrt(1 - ss);
+        if (!(fabs(z) < 1)) return VI_EDATA;
+        u[pos++] = atanh(z);
+        ss += v * v;
+      }
+    }
+    return 0;
+  }
   case CON_COV_MATRIX: {   /* Cholesky factor of x, then as cholesky_factor_cov */
     double L[K * K > 0 ? K * K : 1];
     size_t pos = 0;
@@ -303,7 +364,7 @@ static int is_elementwise(vi_constraint c)
 
 int tr_supported(vi_constraint con)
 {
-  return con != CON_CHOLESKY_CORR && con != CON_CORR_MATRIX;
+  return con != CON_CORR_MATRIX;
 }
 
 const char *tr_name(vi_constraint con)
@@ -346,7 +407,9 @@ int tr_spec_init(tr_spec *s, vi_constraint con, int has_lb, int has_ub, size_t n
   case CON_COV_MATRIX:
     if (rows > 200) { snprintf(why, whylen, "cov_matrix larger than 200 x 200 is not supported"); return VI_EDATA; }
     s->usize = rows * (rows + 1) / 2; break;
-  case CON_CHOLESKY_CORR: case CON_CORR_MATRIX: s->usize = rows * (rows - (rows > 0)) / 2; break;
+  case CON_CHOLESKY_CORR: case CON_CORR_MATRIX:
+    if (rows > 200) { snprintf(why, whylen, "correlation matrices larger than 200 x 200 are not supported"); return VI_EDATA; }
+    s->usize = rows * (rows - (rows > 0)) / 2; break;
   default: s->usize = s->csize; break;
   }
   return VI_SUCCESS;
@@ -437,6 +500,15 @@ long tr_check(const tr_spec *s, const ad_val *v, size_t draw, const ad_val *lb,
       break;
     }
     case CON_CHOLESKY_COV: case CON_CHOLESKY_CORR:
+      if (s->con == CON_CHOLESKY_CORR)
+        for (i = 0; i < s->rows; i++) {
+          double ss = 0;
+          for (j = 0; j < s->cols; j++) ss += X(i + j * s->rows) * X(i + j * s->rows);
+          if (fabs(ss - 1) > tol) {
+            snprintf(why, whylen, "row %zu has squared norm %g, must be 1 (cholesky_factor_corr)", i + 1, ss);
+            return (long)(b + i);
+          }
+        }
       for (j = 0; j < s->cols; j++)
         for (i = 0; i < s->rows; i++) {
           double x = X(i + j * s->rows);
