@@ -197,6 +197,9 @@ static const char *LOOPS =
     "  vector[2] uu = u;\n"
     "  uu[1] += 1;\n"
     "  uu[2] *= 2;\n"
+    "  array[2] vector[2] av;\n"
+    "  av[1][2] = a; av[2] = u; av[1][1] = b; av[2][2] += 1;\n"
+    "  target += -0.5 * (av[1][1]^2 + av[1][2]^2) + av[2][1] * av[2][2];\n"
     "  while (k < 3) { k += 1; if (k == 2) continue; acc += k * a; }\n"
     "  for (v in uu) target += -0.5 * v^2;\n"
     "  target += -0.1 * acc^2;\n"
@@ -233,6 +236,7 @@ START_TEST(test_gradients_loops)
   double a = q[0], b = q[1], sg = exp(q[2]), want = q[2];   /* Jacobian */
   double uu1 = q[3] + 1, uu2 = q[4] * 2, acc = 1 * a + 3 * a;
   want += -0.5 * uu1 * uu1 - 0.5 * uu2 * uu2 - 0.1 * acc * acc;
+  want += -0.5 * (b * b + a * a) + q[3] * (q[4] + 1);
   for (int n = 0; n < 6; n++) {
     double mu = a + b * (x[n] - 3.5) + q[3 + g[n] - 1], r = (y[n] - mu) / sg;
     want += -LOG_SQRT_2PI - log(sg) - 0.5 * r * r;

@@ -694,14 +694,35 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
     c->slot[d->slot] = rhs;
     return 0;
   }
-  if (lhs->args[0]->kind != EX_VAR)
-    return ev_error(c, VI_EUNSUPPORTED, st->loc,
-                    "assignment to a chained index (x[i][j] = ...): write x[i, j]");
+  /* x[i][j] = ... is x[i, j] = ... when the outer levels are single indexes (each drops
+   * the dimension it indexes, so the next level's indexes apply to the next dims) */
+  const vi_expr *chain[AD_MAX_DIMS];
+  int nchain = 0, nix = 0;
+  for (const vi_expr *e = lhs; e->kind == EX_INDEX; e = e->args[0]) {
+    if (nchain == AD_MAX_DIMS) return ev_error(c, VI_EUNSUPPORTED, st->loc, "too many indexes");
+    chain[nchain++] = e;
+  }
   ad_ix ixs[AD_MAX_DIMS];
-  if (lhs->nindex > AD_MAX_DIMS) return ev_error(c, VI_EUNSUPPORTED, st->loc, "too many indexes");
-  if ((rc = eval_indices(c, lhs, cur, ixs))) return rc;
+  for (int k = nchain - 1; k >= 0; k--) {
+    const vi_expr *e = chain[k];
+    if (k > 0)
+      for (int q = 0; q < e->nindex; q++)
+        if (e->index[q].kind != IX_SINGLE)
+          return ev_error(c, VI_EUNSUPPORTED, st->loc,
+                          "assignment through a multi-index followed by another index");
+    if (nix + e->nindex > cur->ndims || nix + e->nindex > AD_MAX_DIMS)
+      return ev_error(c, VI_ERUNTIME, st->loc, "too many indexes for %s", d->name);
+    /* check each level against the dims it applies to */
+    ad_val view = *cur;
+    view.ndims = cur->ndims - nix;
+    for (int q = 0; q < view.ndims; q++) view.dims[q] = cur->dims[q + nix];
+    vi_expr tmp = *e;
+    tmp.args = (vi_expr **)&chain[nchain - 1]->args[0];
+    if ((rc = eval_indices(c, &tmp, &view, ixs + nix))) return rc;
+    nix += e->nindex;
+  }
   if (st->op != OP_NONE) {
-    ad_val *old = ad_index(t, cur, ixs, lhs->nindex);
+    ad_val *old = ad_index(t, cur, ixs, nix);
     if (!old) return tape_fail(c, st->loc, "compound assignment");
     rhs = ad_binary(t, st->op, old, rhs);
     if (!rhs) return tape_fail(c, st->loc, "compound assignment");
@@ -710,7 +731,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
     rhs = ad_to_real(t, rhs);
     if (!rhs) return tape_fail(c, st->loc, "assignment");
   }
-  ad_val *nv = ad_assign_index(t, cur, ixs, lhs->nindex, rhs);
+  ad_val *nv = ad_assign_index(t, cur, ixs, nix, rhs);
   if (!nv) {
     const char *e = ad_tape_error(t);
     return ev_error(c, VI_ERUNTIME, st->loc, "in assignment to '%s': %s", d->name,
