@@ -1,8 +1,8 @@
 /* parser.c: recursive-descent parser for vi's subset of the Stan language, producing
  * the tree of ast.h.  The grammar and operator precedence follow the Stan reference
- * manual (program blocks, declarations, statements, and the precedence table of
- * "Expressions": ?: < || < && < == != < comparisons < + - < * / % %/% < \ < .* ./ <
- * prefix ! - + < ^ .^ < postfix ' and []).  Lua's lparser.c is the model for the
+ * manual and its implementation stanc3 (program blocks, declarations, statements;
+ * operator precedence as stanc3 parses it, loosest first: ?: (right), ||, &&, == !=,
+ * < <= > >=, + -, * / % .* ./, %/% \, prefix ! - +, ^ .^ (right), postfix ' and []).  Lua's lparser.c is the model for the
  * structure: one function per rule, each headed by its rule, one token of lookahead
  * (more where Stan needs it), and the first error ends the parse (by longjmp back to
  * vi_parse: every node lives in the arena, so nothing leaks).
@@ -342,11 +342,15 @@ static vi_expr *parse_call(parser *p, const vi_token *name)
   return e;
 }
 
-/* index ::= expr | ':' | expr ':' | ':' expr | expr ':' expr
+/* index ::= <nothing> | expr | ':' | expr ':' | ':' expr | expr ':' expr
  * The kind is IX_SINGLE for a lone expression; the checker turns it into IX_MULTI when
  * the expression is an int array. */
 static void parse_index(parser *p, vi_expr *owner, vi_index *ix)
 {
+  if (is_tok(p, TK_COMMA) || is_tok(p, TK_RBRACK)) {   /* x[] and x[, j]: all */
+    ix->kind = IX_ALL;
+    return;
+  }
   if (accept(p, TK_COLON)) {
     if (is_tok(p, TK_COMMA) || is_tok(p, TK_RBRACK)) {
       ix->kind = IX_ALL;
@@ -531,26 +535,20 @@ static vi_expr *parse_left(parser *p, vi_expr *(*operand)(parser *), const op_ma
   }
 }
 
-/* elt ::= unary {('.*' | './') unary} */
-static vi_expr *parse_elt(parser *p)
+/* idiv ::= unary {('%/%' | '\\') unary}        (tighter than '*', as in stanc3) */
+static vi_expr *parse_idiv(parser *p)
 {
-  static const op_map ops[] = { { TK_ETIMES, OP_EMUL }, { TK_EDIV, OP_EDIV } };
+  static const op_map ops[] = { { TK_IDIV, OP_INTDIV }, { TK_BACKSLASH, OP_LDIV } };
   return parse_left(p, parse_unary, ops, 2);
 }
 
-/* ldiv ::= elt {'\' elt} */
-static vi_expr *parse_ldiv(parser *p)
-{
-  static const op_map ops[] = { { TK_BACKSLASH, OP_LDIV } };
-  return parse_left(p, parse_elt, ops, 1);
-}
-
-/* mul ::= ldiv {('*' | '/' | '%' | '%/%') ldiv} */
+/* mul ::= idiv {('*' | '/' | '%' | '.*' | './') idiv} */
 static vi_expr *parse_mul(parser *p)
 {
   static const op_map ops[] = { { TK_STAR, OP_MUL }, { TK_SLASH, OP_DIV },
-                                { TK_PERCENT, OP_MOD }, { TK_IDIV, OP_INTDIV } };
-  return parse_left(p, parse_ldiv, ops, 4);
+                                { TK_PERCENT, OP_MOD }, { TK_ETIMES, OP_EMUL },
+                                { TK_EDIV, OP_EDIV } };
+  return parse_left(p, parse_idiv, ops, 5);
 }
 
 /* add ::= mul {('+' | '-') mul}       (also the grammar of bounds in '<...>') */
@@ -660,8 +658,6 @@ static void parse_constraint(parser *p, vi_decl *d, int allowed, const char *tna
     if (n && (bounds != (d->con == CON_BOUNDS)))
       p_fail(p, VI_EPARSE, t->loc, "bounds (lower, upper) cannot be combined with "
              "offset/multiplier");
-    if (bounds && tok_is_kw(p, t, "lower") && d->upper)
-      p_fail(p, VI_EPARSE, t->loc, "'lower' must come before 'upper'");
     d->con = bounds ? CON_BOUNDS : CON_OFFSET_MULT;
     advance(p);
     expect(p, TK_ASSIGN, "'='");
@@ -712,23 +708,41 @@ static void check_name(parser *p, const vi_token *t)
            tok_quote(p, t, q, sizeof q));
 }
 
-/* decl ::= ['array' dims] type ['<' range '>'] [sizes] ident [dims] ['=' expr] ';'
+/* A growable list of statements (the items of a block). */
+typedef struct { vi_stmt *blk; int cap; } stmt_list;
+
+static void stmt_push(parser *p, stmt_list *l, vi_stmt *s)
+{
+  vi_stmt *b = l->blk;
+  if (b->nstmts == l->cap) {
+    int ncap = l->cap ? l->cap * 2 : 8;
+    vi_stmt **v = p_alloc(p, (size_t)ncap * sizeof *v);
+    if (b->nstmts) memcpy(v, b->stmts, (size_t)b->nstmts * sizeof *v);
+    b->stmts = v;
+    l->cap = ncap;
+  }
+  b->stmts[b->nstmts++] = s;
+}
+
+/* decl ::= ['array' dims] type ['<' range '>'] [sizes] declarator {',' declarator} ';'
+ *        | type ['<' range '>'] [sizes] ident dims ['=' expr] ';'      (old arrays)
+ *   declarator ::= ident ['=' expr]
  *   type ::= int | real | vector | row_vector | matrix | simplex | ordered
  *          | positive_ordered | unit_vector | cholesky_factor_corr | cholesky_factor_cov
  *          | corr_matrix | cov_matrix
- * top: a block-level declaration (constraints allowed); init: '=' allowed. */
-static vi_stmt *parse_decl(parser *p, vi_block blk, int top, int init)
+ * top: a block-level declaration (constraints allowed); init: '=' allowed.  Each
+ * declarator becomes its own ST_DECL in out (they share the type's expressions). */
+static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *out)
 {
   size_t start = p->pos;
-  vi_stmt *s = new_stmt(p, ST_DECL, cur(p)->loc);
-  vi_decl *d = p_alloc(p, sizeof *d);
-  s->decl = d;
-  d->block = blk;
+  vi_decl t;
+  memset(&t, 0, sizeof t);
+  t.block = blk;
   char q[64];
   int array_kw = 0;
   if (is_kw(p, "array")) {
     advance(p);
-    parse_dims(p, d);
+    parse_dims(p, &t);
     array_kw = 1;
   }
   const vi_token *tt = cur(p);
@@ -741,15 +755,15 @@ static vi_stmt *parse_decl(parser *p, vi_block blk, int top, int init)
   advance(p);
   int nsizes = 0;
   switch (tw) {
-  case TY_INT: d->type.base = VT_INT; break;
-  case TY_REAL: d->type.base = VT_REAL; break;
-  case TY_ROW_VECTOR: d->type.base = VT_ROW_VECTOR; nsizes = 1; break;
-  case TY_MATRIX: d->type.base = VT_MATRIX; nsizes = 2; break;
+  case TY_INT: t.type.base = VT_INT; break;
+  case TY_REAL: t.type.base = VT_REAL; break;
+  case TY_ROW_VECTOR: t.type.base = VT_ROW_VECTOR; nsizes = 1; break;
+  case TY_MATRIX: t.type.base = VT_MATRIX; nsizes = 2; break;
   case TY_VECTOR: case TY_SIMPLEX: case TY_ORDERED: case TY_POSITIVE_ORDERED:
   case TY_UNIT_VECTOR:
-    d->type.base = VT_VECTOR; nsizes = 1; break;
+    t.type.base = VT_VECTOR; nsizes = 1; break;
   default:
-    d->type.base = VT_MATRIX; nsizes = tw == TY_CHOL_COV ? -2 : 1; break;
+    t.type.base = VT_MATRIX; nsizes = tw == TY_CHOL_COV ? -2 : 1; break;
   }
   static const vi_constraint special[] = {
     [TY_SIMPLEX] = CON_SIMPLEX, [TY_ORDERED] = CON_ORDERED,
@@ -763,55 +777,63 @@ static vi_stmt *parse_decl(parser *p, vi_block blk, int top, int init)
            tok_quote(p, tt, q, sizeof q));
   if (is_tok(p, TK_LT)) {
     if (is_special)
-      parse_constraint(p, d, 0, "this type cannot take '<...>' bounds");
+      parse_constraint(p, &t, 0, "this type cannot take '<...>' bounds");
     else
-      parse_constraint(p, d, top, "local variables cannot have constraints");
+      parse_constraint(p, &t, top, "local variables cannot have constraints");
   }
-  if (is_special) d->con = special[tw];
+  if (is_special) t.con = special[tw];
   if (nsizes) {
     expect(p, TK_LBRACK, "'[' and the size after the type");
-    d->size[0] = parse_expr(p);
+    t.size[0] = parse_expr(p);
     if (nsizes == 2 || (nsizes == -2 && is_tok(p, TK_COMMA))) {
       expect(p, TK_COMMA, "',' and the number of columns");
-      d->size[1] = parse_expr(p);
+      t.size[1] = parse_expr(p);
     }
     expect(p, TK_RBRACK, "']' after the size");
   }
-  d->type_text = span_text(p, start, p->pos);
-  const vi_token *nt = cur(p);
-  check_name(p, nt);
-  d->name = tok_str(p, nt);
-  d->loc = nt->loc;
-  s->loc = nt->loc;
-  advance(p);
-  if (is_tok(p, TK_LBRACK)) {
-    if (array_kw)
-      p_fail(p, VI_EPARSE, cur(p)->loc, "array sizes given twice (both 'array[...]' and "
-             "after the name)");
-    parse_dims(p, d);
-  }
-  if (is_tok(p, TK_ASSIGN)) {
-    if (!init)
-      p_fail(p, VI_EPARSE, cur(p)->loc, "variables in the %s block cannot be given a "
-             "value", blk == BLK_DATA ? "data" : "parameters");
+  t.type_text = span_text(p, start, p->pos);
+  for (;;) {
+    const vi_token *nt = cur(p);
+    check_name(p, nt);
+    vi_stmt *s = new_stmt(p, ST_DECL, nt->loc);
+    vi_decl *d = p_alloc(p, sizeof *d);
+    *d = t;
+    s->decl = d;
+    d->name = tok_str(p, nt);
+    d->loc = nt->loc;
     advance(p);
-    d->init = parse_expr(p);
+    int old_dims = 0;
+    if (is_tok(p, TK_LBRACK)) {
+      if (array_kw)
+        p_fail(p, VI_EPARSE, cur(p)->loc, "array sizes given twice (both 'array[...]' and "
+               "after the name)");
+      if (out->blk->nstmts && out->blk->stmts[out->blk->nstmts - 1]->decl
+          && out->blk->stmts[out->blk->nstmts - 1]->decl->type_text == t.type_text)
+        p_fail(p, VI_EPARSE, cur(p)->loc, "array sizes after the name are only allowed "
+               "when declaring one variable; use 'array[...]'");
+      parse_dims(p, d);
+      old_dims = 1;
+    }
+    if (is_tok(p, TK_ASSIGN)) {
+      if (!init)
+        p_fail(p, VI_EPARSE, cur(p)->loc, "variables in the %s block cannot be given a "
+               "value", blk == BLK_DATA ? "data" : "parameters");
+      advance(p);
+      d->init = parse_expr(p);
+    }
+    stmt_push(p, out, s);
+    if (!old_dims && accept(p, TK_COMMA)) continue;
+    if (old_dims && is_tok(p, TK_COMMA))
+      p_fail(p, VI_EPARSE, cur(p)->loc, "array sizes after the name are only allowed when "
+             "declaring one variable; use 'array[...]'");
+    expect(p, TK_SEMI, "';' after declaration");
+    return;
   }
-  expect(p, TK_SEMI, "';' after declaration");
-  return s;
 }
 
 /* ---- Statements ------------------------------------------------------------------ */
 
 static vi_stmt *parse_statement(parser *p);
-
-/* A statement or, where declarations are allowed, a declaration. */
-static vi_stmt *parse_item(parser *p, vi_block blk, int top)
-{
-  type_word tw = type_word_of(p, cur(p));
-  if (tw != TY_NONE) return parse_decl(p, blk, top, 1);
-  return parse_statement(p);
-}
 
 /* block ::= '{' {decl | statement} '}' */
 static vi_stmt *parse_block_body(parser *p, vi_block blk, int top, const char *blkname)
@@ -820,29 +842,23 @@ static vi_stmt *parse_block_body(parser *p, vi_block blk, int top, const char *b
   char what[80];
   snprintf(what, sizeof what, "'{' after '%s'", blkname ? blkname : "");
   expect(p, TK_LBRACE, blkname ? what : "'{'");
-  int cap = 0;
+  stmt_list l = { s, 0 };
   while (!is_tok(p, TK_RBRACE)) {
     if (is_tok(p, TK_EOF)) p_expected_after(p, "'}' to close the block");
-    vi_stmt *it;
+    int is_decl = type_word_of(p, cur(p)) != TY_NONE;
     if (top && (blk == BLK_DATA || blk == BLK_PARAMS)) {
-      if (type_word_of(p, cur(p)) == TY_NONE) {
+      if (!is_decl) {
         char e[80];
         snprintf(e, sizeof e, "a variable declaration in the %s block",
                  blk == BLK_DATA ? "data" : "parameters");
         p_expected(p, e);
       }
-      it = parse_decl(p, blk, 1, 0);
+      parse_decl(p, blk, 1, 0, &l);
+    } else if (is_decl) {
+      parse_decl(p, top ? blk : BLK_LOCAL, top && blk != BLK_MODEL, 1, &l);
     } else {
-      it = parse_item(p, top ? blk : BLK_LOCAL, top && blk != BLK_MODEL);
+      stmt_push(p, &l, parse_statement(p));
     }
-    if (s->nstmts == cap) {
-      int ncap = cap ? cap * 2 : 8;
-      vi_stmt **v = p_alloc(p, (size_t)ncap * sizeof *v);
-      if (s->nstmts) memcpy(v, s->stmts, (size_t)s->nstmts * sizeof *v);
-      s->stmts = v;
-      cap = ncap;
-    }
-    s->stmts[s->nstmts++] = it;
   }
   advance(p);
   return s;
@@ -904,6 +920,7 @@ static vi_stmt *parse_tilde(parser *p, vi_expr *lhs, vi_loc loc)
     expect(p, TK_COMMA, "',' in the truncation T[lower, upper]");
     if (!is_tok(p, TK_RBRACK)) s->hi = parse_expr(p);
     expect(p, TK_RBRACK, "']' after the truncation bounds");
+    if (!s->lo && !s->hi) s->truncated = 0;      /* T[,] truncates nothing */
   }
   expect(p, TK_SEMI, "';' after the '~' statement");
   return s;

@@ -14,6 +14,8 @@ parameters {
   real<multiplier=2, offset=1> s;
   vector<lower=w>[3] t;
   real<lower=lo * 2 + 1, upper=hi ^ 2> u;
+  real<upper=hi, lower=lo> w2;
+  real<lower=-lo, upper=-(-hi)> w3;
 }
 model {
   x ~ normal(0, 1);

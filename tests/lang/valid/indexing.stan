@@ -35,3 +35,9 @@ transformed data {
   array[N] vector[2] v6 = av[:, 1:2];
   int i1 = idx[idx[1]];
 }
+transformed parameters {
+}
+generated quantities {
+  vector[N] e1 = v[];
+  vector[N] e2 = X[, 1];
+}
