@@ -109,6 +109,7 @@ static const char *CONSTRAINED =
     "  unit_vector[3] u;\n"
     "  array[2] real<upper=3> ar;\n"
     "  cholesky_factor_corr[3] Lc;\n"
+    "  corr_matrix[3] R;\n"
     "}\n"
     "model {\n"
     "  s ~ gamma(2, 1);\n"
@@ -126,6 +127,7 @@ static const char *CONSTRAINED =
     "  ar ~ normal(0, 2);\n"
     "  Lc ~ lkj_corr_cholesky(2.0);\n"
     "  target += Lc[2, 1] + Lc[3, 2] * Lc[3, 3];\n"
+    "  target += R[2, 1] - R[3, 1] * R[2, 3];\n"
     "  y ~ normal(a + o, s);\n"
     "}\n";
 
@@ -133,22 +135,22 @@ START_TEST(test_gradients_constrained)
 {
   vi_model m;
   vi_program *p = make(CONSTRAINED, "{\"N\": 3, \"y\": [0.5, 1.5, -0.2]}", &m);
-  /* 1 + 1 + 1 + 3 + 1 + 1 + 3 + 3 + 2 + 3 + 5 + 3 + 2 + 3 */
-  ck_assert_uint_eq(m.dim, 32);
+  /* 1 + 1 + 1 + 3 + 1 + 1 + 3 + 3 + 2 + 3 + 5 + 3 + 2 + 3 + 3 */
+  ck_assert_uint_eq(m.dim, 35);
   ck_assert_str_eq(m.names[0], "s");
   ck_assert_str_eq(m.names[3], "v.1");
   ck_assert_str_eq(m.names[8], "w.1");
   ck_assert_str_eq(m.names[10], "w.3");
   ck_assert_str_eq(m.names[27], "ar.1");
-  double z[3 * 32];
-  fill_z(z, 3 * 32, 0.1);
+  double z[3 * 35];
+  fill_z(z, 3 * 35, 0.1);
   double e = fd_error(&m, 3, z);
   ck_assert_msg(e < 1e-6, "gradient error %g", e);
-  double z7[7 * 32];
-  fill_z(z7, 7 * 32, 1.0);
+  double z7[7 * 35];
+  fill_z(z7, 7 * 35, 1.0);
   batch_vs_single(&m, 7, z7);
   /* outputs: constrained values, CmdStan names */
-  ck_assert_uint_eq(m.n_out, 1 + 1 + 1 + 3 + 1 + 1 + 4 + 3 + 2 + 4 + 6 + 3 + 2 + 9);
+  ck_assert_uint_eq(m.n_out, 1 + 1 + 1 + 3 + 1 + 1 + 4 + 3 + 2 + 4 + 6 + 3 + 2 + 9 + 9);
   double out[64];
   ck_assert_int_eq(m.constrain(m.ctx, z, NULL, out), VI_SUCCESS);
   ck_assert(fabs(out[0] - exp(z[0])) < 1e-15);
@@ -171,7 +173,9 @@ START_TEST(test_gradients_constrained)
   ck_assert_uint_eq(info.constrained_size, 4);
   ck_assert_uint_eq(info.unconstrained_size, 3);
   ck_assert_ptr_nonnull(strstr(info.type, "simplex"));
-  ck_assert_uint_eq(vi_program_n_params(p), 14);
+  ck_assert_uint_eq(vi_program_n_params(p), 15);
+  ck_assert(out[41] == 1 && out[45] == 1 && out[49] == 1);   /* unit diagonal of R */
+  ck_assert(out[42] == out[44]);
   /* the correlation factor: unit rows */
   for (int i = 0; i < 3; i++) {
     double ss = 0;
@@ -489,11 +493,11 @@ END_TEST
 START_TEST(test_compile_errors)
 {
   vi_error err; int st;
-  const char *src = "parameters { corr_matrix[3] L; } model { }";
+  const char *src = "parameters { real x; } model { x ~ cauchy(0, 1) T[0, 1]; }";
   vi_program *p = vi_program_compile(src, strlen(src), "t.stan", &err, &st);
   ck_assert_ptr_null(p);
   ck_assert_int_eq(st, VI_EUNSUPPORTED);
-  ck_assert_ptr_nonnull(strstr(err.message, "corr_matrix"));
+  ck_assert_ptr_nonnull(strstr(err.message, "cauchy_lc"));
   ck_assert_ptr_nonnull(strstr(err.message, "t.stan:1:"));
   p = vi_program_compile_file("/nonexistent/x.stan", &err, &st);
   ck_assert_ptr_null(p);

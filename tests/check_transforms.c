@@ -37,6 +37,8 @@ static const tcase cases[] = {
   {"cov_matrix", CON_COV_MATRIX, 0, 0, 0, 0, 3, 3},
   {"cholesky_factor_corr", CON_CHOLESKY_CORR, 0, 0, 0, 0, 4, 4},
   {"cholesky_factor_corr 2", CON_CHOLESKY_CORR, 0, 0, 0, 0, 2, 2},
+  {"corr_matrix", CON_CORR_MATRIX, 0, 0, 0, 0, 4, 4},
+  {"corr_matrix 3", CON_CORR_MATRIX, 0, 0, 0, 0, 3, 3},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -61,7 +63,7 @@ static size_t free_coords(const tr_spec *s, const double *x, double *f)
   case CON_SIMPLEX:
     for (i = 0; i + 1 < s->rows; i++) f[k++] = x[i];
     return k;
-  case CON_CHOLESKY_CORR:
+  case CON_CHOLESKY_CORR: case CON_CORR_MATRIX:
     for (i = 1; i < s->rows; i++)
       for (j = 0; j < i; j++) f[k++] = x[i + j * s->rows];
     return k;
@@ -177,7 +179,8 @@ static double f_plain(const tr_spec *s, const double *u, double lb, double ub)
 static vi_type type_of(const tcase *c)
 {
   vi_type t = {VT_VECTOR, 1};
-  if (c->con == CON_CHOLESKY_COV || c->con == CON_COV_MATRIX || c->con == CON_CHOLESKY_CORR)
+  if (c->con == CON_CHOLESKY_COV || c->con == CON_COV_MATRIX || c->con == CON_CHOLESKY_CORR
+      || c->con == CON_CORR_MATRIX)
     t.base = VT_MATRIX;
   return t;
 }

@@ -474,6 +474,11 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
         outside->x[q] = -INFINITY;
       }
     }
+    /* a discrete variate: P(L <= y <= U) = F(U) - F(L - 1) */
+    if (lo && st->lhs->type.base == VT_INT && vi_type_rank(st->lhs->type) == 0) {
+      lo = ad_binary(t, OP_SUB, lo, ad_scalar(t, 1, 1));
+      if (!lo) return tape_fail(c, st->loc, "truncation");
+    }
     args[0] = lo ? lo : hi;
     if (lo && hi) {
       ad_val *a, *b;

@@ -87,6 +87,97 @@ static int ek_free(int k, double x, double lb, double ub, double *u)
 
 /* ---- structured kinds, one element, contiguous -------------------------------------- */
 
+/* corr_matrix reads its canonical partial correlations column by column (Stan's
+ * read_corr_L), cholesky_factor_corr row by row; both build the same factor L.  Position
+ * of (r, c), r > c, in each order: */
+static size_t cpc_colmajor(size_t K, size_t r, size_t c) { return c * K - c * (c + 1) / 2 + (r - c - 1); }
+static size_t cpc_rowmajor(size_t r, size_t c) { return r * (r - 1) / 2 + c; }
+
+static double st_fwd(const tr_spec *s, const double *u, double *x);
+static void st_back(const tr_spec *s, const double *u, const double *x, const double *xadj,
+                    double jadj, double *du);
+static int st_free(const tr_spec *s, const double *x, double *u);
+
+/* corr_matrix: x = L L' with L from the CPCs tanh(u); log-Jacobian of Stan's
+ * corr_matrix_constrain: sum log1m(z^2) (tanh) + 0.5 sum (K - c - 2) log1m(z_rc^2). */
+static double corr_fwd(size_t K, const double *u, double *x)
+{
+  size_t m = K * (K - 1) / 2 + 1, r, c, k;
+  double ur[m], L[K * K + 1], lj = 0;
+  memset(ur, 0, sizeof ur);
+  tr_spec cs = {0};
+  cs.con = CON_CHOLESKY_CORR; cs.rows = cs.cols = K; cs.nelem = 1; cs.csize = K * K;
+  for (r = 1; r < K; r++)
+    for (c = 0; c < r; c++) {
+      double uv = u[cpc_colmajor(K, r, c)], z = tanh(uv);
+      ur[cpc_rowmajor(r, c)] = uv;
+      lj += log1p(-z * z) * (1 + 0.5 * ((double)K - (double)c - 2));
+    }
+  st_fwd(&cs, ur, L);
+  for (r = 0; r < K; r++)
+    for (c = 0; c <= r; c++) {
+      double acc = 0;
+      for (k = 0; k <= c; k++) acc += L[r + k * K] * L[c + k * K];
+      x[r + c * K] = acc; x[c + r * K] = acc;
+    }
+  return lj;
+}
+
+static void corr_back(size_t K, const double *u, const double *xadj, double jadj, double *du)
+{
+  size_t m = K * (K - 1) / 2 + 1, r, c, k;
+  double ur[m], dur[m], L[K * K + 1], dL[K * K + 1];
+  memset(ur, 0, sizeof ur); memset(dur, 0, sizeof dur);
+  tr_spec cs = {0};
+  cs.con = CON_CHOLESKY_CORR; cs.rows = cs.cols = K; cs.nelem = 1; cs.csize = K * K;
+  for (r = 1; r < K; r++)
+    for (c = 0; c < r; c++) {
+      ur[cpc_rowmajor(r, c)] = u[cpc_colmajor(K, r, c)];
+      dur[cpc_rowmajor(r, c)] = 0;
+    }
+  st_fwd(&cs, ur, L);
+  for (r = 0; r < K * K; r++) dL[r] = 0;
+  if (xadj)
+    for (r = 0; r < K; r++)
+      for (c = 0; c <= r; c++) {
+        double acc = 0;
+        for (k = 0; k < K; k++) acc += (xadj[r + k * K] + xadj[k + r * K]) * L[k + c * K];
+        dL[r + c * K] = acc;
+      }
+  st_back(&cs, ur, L, dL, 0, dur);
+  for (r = 1; r < K; r++)
+    for (c = 0; c < r; c++) {
+      size_t p = cpc_colmajor(K, r, c);
+      double z = tanh(u[p]);
+      du[p] += dur[cpc_rowmajor(r, c)] - jadj * 2 * z * (1 + 0.5 * ((double)K - (double)c - 2));
+    }
+}
+
+static int corr_free(size_t K, const double *x, double *u)
+{
+  size_t m = K * (K - 1) / 2 + 1, r, c, k;
+  double L[K * K + 1], ur[m];
+  for (r = 0; r < K; r++) if (fabs(x[r + r * K] - 1) > 1e-8) return VI_EDATA;
+  for (r = 0; r < K * K; r++) L[r] = 0;
+  for (c = 0; c < K; c++) {
+    double d = x[c + c * K];
+    for (k = 0; k < c; k++) d -= L[c + k * K] * L[c + k * K];
+    if (!(d > 0)) return VI_EDATA;
+    L[c + c * K] = sqrt(d);
+    for (r = c + 1; r < K; r++) {
+      double a = x[r + c * K];
+      for (k = 0; k < c; k++) a -= L[r + k * K] * L[c + k * K];
+      L[r + c * K] = a / L[c + c * K];
+    }
+  }
+  tr_spec cs = {0};
+  cs.con = CON_CHOLESKY_CORR; cs.rows = cs.cols = K; cs.nelem = 1; cs.csize = K * K;
+  if (st_free(&cs, L, ur)) return VI_EDATA;
+  for (r = 1; r < K; r++)
+    for (c = 0; c < r; c++) u[cpc_colmajor(K, r, c)] = ur[cpc_rowmajor(r, c)];
+  return 0;
+}
+
 static double st_fwd(const tr_spec *s, const double *u, double *x)
 {
   size_t K = s->rows, i, j;
@@ -134,6 +225,7 @@ static double st_fwd(const tr_spec *s, const double *u, double *x)
       for (j = 0; j < N; j++) x[i + j * M] = u[pos++];
     break;
   }
+  case CON_CORR_MATRIX: return corr_fwd(K, u, x);
   case CON_CHOLESKY_CORR: {  /* K x K: rows of canonical partial correlations tanh(u) */
     size_t k = 0;
     for (i = 0; i < K * K; i++) x[i] = 0;
@@ -229,6 +321,7 @@ static void st_back(const tr_spec *s, const double *u, const double *x, const do
       for (j = 0; j < N; j++, pos++) if (xadj) du[pos] += xadj[i + j * M];
     break;
   }
+  case CON_CORR_MATRIX: corr_back(K, u, xadj, jadj, du); break;
   case CON_CHOLESKY_CORR: {
     /* rows are independent; within row i rebuild the running sums S_j, then reverse */
     double S[K + 1];
@@ -316,6 +409,7 @@ static int st_free(const tr_spec *s, const double *x, double *u)
       for (j = 0; j < N; j++) u[pos++] = x[i + j * M];
     return 0;
   }
+  case CON_CORR_MATRIX: return corr_free(K, x, u);
   case CON_CHOLESKY_CORR: {
     size_t pos = 0;
     for (i = 1; i < K; i++) {
@@ -364,7 +458,8 @@ static int is_elementwise(vi_constraint c)
 
 int tr_supported(vi_constraint con)
 {
-  return con != CON_CORR_MATRIX;
+  (void)con;
+  return 1;
 }
 
 const char *tr_name(vi_constraint con)
@@ -408,7 +503,7 @@ int tr_spec_init(tr_spec *s, vi_constraint con, int has_lb, int has_ub, size_t n
     if (rows > 200) { snprintf(why, whylen, "cov_matrix larger than 200 x 200 is not supported"); return VI_EDATA; }
     s->usize = rows * (rows + 1) / 2; break;
   case CON_CHOLESKY_CORR: case CON_CORR_MATRIX:
-    if (rows > 200) { snprintf(why, whylen, "correlation matrices larger than 200 x 200 are not supported"); return VI_EDATA; }
+    if (rows > 100) { snprintf(why, whylen, "correlation matrices larger than 100 x 100 are not supported"); return VI_EDATA; }
     s->usize = rows * (rows - (rows > 0)) / 2; break;
   default: s->usize = s->csize; break;
   }
