@@ -176,6 +176,11 @@ static double r_lchoose(double n, double k) { return gsl_sf_lnchoose((unsigned)n
 static double r_lse(double a, double b) { return log(exp(a) + exp(b)); }
 static double r_lde(double a, double b) { return log(exp(a) - exp(b)); }
 
+static double r_lmultiply(double a, double b) { return a * log(b); }
+static double r_lild(double a, double b) { return log(r_inv_logit(a) - r_inv_logit(b)); }
+static double r_lff(double x, double n) { return lgamma(x + 1) - lgamma(x - n + 1); }
+static double r_lrf(double x, double n) { return lgamma(x + n) - lgamma(x); }
+
 typedef struct bcase {
   const char *name;
   double (*ref)(double, double);
@@ -192,6 +197,10 @@ static const bcase binary_cases[] = {
   {"hypot", hypot, {0.5, -1.5, 2.5}, {1.3, -0.7, 2.0}},
   {"lbeta", r_lbeta, {0.5, 1.5, 2.5}, {1.3, 0.7, 2.0}},
   {"log_diff_exp", r_lde, {0.5, 1.5, 2.5}, {-1.3, 0.7, 0.2}},
+  {"lmultiply", r_lmultiply, {0.5, 1.5, 2.5}, {1.3, 0.7, 2.0}},
+  {"log_inv_logit_diff", r_lild, {0.5, 1.5, 2.5}, {-1.3, 0.7, 0.2}},
+  {"log_falling_factorial", r_lff, {3.5, 4.5, 2.5}, {1.3, 0.7, 2.0}},
+  {"log_rising_factorial", r_lrf, {3.5, 4.5, 2.5}, {1.3, 0.7, 2.0}},
 };
 
 START_TEST(t_binary)
@@ -253,6 +262,25 @@ START_TEST(t_binary_misc)
   ck_assert_int_eq(ret.base, VT_REAL);
   ta_check_builtin("pow", mi, 2, 1e-6, y, &n);
   ck_assert(fabs(y[0] - pow(7, -3)) < 1e-15);
+  targ bl[2] = {TI(1), TR(0.3)};
+  ta_check_builtin("binary_log_loss", bl, 2, 1e-6, y, &n);
+  ck_assert(fabs(y[0] + log(0.3)) < 1e-14);
+  bl[0] = TI(0);
+  ta_check_builtin("binary_log_loss", bl, 2, 1e-6, y, &n);
+  ck_assert(fabs(y[0] + log(0.7)) < 1e-14);
+  targ lm[2] = {TI(3), TR(2.5)};
+  ta_check_builtin("lmgamma", lm, 2, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - (1.5 * log(M_PI) + lgamma(2.5) + lgamma(2.0) + lgamma(1.5))) < 1e-12);
+  targ ff[2] = {TI(5), TI(2)};
+  ta_check_builtin("falling_factorial", ff, 2, 1e-6, y, &n);
+  ck_assert(y[0] == 20);
+  ta_check_builtin("rising_factorial", ff, 2, 1e-6, y, &n);
+  ck_assert(y[0] == 30);
+  targ ffr[2] = {TR(5.5), TI(2)};
+  ta_check_builtin("falling_factorial", ffr, 2, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - 5.5 * 4.5) < 1e-12);
+  ta_check_builtin("to_int", &TR(-2.7), 1, 1e-6, y, &n);
+  ck_assert(y[0] == -2);
   /* constants */
   ta_check_builtin("pi", NULL, 0, 1e-6, y, &n);
   ck_assert(y[0] == M_PI);
@@ -395,6 +423,23 @@ START_TEST(t_products)
   EXPECT("norm1", 7);
   CHK("log_mix", 2, TV(3, 0.2, 0.3, 0.5), TV(3, -1, -2, -0.5));
   EXPECT("log_mix vector", log(0.2 * exp(-1) + 0.3 * exp(-2) + 0.5 * exp(-0.5)));
+  CHK("matrix_power", 2, TM(2, 2, 1, 2, 3, 4), TI(3));   /* [1 3; 2 4]^3 = [37 81; 54 118] */
+  EXPECT("matrix_power", 37, 54, 81, 118);
+  CHK("matrix_power", 2, TM(2, 2, 1, 2, 3, 4), TI(0));
+  EXPECT("matrix_power 0", 1, 0, 0, 1);
+  CHK("matrix_power", 2, TM(2, 2, 1, 2, 3, 4), TI(1));
+  EXPECT("matrix_power 1", 1, 2, 3, 4);
+  CHK("symmetrize_from_lower_tri", 1, TM(2, 2, 1, 2, 3, 4));
+  EXPECT("symmetrize_from_lower_tri", 1, 2, 2, 4);
+  CHK("trace_quad_form", 2, TM(2, 2, 2, 1, 1, 3), TM(2, 2, 1, -2, 0.5, 1));
+  EXPECT("trace_quad_form", (2 - 4 + 12) + (0.5 + 1 + 3));
+  CHK("trace_gen_quad_form", 3, TM(2, 2, 1, 0, 0, 2), TM(2, 2, 2, 1, 1, 3),
+      TM(2, 2, 1, -2, 0.5, 1));
+  EXPECT("trace_gen_quad_form", (2 - 4 + 12) + 2 * (0.5 + 1 + 3));
+  CHK("log_mix", 2, TV(2, 0.3, 0.7), TAV(2, 2, -1, -2, -0.5, -3));
+  EXPECT("log_mix array", log(0.3 * exp(-1) + 0.7 * exp(-2)) + log(0.3 * exp(-0.5) + 0.7 * exp(-3)));
+  CHK("rank", 2, TV(4, 3, -1, 2, 0.5), TI(3));
+  EXPECT("rank", 2);
   CHK("gp_exp_quad_cov", 3, TAR(3, 0, 1, 2.5), TR(1.5), TR(0.8));
   EXPECT("gp_exp_quad_cov", 2.25, 2.25 * exp(-1 / 1.28), 2.25 * exp(-6.25 / 1.28),
          2.25 * exp(-1 / 1.28), 2.25, 2.25 * exp(-2.25 / 1.28),

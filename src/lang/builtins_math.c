@@ -1840,6 +1840,198 @@ static ad_val *b_gp_exp_quad_cov(ad_tape *t, ad_val **a, int n)
   return e && s2 ? ad_binary(t, OP_MUL, s2, e) : NULL;
 }
 
+/* ---- more special functions ----------------------------------------------------- */
+
+static double f_lmultiply(double a, double b) { return a == 0 && b == 0 ? 0.0 : a * log(b); }
+static void d_lmultiply(double a, double b, double y, double *da, double *db)
+{
+  UNUSED(y);
+  *da = a == 0 && b == 0 ? 0.0 : log(b);
+  *db = a == 0 ? 0.0 : a / b;
+}
+static double f_binary_log_loss(double y, double p) { return y != 0 ? -log(p) : -log1p(-p); }
+static void d_binary_log_loss(double y, double p, double v, double *da, double *db)
+{
+  UNUSED(v);
+  *da = 0.0;
+  *db = y != 0 ? -1.0 / p : 1.0 / (1.0 - p);
+}
+static double f_log_inv_logit_diff(double x, double y)
+{
+  if (!(x > y)) return x == y ? -INFINITY : NAN;
+  return x - log1p_exp(x) + log1m_exp(y - x) - log1p_exp(y);
+}
+static void d_log_inv_logit_diff(double x, double y, double v, double *da, double *db)
+{
+  UNUSED(v);
+  double e = expm1(x - y);
+  *da = 1.0 - inv_logit(x) + 1.0 / e;
+  *db = -1.0 / e - inv_logit(y);
+}
+static double f_log_falling_factorial(double x, double n)
+{
+  return f_lgamma(x + 1) - f_lgamma(x - n + 1);
+}
+static void d_log_falling_factorial(double x, double n, double y, double *da, double *db)
+{
+  UNUSED(y);
+  double p = gsl_sf_psi(x - n + 1);
+  *da = gsl_sf_psi(x + 1) - p; *db = p;
+}
+static double f_log_rising_factorial(double x, double n) { return f_lgamma(x + n) - f_lgamma(x); }
+static void d_log_rising_factorial(double x, double n, double y, double *da, double *db)
+{
+  UNUSED(y);
+  double p = gsl_sf_psi(x + n);
+  *da = p - gsl_sf_psi(x); *db = p;
+}
+static double f_falling_factorial(double x, double n) { return exp(f_log_falling_factorial(x, n)); }
+static void d_falling_factorial(double x, double n, double y, double *da, double *db)
+{
+  d_log_falling_factorial(x, n, y, da, db);
+  *da *= y; *db = 0.0;
+}
+static double f_rising_factorial(double x, double n) { return exp(f_log_rising_factorial(x, n)); }
+static void d_rising_factorial(double x, double n, double y, double *da, double *db)
+{
+  d_log_rising_factorial(x, n, y, da, db);
+  *da *= y; *db = 0.0;
+}
+/* lmgamma(k, x) = k (k - 1) / 4 log(pi) + sum_{j=1..k} lgamma(x + (1 - j) / 2) */
+static double f_lmgamma(double k, double x)
+{
+  double r = k * (k - 1) / 4.0 * log(M_PI);
+  for (long j = 1; j <= (long)k; j++) r += f_lgamma(x + (1.0 - (double)j) / 2.0);
+  return r;
+}
+static void d_lmgamma(double k, double x, double y, double *da, double *db)
+{
+  UNUSED(y);
+  double r = 0;
+  for (long j = 1; j <= (long)k; j++) r += gsl_sf_psi(x + (1.0 - (double)j) / 2.0);
+  *da = 0.0; *db = r;
+}
+
+BINARY(lmultiply, f_lmultiply, d_lmultiply)
+BINARY(binary_log_loss, f_binary_log_loss, d_binary_log_loss)
+BINARY(log_inv_logit_diff, f_log_inv_logit_diff, d_log_inv_logit_diff)
+BINARY(log_falling_factorial, f_log_falling_factorial, d_log_falling_factorial)
+BINARY(log_rising_factorial, f_log_rising_factorial, d_log_rising_factorial)
+BINARY(falling_factorial, f_falling_factorial, d_falling_factorial)
+BINARY(rising_factorial, f_rising_factorial, d_rising_factorial)
+BINARY(lmgamma, f_lmgamma, d_lmgamma)
+static double f_falling_int(double x, double n) { return round(f_falling_factorial(x, n)); }
+static double f_rising_int(double x, double n) { return round(f_rising_factorial(x, n)); }
+BINARY_INT(falling_factorial_int, f_falling_int)
+BINARY_INT(rising_factorial_int, f_rising_int)
+UNARY_INT(to_int, trunc)
+
+/* rank(v, s): the number of elements of v less than v[s]. */
+static ad_val *b_rank(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *v = a[0];
+  long s1 = int_arg(a[1]);
+  if (s1 < 1 || (size_t)s1 > v->len) {
+    ad_tape_set_error(t, "rank: index %ld out of range [1, %zu]", s1, v->len);
+    return NULL;
+  }
+  size_t nd = v->nd;
+  ad_val *y = ad_new_nd(t, ty_of(VT_INT, 0), 0, NULL, nd, 0);
+  if (!y) return NULL;
+  for (size_t s = 0; s < nd; s++) {
+    double ref = v->x[(size_t)(s1 - 1) * nd + s], c = 0;
+    for (size_t e = 0; e < v->len; e++) c += v->x[e * nd + s] < ref;
+    y->x[s] = c;
+  }
+  return y;
+}
+
+/* matrix_power(M, n) by repeated squaring of products on the tape. */
+static ad_val *b_matrix_power(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *M = a[0];
+  size_t K;
+  long p = int_arg(a[1]);
+  if (square_check(t, M, "matrix_power", &K)) return NULL;
+  if (p < 0) {
+    ad_tape_set_error(t, "matrix_power: exponent must be non-negative, found %ld", p);
+    return NULL;
+  }
+  ad_val *r = NULL, *base = M;
+  while (p > 0) {
+    if (p & 1) {
+      r = r ? ad_binary(t, OP_MUL, r, base) : base;
+      if (!r) return NULL;
+    }
+    p >>= 1;
+    if (p) {
+      base = ad_binary(t, OP_MUL, base, base);
+      if (!base) return NULL;
+    }
+  }
+  if (!r) {
+    ad_val *kk = ad_scalar(t, (double)K, 1);
+    return kk ? b_identity_matrix(t, &kk, 1) : NULL;
+  }
+  return r == M ? ad_copy(t, M) : r;
+}
+
+/* symmetrize_from_lower_tri(M): the lower triangle mirrored. */
+static ad_val *b_symmetrize_from_lower_tri(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t K;
+  if (square_check(t, a[0], "symmetrize_from_lower_tri", &K)) return NULL;
+  size_t *ii = idx_alloc(t, K * K);
+  if (!ii) return NULL;
+  for (size_t j = 0; j < K; j++)
+    for (size_t i = 0; i < K; i++) ii[i + j * K] = i >= j ? i + j * K : j + i * K;
+  size_t dims[2] = {K, K};
+  return gather_new(t, ty_of(VT_MATRIX, 0), 2, dims, a[0], ii);
+}
+
+/* trace_quad_form(A, B) = trace(B' A B); trace_gen_quad_form(D, A, B) = trace(D B' A B). */
+static ad_val *b_trace_quad_form(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *ab = ad_binary(t, OP_MUL, a[0], a[1]);
+  return ab ? grouped_dot(t, a[1], ab, VT_REAL, 1, 1, 1, "trace_quad_form") : NULL;
+}
+static ad_val *b_trace_gen_quad_form(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  ad_val *args[2] = {a[1], a[2]};
+  ad_val *q = b_quad_form(t, args, 2);
+  ad_val *dq = q ? ad_binary(t, OP_MUL, a[0], q) : NULL;
+  return dq ? b_trace(t, &dq, 1) : NULL;
+}
+
+/* log_mix(vector theta, vector[] lps) = sum_n log_sum_exp(log(theta) + lps[n]). */
+static ad_val *b_log_mix_arr(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  ad_val *lps = a[1];
+  size_t N = lps->dims[0];
+  ad_val *lt = ad_map1(t, a[0], log, d_log, 0);
+  if (!lt) return NULL;
+  ad_val *tot = ad_scalar(t, 0.0, 0);
+  for (size_t i = 0; i < N && tot; i++) {
+    ad_ix ix = {0, i, NULL, 0};
+    ad_val *row = ad_index(t, lps, &ix, 1);
+    if (!row) return NULL;
+    if (row->len != lt->len) {
+      ad_tape_set_error(t, "log_mix: %zu mixing proportions, %zu densities", lt->len, row->len);
+      return NULL;
+    }
+    ad_val *s = ad_map2(t, lt, row, f_add, d_add, 0);
+    ad_val *l = s ? b_log_sum_exp1(t, &s, 1) : NULL;
+    tot = l ? ad_binary(t, OP_ADD, tot, l) : NULL;
+  }
+  return tot;
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 const vi_builtin_def vi_builtins_math[] = {
@@ -2190,4 +2382,28 @@ const vi_builtin_def vi_builtins_math[] = {
   {"gp_exp_quad_cov", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(real[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
+  {"lmultiply", "bcast(any, any)", b_lmultiply},
+  {"multiply_log", "bcast(any, any)", b_lmultiply},
+  {"binary_log_loss", "bcast(any, any)", b_binary_log_loss},
+  {"log_inv_logit_diff", "bcast(any, any)", b_log_inv_logit_diff},
+  {"log_falling_factorial", "bcast(any, any)", b_log_falling_factorial},
+  {"log_rising_factorial", "bcast(any, any)", b_log_rising_factorial},
+  {"falling_factorial", "int(int, int)", b_falling_factorial_int},
+  {"falling_factorial", "bcast(any, ints)", b_falling_factorial},
+  {"rising_factorial", "int(int, int)", b_rising_factorial_int},
+  {"rising_factorial", "bcast(any, ints)", b_rising_factorial},
+  {"lmgamma", "real(int, real)", b_lmgamma},
+  {"to_int", "int(real)", b_to_int},
+  {"to_int", "int[](real[])", b_to_int},
+  {"rank", "int(int[], int)", b_rank},
+  {"rank", "int(real[], int)", b_rank},
+  {"rank", "int(vector, int)", b_rank},
+  {"rank", "int(row_vector, int)", b_rank},
+  {"matrix_power", "matrix(matrix, int)", b_matrix_power},
+  {"symmetrize_from_lower_tri", "matrix(matrix)", b_symmetrize_from_lower_tri},
+  {"trace_quad_form", "real(matrix, matrix)", b_trace_quad_form},
+  {"trace_quad_form", "real(matrix, vector)", b_trace_quad_form},
+  {"trace_gen_quad_form", "real(matrix, matrix, matrix)", b_trace_gen_quad_form},
+  {"log_mix", "real(vector, vector[])", b_log_mix_arr},
+  {"log_mix", "real(vector, row_vector[])", b_log_mix_arr},
   {NULL, NULL, NULL}};
