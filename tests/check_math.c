@@ -176,6 +176,7 @@ static double r_lchoose(double n, double k) { return gsl_sf_lnchoose((unsigned)n
 static double r_lse(double a, double b) { return log(exp(a) + exp(b)); }
 static double r_lde(double a, double b) { return log(exp(a) - exp(b)); }
 
+static double r_beta(double a, double b) { return exp(r_lbeta(a, b)); }
 static double r_lmultiply(double a, double b) { return a * log(b); }
 static double r_lild(double a, double b) { return log(r_inv_logit(a) - r_inv_logit(b)); }
 static double r_lff(double x, double n) { return lgamma(x + 1) - lgamma(x - n + 1); }
@@ -197,6 +198,7 @@ static const bcase binary_cases[] = {
   {"hypot", hypot, {0.5, -1.5, 2.5}, {1.3, -0.7, 2.0}},
   {"lbeta", r_lbeta, {0.5, 1.5, 2.5}, {1.3, 0.7, 2.0}},
   {"log_diff_exp", r_lde, {0.5, 1.5, 2.5}, {-1.3, 0.7, 0.2}},
+  {"beta", r_beta, {0.5, 1.5, 2.5}, {1.3, 0.7, 2.0}},
   {"lmultiply", r_lmultiply, {0.5, 1.5, 2.5}, {1.3, 0.7, 2.0}},
   {"log_inv_logit_diff", r_lild, {0.5, 1.5, 2.5}, {-1.3, 0.7, 0.2}},
   {"log_falling_factorial", r_lff, {3.5, 4.5, 2.5}, {1.3, 0.7, 2.0}},

@@ -1926,6 +1926,13 @@ BINARY_INT(falling_factorial_int, f_falling_int)
 BINARY_INT(rising_factorial_int, f_rising_int)
 UNARY_INT(to_int, trunc)
 
+/* beta(a, b) = exp(lbeta(a, b)). */
+static ad_val *b_beta(ad_tape *t, ad_val **a, int n)
+{
+  ad_val *l = b_lbeta(t, a, n);
+  return l ? ad_map1(t, l, exp, d_exp, 0) : NULL;
+}
+
 /* rank(v, s): the number of elements of v less than v[s]. */
 static ad_val *b_rank(ad_tape *t, ad_val **a, int n)
 {
@@ -2382,6 +2389,7 @@ const vi_builtin_def vi_builtins_math[] = {
   {"gp_exp_quad_cov", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(real[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
+  {"beta", "bcast(any, any)", b_beta},
   {"lmultiply", "bcast(any, any)", b_lmultiply},
   {"multiply_log", "bcast(any, any)", b_lmultiply},
   {"binary_log_loss", "bcast(any, any)", b_binary_log_loss},
