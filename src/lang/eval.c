@@ -598,6 +598,9 @@ static int exec_print(ev_ctx *c, const vi_stmt *st)
   size_t nd = var ? c->n : 1;
   for (size_t s = 0; s < nd; s++) {
     format_items(c, st, vals, s);
+    size_t l = strlen(c->pbuf);   /* one line per print, as Stan writes it */
+    if (l + 1 >= sizeof c->pbuf) l = sizeof c->pbuf - 2;
+    c->pbuf[l] = '\n'; c->pbuf[l + 1] = '\0';
     c->print(c->print_ctx, c->pbuf);
   }
   return 0;
