@@ -232,6 +232,11 @@ START_TEST(test_gradients_loops)
   double z7[35];
   fill_z(z7, 35, 2.0);
   batch_vs_single(&m, 7, z7);
+  /* more draws than one pass takes (chunked inside) */
+  double *zb = malloc(300 * 5 * sizeof *zb);
+  fill_z(zb, 1500, 0.7);
+  batch_vs_single(&m, 300, zb);
+  free(zb);
   /* the same density written by hand, at one point */
   double q[5] = {0.3, -0.2, log(0.7), 0.1, -0.4}, lp;
   ck_assert_int_eq(m.log_joint(m.ctx, 1, q, &lp, NULL), 0);

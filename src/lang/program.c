@@ -34,6 +34,9 @@ typedef struct prog_out {
  * string, so an absurd size from the data must be an error, not an hour of strdup. */
 #define PROG_MAX_DIM ((size_t)1 << 24)
 #define PROG_MAX_OUT ((size_t)1 << 26)
+/* Largest batch evaluated in one pass: bigger requests (final diagnostics over
+ * thousands of draws) are cut into chunks so the arena stays proportionate. */
+#define PROG_MAX_BATCH 128
 
 struct vi_program {
   vi_ast *ast;
@@ -418,7 +421,7 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
     clear_layout(p);
     return rc;
   }
-  if ((rc = ev_reserve(&p->ev, 64))) return rc;
+  if ((rc = ev_reserve(&p->ev, PROG_MAX_BATCH))) return rc;
   p->loaded = 1;
   return VI_SUCCESS;
 }
@@ -473,10 +476,26 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
   return 0;
 }
 
+static int run_batch(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                     double *ll);
+
 static int run_all(vi_program *p, size_t n, const double *z, double *lp, double *grad,
                    double *ll)
 {
   if (!p->loaded) return VI_EINVAL;
+  size_t D = p->ev.dim;
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
+    int rc = run_batch(p, m, z + s0 * D, lp + s0, grad ? grad + s0 * D : NULL,
+                       ll ? ll + s0 : NULL);
+    if (rc) return rc;
+  }
+  return VI_SUCCESS;
+}
+
+static int run_batch(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                     double *ll)
+{
   if (n == 0) return VI_SUCCESS;
   int rc = ev_reserve(&p->ev, n);
   if (rc) return rc;
@@ -499,14 +518,12 @@ static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, doub
 static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
 {
   vi_program *p = ctx;
+  int rc;
   if (!p->loaded) return VI_EINVAL;
-  int rc = ev_reserve(&p->ev, n);
-  if (rc) return rc;
-  /* lp goes to the evaluator's scratch of another size: use ll twice is wrong, so keep
-   * a small stack buffer per chunk of draws */
-  double lpbuf[64];
-  for (size_t s0 = 0; s0 < n; s0 += 64) {
-    size_t m = n - s0 < 64 ? n - s0 : 64;
+  /* the joint is computed on the way: a stack buffer for it, chunk by chunk */
+  double lpbuf[PROG_MAX_BATCH];
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
     rc = run_all(p, m, z + s0 * p->ev.dim, lpbuf, NULL, ll + s0);
     if (rc) return rc;
   }
