@@ -53,11 +53,12 @@ static ad_val *mk(int is_int, char kind, size_t len, size_t k2, size_t nd, int a
   case 'a': ty.ndims = 1; ndims = 1; break;
   case 'm': ty.base = VT_MATRIX; ndims = 2; dims[1] = len; break;
   case 'V': ty.base = VT_VECTOR; ty.ndims = 1; ndims = 2; dims[0] = len / k2; dims[1] = k2; break;
+  case 'M': ty.base = VT_MATRIX; ndims = 2; dims[1] = k2; break;   /* len x k2 */
   }
   ad_val *v = ad_new(T, ty, ndims, dims, nd > 1, adj);
   ck_assert_ptr_nonnull(v);
   ck_assert_uint_eq(v->nd, nd);
-  size_t n = (kind == 'm' ? len * len : kind == 's' ? 1 : len) * nd;
+  size_t n = (kind == 'm' ? len * len : kind == 'M' ? len * k2 : kind == 's' ? 1 : len) * nd;
   ck_assert_uint_eq(v->len * v->nd, n);
   memcpy(v->x, x, n * sizeof *x);
   return v;
@@ -66,6 +67,7 @@ static ad_val *mk(int is_int, char kind, size_t len, size_t k2, size_t nd, int a
 static ad_val *call(const char *name, ad_val **args, int na)
 {
   vi_type ty[6], ret;
+  ck_assert_int_le(na, 6);
   char why[512];
   for (int i = 0; i < na; i++) ty[i] = args[i]->type;
   int id = vi_builtin_resolve(name, ty, na, &ret, why, sizeof why);
@@ -619,19 +621,23 @@ END_TEST
 typedef struct {
   const char *name;
   int na;
-  int isint[4];
-  char kind[4];
-  size_t len[4], k2[4];   /* len: elements (matrix: side) */
-  int real[4];            /* gradient wanted and FD-checked */
-  double *x[4];
+  int isint[5];
+  char kind[5];
+  size_t len[5], k2[5];   /* len: elements (matrix: side; 'M': rows, k2 columns) */
+  int real[5];            /* gradient wanted and FD-checked */
+  double *x[5];
 } mcall;
 
-static size_t nelem(const mcall *m, int i) { return m->kind[i] == 'm' ? m->len[i] * m->len[i] : m->kind[i] == 's' ? 1 : m->len[i]; }
+static size_t nelem(const mcall *m, int i)
+{
+  return m->kind[i] == 'm' ? m->len[i] * m->len[i] : m->kind[i] == 'M' ? m->len[i] * m->k2[i]
+         : m->kind[i] == 's' ? 1 : m->len[i];
+}
 
 static double meval(const mcall *m, double **g)
 {
   ad_tape_reset(T, 1, g != NULL);
-  ad_val *args[4];
+  ad_val *args[5];
   for (int i = 0; i < m->na; i++)
     args[i] = mk(m->isint[i], m->kind[i], m->len[i], m->k2[i], 1, g && m->real[i], m->x[i]);
   ad_val *out = call(m->name, args, m->na);
@@ -650,7 +656,7 @@ static double meval(const mcall *m, double **g)
  * triangle is ignored. */
 static void mgrad_check(mcall *m, int sym, int lower, double h0)
 {
-  double *g[4] = {0};
+  double *g[5] = {0};
   for (int i = 0; i < m->na; i++)
     if (m->real[i]) g[i] = calloc(nelem(m, i), sizeof(double));
   meval(m, g);
@@ -808,6 +814,88 @@ START_TEST(test_multi_normal)
 }
 END_TEST
 
+/* GLMs against the unfused density of the linear predictor x beta + alpha */
+static double glm_ref(int kind, const double *y, const double *x, const double *al, int alvec,
+                      const double *be, const double *sg, int sgvec, size_t N, size_t D)
+{
+  double lp = 0;
+  for (size_t i = 0; i < N; i++) {
+    double eta = alvec ? al[i] : al[0];
+    for (size_t d = 0; d < D; d++) eta += x[d * N + i] * be[d];
+    if (kind == 0) lp += log(gsl_ran_bernoulli_pdf((unsigned)y[i], inv_logit(eta)));
+    else if (kind == 1) lp += log(gsl_ran_poisson_pdf((unsigned)y[i], exp(eta)));
+    else lp += log(gsl_ran_gaussian_pdf(y[i] - eta, sgvec ? sg[i] : sg[0]));
+  }
+  return lp;
+}
+
+START_TEST(test_glm)
+{
+  enum { N = 6, D = 3 };
+  double x[N * D], be[D] = {0.4, -0.3, 0.8}, al[N], a0 = 0.2, yb[N] = {1, 0, 0, 1, 1, 0};
+  double yp[N] = {0, 3, 1, 7, 2, 0}, yn[N], sg[N], s0 = 0.9;
+  for (int k = 0; k < N * D; k++) x[k] = sin(1.7 * k + 0.3);
+  for (int i = 0; i < N; i++) { al[i] = 0.1 * i - 0.2; yn[i] = cos(i); sg[i] = 0.5 + 0.2 * i; }
+  const char *names[3] = {"bernoulli_logit_glm_lpmf", "poisson_log_glm_lpmf", "normal_id_glm_lpdf"};
+  double *ys[3] = {yb, yp, yn};
+  for (int kind = 0; kind < 3; kind++)
+    for (int alvec = 0; alvec < 2; alvec++) {
+      mcall m = {names[kind], kind == 2 ? 5 : 4, {kind < 2, 0, 0, 0, 0},
+                 {'a', 'M', alvec ? 'v' : 's', 'v', alvec ? 'v' : 's'},
+                 {N, N, alvec ? N : 1, D, alvec ? N : 1}, {0, D, 0, 0, 0},
+                 {kind == 2, 1, 1, 1, 1}, {ys[kind], x, alvec ? al : &a0, be, alvec ? sg : &s0}};
+      if (kind == 2) m.kind[0] = 'v';
+      double want = glm_ref(kind, ys[kind], x, alvec ? al : &a0, alvec, be, alvec ? sg : &s0, alvec, N, D);
+      CK_CLOSE(meval(&m, NULL), want, 1e-12, "%s alpha %s", names[kind], alvec ? "vector" : "scalar");
+      mgrad_check(&m, -1, -1, 1e-6);
+    }
+  /* batched: beta varying over 4 draws, x data */
+  ad_tape_reset(T, 4, 1);
+  double bb[D * 4];
+  for (int d = 0; d < D; d++) for (int s = 0; s < 4; s++) bb[d * 4 + s] = be[d] + 0.3 * s - 0.1 * d;
+  ad_val *a[4] = {mk(1, 'a', N, 0, 1, 0, yp), mk(0, 'M', N, D, 1, 0, x), mk(0, 's', 1, 0, 1, 1, &a0),
+                  mk(0, 'v', D, 0, 4, 1, bb)};
+  ad_val *out = call("poisson_log_glm_lpmf", a, 4);
+  ck_assert_ptr_nonnull(out);
+  backward_seed(out);
+  double galpha = 0;
+  for (int s = 0; s < 4; s++) {
+    double bs[D] = {bb[s], bb[4 + s], bb[8 + s]};
+    CK_CLOSE(out->x[s], glm_ref(1, yp, x, &a0, 0, bs, NULL, 0, N, D), 1e-12, "glm batched");
+    for (int i = 0; i < N; i++) {
+      double eta = a0;
+      for (int d = 0; d < D; d++) eta += x[d * N + i] * bs[d];
+      galpha += yp[i] - exp(eta);
+    }
+    for (int d = 0; d < D; d++) {
+      double gd = 0;
+      for (int i = 0; i < N; i++) {
+        double eta = a0;
+        for (int k = 0; k < D; k++) eta += x[k * N + i] * bs[k];
+        gd += x[d * N + i] * (yp[i] - exp(eta));
+      }
+      CK_CLOSE(a[3]->adj[d * 4 + s], gd, 1e-12, "glm batched dbeta");
+    }
+  }
+  CK_CLOSE(a[2]->adj[0], galpha, 1e-12, "glm shared alpha gradient");
+  /* invalid outcome: -inf; size errors */
+  double ybad[N] = {1, 0, 2, 1, 1, 0};
+  mcall m = {names[0], 4, {1, 0, 0, 0}, {'a', 'M', 's', 'v'}, {N, N, 1, D}, {0, D, 0, 0},
+             {0, 1, 1, 1}, {ybad, x, &a0, be}};
+  ck_assert(meval(&m, NULL) == -INFINITY);
+  ad_tape_reset(T, 1, 0);
+  a[0] = mk(1, 'a', N, 0, 1, 0, yb); a[1] = mk(0, 'M', N, D, 1, 0, x);
+  a[2] = mk(0, 's', 1, 0, 1, 0, &a0); a[3] = mk(0, 'v', 2, 0, 1, 0, be);
+  ck_assert_ptr_null(call(names[0], a, 4));
+  ck_assert_str_eq(ad_tape_error(T), "bernoulli_logit_glm_lpmf: size of beta (2) and columns of x (3) differ");
+  ad_tape_reset(T, 1, 0);
+  a[0] = mk(1, 'a', 4, 0, 1, 0, yb); a[1] = mk(0, 'M', N, D, 1, 0, x);
+  a[2] = mk(0, 's', 1, 0, 1, 0, &a0); a[3] = mk(0, 'v', D, 0, 1, 0, be);
+  ck_assert_ptr_null(call(names[0], a, 4));
+  ck_assert_str_eq(ad_tape_error(T), "bernoulli_logit_glm_lpmf: size of y (4) and rows of x (6) differ");
+}
+END_TEST
+
 static double lkj2_eta;
 static double lkj2_density(double rho, void *p)
 {
@@ -843,7 +931,7 @@ START_TEST(test_lkj_corr_cholesky)
   eta = 2.3;
   mgrad_check(&m, -1, -1, 1e-6);
   /* gradient w.r.t. the diagonal: (K - r + 2 eta - 2) / L_rr (1-based r) */
-  double *g[2] = {calloc(K * K, sizeof(double)), calloc(1, sizeof(double))};
+  double *g[5] = {calloc(K * K, sizeof(double)), calloc(1, sizeof(double)), 0, 0, 0};
   m.real[0] = 1;
   meval(&m, g);
   CK_CLOSE(g[0][4], (3 - 2 + 2 * eta - 2) / l22, 1e-12, "lkj dL22");
@@ -1214,6 +1302,7 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_multi_normal);
   tcase_add_test(tc, test_lkj_corr_cholesky);
   tcase_add_test(tc, test_ordered_logistic);
+  tcase_add_test(tc, test_glm);
   suite_add_tcase(s, tc);
   tc = tcase_create("rng");
   tcase_add_checked_fixture(tc, rng_setup, rng_teardown);

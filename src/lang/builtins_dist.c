@@ -84,6 +84,9 @@ static void dist_backward(ad_tape *t, ad_node *node)
 int dist_push_partials(ad_tape *t, ad_val *out, ad_val **args, int nargs, double **P)
 {
   if (!out->adj) return 0;
+  int any = 0;
+  for (int i = 0; i < nargs; i++) if (args[i]->adj && P[i]) any = 1;
+  if (!any) return 0;
   if (nargs > 4) { ad_tape_set_error(t, "internal: density with more than 4 arguments"); return -1; }
   double **keep = ad_alloc(t, DMAX * sizeof *keep);
   if (!keep) { ad_tape_set_error(t, "out of memory in a density"); return -1; }
@@ -1053,6 +1056,12 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(neg_binomial_2, "rng_int(reals, reals)"),
   DENS(neg_binomial_2_log, pmf, "real(ints | reals, reals)"),
   RNG(neg_binomial_2_log, "rng_int(reals, reals)"),
+  DENS_EXT(bernoulli_logit_glm, pmf, "real(ints | matrix, reals, vector)",
+           vi_dist_bernoulli_logit_glm_lpmf),
+  DENS_EXT(poisson_log_glm, pmf, "real(ints | matrix, reals, vector)",
+           vi_dist_poisson_log_glm_lpmf),
+  DENS_EXT(normal_id_glm, pdf, "real(reals | matrix, reals, vector, reals)",
+           vi_dist_normal_id_glm_lpdf),
   DENS_EXT(categorical, pmf, "real(ints | vector)", vi_dist_categorical_lpmf),
   RNG(categorical, "int(vector)"),
   DENS_EXT(categorical_logit, pmf, "real(ints | vector)", vi_dist_categorical_logit_lpmf),

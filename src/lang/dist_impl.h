@@ -105,6 +105,11 @@ ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n);
 
+/* Fused GLM densities (builtins_dist_glm.c). */
+ad_val *vi_dist_bernoulli_logit_glm_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_poisson_log_glm_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_normal_id_glm_lpdf(ad_tape *t, ad_val **a, int n);
+
 /* The _rng functions (builtins_rng.c). */
 ad_val *vi_rng_normal(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_std_normal(ad_tape *t, ad_val **a, int n);
