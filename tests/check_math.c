@@ -686,6 +686,42 @@ START_TEST(t_matcher)
 }
 END_TEST
 
+/* Distributions through the merged table (builtins_dist.c's entries). */
+START_TEST(t_dist_resolution)
+{
+  vi_type I = {VT_INT, 0}, R = {VT_REAL, 0}, V = {VT_VECTOR, 0}, M = {VT_MATRIX, 0},
+          AI = {VT_INT, 1}, r;
+  char why[1024];
+  vi_type a3[3] = {V, R, R};
+  int id = vi_builtin_resolve_tilde("normal", a3, 3, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s", why);
+  ck_assert_str_eq(vi_builtin_name(id), "normal_lpdf");
+  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_DENSITY);
+  vi_type a2[2] = {AI, R};
+  id = vi_builtin_resolve_tilde("poisson", a2, 2, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s", why);
+  ck_assert_str_eq(vi_builtin_name(id), "poisson_lpmf");
+  id = vi_builtin_resolve("normal_lupdf", a3, 3, &r, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s", why);
+  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_DENSITY);
+  ck_assert(r.base == VT_REAL && r.ndims == 0);
+  vi_type rr[2] = {R, I};
+  id = vi_builtin_resolve("normal_rng", rr, 2, &r, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s", why);
+  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_RNG);
+  ck_assert(r.base == VT_REAL && r.ndims == 0);
+  vi_type vr[2] = {V, R};
+  id = vi_builtin_resolve("normal_rng", vr, 2, &r, why, sizeof why);
+  ck_assert(id >= 0 && r.base == VT_REAL && r.ndims == 1);
+  vi_type bad[3] = {I, M, R};
+  ck_assert_int_eq(vi_builtin_resolve("normal_lpdf", bad, 3, &r, why, sizeof why), -1);
+  ck_assert_msg(strstr(why, "no signature normal_lpdf(int | matrix, real)") &&
+                strstr(why, "candidates: normal_lpdf(reals | reals, reals)"), "%s", why);
+  ck_assert_int_eq(vi_builtin_resolve_tilde("normal", bad, 3, why, sizeof why), -1);
+  ck_assert_msg(strstr(why, "normal_lpdf(reals | reals, reals)"), "%s", why);
+}
+END_TEST
+
 /* The spec language itself, word by word. */
 START_TEST(t_spec_words)
 {
@@ -797,6 +833,7 @@ Suite *math_suite(void)
   TCase *tm = tcase_create("matcher");
   tcase_add_test(tm, t_matcher);
   tcase_add_test(tm, t_spec_words);
+  tcase_add_test(tm, t_dist_resolution);
   suite_add_tcase(s, tm);
   return s;
 }

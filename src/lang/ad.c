@@ -1016,7 +1016,6 @@ static ad_val *matmul(ad_tape *t, ad_val *A, ad_val *B)
                       m, k, k2, p);
     return NULL;
   }
-  if (A->type.base == VT_INT || B->type.base == VT_INT) return NULL;
   size_t nd = ad_nd2(A, B);
   int adj = t->grad && (A->adj || B->adj);
   ad_val *Y = ad_new_mat(t, rb, m, p, nd, adj);
