@@ -254,6 +254,7 @@ int vi_lex(const char *src, size_t len, vi_lex_result *out)
 {
   lexer lx = { src, len, 0, 1, 1, out, 0 };
   memset(out, 0, sizeof *out);
+  if (len >= 3 && memcmp(src, "\xEF\xBB\xBF", 3) == 0) lx.pos = 3;   /* UTF-8 BOM */
   for (;;) {
     if (lx_skip(&lx)) break;
     if (lx.pos >= lx.len) {

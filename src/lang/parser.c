@@ -180,23 +180,23 @@ static void leave(parser *p) { p->nesting--; }
 
 /* ---- Words --------------------------------------------------------------------- */
 
-/* Stan's reserved words (reference manual, "Variable names"): never variable names. */
+/* Stan's reserved words (the keywords of stanc3's lexer): never variable names.
+ * 'lower', 'upper', 'offset', 'multiplier' and 'T' are only keywords in context, and
+ * 'transformed' / 'generated' only as block names, so they remain usable names. */
 static const char *const reserved_words[] = {
-  "for", "in", "while", "repeat", "until", "if", "then", "else", "true", "false",
-  "target", "functions", "model", "data", "parameters", "quantities", "transformed",
-  "generated", "profile", "return", "break", "continue", "print", "reject",
-  "fatal_error", "int", "real", "complex", "vector", "simplex", "unit_vector", "ordered",
-  "positive_ordered", "row_vector", "matrix", "cholesky_factor_corr",
+  "for", "in", "while", "if", "else", "target", "functions", "model", "data",
+  "parameters", "profile", "return", "break", "continue", "print", "reject",
+  "fatal_error", "get_lp", "int", "real", "complex", "vector", "simplex", "unit_vector",
+  "ordered", "positive_ordered", "row_vector", "matrix", "cholesky_factor_corr",
   "cholesky_factor_cov", "corr_matrix", "cov_matrix", "array", "tuple", "void",
-  "struct", "typedef", "export", "auto", "extern", "var", "static", "complex_vector",
-  "complex_row_vector", "complex_matrix", "sum_to_zero_vector", "sum_to_zero_matrix",
-  "column_stochastic_matrix", "row_stochastic_matrix", NULL
+  "complex_vector", "complex_row_vector", "complex_matrix", "sum_to_zero_vector",
+  "sum_to_zero_matrix", "column_stochastic_matrix", "row_stochastic_matrix", NULL
 };
 
 /* Words that can never start an expression. */
 static const char *const statement_words[] = {
   "for", "in", "while", "if", "else", "return", "break", "continue", "print", "reject",
-  "fatal_error", "functions", "transformed", "generated", "profile", NULL
+  "fatal_error", "functions", "profile", NULL
 };
 
 static int in_list(const parser *p, const vi_token *t, const char *const *list)
