@@ -41,13 +41,30 @@ STAN
 model_error undeclared 5 3 "nu"
 
 cat >"$TMP/unsupported.stan" <<'STAN'
+functions {
+  real twice(real x) {
+    return 2 * x;
+  }
+}
 parameters {
-  cholesky_factor_corr[3] L;
+  real mu;
 }
 model {
+  mu ~ normal(0, 1);
 }
 STAN
-model_error unsupported 2 27 "not supported yet"
+model_error unsupported 2 3 "user-defined functions are not supported yet"
+
+cat >"$TMP/complex.stan" <<'STAN'
+parameters {
+  real mu;
+}
+model {
+  complex z;
+  mu ~ normal(0, 1);
+}
+STAN
+model_error complex 5 3 "not supported yet"
 
 cat >"$TMP/assign_data.stan" <<'STAN'
 data {
