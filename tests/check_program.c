@@ -25,6 +25,18 @@
 
 static const double LOG_SQRT_2PI = 0.91893853320467274178;
 
+/* Allocation counter: the test is linked with --wrap for the allocation functions, so
+ * every allocation made by vi's (statically linked) code passes through here. */
+static long n_allocs;
+void *__real_malloc(size_t n);
+void *__real_calloc(size_t k, size_t n);
+void *__real_realloc(void *p, size_t n);
+void *__real_aligned_alloc(size_t a, size_t n);
+void *__wrap_malloc(size_t n) { n_allocs++; return __real_malloc(n); }
+void *__wrap_calloc(size_t k, size_t n) { n_allocs++; return __real_calloc(k, n); }
+void *__wrap_realloc(void *p, size_t n) { n_allocs++; return __real_realloc(p, n); }
+void *__wrap_aligned_alloc(size_t a, size_t n) { n_allocs++; return __real_aligned_alloc(a, n); }
+
 static char *path_of(const char *rel)
 {
   const char *top = getenv("top_srcdir");
@@ -456,6 +468,40 @@ START_TEST(test_reject)
 }
 END_TEST
 
+START_TEST(test_no_alloc_after_warmup)
+{
+  vi_model m;
+  vi_program *p = make(LOOPS, LOOPS_DATA, &m);
+  vi_model m2;
+  vi_program *p2 = make(CONSTRAINED, "{\"N\": 3, \"y\": [0.5, 1.5, -0.2]}", &m2);
+  double z[32 * 35], lp[32], g[32 * 35];
+  fill_z(z, 32 * 35, 0.5);
+  for (int k = 0; k < 2; k++) {
+    ck_assert_int_eq(m.log_joint(m.ctx, 32, z, lp, g), 0);
+    ck_assert_int_eq(m2.log_joint(m2.ctx, 32, z, lp, g), 0);
+  }
+  long before = n_allocs;
+  int bad = 0;   /* (Check's own ck_assert allocates: count statuses instead) */
+  for (int k = 0; k < 5; k++) {
+    bad += m.log_joint(m.ctx, 32, z, lp, g) != 0;
+    bad += m.log_joint(m.ctx, 32, z, lp, NULL) != 0;
+    bad += m2.log_joint(m2.ctx, 32, z, lp, g) != 0;
+  }
+  long used = n_allocs - before;
+  ck_assert_int_eq(bad, 0);
+  ck_assert_int_eq(used, 0);
+  /* and the counter does count: a first call at a bigger batch grows the arena */
+  static double zb[100 * 35], lpb[100];
+  fill_z(zb, 100 * 35, 0.1);
+  before = n_allocs;
+  ck_assert_int_eq(m2.log_joint(m2.ctx, 100, zb, lpb, NULL), 0);
+  used = n_allocs - before;
+  ck_assert_int_gt(used, 0);
+  vi_program_free(p);
+  vi_program_free(p2);
+}
+END_TEST
+
 static char printed[1024];
 static void capture(void *ctx, const char *text)
 {
@@ -529,6 +575,7 @@ int main(void)
   tcase_add_test(tc, test_gradients_constrained);
   tcase_add_test(tc, test_gradients_loops);
   tcase_add_test(tc, test_fallback);
+  tcase_add_test(tc, test_no_alloc_after_warmup);
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_runtime_errors);
