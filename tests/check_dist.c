@@ -221,6 +221,19 @@ static double r_von_mises(const double *a)
 {
   return a[2] * cos(a[0] - a[1]) - log(2 * M_PI * gsl_sf_bessel_I0(a[2]));
 }
+static double r_t_lcdf(const double *a) { return log(gsl_cdf_tdist_P((a[0] - a[2]) / a[3], a[1])); }
+static double r_t_lccdf(const double *a) { return log(gsl_cdf_tdist_Q((a[0] - a[2]) / a[3], a[1])); }
+static double r_t_cdf(const double *a) { return gsl_cdf_tdist_P((a[0] - a[2]) / a[3], a[1]); }
+static double r_gumbel(const double *a) { return log(gsl_ran_gumbel1_pdf(a[0] - a[1], 1 / a[2], 1)); }
+static double r_gumbel_lcdf(const double *a) { return log(gsl_cdf_gumbel1_P(a[0] - a[1], 1 / a[2], 1)); }
+static double r_gumbel_lccdf(const double *a) { return log(gsl_cdf_gumbel1_Q(a[0] - a[1], 1 / a[2], 1)); }
+static double r_gumbel_cdf(const double *a) { return gsl_cdf_gumbel1_P(a[0] - a[1], 1 / a[2], 1); }
+static double r_rayleigh(const double *a) { return log(gsl_ran_rayleigh_pdf(a[0], a[1])); }
+static double r_skew_normal(const double *a)
+{
+  double z = (a[0] - a[1]) / a[2];
+  return log(2 / a[2] * gsl_ran_ugaussian_pdf(z) * gsl_cdf_ugaussian_P(a[3] * z));
+}
 
 #define NINF (-INFINITY)
 static const utest UT[] = {
@@ -257,6 +270,18 @@ static const utest UT[] = {
    {{-0.3, -0.2, 1.5}, {2, 0, 1}, {0.5, 1, 0}}},
   {"von_mises_lpdf", "RRR", r_von_mises, {{0.3, -0.2, 1.5}, {-2, 1, 0.07}, {5, 2.5, 30}}, 2,
    {{0, 0, 0}, {1, 0, -1}}},
+  {"student_t_lcdf", "RRRR", r_t_lcdf, {{0.3, 3, -0.2, 1.5}, {-20, 7.5, 1, 0.7}, {5, 1.2, 4.5, 3}}, 1,
+   {{0, 0, 0, 1}}},
+  {"student_t_lccdf", "RRRR", r_t_lccdf, {{0.3, 3, -0.2, 1.5}, {-2, 7.5, 1, 0.7}, {50, 1.2, 4.5, 3}}, 1,
+   {{0, 1, 0, -1}}},
+  {"student_t_cdf", "RRRR", r_t_cdf, {{0.3, 3, -0.2, 1.5}, {-2, 7.5, 1, 0.7}, {5, 1.2, 4.5, 3}}, 0, {{0}}},
+  {"gumbel_lpdf", "RRR", r_gumbel, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"gumbel_lcdf", "RRR", r_gumbel_lcdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"gumbel_lccdf", "RRR", r_gumbel_lccdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 1, {{0, 0, 0}}},
+  {"gumbel_cdf", "RRR", r_gumbel_cdf, {{0.3, -0.2, 1.5}, {-2, 1, 0.7}, {5, 4.5, 3}}, 0, {{0}}},
+  {"rayleigh_lpdf", "RR", r_rayleigh, {{0.3, 1.5}, {2, 0.7}, {5, 3}}, 2, {{-1, 1}, {1, 0}}},
+  {"skew_normal_lpdf", "RRRR", r_skew_normal, {{0.3, -0.2, 1.5, 2}, {-2, 1, 0.7, -0.5}, {5, 4.5, 3, 0}}, 1,
+   {{0, 0, 0, 1}}},
   {"bernoulli_lpmf", "IR", r_bernoulli, {{1, 0.3}, {0, 0.7}, {1, 0.9}}, 3,
    {{2, 0.5}, {1, 1.5}, {0, -0.1}}},
   {"bernoulli_logit_lpmf", "IR", r_bernoulli_logit, {{1, 0.3}, {0, -1.7}, {1, 2.9}}, 2,
@@ -1004,6 +1029,10 @@ static const rtest RT[] = {
   {"pareto_rng", "RR", {1.5, 5}, 1.875, 2.25 * 5 / (16 * 3), 1.5, INFINITY, 0},
   {"beta_rng", "RR", {2, 3}, 0.4, 6.0 / (25 * 6), 0, 1, 0},
   {"beta_proportion_rng", "RR", {0.3, 4}, 0.3, 0.21 / 5, 0, 1, 0},
+  {"gumbel_rng", "RR", {1, 2}, 1 + 2 * 0.57721566490153286, 4 * M_PI * M_PI / 6, -INFINITY, INFINITY, 0},
+  {"rayleigh_rng", "R", {1.5}, 1.5 * 1.2533141373155003, (4 - M_PI) / 2 * 2.25, 0, INFINITY, 0},
+  {"skew_normal_rng", "RRR", {1, 2, 3}, 1 + 2 * 0.9486832980505138 * 0.7978845608028654,
+   4 * (1 - 2 * 0.9 / M_PI), -INFINITY, INFINITY, 0},
   {"uniform_rng", "RR", {-1, 3}, 1, 16.0 / 12, -1, 3, 0},
   {"bernoulli_rng", "R", {0.3}, 0.3, 0.21, 0, 1, 1},
   {"bernoulli_logit_rng", "R", {-0.8472978603872037}, 0.3, 0.21, 0, 1, 1},

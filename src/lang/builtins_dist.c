@@ -21,6 +21,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_bessel.h>
+#include <gsl/gsl_cdf.h>
 #include "lang/builtins.h"
 #include "lang/dist_impl.h"
 
@@ -802,6 +803,97 @@ static inline double k_von_mises(const double *a, double *g, unsigned need)
   return ka * c - 2 * DIST_LOG_SQRT_2PI - log(i0s) - ka;
 }
 
+/* student_t cdfs: GSL's t cdf (incomplete beta); d/dnu by a central difference of the
+ * log cdf, the rest through the density.  brms writes half-t priors with
+ * student_t_lccdf(0 | nu, mu, sigma). */
+static inline double t_log_density_z(double z, double nu)
+{
+  return lgamma(0.5 * (nu + 1)) - lgamma(0.5 * nu) - 0.5 * log(nu) - 0.5 * DIST_LOG_PI
+         - 0.5 * (nu + 1) * log1p(z * z / nu);
+}
+
+static inline double t_log_cdf(double z, double nu, int upper)
+{
+  return log(upper ? gsl_cdf_tdist_Q(z, nu) : gsl_cdf_tdist_P(z, nu));
+}
+
+static inline double t_lcdf_common(const double *a, double *g, unsigned need, int upper)
+{
+  double y = a[0], nu = a[1], mu = a[2], sigma = a[3];
+  if (nu <= 0 || sigma <= 0) return -INFINITY;
+  double z = (y - mu) / sigma, v = t_log_cdf(z, nu, upper);
+  if (isinf(z)) { g[0] = g[1] = g[2] = g[3] = 0; return v; }
+  double dz = exp(t_log_density_z(z, nu) - v) * (upper ? -1 : 1);
+  g[0] = dz / sigma; g[2] = -g[0]; g[3] = -dz * z / sigma;
+  if (NEED(1)) {
+    double h = 1e-5 * (nu > 1 ? nu : 1);
+    if (h > 0.5 * nu) h = 0.5 * nu;
+    g[1] = (t_log_cdf(z, nu + h, upper) - t_log_cdf(z, nu - h, upper)) / (2 * h);
+  }
+  return v;
+}
+
+static inline double k_student_t_lcdf(const double *a, double *g, unsigned need)
+{
+  return t_lcdf_common(a, g, need, 0);
+}
+
+static inline double k_student_t_lccdf(const double *a, double *g, unsigned need)
+{
+  return t_lcdf_common(a, g, need, 1);
+}
+
+/* gumbel(y | mu, beta): z = (y - mu) / beta, log p = -log beta - z - exp(-z) */
+static inline double k_gumbel(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], be = a[2];
+  if (be <= 0) return -INFINITY;
+  double z = (y - mu) / be, ez = exp(-z), dz = -1 + ez;
+  g[0] = dz / be; g[1] = -g[0]; g[2] = -1 / be - dz * z / be;
+  return -log(be) - z - ez;
+}
+
+static inline double k_gumbel_lcdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], be = a[2];
+  if (be <= 0) return -INFINITY;
+  double z = (y - mu) / be, ez = exp(-z);   /* log F = -exp(-z) */
+  g[0] = ez / be; g[1] = -g[0]; g[2] = -ez * z / be;
+  return -ez;
+}
+
+static inline double k_gumbel_lccdf(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], be = a[2];
+  if (be <= 0) return -INFINITY;
+  double z = (y - mu) / be, ez = exp(-z);   /* log(1 - exp(-ez)) */
+  double dz = -ez / expm1(ez);
+  if (ez == 0) dz = 0;
+  g[0] = dz / be; g[1] = -g[0]; g[2] = -dz * z / be;
+  return log(-expm1(-ez));
+}
+
+/* rayleigh(y | sigma): log p = log y - 2 log sigma - y^2 / (2 sigma^2), y >= 0 */
+static inline double k_rayleigh(const double *a, double *g, unsigned need)
+{
+  double y = a[0], sg = a[1];
+  if (sg <= 0 || y < 0) return -INFINITY;
+  double q = y / sg;
+  g[0] = 1 / y - y / (sg * sg); g[1] = -2 / sg + q * q / sg;
+  return log(y) - 2 * log(sg) - 0.5 * q * q;
+}
+
+/* skew_normal(y | xi, omega, alpha): log(2) + log phi(z) + log Phi(alpha z) - log omega */
+static inline double k_skew_normal(const double *a, double *g, unsigned need)
+{
+  double y = a[0], xi = a[1], om = a[2], al = a[3];
+  if (om <= 0) return -INFINITY;
+  double z = (y - xi) / om, w = al * z, lP = dist_log_Phi(w), m = dist_dlog_Phi(w, lP);
+  double dz = -z + al * m;
+  g[0] = dz / om; g[1] = -g[0]; g[2] = -1 / om - dz * z / om; g[3] = m * z;
+  return DIST_LOG_2 - DIST_LOG_SQRT_2PI - 0.5 * z * z + lP - log(om);
+}
+
 /* ---- the implementations ------------------------------------------------------ */
 
 static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
@@ -934,6 +1026,15 @@ DIST_DEFINE(lognormal_cdf, lognormal_lcdf, NULL, 1, "y", "mu", "sigma")
   }
 
 DIST_DEFINE_GSL(von_mises_lpdf, von_mises, NULL, 0, "y", "mu", "kappa")
+DIST_DEFINE_GSL(student_t_lcdf, student_t_lcdf, NULL, 0, "y", "nu", "mu", "sigma")
+DIST_DEFINE_GSL(student_t_lccdf, student_t_lccdf, NULL, 0, "y", "nu", "mu", "sigma")
+DIST_DEFINE_GSL(student_t_cdf, student_t_lcdf, NULL, 1, "y", "nu", "mu", "sigma")
+DIST_DEFINE(gumbel_lpdf, gumbel, NULL, 0, "y", "mu", "beta")
+DIST_DEFINE(gumbel_lcdf, gumbel_lcdf, NULL, 0, "y", "mu", "beta")
+DIST_DEFINE(gumbel_lccdf, gumbel_lccdf, NULL, 0, "y", "mu", "beta")
+DIST_DEFINE(gumbel_cdf, gumbel_lcdf, NULL, 1, "y", "mu", "beta")
+DIST_DEFINE(rayleigh_lpdf, rayleigh, NULL, 0, "y", "sigma")
+DIST_DEFINE(skew_normal_lpdf, skew_normal, NULL, 0, "y", "xi", "omega", "alpha")
 DIST_DEFINE(cauchy_lcdf, cauchy_lcdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_lccdf, cauchy_lccdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_cdf, cauchy_lcdf, NULL, 1, "y", "mu", "sigma")
@@ -975,6 +1076,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(std_normal, "real()"),
   DENS(student_t, pdf, "real(reals | reals, reals, reals)"),
   RNG(student_t, "rng_real(reals, reals, reals)"),
+  PLAIN(student_t_lcdf, "real(reals | reals, reals, reals)"),
+  PLAIN(student_t_lccdf, "real(reals | reals, reals, reals)"),
+  PLAIN(student_t_cdf, "real(reals | reals, reals, reals)"),
   DENS(cauchy, pdf, "real(reals | reals, reals)"),
   RNG(cauchy, "rng_real(reals, reals)"),
   PLAIN(cauchy_lcdf, "real(reals | reals, reals)"),
@@ -1033,6 +1137,15 @@ const vi_builtin_def vi_builtins_dist[] = {
   PLAIN(uniform_cdf, "real(reals | reals, reals)"),
   DENS(von_mises, pdf, "real(reals | reals, reals)"),
   RNG(von_mises, "rng_real(reals, reals)"),
+  DENS(gumbel, pdf, "real(reals | reals, reals)"),
+  PLAIN(gumbel_lcdf, "real(reals | reals, reals)"),
+  PLAIN(gumbel_lccdf, "real(reals | reals, reals)"),
+  PLAIN(gumbel_cdf, "real(reals | reals, reals)"),
+  RNG(gumbel, "rng_real(reals, reals)"),
+  DENS(rayleigh, pdf, "real(reals | reals)"),
+  RNG(rayleigh, "rng_real(reals)"),
+  DENS(skew_normal, pdf, "real(reals | reals, reals, reals)"),
+  RNG(skew_normal, "rng_real(reals, reals, reals)"),
   DENS(bernoulli, pmf, "real(ints | reals)"),
   RNG(bernoulli, "rng_int(reals)"),
   DENS(bernoulli_logit, pmf, "real(ints | reals)"),

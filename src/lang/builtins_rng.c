@@ -254,7 +254,30 @@ static double s_von_mises(gsl_rng *r, const double *a)
   return m + (gsl_rng_uniform(r) < 0.5 ? -1 : 1) * acos(f);
 }
 
+/* gumbel by inversion: mu - beta log(-log U) */
+static double s_gumbel(gsl_rng *r, const double *a)
+{
+  return LOCSCALE_OK(a[0], a[1]) ? a[0] - a[1] * log(-log(gsl_rng_uniform_pos(r))) : NAN;
+}
+static double s_rayleigh(gsl_rng *r, const double *a)
+{
+  return POS_OK(a[0]) ? gsl_ran_rayleigh(r, a[0]) : NAN;
+}
+/* skew normal: with delta = alpha / sqrt(1 + alpha^2), |u0| signs delta u0 +
+ * sqrt(1 - delta^2) v (Azzalini's representation) */
+static double s_skew_normal(gsl_rng *r, const double *a)
+{
+  if (!(LOCSCALE_OK(a[0], a[1]) && isfinite(a[2]))) return NAN;
+  double d = a[2] / sqrt(1 + a[2] * a[2]);
+  double u0 = gsl_ran_gaussian(r, 1), v = gsl_ran_gaussian(r, 1);
+  double u1 = d * u0 + sqrt(1 - d * d) * v;
+  return a[0] + a[1] * (u0 >= 0 ? u1 : -u1);
+}
+
 RNG_DEFINE(von_mises, 0, "mu", "kappa")
+RNG_DEFINE(gumbel, 0, "mu", "beta")
+RNG_DEFINE(rayleigh, 0, "sigma")
+RNG_DEFINE(skew_normal, 0, "xi", "omega", "alpha")
 RNG_DEFINE(normal, 0, "mu", "sigma")
 RNG_DEFINE(std_normal, 0, "")
 RNG_DEFINE(student_t, 0, "nu", "mu", "sigma")

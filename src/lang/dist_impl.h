@@ -149,5 +149,8 @@ ad_val *vi_rng_multi_normal_cholesky(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_lkj_corr_cholesky(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_von_mises(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_gumbel(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_rayleigh(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_skew_normal(ad_tape *t, ad_val **a, int n);
 
 #endif
