@@ -41,6 +41,10 @@ run --version
 expect_status 0
 grep -q -x 'vi [0-9][0-9.]*' "$TMP/out" || fail "--version prints 'vi X.Y.Z'"
 
+run -V
+expect_status 0
+grep -q -x 'vi [0-9][0-9.]*' "$TMP/out" || fail "-V prints 'vi X.Y.Z'"
+
 run help nosuch
 expect_status 2
 expect_err_line "vi: help: unknown command 'nosuch' (commands: fit, check)"

@@ -78,6 +78,25 @@ def main(path):
             die("the comment header lacks '%s = ...'" % key)
     if config["method"] != "variational" or config["algorithm"] != "meanfield":
         die("method/algorithm are %s/%s" % (config["method"], config["algorithm"]))
+    # the keys CmdStanPy's from_csv reads for a variational fit, with the values its
+    # VariationalArgs accepts (positive integers, positive reals)
+    for key in ("model",):
+        if not config.get(key):
+            die("the comment header lacks '%s = ...'" % key)
+    for key in ("iter", "grad_samples", "elbo_samples", "eval_elbo", "output_samples"):
+        try:
+            ok = int(config[key]) > 0
+        except (KeyError, ValueError):
+            ok = False
+        if not ok:
+            die("'%s' must be a positive integer in the header, got %r" % (key, config.get(key)))
+    for key in ("eta", "tol_rel_obj"):
+        try:
+            ok = float(config[key]) >= 0
+        except (KeyError, ValueError):
+            ok = False
+        if not ok:
+            die("'%s' must be a number in the header, got %r" % (key, config.get(key)))
     means, sds = {}, {}
     n = len(draws)
     for j, name in enumerate(names):
