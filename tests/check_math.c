@@ -538,6 +538,44 @@ START_TEST(t_containers)
   EXPECT("ones", 1, 1);
   CHK("zeros_row_vector", 1, TI(2));
   EXPECT("zeros", 0, 0);
+  CHK("linspaced_row_vector", 3, TI(2), TR(-1), TR(1));
+  EXPECT("linspaced_row_vector", -1, 1);
+  CHK("linspaced_array", 3, TI(1), TR(0), TR(3));
+  EXPECT("linspaced_array", 3);
+  CHK("one_hot_row_vector", 2, TI(2), TI(1));
+  EXPECT("one_hot_row_vector", 1, 0);
+  CHK("one_hot_array", 2, TI(2), TI(2));
+  EXPECT("one_hot_array", 0, 1);
+  CHK("one_hot_int_array", 2, TI(1), TI(1));
+  EXPECT("one_hot_int_array", 1);
+  CHK("ones_vector", 1, TI(2));
+  EXPECT("ones_vector", 1, 1);
+  CHK("ones_row_vector", 1, TI(1));
+  EXPECT("ones_row_vector", 1);
+  CHK("ones_array", 1, TI(1));
+  EXPECT("ones_array", 1);
+  CHK("zeros_vector", 1, TI(1));
+  EXPECT("zeros_vector", 0);
+  CHK("zeros_array", 1, TI(1));
+  EXPECT("zeros_array", 0);
+  CHK("zeros_int_array", 1, TI(0));
+  ck_assert_uint_eq(n, 0);
+  CHK("sort_indices_desc", 1, TAR(3, 1, 3, 2));
+  EXPECT("sort_indices_desc", 2, 3, 1);
+  CHK("dims", 1, TAV(3, 2, 1, 2, 3, 4, 5, 6));
+  EXPECT("dims", 3, 2);
+  CHK("int_divide", 2, TI(-7), TI(2));
+  EXPECT("int_divide", -3);
+  CHK("logical_negation", 1, TR(0));
+  EXPECT("logical_negation", 1);
+  CHK("machine_precision", 0, TR(0));
+  EXPECT("machine_precision", 2.220446049250313e-16);
+  CHK("positive_infinity", 0, TR(0));
+  ck_assert(y[0] == INFINITY);
+  CHK("sqrt2", 0, TR(0));
+  EXPECT("sqrt2", sqrt(2.0));
+  CHK("multiply_log", 2, TR(0.5), TR(2));
+  EXPECT("multiply_log", 0.5 * log(2));
   /* size errors are errors, not crashes */
   ad_tape *t = ad_tape_alloc();
   ad_tape_reset(t, 1, 0);
@@ -600,6 +638,23 @@ START_TEST(t_matrix_functions)
   }
   rargs[0] = TM(2, 3, 1, 0.3, -2, 0.1, 0.5, -1);
   ta_check_builtin("mdivide_right_tri_low", rargs, 2, 1e-6, y, &n);
+  /* general solves, through the inverse */
+  CHK("mdivide_left", 2, TM(2, 2, 2, 1, 0.5, 3), TV(2, 1, -1));
+  EXPECT("mdivide_left", 7.0 / 11, -6.0 / 11);
+  CHK("mdivide_left_spd", 2, TM(2, 2, 2, 1, 1, 3), TM(2, 1, 1, -1));
+  EXPECT("mdivide_left_spd", 0.8, -0.6);
+  CHK("mdivide_right", 2, TRV(2, 1, -1), TM(2, 2, 2, 1, 0.5, 3));   /* x A = b */
+  EXPECT("mdivide_right", 8.0 / 11, -5.0 / 11);
+  CHK("mdivide_right_spd", 2, TM(1, 2, 1, -1), TM(2, 2, 2, 1, 1, 3));
+  EXPECT("mdivide_right_spd", 0.8, -0.6);
+  CHK("inverse_spd", 1, TM(2, 2, 2, 1, 1, 3));
+  EXPECT("inverse_spd", 0.6, -0.2, -0.2, 0.4);
+  CHK("log_determinant_spd", 1, TM(2, 2, 2, 1, 1, 3));
+  EXPECT("log_determinant_spd", log(5));
+  CHK("quad_form_sym", 2, TM(2, 2, 2, 1, 1, 3), TV(2, 1, -2));
+  EXPECT("quad_form_sym", 10);
+  CHK("cov_exp_quad", 3, TAR(2, 0, 1), TR(1), TR(1));
+  EXPECT("cov_exp_quad", 1, exp(-0.5), exp(-0.5), 1);
   /* inverse, determinants */
   targ tM = TM(3, 3, 2, 1, 0.5, -1, 3, 0.2, 0.4, 0.1, 1.5);
   ta_check_builtin("inverse", &tM, 1, 1e-6, y, &n);
