@@ -9,9 +9,18 @@
  * posterior every iteration, 0.5 [tr(P S) + (mu - m)' P (mu - m) - D - log det S -
  * log det P], and the exact ELBO = log p(X) - KL.
  *
- *   run_fits MODEL.stan DATA.json [--optimizer bfgs2|cg-fr|cg-pr|steepest|adam]
+ * It also gives every run the same yardstick: the trace ELBO of a fixed-draw fit is the
+ * optimiser's sample-average objective, optimistic at its own optimum (by more than a nat
+ * on eight schools at M = 32), and Adam's is noisy.  So the observer keeps q (mu, sd) at
+ * every iteration (a copy, not timed work), and after the fit the ELBO of q at
+ * log-spaced checkpoints and at the end is estimated from one fixed set of K fresh
+ * standard-normal draws shared by all runs (common random numbers, seed 20261125), as
+ * the mean log-weight log p(x, z) - log q(z).  Runs of one model are then compared
+ * without the objective's bias and with little noise between nearly equal q's.
+ *
+ *   run_fits MODEL.stan DATA.json [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]
  *            [--seed S] [--draws M] [--max-iter N] [--eval-draws N]
- *            [--trace FILE] [--summary-json FILE] [--gaussian FILE]
+ *            [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]
  *
  * Exit status: 0 converged, 1 stopped otherwise (cap, no progress), 2 usage or model
  * error, 3 numerical failure. */
@@ -22,6 +31,8 @@
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_math.h>
+#include <gsl/gsl_randist.h>
 #include <jansson.h>
 #include <vi.h>
 
@@ -33,19 +44,29 @@ typedef struct gaussian_ref {
   double log_evidence;
 } gaussian_ref;
 
+/* One trace row, kept until the fit ends (the CRN ELBO is filled in afterwards). */
+typedef struct row {
+  vi_diag d;
+  double kl_exact, elbo_exact, elbo_crn;
+} row;
+
 typedef struct trace_ctx {
-  FILE *out;
   const gaussian_ref *g;
   double *tmp;        /* dim */
-  size_t rows;        /* rows written: the starting point is written once */
-  size_t last_iter;
+  size_t dim;
+  row *rows;
+  double *q;          /* per row: mu then sd (2 dim) */
+  size_t n, cap;
+  int oom;
 } trace_ctx;
 
 static void usage(void)
 {
-  fputs("usage: run_fits MODEL.stan DATA.json [--optimizer bfgs2|cg-fr|cg-pr|steepest|adam]\n"
+  fputs("usage: run_fits MODEL.stan DATA.json\n"
+        "       [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]\n"
         "       [--seed S] [--draws M] [--max-iter N] [--eval-draws N]\n"
-        "       [--trace FILE] [--summary-json FILE] [--gaussian FILE]\n", stderr);
+        "       [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]\n",
+        stderr);
 }
 
 /* log det of a symmetric positive definite matrix by Cholesky (a copy); NaN if not SPD. */
@@ -149,28 +170,123 @@ static double gaussian_kl(const gaussian_ref *g, const double *mu, const double 
   return 0.5 * (tr + quad - (double)n - logdet_s - g->logdet_prec);
 }
 
-static void trace_header(FILE *out)
+static int trace_write(const char *path, const trace_ctx *t)
 {
+  FILE *out = fopen(path, "w");
+  if (!out) {
+    fprintf(stderr, "run_fits: %s: %s\n", path, strerror(errno));
+    return -1;
+  }
   fputs("iter,elbo,kl,log_evidence,log_evidence_se,log_evidence_exact,grad_norm,"
-        "n_fevals,n_gevals,seconds,kl_exact,elbo_exact\n", out);
+        "n_fevals,n_gevals,seconds,kl_exact,elbo_exact,elbo_crn\n", out);
+  for (size_t i = 0; i < t->n; i++) {
+    const row *r = &t->rows[i];
+    const vi_diag *d = &r->d;
+    fprintf(out, "%zu,%.10g,%.10g,%.10g,%.6g,%d,%.6g,%zu,%zu,%.6f,%.10g,%.10g,%.10g\n",
+            d->iter, d->elbo, d->kl, d->log_evidence, d->log_evidence_se,
+            d->log_evidence_exact, d->grad_norm, d->n_fevals, d->n_gevals, d->seconds,
+            r->kl_exact, r->elbo_exact, r->elbo_crn);
+  }
+  if (fclose(out)) {
+    fprintf(stderr, "run_fits: %s: write failed\n", path);
+    return -1;
+  }
+  return 0;
 }
 
+/* Observer: keep the diagnostics and q of every iteration (once each). */
 static int trace_row(void *vctx, const vi_fit *f, const vi_diag *d)
 {
   trace_ctx *t = vctx;
-  double kx = NAN, ex = NAN;
-  if (!t->out || (t->rows > 0 && d->iter <= t->last_iter))
+  row *r;
+  if (t->oom || (t->n > 0 && d->iter <= t->rows[t->n - 1].d.iter))
     return 0;
-  t->rows++;
-  t->last_iter = d->iter;
-  if (t->g) {
-    kx = gaussian_kl(t->g, vi_fit_mean(f), vi_fit_sd(f), t->tmp);
-    ex = t->g->log_evidence - kx;
+  if (t->n == t->cap) {
+    size_t cap = t->cap ? 2 * t->cap : 256;
+    row *nr = realloc(t->rows, cap * sizeof *nr);
+    double *nq;
+    if (!nr) {
+      t->oom = 1;
+      return 0;
+    }
+    t->rows = nr;
+    nq = realloc(t->q, cap * 2 * t->dim * sizeof *nq);
+    if (!nq) {
+      t->oom = 1;
+      return 0;
+    }
+    t->q = nq;
+    t->cap = cap;
   }
-  fprintf(t->out, "%zu,%.10g,%.10g,%.10g,%.6g,%d,%.6g,%zu,%zu,%.6f,%.10g,%.10g\n", d->iter,
-          d->elbo, d->kl, d->log_evidence, d->log_evidence_se, d->log_evidence_exact,
-          d->grad_norm, d->n_fevals, d->n_gevals, d->seconds, kx, ex);
+  r = &t->rows[t->n];
+  r->d = *d;
+  r->kl_exact = r->elbo_exact = r->elbo_crn = NAN;
+  memcpy(t->q + t->n * 2 * t->dim, vi_fit_mean(f), t->dim * sizeof(double));
+  memcpy(t->q + t->n * 2 * t->dim + t->dim, vi_fit_sd(f), t->dim * sizeof(double));
+  if (t->g) {
+    r->kl_exact = gaussian_kl(t->g, vi_fit_mean(f), vi_fit_sd(f), t->tmp);
+    r->elbo_exact = t->g->log_evidence - r->kl_exact;
+  }
+  t->n++;
   return 0;
+}
+
+/* The common-random-numbers ELBO of q = N(mu, diag sd^2): the mean over the K shared
+ * draws eps of log p(x, mu + sd eps) - log q(.), evaluated in batches; -inf when q puts
+ * mass where the model has none.  *se gets the Monte Carlo standard error. */
+typedef struct crn {
+  size_t k, dim, batch;
+  const double *eps;   /* k x dim */
+  double *z, *lp;      /* batch x dim, batch */
+} crn;
+
+static double crn_elbo(const crn *c, const vi_model *m, const double *mu, const double *sd,
+                       double *se)
+{
+  double s = 0, ss = 0, logdet = 0, c0 = 0.5 * (double)c->dim * log(2 * M_PI);
+  double *lw = malloc(c->k * sizeof *lw);
+  *se = NAN;
+  if (!lw)
+    return NAN;
+  for (size_t j = 0; j < c->dim; j++)
+    logdet += log(sd[j]);
+  for (size_t s0 = 0; s0 < c->k; s0 += c->batch) {
+    size_t b = c->k - s0 < c->batch ? c->k - s0 : c->batch;
+    for (size_t i = 0; i < b; i++)
+      for (size_t j = 0; j < c->dim; j++)
+        c->z[i * c->dim + j] = mu[j] + sd[j] * c->eps[(s0 + i) * c->dim + j];
+    if (m->log_joint(m->ctx, b, c->z, c->lp, NULL) != VI_SUCCESS) {
+      free(lw);
+      return NAN;
+    }
+    for (size_t i = 0; i < b; i++) {
+      double e2 = 0;
+      for (size_t j = 0; j < c->dim; j++)
+        e2 += c->eps[(s0 + i) * c->dim + j] * c->eps[(s0 + i) * c->dim + j];
+      lw[s0 + i] = c->lp[i] + logdet + c0 + 0.5 * e2;
+      s += lw[s0 + i];
+    }
+  }
+  s /= (double)c->k;
+  if (!isfinite(s)) {
+    free(lw);
+    return -INFINITY;
+  }
+  for (size_t i = 0; i < c->k; i++)
+    ss += (lw[i] - s) * (lw[i] - s);
+  *se = sqrt(ss / (double)(c->k - 1) / (double)c->k);
+  free(lw);
+  return s;
+}
+
+/* Checkpoints: every iteration up to 10, then about 20 per decade, and the last. */
+static int is_checkpoint(size_t i, size_t last)
+{
+  if (i <= 10 || i == last)
+    return 1;
+  /* i is the first iteration at or past 10^(k/20) for some k */
+  double t = pow(10, floor(20 * log10((double)i)) / 20);
+  return (double)(i - 1) < t;
 }
 
 /* JSON numbers cannot be NaN or infinite: write null for those. */
@@ -196,13 +312,15 @@ static void jvec(FILE *o, const char *key, const double *v, size_t n, int comma)
 
 static int parse_opt(const char *s, vi_options *o)
 {
-  static const struct { const char *name; vi_optimizer opt; } tab[] = {
-    {"bfgs2", VI_OPT_BFGS2}, {"cg-fr", VI_OPT_CG_FR}, {"cg-pr", VI_OPT_CG_PR},
-    {"steepest", VI_OPT_STEEPEST}, {"adam", VI_OPT_ADAM}};
+  /* bfgs2-std: bfgs2 on standardized fixed draws (sample mean 0, covariance I). */
+  static const struct { const char *name; vi_optimizer opt; int std; } tab[] = {
+    {"bfgs2", VI_OPT_BFGS2, 0}, {"bfgs2-std", VI_OPT_BFGS2, 1}, {"cg-fr", VI_OPT_CG_FR, 0},
+    {"cg-pr", VI_OPT_CG_PR, 0}, {"steepest", VI_OPT_STEEPEST, 0}, {"adam", VI_OPT_ADAM, 0}};
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
     if (strcmp(s, tab[i].name) == 0) {
       o->optimizer = tab[i].opt;
       o->estimator = tab[i].opt == VI_OPT_ADAM ? VI_FRESH_DRAWS : VI_FIXED_DRAWS;
+      o->standardize_draws = tab[i].std;
       return 0;
     }
   return -1;
@@ -224,7 +342,9 @@ int main(int argc, char **argv)
 {
   const char *model_path = NULL, *data_path = NULL, *trace_path = NULL;
   const char *summary_path = NULL, *gauss_path = NULL, *opt_name = "bfgs2";
-  size_t draws = 0, max_iter = 0, eval_draws = 0, seed = 1;
+  size_t draws = 0, max_iter = 0, eval_draws = 0, seed = 1, crn_k = 1000;
+  crn c = {0, 0, 0, NULL, NULL, NULL};
+  double *eps = NULL, crn_final = NAN, crn_final_se = NAN;
   vi_options opt;
   vi_error err;
   vi_program *prog = NULL;
@@ -232,7 +352,7 @@ int main(int argc, char **argv)
   vi_fit *fit = NULL;
   vi_final fin;
   gaussian_ref g, *gp = NULL;
-  trace_ctx tc = {NULL, NULL, NULL, 0, 0};
+  trace_ctx tc = {NULL, NULL, 0, NULL, NULL, 0, 0, 0};
   int st, rc = 2, run_st;
   const char *stage = "";
 
@@ -273,6 +393,8 @@ int main(int argc, char **argv)
       summary_path = v;
     else if (!strcmp(a, "--gaussian"))
       gauss_path = v;
+    else if (!strcmp(a, "--crn-draws"))
+      bad = parse_size(v, &crn_k) || crn_k < 2;
     else
       bad = 1;
     if (bad) {
@@ -296,9 +418,11 @@ int main(int argc, char **argv)
   {
     vi_optimizer o = opt.optimizer;
     vi_estimator e = opt.estimator;
+    int sd = opt.standardize_draws;
     vi_options_default(&opt);
     opt.optimizer = o;
     opt.estimator = e;
+    opt.standardize_draws = sd;
     if (e == VI_FRESH_DRAWS) {
       opt.max_iter = 10000;
       opt.tol_rel_obj = 1e-3;
@@ -341,14 +465,7 @@ int main(int argc, char **argv)
     if (!tc.tmp)
       goto done;
   }
-  if (trace_path) {
-    tc.out = fopen(trace_path, "w");
-    if (!tc.out) {
-      fprintf(stderr, "run_fits: %s: %s\n", trace_path, strerror(errno));
-      goto done;
-    }
-    trace_header(tc.out);
-  }
+  tc.dim = model.dim;
 
   fit = vi_fit_alloc(&model, &opt, &st);
   if (!fit) {
@@ -361,6 +478,43 @@ int main(int argc, char **argv)
     trace_row(&tc, fit, vi_fit_history(fit, 0));
   run_st = vi_fit_run(fit, trace_row, &tc);
   stage = vi_stop_reason_string(vi_fit_stop_reason(fit));
+  if (tc.oom) {
+    fprintf(stderr, "run_fits: out of memory for the trace\n");
+    goto done;
+  }
+  /* The shared yardstick: K standard-normal draws from a fixed seed (see above). */
+  {
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    c.k = crn_k;
+    c.dim = model.dim;
+    c.batch = 256;
+    eps = malloc(crn_k * model.dim * sizeof *eps);
+    c.z = malloc(c.batch * model.dim * sizeof *c.z);
+    c.lp = malloc(c.batch * sizeof *c.lp);
+    if (!r || !eps || !c.z || !c.lp) {
+      gsl_rng_free(r);
+      fprintf(stderr, "run_fits: out of memory\n");
+      goto done;
+    }
+    gsl_rng_set(r, 20261125);
+    for (size_t i = 0; i < crn_k * model.dim; i++)
+      eps[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    c.eps = eps;
+    gsl_rng_free(r);
+    for (size_t i = 0; i < tc.n; i++) {
+      double se;
+      if (!is_checkpoint(i, tc.n - 1))
+        continue;
+      tc.rows[i].elbo_crn = crn_elbo(&c, &model, tc.q + i * 2 * model.dim,
+                                     tc.q + i * 2 * model.dim + model.dim, &se);
+      if (i == tc.n - 1) {
+        crn_final = tc.rows[i].elbo_crn;
+        crn_final_se = se;
+      }
+    }
+  }
+  if (trace_path && trace_write(trace_path, &tc))
+    goto done;
   st = vi_fit_finish(fit, &fin);
   if (st != VI_SUCCESS) {
     fprintf(stderr, "run_fits: final diagnostics: %s\n", vi_strerror(st));
@@ -393,6 +547,9 @@ int main(int argc, char **argv)
     jnum(o, "kl", fin.kl, 1);
     jnum(o, "khat", fin.khat, 1);
     jnum(o, "kl_exact", kx, 1);
+    jnum(o, "elbo_crn", crn_final, 1);
+    jnum(o, "elbo_crn_se", crn_final_se, 1);
+    fprintf(o, "  \"crn_draws\": %zu,\n", crn_k);
     jvec(o, "mean", vi_fit_mean(fit), model.dim, 1);
     jvec(o, "sd", vi_fit_sd(fit), model.dim, 0);
     fputs("}\n", o);
@@ -404,9 +561,12 @@ int main(int argc, char **argv)
   rc = run_st == VI_SUCCESS ? 0 : run_st == VI_EMAXITER || run_st == VI_ENOPROG ? 1 : 3;
 
 done:
-  if (tc.out && fclose(tc.out) && rc == 0)
-    rc = 2;
   vi_fit_free(fit);
+  free(eps);
+  free(c.z);
+  free(c.lp);
+  free(tc.rows);
+  free(tc.q);
   vi_program_free(prog);
   if (gp)
     gaussian_free(gp);
