@@ -717,11 +717,11 @@ START_TEST(t_matcher)
   ck_assert_int_eq(vi_builtin_resolve("matrix_exp", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
   ck_assert_str_eq(why, "function 'matrix_exp' is not supported yet");
-  ck_assert_int_eq(vi_builtin_resolve("wishart_lpdf", args, 1, &r, why, sizeof why),
+  ck_assert_int_eq(vi_builtin_resolve("gaussian_dlm_obs_lpdf", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
-  ck_assert_int_eq(vi_builtin_resolve_tilde("wishart", args, 1, why, sizeof why),
+  ck_assert_int_eq(vi_builtin_resolve_tilde("gaussian_dlm_obs", args, 1, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
-  ck_assert_str_eq(why, "distribution 'wishart' is not supported yet");
+  ck_assert_str_eq(why, "distribution 'gaussian_dlm_obs' is not supported yet");
   ck_assert_int_eq(vi_builtin_resolve_tilde("fancy", args, 1, why, sizeof why), -1);
   ck_assert_str_eq(why, "unknown distribution 'fancy'");
   /* int versions first, then promotion */
