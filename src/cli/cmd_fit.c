@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli/cli.h"
 
@@ -65,6 +66,30 @@ static int exit_for_outcome(const cli_outcome *o)
   return cli_exit_for_status(o->run_status);
 }
 
+/* An output file must not be one of the inputs: a successful run would replace it. */
+static int overwrites_input(const cli_config *cfg)
+{
+  const char *outs[3] = {cfg->output_path, cfg->trace_path, cfg->json_path};
+  const char *opts[3] = {"--output", "--trace", "--summary-json"};
+  const char *ins[2] = {cfg->model_path, cfg->data_path};
+  const char *what[2] = {"the model file", "the data file"};
+  for (int i = 0; i < 3; i++) {
+    struct stat so;
+    if (!outs[i] || stat(outs[i], &so) != 0 || !S_ISREG(so.st_mode))
+      continue;
+    for (int j = 0; j < 2; j++) {
+      struct stat si;
+      if (ins[j] && stat(ins[j], &si) == 0 && si.st_dev == so.st_dev &&
+          si.st_ino == so.st_ino) {
+        cli_error("%s: '%s' is %s; refusing to overwrite an input", opts[i], outs[i],
+                  what[j]);
+        return 1;
+      }
+    }
+  }
+  return 0;
+}
+
 int cli_cmd_fit(int argc, char **argv)
 {
   cli_config cfg;
@@ -72,6 +97,8 @@ int cli_cmd_fit(int argc, char **argv)
   int rc = cli_options_parse(argc, argv, 1, &cfg, &help);
   if (rc != CLI_EXIT_OK || help)
     return rc;
+  if (overwrites_input(&cfg))
+    return CLI_EXIT_USAGE;
 
   vi_error err;
   memset(&err, 0, sizeof err);

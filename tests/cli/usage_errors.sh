@@ -53,4 +53,13 @@ usage "vi: --standardize-draws: needs --method fixed (the stochastic method draw
 usage "vi: --standardize-draws: needs --draws M greater than the dimension D = 10, got 8" fit "$ES" --data "$ESD" --standardize-draws --draws 8
 usage "vi: --output and --trace name the same file '$TMP/a.csv'" fit "$ES" --output "$TMP/a.csv" --trace "$TMP/a.csv"
 [ ! -e "$TMP/a.csv" ] || fail "a usage error created a file"
+
+# an output over an input
+cp "$ESD" "$TMP/d.json"
+cp "$ES" "$TMP/m.stan"
+ln -s d.json "$TMP/d_link.json"
+usage "vi: --output: '$TMP/d.json' is the data file; refusing to overwrite an input" fit "$TMP/m.stan" --data "$TMP/d.json" --output "$TMP/d.json"
+usage "vi: --summary-json: '$TMP/d_link.json' is the data file; refusing to overwrite an input" fit "$TMP/m.stan" --data "$TMP/d.json" --summary-json "$TMP/d_link.json"
+usage "vi: --trace: '$TMP/m.stan' is the model file; refusing to overwrite an input" fit "$TMP/m.stan" --data "$TMP/d.json" --trace "$TMP/m.stan"
+cmp -s "$TMP/d.json" "$ESD" || fail "the data file was changed"
 exit 0
