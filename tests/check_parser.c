@@ -309,10 +309,14 @@ START_TEST(test_checker_annotations)
     "  target += normal_lpdf(y | mu, 1) + 0;\n"
     "  y[idx] ~ normal(w, 1);\n"
     "  X[:, 1] ~ normal(0, 1);\n"
+    "  target += normal_lccdf(y[1] | mu, 1);\n"
+    "  target += normal_lcdf(mu | 0, 1);\n"
     "}\n";
   vi_ast *a = must_compile(src);
   vi_stmt *m = a->blocks[BLK_MODEL];
-  ck_assert_int_eq(m->nstmts, 10);
+  ck_assert_int_eq(m->nstmts, 12);
+  ck_assert_int_eq(m->stmts[10]->is_likelihood, 1);  /* censored data */
+  ck_assert_int_eq(m->stmts[11]->is_likelihood, 0);
   vi_decl *z = m->stmts[0]->decl, *w = m->stmts[1]->decl;
   ck_assert_int_eq(z->block, BLK_MODEL);
   ck_assert_int_eq(z->data_only, 1);

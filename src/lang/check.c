@@ -565,6 +565,10 @@ static void check_decl(checker *c, vi_decl *d)
     c_fail(c, VI_ECHECK, d->loc, "%s cannot be integers: '%s' is declared %s",
            d->block == BLK_PARAMS ? "parameters" : "transformed parameters", d->name,
            d->type_text ? d->type_text : "int");
+  vi_decl *old = lookup(c, d->name);   /* reported here, before the initialiser */
+  if (old)
+    c_fail(c, VI_ECHECK, d->loc, "'%s' is already declared (at line %d, column %d)",
+           d->name, old->loc.line, old->loc.col);
   if (d->init) {
     check_expr(c, d->init);
     if (!assignable(d->type, d->init->type))
@@ -881,8 +885,11 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
     return;
   case ST_TARGET:
     dep_expr(c, s->rhs);
+    /* A density -- or a log cdf / ccdf, i.e. censored data -- of data. */
     s->is_likelihood = s->rhs->kind == EX_CALL && s->rhs->builtin >= 0
-                       && vi_builtin_kind(s->rhs->builtin) == BUILTIN_DENSITY
+                       && (vi_builtin_kind(s->rhs->builtin) == BUILTIN_DENSITY
+                           || name_has_suffix(s->rhs->str, "_lcdf")
+                           || name_has_suffix(s->rhs->str, "_lccdf"))
                        && s->rhs->nargs >= 1 && s->rhs->args[0]->data_only;
     return;
   case ST_FOR: {
