@@ -283,6 +283,16 @@ START_TEST(t_binary_misc)
   ck_assert(fabs(y[0] - 5.5 * 4.5) < 1e-12);
   ta_check_builtin("to_int", &TR(-2.7), 1, 1e-6, y, &n);
   ck_assert(y[0] == -2);
+  {
+    ad_tape *t = ad_tape_alloc();
+    ad_tape_reset(t, 1, 0);
+    vi_type tr = {VT_REAL, 0};
+    int id = vi_builtin_resolve("to_int", &tr, 1, NULL, NULL, 0);
+    ad_val *arg = ad_scalar(t, NAN, 0);
+    ck_assert_ptr_null(vi_builtin_call(t, id, &arg, 1));
+    ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "to_int"));
+    ad_tape_free(t);
+  }
   /* constants */
   ta_check_builtin("pi", NULL, 0, 1e-6, y, &n);
   ck_assert(y[0] == M_PI);

@@ -1924,7 +1924,20 @@ static double f_falling_int(double x, double n) { return round(f_falling_factori
 static double f_rising_int(double x, double n) { return round(f_rising_factorial(x, n)); }
 BINARY_INT(falling_factorial_int, f_falling_int)
 BINARY_INT(rising_factorial_int, f_rising_int)
-UNARY_INT(to_int, trunc)
+/* to_int(x): truncation toward zero; outside the int range it is an error (Stan's). */
+static ad_val *b_to_int(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t m = a[0]->len * a[0]->nd;
+  for (size_t i = 0; i < m; i++) {
+    double v = a[0]->x[i];
+    if (!(v > -2147483649.0 && v < 2147483648.0)) {
+      ad_tape_set_error(t, "to_int: %g is outside the range of an int", v);
+      return NULL;
+    }
+  }
+  return ad_map1(t, a[0], trunc, NULL, 1);
+}
 
 /* beta(a, b) = exp(lbeta(a, b)). */
 static ad_val *b_beta(ad_tape *t, ad_val **a, int n)
