@@ -657,7 +657,9 @@ static int exec_decl(ev_ctx *c, const vi_decl *d)
                       "size mismatch in the initialiser of '%s': declared %s, value %s",
                       d->name, a, b);
     }
-    if (d->init->kind == EX_VAR) v->shared = 1;
+    /* the value may be another variable's (x = y, or a builtin that returns its
+     * argument): an in-place write to this variable must copy first */
+    v->shared = 1;
   } else {
     vi_type ty = d->type;
     v = ad_new(c->t, ty, nd, dims, 0, 0);
@@ -698,7 +700,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
       return ev_error(c, VI_ERUNTIME, st->loc,
                       "size mismatch in assignment to '%s': declared %s, value %s", d->name, a, b);
     }
-    if (st->rhs->kind == EX_VAR && st->op == OP_NONE) rhs->shared = 1;
+    rhs->shared = 1;   /* as in exec_decl: never write through an alias */
     c->slot[d->slot] = rhs;
     return 0;
   }
