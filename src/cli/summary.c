@@ -172,9 +172,10 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   if (cfg->data_path)
     fprintf(out, "  (data: %s)", cfg->data_path);
   fputc('\n', out);
-  fprintf(out, "Fit:      mean-field Gaussian over D = %zu unconstrained dimensions; %s "
+  fprintf(out, "Fit:      mean-field Gaussian over D = %zu unconstrained dimension%s; %s "
                "draws (M = %zu), %s, seed %lu\n",
-          vi_fit_dim(f), cli_method_name(opt->estimator), opt->draws,
+          vi_fit_dim(f), vi_fit_dim(f) == 1 ? "" : "s", cli_method_name(opt->estimator),
+          opt->draws,
           cli_optimizer_name(opt->optimizer), opt->seed);
   print_stop(out, cfg, f, o);
   fputc('\n', out);
