@@ -1052,6 +1052,12 @@ static vi_stmt *parse_statement(parser *p)
       if (e->kind == EX_CALL)
         p_fail(p, VI_EPARSE, e->loc, "a function call cannot be a statement (only void "
                "functions could be, and vi has none)");
+      /* `vectr[N] x;`: a name where a type belongs. */
+      const vi_expr *base = e;
+      while (base->kind == EX_INDEX) base = base->args[0];
+      if (base->kind == EX_VAR && is_tok(p, TK_IDENT))
+        p_fail(p, VI_EPARSE, base->loc, "'%s' is not a type (expected a declaration or a "
+               "statement)", base->str);
       p_expected(p, "'=', a compound assignment or '~' after the expression");
     }
   }
