@@ -15,6 +15,7 @@
 #include <jansson.h>
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_rng.h>
+#include <vi/fit.h>
 #include <vi/lang.h>
 #include <vi/status.h>
 #include "c_models.h"
@@ -377,6 +378,46 @@ START_TEST(test_linreg_vs_c)
 }
 END_TEST
 
+/* Fitted through the engine: the language's linear regression reaches the mean-field
+ * optimum in closed form, as the C model does. */
+START_TEST(test_fit_linreg)
+{
+  double *X, *y, sigma, tau;
+  size_t n, d;
+  read_linreg(&X, &y, &n, &d, &sigma, &tau);
+  cm_linreg *c = cm_linreg_alloc(X, y, n, d, sigma, tau);
+  double mean[8], sd[8];
+  cm_linreg_mean_field(c, mean, sd);
+  char *sp = path_of("models/linreg.stan"), *dp = path_of("models/linreg.data.json");
+  vi_error err; int st;
+  vi_program *p = vi_program_compile_file(sp, &err, &st);
+  ck_assert_msg(p != NULL, "%s", err.message);
+  ck_assert_msg(vi_program_load_data_file(p, dp, &err) == 0, "%s", err.message);
+  vi_model m;
+  ck_assert_int_eq(vi_program_model(p, &m), 0);
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.standardize_draws = 1;   /* exact for a Gaussian posterior */
+  opt.tol_grad = 1e-9;
+  opt.tol_rel_obj = 0.0;
+  vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_msg(f != NULL, "fit alloc %d", st);
+  st = vi_fit_run(f, NULL, NULL);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  for (size_t j = 0; j < d; j++) {
+    ck_assert_msg(fabs(vi_fit_mean(f)[j] - mean[j]) < 1e-6, "mean %zu: %.10g vs %.10g", j,
+                  vi_fit_mean(f)[j], mean[j]);
+    ck_assert_msg(fabs(vi_fit_sd(f)[j] - sd[j]) < 1e-6, "sd %zu", j);
+  }
+  /* the likelihood split is available and finite */
+  ck_assert(isfinite(vi_fit_diag(f)->expected_log_lik));
+  vi_fit_free(f);
+  vi_program_free(p);
+  cm_linreg_free(c);
+  free(sp); free(dp); free(X); free(y);
+}
+END_TEST
+
 START_TEST(test_eight_schools)
 {
   const char *names[2] = {"eight_schools", "eight_schools_centered"};
@@ -579,6 +620,7 @@ int main(void)
   tcase_add_test(tc, test_fallback);
   tcase_add_test(tc, test_no_alloc_after_warmup);
   tcase_add_test(tc, test_linreg_vs_c);
+  tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_runtime_errors);
   tcase_add_test(tc, test_reject);
