@@ -956,7 +956,7 @@ int vi_check(vi_ast *ast, struct vi_error *err)
     check_block_items(c, blk);
     if (b == BLK_MODEL) scope_close(c, mark);  /* model variables end with the block */
   }
-  /* Pass 2 to its fixed point; c->block only matters for nothing here. */
+  /* Pass 2, repeated until no local loses data-only. */
   do {
     c->changed = 0;
     for (int b = 0; b < BLK_COUNT; b++)

@@ -27,7 +27,6 @@ typedef struct parser {
   vi_error *err;
   jmp_buf jb;
   int nesting;
-  vi_block block;       /* block being parsed */
 } parser;
 
 /* ---- Errors -------------------------------------------------------------------- */
@@ -1112,7 +1111,6 @@ static void parse_program(parser *p)
     last = b;
     advance(p);
     if (b == BLK_TDATA || b == BLK_TPARAMS || b == BLK_GQ) advance(p);
-    p->block = (vi_block)b;
     if (b == BLK_FUNCTIONS) {
       expect(p, TK_LBRACE, "'{' after 'functions'");
       if (!is_tok(p, TK_RBRACE))
