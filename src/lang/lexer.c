@@ -1,10 +1,10 @@
 /* lexer.c: turns a model file into tokens, following the lexical rules of the Stan
  * reference manual (identifiers, int/real literals with the longest match, strings for
- * print/reject, line comments // and #, block comments).  The whole stream is made up front so the
- * parser can look ahead freely; a lexical error ends the stream with a TK_ERROR token,
- * which the parser reports only when it gets there, so the first error in the file is
- * the one reported.  Columns count UTF-8 characters, so carets align under non-ASCII
- * text in comments. */
+ * print/reject, line comments // and #, block comments).  The whole stream is made up
+ * front so the parser can look ahead freely; a lexical error ends the stream with a
+ * TK_ERROR token, which the parser reports only when it gets there, so the first error
+ * in the file is the one reported.  Columns count UTF-8 characters, so carets align
+ * under non-ASCII text in comments. */
 #include <errno.h>
 #include <stdarg.h>
 #include <math.h>
