@@ -166,20 +166,23 @@ ad_val *ad_new_nd(ad_tape *t, vi_type type, int ndims, const size_t *dims, size_
     ad_tape_set_error(t, "too many dimensions (%d)", ndims);
     return NULL;
   }
-  ad_val *v = ad_alloc(t, sizeof *v);
-  if (!v) return NULL;
+  /* One arena block: the header, the values, the adjoints. */
+  size_t len = dims_len(ndims, dims);
+  size_t head = (sizeof(ad_val) + AD_ALIGN - 1) & ~(size_t)(AD_ALIGN - 1);
+  size_t bytes = (len * nd * sizeof(double) + AD_ALIGN - 1) & ~(size_t)(AD_ALIGN - 1);
+  int adj = with_adj && t->grad;
+  char *mem = ad_alloc(t, head + bytes * (adj ? 2 : 1));
+  if (!mem) return NULL;
+  ad_val *v = (ad_val *)mem;
   memset(v, 0, sizeof *v);
   v->type = type;
   v->ndims = ndims;
   for (int i = 0; i < ndims; i++) v->dims[i] = dims[i];
-  v->len = dims_len(ndims, dims);
+  v->len = len;
   v->nd = nd;
-  size_t bytes = v->len * nd * sizeof(double);
-  v->x = ad_alloc(t, bytes);
-  if (!v->x) return NULL;
-  if (with_adj && t->grad) {
-    v->adj = ad_alloc(t, bytes);
-    if (!v->adj) return NULL;
+  v->x = (double *)(mem + head);
+  if (adj) {
+    v->adj = (double *)(mem + head + bytes);
     memset(v->adj, 0, bytes);
   }
   return v;
