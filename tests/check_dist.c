@@ -19,6 +19,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 #include <gsl/gsl_linalg.h>
+#include <gsl/gsl_permutation.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_bessel.h>
 #include "lang/builtins.h"
@@ -679,6 +680,9 @@ static double meval(const mcall *m, double **g)
 /* Gradient vs central differences; sym: argument index of a symmetric matrix (perturb
  * (i,j) and (j,i) together, compare with g_ij + g_ji); lower: argument whose upper
  * triangle is ignored. */
+static int fd_skip_diag;   /* FD: leave a symmetric matrix's diagonal alone (correlations) */
+static int fd_all_sym;     /* FD: every matrix argument is symmetric */
+
 static void mgrad_check(mcall *m, int sym, int lower, double h0)
 {
   double *g[5] = {0};
@@ -690,9 +694,11 @@ static void mgrad_check(mcall *m, int sym, int lower, double h0)
     size_t K = m->len[i];
     for (size_t k = 0; k < nelem(m, i); k++) {
       size_t r = k % K, c = k / K, kt = m->kind[i] == 'm' ? r * K + c : k;
-      if (m->kind[i] == 'm' && (i == sym || i == lower) && r < c) continue;
+      int symi = m->kind[i] == 'm' && (i == sym || fd_all_sym);
+      if (m->kind[i] == 'm' && (symi || i == lower) && r < c) continue;
+      if (symi && r == c && fd_skip_diag) continue;
       double *x = m->x[i], x0 = x[k], xt0 = x[kt], h = h0 * fmax(1, fabs(x0));
-      int both = i == sym && m->kind[i] == 'm' && r != c;
+      int both = symi && r != c;
       x[k] = x0 + h; if (both) x[kt] = xt0 + h;
       double fp = meval(m, NULL);
       x[k] = x0 - h; if (both) x[kt] = xt0 - h;
@@ -921,6 +927,102 @@ START_TEST(test_glm)
 }
 END_TEST
 
+/* wishart log density by its formula (Stan Functions Reference), with determinants and
+ * the inverse from GSL's LU decomposition (independent of the code under test) */
+static double lu_logdet_inv(const double *A, double *Ai, size_t K)
+{
+  gsl_matrix *M = gsl_matrix_alloc(K, K), *I = gsl_matrix_alloc(K, K);
+  gsl_permutation *p = gsl_permutation_alloc(K);
+  int sg;
+  for (size_t i = 0; i < K; i++) for (size_t j = 0; j < K; j++) gsl_matrix_set(M, i, j, A[j * K + i]);
+  gsl_linalg_LU_decomp(M, p, &sg);
+  double ld = gsl_linalg_LU_lndet(M);
+  gsl_linalg_LU_invert(M, p, I);
+  for (size_t i = 0; i < K; i++) for (size_t j = 0; j < K; j++) Ai[j * K + i] = gsl_matrix_get(I, i, j);
+  gsl_matrix_free(M); gsl_matrix_free(I); gsl_permutation_free(p);
+  return ld;
+}
+
+static double ref_wishart(const double *W, double nu, const double *S, size_t K)
+{
+  double Wi[16], Si[16], tr = 0;
+  double ldW = lu_logdet_inv(W, Wi, K), ldS = lu_logdet_inv(S, Si, K);
+  for (size_t i = 0; i < K; i++) for (size_t j = 0; j < K; j++) tr += Si[j * K + i] * W[i * K + j];
+  double lmg = 0.25 * K * (K - 1.0) * log(M_PI);
+  for (size_t j = 1; j <= K; j++) lmg += gsl_sf_lngamma(0.5 * nu + 0.5 * (1.0 - j));
+  return 0.5 * (nu - K - 1) * ldW - 0.5 * tr - 0.5 * nu * K * log(2) - 0.5 * nu * ldS - lmg;
+}
+
+static void sym_inverse(const double *A, double *Ai, double *logdet, size_t K)
+{
+  gsl_matrix *M = gsl_matrix_alloc(K, K);
+  for (size_t i = 0; i < K; i++) for (size_t j = 0; j < K; j++) gsl_matrix_set(M, i, j, A[j * K + i]);
+  gsl_linalg_cholesky_decomp1(M);
+  double ld = 0;
+  for (size_t i = 0; i < K; i++) ld += 2 * log(gsl_matrix_get(M, i, i));
+  gsl_linalg_cholesky_invert(M);
+  for (size_t i = 0; i < K; i++) for (size_t j = 0; j < K; j++) Ai[j * K + i] = gsl_matrix_get(M, i, j);
+  *logdet = ld;
+  gsl_matrix_free(M);
+}
+
+START_TEST(test_wishart_lkj_corr)
+{
+  enum { K = 3 };
+  double W[K * K] = {2, 0.3, -0.4, 0.3, 1, 0.2, -0.4, 0.2, 1.5};
+  double S[K * K] = {1, -0.2, 0.1, -0.2, 0.8, 0.3, 0.1, 0.3, 1.2}, nu = 5.5;
+  mcall m = {"wishart_lpdf", 3, {0, 0, 0}, {'m', 's', 'm'}, {K, 1, K}, {0, 0, 0}, {1, 1, 1}, {W, &nu, S}};
+  CK_CLOSE(meval(&m, NULL), ref_wishart(W, nu, S, K), 1e-11, "wishart %.15g vs %.15g", meval(&m, NULL), ref_wishart(W, nu, S, K));
+  fd_all_sym = 1;
+  mgrad_check(&m, -1, -1, 1e-6);
+  /* inv_wishart(W | nu, S) = wishart(W^-1 | nu, S^-1) |W|^-(K+1) */
+  double Wi[K * K], Si[K * K], ldW, ldS;
+  sym_inverse(W, Wi, &ldW, K);
+  sym_inverse(S, Si, &ldS, K);
+  m.name = "inv_wishart_lpdf";
+  CK_CLOSE(meval(&m, NULL), ref_wishart(Wi, nu, Si, K) - (K + 1) * ldW, 1e-11, "inv_wishart");
+  mgrad_check(&m, -1, -1, 1e-6);
+  fd_all_sym = 0;
+  nu = 1.5;   /* nu <= K - 1 */
+  ck_assert(meval(&m, NULL) == -INFINITY);
+  nu = 5.5;
+  W[0] = -2;
+  ck_assert(meval(&m, NULL) == -INFINITY);
+  W[0] = 2;
+  /* lkj_corr: K = 3, eta = 1 is uniform over correlation matrices (volume pi^2 / 2) */
+  double R[K * K] = {1, 0.3, -0.2, 0.3, 1, 0.25, -0.2, 0.25, 1}, eta = 1;
+  mcall l = {"lkj_corr_lpdf", 2, {0, 0}, {'m', 's'}, {K, 1}, {0, 0}, {1, 1}, {R, &eta}};
+  CK_CLOSE(meval(&l, NULL), -log(M_PI * M_PI / 2), 1e-12, "lkj_corr K=3 eta=1");
+  eta = 2.7;
+  double Ri[K * K], ldR;
+  sym_inverse(R, Ri, &ldR, K);
+  {
+    /* lp(R, eta) - lp(R, 1) = (eta - 1) log det R + lp(I, eta) - lp(I, 1) */
+    double one = 1, I3[K * K] = {1, 0, 0, 0, 1, 0, 0, 0, 1};
+    mcall l1 = l, li = l, li1 = l;
+    l1.x[1] = &one;
+    li.x[0] = I3;
+    li1.x[0] = I3; li1.x[1] = &one;
+    double lhs = meval(&l, NULL) - meval(&l1, NULL);
+    double rhs = 1.7 * ldR + meval(&li, NULL) - meval(&li1, NULL);
+    CK_CLOSE(lhs, rhs, 1e-12, "lkj_corr (eta - 1) log det R");
+  }
+  fd_skip_diag = 1;
+  mgrad_check(&l, 0, -1, 1e-6);
+  fd_skip_diag = 0;
+  R[0] = 1.1;
+  ck_assert(meval(&l, NULL) == -INFINITY);
+  /* lkj_corr of L L' and lkj_corr_cholesky of L differ by the Jacobian log prod L_kk^(K-k) */
+  double L[K * K] = {1, 0.3, -0.2, 0, sqrt(1 - 0.09), 0, 0, 0, 0};
+  L[5] = (0.25 - 0.3 * -0.2) / L[4];
+  L[8] = sqrt(1 - 0.04 - L[5] * L[5]);
+  R[0] = 1;
+  mcall c = {"lkj_corr_cholesky_lpdf", 2, {0, 0}, {'m', 's'}, {K, 1}, {0, 0}, {0, 0}, {L, &eta}};
+  CK_CLOSE(meval(&c, NULL), meval(&l, NULL) + log(L[4]), 1e-12, "lkj_corr vs cholesky");
+}
+END_TEST
+
+
 static double lkj2_eta;
 static double lkj2_density(double rho, void *p)
 {
@@ -1115,6 +1217,45 @@ START_TEST(test_rng_cauchy)
   double se = sqrt(0.75 * 0.25 / NR);
   ck_assert_msg(fabs(f - 0.75) < 5 * se, "cauchy quartile %g", f);
   ck_assert_msg(fabs(f0 - 0.5) < 5 * sqrt(0.25 / NR), "cauchy median %g", f0);
+}
+END_TEST
+
+START_TEST(test_rng_wishart_lkj)
+{
+  enum { K = 3 };
+  double S[K * K] = {1, -0.2, 0.1, -0.2, 0.8, 0.3, 0.1, 0.3, 1.2}, nu = 7;
+  ad_tape_reset(T, NR, 0);
+  ad_val *a[2] = {mk(0, 's', 1, 0, 1, 0, &nu), mk(0, 'm', K, 0, 1, 0, S)};
+  ad_val *out = call("wishart_rng", a, 2);
+  ck_assert_msg(out != NULL, "%s", ad_tape_error(T));
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++) {
+      double sij = S[j * K + i];
+      check_moments("wishart_rng", out->x + (j * K + i) * NR, NR, 1, nu * sij,
+                    nu * (sij * sij + S[i * K + i] * S[j * K + j]));
+    }
+  ad_tape_reset(T, NR, 0);
+  a[0] = mk(0, 's', 1, 0, 1, 0, &nu); a[1] = mk(0, 'm', K, 0, 1, 0, S);
+  out = call("inv_wishart_rng", a, 2);
+  ck_assert_msg(out != NULL, "%s", ad_tape_error(T));
+  double c = nu - K - 1;
+  for (size_t i = 0; i < K; i++) {
+    double sii = S[i * K + i];
+    check_moments("inv_wishart_rng", out->x + (i * K + i) * NR, NR, 1, sii / c,
+                  2 * sii * sii / (c * c * (c - 2)));
+  }
+  double Kd = K, eta = 1.5;
+  ad_tape_reset(T, NR, 0);
+  a[0] = mk(1, 's', 1, 0, 1, 0, &Kd); a[1] = mk(0, 's', 1, 0, 1, 0, &eta);
+  out = call("lkj_corr_rng", a, 2);
+  ck_assert_ptr_nonnull(out);
+  for (size_t s = 0; s < NR; s++)
+    for (size_t i = 0; i < K; i++) {
+      ck_assert(out->x[(i * K + i) * NR + s] == 1);
+      for (size_t j = 0; j < K; j++) ck_assert(out->x[(j * K + i) * NR + s] == out->x[(i * K + j) * NR + s]);
+    }
+  check_moments("lkj_corr_rng", out->x + 1 * NR, NR, 1, 0, 1 / (2 * eta + K - 1));
+  check_moments("lkj_corr_rng", out->x + 5 * NR, NR, 1, 0, 1 / (2 * eta + K - 1));
 }
 END_TEST
 
@@ -1332,6 +1473,7 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_lkj_corr_cholesky);
   tcase_add_test(tc, test_ordered_logistic);
   tcase_add_test(tc, test_glm);
+  tcase_add_test(tc, test_wishart_lkj_corr);
   suite_add_tcase(s, tc);
   tc = tcase_create("rng");
   tcase_add_checked_fixture(tc, rng_setup, rng_teardown);
@@ -1339,6 +1481,7 @@ static Suite *dist_suite(void)
   tcase_add_loop_test(tc, test_rng_moments, 0, NRT);
   tcase_add_test(tc, test_rng_cauchy);
   tcase_add_test(tc, test_rng_von_mises);
+  tcase_add_test(tc, test_rng_wishart_lkj);
   tcase_add_test(tc, test_rng_vectorised_and_errors);
   tcase_add_test(tc, test_rng_multivariate);
   suite_add_tcase(s, tc);

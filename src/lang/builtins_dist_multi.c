@@ -1,6 +1,7 @@
 /* builtins_dist_multi.c: the densities whose arguments are vectors or matrices --
  * categorical, categorical_logit, multinomial, dirichlet, multi_normal,
- * multi_normal_cholesky, lkj_corr_cholesky and ordered_logistic -- batched over the
+ * multi_normal_cholesky, lkj_corr_cholesky, lkj_corr, wishart, inv_wishart and
+ * ordered_logistic -- batched over the
  * draws with hand-written gradients (Stan's parameterisations; the LKJ normalising
  * constant is Lewandowski, Kurowicka & Joe 2009, eq. 16, with the Jacobian of the
  * Cholesky factorisation).  Each loops over draws outside and elements inside,
@@ -368,6 +369,174 @@ ad_val *vi_dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **args, int n)
   if (dist_push_partials(t, out, args, 2, P)) return NULL;
   return out;
 }
+
+/* ---- symmetric positive-definite matrices: lkj_corr, wishart, inv_wishart ---------- */
+
+/* Copy draw s of the K x K matrix v into buf (row-major; symmetric, so either order).
+ * Returns 0, 1 if not symmetric (relative 1e-8), 2 if NaN. */
+static int load_sym(const ad_val *v, size_t s, double *buf, size_t K)
+{
+  int st = 0;
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++) {
+      double a = at(v, j * K + i, s);
+      if (isnan(a)) return 2;
+      buf[i * K + j] = a;
+    }
+  for (size_t i = 0; i < K && !st; i++)
+    for (size_t j = 0; j < i; j++) {
+      double u = buf[i * K + j], w = buf[j * K + i];
+      if (fabs(u - w) > 1e-8 * fmax(1, fmax(fabs(u), fabs(w)))) { st = 1; break; }
+    }
+  return st;
+}
+
+/* In place: buf (K x K, symmetric) becomes its inverse; *logdet = log det.  Returns 0,
+ * or -1 if not positive definite. */
+static int spd_inverse(double *buf, size_t K, double *logdet)
+{
+  gsl_matrix_view mv = gsl_matrix_view_array(buf, K, K);
+  if (gsl_linalg_cholesky_decomp1(&mv.matrix)) return -1;
+  double ld = 0;
+  for (size_t i = 0; i < K; i++) {
+    double d = buf[i * K + i];
+    if (!(d > 0)) return -1;
+    ld += 2 * log(d);
+  }
+  *logdet = ld;
+  if (gsl_linalg_cholesky_invert(&mv.matrix)) return -1;
+  return 0;
+}
+
+static size_t square_side(ad_tape *t, const char *name, const char *arg, const ad_val *v)
+{
+  if (v->ndims != 2 || v->dims[0] != v->dims[1]) {
+    ad_tape_set_error(t, "%s: %s is not square", name, arg);
+    return (size_t)-1;
+  }
+  return v->dims[0];
+}
+
+/* lkj_corr(R | eta) = (eta - 1) log det R - log c_K(eta), R a correlation matrix */
+ad_val *vi_dist_lkj_corr_lpdf(ad_tape *t, ad_val **args, int n)
+{
+  const char *name = "lkj_corr_lpdf";
+  ad_val *Rv = args[0], *ev = args[1];
+  size_t K = square_side(t, name, "y", Rv);
+  if (K == (size_t)-1) return NULL;
+  ad_val *out = dist_new_result(t, args, 2);
+  if (!out) return NULL;
+  int fail = 0;
+  double *P[2] = {partials(t, out, Rv, &fail), partials(t, out, ev, &fail)};
+  double *buf = ad_alloc(t, (K * K + 1) * sizeof *buf);
+  if (fail || !buf) { if (!buf) ad_tape_set_error(t, "%s: out of memory", name); return NULL; }
+  const size_t ndo = out->nd;
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  for (size_t s = 0; s < ndo; s++) {
+    double eta = at(ev, 0, s), ld = 0;
+    int st = load_sym(Rv, s, buf, K);
+    if (st == 2 || isnan(eta)) { out->x[s] = NAN; continue; }
+    for (size_t i = 0; i < K && !st; i++) if (fabs(buf[i * K + i] - 1) > 1e-8) st = 1;
+    if (st || !(eta > 0) || spd_inverse(buf, K, &ld)) { out->x[s] = -INFINITY; continue; }
+    double dc, lc = lkj_log_c(eta, K, P[1] ? &dc : NULL);
+    out->x[s] = (eta == 1 ? 0 : (eta - 1) * ld) - lc;
+    if (P[0])
+      for (size_t k = 0; k < K * K; k++) P[0][k * ndo + s] = (eta - 1) * buf[k];
+    if (P[1]) P[1][s] = ld - dc;
+  }
+  gsl_set_error_handler(old);
+  if (dist_push_partials(t, out, args, 2, P)) return NULL;
+  return out;
+}
+
+/* log of the multivariate gamma function Gamma_K(a), and d/da */
+static double lmgamma(size_t K, double a, double *da)
+{
+  double v = 0.25 * (double)K * ((double)K - 1) * DIST_LOG_PI, d = 0;
+  for (size_t j = 1; j <= K; j++) {
+    double b = a + 0.5 * (1 - (double)j);
+    v += lgamma(b);
+    if (da) d += dist_digamma(b);
+  }
+  if (da) *da = d;
+  return v;
+}
+
+/* wishart(W | nu, S) and inv_wishart(W | nu, S) (Stan Functions Reference) */
+static ad_val *wishart_common(ad_tape *t, ad_val **args, int inv)
+{
+  const char *name = inv ? "inv_wishart_lpdf" : "wishart_lpdf";
+  ad_val *Wv = args[0], *nv = args[1], *Sv = args[2];
+  size_t K = square_side(t, name, "W", Wv);
+  if (K == (size_t)-1) return NULL;
+  size_t KS = square_side(t, name, "Sigma", Sv);
+  if (KS == (size_t)-1) return NULL;
+  if (KS != K) {
+    ad_tape_set_error(t, "%s: size of W (%zux%zu) and Sigma (%zux%zu) differ", name, K, K, KS, KS);
+    return NULL;
+  }
+  ad_val *out = dist_new_result(t, args, 3);
+  if (!out) return NULL;
+  int fail = 0;
+  double *P[3] = {partials(t, out, Wv, &fail), partials(t, out, nv, &fail),
+                  partials(t, out, Sv, &fail)};
+  double *W = ad_alloc(t, (3 * K * K + 1) * sizeof *W);
+  if (fail || !W) { if (!W) ad_tape_set_error(t, "%s: out of memory", name); return NULL; }
+  double *Wi = W + K * K, *Si = Wi + K * K;
+  const size_t ndo = out->nd;
+  const double Kd = (double)K;
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  for (size_t s = 0; s < ndo; s++) {
+    double nu = at(nv, 0, s), ldW, ldS;
+    int a = load_sym(Wv, s, W, K), b = load_sym(Sv, s, Si, K);
+    if (a == 2 || b == 2 || isnan(nu)) { out->x[s] = NAN; continue; }
+    memcpy(Wi, W, K * K * sizeof *W);
+    if (a || b || !(nu > Kd - 1) || spd_inverse(Wi, K, &ldW) || spd_inverse(Si, K, &ldS)) {
+      out->x[s] = -INFINITY;
+      continue;
+    }
+    /* S itself again (Si now holds its inverse) */
+    double dmg, mg = lmgamma(K, 0.5 * nu, P[1] ? &dmg : NULL), tr = 0, lp;
+    if (!inv) {
+      for (size_t k = 0; k < K * K; k++) tr += Si[k] * W[k];   /* tr(S^-1 W), symmetric */
+      lp = 0.5 * (nu - Kd - 1) * ldW - 0.5 * tr - 0.5 * nu * Kd * DIST_LOG_2 - 0.5 * nu * ldS - mg;
+      if (P[0])
+        for (size_t k = 0; k < K * K; k++) P[0][k * ndo + s] = 0.5 * (nu - Kd - 1) * Wi[k] - 0.5 * Si[k];
+      if (P[2])
+        for (size_t i = 0; i < K; i++)
+          for (size_t j = 0; j < K; j++) {
+            double q = 0;   /* (S^-1 W S^-1)_ij */
+            for (size_t k = 0; k < K; k++)
+              for (size_t l = 0; l < K; l++) q += Si[i * K + k] * W[k * K + l] * Si[l * K + j];
+            P[2][(j * K + i) * ndo + s] = -0.5 * nu * Si[i * K + j] + 0.5 * q;
+          }
+      if (P[1]) P[1][s] = 0.5 * ldW - 0.5 * Kd * DIST_LOG_2 - 0.5 * ldS - 0.5 * dmg;
+    } else {
+      /* Sv's matrix is S, Si its inverse; tr(S W^-1) */
+      for (size_t i = 0; i < K; i++)
+        for (size_t j = 0; j < K; j++) tr += at(Sv, j * K + i, s) * Wi[j * K + i];
+      lp = 0.5 * nu * ldS - 0.5 * nu * Kd * DIST_LOG_2 - mg - 0.5 * (nu + Kd + 1) * ldW - 0.5 * tr;
+      if (P[0])
+        for (size_t i = 0; i < K; i++)
+          for (size_t j = 0; j < K; j++) {
+            double q = 0;   /* (W^-1 S W^-1)_ij */
+            for (size_t k = 0; k < K; k++)
+              for (size_t l = 0; l < K; l++) q += Wi[i * K + k] * at(Sv, l * K + k, s) * Wi[l * K + j];
+            P[0][(j * K + i) * ndo + s] = -0.5 * (nu + Kd + 1) * Wi[i * K + j] + 0.5 * q;
+          }
+      if (P[2])
+        for (size_t k = 0; k < K * K; k++) P[2][k * ndo + s] = 0.5 * nu * Si[k] - 0.5 * Wi[k];
+      if (P[1]) P[1][s] = 0.5 * ldS - 0.5 * Kd * DIST_LOG_2 - 0.5 * dmg - 0.5 * ldW;
+    }
+    out->x[s] = lp;
+  }
+  gsl_set_error_handler(old);
+  if (dist_push_partials(t, out, args, 3, P)) return NULL;
+  return out;
+}
+
+ad_val *vi_dist_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 0); }
+ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 1); }
 
 /* ---- ordered_logistic --------------------------------------------------------- */
 

@@ -502,37 +502,111 @@ ad_val *vi_rng_multi_normal_cholesky(ad_tape *t, ad_val **a, int n)
  * is (sqrt(y) u, sqrt(1 - y)) with u uniform on the unit sphere in R^i and
  * y ~ beta(i / 2, b_i), b_1 = eta + (K - 2) / 2 and b_i = b_(i-1) - 1/2.  (For i = 1 a
  * random sign times sqrt(beta(1/2, b)) is the paper's 2 beta(b, b) - 1.) */
-ad_val *vi_rng_lkj_corr_cholesky(ad_tape *t, ad_val **args, int n)
+/* One onion draw of the Cholesky factor into L (row-major K x K, zeroed above). */
+static void lkj_onion(gsl_rng *r, size_t K, double eta, double *L, double *u)
 {
-  const char *name = "lkj_corr_cholesky_rng";
+  memset(L, 0, K * K * sizeof *L);
+  L[0] = 1;
+  double beta = eta + 0.5 * ((double)K - 2);
+  for (size_t i = 1; i < K; i++) {
+    /* onion: the squared length of row i's off-diagonal part is beta(i/2, beta_i) */
+    double y = gsl_ran_beta(r, 0.5 * (double)i, beta);
+    beta -= 0.5;
+    double nrm = 0;
+    for (size_t j = 0; j < i; j++) { u[j] = gsl_ran_gaussian(r, 1); nrm += u[j] * u[j]; }
+    nrm = sqrt(nrm);
+    for (size_t j = 0; j < i; j++) L[i * K + j] = sqrt(y) * u[j] / nrm;
+    L[i * K + i] = sqrt(1 - y);
+  }
+}
+
+/* lkj_corr_cholesky_rng(K, eta) and lkj_corr_rng(K, eta) = L L' */
+static ad_val *lkj_rng_common(ad_tape *t, ad_val **args, int full)
+{
+  const char *name = full ? "lkj_corr_rng" : "lkj_corr_cholesky_rng";
   gsl_rng *r = rng_get(t, name);
   if (!r) return NULL;
   double Kd = args[0]->x[0];
   if (!(Kd >= 1 && Kd <= 10000)) { ad_tape_set_error(t, "%s: K is %g, must be positive", name, Kd); return NULL; }
   size_t K = (size_t)Kd;
   ad_val *out = new_draws(t, VT_MATRIX, 0, 2, K, K, name);
-  double *u = rng_buf(t, K, name);
-  if (!out || !u) return NULL;
+  double *L = rng_buf(t, K * K + K, name);
+  if (!out || !L) return NULL;
   const size_t nd = out->nd;
   for (size_t s = 0; s < nd; s++) {
     double eta = at(args[1], 0, s);
     if (!POS_OK(eta)) { ad_tape_set_error(t, "%s: eta is %g, must be positive", name, eta); return NULL; }
-    for (size_t k = 0; k < K * K; k++) out->x[k * nd + s] = 0;
-    out->x[0 * nd + s] = 1;
-    double beta = eta + 0.5 * ((double)K - 2);
-    for (size_t i = 1; i < K; i++) {
-      /* onion: the squared length of row i's off-diagonal part is beta(i/2, beta_i) */
-      double y = gsl_ran_beta(r, 0.5 * (double)i, beta);
-      beta -= 0.5;
-      double nrm = 0;
-      for (size_t j = 0; j < i; j++) { u[j] = gsl_ran_gaussian(r, 1); nrm += u[j] * u[j]; }
-      nrm = sqrt(nrm);
-      for (size_t j = 0; j < i; j++) out->x[(j * K + i) * nd + s] = sqrt(y) * u[j] / nrm;
-      out->x[(i * K + i) * nd + s] = sqrt(1 - y);
-    }
+    lkj_onion(r, K, eta, L, L + K * K);
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        double v = L[i * K + j];
+        if (full) {
+          v = 0;
+          for (size_t k = 0; k <= (i < j ? i : j); k++) v += L[i * K + k] * L[j * K + k];
+          if (i == j) v = 1;
+        }
+        out->x[(j * K + i) * nd + s] = v;
+      }
   }
   return out;
 }
+
+ad_val *vi_rng_lkj_corr_cholesky(ad_tape *t, ad_val **args, int n)
+{
+  return lkj_rng_common(t, args, 0);
+}
+
+ad_val *vi_rng_lkj_corr(ad_tape *t, ad_val **args, int n)
+{
+  return lkj_rng_common(t, args, 1);
+}
+
+/* wishart_rng(nu, S) by GSL (Bartlett decomposition on the Cholesky factor of S);
+ * inv_wishart_rng(nu, S) as the inverse of a wishart(nu, S^-1) draw. */
+static ad_val *wishart_rng_common(ad_tape *t, ad_val **args, int inv)
+{
+  const char *name = inv ? "inv_wishart_rng" : "wishart_rng";
+  gsl_rng *r = rng_get(t, name);
+  if (!r) return NULL;
+  const ad_val *nv = args[0], *S = args[1];
+  if (S->ndims != 2 || S->dims[0] != S->dims[1]) { ad_tape_set_error(t, "%s: Sigma is not square", name); return NULL; }
+  size_t K = S->dims[0];
+  ad_val *out = new_draws(t, VT_MATRIX, 0, 2, K, K, name);
+  double *buf = rng_buf(t, 3 * K * K + 1, name);
+  if (!out || !buf) return NULL;
+  double *L = buf, *Wm = L + K * K, *work = Wm + K * K;
+  gsl_matrix_view Lv = gsl_matrix_view_array(L, K, K), Wv = gsl_matrix_view_array(Wm, K, K),
+                  Xv = gsl_matrix_view_array(work, K, K);
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  ad_val *ret = out;
+  for (size_t s = 0; s < out->nd && ret; s++) {
+    double nu = at(nv, 0, s);
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) L[i * K + j] = at(S, j * K + i, s);
+    if (!(nu > (double)K - 1 && isfinite(nu)) || gsl_linalg_cholesky_decomp1(&Lv.matrix) ||
+        (inv && (gsl_linalg_cholesky_invert(&Lv.matrix) || gsl_linalg_cholesky_decomp1(&Lv.matrix)))) {
+      ad_tape_set_error(t, "%s: invalid argument(s): nu = %g must exceed K - 1 = %zu and "
+                           "Sigma must be positive definite", name, nu, K - 1);
+      ret = NULL;
+      break;
+    }
+    for (size_t i = 0; i < K; i++)       /* GSL reads the lower triangle */
+      for (size_t j = i + 1; j < K; j++) L[i * K + j] = 0;
+    if (gsl_ran_wishart(r, nu, &Lv.matrix, &Wv.matrix, &Xv.matrix) ||
+        (inv && (gsl_linalg_cholesky_decomp1(&Wv.matrix) || gsl_linalg_cholesky_invert(&Wv.matrix)))) {
+      ad_tape_set_error(t, "%s: draw failed", name);
+      ret = NULL;
+      break;
+    }
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) out->x[(j * K + i) * out->nd + s] = Wm[i * K + j];
+  }
+  gsl_set_error_handler(old);
+  return ret;
+}
+
+ad_val *vi_rng_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 0); }
+ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 1); }
 
 /* ordered_logistic_rng(eta, c): P(y = k) = inv_logit(eta - c[k-1]) - inv_logit(eta - c[k]) */
 ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **args, int n)

@@ -104,6 +104,9 @@ ad_val *vi_dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_lkj_corr_lpdf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_wishart_lpdf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n);
 
 /* Fused GLM densities (builtins_dist_glm.c). */
 ad_val *vi_dist_bernoulli_logit_glm_lpmf(ad_tape *t, ad_val **a, int n);
@@ -152,5 +155,8 @@ ad_val *vi_rng_von_mises(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_gumbel(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_rayleigh(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_skew_normal(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_lkj_corr(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_wishart(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **a, int n);
 
 #endif
