@@ -281,6 +281,14 @@ START_TEST(test_gradients_loops)
 }
 END_TEST
 
+static char printed[1024];
+static void capture(void *ctx, const char *text)
+{
+  (void)ctx;
+  strncat(printed, text, sizeof printed - strlen(printed) - 2);
+  strcat(printed, "|");
+}
+
 START_TEST(test_fallback)
 {
   /* the branch taken depends on the draw: evaluated draw by draw */
@@ -288,6 +296,7 @@ START_TEST(test_fallback)
   vi_program *p = make(
       "parameters { real a; vector[2] b; }\n"
       "model {\n"
+      "  print(\"a=\", a);\n"
       "  if (a > 0) target += -a^2; else target += 3 * a - b[1];\n"
       "  for (i in 1:(b[1] > 0 ? 2 : 1)) target += -b[i]^2;\n"
       "  target += a > 0 ? -b[2] : b[2];\n"
@@ -300,6 +309,12 @@ START_TEST(test_fallback)
   }
   batch_vs_single(&m, 7, z);
   double lp[7];
+  /* prints of the abandoned batched pass are dropped: one line per draw */
+  printed[0] = '\0';
+  vi_program_set_print(p, capture, NULL);
+  ck_assert_int_eq(m.log_joint(m.ctx, 3, z, lp, NULL), 0);
+  ck_assert_str_eq(printed, "a=-0.5\n|a=1.5\n|a=-2.5\n|");
+  vi_program_set_print(p, NULL, NULL);
   ck_assert_int_eq(m.log_joint(m.ctx, 7, z, lp, NULL), 0);
   for (int s = 0; s < 7; s++) {
     double a = z[3 * s], b1 = z[3 * s + 1], b2 = z[3 * s + 2];
@@ -545,13 +560,6 @@ START_TEST(test_no_alloc_after_warmup)
 }
 END_TEST
 
-static char printed[1024];
-static void capture(void *ctx, const char *text)
-{
-  (void)ctx;
-  strncat(printed, text, sizeof printed - strlen(printed) - 2);
-  strcat(printed, "|");
-}
 
 START_TEST(test_print_truncation_loglik)
 {

@@ -48,6 +48,8 @@ int ev_reserve(ev_ctx *c, size_t n)
 
 void ev_release(ev_ctx *c)
 {
+  free(c->pout);
+  c->pout = NULL; c->pout_len = c->pout_cap = 0;
   free(c->lp); free(c->ll); free(c->rej);
   c->lp = c->ll = NULL; c->rej = NULL; c->cap = 0;
 }
@@ -601,10 +603,36 @@ static int exec_print(ev_ctx *c, const vi_stmt *st)
     size_t l = strlen(c->pbuf);   /* one line per print, as Stan writes it */
     if (l + 1 >= sizeof c->pbuf) l = sizeof c->pbuf - 2;
     c->pbuf[l] = '\n'; c->pbuf[l + 1] = '\0';
-    c->print(c->print_ctx, c->pbuf);
+    l += 2;
+    if (c->pout_len + l > c->pout_cap) {
+      ev_print_flush(c);   /* keep memory bounded: very chatty passes print early */
+      if (!c->pout) {
+        c->pout = malloc(1 << 16);
+        c->pout_cap = c->pout ? 1 << 16 : 0;
+      }
+    }
+    if (c->pout_len + l <= c->pout_cap) {
+      memcpy(c->pout + c->pout_len, c->pbuf, l);
+      c->pout_len += l;
+    } else {
+      c->print(c->print_ctx, c->pbuf);
+    }
   }
   return 0;
 }
+
+void ev_print_flush(ev_ctx *c)
+{
+  size_t o = 0;
+  while (o < c->pout_len) {
+    const char *line = c->pout + o;
+    if (c->print) c->print(c->print_ctx, line);
+    o += strlen(line) + 1;
+  }
+  c->pout_len = 0;
+}
+
+void ev_print_discard(ev_ctx *c) { c->pout_len = 0; }
 
 static int exec_reject(ev_ctx *c, const vi_stmt *st)
 {

@@ -53,6 +53,9 @@ typedef struct ev_ctx {
   vi_error err;                /* message of the last error / reject */
   vi_print_fn print; void *print_ctx;
   char pbuf[4096];
+  /* print output of the current pass, held back until the pass is known to stand (a
+   * pass abandoned for the per-draw fallback must not print twice): '\0'-separated */
+  char *pout; size_t pout_len, pout_cap;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -86,6 +89,10 @@ long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char
  * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns
  * EV_OK, EV_REJECT, EV_DIVERGE or an error.  *zval: the tape value of z (for gradients). */
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval);
+
+/* Send the held-back print output to the print callback / drop it. */
+void ev_print_flush(ev_ctx *c);
+void ev_print_discard(ev_ctx *c);
 
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)

@@ -411,6 +411,7 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
   clear_layout(p);
   int rc = data_load(&p->ev, json, json ? len : 0, name, err);
   if (rc == 0) rc = data_transformed(&p->ev, p->tdata_rng, err);
+  ev_print_flush(&p->ev);
   if (rc == 0) rc = build_layout(p, err);
   if (rc) {
     if (rc == VI_ENOMEM && !err->message[0]) {
@@ -452,7 +453,8 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
   size_t D = c->dim, s, j;
   ad_val *zv = NULL;
   int rc = ev_run(c, n, z, grad != NULL, BLK_MODEL, &zv);
-  if (rc == EV_DIVERGE) return rc;
+  if (rc == EV_DIVERGE) { ev_print_discard(c); return rc; }
+  ev_print_flush(c);
   if (rc < 0) { note_error(p); return rc; }
   if (rc == EV_REJECT) {
     note_error(p);
@@ -538,6 +540,7 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
   ad_tape_set_rng(c->t, rng);
   int rc = ev_run(c, 1, z, 0, BLK_GQ, NULL);
   ad_tape_set_rng(c->t, NULL);
+  ev_print_flush(c);
   if (rc) {
     note_error(p);
     for (size_t k = 0; k < p->n_out; k++) out[k] = NAN;
