@@ -364,6 +364,10 @@ START_TEST(t_reductions)
   ck_assert(y[0] == 1);
   ta_check_builtin("size", &TAR(4, 1, 2, 3, 4), 1, 1e-6, y, &n);
   ck_assert(y[0] == 4);
+  ta_check_builtin("size", &TM(2, 3, 1, 2, 3, 4, 5, 6), 1, 1e-6, y, &n);
+  ck_assert(y[0] == 6);
+  ta_check_builtin("size", &((targ){VT_VECTOR, 1, 2, {3, 2}, {1, 2, 3, 4, 5, 6}}), 1, 1e-6, y, &n);
+  ck_assert(y[0] == 3);
 }
 END_TEST
 

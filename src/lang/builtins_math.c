@@ -555,7 +555,8 @@ static ad_val *b_num_elements(ad_tape *t, ad_val **a, int n)
 static ad_val *b_size(ad_tape *t, ad_val **a, int n)
 {
   UNUSED(n);
-  return ad_scalar(t, a[0]->ndims ? (double)a[0]->dims[0] : 1.0, 1);
+  /* arrays: the first dimension; vectors and matrices: all elements (Stan's size). */
+  return ad_scalar(t, a[0]->type.ndims ? (double)a[0]->dims[0] : (double)a[0]->len, 1);
 }
 static ad_val *b_rows(ad_tape *t, ad_val **a, int n)
 {
