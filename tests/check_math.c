@@ -577,7 +577,13 @@ START_TEST(t_containers)
   CHK("sort_indices_desc", 1, TAR(3, 1, 3, 2));
   EXPECT("sort_indices_desc", 2, 3, 1);
   CHK("dims", 1, TAV(3, 2, 1, 2, 3, 4, 5, 6));
-  EXPECT("dims", 3, 2);
+  EXPECT("dims", 3, 2, 1);
+  CHK("dims", 1, TRV(3, 1, 2, 3));
+  EXPECT("dims row_vector", 1, 3);
+  CHK("dims", 1, TAR2(2, 3, 1, 2, 3, 4, 5, 6));
+  EXPECT("dims real[,]", 2, 3);
+  CHK("dims", 1, TR(1));
+  ck_assert_uint_eq(n, 0);
   CHK("int_divide", 2, TI(-7), TI(2));
   EXPECT("int_divide", -3);
   CHK("logical_negation", 1, TR(0));

@@ -575,11 +575,22 @@ static ad_val *b_cols(ad_tape *t, ad_val **a, int n)
 static ad_val *b_dims(ad_tape *t, ad_val **a, int n)
 {
   UNUSED(n);
+  /* Array dims, then rows and columns for any vector or matrix (as Stan: a vector[3]
+   * has dims {3, 1}, a row_vector[3] {1, 3}). */
+  const ad_val *v = a[0];
   vi_type ty = {VT_INT, 1};
-  size_t d = (size_t)a[0]->ndims;
+  int A = v->type.ndims, vecmat = v->type.base == VT_VECTOR ||
+                                  v->type.base == VT_ROW_VECTOR || v->type.base == VT_MATRIX;
+  size_t d = (size_t)A + (vecmat ? 2 : 0);
   ad_val *y = ad_new_nd(t, ty, 1, &d, 1, 0);
   if (!y) return NULL;
-  for (size_t i = 0; i < d; i++) y->x[i] = (double)a[0]->dims[i];
+  for (int i = 0; i < A; i++) y->x[i] = (double)v->dims[i];
+  if (vecmat) {
+    size_t r, c;
+    ad_shape2(v, &r, &c);
+    y->x[A] = (double)r;
+    y->x[A + 1] = (double)c;
+  }
   return y;
 }
 
