@@ -243,6 +243,18 @@ START_TEST(t_binary_misc)
   ck_assert(fabs(y[0] - log(0.3 * exp(-1.2) + 0.7 * exp(-2.5))) < 1e-14);
   ta_check_builtin("fma", a, 3, 1e-6, y, &n);
   ck_assert(fabs(y[0] - (0.3 * -1.2 - 2.5)) < 1e-14);
+  {
+    targ fi[3] = {TI(2), TI(3), TI(4)};
+    ad_tape *t = ad_tape_alloc();
+    ad_tape_reset(t, 1, 0);
+    vi_type ti3[3] = {{VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}}, r;
+    int id = vi_builtin_resolve("fma", ti3, 3, &r, NULL, 0);
+    ad_val *av[3];
+    for (int i = 0; i < 3; i++) av[i] = ta_make(t, &fi[i], 1, 0, 0, -1, 0);
+    ad_val *v = vi_builtin_call(t, id, av, 3);
+    ck_assert(v->type.base == VT_REAL && r.base == VT_REAL && v->x[0] == 10);
+    ad_tape_free(t);
+  }
   targ ch[2] = {TI(7), TI(3)};
   ta_check_builtin("choose", ch, 2, 1e-6, y, &n);
   ck_assert(y[0] == 35);
@@ -348,6 +360,8 @@ START_TEST(t_reductions)
     ta_check_builtin(inames[k], &TAI(3, 3, -2, 5), 1, 1e-6, y, &n);
     ck_assert(y[0] == iref[k]);
   }
+  ta_check_builtin("variance", &TV(1, 2.5), 1, 1e-6, y, &n);
+  ck_assert(y[0] == 0);
   /* prod with a zero: gradient by finite differences still */
   ta_check_builtin("prod", &TV(3, 2.0, 0.0, 3.0), 1, 1e-6, y, &n);
   ck_assert(y[0] == 0);

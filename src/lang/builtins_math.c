@@ -325,7 +325,8 @@ static ad_val *b_int_div(ad_tape *t, ad_val **a, int n)
 static ad_val *b_fma(ad_tape *t, ad_val **a, int n)
 {
   UNUSED(n);
-  ad_val *p = ad_binary(t, OP_EMUL, a[0], a[1]);
+  ad_val *x = a[0]->type.base == VT_INT ? ad_to_real(t, a[0]) : a[0];   /* real result */
+  ad_val *p = x ? ad_binary(t, OP_EMUL, x, a[1]) : NULL;
   return p ? ad_binary(t, OP_ADD, p, a[2]) : NULL;
 }
 
@@ -421,6 +422,7 @@ static void variance_backward(ad_tape *t, ad_node *node)
   ad_val *a = node->in[0], *y = node->out;
   size_t nd = y->nd, L = a->len;
   const double *mean = node->saved;
+  if (L < 2) return;   /* variance of one element is the constant 0 */
   for (size_t s = 0; s < nd; s++) {
     double g = y->adj[s] * 2.0 / (double)(L - 1);
     for (size_t e = 0; e < L; e++) *ad_adjp(a, e, s) += g * (ad_get(a, e, s) - mean[s]);
@@ -432,12 +434,16 @@ static ad_val *b_variance(ad_tape *t, ad_val **a, int n)
   UNUSED(n);
   ad_val *x = a[0];
   size_t L = x->len, nd = x->nd;
+  if (L == 0) {
+    ad_tape_set_error(t, "variance: argument has no elements");
+    return NULL;
+  }
   vi_type ty = {VT_REAL, 0};
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, x->adj != NULL);
   double *mean = ad_alloc(t, nd * sizeof *mean);
   if (!y || !mean) return NULL;
   for (size_t s = 0; s < nd; s++) {
-    if (L < 2) { y->x[s] = NAN; mean[s] = 0; continue; }
+    if (L < 2) { y->x[s] = 0; mean[s] = 0; continue; }   /* as Stan's */
     double m = 0;
     for (size_t e = 0; e < L; e++) m += x->x[e * nd + s];
     m /= (double)L;
