@@ -214,7 +214,7 @@ static void ta_check(const char *what, ta_fn fn, const void *ctx, const targ *ar
 __attribute__((unused)) static int ta_check_builtin(const char *name, const targ *args, int nargs, double fdtol,
                             double *yout, size_t *ylen)
 {
-  vi_type types[8], ret;
+  vi_type types[8] = {{VT_INT, 0}}, ret = {VT_VOID, 0};
   for (int i = 0; i < nargs; i++) {
     types[i].base = args[i].base;
     types[i].ndims = args[i].arr;
@@ -223,6 +223,18 @@ __attribute__((unused)) static int ta_check_builtin(const char *name, const targ
   int id = vi_builtin_resolve(name, types, nargs, &ret, why, sizeof why);
   ck_assert_msg(id >= 0, "%s: %s", name, why);
   ta_check(name, ta_call_builtin, &id, args, nargs, fdtol, yout, ylen);
+  /* The value has the type the resolver promised the checker. */
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 0);
+  ad_val *av[8];
+  for (int i = 0; i < nargs; i++) av[i] = ta_make(t, &args[i], 1, 0, 0, -1, 0);
+  ad_val *y = vi_builtin_call(t, id, av, nargs);
+  ck_assert_ptr_nonnull(y);
+  ck_assert_msg(y->type.base == ret.base && y->type.ndims == ret.ndims,
+                "%s: value of type (%d, %d), resolved as (%d, %d)", name, y->type.base,
+                y->type.ndims, ret.base, ret.ndims);
+  ck_assert_int_eq(y->ndims, vi_type_rank(y->type));
+  ad_tape_free(t);
   return id;
 }
 
