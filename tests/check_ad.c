@@ -303,6 +303,13 @@ static ad_val *index_case(ad_tape *t, ad_val **args, int nargs, const void *ctx)
   case 4:  /* vector[{3,1}] */
     ix[0] = (ad_ix){1, 0, p2, 2};
     return ad_index(t, a, ix, 1);
+  case 6: { /* repeated position: v[{2, 2}] = w, the last write wins */
+    static const size_t rep[2] = {1, 1};
+    ad_val *v = ad_copy(t, a);
+    ix[0] = (ad_ix){1, 0, rep, 2};
+    v = ad_assign_index(t, v, ix, 1, args[1]);
+    return ad_sum_all(t, ad_binary(t, OP_EMUL, v, v));
+  }
   default: { /* assign into a copy: v[{3,1}] = w then sum(v .* v) */
     ad_val *v = ad_copy(t, a);
     ix[0] = (ad_ix){1, 0, p2, 2};
@@ -342,6 +349,9 @@ START_TEST(t_indexing)
   c = 5;
   ta_check("v[{3,1}] = 2 w", index_case, &c, vw, 2, 1e-6, y, &n);
   ck_assert(fabs(y[0] - (1.4 * 1.4 + 4 + 1)) < 1e-14);
+  c = 6;
+  ta_check("v[{2,2}] = w", index_case, &c, vw, 2, 1e-6, y, &n);
+  ck_assert(fabs(y[0] - (1 + 0.49 + 9)) < 1e-14);
   /* arrays of vectors: a[2] is a vector, a[2, 1] a real, a[:, 2] a real[] */
   ad_tape *t = ad_tape_alloc();
   ad_tape_reset(t, 1, 0);

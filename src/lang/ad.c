@@ -508,7 +508,8 @@ static void assign_backward(ad_tape *t, ad_node *node)
   ad_val *c = node->out, *rhs = node->in[1];
   size_t nd = c->nd, rnd = rhs->nd;
   int rbcast = rhs->len == 1 && g->m > 1;
-  for (size_t k = 0; k < g->m; k++) {
+  /* Last to first: with a repeated position (v[{1, 1}] = w) the last write won. */
+  for (size_t k = g->m; k-- > 0;) {
     double *gc = c->adj + g->off[k] * nd;
     if (rhs->adj) {
       double *gr = rhs->adj + (rbcast ? 0 : k) * rnd;
@@ -870,6 +871,19 @@ static void arith_backward(ad_tape *t, ad_node *node)
   }
 }
 
+/* Stan's int is 32-bit: an int result outside its range is an error, not a wrap. */
+static int int_overflow(ad_tape *t, const ad_val *y, const char *opname)
+{
+  size_t n = y->len * y->nd;
+  for (size_t i = 0; i < n; i++)
+    if (y->x[i] > 2147483647.0 || y->x[i] < -2147483648.0) {
+      ad_tape_set_error(t, "integer overflow in %s: %.0f is outside the range of int",
+                        opname, y->x[i]);
+      return 1;
+    }
+  return 0;
+}
+
 static ad_val *elementwise_arith(ad_tape *t, vi_op op, ad_val *a, ad_val *b,
                                  const char *opname)
 {
@@ -921,6 +935,7 @@ static ad_val *elementwise_arith(ad_tape *t, vi_op op, ad_val *a, ad_val *b,
     ad_tape_set_error(t, "unsupported operator");
     return NULL;
   }
+  if (intres && !cmp && int_overflow(t, y, opname)) return NULL;
   if (adj) {
     ad_val *in[2] = {a, b};
     ad_node *node = push_node(t, arith_backward, y, 2, in, 1);
@@ -1154,6 +1169,7 @@ ad_val *ad_unary(ad_tape *t, vi_op op, ad_val *a)
     if (!y) return NULL;
     size_t n = a->len * a->nd;
     for (size_t i = 0; i < n; i++) y->x[i] = -a->x[i];
+    if (a->type.base == VT_INT && int_overflow(t, y, "unary -")) return NULL;
     ad_val *in[1] = {a};
     push_node(t, neg_backward, y, 1, in, 1);
     return y;
