@@ -546,12 +546,12 @@ long tr_check(const tr_spec *s, const ad_val *v, size_t draw, const ad_val *lb,
   if (s->con == CON_BOUNDS) {
     for (e = 0; e < n; e++) {
       double x = elem(v, e, draw);
-      if (isnan(x)) continue;   /* NaN passes Stan's bound checks */
-      if (lb && x < elem(lb, e, draw)) {
+      /* NaN fails a bound, as in Stan's check_greater_or_equal: !(x >= lb) */
+      if (lb && !(x >= elem(lb, e, draw))) {
         snprintf(why, whylen, "is %g, must be >= %g", x, elem(lb, e, draw));
         return (long)e;
       }
-      if (ub && x > elem(ub, e, draw)) {
+      if (ub && !(x <= elem(ub, e, draw))) {
         snprintf(why, whylen, "is %g, must be <= %g", x, elem(ub, e, draw));
         return (long)e;
       }
@@ -736,6 +736,20 @@ ad_val *tr_constrain(ad_tape *t, const tr_spec *sp, vi_type type, int ndims,
   const char *bn1 = sp->con == CON_OFFSET_MULT ? "multiplier" : "upper bound";
   *logj = NULL;
   if (!bound_ok(t, lb, len, bn0) || !bound_ok(t, ub, len, bn1)) return NULL;
+  if (ew && !lb && !ub) {
+    /* the identity: a view of z's own values and adjoints, no copy and no node (never
+     * written in place: parameters cannot be assigned, and it is marked shared) */
+    ad_val *v = ad_alloc(t, sizeof *v);
+    if (!v) { ad_tape_set_error(t, "out of memory"); return NULL; }
+    memset(v, 0, sizeof *v);
+    v->type = type; v->ndims = ndims;
+    for (int k = 0; k < ndims; k++) v->dims[k] = dims[k];
+    v->len = len; v->nd = n;
+    v->x = z->x + off * n;
+    v->adj = z->adj ? z->adj + off * n : NULL;
+    v->shared = 1;
+    return v;
+  }
   ad_val *out = ad_new(t, type, ndims, dims, 1, 1);
   if (!out) { ad_tape_set_error(t, "out of memory"); return NULL; }
   if (out->len != len) {
