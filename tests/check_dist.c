@@ -711,6 +711,66 @@ static void mgrad_check(mcall *m, int sym, int lower, double h0)
   for (int i = 0; i < m->na; i++) free(g[i]);
 }
 
+/* Batched: 4 draws, draw s at the mixture (1 - s/4) x + (s/4) alt of the arguments in
+ * vary (a bit mask; the others are data, nd = 1), against one draw at a time: values,
+ * and gradients (summed over draws for non-varying arguments with adjoints). */
+static void mbatch_check(mcall *m, double **alt, unsigned vary)
+{
+  enum { n = 4 };
+  double want[n], *wg[n][5] = {{0}}, *mix[n][5] = {{0}};
+  double *orig[5];
+  for (int i = 0; i < m->na; i++) orig[i] = m->x[i];
+  for (int s = 0; s < n; s++) {
+    double w = s / 4.0;
+    for (int i = 0; i < m->na; i++) {
+      size_t ne = nelem(m, i);
+      if (vary & (1u << i)) {
+        mix[s][i] = malloc(ne * sizeof(double));
+        for (size_t k = 0; k < ne; k++) mix[s][i][k] = (1 - w) * orig[i][k] + w * alt[i][k];
+        m->x[i] = mix[s][i];
+      }
+      if (m->real[i]) wg[s][i] = calloc(ne, sizeof(double));
+    }
+    want[s] = meval(m, wg[s]);
+    for (int i = 0; i < m->na; i++) m->x[i] = orig[i];
+  }
+  ad_tape_reset(T, n, 1);
+  ad_val *args[5];
+  for (int i = 0; i < m->na; i++) {
+    size_t ne = nelem(m, i);
+    if (vary & (1u << i)) {
+      double *x = malloc(ne * n * sizeof(double));
+      for (size_t k = 0; k < ne; k++) for (int s = 0; s < n; s++) x[k * n + s] = mix[s][i][k];
+      args[i] = mk(m->isint[i], m->kind[i], m->len[i], m->k2[i], n, m->real[i], x);
+      free(x);
+    } else {
+      args[i] = mk(m->isint[i], m->kind[i], m->len[i], m->k2[i], 1, m->real[i], m->x[i]);
+    }
+  }
+  ad_val *out = call(m->name, args, m->na);
+  ck_assert_msg(out != NULL, "%s: %s", m->name, ad_tape_error(T));
+  ck_assert_uint_eq(out->nd, n);
+  backward_seed(out);
+  for (int s = 0; s < n; s++)
+    CK_CLOSE(out->x[s], want[s], 1e-12, "%s batched draw %d: %.15g vs %.15g", m->name, s, out->x[s], want[s]);
+  for (int i = 0; i < m->na; i++) {
+    if (!m->real[i]) continue;
+    for (size_t k = 0; k < nelem(m, i); k++) {
+      if (vary & (1u << i)) {
+        for (int s = 0; s < n; s++)
+          CK_CLOSE(args[i]->adj[k * n + s], wg[s][i][k], 1e-10, "%s batched grad arg %d elt %zu draw %d",
+                   m->name, i, k, s);
+      } else {
+        double tot = 0;
+        for (int s = 0; s < n; s++) tot += wg[s][i][k];
+        CK_CLOSE(args[i]->adj[k], tot, 1e-10, "%s shared grad arg %d elt %zu", m->name, i, k);
+      }
+    }
+  }
+  for (int s = 0; s < n; s++)
+    for (int i = 0; i < 5; i++) { free(mix[s][i]); free(wg[s][i]); }
+}
+
 START_TEST(test_categorical)
 {
   double th[4] = {0.1, 0.2, 0.3, 0.4}, y[5] = {1, 4, 4, 2, 3}, beta[4] = {0.3, -1, 2, 0.5};
@@ -718,6 +778,10 @@ START_TEST(test_categorical)
   double want = log(0.1) + 2 * log(0.4) + log(0.2) + log(0.3);
   CK_CLOSE(meval(&m, NULL), want, 1e-13, "categorical");
   mgrad_check(&m, -1, -1, 1e-10);
+  {
+    double u[4] = {0.25, 0.25, 0.25, 0.25}, *alt[2] = {NULL, u};
+    mbatch_check(&m, alt, 2);
+  }
   m.kind[0] = 's'; m.len[0] = 1;
   CK_CLOSE(meval(&m, NULL), log(0.1), 1e-13, "categorical scalar");
   m.kind[0] = 'a'; m.len[0] = 5;
@@ -734,6 +798,10 @@ START_TEST(test_categorical)
   want = 0.3 + 2 * 0.5 - 1 + 2 - 5 * lse;
   CK_CLOSE(meval(&c, NULL), want, 1e-13, "categorical_logit");
   mgrad_check(&c, -1, -1, 1e-6);
+  {
+    double b2[4] = {-1, 0.5, 0, 2}, *alt[2] = {NULL, b2};
+    mbatch_check(&c, alt, 2);
+  }
   y[1] = 7;
   ck_assert(meval(&c, NULL) == -INFINITY);
 }
@@ -746,12 +814,17 @@ START_TEST(test_multinomial_dirichlet)
   mcall m = {"multinomial_lpmf", 2, {1, 0}, {'a', 'v'}, {3, 3}, {0, 0}, {0, 1}, {y, th}};
   CK_CLOSE(meval(&m, NULL), gsl_ran_multinomial_lnpdf(3, th, yu), 1e-12, "multinomial");
   mgrad_check(&m, -1, -1, 1e-10);
+  double th2[3] = {0.6, 0.1, 0.3}, al2[3] = {0.5, 2, 1}, *alt[2] = {NULL, th2};
+  mbatch_check(&m, alt, 2);
   y[1] = -1;
   ck_assert(meval(&m, NULL) == -INFINITY);
   y[1] = 0;
   mcall d = {"dirichlet_lpdf", 2, {0, 0}, {'v', 'v'}, {3, 3}, {0, 0}, {1, 1}, {th, al}};
   CK_CLOSE(meval(&d, NULL), gsl_ran_dirichlet_lnpdf(3, al, th), 1e-12, "dirichlet");
   mgrad_check(&d, -1, -1, 1e-10);
+  alt[0] = th2; alt[1] = al2;
+  mbatch_check(&d, alt, 3);
+  mbatch_check(&d, alt, 1);
   al[1] = -1;
   ck_assert(meval(&d, NULL) == -INFINITY);
   al[1] = 0.7;
@@ -802,6 +875,12 @@ START_TEST(test_multi_normal)
   want = ref_mvn(y, mu, S, K) + ref_mvn(y + K, mu + K, S, K);
   CK_CLOSE(meval(&m, NULL), want, 1e-12, "multi_normal y[] mu[]");
   mgrad_check(&m, 2, -1, 1e-6);
+  {
+    double S2[K * K] = {1, 0, 0, 0, 2, -0.5, 0, -0.5, 1}, mu2[2 * K] = {1, 1, 1, -1, -1, 0};
+    double *alt[3] = {NULL, mu2, S2};
+    mbatch_check(&m, alt, 6);
+    mbatch_check(&m, alt, 4);
+  }
   /* Cholesky form: L of S */
   gsl_matrix *Lm = gsl_matrix_alloc(K, K);
   for (size_t i = 0; i < K; i++)
@@ -816,6 +895,11 @@ START_TEST(test_multi_normal)
   c.x[2] = L;
   CK_CLOSE(meval(&c, NULL), want, 1e-12, "multi_normal_cholesky y[] mu[]");
   mgrad_check(&c, -1, 2, 1e-6);
+  {
+    double L2[K * K] = {1, 0.5, -0.3, 0, 2, 0.1, 0, 0, 0.7}, mu2[2 * K] = {1, 1, 1, -1, -1, 0};
+    double *alt[3] = {NULL, mu2, L2};
+    mbatch_check(&c, alt, 6);
+  }
   c.kind[0] = c.kind[1] = 'v'; c.len[0] = c.len[1] = K;
   CK_CLOSE(meval(&c, NULL), ref_mvn(y, mu, S, K), 1e-12, "multi_normal_cholesky");
   mgrad_check(&c, -1, 2, 1e-6);
@@ -879,6 +963,11 @@ START_TEST(test_glm)
       double want = glm_ref(kind, ys[kind], x, alvec ? al : &a0, alvec, be, alvec ? sg : &s0, alvec, N, D);
       CK_CLOSE(meval(&m, NULL), want, 1e-12, "%s alpha %s", names[kind], alvec ? "vector" : "scalar");
       mgrad_check(&m, -1, -1, 1e-6);
+      double be2[D] = {-0.2, 0.5, 0.1}, al2[N] = {0.3, 0, 0, -0.4, 0.2, 0.1}, a2 = -0.4;
+      double sg2[N] = {1, 2, 1, 0.5, 0.7, 0.9}, s2 = 1.3, yn2[N] = {0, 1, 2, 3, 4, 5};
+      double *alt[5] = {kind == 2 ? yn2 : NULL, NULL, alvec ? al2 : &a2, be2, alvec ? sg2 : &s2};
+      mbatch_check(&m, alt, kind == 2 ? 0x1Du : 0x0Cu);
+      mbatch_check(&m, alt, 0x08u);
     }
   /* batched: beta varying over 4 draws, x data */
   ad_tape_reset(T, 4, 1);
@@ -975,6 +1064,10 @@ START_TEST(test_wishart_lkj_corr)
   CK_CLOSE(meval(&m, NULL), ref_wishart(W, nu, S, K), 1e-11, "wishart %.15g vs %.15g", meval(&m, NULL), ref_wishart(W, nu, S, K));
   fd_all_sym = 1;
   mgrad_check(&m, -1, -1, 1e-6);
+  double W2[K * K] = {1, 0, 0, 0, 1, 0, 0, 0, 3}, S2[K * K] = {2, 0.5, 0, 0.5, 1, 0, 0, 0, 1}, nu2 = 9;
+  double *walt[3] = {W2, &nu2, S2};
+  mbatch_check(&m, walt, 7);
+  mbatch_check(&m, walt, 4);
   /* inv_wishart(W | nu, S) = wishart(W^-1 | nu, S^-1) |W|^-(K+1) */
   double Wi[K * K], Si[K * K], ldW, ldS;
   sym_inverse(W, Wi, &ldW, K);
@@ -982,6 +1075,7 @@ START_TEST(test_wishart_lkj_corr)
   m.name = "inv_wishart_lpdf";
   CK_CLOSE(meval(&m, NULL), ref_wishart(Wi, nu, Si, K) - (K + 1) * ldW, 1e-11, "inv_wishart");
   mgrad_check(&m, -1, -1, 1e-6);
+  mbatch_check(&m, walt, 7);
   fd_all_sym = 0;
   nu = 1.5;   /* nu <= K - 1 */
   ck_assert(meval(&m, NULL) == -INFINITY);
@@ -1010,6 +1104,11 @@ START_TEST(test_wishart_lkj_corr)
   fd_skip_diag = 1;
   mgrad_check(&l, 0, -1, 1e-6);
   fd_skip_diag = 0;
+  {
+    double R2[K * K] = {1, -0.5, 0, -0.5, 1, 0.1, 0, 0.1, 1}, e2 = 0.8, *alt[2] = {R2, &e2};
+    mbatch_check(&l, alt, 3);
+    mbatch_check(&l, alt, 1);
+  }
   R[0] = 1.1;
   ck_assert(meval(&l, NULL) == -INFINITY);
   /* lkj_corr of L L' and lkj_corr_cholesky of L differ by the Jacobian log prod L_kk^(K-k) */
@@ -1057,6 +1156,10 @@ START_TEST(test_lkj_corr_cholesky)
   CK_CLOSE(meval(&m, NULL), -log(M_PI * M_PI / 2) + log(l22), 1e-12, "lkj K=3");
   eta = 2.3;
   mgrad_check(&m, -1, -1, 1e-6);
+  {
+    double e2 = 0.6, *alt[2] = {NULL, &e2};
+    mbatch_check(&m, alt, 2);
+  }
   /* gradient w.r.t. the diagonal: (K - r + 2 eta - 2) / L_rr (1-based r) */
   double *g[5] = {calloc(K * K, sizeof(double)), calloc(1, sizeof(double)), 0, 0, 0};
   m.real[0] = 1;
@@ -1097,6 +1200,11 @@ START_TEST(test_ordered_logistic)
   }
   CK_CLOSE(meval(&v, NULL), want, 1e-12, "ordered_logistic vectorised");
   mgrad_check(&v, -1, -1, 1e-6);
+  {
+    double e2[3] = {1, 0, -1}, c2[3] = {-3, -1, 0}, *alt[3] = {NULL, e2, c2};
+    mbatch_check(&v, alt, 6);
+    mbatch_check(&v, alt, 2);
+  }
 }
 END_TEST
 
