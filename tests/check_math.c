@@ -515,6 +515,19 @@ START_TEST(t_containers)
   EXPECT("to_array_1d real[,]", 1, 2, 3, 4);
   CHK("to_array_2d", 1, TM(2, 2, 1, 2, 3, 4));
   EXPECT("to_array_2d", 1, 3, 2, 4);
+  /* M = [1 4 7; 2 5 8; 3 6 9] */
+  CHK("block", 5, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(2), TI(2), TI(2), TI(1));
+  EXPECT("block", 5, 6);
+  CHK("block", 5, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(1), TI(2), TI(2), TI(2));
+  EXPECT("block 2x2", 4, 5, 7, 8);
+  CHK("sub_col", 4, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(2), TI(3), TI(2));
+  EXPECT("sub_col", 8, 9);
+  CHK("sub_row", 4, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(3), TI(1), TI(3));
+  EXPECT("sub_row", 3, 6, 9);
+  CHK("col", 2, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(2));
+  EXPECT("col", 4, 5, 6);
+  CHK("row", 2, TM(3, 3, 1, 2, 3, 4, 5, 6, 7, 8, 9), TI(2));
+  EXPECT("row", 2, 5, 8);
   CHK("cumulative_sum", 1, TV(4, 1, 2, 3, 4));
   EXPECT("cumulative_sum", 1, 3, 6, 10);
   CHK("cumulative_sum", 1, TAI(3, 1, 2, 3));
@@ -619,6 +632,14 @@ START_TEST(t_containers)
   ad_val *args[2] = {ad_new(t, tv[0], 1, &d, 0, 0), ad_scalar(t, 4, 1)};
   ck_assert_ptr_null(vi_builtin_call(t, id, args, 2));
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "head"));
+  ad_tape_reset(t, 1, 0);
+  vi_type tb[5] = {{VT_MATRIX, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}};
+  id = vi_builtin_resolve("block", tb, 5, NULL, NULL, 0);
+  size_t d2[2] = {2, 2};
+  ad_val *bargs[5] = {ad_new(t, tb[0], 2, d2, 0, 0), ad_scalar(t, 2, 1), ad_scalar(t, 1, 1),
+                      ad_scalar(t, 2, 1), ad_scalar(t, 1, 1)};
+  ck_assert_ptr_null(vi_builtin_call(t, id, bargs, 5));
+  ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "block"));
   ad_tape_free(t);
 }
 END_TEST

@@ -2070,6 +2070,59 @@ static ad_val *b_log_mix_arr(ad_tape *t, ad_val **a, int nargs)
   return tot;
 }
 
+/* block(M, i, j, nr, nc), sub_col(M, i, j, nr), sub_row(M, i, j, nc), col(M, j),
+ * row(M, i): rectangles of a matrix (1-based positions, checked). */
+static ad_val *rect(ad_tape *t, ad_val *M, long i, long j, long nr, long nc, vi_basetype rt,
+                    const char *fn)
+{
+  size_t r, c;
+  ad_shape2(M, &r, &c);
+  if (nr < 0 || nc < 0 || i < 1 || j < 1 || (size_t)(i - 1) + (size_t)nr > r ||
+      (size_t)(j - 1) + (size_t)nc > c) {
+    ad_tape_set_error(t, "%s: block at (%ld, %ld) of size %ld x %ld outside a %zu x %zu matrix",
+                      fn, i, j, nr, nc, r, c);
+    return NULL;
+  }
+  size_t R = (size_t)nr, C = (size_t)nc;
+  size_t *ii = idx_alloc(t, R * C);
+  if (!ii) return NULL;
+  for (size_t q = 0; q < C; q++)
+    for (size_t p = 0; p < R; p++) ii[p + q * R] = ((size_t)i - 1 + p) + ((size_t)j - 1 + q) * r;
+  size_t dims[2] = {R, C};
+  if (rt == VT_ROW_VECTOR) dims[0] = C;
+  return gather_new(t, ty_of(rt, 0), rt == VT_MATRIX ? 2 : 1, dims, M, ii);
+}
+static ad_val *b_block(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return rect(t, a[0], int_arg(a[1]), int_arg(a[2]), int_arg(a[3]), int_arg(a[4]), VT_MATRIX,
+              "block");
+}
+static ad_val *b_sub_col(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return rect(t, a[0], int_arg(a[1]), int_arg(a[2]), int_arg(a[3]), 1, VT_VECTOR, "sub_col");
+}
+static ad_val *b_sub_row(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  return rect(t, a[0], int_arg(a[1]), int_arg(a[2]), 1, int_arg(a[3]), VT_ROW_VECTOR, "sub_row");
+}
+static ad_val *b_col(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t r, c;
+  ad_shape2(a[0], &r, &c);
+  return rect(t, a[0], 1, int_arg(a[1]), (long)r, 1, VT_VECTOR, "col");
+}
+static ad_val *b_row(ad_tape *t, ad_val **a, int n)
+{
+  UNUSED(n);
+  size_t r, c;
+  ad_shape2(a[0], &r, &c);
+  return rect(t, a[0], int_arg(a[1]), 1, 1, (long)c, VT_ROW_VECTOR, "row");
+}
+
 /* ---- the table ------------------------------------------------------------------ */
 
 const vi_builtin_def vi_builtins_math[] = {
@@ -2445,4 +2498,9 @@ const vi_builtin_def vi_builtins_math[] = {
   {"trace_gen_quad_form", "real(matrix, matrix, matrix)", b_trace_gen_quad_form},
   {"log_mix", "real(vector, vector[])", b_log_mix_arr},
   {"log_mix", "real(vector, row_vector[])", b_log_mix_arr},
+  {"block", "matrix(matrix, int, int, int, int)", b_block},
+  {"sub_col", "vector(matrix, int, int, int)", b_sub_col},
+  {"sub_row", "row_vector(matrix, int, int, int)", b_sub_row},
+  {"col", "vector(matrix, int)", b_col},
+  {"row", "row_vector(matrix, int)", b_row},
   {NULL, NULL, NULL}};
