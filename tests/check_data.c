@@ -131,6 +131,8 @@ START_TEST(test_errors)
                "'k'", "k[2] is -2", "must be >= 0");
   expect_error(SRC, "{\"N\": 2, \"y\": [1, 2], \"k\": [1, 2], \"sigma\": -1}", VI_EDATA,
                "'sigma'", "must be >= 0", NULL);
+  expect_error(SRC, "{\"N\": 2, \"y\": [1, 2], \"k\": [1, 2], \"sigma\": \"NaN\"}", VI_EDATA,
+               "'sigma'", "is nan", "must be >= 0");
   expect_error(SRC, "{\"N\": 2, \"y\": [1, 2], \"k\": [1, 2], \"sigma\": 1, \"N\": 3}", VI_EDATA,
                "d.json:1:", "duplicate", NULL);
   expect_error(SRC, "{\"N\": 2,\n \"y\": [1, 2],\n \"k\": [1 2], \"sigma\": 1}", VI_EDATA,
