@@ -1,0 +1,1 @@
+// A program may have no blocks at all.

@@ -1,0 +1,8 @@
+functions {
+}
+parameters {
+  real x;
+}
+model {
+  x ~ std_normal();
+}

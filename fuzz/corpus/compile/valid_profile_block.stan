@@ -1,0 +1,8 @@
+parameters {
+  real mu;
+}
+model {
+  profile("prior") {
+    mu ~ normal(0, 1);
+  }
+}

@@ -1,0 +1,5 @@
+// error: unterminated_string.stan:4:9: error: unterminated string: '"' without a closing '"' on the same line
+// status: VI_EPARSE
+transformed data {
+  print("abc);
+}
