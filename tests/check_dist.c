@@ -640,6 +640,29 @@ START_TEST(test_digamma_logphi)
 }
 END_TEST
 
+/* neg_binomial_2 near its Poisson limit keeps full precision: log NB2 - log Poisson =
+ * ((n - mu)^2 - n) / (2 phi) + O(1 / phi^2) */
+START_TEST(test_negbin_limit)
+{
+  const utest *nb = NULL, *nbl = NULL;
+  for (int j = 0; j < NUT; j++) {
+    if (strcmp(UT[j].name, "neg_binomial_2_lpmf") == 0) nb = &UT[j];
+    if (strcmp(UT[j].name, "neg_binomial_2_log_lpmf") == 0) nbl = &UT[j];
+  }
+  ck_assert_ptr_nonnull(nb);
+  ck_assert_ptr_nonnull(nbl);
+  for (double phi = 1e8; phi <= 1e14; phi *= 100) {
+    double a[3] = {3, 2.5, phi}, al[3] = {3, log(2.5), phi};
+    double want = log(gsl_ran_poisson_pdf(3, 2.5)) + ((3 - 2.5) * (3 - 2.5) - 3) / (2 * phi);
+    double g[3];
+    CK_CLOSE(eval1(nb, a, g), want, 1e-14, "nb2 phi=%g: %.17g vs %.17g", phi, eval1(nb, a, NULL), want);
+    CK_CLOSE(g[1], 3 / 2.5 - 1, 1e-6, "nb2 dmu");
+    ck_assert_msg(fabs(g[2]) < 10 / (phi * phi), "nb2 dphi %g at phi %g", g[2], phi);
+    CK_CLOSE(eval1(nbl, al, g), want, 1e-14, "nb2_log phi=%g", phi);
+  }
+}
+END_TEST
+
 /* ---- multivariate densities --------------------------------------------------------- */
 
 /* Evaluate name on args built by a callback (so FD can rebuild them with perturbed
@@ -1572,6 +1595,7 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_size_mismatch);
   tcase_add_test(tc, test_hot_paths);
   tcase_add_test(tc, test_digamma_logphi);
+  tcase_add_test(tc, test_negbin_limit);
   suite_add_tcase(s, tc);
   tc = tcase_create("multivariate");
   tcase_add_checked_fixture(tc, setup, teardown);

@@ -513,9 +513,9 @@ static inline double k_neg_binomial(const double *a, double *g, unsigned need)
   double n = a[0], al = a[1], be = a[2];
   if (n < 0 || al <= 0 || be <= 0) return -INFINITY;
   double lb = log(be), l1b = log1p(be);
-  if (NEED(1)) g[1] = dist_digamma(n + al) - dist_digamma(al) + lb - l1b;
+  if (NEED(1)) g[1] = dist_digamma_ratio(al, n) + lb - l1b;
   g[2] = al / (be * (1 + be)) - n / (1 + be);
-  return lgamma(n + al) - lgamma(al) + al * (lb - l1b) - n * l1b;
+  return dist_lgamma_ratio(al, n) + al * (lb - l1b) - n * l1b;
 }
 
 static inline double k_neg_binomial_2(const double *a, double *g, unsigned need)
@@ -524,8 +524,8 @@ static inline double k_neg_binomial_2(const double *a, double *g, unsigned need)
   if (n < 0 || mu <= 0 || phi <= 0) return -INFINITY;
   double lmp = log(mu + phi), l1 = log1p(mu / phi);
   g[1] = n / mu - (n + phi) / (mu + phi);
-  if (NEED(2)) g[2] = dist_digamma(n + phi) - dist_digamma(phi) - l1 + (mu - n) / (mu + phi);
-  return lgamma(n + phi) - lgamma(phi) + (n == 0 ? 0 : n * (log(mu) - lmp)) - phi * l1;
+  if (NEED(2)) g[2] = dist_digamma_ratio(phi, n) - l1 + (mu - n) / (mu + phi);
+  return dist_lgamma_ratio(phi, n) + (n == 0 ? 0 : n * (log(mu) - lmp)) - phi * l1;
 }
 
 static inline double k_neg_binomial_2_log(const double *a, double *g, unsigned need)
@@ -537,8 +537,8 @@ static inline double k_neg_binomial_2_log(const double *a, double *g, unsigned n
   double w = dist_inv_logit(d);             /* mu / (mu + phi) */
   g[1] = n - (n + phi) * w;
   if (NEED(2))
-    g[2] = dist_digamma(n + phi) - dist_digamma(phi) - l1 + 1 - (n + phi) * (1 - w) / phi;
-  return lgamma(n + phi) - lgamma(phi) + (n == 0 ? 0 : n * (d - l1)) - phi * l1;
+    g[2] = dist_digamma_ratio(phi, n) - l1 + 1 - (n + phi) * (1 - w) / phi;
+  return dist_lgamma_ratio(phi, n) + (n == 0 ? 0 : n * (d - l1)) - phi * l1;
 }
 
 /* ---- cdfs (for truncation) -------------------------------------------------- */

@@ -41,6 +41,30 @@ static inline double dist_digamma(double x)
          - f * (1.0 / 12 - f * (1.0 / 120 - f * (1.0 / 252 - f * (1.0 / 240 - f / 132))));
 }
 
+/* lgamma(x + n) - lgamma(x) and digamma(x + n) - digamma(x) for a count n >= 0: as
+ * sums for small n, which keeps full precision when x is large (a negative binomial
+ * near its Poisson limit), else as differences. */
+static inline double dist_lgamma_ratio(double x, double n)
+{
+  if (n <= 16 && n == floor(n)) {
+    double s = 0;
+    if (x > 1) { for (int k = 1; k < (int)n; k++) s += log1p(k / x); return n * log(x) + s; }
+    for (int k = 0; k < (int)n; k++) s += log(x + k);
+    return s;
+  }
+  return lgamma(x + n) - lgamma(x);
+}
+
+static inline double dist_digamma_ratio(double x, double n)
+{
+  if (n <= 16 && n == floor(n)) {
+    double s = 0;
+    for (int k = 0; k < (int)n; k++) s += 1 / (x + k);
+    return s;
+  }
+  return dist_digamma(x + n) - dist_digamma(x);
+}
+
 static inline double dist_lbeta(double a, double b)
 {
   return lgamma(a) + lgamma(b) - lgamma(a + b);
