@@ -122,8 +122,11 @@ int vi_fit_iterate(vi_fit *f);
 /* Convergence test, separate from the step: VI_SUCCESS (converged), VI_CONTINUE, or
  * VI_EMAXITER.  The reason is available from vi_fit_stop_reason. */
 int vi_fit_test(vi_fit *f);
-/* Run iterate/test to the end, calling observer (if not NULL) after every iteration;
- * a non-zero return from the observer stops the fit with VI_EINTERRUPTED. */
+/* Run iterate/test to the end, calling observer (if not NULL) for the starting point
+ * (iteration 0, when the fit has not iterated yet) and after every iteration;
+ * a non-zero return from the observer stops the fit with VI_EINTERRUPTED.  Returns
+ * VI_SUCCESS (converged, or no further progress: see vi_fit_stop_reason), VI_EMAXITER,
+ * or the negative status that stopped the fit. */
 typedef int (*vi_observer_fn)(void *ctx, const vi_fit *f, const vi_diag *d);
 int vi_fit_run(vi_fit *f, vi_observer_fn observer, void *ctx);
 /* Final fresh-draw diagnostics (uses opt.eval_draws draws from the fit's RNG). */
