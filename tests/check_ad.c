@@ -53,6 +53,12 @@ START_TEST(t_int_semantics)
   ck_assert_str_eq(err, "integer division by zero");
   int_op(OP_MOD, 7, 0, &err);
   ck_assert_str_eq(err, "integer division by zero");
+  ck_assert(int_op(OP_ADD, 2147483646, 1, &err) == 2147483647);
+  int_op(OP_ADD, 2147483647, 1, &err);
+  ck_assert_ptr_nonnull(err);
+  ck_assert_ptr_nonnull(strstr(err, "integer overflow"));
+  int_op(OP_MUL, 65536, 65536, &err);
+  ck_assert_ptr_nonnull(err);
   /* int ^ int is real; int / real is real */
   ad_tape *t = ad_tape_alloc();
   ad_tape_reset(t, 1, 0);

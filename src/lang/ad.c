@@ -827,6 +827,44 @@ static double d_pow_b(double a, double b, double y)
   return y * log(a);
 }
 
+/* Reverse sweep of a broadcast binary op: DA and DB are the adjoint contributions in
+ * terms of A, B (operand values), Y (result) and G (result adjoint); an operand shared by
+ * all draws (nd = 1) sums its contributions over the draws. */
+#define ARITH_BW_SIDE(gx, sx, so, px, po, D, X1, X0)                                    \
+  if (gx) {                                                                             \
+    if (sx && so) {                                                                     \
+      for (size_t s = 0; s < nd; s++) {                                                 \
+        double X1 = px[s], X0 = po[s], Y = py[s], G = gy[s];                            \
+        (void)X1; (void)X0; (void)Y;                                                    \
+        gx[s] += (D);                                                                   \
+      }                                                                                 \
+    } else if (sx) {                                                                    \
+      double X0 = po[0];                                                                \
+      for (size_t s = 0; s < nd; s++) {                                                 \
+        double X1 = px[s], Y = py[s], G = gy[s];                                        \
+        (void)X1; (void)X0; (void)Y;                                                    \
+        gx[s] += (D);                                                                   \
+      }                                                                                 \
+    } else {                                                                            \
+      double acc = 0, X1 = px[0];                                                       \
+      for (size_t s = 0; s < nd; s++) {                                                 \
+        double X0 = po[so ? s : 0], Y = py[s], G = gy[s];                               \
+        (void)X1; (void)X0; (void)Y;                                                    \
+        acc += (D);                                                                     \
+      }                                                                                 \
+      gx[0] += acc;                                                                     \
+    }                                                                                   \
+  }
+#define ARITH_BW(DA, DB)                                                                \
+  for (size_t e = 0; e < L; e++) {                                                      \
+    const double *pa = a->x + e * ea * a->nd, *pb = b->x + e * eb * b->nd;              \
+    const double *py = y->x + e * nd, *gy = y->adj + e * nd;                            \
+    double *ga = a->adj ? a->adj + e * ea * a->nd : NULL;                               \
+    double *gb = b->adj ? b->adj + e * eb * b->nd : NULL;                               \
+    ARITH_BW_SIDE(ga, sa, sb, pa, pb, DA, A, B)                                         \
+    ARITH_BW_SIDE(gb, sb, sa, pb, pa, DB, B, A)                                         \
+  }
+
 static void arith_backward(ad_tape *t, ad_node *node)
 {
   (void)t;
@@ -835,39 +873,13 @@ static void arith_backward(ad_tape *t, ad_node *node)
   size_t nd = y->nd, L = y->len;
   size_t ea = a->len == L ? 1 : 0, eb = b->len == L ? 1 : 0;
   size_t sa = a->nd == nd && nd > 1 ? 1 : 0, sb = b->nd == nd && nd > 1 ? 1 : 0;
-  for (size_t e = 0; e < L; e++) {
-    const double *pa = a->x + e * ea * a->nd, *pb = b->x + e * eb * b->nd;
-    const double *py = y->x + e * nd, *gy = y->adj + e * nd;
-    double *ga = a->adj ? a->adj + e * ea * a->nd : NULL;
-    double *gb = b->adj ? b->adj + e * eb * b->nd : NULL;
-    switch (op) {
-    case OP_ADD:
-      if (ga) for (size_t s = 0; s < nd; s++) ga[s * sa] += gy[s];
-      if (gb) for (size_t s = 0; s < nd; s++) gb[s * sb] += gy[s];
-      break;
-    case OP_SUB:
-      if (ga) for (size_t s = 0; s < nd; s++) ga[s * sa] += gy[s];
-      if (gb) for (size_t s = 0; s < nd; s++) gb[s * sb] -= gy[s];
-      break;
-    case OP_MUL: case OP_EMUL:
-      if (ga) for (size_t s = 0; s < nd; s++) ga[s * sa] += gy[s] * pb[s * sb];
-      if (gb) for (size_t s = 0; s < nd; s++) gb[s * sb] += gy[s] * pa[s * sa];
-      break;
-    case OP_DIV: case OP_EDIV:
-      if (ga) for (size_t s = 0; s < nd; s++) ga[s * sa] += gy[s] / pb[s * sb];
-      if (gb) for (size_t s = 0; s < nd; s++) gb[s * sb] -= gy[s] * py[s] / pb[s * sb];
-      break;
-    case OP_POW: case OP_EPOW:
-      if (ga)
-        for (size_t s = 0; s < nd; s++)
-          ga[s * sa] += gy[s] * d_pow_a(pa[s * sa], pb[s * sb], py[s]);
-      if (gb)
-        for (size_t s = 0; s < nd; s++)
-          gb[s * sb] += gy[s] * d_pow_b(pa[s * sa], pb[s * sb], py[s]);
-      break;
-    default:
-      break;
-    }
+  switch (op) {
+  case OP_ADD: ARITH_BW(G, G); break;
+  case OP_SUB: ARITH_BW(G, -G); break;
+  case OP_MUL: case OP_EMUL: ARITH_BW(G * B, G * A); break;
+  case OP_DIV: case OP_EDIV: ARITH_BW(G / B, -G * Y / B); break;
+  case OP_POW: case OP_EPOW: ARITH_BW(G * d_pow_a(A, B, Y), G * d_pow_b(A, B, Y)); break;
+  default: break;
   }
 }
 
