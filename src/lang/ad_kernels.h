@@ -30,7 +30,9 @@ ad_val *ad_map2(ad_tape *t, ad_val *a, ad_val *b, ad_fn2 f, ad_dfn2 df, int resu
 void ad_gather(ad_tape *t, ad_val *out, ad_val *src, size_t m, const size_t *oi,
                const size_t *ii);
 
-/* Mark a value as saved by an op (copy before any in-place write). */
+/* Mark a value as saved by an op (copy before any in-place write).  ad_push marks the
+ * inputs; an op whose reverse step reads its own output's values (exp: dy/dx = y) must
+ * mark the output too, or a later `out[i] = ...` written in place would change them. */
 static inline void ad_mark_shared(ad_val *v) { if (v) v->shared = 1; }
 
 /* Output nd for inputs a, b (b may be NULL); with adjoint when recording and an input
