@@ -483,6 +483,24 @@ static size_t index_offsets(ad_tape *t, const ad_val *a, const ad_ix *ix, int ni
 ad_val *ad_index(ad_tape *t, ad_val *a, const ad_ix *ix, int nix)
 {
   if (!a) return ad_missing(t);
+  if (nix == a->ndims && nix > 0) {
+    /* Fast path for the common x[i] / x[i, j] down to one element (loops). */
+    size_t st[AD_MAX_DIMS], o = 0;
+    int single = 1;
+    for (int d = 0; d < nix; d++)
+      if (ix[d].multi || ix[d].pos0 >= a->dims[d]) single = 0;
+    if (single) {
+      dim_strides(a, st);
+      for (int d = 0; d < nix; d++) o += ix[d].pos0 * st[d];
+      vi_type ty = {a->type.base == VT_INT ? VT_INT : VT_REAL, 0};
+      size_t *ii = ad_alloc(t, sizeof *ii);
+      ad_val *out = ii ? ad_new_nd(t, ty, 0, NULL, a->nd, a->adj != NULL) : NULL;
+      if (!out) return NULL;
+      *ii = o;
+      ad_gather(t, out, a, 1, NULL, ii);
+      return out;
+    }
+  }
   size_t *off, rdims[AD_MAX_DIMS];
   vi_type rt;
   int rnd;
