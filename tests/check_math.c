@@ -633,6 +633,12 @@ START_TEST(t_containers)
   ck_assert_ptr_null(vi_builtin_call(t, id, args, 2));
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "head"));
   ad_tape_reset(t, 1, 0);
+  ck_assert_ptr_null(vi_builtin_call(t, id, args, 1));   /* wrong arity: error, no crash */
+  ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "arguments"));
+  ad_tape_reset(t, 1, 0);
+  ck_assert_ptr_null(vi_builtin_call(t, -1, args, 1));
+  ck_assert_ptr_nonnull(ad_tape_error(t));
+  ad_tape_reset(t, 1, 0);
   vi_type tb[5] = {{VT_MATRIX, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}};
   id = vi_builtin_resolve("block", tb, 5, NULL, NULL, 0);
   size_t d2[2] = {2, 2};

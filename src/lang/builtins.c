@@ -66,11 +66,34 @@ int vi_builtin_kind(int id)
   return BUILTIN_PLAIN;
 }
 
+/* Number of parameters of a spec ("real(reals | reals, reals)" -> 3); *more when it
+ * ends in "...".  Cheap enough to check on every call. */
+static int sig_arity(const char *sig, int *more)
+{
+  const char *p = strchr(sig, '(');
+  int n = 0, depth = 0, any = 0;
+  *more = strstr(sig, "...") != NULL;
+  if (!p) return -1;
+  for (p++; *p && *p != ')'; p++) {
+    if (*p == '[') depth++;
+    else if (*p == ']') depth--;
+    else if (!depth && (*p == ',' || *p == '|')) n++;
+    else if (*p != ' ') any = 1;
+  }
+  return any ? n + 1 : 0;
+}
+
 ad_val *vi_builtin_call(ad_tape *t, int id, ad_val **args, int nargs)
 {
   const vi_builtin_def *d = def_of(id);
   if (!d || !d->impl) {
     ad_tape_set_error(t, "builtin %d is not implemented", id);
+    return NULL;
+  }
+  int more, np = sig_arity(d->sig, &more);
+  if (more ? nargs < np - 1 : nargs != np) {
+    ad_tape_set_error(t, "%s: called with %d arguments, its signature %s has %d", d->name,
+                      nargs, d->sig, np);
     return NULL;
   }
   for (int i = 0; i < nargs; i++)
