@@ -182,6 +182,7 @@ int main(void)
 {
   Suite *s = suite_create("info");
   TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 120);   /* generous: sanitizer and valgrind runs are slow */
   tcase_add_test(tc, test_entropy_hand);
   tcase_add_test(tc, test_cross_entropy_kl_hand);
   tcase_add_test(tc, test_kl_identity_nonneg);

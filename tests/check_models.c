@@ -170,7 +170,7 @@ int main(void)
 {
   Suite *s = suite_create("models");
   TCase *tc = tcase_create("core");
-  tcase_set_timeout(tc, 60);
+  tcase_set_timeout(tc, 300);
   tcase_add_test(tc, test_normal_mean);
   tcase_add_test(tc, test_linreg);
   tcase_add_test(tc, test_normal_is_linreg_with_ones);
