@@ -1145,6 +1145,68 @@ START_TEST(test_wishart_lkj_corr)
 END_TEST
 
 
+START_TEST(test_mvn_prec_student)
+{
+  enum { K = 3 };
+  double S[K * K] = {2, 0.3, -0.4, 0.3, 1, 0.2, -0.4, 0.2, 1.5}, Om[K * K], ld;
+  double y[2 * K] = {0.5, -1, 2, 0.1, 0.2, -0.3}, mu[2 * K] = {0, 0.5, 1, -0.2, 0.1, 0.4};
+  ld = lu_logdet_inv(S, Om, K);
+  (void)ld;
+  /* multi_normal_prec(y | mu, Sigma^-1) = multi_normal(y | mu, Sigma) */
+  mcall m = {"multi_normal_prec_lpdf", 3, {0, 0, 0}, {'V', 'v', 'm'}, {2 * K, K, K}, {K, 0, 0}, {1, 1, 1}, {y, mu, Om}};
+  CK_CLOSE(meval(&m, NULL), ref_mvn(y, mu, S, K) + ref_mvn(y + K, mu, S, K), 1e-12, "multi_normal_prec");
+  mgrad_check(&m, 2, -1, 1e-6);
+  double O2[K * K] = {1, 0, 0.2, 0, 2, 0, 0.2, 0, 1}, mu2[K] = {1, -1, 0}, *alt[3] = {NULL, mu2, O2};
+  mbatch_check(&m, alt, 6);
+  /* multi_student_t by its formula */
+  double nu = 4.5, Si[K * K], lds = lu_logdet_inv(S, Si, K), want = 0;
+  for (int r = 0; r < 2; r++) {
+    double d[K], q = 0;
+    for (int i = 0; i < K; i++) d[i] = y[r * K + i] - mu[i];
+    for (int i = 0; i < K; i++) for (int j = 0; j < K; j++) q += d[i] * Si[j * K + i] * d[j];
+    want += gsl_sf_lngamma((nu + K) / 2) - gsl_sf_lngamma(nu / 2) - K / 2.0 * log(nu * M_PI)
+            - 0.5 * lds - (nu + K) / 2 * log1p(q / nu);
+  }
+  mcall t = {"multi_student_t_lpdf", 4, {0, 0, 0, 0}, {'V', 's', 'v', 'm'}, {2 * K, 1, K, K}, {K, 0, 0, 0},
+             {1, 1, 1, 1}, {y, &nu, mu, S}};
+  CK_CLOSE(meval(&t, NULL), want, 1e-12, "multi_student_t %.15g vs %.15g", meval(&t, NULL), want);
+  mgrad_check(&t, 3, -1, 1e-6);
+  double nu2 = 20, S2[K * K] = {1, 0, 0, 0, 2, -0.5, 0, -0.5, 1}, *talt[4] = {NULL, &nu2, mu2, S2};
+  mbatch_check(&t, talt, 14);
+  /* large nu: the normal */
+  nu = 1e9;
+  CK_CLOSE(meval(&t, NULL), ref_mvn(y, mu, S, K) + ref_mvn(y + K, mu, S, K), 1e-6, "t -> normal");
+  nu = -1;
+  ck_assert(meval(&t, NULL) == -INFINITY);
+}
+END_TEST
+
+START_TEST(test_ordered_probit)
+{
+  double c[3] = {-1, 0.5, 2}, eta = 0.3, y = 0;
+  mcall m = {"ordered_probit_lpmf", 3, {1, 0, 0}, {'s', 's', 'v'}, {1, 1, 3}, {0, 0, 0}, {0, 1, 1}, {&y, &eta, c}};
+  double etas[4] = {0.3, -6, 9, 40};
+  for (int q = 0; q < 4; q++)
+    for (int k = 1; k <= 4; k++) {
+      y = k; eta = etas[q];
+      double hi = k == 1 ? 1 : gsl_cdf_ugaussian_P(eta - c[k - 2]);
+      double lo = k == 4 ? 0 : gsl_cdf_ugaussian_P(eta - c[k - 1]);
+      double hq = k == 1 ? 0 : gsl_cdf_ugaussian_Q(eta - c[k - 2]);
+      double lq = k == 4 ? 1 : gsl_cdf_ugaussian_Q(eta - c[k - 1]);
+      double ref = eta - (k == 4 ? 0 : c[k - 1]) > 0 ? log(lq - hq) : log(hi - lo);
+      double v = meval(&m, NULL);
+      if (isinf(ref)) continue;   /* beyond double precision for the reference */
+      CK_CLOSE(v, ref, 1e-9, "ordered_probit eta=%g k=%d: %.15g vs %.15g", eta, k, v, ref);
+      if (q < 2) mgrad_check(&m, -1, -1, 1e-6);
+    }
+  double ys[3] = {1, 3, 4}, es[3] = {0.3, -1, 2}, e2[3] = {1, 0, -1}, c2[3] = {-3, -1, 0};
+  mcall v = {"ordered_probit_lpmf", 3, {1, 0, 0}, {'a', 'v', 'v'}, {3, 3, 3}, {0, 0, 0}, {0, 1, 1}, {ys, es, c}};
+  mgrad_check(&v, -1, -1, 1e-6);
+  double *alt[3] = {NULL, e2, c2};
+  mbatch_check(&v, alt, 6);
+}
+END_TEST
+
 static double lkj2_eta;
 static double lkj2_density(double rho, void *p)
 {
@@ -1390,6 +1452,30 @@ START_TEST(test_rng_wishart_lkj)
 }
 END_TEST
 
+START_TEST(test_rng_ordinal_student)
+{
+  double c[3] = {-1, 0.5, 2}, e = 0.3, m1 = 0, m2 = 0;
+  for (int k = 1; k <= 4; k++) {
+    double p = (k == 1 ? 1 : gsl_cdf_ugaussian_P(e - c[k - 2])) - (k == 4 ? 0 : gsl_cdf_ugaussian_P(e - c[k - 1]));
+    m1 += k * p; m2 += k * k * p;
+  }
+  ad_tape_reset(T, NR, 0);
+  ad_val *a[3] = {mk(0, 's', 1, 0, 1, 0, &e), mk(0, 'v', 3, 0, 1, 0, c), NULL};
+  ad_val *out = call("ordered_probit_rng", a, 2);
+  ck_assert_ptr_nonnull(out);
+  for (size_t s = 0; s < NR; s++) ck_assert(out->x[s] >= 1 && out->x[s] <= 4);
+  check_moments("ordered_probit_rng", out->x, NR, 1, m1, m2 - m1 * m1);
+  enum { K = 3 };
+  double S[K * K] = {2, 0.3, -0.4, 0.3, 1, 0.2, -0.4, 0.2, 1.5}, mu[K] = {1, -2, 0.5}, nu = 10;
+  ad_tape_reset(T, NR, 0);
+  a[0] = mk(0, 's', 1, 0, 1, 0, &nu); a[1] = mk(0, 'v', K, 0, 1, 0, mu); a[2] = mk(0, 'm', K, 0, 1, 0, S);
+  out = call("multi_student_t_rng", a, 3);
+  ck_assert_ptr_nonnull(out);
+  for (int k = 0; k < K; k++)
+    check_moments("multi_student_t_rng", out->x + k * NR, NR, 1, mu[k], nu / (nu - 2) * S[k * K + k]);
+}
+END_TEST
+
 static double vm_kappa;
 static double vm_second_moment(double th, void *p)
 {
@@ -1606,6 +1692,8 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_ordered_logistic);
   tcase_add_test(tc, test_glm);
   tcase_add_test(tc, test_wishart_lkj_corr);
+  tcase_add_test(tc, test_mvn_prec_student);
+  tcase_add_test(tc, test_ordered_probit);
   suite_add_tcase(s, tc);
   tc = tcase_create("rng");
   tcase_add_checked_fixture(tc, rng_setup, rng_teardown);
@@ -1614,6 +1702,7 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_rng_cauchy);
   tcase_add_test(tc, test_rng_von_mises);
   tcase_add_test(tc, test_rng_wishart_lkj);
+  tcase_add_test(tc, test_rng_ordinal_student);
   tcase_add_test(tc, test_rng_vectorised_and_errors);
   tcase_add_test(tc, test_rng_multivariate);
   suite_add_tcase(s, tc);

@@ -1196,6 +1196,13 @@ const vi_builtin_def vi_builtins_dist[] = {
   DENS_EXT(multi_normal_cholesky, pdf, "real(vector[] | vector[], matrix)",
            vi_dist_multi_normal_cholesky_lpdf),
   RNG(multi_normal_cholesky, "vector(vector, matrix)"),
+  DENS_EXT(multi_normal_prec, pdf, "real(vector | vector, matrix)", vi_dist_multi_normal_prec_lpdf),
+  DENS_EXT(multi_normal_prec, pdf, "real(vector[] | vector, matrix)", vi_dist_multi_normal_prec_lpdf),
+  DENS_EXT(multi_normal_prec, pdf, "real(vector[] | vector[], matrix)", vi_dist_multi_normal_prec_lpdf),
+  DENS_EXT(multi_student_t, pdf, "real(vector | real, vector, matrix)", vi_dist_multi_student_t_lpdf),
+  DENS_EXT(multi_student_t, pdf, "real(vector[] | real, vector, matrix)", vi_dist_multi_student_t_lpdf),
+  DENS_EXT(multi_student_t, pdf, "real(vector[] | real, vector[], matrix)", vi_dist_multi_student_t_lpdf),
+  RNG(multi_student_t, "vector(real, vector, matrix)"),
   DENS_EXT(lkj_corr_cholesky, pdf, "real(matrix | real)", vi_dist_lkj_corr_cholesky_lpdf),
   RNG(lkj_corr_cholesky, "matrix(int, real)"),
   DENS_EXT(lkj_corr, pdf, "real(matrix | real)", vi_dist_lkj_corr_lpdf),
@@ -1207,5 +1214,8 @@ const vi_builtin_def vi_builtins_dist[] = {
   DENS_EXT(ordered_logistic, pmf, "real(int | real, vector)", vi_dist_ordered_logistic_lpmf),
   DENS_EXT(ordered_logistic, pmf, "real(int[] | vector, vector)", vi_dist_ordered_logistic_lpmf),
   RNG(ordered_logistic, "int(real, vector)"),
+  DENS_EXT(ordered_probit, pmf, "real(int | real, vector)", vi_dist_ordered_probit_lpmf),
+  DENS_EXT(ordered_probit, pmf, "real(int[] | vector, vector)", vi_dist_ordered_probit_lpmf),
+  RNG(ordered_probit, "int(real, vector)"),
   {NULL, NULL, NULL}
 };

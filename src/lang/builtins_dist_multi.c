@@ -191,11 +191,24 @@ static void mv_shape(const ad_val *v, size_t *M, size_t *K)
   else { *M = 1; *K = v->len; }
 }
 
-static ad_val *mvn_common(ad_tape *t, ad_val **args, int chol)
+enum { MVN_COV, MVN_CHOL, MVN_PREC, MVN_T };
+
+/* The multivariate normal family: y ~ N(mu, Sigma) with Sigma given as a covariance
+ * (MVN_COV), a Cholesky factor L (MVN_CHOL), a precision Omega (MVN_PREC), or the
+ * multivariate Student t with nu degrees of freedom (MVN_T: arguments y, nu, mu,
+ * Sigma).  y and mu are vectors or arrays of vectors (one mu may serve every y).  Per
+ * draw: one Cholesky factorisation, then triangular solves per observation; the
+ * matrix gradient is the symmetric one (d/dSigma_ij = d/dSigma_ji), except for L
+ * (lower triangle only). */
+static ad_val *mvn_common(ad_tape *t, ad_val **args, int mode)
 {
-  const char *name = chol ? "multi_normal_cholesky_lpdf" : "multi_normal_lpdf";
-  const char *sname = chol ? "L" : "Sigma";
-  ad_val *y = args[0], *mu = args[1], *S = args[2];
+  static const char *const names[] = {"multi_normal_lpdf", "multi_normal_cholesky_lpdf",
+                                      "multi_normal_prec_lpdf", "multi_student_t_lpdf"};
+  static const char *const snames[] = {"Sigma", "L", "Omega", "Sigma"};
+  const char *name = names[mode], *sname = snames[mode];
+  const int na = mode == MVN_T ? 4 : 3;
+  ad_val *y = args[0], *nuv = mode == MVN_T ? args[1] : NULL;
+  ad_val *mu = args[na - 2], *S = args[na - 1];
   size_t My, Ky, Mm, Km;
   mv_shape(y, &My, &Ky);
   mv_shape(mu, &Mm, &Km);
@@ -215,19 +228,22 @@ static ad_val *mvn_common(ad_tape *t, ad_val **args, int chol)
   }
   const size_t M = y->type.ndims > 0 ? My : Mm;
   const size_t ym = y->type.ndims > 0 ? K : 0, mm = mu->type.ndims > 0 ? K : 0;
-  ad_val *out = dist_new_result(t, args, 3);
+  const double Md = (double)M, Kd = (double)K;
+  ad_val *out = dist_new_result(t, args, na);
   if (!out) return NULL;
   int fail = 0;
-  double *P[3] = {partials(t, out, y, &fail), partials(t, out, mu, &fail),
-                  partials(t, out, S, &fail)};
+  double *Py = partials(t, out, y, &fail), *Pm = partials(t, out, mu, &fail);
+  double *PS = partials(t, out, S, &fail), *Pn = nuv ? partials(t, out, nuv, &fail) : NULL;
   double *L = ad_alloc(t, (K * K + 2 * K + 1) * sizeof(double));
   if (fail || !L) { if (!L) ad_tape_set_error(t, "%s: out of memory", name); return NULL; }
   double *z = L + K * K, *a = z + K;
   const size_t ndo = out->nd;
-  const int grad = P[0] || P[1] || P[2];
+  const int grad = Py || Pm || PS || Pn;
   gsl_error_handler_t *old = gsl_set_error_handler_off();
   for (size_t s = 0; s < ndo; s++) {
     int bad = 0, nan = 0;
+    double nu = nuv ? at(nuv, 0, s) : 0;
+    if (nuv) { if (isnan(nu)) nan = 1; else if (!(nu > 0)) bad = 1; }
     /* L row-major: L[i * K + j] = matrix(i, j) */
     for (size_t i = 0; i < K; i++)
       for (size_t j = 0; j < K; j++) {
@@ -235,7 +251,7 @@ static ad_val *mvn_common(ad_tape *t, ad_val **args, int chol)
         if (isnan(v)) nan = 1;
         L[i * K + j] = v;
       }
-    if (!nan && !chol) {
+    if (!nan && !bad && mode != MVN_CHOL) {
       for (size_t i = 0; i < K && !bad; i++)
         for (size_t j = 0; j < i; j++) {
           double u = L[i * K + j], w = L[j * K + i];
@@ -252,60 +268,108 @@ static ad_val *mvn_common(ad_tape *t, ad_val **args, int chol)
       else logdet += log(L[i * K + i]);
     }
     if (nan || bad) { out->x[s] = nan ? NAN : -INFINITY; continue; }
-    double quad = 0;
+    double lp = 0, dnu = 0;
     for (size_t m = 0; m < M; m++) {
-      /* z = L^-1 (y - mu) by forward substitution */
-      for (size_t i = 0; i < K; i++) {
-        double v = at(y, m * ym + i, s) - at(mu, m * mm + i, s);
-        for (size_t j = 0; j < i; j++) v -= L[i * K + j] * z[j];
-        z[i] = v / L[i * K + i];
-        quad += z[i] * z[i];
+      double q = 0;
+      if (mode == MVN_PREC) {
+        /* Omega = L L': z = L' r, q = z'z, a = L z = Omega r */
+        for (size_t i = 0; i < K; i++) a[i] = at(y, m * ym + i, s) - at(mu, m * mm + i, s);
+        for (size_t i = 0; i < K; i++) {
+          double v = 0;
+          for (size_t j = i; j < K; j++) v += L[j * K + i] * a[j];
+          z[i] = v;
+          q += v * v;
+        }
+        if (PS)
+          for (size_t j = 0; j < K; j++)
+            for (size_t i = 0; i < K; i++) PS[(j * K + i) * ndo + s] -= 0.5 * a[i] * a[j];
+        for (size_t i = K; i-- > 0;) {
+          double v = 0;
+          for (size_t j = 0; j <= i; j++) v += L[i * K + j] * z[j];
+          a[i] = v;
+        }
+      } else {
+        /* z = L^-1 (y - mu) by forward substitution */
+        for (size_t i = 0; i < K; i++) {
+          double v = at(y, m * ym + i, s) - at(mu, m * mm + i, s);
+          for (size_t j = 0; j < i; j++) v -= L[i * K + j] * z[j];
+          z[i] = v / L[i * K + i];
+          q += z[i] * z[i];
+        }
+        if (grad)   /* a = L^-T z = Sigma^-1 (y - mu) by back substitution */
+          for (size_t i = K; i-- > 0;) {
+            double v = z[i];
+            for (size_t j = i + 1; j < K; j++) v -= L[j * K + i] * a[j];
+            a[i] = v / L[i * K + i];
+          }
+      }
+      double f = 1;
+      if (mode == MVN_T) {
+        lp -= 0.5 * (nu + Kd) * log1p(q / nu);
+        f = (nu + Kd) / (nu + q);
+        if (Pn) dnu += -0.5 * log1p(q / nu) + 0.5 * (nu + Kd) * q / (nu * (nu + q));
+      } else {
+        lp -= 0.5 * q;
       }
       if (!grad) continue;
-      /* a = L^-T z = Sigma^-1 (y - mu) by back substitution */
-      for (size_t i = K; i-- > 0;) {
-        double v = z[i];
-        for (size_t j = i + 1; j < K; j++) v -= L[j * K + i] * a[j];
-        a[i] = v / L[i * K + i];
-      }
       for (size_t i = 0; i < K; i++) {
-        if (P[0]) P[0][(m * ym + i) * ndo + s] -= a[i];
-        if (P[1]) P[1][(m * mm + i) * ndo + s] += a[i];
+        if (Py) Py[(m * ym + i) * ndo + s] -= f * a[i];
+        if (Pm) Pm[(m * mm + i) * ndo + s] += f * a[i];
       }
-      if (P[2]) {
-        /* Sigma: 0.5 a a' (the -0.5 M Sigma^-1 part below); L: a z' (lower part) */
+      if (PS && mode != MVN_PREC)
+        /* Sigma: 0.5 f a a' (the -0.5 M Sigma^-1 part below); L: a z' (lower part) */
         for (size_t j = 0; j < K; j++)
-          for (size_t i = chol ? j : 0; i < K; i++)
-            P[2][(j * K + i) * ndo + s] += chol ? a[i] * z[j] : 0.5 * a[i] * a[j];
-      }
+          for (size_t i = mode == MVN_CHOL ? j : 0; i < K; i++)
+            PS[(j * K + i) * ndo + s] += mode == MVN_CHOL ? a[i] * z[j] : 0.5 * f * a[i] * a[j];
     }
-    if (P[2]) {
-      if (chol) {
-        for (size_t i = 0; i < K; i++) P[2][(i * K + i) * ndo + s] -= (double)M / L[i * K + i];
+    if (PS) {
+      if (mode == MVN_CHOL) {
+        for (size_t i = 0; i < K; i++) PS[(i * K + i) * ndo + s] -= Md / L[i * K + i];
       } else {
+        /* -0.5 M Sigma^-1, or +0.5 M Omega^-1 */
         gsl_matrix_view mv = gsl_matrix_view_array(L, K, K);
         if (gsl_linalg_cholesky_invert(&mv.matrix) == 0) {
+          double c = mode == MVN_PREC ? 0.5 * Md : -0.5 * Md;
           for (size_t j = 0; j < K; j++)
-            for (size_t i = 0; i < K; i++)
-              P[2][(j * K + i) * ndo + s] -= 0.5 * (double)M * L[i * K + j];
+            for (size_t i = 0; i < K; i++) PS[(j * K + i) * ndo + s] += c * L[i * K + j];
         }
       }
     }
-    out->x[s] = -0.5 * (double)(M * K) * 2 * DIST_LOG_SQRT_2PI - (double)M * logdet - 0.5 * quad;
+    if (mode == MVN_T) {
+      double h = 0.5 * (nu + Kd);
+      lp += Md * (lgamma(h) - lgamma(0.5 * nu) - 0.5 * Kd * (log(nu) + DIST_LOG_PI)) - Md * logdet;
+      if (Pn) Pn[s] = dnu + Md * (0.5 * dist_digamma(h) - 0.5 * dist_digamma(0.5 * nu) - 0.5 * Kd / nu);
+    } else {
+      lp += -Md * Kd * DIST_LOG_SQRT_2PI + (mode == MVN_PREC ? Md : -Md) * logdet;
+    }
+    out->x[s] = lp;
   }
   gsl_set_error_handler(old);
-  if (dist_push_partials(t, out, args, 3, P)) return NULL;
+  double *P[4];
+  if (mode == MVN_T) { P[0] = Py; P[1] = Pn; P[2] = Pm; P[3] = PS; }
+  else { P[0] = Py; P[1] = Pm; P[2] = PS; }
+  if (dist_push_partials(t, out, args, na, P)) return NULL;
   return out;
 }
 
 ad_val *vi_dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n)
 {
-  return mvn_common(t, a, 0);
+  return mvn_common(t, a, MVN_COV);
 }
 
 ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n)
 {
-  return mvn_common(t, a, 1);
+  return mvn_common(t, a, MVN_CHOL);
+}
+
+ad_val *vi_dist_multi_normal_prec_lpdf(ad_tape *t, ad_val **a, int n)
+{
+  return mvn_common(t, a, MVN_PREC);
+}
+
+ad_val *vi_dist_multi_student_t_lpdf(ad_tape *t, ad_val **a, int n)
+{
+  return mvn_common(t, a, MVN_T);
 }
 
 /* ---- lkj_corr_cholesky ------------------------------------------------------ */
@@ -540,13 +604,45 @@ ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart
 
 /* ---- ordered_logistic --------------------------------------------------------- */
 
-ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **args, int n)
+/* log(F(a) - F(b)), a > b, F the logistic or normal cdf, with its partials; a = +inf
+ * and b = -inf stand for the open ends of the first and last categories. */
+static double ordinal_term(int probit, double a, double b, double *da, double *db)
 {
+  *da = *db = 0;
+  if (!probit) {
+    if (b == -INFINITY) { *da = dist_inv_logit(-a); return -dist_log1p_exp(-a); }
+    if (a == INFINITY) { *db = -dist_inv_logit(b); return -dist_log1p_exp(b); }
+    /* log(inv_logit(a) - inv_logit(b)) = log inv_logit(a) + log inv_logit(-b)
+       + log(1 - exp(b - a)) */
+    double r = 1 / expm1(a - b);
+    *da = dist_inv_logit(-a) + r;
+    *db = -dist_inv_logit(b) - r;
+    return -dist_log1p_exp(-a) - dist_log1p_exp(b) + log(-expm1(b - a));
+  }
+  if (b == -INFINITY) { double v = dist_log_Phi(a); *da = dist_dlog_Phi(a, v); return v; }
+  if (a == INFINITY) { double v = dist_log_Phi(-b); *db = -dist_dlog_Phi(-b, v); return v; }
+  /* difference of the tails on the side where they are small */
+  double la, lb, v;
+  if (b > 0) {
+    la = dist_log_Phi(-a); lb = dist_log_Phi(-b);      /* upper tails: Q(b) - Q(a) */
+    v = lb + log(-expm1(la - lb));
+  } else {
+    la = dist_log_Phi(a); lb = dist_log_Phi(b);
+    v = la + log(-expm1(lb - la));
+  }
+  *da = exp(-0.5 * a * a - DIST_LOG_SQRT_2PI - v);
+  *db = -exp(-0.5 * b * b - DIST_LOG_SQRT_2PI - v);
+  return v;
+}
+
+static ad_val *ordinal_common(ad_tape *t, ad_val **args, int probit)
+{
+  const char *name = probit ? "ordered_probit_lpmf" : "ordered_logistic_lpmf";
   ad_val *y = args[0], *eta = args[1], *c = args[2];
   const size_t M = count_of(y), Km1 = c->len;
   int eta_vec = vi_type_rank(eta->type) > 0;
   if (eta_vec && eta->len != M) {
-    ad_tape_set_error(t, "ordered_logistic_lpmf: size of k (%zu) and eta (%zu) differ", M,
+    ad_tape_set_error(t, "%s: size of k (%zu) and eta (%zu) differ", name, M,
                       eta->len);
     return NULL;
   }
@@ -568,24 +664,11 @@ ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **args, int n)
       if (isnan(e)) { nan = 1; break; }
       if (!(yi >= 1 && yi <= (double)Km1 + 1) || Km1 == 0) { bad = 1; break; }
       size_t k = (size_t)yi;   /* 1-based category */
-      double de = 0, dlo = 0, dhi = 0;   /* d/d eta, d/d c[k-1], d/d c[k] (1-based) */
-      if (k == 1) {
-        double x = e - at(c, 0, s);
-        lp -= dist_log1p_exp(x);
-        de = -dist_inv_logit(x); dhi = -de;
-      } else if (k == Km1 + 1) {
-        double x = e - at(c, Km1 - 1, s);
-        lp -= dist_log1p_exp(-x);
-        de = dist_inv_logit(-x); dlo = -de;
-      } else {
-        /* log(inv_logit(a) - inv_logit(b)) = log inv_logit(a) + log inv_logit(-b)
-           + log(1 - exp(b - a)), a = eta - c[k-1] > b = eta - c[k] */
-        double a = e - at(c, k - 2, s), b = e - at(c, k - 1, s);
-        double r = 1 / expm1(a - b);
-        lp += -dist_log1p_exp(-a) - dist_log1p_exp(b) + log(-expm1(b - a));
-        double da = dist_inv_logit(-a) + r, db = -dist_inv_logit(b) - r;
-        de = da + db; dlo = -da; dhi = -db;
-      }
+      double a = k == 1 ? INFINITY : e - at(c, k - 2, s);
+      double b = k == Km1 + 1 ? -INFINITY : e - at(c, k - 1, s);
+      double da, db;
+      lp += ordinal_term(probit, a, b, &da, &db);
+      double de = da + db, dlo = -da, dhi = -db;   /* d/d eta, d/d c[k-1], d/d c[k] */
       if (P[1]) P[1][(eta_vec ? i : 0) * ndo + s] += de;
       if (P[2]) {
         if (k >= 2) P[2][(k - 2) * ndo + s] += dlo;
@@ -602,4 +685,14 @@ ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **args, int n)
   }
   if (dist_push_partials(t, out, args, 3, P)) return NULL;
   return out;
+}
+
+ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n)
+{
+  return ordinal_common(t, a, 0);
+}
+
+ad_val *vi_dist_ordered_probit_lpmf(ad_tape *t, ad_val **a, int n)
+{
+  return ordinal_common(t, a, 1);
 }

@@ -608,10 +608,11 @@ static ad_val *wishart_rng_common(ad_tape *t, ad_val **args, int inv)
 ad_val *vi_rng_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 0); }
 ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 1); }
 
-/* ordered_logistic_rng(eta, c): P(y = k) = inv_logit(eta - c[k-1]) - inv_logit(eta - c[k]) */
-ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **args, int n)
+/* ordered_logistic_rng(eta, c) and ordered_probit_rng(eta, c): P(y = k) =
+ * F(eta - c[k-1]) - F(eta - c[k]), F the logistic or normal cdf */
+static ad_val *ordinal_rng(ad_tape *t, ad_val **args, int probit)
 {
-  const char *name = "ordered_logistic_rng";
+  const char *name = probit ? "ordered_probit_rng" : "ordered_logistic_rng";
   gsl_rng *r = rng_get(t, name);
   if (!r) return NULL;
   const ad_val *eta = args[0], *c = args[1];
@@ -626,7 +627,8 @@ ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **args, int n)
         ad_tape_set_error(t, "%s: cut points are not increasing", name);
         return NULL;
       }
-      double q = dist_inv_logit(e - at(c, k, s));   /* P(y > k + 1) */
+      double x = e - at(c, k, s);   /* P(y > k + 1) = F(x) */
+      double q = probit ? 0.5 * erfc(-x / DIST_SQRT2) : dist_inv_logit(x);
       w[k] = prev - q; prev = q; tot += w[k];
     }
     w[Km1] = prev; tot += prev;
@@ -634,4 +636,49 @@ ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **args, int n)
     out->x[s] = draw_index(r, w, K, tot);
   }
   return out;
+}
+
+ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 0); }
+ad_val *vi_rng_ordered_probit(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 1); }
+
+/* multi_student_t_rng(nu, mu, Sigma): mu + L z / sqrt(w / nu), w ~ chi-square(nu) */
+ad_val *vi_rng_multi_student_t(ad_tape *t, ad_val **args, int n)
+{
+  const char *name = "multi_student_t_rng";
+  gsl_rng *r = rng_get(t, name);
+  if (!r) return NULL;
+  const ad_val *nuv = args[0], *mu = args[1], *S = args[2];
+  size_t K = mu->len;
+  if (S->ndims != 2 || S->dims[0] != K || S->dims[1] != K) {
+    ad_tape_set_error(t, "%s: size of mu (%zu) and Sigma (%zux%zu) differ", name, K,
+                      S->ndims == 2 ? S->dims[0] : 0, S->ndims == 2 ? S->dims[1] : 0);
+    return NULL;
+  }
+  ad_val *out = new_draws(t, VT_VECTOR, 0, 1, K, 0, name);
+  double *L = rng_buf(t, K * K + K, name);
+  if (!out || !L) return NULL;
+  double *z = L + K * K;
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  ad_val *ret = out;
+  for (size_t s = 0; s < out->nd; s++) {
+    double nu = at(nuv, 0, s);
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) L[i * K + j] = at(S, j * K + i, s);
+    gsl_matrix_view m = gsl_matrix_view_array(L, K, K);
+    if (!POS_OK(nu) || gsl_linalg_cholesky_decomp1(&m.matrix)) {
+      ad_tape_set_error(t, "%s: invalid argument(s): nu = %g must be positive and Sigma "
+                           "positive definite", name, nu);
+      ret = NULL;
+      break;
+    }
+    double sc = 1 / sqrt(gsl_ran_chisq(r, nu) / nu);
+    for (size_t k = 0; k < K; k++) z[k] = gsl_ran_gaussian(r, 1);
+    for (size_t i = 0; i < K; i++) {
+      double v = 0;
+      for (size_t j = 0; j <= i; j++) v += L[i * K + j] * z[j];
+      out->x[i * out->nd + s] = at(mu, i, s) + sc * v;
+    }
+  }
+  gsl_set_error_handler(old);
+  return ret;
 }

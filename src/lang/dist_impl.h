@@ -128,6 +128,9 @@ ad_val *vi_dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_ordered_probit_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_multi_normal_prec_lpdf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_multi_student_t_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_lkj_corr_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_wishart_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n);
@@ -182,5 +185,7 @@ ad_val *vi_rng_skew_normal(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_lkj_corr(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_wishart(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_ordered_probit(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_multi_student_t(ad_tape *t, ad_val **a, int n);
 
 #endif
