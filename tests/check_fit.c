@@ -369,16 +369,27 @@ START_TEST(test_errors)
   vi_model m = {0};
   ck_assert_ptr_null(vi_fit_alloc(&m, NULL, &st));
   ck_assert_int_eq(st, VI_EINVAL);
-  /* infeasible starting point */
+  /* an infeasible starting mean; a starting sd too wide for the support is shrunk */
   int nan_mode = 0;
   m.dim = 2;
   m.log_joint = trunc_log_joint;
   m.ctx = &nan_mode;
   vi_options opt;
   vi_options_default(&opt);
-  opt.init_sd = 5.0;
+  const double outside[2] = {5.0, 0.0};
+  opt.init_mu = outside;
   ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
   ck_assert_int_eq(st, VI_ENONFINITE);
+  opt.init_mu = NULL;
+  for (int o = 0; o < 2; o++) {
+    opt.init_sd = 5.0;
+    opt.optimizer = o ? VI_OPT_ADAM : VI_OPT_BFGS2;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    ck_assert(vi_fit_sd(f)[0] < 0.5 && isfinite(vi_fit_diag(f)->elbo));
+    vi_fit_free(f);
+  }
+  opt.optimizer = VI_OPT_BFGS2;
   opt.init_sd = 1.0;
   opt.draws = 0;
   ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));

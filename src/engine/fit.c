@@ -27,6 +27,7 @@
 #define MAX_RESTARTS 6       /* consecutive GSL restarts before "no progress" */
 #define MAX_REJECTS 60       /* consecutive infeasible Adam steps before giving up */
 #define ADAM_BLOCK 100       /* iterations per block mean of the fresh-draw ELBO */
+#define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
 #define LOG_2PI 1.8378770664093454836
 
 double vi_fit_seconds_(const vi_fit *f)
@@ -379,6 +380,14 @@ static int fit_iterate_adam(vi_fit *f)
 
 /* ---- public API ------------------------------------------------------------------- */
 
+/* A starting q whose draws reach where the log joint is not finite (a constrained support,
+ * an overflow far out): halve its sds, up to START_SHRINKS times, before giving up. */
+static void fit_shrink_start(vi_fit *f)
+{
+  for (size_t j = 0; j < f->dim; j++) f->x[f->dim + j] -= 0.69314718055994530942;   /* log 2 */
+  fit_set_x(f, f->x);
+}
+
 vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 {
   int st = VI_EINVAL, dummy;
@@ -437,10 +446,14 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     st = VI_ENOMEM;
     if (!(f->adam = vi_adam_alloc(D2))) goto fail;
     f->lr_scale = 1.0;
-    st = vi_objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
-    if (st != VI_SUCCESS) goto fail;
-    st = VI_ENONFINITE;
-    if (!isfinite(f->elbo)) goto fail;
+    for (int k = 0;; k++) {
+      st = vi_objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
+      if (st != VI_SUCCESS) goto fail;
+      if (isfinite(f->elbo)) break;
+      st = VI_ENONFINITE;
+      if (k == START_SHRINKS) goto fail;
+      fit_shrink_start(f);
+    }
     fit_take_draws(f, f->obj.lp);
   } else {
     const gsl_multimin_fdfminimizer_type *T =
@@ -461,7 +474,12 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     f->fdf.n = D2;
     f->fdf.params = f;
     f->best_f = INFINITY;
-    if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) goto fail;
+    for (int k = 0;; k++) {
+      st = fit_gsl_set(f, f->opt.step_size);
+      if (st != VI_ENONFINITE || k == START_SHRINKS) break;
+      fit_shrink_start(f);
+    }
+    if (st != VI_SUCCESS) goto fail;
   }
   f->elbo_prev = NAN;
   f->step = 0.0;
