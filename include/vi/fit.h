@@ -50,7 +50,8 @@ typedef struct vi_options {
                                (default 0: diagnostics from the optimiser's own draws) */
   size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
   vi_init init;             /* q's starting mean: zero or uniform(-2, 2) (Stan's) */
-  double init_sd;           /* starting sd of q (default 1) */
+  double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
+                               the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
   int standardize_draws;    /* fixed draws: shift and rotate the M x D draws so that their
                                sample mean is 0 and sample covariance the identity exactly
