@@ -471,6 +471,49 @@ START_TEST(test_eight_schools)
 }
 END_TEST
 
+/* Data-only subexpressions are evaluated once and kept: the same values on every call,
+ * and new values after the data is reloaded. */
+START_TEST(test_data_only_cache)
+{
+  const char *src =
+      "data { int N; vector[N] y; real<lower=0> s; }\n"
+      "parameters { real mu; }\n"
+      "model {\n"
+      "  for (n in 1:N) y[n] ~ normal(mu + log(s) - log(s), exp(log(s)));\n"
+      "  target += mean(y) + rep_vector(s, N)[N];\n"
+      "}\n";
+  const char *json[2] = {"{\"N\": 3, \"y\": [1, 2, 4], \"s\": 1.5}",
+                         "{\"N\": 2, \"y\": [-1, 0.5], \"s\": 0.5}"};
+  double ys[2][3] = {{1, 2, 4}, {-1, 0.5, 0}}, ss[2] = {1.5, 0.5};
+  int ns[2] = {3, 2};
+  vi_model m;
+  vi_program *p = make(src, json[0], &m);
+  for (int k = 0; k < 2; k++) {
+    vi_error err;
+    if (k) {
+      ck_assert_int_eq(vi_program_load_data(p, json[k], strlen(json[k]), "t.json", &err), 0);
+      ck_assert_int_eq(vi_program_model(p, &m), 0);
+    }
+    for (int call = 0; call < 3; call++) {
+      double z[2] = {0.3, -0.7}, lp[2];
+      ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp, NULL), 0);
+      for (int d = 0; d < 2; d++) {
+        double want = 0, mean = 0;
+        for (int n = 0; n < ns[k]; n++) {
+          double r = (ys[k][n] - z[d]) / ss[k];
+          want += -LOG_SQRT_2PI - log(ss[k]) - 0.5 * r * r;
+          mean += ys[k][n] / ns[k];
+        }
+        want += mean + ss[k];
+        ck_assert_msg(fabs(lp[d] - want) < 1e-12, "data %d call %d: %.17g vs %.17g", k, call,
+                      lp[d], want);
+      }
+    }
+  }
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_runtime_errors)
 {
   vi_model m;
@@ -630,6 +673,7 @@ int main(void)
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_eight_schools);
+  tcase_add_test(tc, test_data_only_cache);
   tcase_add_test(tc, test_runtime_errors);
   tcase_add_test(tc, test_reject);
   tcase_add_test(tc, test_print_truncation_loglik);

@@ -56,6 +56,10 @@ typedef struct ev_ctx {
   /* print output of the current pass, held back until the pass is known to stand (a
    * pass abandoned for the per-draw fallback must not print twice): '\0'-separated */
   char *pout; size_t pout_len, pout_cap;
+  /* data-only subexpressions of the per-pass blocks (bounds, transformed parameters,
+   * model, generated quantities): evaluated once, kept as persistent values.  An open
+   * addressing table keyed by the expression; cval NULL until first evaluated. */
+  const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -89,6 +93,12 @@ long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char
  * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns
  * EV_OK, EV_REJECT, EV_DIVERGE or an error.  *zval: the tape value of z (for gradients). */
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval);
+
+/* The cache of data-only subexpressions: register e (compile time), drop the values
+ * (data reloaded), free the table. */
+int ev_cache_add(ev_ctx *c, const vi_expr *e);
+void ev_cache_clear(ev_ctx *c);
+void ev_cache_free(ev_ctx *c);
 
 /* Send the held-back print output to the print callback / drop it. */
 void ev_print_flush(ev_ctx *c);

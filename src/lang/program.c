@@ -105,6 +105,76 @@ static int resolve_trunc(vi_program *p, const vi_stmt *st, vi_error *err)
   return 0;
 }
 
+/* ---- data-only subexpressions evaluated once ------------------------------------------ */
+
+/* Depends on data and transformed data only (no local, loop variable, parameter, _rng
+ * or target()), so its value is the same in every pass. */
+static int is_static(const vi_expr *e)
+{
+  if (!e) return 1;
+  switch (e->kind) {
+  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: return 1;
+  case EX_VAR: return e->decl && (e->decl->block == BLK_DATA || e->decl->block == BLK_TDATA);
+  case EX_CALL:
+    if (e->builtin < 0 || vi_builtin_kind(e->builtin) == BUILTIN_RNG) return 0;
+    break;
+  default: break;
+  }
+  for (int i = 0; i < e->nargs; i++) if (!is_static(e->args[i])) return 0;
+  for (int i = 0; i < e->nindex; i++)
+    if (!is_static(e->index[i].lo) || !is_static(e->index[i].hi)) return 0;
+  return 1;
+}
+
+/* Register the largest static subexpressions of e that are worth keeping. */
+static int cache_walk(vi_program *p, const vi_expr *e)
+{
+  int rc;
+  if (!e || e->kind == EX_INT_LIT || e->kind == EX_REAL_LIT || e->kind == EX_STRING_LIT
+      || e->kind == EX_VAR)
+    return 0;
+  if (e->data_only && is_static(e)) return ev_cache_add(&p->ev, e);
+  for (int i = 0; i < e->nargs; i++) if ((rc = cache_walk(p, e->args[i]))) return rc;
+  for (int i = 0; i < e->nindex; i++) {
+    if ((rc = cache_walk(p, e->index[i].lo))) return rc;
+    if ((rc = cache_walk(p, e->index[i].hi))) return rc;
+  }
+  return 0;
+}
+
+static int cache_stmt(vi_program *p, const vi_stmt *st)
+{
+  int rc = 0;
+  if (!st) return 0;
+  const vi_expr *ex[8] = {0};
+  int k = 0;
+  switch (st->kind) {
+  case ST_DECL: {
+    const vi_decl *d = st->decl;
+    for (int i = 0; i < d->ndims; i++) if ((rc = cache_walk(p, d->dims[i]))) return rc;
+    ex[k++] = d->size[0]; ex[k++] = d->size[1]; ex[k++] = d->lower; ex[k++] = d->upper;
+    ex[k++] = d->offset; ex[k++] = d->multiplier; ex[k++] = d->init;
+    break;
+  }
+  case ST_ASSIGN: ex[k++] = st->lhs; ex[k++] = st->rhs; break;
+  case ST_TILDE:
+    ex[k++] = st->lhs; ex[k++] = st->lo; ex[k++] = st->hi;
+    for (int i = 0; i < st->nargs; i++) if ((rc = cache_walk(p, st->args[i]))) return rc;
+    break;
+  case ST_FOR: ex[k++] = st->lo; ex[k++] = st->hi; break;
+  case ST_PRINT: case ST_REJECT: case ST_FATAL:
+    for (int i = 0; i < st->nargs; i++) if ((rc = cache_walk(p, st->args[i]))) return rc;
+    break;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++) if ((rc = cache_stmt(p, st->stmts[i]))) return rc;
+    break;
+  default: ex[k++] = st->rhs; break;
+  }
+  for (int i = 0; i < k; i++) if ((rc = cache_walk(p, ex[i]))) return rc;
+  if ((rc = cache_stmt(p, st->body))) return rc;
+  return cache_stmt(p, st->els);
+}
+
 static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
 {
   int rc;
@@ -183,6 +253,14 @@ vi_program *vi_program_compile(const char *source, size_t len, const char *name,
     if ((rc = walk_stmt(p, ast->blocks[b], err))) {
       vi_program_free(p);
       set_status(status, rc);
+      return NULL;
+    }
+  for (int b = BLK_PARAMS; b <= BLK_GQ; b++)
+    if (cache_stmt(p, ast->blocks[b])) {
+      vi_program_free(p);
+      snprintf(err->message, sizeof err->message, "out of memory");
+      err->status = VI_ENOMEM;
+      set_status(status, VI_ENOMEM);
       return NULL;
     }
   set_status(status, VI_SUCCESS);
@@ -407,6 +485,7 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
   memset(err, 0, sizeof *err);
   if (!p) return VI_EINVAL;
   p->loaded = 0;
+  ev_cache_clear(&p->ev);   /* cached values came from the old data */
   data_free_values(&p->ev);
   clear_layout(p);
   int rc = data_load(&p->ev, json, json ? len : 0, name, err);
