@@ -4,8 +4,9 @@
  * AD tape with hand-written reverse-mode gradients.  Parameterisations and supports
  * follow the Stan Functions Reference.  This file holds the elementwise (univariate)
  * densities and cdfs, the generic broadcasting loop they share, and the table;
- * builtins_dist_multi.c holds the vector-valued densities, builtins_rng.c the _rng
- * functions.
+ * builtins_dist_multi.c holds the vector- and matrix-valued densities,
+ * builtins_dist_glm.c the fused GLM densities, builtins_rng.c the _rng functions, and
+ * dist_impl.h the helpers they share.
  *
  * The generic loop: every argument is a scalar or a one-dimensional container of a
  * common length N (a mismatch is an error naming both arguments); the density of
@@ -908,6 +909,7 @@ static ad_val *impl_normal_lpdf(ad_tape *t, ad_val **args, int nargs)
   dist_ctx c;
   if (dist_setup(t, &desc_normal_lpdf, args, nargs, &c)) return NULL;
   const size_t ndo = c.ndo, N = c.N;
+  if (N == 0) return dist_finish(t, &desc_normal_lpdf, args, &c);   /* empty: 0 */
   double *isg = ad_alloc(t, ndo * sizeof *isg);
   if (!isg) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
   double *acc = c.out->x, *Py = c.P[0], *Pm = c.P[1], *Ps = c.P[2];
