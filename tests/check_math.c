@@ -633,6 +633,15 @@ START_TEST(t_containers)
   ck_assert_ptr_null(vi_builtin_call(t, id, args, 2));
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "head"));
   ad_tape_reset(t, 1, 0);
+  {   /* absurd sizes: an error, not a crash */
+    vi_type tr4[4] = {{VT_REAL, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}};
+    int rid = vi_builtin_resolve("rep_array", tr4, 4, NULL, NULL, 0);
+    ad_val *ra[4] = {ad_scalar(t, 1, 0), ad_scalar(t, 2000000000, 1),
+                     ad_scalar(t, 2000000000, 1), ad_scalar(t, 2000000000, 1)};
+    ck_assert_ptr_null(vi_builtin_call(t, rid, ra, 4));
+    ck_assert_ptr_nonnull(ad_tape_error(t));
+    ad_tape_reset(t, 1, 0);
+  }
   ck_assert_ptr_null(vi_builtin_call(t, id, args, 1));   /* wrong arity: error, no crash */
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "arguments"));
   ad_tape_reset(t, 1, 0);

@@ -11,6 +11,7 @@
  * size, so from the second identical evaluation on there is no malloc at all. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,6 +125,10 @@ const char *ad_tape_error(const ad_tape *t) { return t->has_err ? t->err : NULL;
 
 void *ad_alloc(ad_tape *t, size_t bytes)
 {
+  if (bytes > ((size_t)1 << 46)) {   /* 64 TB: a size computation went wrong */
+    ad_tape_set_error(t, "out of memory (AD arena, %zu bytes)", bytes);
+    return NULL;
+  }
   bytes = (bytes + AD_ALIGN - 1) & ~(size_t)(AD_ALIGN - 1);
   if (bytes == 0) bytes = AD_ALIGN;
   while (t->cur < t->nchunks) {
@@ -152,10 +157,14 @@ void *ad_alloc(ad_tape *t, size_t bytes)
 
 /* ---- values -------------------------------------------------------------------- */
 
+/* Product of the dims; SIZE_MAX if it overflows (then no allocation can succeed). */
 static size_t dims_len(int ndims, const size_t *dims)
 {
   size_t len = 1;
-  for (int i = 0; i < ndims; i++) len *= dims[i];
+  for (int i = 0; i < ndims; i++) {
+    if (dims[i] && len > SIZE_MAX / dims[i]) return SIZE_MAX;
+    len *= dims[i];
+  }
   return len;
 }
 
@@ -168,6 +177,10 @@ ad_val *ad_new_nd(ad_tape *t, vi_type type, int ndims, const size_t *dims, size_
   }
   /* One arena block: the header, the values, the adjoints. */
   size_t len = dims_len(ndims, dims);
+  if (len > ((size_t)1 << 40) / (nd ? nd : 1)) {
+    ad_tape_set_error(t, "value too large (%zu elements x %zu draws)", len, nd);
+    return NULL;
+  }
   size_t head = (sizeof(ad_val) + AD_ALIGN - 1) & ~(size_t)(AD_ALIGN - 1);
   size_t bytes = (len * nd * sizeof(double) + AD_ALIGN - 1) & ~(size_t)(AD_ALIGN - 1);
   int adj = with_adj && t->grad;

@@ -692,6 +692,10 @@ static ad_val *b_rep_array(ad_tape *t, ad_val **a, int nargs)
     long n = int_arg(a[1 + i]);
     if (check_size(t, "rep_array", n)) return NULL;
     dims[i] = (size_t)n;
+    if (n && reps > ((size_t)1 << 40) / (size_t)n) {
+      ad_tape_set_error(t, "rep_array: too many elements");
+      return NULL;
+    }
     reps *= (size_t)n;
   }
   for (int i = 0; i < x->ndims; i++) dims[k + i] = x->dims[i];
