@@ -5,9 +5,12 @@
  * sample-average -ELBO is a deterministic function of x = (mu, omega) and a GSL
  * gsl_multimin_fdfminimizer minimises it.  An infeasible trial point (non-finite log joint
  * at some draw) is +inf to GSL: the line searches of bfgs2 (Fletcher's sectioning) and
- * steepest descent back off from it; the conjugate-gradient searches give up (ENOPROG) and
- * are restarted with a ten times shorter first step.  The state we expose is copied from
- * GSL only after checking the new point is finite and no worse, so q never holds NaN.
+ * steepest descent back off from it; the conjugate-gradient searches give up (ENOPROG).
+ * Against such a cliff a strong-Wolfe search can also run out of trials without returning
+ * a point; we then take the best feasible point it evaluated and restart GSL there, or,
+ * with none better, restart at the current point with a ten times shorter first step (a
+ * few times, then "no progress").  The state we expose is copied from GSL only after
+ * checking the new point is finite and no worse, so q never holds NaN.
  *
  * Fresh draws (ADVI, Kucukelbir et al., JMLR 2017): new eps every step, Adam, and a
  * convergence test on the relative change of block means of the ELBO (in the spirit of
