@@ -172,6 +172,17 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
   if (json) {
     json_error_t je;
     root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root && (json_error_code(&je) == json_error_out_of_memory || !je.text[0])) {
+      /* jansson fails without a message when its first allocation fails */
+      if (err) {
+        memset(err, 0, sizeof *err);
+        err->status = VI_ENOMEM;
+        snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+        snprintf(err->message, sizeof err->message, "%s: error: out of memory reading the data",
+                 fname && *fname ? fname : "<data>");
+      }
+      return VI_ENOMEM;
+    }
     if (!root) {
       if (err) {
         memset(err, 0, sizeof *err);
@@ -245,6 +256,7 @@ int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err)
   ad_tape_set_rng(c->t, rng);
   rc = ev_block(c, blk, BLK_TDATA);
   if (rc == 0) rc = ev_check_block(c, blk, 0, VI_EDATA);
+  if (rc >= 0 && ev_tape_status(c)) rc = c->rc;
   ad_tape_set_rng(c->t, NULL);
   if (rc > 0) rc = 0;    /* a stray break / continue at block level */
   if (rc < 0) return relabel(c, err, rc);

@@ -535,6 +535,12 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
   if (rc == EV_DIVERGE) { ev_print_discard(c); return rc; }
   ev_print_flush(c);
   if (rc < 0) { note_error(p); return rc; }
+  if (rc == 0 && grad && ad_tape_error(c->t)) {
+    /* an op could not record its backward node (out of memory) but the pass went on:
+     * the gradient would be silently wrong */
+    snprintf(p->last_error, sizeof p->last_error, "%s", ad_tape_error(c->t));
+    return strstr(p->last_error, "memory") ? VI_ENOMEM : VI_ERUNTIME;
+  }
   if (rc == EV_REJECT) {
     note_error(p);
     for (s = 0; s < n; s++) { lp[s] = -INFINITY; if (ll) ll[s] = -INFINITY; }
@@ -550,6 +556,7 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
   if (any_rej) note_error(p);
   if (grad) {
     ad_tape_backward(c->t);
+    if ((rc = ev_tape_status(c))) { note_error(p); return rc; }
     for (s = 0; s < n; s++)
       for (j = 0; j < D; j++)
         grad[s * D + j] = c->rej[s] || !zv->adj ? 0 : zv->adj[j * n + s];
@@ -704,7 +711,7 @@ int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info)
 void vi_program_free(vi_program *p)
 {
   if (!p) return;
-  if (p->ast) data_free_values(&p->ev);
+  if (p->ev.ast) data_free_values(&p->ev);   /* ev.ast is set once compile got that far */
   clear_layout(p);
   free(p->ev.slot);
   free(p->ev.data);
