@@ -69,7 +69,18 @@ void ev_begin(ev_ctx *c, size_t n, int grad)
 static int tape_fail(ev_ctx *c, vi_loc loc, const char *what)
 {
   const char *e = ad_tape_error(c->t);
-  return ev_error(c, VI_ERUNTIME, loc, "%s%s%s", what, e ? ": " : "", e ? e : "");
+  int oom = e && strstr(e, "out of memory") != NULL;
+  return ev_error(c, oom ? VI_ENOMEM : VI_ERUNTIME, loc, "%s%s%s", what, e ? ": " : "",
+                  e ? e : "");
+}
+
+int ev_tape_status(ev_ctx *c)
+{
+  const char *e = ad_tape_error(c->t);
+  if (!e) return 0;
+  /* an op that failed without failing its caller (e.g. the tape could not record a
+   * node): the pass's values or gradient cannot be trusted */
+  return tape_fail(c, (vi_loc){0, 0}, "evaluation");
 }
 
 /* The integer element e of v; the same in every draw, else EV_DIVERGE. */
@@ -1070,10 +1081,11 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   if ((rc = ev_block(c, ast->blocks[BLK_TPARAMS], BLK_TPARAMS))) return rc;
   if ((rc = ev_check_block(c, ast->blocks[BLK_TPARAMS], 1, VI_ERUNTIME))) return rc;
   if (upto == BLK_MODEL) {
-    if ((rc = ev_block(c, ast->blocks[BLK_MODEL], BLK_MODEL))) return rc;
+    rc = ev_block(c, ast->blocks[BLK_MODEL], BLK_MODEL);
   } else if (upto == BLK_GQ) {
-    if ((rc = ev_block(c, ast->blocks[BLK_GQ], BLK_GQ))) return rc;
-    if ((rc = ev_check_block(c, ast->blocks[BLK_GQ], 0, VI_ERUNTIME))) return rc;
+    rc = ev_block(c, ast->blocks[BLK_GQ], BLK_GQ);
+    if (rc == 0) rc = ev_check_block(c, ast->blocks[BLK_GQ], 0, VI_ERUNTIME);
   }
-  return 0;
+  if (rc >= 0 && rc != EV_DIVERGE && ev_tape_status(c)) return c->rc;
+  return rc;
 }

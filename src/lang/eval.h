@@ -104,6 +104,10 @@ void ev_cache_free(ev_ctx *c);
 void ev_print_flush(ev_ctx *c);
 void ev_print_discard(ev_ctx *c);
 
+/* 0, or the error (VI_ENOMEM for an exhausted arena) of an op that failed silently
+ * during the pass (its message in err). */
+int ev_tape_status(ev_ctx *c);
+
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -700,9 +700,8 @@ static void st_backward(ad_tape *t, ad_node *nd, int is_lj)
   const double *xv = is_lj ? nd->saved : out->x;
   size_t n = z->nd, off = (size_t)nd->iarg[0], a, i, s;
   size_t cs = sp->csize, us = sp->usize;
-  if (!z->adj) return;
-  double *u = ad_alloc(t, (2 * cs + 2 * us + 1) * sizeof(double));
-  if (!u) return;
+  if (!z->adj || !sp->scratch) return;
+  double *u = sp->scratch;   /* allocated by the forward step: nothing can fail here */
   double *x = u + us, *xa = x + cs, *gu = xa + cs;
   for (a = 0; a < sp->nelem; a++)
     for (s = 0; s < n; s++) {
@@ -791,6 +790,10 @@ ad_val *tr_constrain(ad_tape *t, const tr_spec *sp, vi_type type, int ndims,
       }
   }
   if (ad_tape_recording(t)) {
+    if (!ew) {
+      spc->scratch = ad_alloc(t, (2 * sp->csize + 2 * sp->usize + 1) * sizeof(double));
+      if (!spc->scratch) { ad_tape_set_error(t, "out of memory"); return NULL; }
+    }
     ad_val *in[3]; int nin = 0; long flags = 0;
     in[nin++] = z;
     if (lb) { in[nin++] = lb; flags |= 1; lb->shared = 1; }

@@ -23,6 +23,7 @@ typedef struct tr_spec {
   size_t nelem;         /* number of array elements (product of array dims) */
   size_t rows, cols;    /* vectors: K x 1; matrices: rows x cols; scalars: 1 x 1 */
   size_t csize, usize;  /* constrained / unconstrained values per array element */
+  double *scratch;      /* tape form only: the reverse step's work space (arena) */
 } tr_spec;
 
 /* Fill spec; VI_SUCCESS or VI_EDATA with why (e.g. a simplex of size 0). */
