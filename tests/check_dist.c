@@ -235,6 +235,28 @@ static double r_skew_normal(const double *a)
   double z = (a[0] - a[1]) / a[2];
   return log(2 / a[2] * gsl_ran_ugaussian_pdf(z) * gsl_cdf_ugaussian_P(a[3] * z));
 }
+static double r_exp_mod_normal(const double *a)
+{
+  double y = a[0], mu = a[1], sg = a[2], la = a[3];
+  return log(la / 2 * exp(la / 2 * (2 * mu + la * sg * sg - 2 * y)) *
+             erfc((mu + la * sg * sg - y) / (sqrt(2) * sg)));
+}
+static double r_skew_dexp(const double *a)
+{
+  double y = a[0], mu = a[1], sg = a[2], tau = a[3];
+  double e = y < mu ? (1 - tau) * (mu - y) : tau * (y - mu);
+  return log(2 * tau * (1 - tau) / sg * exp(-2 / sg * e));
+}
+static double r_loglogistic(const double *a)
+{
+  double q = a[0] / a[1], b = a[2];
+  return log(b / a[1] * pow(q, b - 1) / ((1 + pow(q, b)) * (1 + pow(q, b))));
+}
+static double r_pareto2(const double *a)
+{
+  return log(a[3] / a[2] * pow(1 + (a[0] - a[1]) / a[2], -(a[3] + 1)));
+}
+static double r_discrete_range(const double *a) { return -log(a[2] - a[1] + 1); }
 
 #define NINF (-INFINITY)
 static const utest UT[] = {
@@ -283,6 +305,16 @@ static const utest UT[] = {
   {"rayleigh_lpdf", "RR", r_rayleigh, {{0.3, 1.5}, {2, 0.7}, {5, 3}}, 2, {{-1, 1}, {1, 0}}},
   {"skew_normal_lpdf", "RRRR", r_skew_normal, {{0.3, -0.2, 1.5, 2}, {-2, 1, 0.7, -0.5}, {5, 4.5, 3, 0}}, 1,
    {{0, 0, 0, 1}}},
+  {"exp_mod_normal_lpdf", "RRRR", r_exp_mod_normal, {{0.3, -0.2, 1.5, 2}, {-2, 1, 0.7, 0.5}, {5, 4.5, 3, 1.1}}, 2,
+   {{0, 0, 0, 1}, {0, 0, 1, -1}}},
+  {"skew_double_exponential_lpdf", "RRRR", r_skew_dexp, {{0.3, -0.2, 1.5, 0.2}, {-2, 1, 0.7, 0.5}, {5, 4.5, 3, 0.9}}, 3,
+   {{0, 0, 0, 0.5}, {0, 0, 1, 0}, {0, 0, 1, 1}}},
+  {"loglogistic_lpdf", "RRR", r_loglogistic, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 4}}, 3,
+   {{-1, 1, 1}, {1, 0, 1}, {1, 1, -1}}},
+  {"pareto_type_2_lpdf", "RRRR", r_pareto2, {{0.3, -0.2, 1.5, 2}, {2, 1, 0.7, 0.5}, {5, 4.5, 3, 1.1}}, 3,
+   {{0, 0.5, 1, 1}, {1, 0, 0, 1}, {1, 0, 1, 0}}},
+  {"discrete_range_lpmf", "III", r_discrete_range, {{3, 1, 5}, {0, 0, 0}, {-2, -4, 10}}, 3,
+   {{0, 1, 5}, {6, 1, 5}, {1, 2, 1}}},
   {"bernoulli_lpmf", "IR", r_bernoulli, {{1, 0.3}, {0, 0.7}, {1, 0.9}}, 3,
    {{2, 0.5}, {1, 1.5}, {0, -0.1}}},
   {"bernoulli_logit_lpmf", "IR", r_bernoulli_logit, {{1, 0.3}, {0, -1.7}, {1, 2.9}}, 2,
@@ -430,6 +462,7 @@ START_TEST(test_univariate_vectorised)
   /* _cdf is the product of the elements' cdfs (Stan), the rest the sum */
   double want = is_cdf ? prod : sum;
   CK_CLOSE(out->x[0], want, 1e-12, "%s vectorised %.15g vs %.15g", u->name, out->x[0], want);
+  if (!strchr(u->kinds, 'R')) return;   /* all ints: no gradient */
   backward_seed(out);
   for (int i = 0; i < na; i++) {
     if (u->kinds[i] != 'R') continue;
@@ -475,6 +508,7 @@ START_TEST(test_univariate_batched)
   for (int i = 0; i < na; i++) if (u->kinds[i] == 'R') last = i;
   int nreal = 0;
   for (int i = 0; i < na; i++) nreal += u->kinds[i] == 'R';
+  if (nreal == 0) return;   /* all ints: nothing varies by draw */
   for (int pass = 0; pass < (nreal > 1 ? 2 : 1); pass++) {
     for (size_t s = 0; s < n; s++) {
       for (int i = 0; i < na; i++) {
@@ -845,6 +879,17 @@ START_TEST(test_multinomial_dirichlet)
   mcall d = {"dirichlet_lpdf", 2, {0, 0}, {'v', 'v'}, {3, 3}, {0, 0}, {1, 1}, {th, al}};
   CK_CLOSE(meval(&d, NULL), gsl_ran_dirichlet_lnpdf(3, al, th), 1e-12, "dirichlet");
   mgrad_check(&d, -1, -1, 1e-10);
+  {
+    /* multinomial_logit(y | gamma) = multinomial(y | softmax(gamma)) */
+    double gam[3] = {0.3, -1, 1.2}, sm[3], z = 0, g2[3] = {1, 1, -2};
+    for (int k = 0; k < 3; k++) z += exp(gam[k]);
+    for (int k = 0; k < 3; k++) sm[k] = exp(gam[k]) / z;
+    mcall ml = {"multinomial_logit_lpmf", 2, {1, 0}, {'a', 'v'}, {3, 3}, {0, 0}, {0, 1}, {y, gam}};
+    CK_CLOSE(meval(&ml, NULL), gsl_ran_multinomial_lnpdf(3, sm, yu), 1e-12, "multinomial_logit");
+    mgrad_check(&ml, -1, -1, 1e-6);
+    double *galt[2] = {NULL, g2};
+    mbatch_check(&ml, galt, 2);
+  }
   alt[0] = th2; alt[1] = al2;
   mbatch_check(&d, alt, 3);
   mbatch_check(&d, alt, 1);
@@ -1328,6 +1373,13 @@ static const rtest RT[] = {
   {"rayleigh_rng", "R", {1.5}, 1.5 * 1.2533141373155003, (4 - M_PI) / 2 * 2.25, 0, INFINITY, 0},
   {"skew_normal_rng", "RRR", {1, 2, 3}, 1 + 2 * 0.9486832980505138 * 0.7978845608028654,
    4 * (1 - 2 * 0.9 / M_PI), -INFINITY, INFINITY, 0},
+  {"exp_mod_normal_rng", "RRR", {1, 2, 0.5}, 3, 8, -INFINITY, INFINITY, 0},
+  {"skew_double_exponential_rng", "RRR", {1, 2, 0.3}, 1 - 0.3 * 2 / 1.4 + 0.7 * 2 / 0.6,
+   0.3 * 2 * (2 / 1.4) * (2 / 1.4) + 0.7 * 2 * (2 / 0.6) * (2 / 0.6) - (0.7 * 2 / 0.6 - 0.3 * 2 / 1.4) * (0.7 * 2 / 0.6 - 0.3 * 2 / 1.4),
+   -INFINITY, INFINITY, 0},
+  {"loglogistic_rng", "RR", {2, 8}, 2.052344305954062, 0.2307657879763072, 0, INFINITY, 0},
+  {"pareto_type_2_rng", "RRR", {1, 2, 6}, 1.4, 0.24, 1, INFINITY, 0},
+  {"discrete_range_rng", "II", {2, 7}, 4.5, 35.0 / 12, 2, 7, 1},
   {"uniform_rng", "RR", {-1, 3}, 1, 16.0 / 12, -1, 3, 0},
   {"bernoulli_rng", "R", {0.3}, 0.3, 0.21, 0, 1, 1},
   {"bernoulli_logit_rng", "R", {-0.8472978603872037}, 0.3, 0.21, 0, 1, 1},
@@ -1587,6 +1639,12 @@ START_TEST(test_rng_multivariate)
     ck_assert(tot == N);
   }
   for (int k = 0; k < 4; k++) check_moments("multinomial_rng", out->x + k * NR, NR, 1, N * th[k], N * th[k] * (1 - th[k]));
+  ad_tape_reset(T, NR, 0);
+  a[0] = mk(0, 'v', 4, 0, 1, 0, lth);
+  a[1] = mk(1, 's', 1, 0, 1, 0, &N);
+  out = call("multinomial_logit_rng", a, 2);
+  ck_assert_ptr_nonnull(out);
+  for (int k = 0; k < 4; k++) check_moments("multinomial_logit_rng", out->x + k * NR, NR, 1, N * th[k], N * th[k] * (1 - th[k]));
   /* dirichlet, including small concentrations */
   double al[3] = {0.05, 2, 3.5}, a0 = 5.55;
   ad_tape_reset(T, NR, 0);

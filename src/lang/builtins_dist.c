@@ -895,6 +895,65 @@ static inline double k_skew_normal(const double *a, double *g, unsigned need)
   return DIST_LOG_2 - DIST_LOG_SQRT_2PI - 0.5 * z * z + lP - log(om);
 }
 
+/* exp_mod_normal(y | mu, sigma, lambda): log lambda + lambda (mu - y) + lambda^2 sigma^2 / 2
+ * + log Phi(w), w = (y - mu) / sigma - lambda sigma */
+static inline double k_exp_mod_normal(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sg = a[2], la = a[3];
+  if (sg <= 0 || la <= 0) return -INFINITY;
+  double d = y - mu, w = d / sg - la * sg, lP = dist_log_Phi(w), m = dist_dlog_Phi(w, lP);
+  g[0] = -la + m / sg; g[1] = -g[0];
+  g[2] = la * la * sg + m * (-d / (sg * sg) - la);
+  g[3] = 1 / la - d + la * sg * sg - m * sg;
+  return log(la) - la * d + 0.5 * la * la * sg * sg + lP;
+}
+
+/* skew_double_exponential(y | mu, sigma, tau): log(2 tau (1 - tau) / sigma)
+ * - 2 / sigma ((1 - tau)(mu - y) if y < mu, else tau (y - mu)) */
+static inline double k_skew_double_exponential(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], sg = a[2], tau = a[3];
+  if (sg <= 0 || tau <= 0 || tau >= 1) return -INFINITY;
+  double d = y - mu, w = d < 0 ? 1 - tau : tau;   /* slope on y's side */
+  g[0] = -2 * w * (d < 0 ? -1 : 1) / sg; g[1] = -g[0];
+  g[2] = -1 / sg + 2 * w * fabs(d) / (sg * sg);
+  g[3] = 1 / tau - 1 / (1 - tau) + (d < 0 ? 2 * -d : -2 * d) / sg;
+  return DIST_LOG_2 + log(tau) + log1p(-tau) - log(sg) - 2 * w * fabs(d) / sg;
+}
+
+/* loglogistic(y | alpha (scale), beta (shape)) */
+static inline double k_loglogistic(const double *a, double *g, unsigned need)
+{
+  double y = a[0], al = a[1], be = a[2];
+  if (al <= 0 || be <= 0 || y < 0) return -INFINITY;
+  if (y == 0) { g[0] = g[1] = g[2] = 0; return be > 1 ? -INFINITY : be == 1 ? -log(al) : INFINITY; }
+  double l = log(y / al), q = dist_inv_logit(be * l);
+  g[0] = (be - 1) / y - 2 * be * q / y;
+  g[1] = (-be + 2 * be * q) / al;
+  g[2] = 1 / be + l - 2 * l * q;
+  return log(be) - log(al) + (be - 1) * l - 2 * dist_log1p_exp(be * l);
+}
+
+/* pareto_type_2(y | mu, lambda, alpha): alpha / lambda (1 + (y - mu) / lambda)^-(alpha+1) */
+static inline double k_pareto_type_2(const double *a, double *g, unsigned need)
+{
+  double y = a[0], mu = a[1], la = a[2], al = a[3];
+  if (la <= 0 || al <= 0 || y < mu) return -INFINITY;
+  double d = y - mu, l1 = log1p(d / la);
+  g[0] = -(al + 1) / (la + d); g[1] = -g[0];
+  g[2] = -1 / la + (al + 1) * d / (la * (la + d));
+  g[3] = 1 / al - l1;
+  return log(al) - log(la) - (al + 1) * l1;
+}
+
+/* discrete_range(y | lower, upper): uniform on the integers lower..upper */
+static inline double k_discrete_range(const double *a, double *g, unsigned need)
+{
+  double y = a[0], lo = a[1], hi = a[2];
+  if (hi < lo || y < lo || y > hi) return -INFINITY;
+  return -log(hi - lo + 1);
+}
+
 /* ---- the implementations ------------------------------------------------------ */
 
 static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
@@ -1037,6 +1096,11 @@ DIST_DEFINE(gumbel_lccdf, gumbel_lccdf, NULL, 0, "y", "mu", "beta")
 DIST_DEFINE(gumbel_cdf, gumbel_lcdf, NULL, 1, "y", "mu", "beta")
 DIST_DEFINE(rayleigh_lpdf, rayleigh, NULL, 0, "y", "sigma")
 DIST_DEFINE(skew_normal_lpdf, skew_normal, NULL, 0, "y", "xi", "omega", "alpha")
+DIST_DEFINE(exp_mod_normal_lpdf, exp_mod_normal, NULL, 0, "y", "mu", "sigma", "lambda")
+DIST_DEFINE(skew_double_exponential_lpdf, skew_double_exponential, NULL, 0, "y", "mu", "sigma", "tau")
+DIST_DEFINE(loglogistic_lpdf, loglogistic, NULL, 0, "y", "alpha", "beta")
+DIST_DEFINE(pareto_type_2_lpdf, pareto_type_2, NULL, 0, "y", "mu", "lambda", "alpha")
+DIST_DEFINE(discrete_range_lpmf, discrete_range, NULL, 0, "y", "lower", "upper")
 DIST_DEFINE(cauchy_lcdf, cauchy_lcdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_lccdf, cauchy_lccdf, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(cauchy_cdf, cauchy_lcdf, NULL, 1, "y", "mu", "sigma")
@@ -1148,6 +1212,16 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(rayleigh, "rng_real(reals)"),
   DENS(skew_normal, pdf, "real(reals | reals, reals, reals)"),
   RNG(skew_normal, "rng_real(reals, reals, reals)"),
+  DENS(exp_mod_normal, pdf, "real(reals | reals, reals, reals)"),
+  RNG(exp_mod_normal, "rng_real(reals, reals, reals)"),
+  DENS(skew_double_exponential, pdf, "real(reals | reals, reals, reals)"),
+  RNG(skew_double_exponential, "rng_real(reals, reals, reals)"),
+  DENS(loglogistic, pdf, "real(reals | reals, reals)"),
+  RNG(loglogistic, "rng_real(reals, reals)"),
+  DENS(pareto_type_2, pdf, "real(reals | reals, reals, reals)"),
+  RNG(pareto_type_2, "rng_real(reals, reals, reals)"),
+  DENS(discrete_range, pmf, "real(ints | ints, ints)"),
+  RNG(discrete_range, "rng_int(ints, ints)"),
   DENS(bernoulli, pmf, "real(ints | reals)"),
   RNG(bernoulli, "rng_int(reals)"),
   DENS(bernoulli_logit, pmf, "real(ints | reals)"),
@@ -1183,6 +1257,8 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(categorical_logit, "int(vector)"),
   DENS_EXT(multinomial, pmf, "real(int[] | vector)", vi_dist_multinomial_lpmf),
   RNG(multinomial, "int[](vector, int)"),
+  DENS_EXT(multinomial_logit, pmf, "real(int[] | vector)", vi_dist_multinomial_logit_lpmf),
+  RNG(multinomial_logit, "int[](vector, int)"),
   DENS_EXT(dirichlet, pdf, "real(vector | vector)", vi_dist_dirichlet_lpdf),
   RNG(dirichlet, "vector(vector)"),
   DENS_EXT(multi_normal, pdf, "real(vector | vector, matrix)", vi_dist_multi_normal_lpdf),

@@ -102,13 +102,15 @@ ad_val *vi_dist_categorical_logit_lpmf(ad_tape *t, ad_val **a, int n)
 
 /* ---- multinomial ------------------------------------------------------------ */
 
-ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **args, int n)
+/* multinomial(y | theta) and multinomial_logit(y | gamma), theta = softmax(gamma) */
+static ad_val *multinomial_common(ad_tape *t, ad_val **args, int logit)
 {
+  const char *name = logit ? "multinomial_logit_lpmf" : "multinomial_lpmf";
   ad_val *y = args[0], *th = args[1];
   const size_t K = th->len;
   if (y->len != K) {
-    ad_tape_set_error(t, "multinomial_lpmf: size of y (%zu) and theta (%zu) differ",
-                      y->len, K);
+    ad_tape_set_error(t, "%s: size of y (%zu) and %s (%zu) differ", name, y->len,
+                      logit ? "gamma" : "theta", K);
     return NULL;
   }
   ad_val *out = dist_new_result(t, args, 2);
@@ -118,7 +120,17 @@ ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **args, int n)
   if (fail) return NULL;
   const size_t ndo = out->nd;
   for (size_t s = 0; s < ndo; s++) {
-    if (!dist_is_simplex(th->x + dsel(th, s), K, th->nd)) { out->x[s] = -INFINITY; continue; }
+    double lse = 0;
+    if (logit) {
+      double mx = -INFINITY, z = 0;
+      for (size_t k = 0; k < K; k++) if (at(th, k, s) > mx) mx = at(th, k, s);
+      for (size_t k = 0; k < K; k++) z += exp(at(th, k, s) - mx);
+      lse = mx + log(z);
+      if (isnan(lse)) { out->x[s] = NAN; continue; }
+    } else if (!dist_is_simplex(th->x + dsel(th, s), K, th->nd)) {
+      out->x[s] = -INFINITY;
+      continue;
+    }
     double lp = 0, N = 0;
     int bad = 0;
     for (size_t k = 0; k < K; k++) {
@@ -127,8 +139,8 @@ ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **args, int n)
       N += yk;
       lp -= lgamma(yk + 1);
       if (yk > 0) {
-        lp += yk * log(tk);
-        if (P[1]) P[1][k * ndo + s] = yk / tk;
+        lp += yk * (logit ? tk - lse : log(tk));
+        if (P[1]) P[1][k * ndo + s] = logit ? yk : yk / tk;
       }
     }
     if (bad) {
@@ -136,10 +148,22 @@ ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **args, int n)
       if (P[1]) for (size_t k = 0; k < K; k++) P[1][k * ndo + s] = 0;
       continue;
     }
+    if (logit && P[1])
+      for (size_t k = 0; k < K; k++) P[1][k * ndo + s] -= N * exp(at(th, k, s) - lse);
     out->x[s] = lp + lgamma(N + 1);
   }
   if (dist_push_partials(t, out, args, 2, P)) return NULL;
   return out;
+}
+
+ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **a, int n)
+{
+  return multinomial_common(t, a, 0);
+}
+
+ad_val *vi_dist_multinomial_logit_lpmf(ad_tape *t, ad_val **a, int n)
+{
+  return multinomial_common(t, a, 1);
 }
 
 /* ---- dirichlet -------------------------------------------------------------- */

@@ -274,7 +274,46 @@ static double s_skew_normal(gsl_rng *r, const double *a)
   return a[0] + a[1] * (u0 >= 0 ? u1 : -u1);
 }
 
+static double s_exp_mod_normal(gsl_rng *r, const double *a)
+{
+  if (!(LOCSCALE_OK(a[0], a[1]) && POS_OK(a[2]))) return NAN;
+  return a[0] + gsl_ran_gaussian(r, a[1]) + gsl_ran_exponential(r, 1 / a[2]);
+}
+/* skew double exponential by inversion of its two exponential halves */
+static double s_skew_double_exponential(gsl_rng *r, const double *a)
+{
+  double mu = a[0], sg = a[1], tau = a[2];
+  if (!(LOCSCALE_OK(mu, sg) && tau > 0 && tau < 1)) return NAN;
+  double u = gsl_rng_uniform_pos(r);
+  return u < tau ? mu + sg / (2 * (1 - tau)) * log(u / tau)
+                 : mu - sg / (2 * tau) * log((1 - u) / (1 - tau));
+}
+/* loglogistic by inversion: alpha (u / (1 - u))^(1 / beta) */
+static double s_loglogistic(gsl_rng *r, const double *a)
+{
+  if (!(POS_OK(a[0]) && POS_OK(a[1]))) return NAN;
+  double u = gsl_rng_uniform_pos(r);
+  return a[0] * pow(u / (1 - u), 1 / a[1]);
+}
+/* pareto type 2 by inversion: mu + lambda ((1 - u)^(-1 / alpha) - 1) */
+static double s_pareto_type_2(gsl_rng *r, const double *a)
+{
+  if (!(isfinite(a[0]) && POS_OK(a[1]) && POS_OK(a[2]))) return NAN;
+  return a[0] + a[1] * expm1(-log(gsl_rng_uniform_pos(r)) / a[2]);
+}
+static double s_discrete_range(gsl_rng *r, const double *a)
+{
+  double lo = a[0], hi = a[1];
+  if (!(hi >= lo && hi - lo < 4294967295.0)) return NAN;
+  return lo + (double)gsl_rng_uniform_int(r, (unsigned long)(hi - lo) + 1);
+}
+
 RNG_DEFINE(von_mises, 0, "mu", "kappa")
+RNG_DEFINE(exp_mod_normal, 0, "mu", "sigma", "lambda")
+RNG_DEFINE(skew_double_exponential, 0, "mu", "sigma", "tau")
+RNG_DEFINE(loglogistic, 0, "alpha", "beta")
+RNG_DEFINE(pareto_type_2, 0, "mu", "lambda", "alpha")
+RNG_DEFINE(discrete_range, 1, "lower", "upper")
 RNG_DEFINE(gumbel, 0, "mu", "beta")
 RNG_DEFINE(rayleigh, 0, "sigma")
 RNG_DEFINE(skew_normal, 0, "xi", "omega", "alpha")
@@ -384,10 +423,11 @@ ad_val *vi_rng_categorical_logit(ad_tape *t, ad_val **a, int n)
   return categorical_common(t, a, 1, "categorical_logit_rng");
 }
 
-/* multinomial_rng(theta, N): the counts, by sequential conditional binomials. */
-ad_val *vi_rng_multinomial(ad_tape *t, ad_val **args, int n)
+/* multinomial_rng(theta, N) and multinomial_logit_rng(gamma, N) (theta = softmax(gamma)):
+ * the counts, by sequential conditional binomials. */
+static ad_val *multinomial_rng_common(ad_tape *t, ad_val **args, int logit)
 {
-  const char *name = "multinomial_rng";
+  const char *name = logit ? "multinomial_logit_rng" : "multinomial_rng";
   gsl_rng *r = rng_get(t, name);
   if (!r) return NULL;
   const ad_val *th = args[0];
@@ -402,7 +442,16 @@ ad_val *vi_rng_multinomial(ad_tape *t, ad_val **args, int n)
   if (!out || !w) return NULL;
   for (size_t s = 0; s < out->nd; s++) {
     for (size_t k = 0; k < K; k++) w[k] = at(th, k, s);
-    if (!dist_is_simplex(w, K, 1)) { ad_tape_set_error(t, "%s: theta is not a simplex", name); return NULL; }
+    if (logit) {
+      double mx = -INFINITY, tot = 0;
+      for (size_t k = 0; k < K; k++) if (w[k] > mx) mx = w[k];
+      if (!isfinite(mx)) { ad_tape_set_error(t, "%s: non-finite log odds", name); return NULL; }
+      for (size_t k = 0; k < K; k++) { w[k] = exp(w[k] - mx); tot += w[k]; }
+      for (size_t k = 0; k < K; k++) w[k] /= tot;
+    } else if (!dist_is_simplex(w, K, 1)) {
+      ad_tape_set_error(t, "%s: theta is not a simplex", name);
+      return NULL;
+    }
     double left = Nt, rest = 1;
     for (size_t k = 0; k < K; k++) {
       double c = 0;
@@ -418,6 +467,9 @@ ad_val *vi_rng_multinomial(ad_tape *t, ad_val **args, int n)
   }
   return out;
 }
+
+ad_val *vi_rng_multinomial(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 0); }
+ad_val *vi_rng_multinomial_logit(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 1); }
 
 ad_val *vi_rng_dirichlet(ad_tape *t, ad_val **args, int n)
 {

@@ -123,6 +123,7 @@ double *dist_zeros(ad_tape *t, size_t n);
 ad_val *vi_dist_categorical_lpmf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_categorical_logit_lpmf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_multinomial_logit_lpmf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_dirichlet_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n);
@@ -187,5 +188,11 @@ ad_val *vi_rng_wishart(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_ordered_probit(ad_tape *t, ad_val **a, int n);
 ad_val *vi_rng_multi_student_t(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_exp_mod_normal(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_skew_double_exponential(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_loglogistic(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_pareto_type_2(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_discrete_range(ad_tape *t, ad_val **a, int n);
+ad_val *vi_rng_multinomial_logit(ad_tape *t, ad_val **a, int n);
 
 #endif
