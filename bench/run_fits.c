@@ -21,6 +21,7 @@
  *   run_fits MODEL.stan DATA.json [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]
  *            [--seed S] [--draws M] [--max-iter N] [--eval-draws N]
  *            [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]
+ *            [--checkpoints PER_DECADE]
  *
  * Exit status: 0 converged, 1 stopped otherwise (cap, no progress), 2 usage or model
  * error, 3 numerical failure. */
@@ -65,8 +66,8 @@ static void usage(void)
   fputs("usage: run_fits MODEL.stan DATA.json\n"
         "       [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]\n"
         "       [--seed S] [--draws M] [--max-iter N] [--eval-draws N]\n"
-        "       [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]\n",
-        stderr);
+        "       [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]\n"
+        "       [--checkpoints PER_DECADE]\n", stderr);
 }
 
 /* log det of a symmetric positive definite matrix by Cholesky (a copy); NaN if not SPD. */
@@ -279,13 +280,14 @@ static double crn_elbo(const crn *c, const vi_model *m, const double *mu, const 
   return s;
 }
 
-/* Checkpoints: every iteration up to 10, then about 20 per decade, and the last. */
-static int is_checkpoint(size_t i, size_t last)
+/* Checkpoints: every iteration up to 10, then about per_decade per decade, and the
+ * last. */
+static int is_checkpoint(size_t i, size_t last, double per_decade)
 {
   if (i <= 10 || i == last)
     return 1;
-  /* i is the first iteration at or past 10^(k/20) for some k */
-  double t = pow(10, floor(20 * log10((double)i)) / 20);
+  /* i is the first iteration at or past 10^(k / per_decade) for some k */
+  double t = pow(10, floor(per_decade * log10((double)i)) / per_decade);
   return (double)(i - 1) < t;
 }
 
@@ -342,7 +344,7 @@ int main(int argc, char **argv)
 {
   const char *model_path = NULL, *data_path = NULL, *trace_path = NULL;
   const char *summary_path = NULL, *gauss_path = NULL, *opt_name = "bfgs2";
-  size_t draws = 0, max_iter = 0, eval_draws = 0, seed = 1, crn_k = 1000;
+  size_t draws = 0, max_iter = 0, eval_draws = 0, seed = 1, crn_k = 1000, per_decade = 20;
   crn c = {0, 0, 0, NULL, NULL, NULL};
   double *eps = NULL, crn_final = NAN, crn_final_se = NAN;
   vi_options opt;
@@ -395,6 +397,8 @@ int main(int argc, char **argv)
       gauss_path = v;
     else if (!strcmp(a, "--crn-draws"))
       bad = parse_size(v, &crn_k) || crn_k < 2;
+    else if (!strcmp(a, "--checkpoints"))
+      bad = parse_size(v, &per_decade);
     else
       bad = 1;
     if (bad) {
@@ -503,7 +507,7 @@ int main(int argc, char **argv)
     gsl_rng_free(r);
     for (size_t i = 0; i < tc.n; i++) {
       double se;
-      if (!is_checkpoint(i, tc.n - 1))
+      if (!is_checkpoint(i, tc.n - 1, (double)per_decade))
         continue;
       tc.rows[i].elbo_crn = crn_elbo(&c, &model, tc.q + i * 2 * model.dim,
                                      tc.q + i * 2 * model.dim + model.dim, &se);
