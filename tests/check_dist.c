@@ -1007,7 +1007,10 @@ static double glm_ref(int kind, const double *y, const double *x, const double *
     for (size_t d = 0; d < D; d++) eta += x[d * N + i] * be[d];
     if (kind == 0) lp += log(gsl_ran_bernoulli_pdf((unsigned)y[i], inv_logit(eta)));
     else if (kind == 1) lp += log(gsl_ran_poisson_pdf((unsigned)y[i], exp(eta)));
-    else lp += log(gsl_ran_gaussian_pdf(y[i] - eta, sgvec ? sg[i] : sg[0]));
+    else if (kind == 3) {
+      double phi = sgvec ? sg[i] : sg[0], mu = exp(eta);
+      lp += log(gsl_ran_negative_binomial_pdf((unsigned)y[i], phi / (mu + phi), phi));
+    } else lp += log(gsl_ran_gaussian_pdf(y[i] - eta, sgvec ? sg[i] : sg[0]));
   }
   return lp;
 }
@@ -1019,11 +1022,12 @@ START_TEST(test_glm)
   double yp[N] = {0, 3, 1, 7, 2, 0}, yn[N], sg[N], s0 = 0.9;
   for (int k = 0; k < N * D; k++) x[k] = sin(1.7 * k + 0.3);
   for (int i = 0; i < N; i++) { al[i] = 0.1 * i - 0.2; yn[i] = cos(i); sg[i] = 0.5 + 0.2 * i; }
-  const char *names[3] = {"bernoulli_logit_glm_lpmf", "poisson_log_glm_lpmf", "normal_id_glm_lpdf"};
-  double *ys[3] = {yb, yp, yn};
-  for (int kind = 0; kind < 3; kind++)
+  const char *names[4] = {"bernoulli_logit_glm_lpmf", "poisson_log_glm_lpmf", "normal_id_glm_lpdf",
+                          "neg_binomial_2_log_glm_lpmf"};
+  double *ys[4] = {yb, yp, yn, yp};
+  for (int kind = 0; kind < 4; kind++)
     for (int alvec = 0; alvec < 2; alvec++) {
-      mcall m = {names[kind], kind == 2 ? 5 : 4, {kind < 2, 0, 0, 0, 0},
+      mcall m = {names[kind], kind >= 2 ? 5 : 4, {kind != 2, 0, 0, 0, 0},
                  {'a', 'M', alvec ? 'v' : 's', 'v', alvec ? 'v' : 's'},
                  {N, N, alvec ? N : 1, D, alvec ? N : 1}, {0, D, 0, 0, 0},
                  {kind == 2, 1, 1, 1, 1}, {ys[kind], x, alvec ? al : &a0, be, alvec ? sg : &s0}};
@@ -1034,7 +1038,7 @@ START_TEST(test_glm)
       double be2[D] = {-0.2, 0.5, 0.1}, al2[N] = {0.3, 0, 0, -0.4, 0.2, 0.1}, a2 = -0.4;
       double sg2[N] = {1, 2, 1, 0.5, 0.7, 0.9}, s2 = 1.3, yn2[N] = {0, 1, 2, 3, 4, 5};
       double *alt[5] = {kind == 2 ? yn2 : NULL, NULL, alvec ? al2 : &a2, be2, alvec ? sg2 : &s2};
-      mbatch_check(&m, alt, kind == 2 ? 0x1Du : 0x0Cu);
+      mbatch_check(&m, alt, kind == 2 ? 0x1Du : kind == 3 ? 0x1Cu : 0x0Cu);
       mbatch_check(&m, alt, 0x08u);
     }
   /* batched: beta varying over 4 draws, x data */

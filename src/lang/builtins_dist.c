@@ -1251,6 +1251,8 @@ const vi_builtin_def vi_builtins_dist[] = {
            vi_dist_poisson_log_glm_lpmf),
   DENS_EXT(normal_id_glm, pdf, "real(reals | matrix, reals, vector, reals)",
            vi_dist_normal_id_glm_lpdf),
+  DENS_EXT(neg_binomial_2_log_glm, pmf, "real(ints | matrix, reals, vector, reals)",
+           vi_dist_neg_binomial_2_log_glm_lpmf),
   DENS_EXT(categorical, pmf, "real(ints | vector)", vi_dist_categorical_lpmf),
   RNG(categorical, "int(vector)"),
   DENS_EXT(categorical_logit, pmf, "real(ints | vector)", vi_dist_categorical_logit_lpmf),

@@ -1,6 +1,7 @@
 /* builtins_dist_glm.c: Stan's fused generalised-linear-model densities
- * bernoulli_logit_glm(y | x, alpha, beta), poisson_log_glm(y | x, alpha, beta) and
- * normal_id_glm(y | x, alpha, beta, sigma), where the linear predictor is
+ * bernoulli_logit_glm(y | x, alpha, beta), poisson_log_glm(y | x, alpha, beta),
+ * normal_id_glm(y | x, alpha, beta, sigma) and neg_binomial_2_log_glm(y | x, alpha,
+ * beta, phi), where the linear predictor is
  * eta = x * beta + alpha.  For data x and beta varying over the n draws, eta for all
  * draws is one GEMM (N x D times D x n), and so is the gradient x' r with respect to
  * beta, r = d log p / d eta: the whole regression costs two BLAS calls plus one pass over
@@ -11,10 +12,10 @@
 #include "lang/builtins.h"
 #include "lang/dist_impl.h"
 
-enum { GLM_BERNOULLI_LOGIT, GLM_POISSON_LOG, GLM_NORMAL_ID };
+enum { GLM_BERNOULLI_LOGIT, GLM_POISSON_LOG, GLM_NORMAL_ID, GLM_NB2_LOG };
 
 static const char *const glm_names[] = {"bernoulli_logit_glm_lpmf", "poisson_log_glm_lpmf",
-                                        "normal_id_glm_lpdf"};
+                                        "normal_id_glm_lpdf", "neg_binomial_2_log_glm_lpmf"};
 
 /* Broadcast accessor: element i (if a container) of draw s (if varying). */
 typedef struct { const double *x; size_t es, ds; } bview;
@@ -40,7 +41,8 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
 {
   const char *name = glm_names[kind];
   ad_val *y = args[0], *x = args[1], *al = args[2], *be = args[3];
-  ad_val *sg = kind == GLM_NORMAL_ID ? args[4] : NULL;
+  /* the fifth argument: sigma (normal) or phi (negative binomial) */
+  ad_val *sg = kind == GLM_NORMAL_ID || kind == GLM_NB2_LOG ? args[4] : NULL;
   if (x->ndims != 2) { ad_tape_set_error(t, "%s: x is not a matrix", name); return NULL; }
   const size_t N = x->dims[0], D = x->dims[1];
   if (be->len != D) {
@@ -49,7 +51,7 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
     return NULL;
   }
   if (glm_size(t, name, "y", y, N) || glm_size(t, name, "alpha", al, N) ||
-      (sg && glm_size(t, name, "sigma", sg, N)))
+      (sg && glm_size(t, name, kind == GLM_NB2_LOG ? "phi" : "sigma", sg, N)))
     return NULL;
   ad_val *out = dist_new_result(t, args, nargs);
   if (!out) return NULL;
@@ -115,6 +117,17 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
         r = yi - ex;
         break;
       }
+      case GLM_NB2_LOG: {
+        double phi = bget(sv, i, s);
+        if (yi < 0 || !(phi > 0) || eta == INFINITY) { bad[s] = 1; continue; }
+        /* as neg_binomial_2_log_lpmf: d = eta - log phi, l1 = log1p(exp(d)) */
+        double d = eta - log(phi), l1 = dist_log1p_exp(d), w = dist_inv_logit(d);
+        lp = dist_lgamma_ratio(phi, yi) - lgamma(yi + 1) + (yi == 0 ? 0 : yi * (d - l1)) - phi * l1;
+        r = yi - (yi + phi) * w;
+        if (Ps)
+          Ps[i * psa + s] += dist_digamma_ratio(phi, yi) - l1 + 1 - (yi + phi) * (1 - w) / phi;
+        break;
+      }
       default: {
         double sigma = bget(sv, i, s);
         if (sigma <= 0) { bad[s] = 1; continue; }
@@ -167,7 +180,7 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
         for (size_t s = 0; s < ndo; s++)
           P[1][(d * N + i) * ndo + s] = R[i * ndo + s] * bget(bv, d, s);
   }
-  /* a node has at most 4 inputs: sigma gets its own node on the same output */
+  /* a node has at most 4 inputs: sigma / phi gets its own node on the same output */
   if (dist_push_partials(t, out, args, nargs < 4 ? nargs : 4, P)) return NULL;
   if (sg && dist_push_partials(t, out, args + 4, 1, P + 4)) return NULL;
   return out;
@@ -186,4 +199,9 @@ ad_val *vi_dist_poisson_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
 ad_val *vi_dist_normal_id_glm_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return glm_common(t, a, n, GLM_NORMAL_ID);
+}
+
+ad_val *vi_dist_neg_binomial_2_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
+{
+  return glm_common(t, a, n, GLM_NB2_LOG);
 }

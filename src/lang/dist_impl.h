@@ -140,6 +140,7 @@ ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_bernoulli_logit_glm_lpmf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_poisson_log_glm_lpmf(ad_tape *t, ad_val **a, int n);
 ad_val *vi_dist_normal_id_glm_lpdf(ad_tape *t, ad_val **a, int n);
+ad_val *vi_dist_neg_binomial_2_log_glm_lpmf(ad_tape *t, ad_val **a, int n);
 
 /* The _rng functions (builtins_rng.c). */
 ad_val *vi_rng_normal(ad_tape *t, ad_val **a, int n);
