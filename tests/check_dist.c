@@ -257,6 +257,21 @@ static double r_pareto2(const double *a)
   return log(a[3] / a[2] * pow(1 + (a[0] - a[1]) / a[2], -(a[3] + 1)));
 }
 static double r_discrete_range(const double *a) { return -log(a[2] - a[1] + 1); }
+static double r_binom_lcdf(const double *a) { return log(gsl_cdf_binomial_P((unsigned)a[0], a[2], (unsigned)a[1])); }
+static double r_binom_lccdf(const double *a) { return log(gsl_cdf_binomial_Q((unsigned)a[0], a[2], (unsigned)a[1])); }
+static double r_binom_cdf(const double *a) { return gsl_cdf_binomial_P((unsigned)a[0], a[2], (unsigned)a[1]); }
+static double r_nb2_lcdf(const double *a)
+{
+  return log(gsl_cdf_negative_binomial_P((unsigned)a[0], a[2] / (a[1] + a[2]), a[2]));
+}
+static double r_nb2_lccdf(const double *a)
+{
+  return log(gsl_cdf_negative_binomial_Q((unsigned)a[0], a[2] / (a[1] + a[2]), a[2]));
+}
+static double r_nb2_cdf(const double *a)
+{
+  return gsl_cdf_negative_binomial_P((unsigned)a[0], a[2] / (a[1] + a[2]), a[2]);
+}
 
 #define NINF (-INFINITY)
 static const utest UT[] = {
@@ -365,6 +380,14 @@ static const utest UT[] = {
   {"gamma_lcdf", "RRR", r_gamma_lcdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 2, {{1, 0, 1}, {1, 1, -1}}},
   {"gamma_lccdf", "RRR", r_gamma_lccdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 2, {{1, 0, 1}, {1, 1, -1}}},
   {"gamma_cdf", "RRR", r_gamma_cdf, {{0.3, 1.5, 2}, {2, 0.7, 0.5}, {5, 3, 1}}, 0, {{0}}},
+  {"binomial_lcdf", "IIR", r_binom_lcdf, {{3, 10, 0.3}, {0, 5, 0.7}, {2, 4, 0.9}}, 2, {{-1, 10, 0.5}, {3, 10, 1.2}}},
+  {"binomial_lccdf", "IIR", r_binom_lccdf, {{3, 10, 0.3}, {0, 5, 0.7}, {2, 4, 0.9}}, 2, {{10, 10, 0.5}, {3, 10, -0.2}}},
+  {"binomial_cdf", "IIR", r_binom_cdf, {{3, 10, 0.3}, {0, 5, 0.7}, {2, 4, 0.9}}, 0, {{0}}},
+  {"neg_binomial_2_lcdf", "IRR", r_nb2_lcdf, {{3, 2.5, 0.5}, {0, 0.7, 2}, {12, 9.5, 1.1}}, 3,
+   {{-1, 1, 1}, {1, 0, 1}, {1, 1, -1}}},
+  {"neg_binomial_2_lccdf", "IRR", r_nb2_lccdf, {{3, 2.5, 0.5}, {0, 0.7, 2}, {12, 9.5, 1.1}}, 2,
+   {{1, 0, 1}, {1, 1, -1}}},
+  {"neg_binomial_2_cdf", "IRR", r_nb2_cdf, {{3, 2.5, 0.5}, {0, 0.7, 2}, {12, 9.5, 1.1}}, 0, {{0}}},
   {"poisson_lcdf", "IR", r_pois_lcdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 2, {{-1, 1}, {1, -1}}},
   {"poisson_lccdf", "IR", r_pois_lccdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 1, {{1, -1}}},
   {"poisson_cdf", "IR", r_pois_cdf, {{3, 2.5}, {0, 0.7}, {12, 9.5}}, 0, {{0}}},

@@ -954,6 +954,70 @@ static inline double k_discrete_range(const double *a, double *g, unsigned need)
   return -log(hi - lo + 1);
 }
 
+/* binomial cdfs (GSL); d/dtheta P(Y <= n) = -N binomial_pmf(n | N - 1, theta) */
+static inline double binom_pmf_m1(double n, double N, double th)
+{
+  return exp(dist_lchoose(N - 1, n) + n * log(th) + (N - 1 - n) * log1p(-th));
+}
+
+static inline double k_binomial_lcdf(const double *a, double *g, unsigned need)
+{
+  double n = a[0], N = a[1], th = a[2];
+  if (N < 0 || th < 0 || th > 1) return -INFINITY;
+  if (n < 0) return -INFINITY;
+  if (n >= N) { g[2] = 0; return 0; }
+  double v = log(gsl_cdf_binomial_P((unsigned)n, th, (unsigned)N));
+  g[2] = th > 0 && th < 1 ? -N * binom_pmf_m1(n, N, th) / exp(v) : 0;
+  return v;
+}
+
+static inline double k_binomial_lccdf(const double *a, double *g, unsigned need)
+{
+  double n = a[0], N = a[1], th = a[2];
+  if (N < 0 || th < 0 || th > 1) return -INFINITY;
+  if (n < 0) { g[2] = 0; return 0; }
+  if (n >= N) return -INFINITY;
+  double v = log(gsl_cdf_binomial_Q((unsigned)n, th, (unsigned)N));
+  g[2] = th > 0 && th < 1 ? N * binom_pmf_m1(n, N, th) / exp(v) : 0;
+  return v;
+}
+
+/* neg_binomial_2 cdfs: P(Y <= n) = I_p(phi, n + 1), p = phi / (mu + phi) (GSL's beta
+ * cdf); d/dmu through the beta density, d/dphi by a central difference. */
+static inline double nb2_log_cdf(double n, double mu, double phi, int upper)
+{
+  double p = phi / (mu + phi);
+  return log(upper ? gsl_cdf_beta_Q(p, phi, n + 1) : gsl_cdf_beta_P(p, phi, n + 1));
+}
+
+static inline double nb2_lcdf_common(const double *a, double *g, unsigned need, int upper)
+{
+  double n = a[0], mu = a[1], phi = a[2];
+  if (!(mu > 0) || !(phi > 0)) return isnan(mu) || isnan(phi) ? NAN : -INFINITY;
+  if (n < 0) { g[1] = g[2] = 0; return upper ? 0 : -INFINITY; }
+  double v = nb2_log_cdf(n, mu, phi, upper), p = phi / (mu + phi);
+  /* beta(phi, n + 1) density at p, times dp/dmu = -phi / (mu + phi)^2 */
+  double ld = (phi - 1) * log(p) + n * log1p(-p) - dist_lbeta(phi, n + 1);
+  double dmu = -exp(ld - v) * phi / ((mu + phi) * (mu + phi));
+  g[1] = upper ? -dmu : dmu;
+  if (NEED(2)) {
+    double h = 1e-5 * (phi > 1 ? phi : 1);
+    if (h > 0.5 * phi) h = 0.5 * phi;
+    g[2] = (nb2_log_cdf(n, mu, phi + h, upper) - nb2_log_cdf(n, mu, phi - h, upper)) / (2 * h);
+  }
+  return v;
+}
+
+static inline double k_neg_binomial_2_lcdf(const double *a, double *g, unsigned need)
+{
+  return nb2_lcdf_common(a, g, need, 0);
+}
+
+static inline double k_neg_binomial_2_lccdf(const double *a, double *g, unsigned need)
+{
+  return nb2_lcdf_common(a, g, need, 1);
+}
+
 /* ---- the implementations ------------------------------------------------------ */
 
 static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, NULL, 0};
@@ -1116,6 +1180,12 @@ DIST_DEFINE(weibull_cdf, weibull_lcdf, NULL, 1, "y", "alpha", "sigma")
 DIST_DEFINE_GSL(gamma_lcdf, gamma_lcdf, NULL, 0, "y", "alpha", "beta")
 DIST_DEFINE_GSL(gamma_lccdf, gamma_lccdf, NULL, 0, "y", "alpha", "beta")
 DIST_DEFINE_GSL(gamma_cdf, gamma_lcdf, NULL, 1, "y", "alpha", "beta")
+DIST_DEFINE_GSL(binomial_lcdf, binomial_lcdf, NULL, 0, "n", "N", "theta")
+DIST_DEFINE_GSL(binomial_lccdf, binomial_lccdf, NULL, 0, "n", "N", "theta")
+DIST_DEFINE_GSL(binomial_cdf, binomial_lcdf, NULL, 1, "n", "N", "theta")
+DIST_DEFINE_GSL(neg_binomial_2_lcdf, neg_binomial_2_lcdf, NULL, 0, "n", "mu", "phi")
+DIST_DEFINE_GSL(neg_binomial_2_lccdf, neg_binomial_2_lccdf, NULL, 0, "n", "mu", "phi")
+DIST_DEFINE_GSL(neg_binomial_2_cdf, neg_binomial_2_lcdf, NULL, 1, "n", "mu", "phi")
 DIST_DEFINE_GSL(poisson_lcdf, poisson_lcdf, NULL, 0, "n", "lambda")
 DIST_DEFINE_GSL(poisson_lccdf, poisson_lccdf, NULL, 0, "n", "lambda")
 DIST_DEFINE_GSL(poisson_cdf, poisson_lcdf, NULL, 1, "n", "lambda")
@@ -1228,6 +1298,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(bernoulli_logit, "rng_int(reals)"),
   DENS(binomial, pmf, "real(ints | ints, reals)"),
   RNG(binomial, "rng_int(ints, reals)"),
+  PLAIN(binomial_lcdf, "real(ints | ints, reals)"),
+  PLAIN(binomial_lccdf, "real(ints | ints, reals)"),
+  PLAIN(binomial_cdf, "real(ints | ints, reals)"),
   DENS(binomial_logit, pmf, "real(ints | ints, reals)"),
   RNG(binomial_logit, "rng_int(ints, reals)"),
   DENS(beta_binomial, pmf, "real(ints | ints, reals, reals)"),
@@ -1243,6 +1316,9 @@ const vi_builtin_def vi_builtins_dist[] = {
   RNG(neg_binomial, "rng_int(reals, reals)"),
   DENS(neg_binomial_2, pmf, "real(ints | reals, reals)"),
   RNG(neg_binomial_2, "rng_int(reals, reals)"),
+  PLAIN(neg_binomial_2_lcdf, "real(ints | reals, reals)"),
+  PLAIN(neg_binomial_2_lccdf, "real(ints | reals, reals)"),
+  PLAIN(neg_binomial_2_cdf, "real(ints | reals, reals)"),
   DENS(neg_binomial_2_log, pmf, "real(ints | reals, reals)"),
   RNG(neg_binomial_2_log, "rng_int(reals, reals)"),
   DENS_EXT(bernoulli_logit_glm, pmf, "real(ints | matrix, reals, vector)",
