@@ -150,7 +150,9 @@ START_TEST(test_errors)
   expect_error("data { int N; matrix[N, N] y; } parameters { real mu; } model { }",
                "{\"N\": 2000000000, \"y\": []}", VI_EDATA, "too large", NULL, NULL);
   expect_error("data { int N; } parameters { vector[N] b; } model { }",
-               "{\"N\": 2147483647}", VI_EDATA, "too many parameters", "'b'", NULL);
+               "{\"N\": 2147483647}", VI_EDATA, "'b' is too large", NULL, NULL);
+  expect_error("data { int N; } parameters { vector[N] b; } model { }",
+               "{\"N\": 20000000}", VI_EDATA, "too many parameters", "'b'", NULL);
   /* int out of range */
   expect_error("data { int N; } parameters { real mu; } model { }",
                "{\"N\": 3000000000}", VI_EDATA, "out of range", NULL, NULL);

@@ -210,7 +210,9 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
     const vi_decl *d = st->decl;
     int nd;
     size_t dims[AD_MAX_DIMS], total = 1;
-    if ((rc = ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL))) {
+    /* sizes are checked against the JSON before anything is allocated, so the cap here
+     * only guards the arithmetic; the allocation is bounded by the JSON's own size */
+    if ((rc = ev_decl_shape_cap(c, d, &nd, dims, NULL, NULL, NULL, (size_t)1 << 40))) {
       rc = relabel(c, err, VI_EDATA);
       goto out;
     }

@@ -156,17 +156,23 @@ static int size_of(ev_ctx *c, const vi_expr *e, const vi_decl *d, size_t *out)
   return 0;
 }
 
-int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
-                  size_t *rows, size_t *cols)
+/* a * b, or 0 with *ok cleared when it would pass cap (no wrap-around) */
+static size_t mul_cap(size_t a, size_t b, size_t cap, int *ok)
 {
-  int k = 0, rc;
+  if (b && a > cap / b) { *ok = 0; return 0; }
+  return a * b;
+}
+
+int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                      size_t *rows, size_t *cols, size_t cap)
+{
+  int k = 0, rc, ok = 1;
   size_t total = 1, ne = 1, r = 1, q = 1;
   if (d->ndims + 2 > AD_MAX_DIMS)
     return ev_error(c, VI_EUNSUPPORTED, d->loc, "'%s' has too many dimensions", d->name);
   for (int i = 0; i < d->ndims; i++) {
     if ((rc = size_of(c, d->dims[i], d, &dims[k]))) return rc;
-    ne *= dims[k];
-    if (dims[k] > EV_MAX_ELEMS || (ne > EV_MAX_ELEMS)) goto huge;
+    ne = mul_cap(ne, dims[k], cap, &ok);
     k++;
   }
   total = ne;
@@ -174,8 +180,7 @@ int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t 
   case VT_VECTOR: case VT_ROW_VECTOR:
     if ((rc = size_of(c, d->size[0], d, &dims[k]))) return rc;
     if (d->type.base == VT_VECTOR) r = dims[k]; else q = dims[k];
-    total *= dims[k];
-    if (dims[k] > EV_MAX_ELEMS) goto huge;
+    total = mul_cap(total, dims[k], cap, &ok);
     k++;
     break;
   case VT_MATRIX:
@@ -183,23 +188,30 @@ int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t 
     if (d->size[1]) { if ((rc = size_of(c, d->size[1], d, &dims[k + 1]))) return rc; }
     else dims[k + 1] = dims[k];
     r = dims[k]; q = dims[k + 1];
-    if (r > EV_MAX_ELEMS || q > EV_MAX_ELEMS) goto huge;
-    total *= r;
-    if (total > EV_MAX_ELEMS) goto huge;
-    total *= q;
+    total = mul_cap(mul_cap(total, r, cap, &ok), q, cap, &ok);
     k += 2;
     break;
   default: break;
   }
-  if (total > EV_MAX_ELEMS) goto huge;
+  if (!ok || total > cap) {
+    if (cap == EV_MAX_ELEMS)
+      return ev_error(c, VI_ERUNTIME, d->loc,
+                      "'%s' is too large: more than %zu elements (out of memory: vi holds "
+                      "at most that many in one value)", d->name, EV_MAX_ELEMS);
+    return ev_error(c, VI_ERUNTIME, d->loc, "'%s' is too large: more than %zu elements",
+                    d->name, cap);
+  }
   *ndims = k;
   if (nelem) *nelem = ne;
   if (rows) *rows = r;
   if (cols) *cols = q;
   return 0;
-huge:
-  return ev_error(c, VI_ERUNTIME, d->loc,
-                  "'%s' is too large: more than %zu elements", d->name, EV_MAX_ELEMS);
+}
+
+int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                  size_t *rows, size_t *cols)
+{
+  return ev_decl_shape_cap(c, d, ndims, dims, nelem, rows, cols, EV_MAX_ELEMS);
 }
 
 /* ---- indexing -------------------------------------------------------------------- */

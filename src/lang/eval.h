@@ -18,8 +18,10 @@
  * (message in ev_ctx.err). */
 enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4 };
 
-/* Largest number of elements of one value (data, parameter or local). */
-#define EV_MAX_ELEMS ((size_t)1 << 31)
+/* Largest number of elements of one declared value (data, parameter, local): 2^28
+ * doubles is 2 GB per draw.  Beyond it a declaration is refused before anything is
+ * allocated (with or without an address-space limit, sanitizers included). */
+#define EV_MAX_ELEMS ((size_t)1 << 28)
 
 /* One parameter: its shape (known once data is loaded), transform and place in z. */
 typedef struct ev_param {
@@ -80,6 +82,10 @@ int ev_block(ev_ctx *c, const vi_stmt *blk, int block);
  * caller may relabel).  *nelem: the product of the array dims. */
 int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
                   size_t *rows, size_t *cols);
+/* The same with another cap on the total (data: the JSON bounds the real size, so only
+ * overflow matters there). */
+int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                      size_t *rows, size_t *cols, size_t cap);
 
 /* Check the block-level declarations of block (tparams, gq, tdata) against their
  * constraints.  Violations: per draw rej[s] = 1 (and the message in err) if per_draw,
