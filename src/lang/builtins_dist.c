@@ -1062,7 +1062,68 @@ static ad_val *impl_normal_lpdf(ad_tape *t, ad_val **args, int nargs)
   return dist_finish(t, &desc_normal_lpdf, args, &c);
 }
 DIST_DEFINE(std_normal_lpdf, std_normal, NULL, 0, "y")
-DIST_DEFINE(student_t_lpdf, student_t, NULL, 0, "y", "nu", "mu", "sigma")
+static const dist_desc desc_student_t_lpdf = {"student_t_lpdf", {"y", "nu", "mu", "sigma"}, NULL, 0};
+
+/* student_t_lpdf: with one nu and one sigma per draw (robust regression), the lgamma,
+ * digamma and log terms are taken once per draw; otherwise the generic loop. */
+static ad_val *impl_student_t_lpdf(ad_tape *t, ad_val **args, int nargs)
+{
+  if (nargs != 4) { ad_tape_set_error(t, "student_t_lpdf: expected 4 arguments"); return NULL; }
+  ad_val *nv = args[1], *sg = args[3];
+  if (vi_type_rank(nv->type) > 0 || vi_type_rank(sg->type) > 0)
+    return dist_run(t, &desc_student_t_lpdf, args, 4, k_student_t);
+  dist_ctx c;
+  if (dist_setup(t, &desc_student_t_lpdf, args, 4, &c)) return NULL;
+  const size_t ndo = c.ndo, N = c.N;
+  if (N == 0) return dist_finish(t, &desc_student_t_lpdf, args, &c);
+  double *w = ad_alloc(t, 3 * ndo * sizeof *w);
+  if (!w) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
+  double *inu = w, *isg = w + ndo, *hnu = w + 2 * ndo;   /* 1/nu, 1/sigma, (nu+1)/2 */
+  for (size_t s = 0; s < ndo; s++) {
+    double nu = nv->x[s * c.ds[1]], sigma = sg->x[s * c.ds[3]];
+    int ok = nu > 0 && sigma > 0;
+    /* an invalid draw computes with harmless values; its result is -inf below */
+    inu[s] = ok ? 1 / nu : isnan(nu) || isnan(sigma) ? NAN : 1;
+    isg[s] = ok ? 1 / sigma : isnan(nu) || isnan(sigma) ? NAN : 1;
+    hnu[s] = ok ? 0.5 * (nu + 1) : 1;
+  }
+  double *acc = c.out->x, *Py = c.P[0], *Pn = c.P[1], *Pm = c.P[2], *Ps = c.P[3];
+  const double *y = c.x[0], *mu = c.x[2];
+  for (size_t e = 0; e < N; e++) {
+    const double *ye = y + e * c.es[0], *me = mu + e * c.es[2];
+    const size_t dy = c.ds[0], dm = c.ds[2];
+    for (size_t s = 0; s < ndo; s++) {
+      double z = (ye[s * dy] - me[s * dm]) * isg[s], r = z * z * inu[s], q = 1 / (1 + r);
+      double l1 = log1p(r);
+      acc[s] -= hnu[s] * l1;
+      double gy = -2 * hnu[s] * z * isg[s] * inu[s] * q;
+      if (Py) Py[e * c.pes[0] + s] += gy;
+      if (Pm) Pm[e * c.pes[2] + s] -= gy;
+      if (Ps) Ps[s] += 2 * hnu[s] * r * isg[s] * q;
+      if (Pn) Pn[s] += -0.5 * l1 + hnu[s] * r * inu[s] * q;
+    }
+  }
+  for (size_t s = 0; s < ndo; s++) {
+    double nu = nv->x[s * c.ds[1]], sigma = sg->x[s * c.ds[3]];
+    if (nu <= 0 || sigma <= 0) {
+      acc[s] = -INFINITY;
+      if (Ps) Ps[s] = 0;
+      if (Pn) Pn[s] = 0;
+      if (Py && c.pes[0]) for (size_t e = 0; e < N; e++) Py[e * ndo + s] = 0;
+      if (Pm && c.pes[2]) for (size_t e = 0; e < N; e++) Pm[e * ndo + s] = 0;
+      if (Py && !c.pes[0]) Py[s] = 0;
+      if (Pm && !c.pes[2]) Pm[s] = 0;
+      continue;
+    }
+    double Nd = (double)N;
+    acc[s] += Nd * (lgamma(0.5 * (nu + 1)) - lgamma(0.5 * nu) - 0.5 * log(nu)
+                    - 0.5 * DIST_LOG_PI - log(sigma));
+    if (Ps) Ps[s] -= Nd / sigma;
+    if (Pn)
+      Pn[s] += Nd * (0.5 * (dist_digamma(0.5 * (nu + 1)) - dist_digamma(0.5 * nu)) - 0.5 / nu);
+  }
+  return dist_finish(t, &desc_student_t_lpdf, args, &c);
+}
 DIST_DEFINE(cauchy_lpdf, cauchy, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(double_exponential_lpdf, double_exponential, NULL, 0, "y", "mu", "sigma")
 DIST_DEFINE(logistic_lpdf, logistic, NULL, 0, "y", "mu", "sigma")
