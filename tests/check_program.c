@@ -300,6 +300,8 @@ START_TEST(test_fallback)
       "  if (a > 0) target += -a^2; else target += 3 * a - b[1];\n"
       "  for (i in 1:(b[1] > 0 ? 2 : 1)) target += -b[i]^2;\n"
       "  target += a > 0 ? -b[2] : b[2];\n"
+      "  int k = (a > 0) + 1;\n"
+      "  target += 0.5 * b[k];\n"
       "}\n", NULL, &m);
   double z[7 * 3];
   for (int s = 0; s < 7; s++) {
@@ -319,7 +321,7 @@ START_TEST(test_fallback)
   for (int s = 0; s < 7; s++) {
     double a = z[3 * s], b1 = z[3 * s + 1], b2 = z[3 * s + 2];
     double want = (a > 0 ? -a * a : 3 * a - b1) - b1 * b1 - (b1 > 0 ? b2 * b2 : 0)
-                  + (a > 0 ? -b2 : b2);
+                  + (a > 0 ? -b2 : b2) + 0.5 * (a > 0 ? b2 : b1);
     ck_assert_msg(fabs(lp[s] - want) < 1e-14, "draw %d: %g vs %g", s, lp[s], want);
   }
   double e = fd_error(&m, 7, z);
