@@ -52,6 +52,9 @@ struct vi_program {
   char **out_names;
   size_t *out_var, *out_off;   /* output k: variable, internal element offset */
   char last_error[2048];
+  /* batched passes abandoned in a row: after a few, go draw by draw at once (the model
+   * branches on parameters), trying a batch again now and then */
+  unsigned diverged, since_try;
 };
 
 /* ---- compile ------------------------------------------------------------------------ */
@@ -485,6 +488,7 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
   memset(err, 0, sizeof *err);
   if (!p) return VI_EINVAL;
   p->loaded = 0;
+  p->diverged = p->since_try = 0;
   ev_cache_clear(&p->ev);   /* cached values came from the old data */
   data_free_values(&p->ev);
   clear_layout(p);
@@ -587,7 +591,13 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
   if (n == 0) return VI_SUCCESS;
   int rc = ev_reserve(&p->ev, n);
   if (rc) return rc;
-  rc = pass(p, n, z, lp, grad, ll);
+  if (n > 1 && p->diverged >= 3 && ++p->since_try < 16) {
+    rc = EV_DIVERGE;
+  } else {
+    p->since_try = 0;
+    rc = pass(p, n, z, lp, grad, ll);
+    if (n > 1) p->diverged = rc == EV_DIVERGE ? p->diverged + 1 : 0;
+  }
   if (rc != EV_DIVERGE) return rc;
   /* a branch, bound or index differs between draws: one draw at a time */
   size_t D = p->ev.dim;
