@@ -7,6 +7,9 @@
  *  - a log joint that is -inf outside a region or NaN somewhere: the fit carries on or
  *    stops with a clear status, never NaN in q;
  *  - same seed: identical history; different seeds: close optima;
+ *  - draws standardised for any M (whitened for M > D, per coordinate otherwise) and grown
+ *    by appending; adaptive M: the history's M and point counts, the stop at a small
+ *    move of q or at the cap, and a q closer to the mean-field optimum than M = 32;
  *  - vi_fit_finish: IS log-evidence within a few standard errors of the exact value,
  *    forward KL finite and >= 0. */
 #include <check.h>
@@ -151,8 +154,61 @@ START_TEST(test_gradient_fd)
   check_objective_fd(&o, x, 5);
   ck_assert_uint_eq(o.n_fevals, 5 * 21);
   ck_assert_uint_eq(o.n_gevals, 5);
-  gsl_rng_free(r);
+  ck_assert_uint_eq(o.n_points, 5 * 21 * 16);
   vi_objective_clear(&o);
+
+  /* M <= D: per-coordinate standardisation (mean 0, variance 1 in each column) */
+  ck_assert_int_eq(vi_objective_init(&o, &m, 4), VI_SUCCESS);
+  vi_objective_draw(&o, r);
+  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  for (size_t j = 0; j < 5; j++) {
+    double s1 = 0.0, s2 = 0.0;
+    for (size_t i = 0; i < 4; i++) {
+      s1 += o.eps[i * 5 + j];
+      s2 += o.eps[i * 5 + j] * o.eps[i * 5 + j];
+    }
+    ck_assert_double_eq_tol(s1, 0.0, 1e-12);
+    ck_assert_double_eq_tol(s2 / 4.0, 1.0, 1e-12);
+  }
+  check_objective_fd(&o, x, 5);
+  vi_objective_clear(&o);
+  /* M = 1: left as drawn (centring would zero it) */
+  ck_assert_int_eq(vi_objective_init(&o, &m, 1), VI_SUCCESS);
+  vi_objective_draw(&o, r);
+  double e0[5];
+  memcpy(e0, o.eps, sizeof e0);
+  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  ck_assert_int_eq(memcmp(e0, o.eps, sizeof e0), 0);
+  vi_objective_clear(&o);
+
+  /* growing: 4 -> 8 -> 16 draws keeps the plain draws and appends new ones; the
+   * standardised union is what a sample of 16 plain draws standardises to */
+  ck_assert_int_eq(vi_objective_init_cap(&o, &m, 4, 16), VI_SUCCESS);
+  vi_objective_draw(&o, r);
+  double raw4[20];
+  memcpy(raw4, o.eps, sizeof raw4);
+  ck_assert_int_eq(vi_objective_grow(&o, 3, r, 1), VI_EINVAL);    /* not a growth */
+  ck_assert_int_eq(vi_objective_grow(&o, 17, r, 1), VI_EINVAL);   /* beyond the cap */
+  ck_assert_int_eq(vi_objective_grow(&o, 8, r, 0), VI_SUCCESS);
+  ck_assert_uint_eq(o.draws, 8);
+  ck_assert_int_eq(memcmp(raw4, o.eps, sizeof raw4), 0);          /* kept, plain */
+  ck_assert_int_eq(vi_objective_grow(&o, 16, r, 1), VI_SUCCESS);
+  ck_assert_int_eq(memcmp(raw4, o.raw, sizeof raw4), 0);
+  for (size_t j = 0; j < 5; j++)
+    for (size_t k = 0; k < 5; k++) {
+      double sjk = 0.0;
+      for (size_t i = 0; i < 16; i++) sjk += o.eps[i * 5 + j] * o.eps[i * 5 + k];
+      ck_assert_double_eq_tol(sjk / 16.0, j == k ? 1.0 : 0.0, 1e-12);
+    }
+  vi_objective o2;
+  ck_assert_int_eq(vi_objective_init(&o2, &m, 16), VI_SUCCESS);
+  memcpy(o2.eps, o.raw, 16 * 5 * sizeof(double));
+  ck_assert_int_eq(vi_objective_standardize(&o2), VI_SUCCESS);
+  for (size_t i = 0; i < 16 * 5; i++) ck_assert_double_eq_tol(o2.eps[i], o.eps[i], 1e-12);
+  check_objective_fd(&o, x, 5);
+  vi_objective_clear(&o2);
+  vi_objective_clear(&o);
+  gsl_rng_free(r);
   cm_logreg_free(c);
 }
 END_TEST
@@ -294,6 +350,8 @@ START_TEST(test_diag_gaussian_posterior)
   for (int e = 0; e < 2; e++) {
     vi_options_default_for(&opt, e ? VI_FRESH_DRAWS : VI_FIXED_DRAWS);
     opt.draws = e ? 32 : 200;
+    opt.standardize_draws = 0;   /* plain DADVI: the sample-average objective as drawn */
+    opt.draws_max = 0;
     f = vi_fit_alloc(&m, &opt, NULL);
     st = vi_fit_run(f, NULL, NULL);
     ck_assert(st == VI_SUCCESS || st == VI_EMAXITER);
@@ -395,9 +453,26 @@ START_TEST(test_errors)
   ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
   ck_assert_int_eq(st, VI_EINVAL);
   opt.draws = 2;
-  opt.standardize_draws = 1;   /* needs M > D */
+  opt.standardize_draws = 1;   /* M <= D: standardised per coordinate */
+  vi_fit *f2 = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  vi_fit_free(f2);
+  opt.draws = 32;
+  opt.draws_tol = 0.0;         /* adaptive M needs a positive tolerance */
   ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
   ck_assert_int_eq(st, VI_EINVAL);
+  opt.draws_max = 0;           /* ... which fixed M does not read */
+  f2 = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  vi_fit_free(f2);
+  /* fresh draws ignore standardize_draws and draws_max */
+  vi_options_default(&opt);
+  opt.estimator = VI_FRESH_DRAWS;
+  f2 = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  ck_assert_int_eq(vi_fit_options(f2)->standardize_draws, 0);
+  ck_assert_uint_eq(vi_fit_options(f2)->draws_max, 0);
+  vi_fit_free(f2);
   /* a model error mid-fit: the fit stops with the model's status, q intact */
   for (int o = 0; o < 2; o++) {
     int calls = 0;
@@ -406,6 +481,7 @@ START_TEST(test_errors)
     fm.log_joint = failing_log_joint;
     fm.ctx = &calls;
     vi_options_default(&opt);
+    opt.init_sd = 2.0;   /* not at the optimum (standardised draws would find it at once) */
     if (o) opt.optimizer = VI_OPT_ADAM;
     vi_fit *f = vi_fit_alloc(&fm, &opt, &st);
     ck_assert_ptr_nonnull(f);
@@ -566,6 +642,108 @@ START_TEST(test_observer_and_fresh)
 }
 END_TEST
 
+
+/* ---- adaptive M ---------------------------------------------------------------------- */
+
+/* max over coordinates of |dmu| / sd_ref and |log(sd / sd_ref)| */
+static double q_distance(size_t d, const double *mu, const double *sd, const double *rmu,
+                         const double *rsd)
+{
+  double s = 0.0;
+  for (size_t j = 0; j < d; j++) {
+    s = fmax(s, fabs(mu[j] - rmu[j]) / rsd[j]);
+    s = fmax(s, fabs(log(sd[j] / rsd[j])));
+  }
+  return s;
+}
+
+START_TEST(test_adaptive_draws)
+{
+  vi_model m;
+  cm_logreg *c = make_logreg(500, 6, &m);
+  /* the reference: the mean-field optimum, approximated with many standardised draws */
+  vi_options opt;
+  vi_options_default(&opt);
+  ck_assert_uint_eq(opt.draws, 32);
+  ck_assert_int_eq(opt.standardize_draws, 1);
+  ck_assert(opt.draws_max > opt.draws);
+  opt.draws = 4096;
+  opt.draws_max = 0;
+  double rmu[6], rsd[6], mu[6], sd[6];
+  size_t n;
+  free(run_history(&m, &opt, &n, rmu, rsd));
+  for (int std = 1; std >= 0; std--) {
+    vi_options_default(&opt);
+    opt.standardize_draws = std;
+    vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+    ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+    vi_stop_reason r = vi_fit_stop_reason(f);
+    ck_assert(r == VI_STOP_GRAD || r == VI_STOP_REL_OBJ);
+    ck_assert_int_eq(vi_fit_test(f), VI_SUCCESS);   /* testing again changes nothing */
+    ck_assert_int_eq(vi_fit_stop_reason(f), r);
+    /* the history: consecutive iterations, M doubling from 32, and n_points the sum of M
+     * over the evaluations (every evaluation of an iteration is at that iteration's M) */
+    size_t len = vi_fit_history_len(f), grew = 0;
+    for (size_t i = 0; i < len; i++) {
+      const vi_diag *d = vi_fit_history(f, i);
+      ck_assert_uint_eq(d->iter, i);
+      if (i == 0) {
+        ck_assert_uint_eq(d->draws, 32);
+        ck_assert_uint_eq(d->n_points, 32 * d->n_fevals);
+        continue;
+      }
+      const vi_diag *p = vi_fit_history(f, i - 1);
+      ck_assert(d->draws == p->draws || d->draws == 2 * p->draws);
+      grew += d->draws != p->draws;
+      ck_assert_uint_eq(d->n_points - p->n_points, (d->n_fevals - p->n_fevals) * d->draws);
+    }
+    const vi_diag *d = vi_fit_diag(f);
+    ck_assert_uint_ge(grew, 1);   /* q is compared between two sizes at least once */
+    ck_assert(d->draws <= opt.draws_max);
+    ck_assert(isfinite(d->draws_shift));
+    ck_assert(d->draws_shift < opt.draws_tol || d->draws == opt.draws_max);
+    /* close to the optimum: fixed plain draws at M = 32 are ~0.5 sd away */
+    double dist = q_distance(6, vi_fit_mean(f), vi_fit_sd(f), rmu, rsd);
+    ck_assert_msg(dist < (std ? 0.02 : 0.15), "std %d: distance %g at M %zu", std, dist,
+                  d->draws);
+    vi_fit_free(f);
+    /* and closer than the fixed-M fit it starts with */
+    opt.draws_max = 0;
+    free(run_history(&m, &opt, &n, mu, sd));
+    double dist32 = q_distance(6, mu, sd, rmu, rsd);
+    ck_assert_msg(dist < dist32 || dist < 0.005, "std %d: adaptive %g, M = 32 %g", std, dist,
+                  dist32);
+  }
+  cm_logreg_free(c);
+
+  /* A Gaussian posterior: standardised draws make every objective exact, so q does not
+   * move when M doubles: one doubling, and the closed-form mean-field optimum. */
+  cm_linreg *lr = make_linreg(60, 4, &m);
+  double mf_mean[4], mf_sd[4];
+  cm_linreg_mean_field(lr, mf_mean, mf_sd);
+  vi_options_default(&opt);
+  opt.tol_grad = 1e-9;
+  opt.tol_rel_obj = 0.0;
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+  ck_assert_uint_eq(vi_fit_diag(f)->draws, 64);
+  ck_assert(vi_fit_diag(f)->draws_shift < 1e-6);
+  for (size_t j = 0; j < 4; j++) {
+    ck_assert_double_eq_tol(vi_fit_mean(f)[j], mf_mean[j], 1e-6);
+    ck_assert_double_eq_tol(vi_fit_sd(f)[j], mf_sd[j], 1e-6);
+  }
+  vi_fit_free(f);
+  /* the cap: a tolerance no fit meets stops at draws_max (M * dim bounded as well) */
+  opt.draws_tol = 1e-300;
+  opt.draws_max = 100;
+  f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+  ck_assert_uint_eq(vi_fit_diag(f)->draws, 100);   /* 32, 64, then the cap */
+  vi_fit_free(f);
+  cm_linreg_free(lr);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("fit");
@@ -605,6 +783,10 @@ int main(void)
   tcase_set_timeout(tc_observer_and_fresh, 600);
   tcase_add_test(tc_observer_and_fresh, test_observer_and_fresh);
   suite_add_tcase(s, tc_observer_and_fresh);
+  TCase *tc_adaptive_draws = tcase_create("adaptive_draws");
+  tcase_set_timeout(tc_adaptive_draws, 600);
+  tcase_add_test(tc_adaptive_draws, test_adaptive_draws);
+  suite_add_tcase(s, tc_adaptive_draws);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int nf = srunner_ntests_failed(sr);

@@ -53,10 +53,23 @@ typedef struct vi_options {
   double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
                                the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
-  int standardize_draws;    /* fixed draws: shift and rotate the M x D draws so that their
-                               sample mean is 0 and sample covariance the identity exactly
-                               (needs M > D).  The objective is then exact for Gaussian
-                               posteriors (E_q of a quadratic).  Default 0: plain DADVI. */
+  int standardize_draws;    /* fixed draws: standardise the M x D draws (default 1; 0 =
+                               plain DADVI draws).  M > D: shift and rotate them so that
+                               their sample mean is 0 and sample covariance the identity
+                               exactly, which makes the objective exact for Gaussian
+                               posteriors (E_q of a quadratic); M <= D: each coordinate
+                               gets sample mean 0 and variance 1.  Ignored by fresh draws. */
+  /* Added after standardize_draws (keep existing fields in place): */
+  size_t draws_max;         /* fixed draws with a GSL optimiser: adaptive M.  When
+                               draws_max > draws, the fit converges at M = draws, then
+                               doubles M (keeping the draws and appending new ones) and
+                               converges again from the current q, until q moves by less
+                               than draws_tol between two sizes or M reaches draws_max
+                               (and M * dim at most 2^20).  0 (or <= draws): M fixed at
+                               draws.  Default 512.  Ignored by fresh draws and Adam. */
+  double draws_tol;         /* adaptive M: stop doubling when, in every coordinate, the
+                               optimum moved by less than draws_tol: |dmu| / sd and
+                               |d log sd| (default 0.05) */
 } vi_options;
 
 /* Fill opt with the defaults above (those of fixed draws). */
@@ -82,9 +95,20 @@ typedef struct vi_diag {
   double kl;                 /* KL(q || p) = log_evidence - elbo */
   double grad_norm;          /* |grad of the ELBO w.r.t. (mu, omega)|_2 */
   double step;               /* size of the last step in (mu, omega) */
-  size_t n_fevals;           /* objective evaluations so far (each over M draws) */
-  size_t n_gevals;           /* gradient evaluations so far (each over M draws) */
+  size_t n_fevals;           /* objective evaluations so far (each over the M draws of
+                                the moment: with adaptive M they differ in cost) */
+  size_t n_gevals;           /* of which with gradient */
   double seconds;            /* wall-clock seconds since alloc */
+  /* Added after seconds (keep existing fields in place): */
+  size_t draws;              /* M, the draws of the objective at this iteration (changes
+                                with adaptive M; fresh draws: per step) */
+  size_t n_points;           /* model points evaluated by the optimiser so far: the sum of
+                                M over its objective evaluations, with or without gradient:
+                                the honest cost measure across M and methods (fresh-draw
+                                diagnostics and log_lik calls are not counted) */
+  double draws_shift;        /* adaptive M: how far the optimum moved at the last doubling,
+                                max over coordinates of |dmu| / sd and |d log sd| (NaN
+                                before the first comparison) */
 } vi_diag;
 
 /* Why a fit stopped (or VI_STOP_NONE while it runs). */

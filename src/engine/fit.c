@@ -31,6 +31,7 @@
 #define MAX_REJECTS 60       /* consecutive infeasible Adam steps before giving up */
 #define ADAM_BLOCK 100       /* iterations per block mean of the fresh-draw ELBO */
 #define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
+#define ADAPTIVE_POINTS ((size_t)1 << 20)   /* adaptive M: M * dim at most this */
 #define LOG_2PI 1.8378770664093454836
 
 double vi_fit_seconds_(const vi_fit *f)
@@ -45,7 +46,7 @@ double vi_fit_seconds_(const vi_fit *f)
 /* Take o->lp (and the draws o->eps) at x as the state's per-draw values. */
 static void fit_take_draws(vi_fit *f, const double *lp)
 {
-  size_t M = f->opt.draws, D = f->dim;
+  size_t M = f->obj.draws, D = f->dim;
   const double *mu = f->x, *omega = f->x + D;
   double so = 0.0;
   for (size_t j = 0; j < D; j++) so += omega[j];
@@ -79,7 +80,7 @@ static double norm2(const double *v, size_t n)
 static int fit_diag(vi_fit *f)
 {
   vi_diag *d = &f->cur;
-  size_t M = f->opt.draws, D = f->dim;
+  size_t M = f->obj.draws, D = f->dim;
   d->iter = f->iter;
   d->elbo = f->elbo;
   d->expected_log_joint = f->elj;
@@ -121,6 +122,9 @@ static int fit_diag(vi_fit *f)
   d->n_fevals = f->obj.n_fevals;
   d->n_gevals = f->obj.n_gevals;
   d->seconds = vi_fit_seconds_(f);
+  d->draws = M;
+  d->n_points = f->obj.n_points;
+  d->draws_shift = f->draws_shift;
   return VI_SUCCESS;
 }
 
@@ -179,7 +183,7 @@ static const double *fit_gsl_x(vi_fit *f, const gsl_vector *v)
 
 static void fit_cache_store(vi_fit *f, const double *x)
 {
-  size_t D2 = 2 * f->dim, M = f->opt.draws, k = f->cache_next;
+  size_t D2 = 2 * f->dim, M = f->obj.draws, k = f->cache_next;
   memcpy(f->cache_x + k * D2, x, D2 * sizeof(double));
   memcpy(f->cache_lp + k * M, f->obj.lp, M * sizeof(double));
   f->cache_next = (k + 1) % VI_FIT_CACHE;
@@ -188,7 +192,7 @@ static void fit_cache_store(vi_fit *f, const double *x)
 
 static const double *fit_cache_find(const vi_fit *f, const double *x)
 {
-  size_t D2 = 2 * f->dim, M = f->opt.draws;
+  size_t D2 = 2 * f->dim, M = f->obj.draws;
   for (size_t n = 0; n < f->cache_used; n++) {
     size_t k = (f->cache_next + VI_FIT_CACHE - 1 - n) % VI_FIT_CACHE;
     if (memcmp(f->cache_x + k * D2, x, D2 * sizeof(double)) == 0) return f->cache_lp + k * M;
@@ -247,8 +251,8 @@ static int fit_gsl_set(vi_fit *f, double step)
   fit_take_draws(f, lp);
   f->elbo = -fv;
   double s = 0.0;
-  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
-  f->elj = s / (double)f->opt.draws;
+  for (size_t i = 0; i < f->obj.draws; i++) s += f->lp[i];
+  f->elj = s / (double)f->obj.draws;
   return VI_SUCCESS;
 }
 
@@ -265,8 +269,8 @@ static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double 
   fit_take_draws(f, lp);
   f->elbo = -fv;
   double s = 0.0;
-  for (size_t i = 0; i < f->opt.draws; i++) s += f->lp[i];
-  f->elj = s / (double)f->opt.draws;
+  for (size_t i = 0; i < f->obj.draws; i++) s += f->lp[i];
+  f->elj = s / (double)f->obj.draws;
   const gsl_vector *g = gsl_multimin_fdfminimizer_gradient(f->gmin);
   for (size_t i = 0; i < D2; i++) f->grad[i] = -gsl_vector_get(g, i);
   f->iter++;
@@ -403,8 +407,15 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->model = *m;
   f->dim = m->dim;
   if (vi_options_resolve(opt, &f->opt) != 0) goto fail;
-  if (f->opt.estimator == VI_FRESH_DRAWS && f->opt.standardize_draws) goto fail;
-  size_t D = f->dim, D2 = 2 * D, M = f->opt.draws, E = f->opt.eval_draws;
+  size_t D = f->dim, D2 = 2 * D, M0 = f->opt.draws, E = f->opt.eval_draws;
+  size_t M = M0;   /* buffers hold the largest M of the fit: nothing is allocated later */
+  if (f->opt.draws_max) {
+    size_t cap = f->opt.draws_max, bound = ADAPTIVE_POINTS / D;
+    if (cap > bound) cap = bound > M0 ? bound : M0;
+    if (cap > M0) { M = cap; f->adaptive = 1; }
+  }
+  f->draws_cap = M;
+  f->draws_shift = NAN;
   st = VI_ENOMEM;
   f->x = calloc(D2, sizeof(double));
   f->sd = calloc(D, sizeof(double));
@@ -412,6 +423,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->xtmp = calloc(D2, sizeof(double));
   f->gtmp = calloc(D2, sizeof(double));
   f->delta = calloc(D2, sizeof(double));
+  f->x_stage = calloc(D2, sizeof(double));
   f->lp = calloc(M, sizeof(double));
   f->lq = calloc(M, sizeof(double));
   f->zx = calloc(M * D, sizeof(double));
@@ -423,9 +435,9 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->rng_eval = gsl_rng_alloc(gsl_rng_mt19937);
   if (!f->x || !f->sd || !f->grad || !f->xtmp || !f->gtmp || !f->delta || !f->lp ||
       !f->lq || !f->zx || !f->ez || !f->eval_lp || !f->eval_lq || !f->eval_ll ||
-      !f->rng || !f->rng_eval)
+      !f->rng || !f->rng_eval || !f->x_stage)
     goto fail;
-  if (vi_objective_init(&f->obj, m, M) != VI_SUCCESS) goto fail;
+  if (vi_objective_init_cap(&f->obj, m, M0, M) != VI_SUCCESS) goto fail;
   gsl_rng_set(f->rng, f->opt.seed);
   /* a different stream for the diagnostics, still a function of the seed only */
   gsl_rng_set(f->rng_eval, f->opt.seed ^ 0x5bd1e995UL);
@@ -507,22 +519,78 @@ void vi_fit_free(vi_fit *f)
   free(f->x); free(f->sd); free(f->grad); free(f->xtmp); free(f->gtmp); free(f->delta);
   free(f->lp); free(f->lq); free(f->zx); free(f->ez);
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
-  free(f->cache_x); free(f->cache_lp); free(f->best_x);
+  free(f->cache_x); free(f->cache_lp); free(f->best_x); free(f->x_stage);
   free(f->hist);
   free(f);
+}
+
+/* Adaptive M: the stage at the current M has converged (vi_fit_test); double M (up to the
+ * cap), keeping the draws and appending new ones, and restart GSL at the current q on the
+ * new objective.  If the current q is infeasible at a new draw (a bounded support), go
+ * back to the old draws and end the doubling there. */
+static int fit_grow(vi_fit *f)
+{
+  size_t M = f->obj.draws, M2 = 2 * M < f->draws_cap ? 2 * M : f->draws_cap;
+  f->grow_pending = 0;
+  memcpy(f->x_stage, f->x, 2 * f->dim * sizeof(double));
+  f->have_stage = 1;
+  int st = vi_objective_grow(&f->obj, M2, f->rng, f->opt.standardize_draws);
+  if (st != VI_SUCCESS) return st;
+  f->cache_used = f->cache_next = 0;   /* cached lp belong to the old draws */
+  f->noprog = 0;
+  f->restarts = 0;
+  st = fit_gsl_set(f, f->opt.step_size);
+  if (st == VI_ENONFINITE || st == VI_ENOPROG) {
+    f->obj.draws = M;
+    memcpy(f->obj.eps, f->obj.raw, M * f->dim * sizeof(double));
+    if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
+      return st;
+    f->cache_used = f->cache_next = 0;
+    if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) return st;
+    f->draws_cap = M;    /* no more doubling: the test ends the fit at this stage */
+    f->stage_done = 1;
+    return VI_SUCCESS;
+  }
+  return st;
 }
 
 int vi_fit_iterate(vi_fit *f)
 {
   if (!f) return VI_EINVAL;
   if (f->reason == VI_STOP_FAILED) return f->error;
+  int st = VI_SUCCESS;
+  if (f->grow_pending) {
+    st = fit_grow(f);
+    if (st < 0) {
+      f->reason = VI_STOP_FAILED;
+      f->error = st;
+      return st;
+    }
+    if (f->stage_done) return VI_SUCCESS;   /* the doubling failed: the fit stands */
+  }
   if (f->noprog) return VI_SUCCESS;
-  int st = f->gmin ? fit_iterate_gsl(f) : fit_iterate_adam(f);
+  st = f->gmin ? fit_iterate_gsl(f) : fit_iterate_adam(f);
   if (st < 0) {
     f->reason = VI_STOP_FAILED;
     f->error = st;
   }
   return st;
+}
+
+/* How far q moved between the optima of the last two sizes of M: the largest, over the
+ * coordinates, of |dmu| / sd and |d log sd| (sd the new one).  Scale-free and per
+ * coordinate, so one tolerance serves every model and dimension. */
+static double fit_shift(const vi_fit *f)
+{
+  size_t D = f->dim;
+  double s = 0.0;
+  for (size_t j = 0; j < D; j++) {
+    double a = fabs(f->x[j] - f->x_stage[j]) / f->sd[j];
+    double b = fabs(f->x[D + j] - f->x_stage[D + j]);
+    if (a > s) s = a;
+    if (b > s) s = b;
+  }
+  return s;
 }
 
 int vi_fit_test(vi_fit *f)
@@ -538,6 +606,32 @@ int vi_fit_test(vi_fit *f)
   } else if (f->iter > 0 &&
              fabs(f->elbo - f->elbo_prev) / fmax(fabs(f->elbo), 1.0) < f->opt.tol_rel_obj)
     f->reason = VI_STOP_REL_OBJ;
+  if (f->stage_done && f->reason == VI_STOP_NONE) f->reason = f->stage_reason;
+  if (f->reason != VI_STOP_NONE && f->adaptive && !f->stage_done) {
+    /* adaptive M: the fit has converged on the current draws; it is done when q moved
+     * little since the last size, or M is at its cap; otherwise double M */
+    if (f->grow_pending) {
+      f->reason = VI_STOP_NONE;
+    } else {
+      int done = f->obj.draws >= f->draws_cap;
+      if (f->have_stage) {
+        double shift = fit_shift(f);
+        if (f->draws_shift != shift) {
+          f->draws_shift = shift;
+          f->cur.draws_shift = shift;
+          if (f->nhist) f->hist[f->nhist - 1].draws_shift = shift;
+        }
+        if (shift < f->opt.draws_tol) done = 1;
+      }
+      f->stage_reason = f->reason;
+      if (done) {
+        f->stage_done = 1;
+      } else {
+        f->grow_pending = 1;
+        f->reason = VI_STOP_NONE;
+      }
+    }
+  }
   if (f->reason != VI_STOP_NONE) return VI_SUCCESS;
   if (f->iter >= f->opt.max_iter) {
     f->reason = VI_STOP_MAXITER;

@@ -47,6 +47,16 @@ struct vi_fit {
   int hard_error;     /* model status seen inside a GSL callback */
   int restarts;       /* consecutive restarts of the GSL minimiser */
 
+  /* adaptive M (fixed draws + GSL): stages at M = draws, 2 draws, ... up to draws_cap */
+  int adaptive;       /* draws_cap > opt.draws */
+  size_t draws_cap;   /* the largest M; the buffers are sized for it */
+  int grow_pending;   /* the stage converged: the next iterate doubles M */
+  int stage_done;     /* the doubling has ended: the stage's convergence is final */
+  vi_stop_reason stage_reason;  /* the reason that ended the final stage */
+  double *x_stage;    /* 2 dim: q at the end of the previous stage */
+  int have_stage;     /* x_stage holds one */
+  double draws_shift; /* fit_shift at the last comparison (NaN before) */
+
   /* Adam */
   vi_adam *adam;
   double *delta;

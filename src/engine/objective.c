@@ -16,16 +16,24 @@
 
 int vi_objective_init(vi_objective *o, const vi_model *m, size_t draws)
 {
+  return vi_objective_init_cap(o, m, draws, draws);
+}
+
+int vi_objective_init_cap(vi_objective *o, const vi_model *m, size_t draws, size_t cap)
+{
   memset(o, 0, sizeof *o);
   o->model = *m;
   o->dim = m->dim;
   o->draws = draws;
-  size_t nd = draws * m->dim;
+  if (cap < draws) cap = draws;
+  o->cap = cap;
+  size_t nd = cap * m->dim;
   o->eps = calloc(nd, sizeof(double));
   o->z = calloc(nd, sizeof(double));
   o->gz = calloc(nd, sizeof(double));
-  o->lp = calloc(draws, sizeof(double));
-  if (!o->eps || !o->z || !o->gz || !o->lp) {
+  o->lp = calloc(cap, sizeof(double));
+  if (cap > draws) o->raw = calloc(nd, sizeof(double));
+  if (!o->eps || !o->z || !o->gz || !o->lp || (cap > draws && !o->raw)) {
     vi_objective_clear(o);
     return VI_ENOMEM;
   }
@@ -39,36 +47,83 @@ void vi_objective_clear(vi_objective *o)
   free(o->z);
   free(o->gz);
   free(o->lp);
-  o->eps = o->z = o->gz = o->lp = NULL;
+  free(o->raw);
+  o->eps = o->z = o->gz = o->lp = o->raw = NULL;
 }
 
 void vi_objective_draw(vi_objective *o, gsl_rng *rng)
 {
   size_t nd = o->draws * o->dim;
   for (size_t i = 0; i < nd; i++) o->eps[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+  if (o->raw) memcpy(o->raw, o->eps, nd * sizeof(double));
+}
+
+/* Each column of eps (M x D, centred) scaled to (1/M) sum eps^2 = 1; a constant column
+ * (all zero after centring) is left at zero. */
+static void objective_scale_columns(double *eps, size_t M, size_t D)
+{
+  for (size_t j = 0; j < D; j++) {
+    double s = 0.0;
+    for (size_t i = 0; i < M; i++) s += eps[i * D + j] * eps[i * D + j];
+    if (!(s > 0.0)) continue;
+    double k = 1.0 / sqrt(s / (double)M);
+    for (size_t i = 0; i < M; i++) eps[i * D + j] *= k;
+  }
 }
 
 int vi_objective_standardize(vi_objective *o)
 {
   size_t M = o->draws, D = o->dim;
-  if (M <= D) return VI_EINVAL;
+  if (M < 2) return VI_SUCCESS;
+  /* C on our own buffer: gsl_matrix_calloc leaks its struct when the block allocation
+   * fails (GSL 2.7), which the allocation-failure test (tests/check_oom.c) sees */
+  double *cbuf = NULL;
+  gsl_matrix_view Cv;
+  gsl_matrix *C = NULL;
+  if (M > D) {
+    if (!(cbuf = calloc(D * D, sizeof *cbuf))) return VI_ENOMEM;
+    Cv = gsl_matrix_view_array(cbuf, D, D);
+    C = &Cv.matrix;
+  }
   for (size_t j = 0; j < D; j++) {   /* centre each coordinate */
     double s = 0.0;
     for (size_t i = 0; i < M; i++) s += o->eps[i * D + j];
     s /= (double)M;
     for (size_t i = 0; i < M; i++) o->eps[i * D + j] -= s;
   }
-  gsl_matrix *C = gsl_matrix_calloc(D, D);
-  if (!C) return VI_ENOMEM;
-  gsl_matrix_view E = gsl_matrix_view_array(o->eps, M, D);
-  /* C = (1/M) E'E = L L';  E <- E L^-T makes (1/M) E'E = I */
-  gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0 / (double)M, &E.matrix, 0.0, C);
-  int st = VI_EINVAL;
-  if (gsl_linalg_cholesky_decomp1(C) == GSL_SUCCESS) {
-    gsl_blas_dtrsm(CblasRight, CblasLower, CblasTrans, CblasNonUnit, 1.0, C, &E.matrix);
-    st = VI_SUCCESS;
+  if (C) {
+    gsl_matrix_view E = gsl_matrix_view_array(o->eps, M, D);
+    /* C = (1/M) E'E = L L';  E <- E L^-T makes (1/M) E'E = I */
+    gsl_blas_dsyrk(CblasLower, CblasTrans, 1.0 / (double)M, &E.matrix, 0.0, C);
+    int ok = gsl_linalg_cholesky_decomp1(C) == GSL_SUCCESS;
+    if (ok)
+      gsl_blas_dtrsm(CblasRight, CblasLower, CblasTrans, CblasNonUnit, 1.0, C, &E.matrix);
+    free(cbuf);
+    if (ok) return VI_SUCCESS;
   }
-  gsl_matrix_free(C);
+  /* M <= D (or a numerically singular sample): the sample covariance has rank <= M - 1
+   * and cannot be I; its diagonal can.  (Making the centred rows orthogonal as well would
+   * only even out the off-diagonal error, which for D >> M is already at the rank bound
+   * for independent draws.) */
+  objective_scale_columns(o->eps, M, D);
+  return VI_SUCCESS;
+}
+
+int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize)
+{
+  size_t D = o->dim;
+  if (!o->raw || M2 <= o->draws || M2 > o->cap) return VI_EINVAL;
+  for (size_t i = o->draws * D; i < M2 * D; i++)
+    o->raw[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+  size_t M = o->draws;
+  o->draws = M2;
+  memcpy(o->eps, o->raw, M2 * D * sizeof(double));
+  int st = standardize ? vi_objective_standardize(o) : VI_SUCCESS;
+  if (st != VI_SUCCESS) {   /* keep the old draws: recompute them from raw */
+    o->draws = M;
+    memcpy(o->eps, o->raw, M * D * sizeof(double));
+    if (standardize) vi_objective_standardize(o);   /* no allocation when M <= D ... */
+  }
   return st;
 }
 
@@ -89,6 +144,7 @@ int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *el
       o->z[i * D + j] = mu[j] + exp(omega[j]) * o->eps[i * D + j];
   int st = o->model.log_joint(o->model.ctx, M, o->z, o->lp, grad ? o->gz : NULL);
   o->n_fevals++;
+  o->n_points += M;
   if (grad) o->n_gevals++;
   if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
   int finite = 1;

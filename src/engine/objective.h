@@ -11,23 +11,38 @@
 typedef struct vi_objective {
   vi_model model;
   size_t dim, draws;
-  double *eps;      /* draws x dim standard normal draws */
+  size_t cap;       /* rows allocated: draws may grow up to cap (adaptive M) */
+  double *eps;      /* draws x dim standard normal draws (standardised or not) */
+  double *raw;      /* cap x dim: the plain draws eps came from (NULL when cap == draws):
+                       growing appends rows here and standardises the union again */
   double *z;        /* draws x dim: mu + sigma * eps at the last evaluated x */
   double *lp;       /* draws: log p(x, z_s) at the last evaluated x */
   double *gz;       /* draws x dim: its gradient in z */
   size_t n_fevals;  /* evaluations (each over all draws) */
   size_t n_gevals;  /* of which with gradient */
+  size_t n_points;  /* model points evaluated: the sum of draws over the evaluations */
 } vi_objective;
 
 /* Allocate the buffers for m and M draws (eps zeroed).  VI_SUCCESS or VI_ENOMEM. */
 int vi_objective_init(vi_objective *o, const vi_model *m, size_t draws);
+/* The same, with room for up to cap >= draws draws (vi_objective_grow). */
+int vi_objective_init_cap(vi_objective *o, const vi_model *m, size_t draws, size_t cap);
 /* Free the buffers (NULL-safe, idempotent). */
 void vi_objective_clear(vi_objective *o);
-/* Fill eps with M x D independent N(0, 1) draws from rng (ziggurat). */
+/* Fill eps (and raw, if kept) with M x D independent N(0, 1) draws from rng (ziggurat). */
 void vi_objective_draw(vi_objective *o, gsl_rng *rng);
-/* Shift and rotate eps so that its sample mean is 0 and (1/M) eps' eps = I exactly.
- * VI_EINVAL when M <= D or the draws are degenerate. */
+/* Standardise eps in place, the best the sample size allows:
+ *  - M > D: shift and rotate so that the sample mean is 0 and (1/M) eps' eps = I exactly
+ *    (centre, then eps <- eps L^-T with L L' the sample second moment);
+ *  - 2 <= M <= D (or a singular sample covariance): each column gets sample mean 0 and
+ *    sample variance (1/M) sum eps^2 = 1 (a rank <= M-1 sample cannot have covariance I);
+ *  - M = 1: unchanged (centring one draw would zero it).
+ * VI_SUCCESS, or VI_ENOMEM (eps is then unchanged). */
 int vi_objective_standardize(vi_objective *o);
+/* Grow to M2 (draws < M2 <= cap) draws: append M2 - M fresh N(0, 1) rows from rng to the
+ * plain draws, copy them to eps and standardise the union when standardize is set.
+ * Needs raw (cap > draws at init).  VI_SUCCESS, VI_EINVAL or VI_ENOMEM. */
+int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize);
 /* Exact entropy of q: sum(omega) + D/2 (1 + log 2 pi). */
 double vi_objective_entropy(size_t dim, const double *omega);
 

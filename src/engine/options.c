@@ -11,6 +11,8 @@
 #define FRESH_TOL_REL_OBJ 1e-3
 #define FRESH_MAX_ITER 10000
 #define FRESH_STEP 0.05
+#define DRAWS_MAX 512      /* adaptive M: cap (see the measurements in fit.c) */
+#define DRAWS_TOL 0.05     /* adaptive M: largest move of q, in sds, that ends the doubling */
 
 void vi_options_default(vi_options *opt)
 {
@@ -34,7 +36,9 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->init = VI_INIT_ZERO;
   opt->init_sd = 1.0;
   opt->init_mu = NULL;
-  opt->standardize_draws = 0;
+  opt->standardize_draws = e == VI_FRESH_DRAWS ? 0 : 1;
+  opt->draws_max = e == VI_FRESH_DRAWS ? 0 : DRAWS_MAX;
+  opt->draws_tol = DRAWS_TOL;
 }
 
 int vi_options_resolve(const vi_options *in, vi_options *out)
@@ -49,7 +53,13 @@ int vi_options_resolve(const vi_options *in, vi_options *out)
     if (out->tol_rel_obj == FIXED_TOL_REL_OBJ) out->tol_rel_obj = FRESH_TOL_REL_OBJ;
     if (out->max_iter == FIXED_MAX_ITER) out->max_iter = FRESH_MAX_ITER;
     if (out->step_size == FIXED_STEP) out->step_size = FRESH_STEP;
+    /* new draws every step: nothing to standardise once or to grow */
+    out->standardize_draws = 0;
+    out->draws_max = 0;
   }
+  if (out->optimizer == VI_OPT_ADAM) out->draws_max = 0;   /* no convergence to restart */
+  if (out->draws_max <= out->draws) out->draws_max = 0;
+  if (out->draws_max && !(out->draws_tol > 0.0)) return -1;
   if (out->draws < 1 || !(out->step_size > 0.0) || !(out->init_sd > 0.0) ||
       !(out->line_tol > 0.0) || out->tol_grad != out->tol_grad ||
       out->tol_rel_obj != out->tol_rel_obj)
