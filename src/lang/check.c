@@ -753,8 +753,9 @@ static void check_stmt(checker *c, vi_stmt *s)
     size_t mark = scope_open(c);
     s->decl->type = el;
     char buf[48];
-    s->decl->type_text = ast_arena_strndup(c->ast->arena, vi_type_str(el, buf, sizeof buf),
-                                           strlen(buf));
+    /* two statements: argument evaluation order is unspecified (strlen ran first) */
+    const char *tt = vi_type_str(el, buf, sizeof buf);
+    s->decl->type_text = ast_arena_strndup(c->ast->arena, tt, strlen(tt));
     if (!s->decl->type_text) c_nomem(c);
     declare(c, s->decl);
     s->decl->data_only = 1;
