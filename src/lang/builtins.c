@@ -346,7 +346,7 @@ static const char *const unsupported_funcs[] = {
   "matrix_exp_multiply", "modified_bessel_first_kind", "modified_bessel_second_kind",
   "norm", "ode_adams", "ode_adams_tol", "ode_adjoint_tol_ctl", "ode_bdf", "ode_bdf_tol",
   "ode_ckrk", "ode_ckrk_tol", "ode_rk45", "ode_rk45_tol", "owens_t", "polar", "qr",
-  "qr_Q", "qr_R", "qr_thin", "qr_thin_Q", "qr_thin_R", "quantile", "reduce_sum",
+  "qr_thin", "quantile", "reduce_sum",
   "reduce_sum_static", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
   "solve_newton_tol", "solve_powell", "solve_powell_tol", "std_normal_log_qf",
   "std_normal_qf", "svd", "svd_U", "svd_V", "uniform_simplex", "unit_vector", NULL};

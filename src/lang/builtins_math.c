@@ -1451,6 +1451,81 @@ static ad_val *b_cholesky_decompose(ad_tape *t, ad_val **a, int nargs)
   return L;
 }
 
+/* QR decomposition (qr_thin_Q, qr_thin_R, qr_Q, qr_R) by Householder reflections, per
+ * draw, normalised as Stan does: R has a non-negative diagonal (rows of R and columns of
+ * Q flipped together).  Used on data (the QR reparametrisation of a design matrix in
+ * transformed data); the derivative is not implemented, so a parameter argument is an
+ * error that says so.  which: 0 thin Q, 1 thin R, 2 full Q, 3 full R. */
+static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
+{
+  if (A->adj) {
+    ad_tape_set_error(t, "%s of a matrix that depends on parameters is not supported yet "
+                         "(use it on data, e.g. in transformed data)", fn);
+    return NULL;
+  }
+  size_t N, K;
+  ad_shape2(A, &N, &K);
+  size_t m = N < K ? N : K, nd = A->nd;
+  size_t qc = which == 0 ? m : N;            /* columns of Q */
+  size_t rr = which == 1 ? m : N;            /* rows of R */
+  int want_q = which == 0 || which == 2;
+  ad_val *out = want_q ? ad_new_mat(t, VT_MATRIX, N, qc, nd, 0)
+                       : ad_new_mat(t, VT_MATRIX, rr, K, nd, 0);
+  double *W = ad_alloc(t, (N * K + N * (qc > 0 ? qc : 1) + N * (m > 0 ? m : 1) + m + 1)
+                              * sizeof(double));
+  if (!out || !W) return NULL;
+  double *R = W, *Q = R + N * K, *V = Q + N * (qc > 0 ? qc : 1), *beta = V + N * (m > 0 ? m : 1);
+  for (size_t s = 0; s < nd; s++) {
+    for (size_t e = 0; e < N * K; e++) R[e] = A->x[e * nd + s];
+    for (size_t j = 0; j < m; j++) {
+      double *v = V + j * N, nx = 0;
+      for (size_t i = j; i < N; i++) { v[i] = R[i + j * N]; nx += v[i] * v[i]; }
+      nx = sqrt(nx);
+      double alpha = v[j] > 0 ? -nx : nx, vn = 0;
+      v[j] -= alpha;
+      for (size_t i = j; i < N; i++) vn += v[i] * v[i];
+      beta[j] = vn > 0 ? 2.0 / vn : 0.0;
+      for (size_t c = j; c < K; c++) {
+        double w = 0;
+        for (size_t i = j; i < N; i++) w += v[i] * R[i + c * N];
+        w *= beta[j];
+        for (size_t i = j; i < N; i++) R[i + c * N] -= w * v[i];
+      }
+    }
+    /* Q = H_0 ... H_{m-1} applied to the first qc columns of the identity */
+    if (want_q) {
+      for (size_t c = 0; c < qc; c++)
+        for (size_t i = 0; i < N; i++) Q[i + c * N] = i == c ? 1.0 : 0.0;
+      for (size_t j = m; j-- > 0;) {
+        const double *v = V + j * N;
+        for (size_t c = 0; c < qc; c++) {
+          double w = 0;
+          for (size_t i = j; i < N; i++) w += v[i] * Q[i + c * N];
+          w *= beta[j];
+          for (size_t i = j; i < N; i++) Q[i + c * N] -= w * v[i];
+        }
+      }
+    }
+    for (size_t i = 0; i < m; i++)
+      if (R[i + i * N] < 0) {
+        for (size_t c = i; c < K; c++) R[i + c * N] = -R[i + c * N];
+        if (want_q) for (size_t r = 0; r < N; r++) Q[r + i * N] = -Q[r + i * N];
+      }
+    if (want_q) {
+      for (size_t e = 0; e < N * qc; e++) out->x[e * nd + s] = Q[e];
+    } else {
+      for (size_t c = 0; c < K; c++)
+        for (size_t r = 0; r < rr; r++)
+          out->x[(r + c * rr) * nd + s] = r <= c ? R[r + c * N] : 0.0;
+    }
+  }
+  return out;
+}
+static ad_val *b_qr_thin_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 0, "qr_thin_Q"); }
+static ad_val *b_qr_thin_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 1, "qr_thin_R"); }
+static ad_val *b_qr_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 2, "qr_Q"); }
+static ad_val *b_qr_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 3, "qr_R"); }
+
 /* mdivide_left_tri_low(L, B) = tril(L)^{-1} B by forward substitution; B a vector or
  * matrix.  Reverse: Bbar = L^{-T} Xbar, Lbar = -tril(Bbar X^T). */
 static void mdl_tri_backward(ad_tape *t, ad_node *node)
@@ -2437,6 +2512,10 @@ const vi_builtin_def vi_builtins_math[] = {
   {"mdivide_right_tri_low", "row_vector(row_vector, matrix)", b_mdivide_right_tri_low},
   {"mdivide_right_tri_low", "matrix(matrix, matrix)", b_mdivide_right_tri_low},
   {"inverse", "matrix(matrix)", b_inverse},
+  {"qr_thin_Q", "matrix(matrix)", b_qr_thin_Q},
+  {"qr_thin_R", "matrix(matrix)", b_qr_thin_R},
+  {"qr_Q", "matrix(matrix)", b_qr_Q},
+  {"qr_R", "matrix(matrix)", b_qr_R},
   {"inverse_spd", "matrix(matrix)", b_inverse},
   {"mdivide_left", "vector(matrix, vector)", b_mdivide_left},
   {"mdivide_left", "matrix(matrix, matrix)", b_mdivide_left},
