@@ -131,13 +131,6 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  if (cfg.opt.standardize_draws && cfg.opt.draws <= m.dim) {
-    cli_error("--standardize-draws: needs --draws M greater than the dimension D = %zu, "
-              "got %zu", m.dim, cfg.opt.draws);
-    rc = CLI_EXIT_USAGE;
-    goto out;
-  }
-
   /* Temporary files now: an unwritable place is reported before the fit runs. */
   for (int i = 0; i < 3; i++)
     if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {

@@ -16,7 +16,8 @@
 enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
-  OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE
+  OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
+  OPT_DRAWS_MAX
 };
 
 static const struct option fit_options[] = {
@@ -30,6 +31,8 @@ static const struct option fit_options[] = {
   {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
   {"step-size", required_argument, NULL, OPT_STEP_SIZE},
   {"standardize-draws", no_argument, NULL, OPT_STANDARDIZE},
+  {"no-standardize-draws", no_argument, NULL, OPT_NO_STANDARDIZE},
+  {"draws-max", required_argument, NULL, OPT_DRAWS_MAX},
   {"output", required_argument, NULL, 'o'},
   {"output-draws", required_argument, NULL, OPT_OUTPUT_DRAWS},
   {"trace", required_argument, NULL, OPT_TRACE},
@@ -135,6 +138,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
 {
   const char *cmd = fit ? "fit" : "check";
   int method_set = 0, optimizer_set = 0, max_iter_set = 0, tol_rel_set = 0, step_set = 0;
+  int draws_fixed = 0, draws_max_set = 0, standardize_set = 0;
   size_t n;
 
   memset(cfg, 0, sizeof *cfg);
@@ -170,8 +174,22 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cfg->opt.seed = (unsigned long)n;
       break;
     case OPT_DRAWS:
+      /* 'auto': adaptive M from the default start; a number fixes M */
+      if (strcmp(optarg, "auto") == 0) {
+        vi_options d;
+        vi_options_default(&d);
+        cfg->opt.draws = d.draws;
+        draws_fixed = 0;
+        break;
+      }
       if (parse_draws("draws", optarg, &cfg->opt.draws))
         return CLI_EXIT_USAGE;
+      draws_fixed = 1;
+      break;
+    case OPT_DRAWS_MAX:
+      if (parse_draws("draws-max", optarg, &cfg->opt.draws_max))
+        return CLI_EXIT_USAGE;
+      draws_max_set = 1;
       break;
     case OPT_MAX_ITER:
       if (parse_count("max-iter", optarg, 1, &cfg->opt.max_iter))
@@ -209,7 +227,8 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       step_set = 1;
       break;
-    case OPT_STANDARDIZE: cfg->opt.standardize_draws = 1; break;
+    case OPT_STANDARDIZE: cfg->opt.standardize_draws = 1; standardize_set = 1; break;
+    case OPT_NO_STANDARDIZE: cfg->opt.standardize_draws = 0; break;
     case OPT_METHOD:
       if (strcmp(optarg, "fixed") == 0)
         cfg->opt.estimator = VI_FIXED_DRAWS;
@@ -272,6 +291,15 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   }
   cfg->model_path = argv[optind];
 
+  /* --draws M fixes M, unless --draws-max asks for adaptive M from M. */
+  if (draws_fixed && !draws_max_set)
+    cfg->opt.draws_max = 0;
+  if (draws_max_set && cfg->opt.draws_max <= cfg->opt.draws && cfg->opt.draws_max > 0) {
+    cli_error("--draws-max: expected more than the starting --draws %zu, got %zu",
+              cfg->opt.draws, cfg->opt.draws_max);
+    return CLI_EXIT_USAGE;
+  }
+
   /* Defaults that depend on the method. */
   if (cfg->opt.estimator == VI_FRESH_DRAWS) {
     if (!optimizer_set)
@@ -287,11 +315,17 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
                 "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));
       return CLI_EXIT_USAGE;
     }
-    if (cfg->opt.standardize_draws) {
+    if (standardize_set) {
       cli_error("--standardize-draws: needs --method fixed (the stochastic method draws "
                 "afresh every step)");
       return CLI_EXIT_USAGE;
     }
+    if (draws_max_set) {
+      cli_error("--draws-max: needs --method fixed (adaptive M grows a fixed sample)");
+      return CLI_EXIT_USAGE;
+    }
+    cfg->opt.standardize_draws = 0;
+    cfg->opt.draws_max = 0;
   } else if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set) {
     cfg->opt.step_size = 0.05;
   }

@@ -103,8 +103,8 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     }
   }
   if (d)
-    fprintf(out, "          after %zu iterations, %zu gradient evaluations (x %zu draws), "
-                 "%.3f s\n", it, d->n_gevals, opt->draws, d->seconds);
+    fprintf(out, "          after %zu iterations, %zu gradient evaluations, %zu model "
+                 "points, %.3f s\n", it, d->n_gevals, d->n_points, d->seconds);
   (void)cfg;
 }
 
@@ -172,10 +172,14 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   if (cfg->data_path)
     fprintf(out, "  (data: %s)", cfg->data_path);
   fputc('\n', out);
+  const vi_diag *cur = vi_fit_diag(f);
   fprintf(out, "Fit:      mean-field Gaussian over D = %zu unconstrained dimension%s; %s "
-               "draws (M = %zu), %s, seed %lu\n",
-          vi_fit_dim(f), vi_fit_dim(f) == 1 ? "" : "s", cli_method_name(opt->estimator),
-          opt->draws,
+               "draws (M = %zu", vi_fit_dim(f), vi_fit_dim(f) == 1 ? "" : "s",
+          cli_method_name(opt->estimator), cur ? cur->draws : opt->draws);
+  if (opt->draws_max)   /* adaptive M */
+    fprintf(out, ", adaptive from %zu up to %zu", opt->draws, opt->draws_max);
+  fprintf(out, "%s), %s, seed %lu\n",
+          opt->estimator == VI_FIXED_DRAWS && opt->standardize_draws ? ", standardized" : "",
           cli_optimizer_name(opt->optimizer), opt->seed);
   print_stop(out, cfg, f, o);
   fputc('\n', out);

@@ -36,6 +36,9 @@ static json_t *diag_json(const vi_diag *d)
   json_object_set_new(o, "n_fevals", json_integer((json_int_t)d->n_fevals));
   json_object_set_new(o, "n_gevals", json_integer((json_int_t)d->n_gevals));
   json_object_set_new(o, "seconds", num(d->seconds));
+  json_object_set_new(o, "draws", json_integer((json_int_t)d->draws));
+  json_object_set_new(o, "n_points", json_integer((json_int_t)d->n_points));
+  json_object_set_new(o, "draws_shift", num(d->draws_shift));
   return o;
 }
 
@@ -80,6 +83,7 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "tol_rel_obj", num(opt->tol_rel_obj));
   json_object_set_new(jo, "step_size", num(opt->step_size));
   json_object_set_new(jo, "standardize_draws", json_boolean(opt->standardize_draws));
+  json_object_set_new(jo, "draws_max", json_integer((json_int_t)opt->draws_max));
   json_object_set_new(jo, "init", json_string(opt->init == VI_INIT_RANDOM ? "random" : "zero"));
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));

@@ -8,7 +8,8 @@
 run fit "$ES" --data "$ESD"
 expect_status 0
 expect_out "Model:    $ES  (data: $ESD)"
-expect_out "Fit:      mean-field Gaussian over D = 10 unconstrained dimensions; fixed draws (M = 32), bfgs2, seed 1"
+expect_out "Fit:      mean-field Gaussian over D = 10 unconstrained dimensions; fixed draws (M = "
+expect_out ", adaptive from 32 up to 512, standardized), bfgs2, seed 1"
 expect_out "Stopped:  converged: "
 expect_out "Decomposition  log p(X) = ELBO + KL(q || p), from 2000 fresh draws from q:"
 expect_out "estimated (importance sampling, q as proposal)"

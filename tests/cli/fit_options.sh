@@ -10,18 +10,46 @@ jget() { "$PYTHON" -c "import json,sys; s=json.load(open('$J')); print($1)"; }
 run fit "$ES" --data="$ESD" --draws 16 --seed 42 --init random --eval-draws 300 \
   --eval-every 5 --step-size 0.5 --output-draws 77 --summary-json "$J" --quiet
 expect_status 0
-expect_out "fixed draws (M = 16), bfgs2, seed 42"
+expect_out "fixed draws (M = 16, standardized), bfgs2, seed 42"
 expect_out "from 300 fresh draws from q"
 expect_out "Outputs (77 draws from q):"
 [ "$(jget 's["options"]["init"], s["options"]["eval_every"], s["options"]["step_size"], s["output_draws"]')" = "random 5 0.5 77" ] ||
   fail "options in JSON: $(jget 's["options"]')"
 
-# every optimizer on the fixed-draw objective runs (converged or not: 0 or 1)
+# every optimizer on the fixed-draw objective runs (converged or not: 0 or 1); adaptive M
+# for the line-search optimisers, a fixed M for adam
 for o in bfgs2 cg-fr cg-pr steepest adam; do
   run fit "$ES" --data "$ESD" --optimizer "$o" --max-iter 200 --quiet
   [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "--optimizer $o: exit $status"
-  expect_out "fixed draws (M = 32), $o, seed 1"
+  if [ "$o" = adam ]; then
+    expect_out "fixed draws (M = 32, standardized), adam, seed 1"
+  else
+    expect_out "adaptive from 32 up to 512, standardized), $o, seed 1"
+  fi
 done
+
+# --draws auto (the default) doubles M from 32: the trace shows it, n_points counts it;
+# --draws-max caps it; --draws M fixes M; --no-standardize-draws: plain draws
+run fit "$ES" --data "$ESD" --draws auto --draws-max 128 --trace "$TMP/t.csv" --summary-json "$J" --quiet
+expect_status 0
+"$PYTHON" - "$TMP/t.csv" "$J" <<'PY' || fail "adaptive M in the trace and JSON"
+import csv, json, sys
+rows = list(csv.DictReader(open(sys.argv[1], newline="")))
+s = json.load(open(sys.argv[2]))
+ms = [int(r["draws"]) for r in rows]
+assert ms[0] == 32 and max(ms) <= 128 and ms == sorted(ms) and len(set(ms)) >= 2, ms
+assert s["options"]["draws"] == 32 and s["options"]["draws_max"] == 128, s["options"]
+assert s["last_iteration"]["draws"] == ms[-1]
+assert int(rows[-1]["n_points"]) == s["last_iteration"]["n_points"] > 32 * int(rows[-1]["n_fevals"])
+PY
+run fit "$ES" --data "$ESD" --draws 48 --no-standardize-draws --summary-json "$J" --quiet
+expect_status 0
+expect_out "fixed draws (M = 48), bfgs2, seed 1"
+[ "$(jget 's["options"]["draws_max"], s["options"]["standardize_draws"], s["last_iteration"]["draws"], s["last_iteration"]["n_points"] == 48 * s["last_iteration"]["n_fevals"]')" = "0 False 48 True" ] ||
+  fail "--draws 48 --no-standardize-draws: $(jget 's["options"]')"
+run fit "$ES" --data "$ESD" --draws 16 --draws-max 64 --quiet
+expect_status 0
+expect_out ", adaptive from 16 up to 64, standardized), bfgs2"
 
 # --method stochastic: fresh draws with adam, its defaults
 run fit "$ES" --data "$ESD" --method stochastic --max-iter 300 --summary-json "$J" --quiet
@@ -37,14 +65,14 @@ expect_out "Stopped:  not converged: reached the iteration cap (max-iter 3)"
 [ "$(wc -l <"$TMP/t.csv")" -eq 5 ] || fail "trace of 3 iterations has header + 4 rows"
 
 # --tol-rel-obj: a huge tolerance stops at the first iteration
-run fit "$ES" --data "$ESD" --tol-rel-obj 1e6 --quiet --summary-json "$J"
+run fit "$ES" --data "$ESD" --draws 32 --tol-rel-obj 1e6 --quiet --summary-json "$J"
 expect_status 0
 expect_out "Stopped:  converged: relative ELBO change "
 expect_out "< tol-rel-obj 1e+06"
 [ "$(jget 's["iterations"]')" = 1 ] || fail "--tol-rel-obj 1e6 stops at iteration 1"
 
 # --tol-grad: a huge tolerance stops at the starting point
-run fit "$ES" --data "$ESD" --tol-grad 1e9 --quiet --summary-json "$J"
+run fit "$ES" --data "$ESD" --draws 32 --tol-grad 1e9 --quiet --summary-json "$J"
 expect_status 0
 expect_out "Stopped:  converged: gradient norm "
 expect_out "< tol-grad 1e+09"

@@ -19,7 +19,7 @@ expect_out "Commands:"
 run help fit
 expect_status 0
 for o in --data --method --optimizer --draws --seed --max-iter --tol-grad --tol-rel-obj \
-         --step-size --standardize-draws --init --eval-draws --eval-every --output --output-draws --trace \
+         --step-size --standardize-draws --no-standardize-draws --draws-max --init --eval-draws --eval-every --output --output-draws --trace \
          --summary-json --print-every --refresh --quiet "Exit status:"; do
   expect_out "$o"
 done

@@ -6,7 +6,7 @@
 have_python || { echo "SKIP: python3 not found"; exit 77; }
 
 D="$MODELS/linreg.data.json"
-run fit "$MODELS/linreg.stan" --data "$D" --draws 256 --output "$TMP/lr.csv" \
+run fit "$MODELS/linreg.stan" --data "$D" --draws 256 --no-standardize-draws --output "$TMP/lr.csv" \
   --summary-json "$TMP/lr.json" --output-draws 2000 --quiet
 expect_status 0
 expect_out "beta.1"

@@ -7,7 +7,7 @@ have_python || { echo "SKIP: python3 not found"; exit 77; }
 
 run fit "$ES" --data "$ESD" --trace "$TMP/trace.csv" --summary-json "$TMP/s.json" --quiet
 expect_status 0
-want='iter,elbo,expected_log_joint,entropy,expected_log_lik,kl_prior,log_evidence,log_evidence_se,log_evidence_exact,kl,grad_norm,step,n_fevals,n_gevals,seconds'
+want='iter,elbo,expected_log_joint,entropy,expected_log_lik,kl_prior,log_evidence,log_evidence_se,log_evidence_exact,kl,grad_norm,step,n_fevals,n_gevals,seconds,draws,n_points,draws_shift'
 [ "$(head -n 1 "$TMP/trace.csv")" = "$want" ] || fail "trace header: $(head -n 1 "$TMP/trace.csv")"
 "$PYTHON" -m json.tool "$TMP/s.json" >/dev/null || fail "summary JSON does not parse"
 
@@ -20,6 +20,8 @@ assert [int(r["iter"]) for r in rows] == list(range(len(rows))), "iter column"
 assert len(rows) == s["iterations"] + 1, (len(rows), s["iterations"])
 for a, b in zip(rows, rows[1:]):
     assert int(b["n_gevals"]) >= int(a["n_gevals"])
+    assert int(b["n_points"]) >= int(a["n_points"]) + int(b["draws"])
+    assert int(b["draws"]) in (int(a["draws"]), 2 * int(a["draws"]))   # adaptive M doubles
     assert float(b["seconds"]) >= float(a["seconds"])
 for r in rows:
     for k, v in r.items():
@@ -29,9 +31,11 @@ for r in rows:
     if math.isfinite(lp):
         assert abs(lp - e - kl) < 1e-8 * max(1, abs(lp)), r
     assert float(r["entropy"]) == float(r["entropy"])
-# the fixed-draw ELBO never decreases along the accepted iterations
-el = [float(r["elbo"]) for r in rows]
-assert all(b >= a - 1e-9 * abs(a) for a, b in zip(el, el[1:])), "ELBO decreased"
+# the fixed-draw ELBO never decreases along the accepted iterations on the same draws
+# (adaptive M changes the objective when it doubles M)
+el = [(int(r["draws"]), float(r["elbo"])) for r in rows]
+assert all(b >= a - 1e-9 * abs(a) for (m, a), (n, b) in zip(el, el[1:]) if m == n), "ELBO decreased"
+assert len(set(m for m, _ in el)) >= 2, "adaptive M never doubled"
 last = rows[-1]
 assert abs(float(last["elbo"]) - s["last_iteration"]["elbo"]) < 1e-6 * abs(s["last_iteration"]["elbo"])
 

@@ -50,7 +50,10 @@ usage "vi: --optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, got
 usage "vi: --init: expected 'zero' or 'random', got 'one'" fit "$ES" --init one
 usage "vi: --optimizer: 'cg-fr' needs a deterministic objective (--method fixed); --method stochastic uses adam" fit "$ES" --method stochastic --optimizer cg-fr
 usage "vi: --standardize-draws: needs --method fixed (the stochastic method draws afresh every step)" fit "$ES" --method stochastic --standardize-draws
-usage "vi: --standardize-draws: needs --draws M greater than the dimension D = 10, got 8" fit "$ES" --data "$ESD" --standardize-draws --draws 8
+usage "vi: --draws-max: needs --method fixed (adaptive M grows a fixed sample)" fit "$ES" --method stochastic --draws-max 64
+usage "vi: --draws-max: expected more than the starting --draws 32, got 16" fit "$ES" --draws-max 16
+usage "vi: --draws-max: expected more than the starting --draws 64, got 64" fit "$ES" --draws 64 --draws-max 64
+usage "vi: --draws: expected a positive integer, got 'autox'" fit "$ES" --draws autox
 usage "vi: --output and --trace name the same file '$TMP/a.csv'" fit "$ES" --output "$TMP/a.csv" --trace "$TMP/a.csv"
 [ ! -e "$TMP/a.csv" ] || fail "a usage error created a file"
 
