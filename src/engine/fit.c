@@ -15,7 +15,21 @@
  * Fresh draws (ADVI, Kucukelbir et al., JMLR 2017): new eps every step, Adam, and a
  * convergence test on the relative change of block means of the ELBO (in the spirit of
  * Stan's tol_rel_obj).  A step to an infeasible point is rejected and the learning rate
- * halved.  Every iteration records the decomposition log p(X) = ELBO + KL(q || p). */
+ * halved.  Every iteration records the decomposition log p(X) = ELBO + KL(q || p).
+ *
+ * Fixed draws are standardised by default (objective.c): with M = 32 plain draws the
+ * optimum of the sample average sits O(1/sqrt(M)) away from the mean-field optimum, and
+ * standardising removes that error for every quadratic part of the log joint.  Adaptive M
+ * (opt.draws_max) then removes most of what is left: converge at M, double M (appending
+ * draws), converge again from there, and stop when q moved by less than draws_tol sds in
+ * every coordinate (the move between nested sizes estimates the error of the larger one)
+ * or M reaches the cap.  Measured (5 seeds; distance to a standardised M = 8192 fit in
+ * sds; gap = its fresh-draw ELBO minus ours): eight schools plain M = 32: gap 0.49, 0.54
+ * sd; standardised: 0.042, 0.18 sd; adaptive (tol 0.05, cap 512): 0.013, 0.11 sd at 6x
+ * the model points; hierarchical logistic 0.49 / 0.020 / 0.003.  tol 0.02 halves the
+ * remaining error at twice the points, 0.1 saves half the points for twice the error;
+ * the cap of 512 was reached in 1 of these 10 fits, and a cap of 1024 changed none of them
+ * (plain draws, by contrast, run into any cap: standardising is what makes M small). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
