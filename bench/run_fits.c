@@ -18,10 +18,17 @@
  * the mean log-weight log p(x, z) - log q(z).  Runs of one model are then compared
  * without the objective's bias and with little noise between nearly equal q's.
  *
- *   run_fits MODEL.stan DATA.json [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]
+ *   run_fits MODEL.stan DATA.json
+ *            [--optimizer bfgs2|cg-fr|cg-pr|steepest|bfgs2-plain|bfgs2-auto|adam]
  *            [--seed S] [--draws M] [--max-iter N] [--eval-draws N]
  *            [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]
  *            [--checkpoints PER_DECADE]
+ *
+ * Methods: the four GSL optimisers run the library's default fixed-draw objective
+ * (standardized draws) with M held fixed (--draws, default 32), so they are compared on
+ * one objective; bfgs2-plain uses the draws as drawn (plain DADVI); bfgs2-auto is the
+ * library's default as a whole (standardized draws, adaptive M from --draws up to
+ * draws_max); adam uses fresh draws each step.
  *
  * Exit status: 0 converged, 1 stopped otherwise (cap, no progress), 2 usage or model
  * error, 3 numerical failure. */
@@ -64,7 +71,7 @@ typedef struct trace_ctx {
 static void usage(void)
 {
   fputs("usage: run_fits MODEL.stan DATA.json\n"
-        "       [--optimizer bfgs2|bfgs2-std|cg-fr|cg-pr|steepest|adam]\n"
+        "       [--optimizer bfgs2|cg-fr|cg-pr|steepest|bfgs2-plain|bfgs2-auto|adam]\n"
         "       [--seed S] [--draws M] [--max-iter N] [--eval-draws N]\n"
         "       [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]\n"
         "       [--checkpoints PER_DECADE]\n", stderr);
@@ -179,14 +186,14 @@ static int trace_write(const char *path, const trace_ctx *t)
     return -1;
   }
   fputs("iter,elbo,kl,log_evidence,log_evidence_se,log_evidence_exact,grad_norm,"
-        "n_fevals,n_gevals,seconds,kl_exact,elbo_exact,elbo_crn\n", out);
+        "n_fevals,n_gevals,seconds,kl_exact,elbo_exact,elbo_crn,draws,n_points\n", out);
   for (size_t i = 0; i < t->n; i++) {
     const row *r = &t->rows[i];
     const vi_diag *d = &r->d;
-    fprintf(out, "%zu,%.10g,%.10g,%.10g,%.6g,%d,%.6g,%zu,%zu,%.6f,%.10g,%.10g,%.10g\n",
+    fprintf(out, "%zu,%.10g,%.10g,%.10g,%.6g,%d,%.6g,%zu,%zu,%.6f,%.10g,%.10g,%.10g,%zu,%zu\n",
             d->iter, d->elbo, d->kl, d->log_evidence, d->log_evidence_se,
             d->log_evidence_exact, d->grad_norm, d->n_fevals, d->n_gevals, d->seconds,
-            r->kl_exact, r->elbo_exact, r->elbo_crn);
+            r->kl_exact, r->elbo_exact, r->elbo_crn, d->draws, d->n_points);
   }
   if (fclose(out)) {
     fprintf(stderr, "run_fits: %s: write failed\n", path);
@@ -314,15 +321,18 @@ static void jvec(FILE *o, const char *key, const double *v, size_t n, int comma)
 
 static int parse_opt(const char *s, vi_options *o)
 {
-  /* bfgs2-std: bfgs2 on standardized fixed draws (sample mean 0, covariance I). */
-  static const struct { const char *name; vi_optimizer opt; int std; } tab[] = {
-    {"bfgs2", VI_OPT_BFGS2, 0}, {"bfgs2-std", VI_OPT_BFGS2, 1}, {"cg-fr", VI_OPT_CG_FR, 0},
-    {"cg-pr", VI_OPT_CG_PR, 0}, {"steepest", VI_OPT_STEEPEST, 0}, {"adam", VI_OPT_ADAM, 0}};
+  /* std: standardized draws; adaptive: keep the library's adaptive M (draws_max). */
+  static const struct { const char *name; vi_optimizer opt; int std, adaptive; } tab[] = {
+    {"bfgs2", VI_OPT_BFGS2, 1, 0}, {"cg-fr", VI_OPT_CG_FR, 1, 0},
+    {"cg-pr", VI_OPT_CG_PR, 1, 0}, {"steepest", VI_OPT_STEEPEST, 1, 0},
+    {"bfgs2-plain", VI_OPT_BFGS2, 0, 0}, {"bfgs2-auto", VI_OPT_BFGS2, 1, 1},
+    {"adam", VI_OPT_ADAM, 0, 0}};
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
     if (strcmp(s, tab[i].name) == 0) {
       o->optimizer = tab[i].opt;
       o->estimator = tab[i].opt == VI_OPT_ADAM ? VI_FRESH_DRAWS : VI_FIXED_DRAWS;
       o->standardize_draws = tab[i].std;
+      o->draws_max = tab[i].adaptive ? 1 : 0;   /* resolved in main */
       return 0;
     }
   return -1;
@@ -423,10 +433,13 @@ int main(int argc, char **argv)
     vi_optimizer o = opt.optimizer;
     vi_estimator e = opt.estimator;
     int sd = opt.standardize_draws;
+    size_t adaptive = opt.draws_max;
     vi_options_default(&opt);
     opt.optimizer = o;
     opt.estimator = e;
     opt.standardize_draws = sd;
+    if (!adaptive)
+      opt.draws_max = 0;   /* M fixed: the controlled comparison */
     if (e == VI_FRESH_DRAWS) {
       opt.max_iter = 10000;
       opt.tol_rel_obj = 1e-3;
@@ -541,7 +554,8 @@ int main(int argc, char **argv)
     fprintf(o, "  \"status\": \"%s\",\n  \"stop_reason\": \"%s\",\n", vi_strerror(run_st),
             stage);
     fprintf(o, "  \"dim\": %zu,\n  \"iterations\": %zu,\n  \"n_fevals\": %zu,\n"
-               "  \"n_gevals\": %zu,\n", model.dim, d->iter, d->n_fevals, d->n_gevals);
+               "  \"n_gevals\": %zu,\n  \"final_draws\": %zu,\n  \"n_points\": %zu,\n",
+            model.dim, d->iter, d->n_fevals, d->n_gevals, d->draws, d->n_points);
     jnum(o, "seconds", d->seconds, 1);
     jnum(o, "elbo", fin.elbo, 1);
     jnum(o, "elbo_se", fin.elbo_se, 1);
