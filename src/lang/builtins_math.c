@@ -331,16 +331,59 @@ static ad_val *b_fma(ad_tape *t, ad_val **a, int n)
 }
 
 /* log_mix(theta, lp1, lp2) = log_sum_exp(log(theta) + lp1, log1m(theta) + lp2). */
+/* log_mix(theta, a, b) = log(theta exp(a) + (1 - theta) exp(b)) as one node (it sits in
+ * the per-observation loop of every two-component mixture): the responsibilities
+ * r1 = theta exp(a - y), r2 = (1 - theta) exp(b - y) are saved, and then
+ * dy/da = r1, dy/db = r2, dy/dtheta = r1 / theta - r2 / (1 - theta). */
+static void log_mix_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *y = node->out, *th = node->in[0], *a = node->in[1], *b = node->in[2];
+  const double *r = node->saved;
+  size_t nd = y->nd;
+  for (size_t s = 0; s < nd; s++) {
+    double g = y->adj[s], r1 = r[s], r2 = r[nd + s];
+    if (g == 0) continue;
+    if (a->adj) *ad_adjp(a, 0, s) += g * r1;
+    if (b->adj) *ad_adjp(b, 0, s) += g * r2;
+    if (th->adj) {
+      double x = ad_get(th, 0, s);
+      *ad_adjp(th, 0, s) += g * (r1 / x - r2 / (1 - x));
+    }
+  }
+}
+
 static ad_val *b_log_mix(ad_tape *t, ad_val **a, int n)
 {
   UNUSED(n);
-  ad_val *l1 = ad_map1(t, a[0], log, d_log, 0);
-  ad_val *l2 = ad_map1(t, a[0], f_log1m, d_log1m, 0);
-  if (!l1 || !l2) return NULL;
-  ad_val *x1 = ad_binary(t, OP_ADD, l1, a[1]);
-  ad_val *x2 = ad_binary(t, OP_ADD, l2, a[2]);
-  if (!x1 || !x2) return NULL;
-  return ad_map2(t, x1, x2, f_log_sum_exp2, d_log_sum_exp2, 0);
+  ad_val *in[3] = {a[0], a[1], a[2]};
+  size_t nd = ad_nd2(a[0], a[1]);
+  if (a[2]->nd > nd) nd = a[2]->nd;
+  int adj = ad_wants_adj(t, in, 3);
+  ad_val *y = ad_new_mat(t, VT_REAL, 1, 1, nd, adj);
+  double *r = adj ? ad_alloc(t, 2 * nd * sizeof(double)) : NULL;
+  if (!y || (adj && !r)) return NULL;
+  for (size_t s = 0; s < nd; s++) {
+    double th = ad_get(a[0], 0, s), la = ad_get(a[1], 0, s), lb = ad_get(a[2], 0, s);
+    double xa = log(th) + la, xb = log1p(-th) + lb, v, r1 = 0, r2 = 0;
+    if (th < 0 || th > 1 || isnan(xa) || isnan(xb)) v = NAN;
+    else if (xa == -INFINITY && xb == -INFINITY) v = -INFINITY;
+    else if (xa == INFINITY || xb == INFINITY) v = INFINITY;
+    else {
+      /* one exp and one log1p: e = exp(-|xa - xb|) gives the value and both
+         responsibilities (1 / (1 + e) for the larger term, e / (1 + e) for the other) */
+      int a_big = xa >= xb;
+      double e = exp(a_big ? xb - xa : xa - xb), w = 1.0 / (1.0 + e);
+      v = (a_big ? xa : xb) + log1p(e);
+      r1 = a_big ? w : e * w;
+      r2 = a_big ? e * w : w;
+    }
+    y->x[s] = v;
+    if (r) { r[s] = r1; r[nd + s] = r2; }
+  }
+  ad_node *node = adj ? ad_push(t, log_mix_backward, y, 3, in) : NULL;
+  if (node) node->saved = r;
+  return y;
 }
 
 /* ---- constants ------------------------------------------------------------------ */
