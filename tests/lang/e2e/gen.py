@@ -339,3 +339,33 @@ earn = [math.exp(5.8 + 0.06 * hv + 0.4 * mv + nrm(0, 0.8)) for hv, mv in zip(h, 
 # uncentred height makes this badly conditioned: the optimiser may stop at its iteration
 # cap (exit 1) short of the optimum, so only the run and its outputs are checked
 write("earnings_log", {"N": N, "earn": earn, "height": h, "male": m})
+
+# brms-style varying-intercept Poisson regression
+N, G = 160, 8
+X = [[1.0, nrm(), nrm(0.5, 1)] for _ in range(N)]
+bt = [0.8, 0.4, -0.3]
+J1 = [1 + (i % G) for i in range(N)]
+r1 = [nrm(0, 0.4) for _ in range(G)]
+Y = [pois(math.exp(sum(a * c for a, c in zip(X[i], bt)) + r1[J1[i] - 1])) for i in range(N)]
+write("brms_hier", {"N": N, "Y": Y, "K": 3, "X": X, "N_1": G, "M_1": 1, "J_1": J1,
+                    "Z_1_1": [1.0] * N, "prior_only": 0},
+      {"b.1": bt[1], "b.2": bt[2], "b_Intercept": bt[0]}, k=5)
+
+# crossed varying intercepts
+ng, ns = 10, 6
+N = ng * ns * 2
+gid = [1 + (i % ng) for i in range(N)]
+sid = [1 + ((i // ng) % ns) for i in range(N)]
+ag = [nrm(2.0, 0.5) for _ in range(ng)]
+gs = [nrm(0.0, 0.8) for _ in range(ns)]
+yv = [ag[a - 1] + gs[b - 1] + nrm(0, 0.3) for a, b in zip(gid, sid)]
+write("crossed_effects", {"N": N, "n_groups": ng, "n_scenarios": ns, "group_id": gid,
+                          "scenario_id": sid, "y": yv})
+
+# Rasch model
+N, Rr = 100, 5
+al = [-1.0, -0.5, 0.0, 0.5, 1.0]
+th = [nrm(0, 1.0) for _ in range(N)]
+resp = [[1 if R.random() < ilogit(th[j] - al[k]) else 0 for k in range(Rr)] for j in range(N)]
+write("rasch", {"N": N, "R": Rr, "response": resp},
+      {"alpha.%d" % (k + 1): al[k] for k in range(Rr)} | {"sigma": 1.0}, k=5)
