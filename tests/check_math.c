@@ -476,6 +476,23 @@ START_TEST(t_products)
          2.25 * exp(-6.25 / 1.28), 2.25 * exp(-2.25 / 1.28), 2.25);
   CHK("gp_exp_quad_cov", 3, TAV(2, 2, 0, 1, 1, 0), TR(1.0), TR(1.0));
   EXPECT("gp_exp_quad_cov vectors", 1, exp(-1), exp(-1), 1);
+  {
+    /* cross-covariances and the Matern / exponential kernels (values; the CHK gradient
+       check covers the distance-0 diagonal, where the derivative is taken as 0) */
+    double r3 = sqrt(3.0) * 1.5 / 0.7, r5 = sqrt(5.0) * 1.5 / 0.7, q = 1.5 / 0.7;
+    CHK("gp_exp_quad_cov", 4, TAR(2, 0, 1.5), TAR(1, 0.5), TR(1.2), TR(0.7));
+    EXPECT("gp_exp_quad_cov cross", 1.44 * exp(-0.25 / 0.98), 1.44 * exp(-1.0 / 0.98));
+    CHK("gp_matern32_cov", 3, TAR(2, 0, 1.5), TR(1.2), TR(0.7));
+    EXPECT("gp_matern32_cov", 1.44, 1.44 * (1 + r3) * exp(-r3), 1.44 * (1 + r3) * exp(-r3), 1.44);
+    CHK("gp_matern52_cov", 3, TAR(2, 0, 1.5), TR(1.2), TR(0.7));
+    EXPECT("gp_matern52_cov", 1.44, 1.44 * (1 + r5 + 5.0 / 3 * q * q) * exp(-r5),
+           1.44 * (1 + r5 + 5.0 / 3 * q * q) * exp(-r5), 1.44);
+    CHK("gp_exponential_cov", 3, TAR(2, 0, 1.5), TR(1.2), TR(0.7));
+    EXPECT("gp_exponential_cov", 1.44, 1.44 * exp(-q), 1.44 * exp(-q), 1.44);
+    CHK("gp_matern32_cov", 4, TAV(2, 2, 0, 1, 1, 0), TAV(1, 2, 0.5, 0.5), TR(1.0), TR(1.0));
+    EXPECT("gp_matern32_cov vectors cross", (1 + sqrt(1.5)) * exp(-sqrt(1.5)),
+           (1 + sqrt(1.5)) * exp(-sqrt(1.5)));   /* both points at distance sqrt(0.5) */
+  }
 }
 END_TEST
 

@@ -1980,6 +1980,113 @@ static ad_val *b_gp_exp_quad_cov(ad_tape *t, ad_val **a, int n)
   return e && s2 ? ad_binary(t, OP_MUL, s2, e) : NULL;
 }
 
+/* The cross-covariance forms gp_*_cov(x1, x2, sigma, l) (an N1 x N2 matrix, the
+ * prediction step of GP models) and the Matern / exponential kernels share the squared
+ * distances D_ij = |x1_i - x2_j|^2. */
+static void sqdist2_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *x1 = node->in[0], *x2 = node->in[1], *D = node->out;
+  size_t N1 = (size_t)node->iarg[0], N2 = (size_t)node->iarg[1], d = (size_t)node->iarg[2];
+  size_t nd = D->nd;
+  for (size_t i = 0; i < N1; i++)
+    for (size_t j = 0; j < N2; j++) {
+      const double *g = D->adj + (i + j * N1) * nd;
+      for (size_t k = 0; k < d; k++)
+        for (size_t s = 0; s < nd; s++) {
+          double diff = ad_get(x1, i * d + k, s) - ad_get(x2, j * d + k, s);
+          if (x1->adj) *ad_adjp(x1, i * d + k, s) += 2 * g[s] * diff;
+          if (x2->adj) *ad_adjp(x2, j * d + k, s) -= 2 * g[s] * diff;
+        }
+    }
+}
+
+static ad_val *sq_dists2(ad_tape *t, ad_val *x1, ad_val *x2)
+{
+  size_t N1 = x1->ndims ? x1->dims[0] : 1, d = N1 ? x1->len / N1 : 1;
+  size_t N2 = x2->ndims ? x2->dims[0] : 1, d2 = N2 ? x2->len / N2 : 1;
+  if (N1 && N2 && d != d2) {
+    ad_tape_set_error(t, "covariance function: points of dimension %zu and %zu", d, d2);
+    return NULL;
+  }
+  size_t nd = ad_nd2(x1, x2);
+  ad_val *in[2] = {x1, x2};
+  ad_val *D = ad_new_mat(t, VT_MATRIX, N1, N2, nd, ad_wants_adj(t, in, 2));
+  if (!D) return NULL;
+  for (size_t i = 0; i < N1; i++)
+    for (size_t j = 0; j < N2; j++)
+      for (size_t s = 0; s < nd; s++) {
+        double acc = 0;
+        for (size_t k = 0; k < d; k++) {
+          double diff = ad_get(x1, i * d + k, s) - ad_get(x2, j * d + k, s);
+          acc += diff * diff;
+        }
+        D->x[(i + j * N1) * nd + s] = acc;
+      }
+  ad_node *node = ad_push(t, sqdist2_backward, D, 2, in);
+  if (node) { node->iarg[0] = (long)N1; node->iarg[1] = (long)N2; node->iarg[2] = (long)d; }
+  return D;
+}
+
+/* sqrt with derivative 0 at 0: distances on the diagonal, where the Matern kernels are
+ * flat (the exponential kernel's kink gets the subgradient 0). */
+static double d_sqrt0(double x, double y) { return x > 0 ? 0.5 / y : 0.0; }
+
+enum { GP_EXP_QUAD, GP_EXPONENTIAL, GP_MATERN32, GP_MATERN52 };
+
+static ad_val *gp_kernel(ad_tape *t, ad_val *x1, ad_val *x2, ad_val *sigma, ad_val *l,
+                         int kind)
+{
+  if (x1->type.base == VT_INT && !(x1 = ad_to_real(t, x1))) return NULL;
+  if (x2 && x2->type.base == VT_INT && !(x2 = ad_to_real(t, x2))) return NULL;
+  ad_val *D = x2 ? sq_dists2(t, x1, x2) : sq_dists(t, x1);
+  ad_val *s2 = ad_map1(t, sigma, f_square, d_square, 0), *k = NULL;
+  if (!D || !s2) return NULL;
+  if (kind == GP_EXP_QUAD) {
+    ad_val *l2 = ad_map1(t, l, f_square, d_square, 0);
+    ad_val *m2 = ad_scalar(t, -2.0, 0);
+    ad_val *den = l2 && m2 ? ad_binary(t, OP_MUL, m2, l2) : NULL;
+    ad_val *q = den ? ad_binary(t, OP_DIV, D, den) : NULL;
+    k = q ? ad_map1(t, q, exp, d_exp, 0) : NULL;
+  } else {
+    ad_val *dist = ad_map1(t, D, sqrt, d_sqrt0, 0);
+    ad_val *r = dist ? ad_binary(t, OP_DIV, dist, l) : NULL;   /* d / l */
+    if (!r) return NULL;
+    double c = kind == GP_EXPONENTIAL ? 1.0 : kind == GP_MATERN32 ? sqrt(3.0) : sqrt(5.0);
+    ad_val *cr = ad_binary(t, OP_MUL, ad_scalar(t, c, 0), r);
+    ad_val *ncr = cr ? ad_unary(t, OP_NEG, cr) : NULL;
+    ad_val *e = ncr ? ad_map1(t, ncr, exp, d_exp, 0) : NULL;
+    if (!e) return NULL;
+    if (kind == GP_EXPONENTIAL) {
+      k = e;
+    } else {
+      ad_val *poly = ad_binary(t, OP_ADD, ad_scalar(t, 1.0, 0), cr);
+      if (poly && kind == GP_MATERN52) {
+        ad_val *r2 = ad_map1(t, r, f_square, d_square, 0);
+        ad_val *t2 = r2 ? ad_binary(t, OP_MUL, ad_scalar(t, 5.0 / 3.0, 0), r2) : NULL;
+        poly = t2 ? ad_binary(t, OP_ADD, poly, t2) : NULL;
+      }
+      k = poly ? ad_binary(t, OP_EMUL, poly, e) : NULL;
+    }
+  }
+  return k ? ad_binary(t, OP_MUL, s2, k) : NULL;
+}
+
+static ad_val *b_gp_exp_quad_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], a[1], a[2], a[3], GP_EXP_QUAD); }
+static ad_val *b_gp_exponential_cov(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], NULL, a[1], a[2], GP_EXPONENTIAL); }
+static ad_val *b_gp_exponential_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], a[1], a[2], a[3], GP_EXPONENTIAL); }
+static ad_val *b_gp_matern32_cov(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], NULL, a[1], a[2], GP_MATERN32); }
+static ad_val *b_gp_matern32_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], a[1], a[2], a[3], GP_MATERN32); }
+static ad_val *b_gp_matern52_cov(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], NULL, a[1], a[2], GP_MATERN52); }
+static ad_val *b_gp_matern52_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_kernel(t, a[0], a[1], a[2], a[3], GP_MATERN52); }
+
 /* ---- more special functions ----------------------------------------------------- */
 
 static double f_lmultiply(double a, double b) { return a == 0 && b == 0 ? 0.0 : a * log(b); }
@@ -2597,6 +2704,22 @@ const vi_builtin_def vi_builtins_math[] = {
   {"log_mix", "real(vectors, vectors)", b_log_mix_vec},
   {"gp_exp_quad_cov", "matrix(real[], real, real)", b_gp_exp_quad_cov},
   {"gp_exp_quad_cov", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
+  {"gp_exp_quad_cov", "matrix(real[], real[], real, real)", b_gp_exp_quad_cov2},
+  {"gp_exp_quad_cov", "matrix(vector[], vector[], real, real)", b_gp_exp_quad_cov2},
+  {"cov_exp_quad", "matrix(real[], real[], real, real)", b_gp_exp_quad_cov2},
+  {"cov_exp_quad", "matrix(vector[], vector[], real, real)", b_gp_exp_quad_cov2},
+  {"gp_exponential_cov", "matrix(real[], real, real)", b_gp_exponential_cov},
+  {"gp_exponential_cov", "matrix(real[], real[], real, real)", b_gp_exponential_cov2},
+  {"gp_exponential_cov", "matrix(vector[], real, real)", b_gp_exponential_cov},
+  {"gp_exponential_cov", "matrix(vector[], vector[], real, real)", b_gp_exponential_cov2},
+  {"gp_matern32_cov", "matrix(real[], real, real)", b_gp_matern32_cov},
+  {"gp_matern32_cov", "matrix(real[], real[], real, real)", b_gp_matern32_cov2},
+  {"gp_matern32_cov", "matrix(vector[], real, real)", b_gp_matern32_cov},
+  {"gp_matern32_cov", "matrix(vector[], vector[], real, real)", b_gp_matern32_cov2},
+  {"gp_matern52_cov", "matrix(real[], real, real)", b_gp_matern52_cov},
+  {"gp_matern52_cov", "matrix(real[], real[], real, real)", b_gp_matern52_cov2},
+  {"gp_matern52_cov", "matrix(vector[], real, real)", b_gp_matern52_cov},
+  {"gp_matern52_cov", "matrix(vector[], vector[], real, real)", b_gp_matern52_cov2},
   {"cov_exp_quad", "matrix(real[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
   {"beta", "bcast(any, any)", b_beta},

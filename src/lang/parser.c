@@ -296,7 +296,9 @@ static vi_expr *parse_expr(parser *p);
 static vi_expr *parse_unary(parser *p);
 static vi_expr *parse_add(parser *p);
 
-/* Functions removed from Stan (still common in old models). */
+/* Functions removed from Stan (still common in old models).  The removed functions that
+ * are plain renames (cov_exp_quad, multiply_log, binomial_coefficient_log) are accepted
+ * as builtins instead: models written for Stan before 2.33 run unchanged. */
 static void check_removed_call(parser *p, const vi_token *t)
 {
   static const struct { const char *name, *hint; } removed[] = {
@@ -304,9 +306,6 @@ static void check_removed_call(parser *p, const vi_token *t)
     { "get_lp", "use 'target()'" },
     { "if_else", "use the conditional operator 'c ? a : b'" },
     { "integrate_ode", "and ODE solvers are not supported by vi" },
-    { "binomial_coefficient_log", "use 'lchoose'" },
-    { "multiply_log", "use 'lmultiply'" },
-    { "cov_exp_quad", "use 'gp_exp_quad_cov'" },
   };
   for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++)
     if (tok_is_kw(p, t, removed[i].name))

@@ -369,3 +369,11 @@ th = [nrm(0, 1.0) for _ in range(N)]
 resp = [[1 if R.random() < ilogit(th[j] - al[k]) else 0 for k in range(Rr)] for j in range(N)]
 write("rasch", {"N": N, "R": Rr, "response": resp},
       {"alpha.%d" % (k + 1): al[k] for k in range(Rr)} | {"sigma": 1.0}, k=5)
+
+# GP regression: a smooth function plus noise
+N = 30
+xg = [i * 0.35 for i in range(N)]
+yg = [math.sin(v) + nrm(0, 0.2) for v in xg]
+write("gp_regression", {"N": N, "x": xg, "y": yg, "N_new": 3, "x_new": [1.0, 2.5, 4.0]},
+      {"sigma": 0.2, "f_new.1": math.sin(1.0), "f_new.2": math.sin(2.5),
+       "f_new.3": math.sin(4.0)}, k=6)
