@@ -319,11 +319,24 @@ static void check_call(checker *c, vi_expr *e)
       char alt[128], w2[512];
       snprintf(alt, sizeof alt, "%.*s%s", (int)(n - m), e->str, sfx[k][1]);
       vi_type r2;
-      if (vi_builtin_resolve(alt, targs, e->nargs, &r2, w2, sizeof w2) >= 0
-          || strncmp(w2, "no signature", 12) == 0)
+      int id2 = vi_builtin_resolve(alt, targs, e->nargs, &r2, w2, sizeof w2);
+      if (id2 >= 0) {
+        /* the pre-2.33 spelling of the same function (normal_log(y, mu, sigma) is
+           normal_lpdf(y | mu, sigma)): models written for older Stan run unchanged */
+        char *nm = ast_arena_strndup(c->ast->arena, alt, strlen(alt));
+        if (!nm) c_nomem(c);
+        e->str = nm;
+        e->has_bar = e->nargs >= 2;
+        id = id2;
+        ret = r2;
+        break;
+      }
+      if (strncmp(w2, "no signature", 12) == 0)
         c_fail(c, VI_EUNSUPPORTED, e->loc, "'%s' was removed from Stan; use '%s'", e->str,
                alt);
     }
+  }
+  if (id < 0) {
     if (id == BUILTIN_UNSUPPORTED)
       c_fail(c, VI_EUNSUPPORTED, e->loc, "%s", why[0] ? why : "function not supported yet");
     c_fail(c, VI_ECHECK, e->loc, "%s", why[0] ? why : "no matching function");

@@ -298,13 +298,12 @@ static vi_expr *parse_add(parser *p);
 
 /* Functions removed from Stan (still common in old models).  The removed functions that
  * are plain renames (cov_exp_quad, multiply_log, binomial_coefficient_log) are accepted
- * as builtins instead: models written for Stan before 2.33 run unchanged. */
+ * as builtins instead, and get_lp(), if_else(c, a, b) and increment_log_prob(e) are read
+ * as target(), c ? a : b and target += e: models written for Stan before 2.33 run
+ * unchanged. */
 static void check_removed_call(parser *p, const vi_token *t)
 {
   static const struct { const char *name, *hint; } removed[] = {
-    { "increment_log_prob", "use 'target += ...'" },
-    { "get_lp", "use 'target()'" },
-    { "if_else", "use the conditional operator 'c ? a : b'" },
     { "integrate_ode", "and ODE solvers are not supported by vi" },
   };
   for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++)
@@ -434,8 +433,18 @@ static vi_expr *parse_primary(parser *p)
       p_expected(p, "an expression");
     if (peek(p, 1)->kind == TK_LPAREN) {
       check_removed_call(p, t);
+      int get_lp = tok_is_kw(p, t, "get_lp"), if_else = tok_is_kw(p, t, "if_else");
       advance(p);
-      return parse_call(p, t);
+      vi_expr *call = parse_call(p, t);
+      if (get_lp) call->str = "target";   /* get_lp() is target() */
+      if (if_else) {
+        /* if_else(c, a, b) is c ? a : b */
+        if (call->nargs != 3 || call->has_bar)
+          p_fail(p, VI_EPARSE, call->loc, "if_else takes three arguments: if_else(c, a, b)");
+        call->kind = EX_TERNARY;
+        call->str = NULL;
+      }
+      return call;
     }
     if (tok_is_kw(p, t, "target"))
       p_fail(p, VI_EPARSE, t->loc, "'target' can only be used as 'target += ...' or "
@@ -1013,6 +1022,14 @@ static vi_stmt *parse_statement(parser *p)
     s = new_stmt(p, ST_TARGET, loc);
     s->rhs = parse_expr(p);
     expect(p, TK_SEMI, "';' after 'target += ...'");
+  } else if (tok_is_kw(p, t, "increment_log_prob") && peek(p, 1)->kind == TK_LPAREN) {
+    /* the pre-2.33 spelling of target += e */
+    advance(p);
+    advance(p);
+    s = new_stmt(p, ST_TARGET, loc);
+    s->rhs = parse_expr(p);
+    expect(p, TK_RPAREN, "')' after the argument of increment_log_prob");
+    expect(p, TK_SEMI, "';' after increment_log_prob(...)");
   } else if (t->kind == TK_IDENT && (tok_is_kw(p, t, "else") || tok_is_kw(p, t, "in"))) {
     p_expected(p, "a statement");
   } else {
