@@ -296,6 +296,28 @@ static vi_expr *parse_expr(parser *p);
 static vi_expr *parse_unary(parser *p);
 static vi_expr *parse_add(parser *p);
 
+/* Is the statement at the cursor `name [ ... ] ... <- ...` (the assignment operator
+ * removed in Stan 2.33)?  `<` and `-` must touch; a comparison is never a statement, so
+ * this cannot misread a valid current model. */
+static int old_assign_ahead(const parser *p)
+{
+  size_t i = p->pos + 1, n = p->lex.ntoks;
+  while (i < n && p->lex.toks[i].kind == TK_LBRACK) {
+    int depth = 0;
+    for (; i < n; i++) {
+      vi_tok_kind k = p->lex.toks[i].kind;
+      if (k == TK_LBRACK) depth++;
+      else if (k == TK_RBRACK && --depth == 0) break;
+      else if (k == TK_SEMI || k == TK_EOF || k == TK_ERROR) return 0;
+    }
+    i++;
+  }
+  if (i + 1 >= n) return 0;
+  const vi_token *lt = &p->lex.toks[i], *mi = &p->lex.toks[i + 1];
+  return lt->kind == TK_LT && mi->kind == TK_MINUS && lt->loc.line == mi->loc.line
+         && mi->loc.col == lt->loc.col + 1;
+}
+
 /* Functions removed from Stan (still common in old models).  The removed functions that
  * are plain renames (cov_exp_quad, multiply_log, binomial_coefficient_log) are accepted
  * as builtins instead, and get_lp(), if_else(c, a, b) and increment_log_prob(e) are read
@@ -1030,6 +1052,18 @@ static vi_stmt *parse_statement(parser *p)
     s->rhs = parse_expr(p);
     expect(p, TK_RPAREN, "')' after the argument of increment_log_prob");
     expect(p, TK_SEMI, "';' after increment_log_prob(...)");
+  } else if (t->kind == TK_IDENT && old_assign_ahead(p)) {
+    /* the pre-2.33 assignment `x <- e` (x a name with optional indexes) */
+    vi_expr *lhs = parse_postfix(p);
+    vi_loc oploc = cur(p)->loc;
+    if (!is_lvalue(lhs) || !is_tok(p, TK_LT)) p_expected(p, "'<-' after the variable");
+    advance(p);
+    advance(p);
+    s = new_stmt(p, ST_ASSIGN, oploc);
+    s->lhs = lhs;
+    s->op = OP_NONE;
+    s->rhs = parse_expr(p);
+    expect(p, TK_SEMI, "';' after assignment");
   } else if (t->kind == TK_IDENT && (tok_is_kw(p, t, "else") || tok_is_kw(p, t, "in"))) {
     p_expected(p, "a statement");
   } else {
