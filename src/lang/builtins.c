@@ -349,7 +349,7 @@ static const char *const unsupported_funcs[] = {
   "qr_thin", "quantile", "reduce_sum",
   "reduce_sum_static", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
   "solve_newton_tol", "solve_powell", "solve_powell_tol", "std_normal_log_qf",
-  "std_normal_qf", "svd", "svd_U", "svd_V", "uniform_simplex", "unit_vector", NULL};
+   "svd", "svd_U", "svd_V", "uniform_simplex", "unit_vector", NULL};
 
 /* Stan distributions vi does not (yet) implement. */
 static const char *const stan_dists[] = {

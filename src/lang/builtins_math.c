@@ -2390,6 +2390,7 @@ const vi_builtin_def vi_builtins_math[] = {
   {"erfc", "same(any)", b_erfc},
   {"Phi", "same(any)", b_Phi},
   {"inv_Phi", "same(any)", b_inv_Phi},
+  {"std_normal_qf", "same(any)", b_inv_Phi},   /* the newer name of inv_Phi */
   {"Phi_approx", "same(any)", b_Phi_approx},
   {"inv_cloglog", "same(any)", b_inv_cloglog},
   {"sin", "same(any)", b_sin},
