@@ -1166,9 +1166,11 @@ static ad_val *impl_bernoulli_logit_lpmf(ad_tape *t, ad_val **args, int nargs)
     const double *x = c.x[1] + e * c.es[1];
     double *pe = P ? P + e * c.pes[1] : NULL;
     for (size_t s = 0; s < ndo; s++) {
-      double v = sg * x[s * ds], ex = exp(-fabs(v));
-      acc[s] += (v < 0 ? v : 0) - log1p(ex);
-      if (pe) pe[s] += sg * (v > 0 ? ex : 1.0) / (1 + ex);
+      /* log(1 + ex), not log1p(ex): ex is in (0, 1], so the two differ by less than
+         1.2e-16 absolute (nothing, in a sum of log densities), and log is faster */
+      double v = sg * x[s * ds], ex = exp(-fabs(v)), opx = 1 + ex;
+      acc[s] += (v < 0 ? v : 0) - log(opx);
+      if (pe) pe[s] += sg * (v > 0 ? ex : 1.0) / opx;
     }
   }
   return dist_finish(t, &desc_bernoulli_logit_lpmf, args, &c);
