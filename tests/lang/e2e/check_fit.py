@@ -76,7 +76,7 @@ def main(stan, out, truth_path):
     ints = int_outputs(open(stan).read())
     for j, name in enumerate(header):
         if name.split(".")[0] in ints:
-            if any(math.isfinite(r[j]) and r[j] != round(r[j]) for r in vals[1:]):
+            if any(math.isfinite(r[j]) and r[j] != round(r[j]) for r in vals):
                 errs.append("int output %s holds a non-integer" % name)
     spec = json.load(open(truth_path))
     k = spec.get("k", 4.0)
