@@ -377,3 +377,8 @@ yg = [math.sin(v) + nrm(0, 0.2) for v in xg]
 write("gp_regression", {"N": N, "x": xg, "y": yg, "N_new": 3, "x_new": [1.0, 2.5, 4.0]},
       {"sigma": 0.2, "f_new.1": math.sin(1.0), "f_new.2": math.sin(2.5),
        "f_new.3": math.sin(4.0)}, k=6)
+
+# zero-inflated Poisson
+N, th, lam = 200, 0.3, 3.0
+yz = [0 if R.random() < th else pois(lam) for _ in range(N)]
+write("zip_branches", {"N": N, "y": yz}, {"theta": th, "lambda": lam}, k=5)
