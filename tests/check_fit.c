@@ -10,6 +10,10 @@
  *  - draws standardised for any M (whitened for M > D, per coordinate otherwise) and grown
  *    by appending; adaptive M: the history's M and point counts, the stop at a small
  *    move of q or at the cap, and a q closer to the mean-field optimum than M = 32;
+ *  - the Laplace start: on a regression with columns scaled 1e-3..1e3, sd = 1/sqrt(P_dd)
+ *    and mu = the posterior mean before any iteration, then the closed-form optimum in a
+ *    few iterations; its cost counted; the guard keeps the zero start on a funnel without
+ *    a mode; a model error in the mode search fails the alloc; same seed, same bits;
  *  - vi_fit_finish: IS log-evidence within a few standard errors of the exact value,
  *    forward KL finite and >= 0. */
 #include <check.h>
@@ -481,6 +485,7 @@ START_TEST(test_errors)
     fm.log_joint = failing_log_joint;
     fm.ctx = &calls;
     vi_options_default(&opt);
+    opt.init = VI_INIT_ZERO;   /* (the Laplace start would spend the three good calls) */
     opt.init_sd = 2.0;   /* not at the optimum (standardised draws would find it at once) */
     if (o) opt.optimizer = VI_OPT_ADAM;
     vi_fit *f = vi_fit_alloc(&fm, &opt, &st);
@@ -674,6 +679,7 @@ START_TEST(test_adaptive_draws)
   free(run_history(&m, &opt, &n, rmu, rsd));
   for (int std = 1; std >= 0; std--) {
     vi_options_default(&opt);
+    opt.init = VI_INIT_ZERO;   /* every evaluation at M (no one-point mode search) */
     opt.standardize_draws = std;
     vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
     ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
@@ -722,6 +728,7 @@ START_TEST(test_adaptive_draws)
   double mf_mean[4], mf_sd[4];
   cm_linreg_mean_field(lr, mf_mean, mf_sd);
   vi_options_default(&opt);
+  opt.init = VI_INIT_ZERO;   /* (the Laplace start is the optimum already: no doubling) */
   opt.tol_grad = 1e-9;
   opt.tol_rel_obj = 0.0;
   vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
@@ -741,6 +748,159 @@ START_TEST(test_adaptive_draws)
   ck_assert_uint_eq(vi_fit_diag(f)->draws, 100);   /* 32, 64, then the cap */
   vi_fit_free(f);
   cm_linreg_free(lr);
+}
+END_TEST
+
+
+/* ---- the Laplace start ---------------------------------------------------------------- */
+
+/* a linear regression whose columns are scaled by 1e-3, 1e-1.5, ..., 1e3: posterior sds
+ * from about 1e-4 to 1e2 (a vague prior, tau = 1e3) */
+static cm_linreg *make_scaled_linreg(size_t n, size_t d, vi_model *m)
+{
+  double *X = malloc(n * d * sizeof(double)), *y = malloc(n * sizeof(double));
+  cm_linreg_simulate(33, n, d, 0.8, X, y, NULL);
+  for (size_t i = 0; i < n; i++)
+    for (size_t j = 0; j < d; j++) X[i * d + j] *= pow(10.0, -3.0 + 6.0 * (double)j / (double)(d - 1));
+  cm_linreg *c = cm_linreg_alloc(X, y, n, d, 0.8, 1e3);
+  free(X);
+  free(y);
+  ck_assert_ptr_nonnull(c);
+  cm_linreg_model(c, m);
+  return c;
+}
+
+/* log p = sum_j [-theta_j^2 / (2 tau^2) - log tau - log sqrt(2 pi)], z = (theta_1..4,
+ * log tau), flat on log tau: no mode (lp -> +inf as log tau -> -inf at theta = 0) */
+static int funnel_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  for (size_t s = 0; s < n; s++) {
+    const double *x = z + s * 5;
+    double lt = x[4], it2 = exp(-2.0 * lt), l = 0.0, gl = 0.0;
+    for (int j = 0; j < 4; j++) {
+      l += -0.5 * x[j] * x[j] * it2 - lt - 0.5 * LOG_2PI;
+      if (grad) grad[s * 5 + j] = -x[j] * it2;
+      gl += x[j] * x[j] * it2 - 1.0;
+    }
+    lp[s] = l;
+    if (grad) grad[s * 5 + 4] = gl;
+  }
+  return VI_SUCCESS;
+}
+
+START_TEST(test_laplace_start)
+{
+  size_t n = 80, d = 5;
+  vi_model m;
+  cm_linreg *c = make_scaled_linreg(n, d, &m);
+  double mf_mean[5], mf_sd[5];
+  cm_linreg_mean_field(c, mf_mean, mf_sd);
+  ck_assert(mf_sd[d - 1] < 1e-3 && mf_sd[0] > 10.0);   /* the scales do differ */
+  vi_options opt;
+  vi_options_default(&opt);
+  ck_assert_int_eq(opt.init, VI_INIT_LAPLACE);       /* the fixed-draw default */
+  opt.draws = 16;
+  opt.tol_grad = 1e-9;
+  opt.tol_rel_obj = 0.0;
+  size_t iters[2];
+  for (int k = 0; k < 2; k++) {
+    opt.init = k ? VI_INIT_ZERO : VI_INIT_LAPLACE;
+    int st;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    const double *mu = vi_fit_mean(f), *sd = vi_fit_sd(f);
+    const vi_diag *d0 = vi_fit_diag(f);
+    if (k == 0) {
+      /* before any iteration: sd_j = 1 / sqrt(P_jj) (central differences of the gradient
+       * are exact for a quadratic) and the mean at the mode (= the posterior mean) */
+      ck_assert_int_eq(vi_fit_init_kind(f), VI_INIT_LAPLACE);
+      ck_assert(vi_fit_init_iterations(f) > 0);
+      ck_assert(vi_fit_init_iterations(f) <= 200);   /* two passes of at most 100 */
+      for (size_t j = 0; j < d; j++) {
+        ck_assert_msg(fabs(sd[j] / mf_sd[j] - 1.0) < 1e-6, "sd %zu: %g vs %g", j, sd[j],
+                      mf_sd[j]);
+        ck_assert_msg(fabs(mu[j] - mf_mean[j]) / mf_sd[j] < 0.1, "mu %zu: %g vs %g", j,
+                      mu[j], mf_mean[j]);
+      }
+      /* the mode search is paid for: one-point evaluations, each with a gradient */
+      ck_assert(d0->n_gevals > vi_fit_init_iterations(f));
+      ck_assert(d0->n_points > 16 * 2);
+      ck_assert(d0->n_points < 16 * d0->n_fevals);
+    } else {
+      ck_assert_int_eq(vi_fit_init_kind(f), VI_INIT_ZERO);
+      ck_assert_uint_eq(vi_fit_init_iterations(f), 0);
+      ck_assert_uint_eq(d0->n_points, 16 * d0->n_fevals);
+    }
+    opt.max_iter = 5000;
+    st = vi_fit_run(f, NULL, NULL);
+    iters[k] = vi_fit_diag(f)->iter;
+    if (k == 0) {
+      ck_assert_int_eq(st, VI_SUCCESS);
+      /* within 2e-3 sd (an ELBO gap of about 1e-6 nats): the ELBO's optimiser still works
+       * in raw coordinates, and its line search stalls there on these scales */
+      for (size_t j = 0; j < d; j++) {
+        ck_assert_msg(fabs(mu[j] - mf_mean[j]) / mf_sd[j] < 2e-3, "mu %zu: %.10g vs %.10g",
+                      j, mu[j], mf_mean[j]);
+        ck_assert_msg(fabs(sd[j] / mf_sd[j] - 1.0) < 1e-3, "sd %zu: %g vs %g", j, sd[j],
+                      mf_sd[j]);
+      }
+      ck_assert_msg(iters[0] <= 20, "%zu iterations from the Laplace start", iters[0]);
+    }
+    vi_fit_free(f);
+  }
+  ck_assert_msg(iters[0] < iters[1], "Laplace %zu, zero %zu iterations", iters[0], iters[1]);
+  /* same seed, same bits */
+  opt.init = VI_INIT_LAPLACE;
+  size_t n1, n2;
+  double mu1[5], sd1[5], mu2[5], sd2[5];
+  vi_diag *h1 = run_history(&m, &opt, &n1, mu1, sd1);
+  vi_diag *h2 = run_history(&m, &opt, &n2, mu2, sd2);
+  ck_assert_uint_eq(n1, n2);
+  ck_assert_int_eq(memcmp(h1, h2, n1 * sizeof *h1), 0);
+  ck_assert_int_eq(memcmp(mu1, mu2, sizeof mu1), 0);
+  ck_assert_int_eq(memcmp(sd1, sd2, sizeof sd1), 0);
+  free(h1);
+  free(h2);
+  cm_linreg_free(c);
+}
+END_TEST
+
+START_TEST(test_laplace_guard)
+{
+  /* a funnel without a mode: the search runs down log tau, the curvature there gives
+   * theta sds near 0; the ELBO of that start loses to the zero start, which is kept */
+  vi_model m = {0};
+  m.dim = 5;
+  m.log_joint = funnel_log_joint;
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init_sd = 0.5;
+  int st;
+  vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  ck_assert_int_eq(vi_fit_init_kind(f), VI_INIT_ZERO);
+  ck_assert(vi_fit_init_iterations(f) > 0);
+  for (size_t j = 0; j < 5; j++) {
+    ck_assert_double_eq(vi_fit_mean(f)[j], 0.0);
+    ck_assert_double_eq_tol(vi_fit_sd(f)[j], 0.5, 1e-15);
+  }
+  const vi_diag *d0 = vi_fit_diag(f);
+  ck_assert(d0->n_points > 32 * 3);   /* the search, the guard and the start, all counted */
+  ck_assert(isfinite(d0->elbo));
+  vi_fit_free(f);
+  /* a model error inside the mode search fails the alloc with the model's status */
+  int calls = 0;
+  vi_model fm = {0};
+  fm.dim = 1;
+  fm.log_joint = failing_log_joint;
+  fm.ctx = &calls;
+  vi_options_default(&opt);
+  ck_assert_ptr_null(vi_fit_alloc(&fm, &opt, &st));
+  ck_assert_int_eq(st, VI_ERUNTIME);
+  /* an out-of-range init is rejected */
+  opt.init = (vi_init)7;
+  ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
+  ck_assert_int_eq(st, VI_EINVAL);
 }
 END_TEST
 
@@ -787,6 +947,11 @@ int main(void)
   tcase_set_timeout(tc_adaptive_draws, 600);
   tcase_add_test(tc_adaptive_draws, test_adaptive_draws);
   suite_add_tcase(s, tc_adaptive_draws);
+  TCase *tc_laplace = tcase_create("laplace");
+  tcase_set_timeout(tc_laplace, 600);
+  tcase_add_test(tc_laplace, test_laplace_start);
+  tcase_add_test(tc_laplace, test_laplace_guard);
+  suite_add_tcase(s, tc_laplace);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int nf = srunner_ntests_failed(sr);

@@ -31,7 +31,13 @@ typedef enum {
   VI_OPT_ADAM          /* stochastic: Adam (default for fresh draws) */
 } vi_optimizer;
 
-typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1 } vi_init;
+/* VI_INIT_LAPLACE (added after VI_INIT_RANDOM; the fixed-draw default): a scale-aware
+ * start.  A bounded search for the mode of log p(x, z) from zero, then sd_d = 1 / sqrt(H_dd) from the
+ * diagonal of the negative Hessian there (the mean-field optimum of a Gaussian posterior);
+ * kept only if its ELBO on the fit's draws beats that of the zero start with sd init_sd
+ * (vi_fit_init_kind says which).  Its model evaluations count in n_points, n_fevals and
+ * n_gevals (the mode search's as one-point evaluations).  init_mu still overrides init. */
+typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2 } vi_init;
 
 typedef struct vi_options {
   vi_estimator estimator;   /* default VI_FIXED_DRAWS */
@@ -49,7 +55,9 @@ typedef struct vi_options {
   size_t eval_every;        /* fresh-draw diagnostics every k iterations, 0 = never
                                (default 0: diagnostics from the optimiser's own draws) */
   size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
-  vi_init init;             /* q's starting mean: zero or uniform(-2, 2) (Stan's) */
+  vi_init init;             /* q's starting mean: zero or uniform(-2, 2) (Stan's), or
+                               VI_INIT_LAPLACE (above; default for fixed draws, zero for
+                               fresh draws) */
   double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
                                the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
@@ -173,6 +181,12 @@ gsl_rng *vi_fit_rng(vi_fit *f);
 void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z);
 /* log q(z) for one point. */
 double vi_fit_log_q(const vi_fit *f, const double *z);
+/* (Added with VI_INIT_LAPLACE.)  The start the fit took: VI_INIT_LAPLACE when the Laplace
+ * start was asked for and kept, otherwise the mean's rule (VI_INIT_ZERO for a Laplace start
+ * that lost to the zero start, or when init_mu was given); and the mode search's
+ * iterations (0 without one). */
+vi_init vi_fit_init_kind(const vi_fit *f);
+size_t vi_fit_init_iterations(const vi_fit *f);
 
 #ifdef __cplusplus
 }

@@ -138,7 +138,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
 {
   const char *cmd = fit ? "fit" : "check";
   int method_set = 0, optimizer_set = 0, max_iter_set = 0, tol_rel_set = 0, step_set = 0;
-  int draws_fixed = 0, draws_max_set = 0, standardize_set = 0;
+  int draws_fixed = 0, draws_max_set = 0, standardize_set = 0, init_set = 0;
   size_t n;
 
   memset(cfg, 0, sizeof *cfg);
@@ -258,12 +258,15 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       break;
     }
     case OPT_INIT:
+      init_set = 1;
       if (strcmp(optarg, "zero") == 0)
         cfg->opt.init = VI_INIT_ZERO;
       else if (strcmp(optarg, "random") == 0)
         cfg->opt.init = VI_INIT_RANDOM;
+      else if (strcmp(optarg, "laplace") == 0)
+        cfg->opt.init = VI_INIT_LAPLACE;
       else {
-        cli_error("--init: expected 'zero' or 'random', got '%s'", optarg);
+        cli_error("--init: expected 'zero', 'random' or 'laplace', got '%s'", optarg);
         return CLI_EXIT_USAGE;
       }
       break;
@@ -310,6 +313,8 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cfg->opt.tol_rel_obj = 1e-3;
     if (!step_set)
       cfg->opt.step_size = 0.05;
+    if (!init_set)   /* the library's fresh-draw default (the Laplace start: fixed draws) */
+      cfg->opt.init = VI_INIT_ZERO;
     if (cfg->opt.optimizer != VI_OPT_ADAM) {
       cli_error("--optimizer: '%s' needs a deterministic objective (--method fixed); "
                 "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));

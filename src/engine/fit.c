@@ -39,6 +39,7 @@
 #include <vi/fit.h>
 #include "engine/evidence.h"
 #include "engine/fit_internal.h"
+#include "engine/laplace.h"
 #include "engine/options.h"
 
 #define MAX_RESTARTS 6       /* consecutive GSL restarts before "no progress" */
@@ -409,6 +410,35 @@ static void fit_shrink_start(vi_fit *f)
   fit_set_x(f, f->x);
 }
 
+/* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
+ * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
+ * The guard is what makes the start safe on models without a proper mode (funnels), where
+ * the mode search runs off and the curvature there describes no posterior.  Every model
+ * evaluation counts in the fit's totals. */
+static int fit_laplace_start(vi_fit *f)
+{
+  size_t D = f->dim;
+  double *xl = f->xtmp, e0, el, elj;
+  double *z0 = f->gtmp;   /* scratch until the optimiser starts */
+  memcpy(z0, f->x, D * sizeof(double));
+  vi_laplace_stats ls;
+  int st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, &ls);
+  f->obj.n_fevals += ls.n_calls;
+  f->obj.n_gevals += ls.n_calls;
+  f->obj.n_points += ls.n_points;
+  f->init_iters = ls.iters;
+  if (st != VI_SUCCESS || !ls.found) return st;
+  for (size_t i = 0; i < 2 * D; i++)
+    if (!isfinite(xl[i])) return VI_SUCCESS;
+  if ((st = vi_objective_eval(&f->obj, f->x, &e0, &elj, NULL)) != VI_SUCCESS) return st;
+  if ((st = vi_objective_eval(&f->obj, xl, &el, &elj, NULL)) != VI_SUCCESS) return st;
+  if (isfinite(el) && !(el <= e0)) {   /* e0 may be -inf */
+    fit_set_x(f, xl);
+    f->init_kind = VI_INIT_LAPLACE;
+  }
+  return VI_SUCCESS;
+}
+
 vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 {
   int st = VI_EINVAL, dummy;
@@ -469,6 +499,11 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   fit_set_x(f, f->x);
   vi_objective_draw(&f->obj, f->rng);
   if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
+    goto fail;
+  f->init_kind = f->opt.init == VI_INIT_RANDOM && !f->opt.init_mu ? VI_INIT_RANDOM
+                                                                  : VI_INIT_ZERO;
+  /* init_mu overrides init, the Laplace start included (its documented meaning) */
+  if (f->opt.init == VI_INIT_LAPLACE && !f->opt.init_mu && (st = fit_laplace_start(f)) != VI_SUCCESS)
     goto fail;
 
   if (f->opt.optimizer == VI_OPT_ADAM) {
@@ -680,6 +715,8 @@ const vi_diag *vi_fit_history(const vi_fit *f, size_t i)
   return i < f->nhist ? &f->hist[i] : NULL;
 }
 vi_stop_reason vi_fit_stop_reason(const vi_fit *f) { return f->reason; }
+vi_init vi_fit_init_kind(const vi_fit *f) { return f->init_kind; }
+size_t vi_fit_init_iterations(const vi_fit *f) { return f->init_iters; }
 gsl_rng *vi_fit_rng(vi_fit *f) { return f->rng; }
 
 void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z)

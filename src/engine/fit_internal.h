@@ -28,6 +28,8 @@ struct vi_fit {
   double step;        /* |dx| of the last step */
   size_t iter;
   vi_stop_reason reason;
+  vi_init init_kind;  /* the start taken (VI_INIT_LAPLACE: the Laplace start won) */
+  size_t init_iters;  /* mode-search iterations of a Laplace start */
   int noprog;         /* the optimiser can make no further progress */
   int error;          /* the status that failed the fit (reason VI_STOP_FAILED) */
 

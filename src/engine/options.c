@@ -33,7 +33,9 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->line_tol = 0.1;
   opt->eval_every = 0;
   opt->eval_draws = 2000;
-  opt->init = VI_INIT_ZERO;
+  /* the Laplace start (laplace.c): never worse, and far better on badly scaled models,
+   * in the measurements of fit.c; measured for fixed draws only */
+  opt->init = e == VI_FRESH_DRAWS ? VI_INIT_ZERO : VI_INIT_LAPLACE;
   opt->init_sd = 1.0;
   opt->init_mu = NULL;
   opt->standardize_draws = e == VI_FRESH_DRAWS ? 0 : 1;
@@ -47,6 +49,7 @@ int vi_options_resolve(const vi_options *in, vi_options *out)
   else vi_options_default(out);
   if (out->estimator != VI_FIXED_DRAWS && out->estimator != VI_FRESH_DRAWS) return -1;
   if ((unsigned)out->optimizer > (unsigned)VI_OPT_ADAM) return -1;
+  if ((unsigned)out->init > (unsigned)VI_INIT_LAPLACE) return -1;
   if (out->estimator == VI_FRESH_DRAWS) {
     /* a noisy objective defeats a line search: fresh draws always step with Adam */
     if (out->optimizer != VI_OPT_ADAM) out->optimizer = VI_OPT_ADAM;
