@@ -37,6 +37,7 @@ typedef struct {
   double *best;           /* D: the best finite point seen */
   double best_f;          /* its -log p (+inf: none) */
   int hard;               /* a model error seen inside a callback */
+  int converged;          /* the last search stopped on a small gradient */
   vi_laplace_stats *st;
 } laplace_ctx;
 
@@ -81,6 +82,7 @@ static void laplace_fdf(const gsl_vector *v, void *p, double *f, gsl_vector *g)
 static int laplace_mode(laplace_ctx *c)
 {
   size_t D = c->D;
+  c->converged = 0;
   gsl_vector *v = gsl_vector_alloc(D);
   gsl_multimin_fdfminimizer *s =
       gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, D);
@@ -100,8 +102,10 @@ static int laplace_mode(laplace_ctx *c)
       double fv = gsl_multimin_fdfminimizer_minimum(s);
       if (!isfinite(fv) || -fv > LP_MAX) break;
       if (gsl_multimin_test_gradient(gsl_multimin_fdfminimizer_gradient(s), GRAD_TOL) ==
-          GSL_SUCCESS)
+          GSL_SUCCESS) {
+        c->converged = 1;
         break;
+      }
     }
   }
   gsl_multimin_fdfminimizer_free(s);
@@ -189,6 +193,7 @@ int vi_laplace_start(const vi_model *m, const double *z0, double default_sd, dou
     if (st != VI_SUCCESS) goto done;
     for (size_t j = 0; j < D; j++) sc[j] = isfinite(sd[j]) ? sd[j] : 1.0;
   }
+  stats->converged = c.converged;
   memcpy(x, c.best, D * sizeof(double));
   for (size_t j = 0; j < D; j++)
     if (isfinite(sd[j])) {

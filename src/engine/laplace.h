@@ -16,6 +16,7 @@ typedef struct vi_laplace_stats {
   size_t n_points;   /* points evaluated over those calls */
   size_t n_curv;     /* coordinates whose curvature set the sd (H_dd > 0, finite) */
   int found;         /* 1: a finite point was found (x holds the Laplace start) */
+  int converged;     /* 1: the last pass stopped on a small gradient (a proper mode) */
 } vi_laplace_stats;
 
 /* Search for the mode of the log joint from z0 (dim values) with GSL's vector_bfgs2 (two

@@ -47,7 +47,8 @@ done
 
 # --draws auto (the default) doubles M from 32: the trace shows it, n_points counts it;
 # --draws-max caps it; --draws M fixes M; --no-standardize-draws: plain draws
-run fit "$ES" --data "$ESD" --draws auto --draws-max 128 --trace "$TMP/t.csv" --summary-json "$J" --quiet
+# (--init zero: every evaluation at M, none of the Laplace start's one-point ones)
+run fit "$ES" --data "$ESD" --draws auto --draws-max 128 --init zero --trace "$TMP/t.csv" --summary-json "$J" --quiet
 expect_status 0
 "$PYTHON" - "$TMP/t.csv" "$J" <<'PY' || fail "adaptive M in the trace and JSON"
 import csv, json, sys
@@ -59,7 +60,7 @@ assert s["options"]["draws"] == 32 and s["options"]["draws_max"] == 128, s["opti
 assert s["last_iteration"]["draws"] == ms[-1]
 assert int(rows[-1]["n_points"]) == s["last_iteration"]["n_points"] > 32 * int(rows[-1]["n_fevals"])
 PY
-run fit "$ES" --data "$ESD" --draws 48 --no-standardize-draws --summary-json "$J" --quiet
+run fit "$ES" --data "$ESD" --draws 48 --no-standardize-draws --init zero --summary-json "$J" --quiet
 expect_status 0
 expect_out "fixed draws (M = 48), bfgs2, seed 1"
 [ "$(jget 's["options"]["draws_max"], s["options"]["standardize_draws"], s["last_iteration"]["draws"], s["last_iteration"]["n_points"] == 48 * s["last_iteration"]["n_fevals"]')" = "0 False 48 True" ] ||
