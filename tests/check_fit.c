@@ -798,7 +798,7 @@ START_TEST(test_laplace_start)
   ck_assert(mf_sd[d - 1] < 1e-3 && mf_sd[0] > 10.0);   /* the scales do differ */
   vi_options opt;
   vi_options_default(&opt);
-  ck_assert_int_eq(opt.init, VI_INIT_LAPLACE);       /* the fixed-draw default */
+  ck_assert_int_eq(opt.init, VI_INIT_ZERO);          /* the library's default */
   opt.draws = 16;
   opt.tol_grad = 1e-9;
   opt.tol_rel_obj = 0.0;
@@ -865,15 +865,47 @@ START_TEST(test_laplace_start)
 }
 END_TEST
 
+/* log p = -sum_j sqrt(z_j^2 + 1e-6) (unnormalised): a proper mode at 0 whose curvature
+ * (1000) says sd 0.03 where q's optimum is much wider */
+static int cusp_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  for (size_t s = 0; s < n; s++) {
+    double l = 0.0;
+    for (size_t j = 0; j < 2; j++) {
+      double v = z[s * 2 + j], r = sqrt(v * v + 1e-6);
+      l -= r;
+      if (grad) grad[s * 2 + j] = -v / r;
+    }
+    lp[s] = l;
+  }
+  return VI_SUCCESS;
+}
+
 START_TEST(test_laplace_guard)
 {
-  /* a funnel without a mode: the search runs down log tau, the curvature there gives
-   * theta sds near 0; the ELBO of that start loses to the zero start, which is kept */
+  /* the search ends at a proper mode, but the start its curvature gives has a lower ELBO
+   * than zero's: the guard keeps zero */
+  vi_model cm = {0};
+  cm.dim = 2;
+  cm.log_joint = cusp_log_joint;
+  vi_options copt;
+  vi_options_default(&copt);
+  copt.init = VI_INIT_LAPLACE;
+  int cst;
+  vi_fit *cf = vi_fit_alloc(&cm, &copt, &cst);
+  ck_assert_int_eq(cst, VI_SUCCESS);
+  ck_assert_int_eq(vi_fit_init_kind(cf), VI_INIT_ZERO);
+  ck_assert_double_eq(vi_fit_sd(cf)[0], 1.0);
+  vi_fit_free(cf);
+
+  /* a funnel without a mode: the search runs down log tau and ends on no small gradient
+   * (the iteration cap): the zero start is kept */
   vi_model m = {0};
   m.dim = 5;
   m.log_joint = funnel_log_joint;
   vi_options opt;
   vi_options_default(&opt);
+  opt.init = VI_INIT_LAPLACE;
   opt.init_sd = 0.5;
   int st;
   vi_fit *f = vi_fit_alloc(&m, &opt, &st);
@@ -895,6 +927,7 @@ START_TEST(test_laplace_guard)
   fm.log_joint = failing_log_joint;
   fm.ctx = &calls;
   vi_options_default(&opt);
+  opt.init = VI_INIT_LAPLACE;
   ck_assert_ptr_null(vi_fit_alloc(&fm, &opt, &st));
   ck_assert_int_eq(st, VI_ERUNTIME);
   /* an out-of-range init is rejected */

@@ -95,17 +95,18 @@ static int laplace_mode(laplace_ctx *c)
   gsl_vector_set_zero(v);
   int gs = gsl_multimin_fdfminimizer_set(s, &fdf, v, 0.1, 0.1);
   if (gs == GSL_SUCCESS && isfinite(gsl_multimin_fdfminimizer_minimum(s)) && !c->hard) {
-    for (size_t it = 0; it < VI_LAPLACE_MAX_ITER; it++) {
-      gs = gsl_multimin_fdfminimizer_iterate(s);
-      if (c->hard || gs != GSL_SUCCESS) break;
-      c->st->iters++;
-      double fv = gsl_multimin_fdfminimizer_minimum(s);
-      if (!isfinite(fv) || -fv > LP_MAX) break;
+    for (size_t it = 0;; it++) {
       if (gsl_multimin_test_gradient(gsl_multimin_fdfminimizer_gradient(s), GRAD_TOL) ==
           GSL_SUCCESS) {
         c->converged = 1;
         break;
       }
+      if (it == VI_LAPLACE_MAX_ITER) break;
+      gs = gsl_multimin_fdfminimizer_iterate(s);
+      if (c->hard || gs != GSL_SUCCESS) break;
+      c->st->iters++;
+      double fv = gsl_multimin_fdfminimizer_minimum(s);
+      if (!isfinite(fv) || -fv > LP_MAX) break;
     }
   }
   gsl_multimin_fdfminimizer_free(s);
