@@ -29,7 +29,19 @@
  * the model points; hierarchical logistic 0.49 / 0.020 / 0.003.  tol 0.02 halves the
  * remaining error at twice the points, 0.1 saves half the points for twice the error;
  * the cap of 512 was reached in 1 of these 10 fits, and a cap of 1024 changed none of them
- * (plain draws, by contrast, run into any cap: standardising is what makes M small). */
+ * (plain draws, by contrast, run into any cap: standardising is what makes M small).
+ *
+ * The Laplace start (opt.init = VI_INIT_LAPLACE, laplace.c; `vi fit`'s default) replaces
+ * q = N(0, I) by the mode and the diagonal curvature there when the mode search converges
+ * and the ELBO on the fit's draws says the start is better.  Measured through `vi fit`
+ * (final fresh-draw ELBO, model points; zero start vs Laplace, seeds 1..3): the bench
+ * suite (10 models) and the 35 models of tests/lang/e2e, 135 pairs: never worse by more
+ * than 0.016 nats; badly_scaled -616 -> -372 nats (1000 iterations at the cap -> 2, 1507
+ * points instead of 129k), earnings_log +15 to +45 nats (cap -> 8-122 iterations),
+ * Gaussian posteriors exact at the start (0 iterations); model points median 0.62x,
+ * worst 1.7x (brms_hier) and 2.6x on one seed of hier_normal_100.  Without the converged
+ * condition a 2PL IRT model (no proper mode) ended 47 nats worse: a better start ELBO
+ * does not mean a better optimum. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
