@@ -199,7 +199,7 @@ END_TEST
 START_TEST(test_model_error_mid_fit)
 {
   for (size_t k = 0; k < sizeof all_opt / sizeof *all_opt; k++) {
-    fault_model fm = {0, 0, 0, 0, 0, 6};
+    fault_model fm = {0, 0, 0, 0, 0, 0};
     vi_model m = fault(&fm);
     vi_options o;
     opts(&o, all_opt[k]);
@@ -208,6 +208,7 @@ START_TEST(test_model_error_mid_fit)
     int st;
     vi_fit *f = vi_fit_alloc(&m, &o, &st);
     ck_assert_msg(f != NULL, "status %d", st);
+    fm.fail_at = fm.calls + 3;   /* a few evaluations into the iterations */
     int run = vi_fit_run(f, NULL, NULL);
     ck_assert_int_eq(run, VI_EMODEL);
     ck_assert_int_eq(vi_fit_stop_reason(f), VI_STOP_FAILED);
