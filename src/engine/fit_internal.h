@@ -48,6 +48,12 @@ struct vi_fit {
   double best_f;      /* its -ELBO (+inf: none better than the accepted point) */
   int hard_error;     /* model status seen inside a GSL callback */
   int restarts;       /* consecutive restarts of the GSL minimiser */
+  /* preconditioner: GSL's vector is (y, omega) with mu = pre_c + T y, fixed from the
+   * start: pre 0: T = I; 1: T = diag(pre_s); 2: T = L^-T, L L^T = pre_L the negative
+   * Hessian of log p at the Laplace mode (lower triangle, D x D) */
+  int pre;
+  double *pre_c, *pre_s, *pre_L;
+  double *xv;         /* 2 dim: (mu, omega) of GSL's current vector */
 
   /* adaptive M (fixed draws + GSL): stages at M = draws, 2 draws, ... up to draws_cap */
   int adaptive;       /* draws_cap > opt.draws */

@@ -9,6 +9,11 @@
 
 #define VI_LAPLACE_MAX_ITER 100   /* mode-search iterations */
 #define VI_LAPLACE_BOX 1e4        /* the search stays within +-BOX of its start */
+#define VI_LAPLACE_NEWTON_DIM 400 /* full-Hessian Newton search up to this dimension */
+#define VI_LAPLACE_NEWTON_ITER 50 /* its iterations */
+#define VI_LAPLACE_NEWTON_BOX 1e7 /* its box: Newton's damped, curvature-scaled steps do
+                                     not run off along flat directions as BFGS's do, and
+                                     an uncentred regression's intercept is at -7e4 (eh) */
 
 typedef struct vi_laplace_stats {
   size_t iters;      /* mode-search iterations (both passes) */
@@ -17,6 +22,7 @@ typedef struct vi_laplace_stats {
   size_t n_curv;     /* coordinates whose curvature set the sd (H_dd > 0, finite) */
   int found;         /* 1: a finite point was found (x holds the Laplace start) */
   int converged;     /* 1: the last pass stopped on a small gradient (a proper mode) */
+  int have_hess;     /* 1: hess holds the full negative Hessian at the returned mode */
 } vi_laplace_stats;
 
 /* Search for the mode of the log joint from z0 (dim values) with GSL's vector_bfgs2 (two
@@ -31,7 +37,15 @@ typedef struct vi_laplace_stats {
  * predictors are in the thousands (the benchmark's badly_scaled model); funnels are
  * caught by the lp cap, the iteration cap and the caller's ELBO guard.  When no finite point is found, x = (z0, log default_sd) and
  * stats->found = 0.  Returns VI_SUCCESS, VI_ENOMEM, or the model's negative status. */
+/* With hess (D x D, or NULL) and D <= VI_LAPLACE_NEWTON_DIM the search is first a damped
+ * Newton search with the full Hessian (invariant to linear changes of variables: strongly
+ * correlated, badly scaled posteriors in a few steps); the BFGS passes below run only when
+ * it does not converge.  On a converged search, hess receives the full negative Hessian at
+ * the mode (stats->have_hess). */
 int vi_laplace_start(const vi_model *m, const double *z0, double default_sd, double *x,
-                     vi_laplace_stats *stats);
+                     double *hess, vi_laplace_stats *stats);
+/* In place Cholesky A = L L^T of a D x D symmetric matrix (row-major, lower triangle used;
+ * the upper triangle is zeroed): 0, or -1 when A is not positive definite. */
+int vi_laplace_cholesky(double *A, size_t D);
 
 #endif
