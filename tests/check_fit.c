@@ -5,7 +5,8 @@
  *    the estimator's ELBO converges to the exact ELBO as the number of draws grows;
  *  - a diagonal-Gaussian posterior is recovered with KL -> 0;
  *  - a log joint that is -inf outside a region or NaN somewhere: the fit carries on or
- *    stops with a clear status, never NaN in q;
+ *    stops with a clear status, never NaN in q; a finite log joint with a non-finite
+ *    gradient at far trial points does not fail the fit;
  *  - same seed: identical history; different seeds: close optima;
  *  - draws standardised for any M (whitened for M > D, per coordinate otherwise) and grown
  *    by appending; adaptive M: the history's M and point counts, the stop at a small
@@ -423,6 +424,68 @@ START_TEST(test_nonfinite)
     for (int k = 0; k < 5; k++) check_nonfinite(nan_mode, VI_FIXED_DRAWS, opts[k]);
     check_nonfinite(nan_mode, VI_FRESH_DRAWS, VI_OPT_ADAM);
   }
+}
+END_TEST
+
+/* log p = sum_j -0.5 z_j^2 (a standard normal), finite everywhere, but its gradient is
+ * NaN (ctx 0) or +inf (ctx 1) where some |z_j| > 5: far from the optimum (as a Cox model's
+ * exp overflows at absurd trial points).  Counts the calls that hit the wall. */
+typedef struct { int mode; size_t hits; } gwall_ctx;
+static int gwall_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  gwall_ctx *c = ctx;
+  for (size_t s = 0; s < n; s++) {
+    lp[s] = 0.0;
+    int wall = 0;
+    for (size_t j = 0; j < 2; j++) {
+      double x = z[s * 2 + j];
+      lp[s] += -0.5 * x * x;
+      if (grad) grad[s * 2 + j] = -x;
+      if (fabs(x) > 5.0) wall = 1;
+    }
+    if (wall && grad) {
+      grad[s * 2] = c->mode ? INFINITY : NAN;
+      c->hits++;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+/* a trial point with a finite objective and a non-finite gradient is rejected like an
+ * infeasible one: the fit carries on to the optimum instead of failing */
+START_TEST(test_gradient_wall)
+{
+  const vi_optimizer opts[] = {VI_OPT_BFGS2, VI_OPT_CG_FR, VI_OPT_CG_PR, VI_OPT_STEEPEST};
+  for (int mode = 0; mode < 2; mode++)
+    for (int k = 0; k < 4; k++) {
+      gwall_ctx c = {mode, 0};
+      vi_model m = {0};
+      m.dim = 2;
+      m.log_joint = gwall_log_joint;
+      m.ctx = &c;
+      vi_options opt;
+      vi_options_default(&opt);
+      opt.optimizer = opts[k];
+      opt.init = VI_INIT_ZERO;
+      double mu0[2] = {0.5, -0.5};
+      opt.init_mu = mu0;
+      opt.init_sd = 0.05;
+      opt.step_size = 5.0;   /* first trial steps to wide q, whose draws pass the wall */
+      int st;
+      vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+      ck_assert_int_eq(st, VI_SUCCESS);
+      st = vi_fit_run(f, NULL, NULL);
+      ck_assert_msg(st == VI_SUCCESS || st == VI_EMAXITER, "mode %d optimizer %d: %s", mode,
+                    k, vi_strerror(st));
+      if (k == 0)   /* bfgs2's line search does reach it (the others may stop short) */
+        ck_assert_msg(c.hits > 0, "mode %d: the wall was never reached", mode);
+      for (int j = 0; j < 2; j++) {
+        ck_assert_msg(fabs(vi_fit_mean(f)[j]) < 0.05, "mode %d optimizer %d: mu %g", mode, k,
+                      vi_fit_mean(f)[j]);
+        ck_assert(fabs(vi_fit_sd(f)[j] - 1.0) < 0.05);
+      }
+      vi_fit_free(f);
+    }
 }
 END_TEST
 
@@ -1012,6 +1075,7 @@ int main(void)
   TCase *tc_nonfinite = tcase_create("nonfinite");
   tcase_set_timeout(tc_nonfinite, 600);
   tcase_add_test(tc_nonfinite, test_nonfinite);
+  tcase_add_test(tc_nonfinite, test_gradient_wall);
   suite_add_tcase(s, tc_nonfinite);
   TCase *tc_errors = tcase_create("errors");
   tcase_set_timeout(tc_errors, 600);

@@ -54,6 +54,9 @@ struct vi_fit {
   int pre;
   double *pre_c, *pre_s, *pre_L;
   double *xv;         /* 2 dim: (mu, omega) of GSL's current vector */
+  double *gbad_x;     /* 2 dim: the last point of this iteration whose gradient (asked for)
+                         was not finite: GSL may hold its finite value-only objective */
+  int gbad;           /* gbad_x holds one */
 
   /* adaptive M (fixed draws + GSL): stages at M = draws, 2 draws, ... up to draws_cap */
   int adaptive;       /* draws_cap > opt.draws */
