@@ -8,6 +8,7 @@
  *    stops with a clear status, never NaN in q; a finite log joint with a non-finite
  *    gradient at far trial points does not fail the fit;
  *  - same seed: identical history; different seeds: close optima;
+ *  - vi_fit_stop_value: the relative change or gradient norm that stopped the fit;
  *  - draws standardised for any M (whitened for M > D, per coordinate otherwise) and grown
  *    by appending; adaptive M: the history's M and point counts, the stop at a small
  *    move of q or at the cap, and a q closer to the mean-field optimum than M = 32;
@@ -486,6 +487,46 @@ START_TEST(test_gradient_wall)
       }
       vi_fit_free(f);
     }
+}
+END_TEST
+
+/* vi_fit_stop_value: the value that triggered the stop, below its tolerance; the relative
+ * change test needs two small changes in a row */
+START_TEST(test_stop_value)
+{
+  vi_model m;
+  cm_linreg *c = make_linreg(50, 4, &m);
+  for (int k = 0; k < 3; k++) {
+    vi_options opt;
+    vi_options_default(&opt);
+    if (k == 1) opt.tol_rel_obj = 1e6;     /* stops on the relative change at once */
+    if (k == 2) opt.tol_grad = 1e9;        /* stops on the gradient at the start */
+    opt.draws_max = 0;
+    int st;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    ck_assert(isnan(vi_fit_stop_value(f)));
+    st = vi_fit_run(f, NULL, NULL);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    vi_stop_reason r = vi_fit_stop_reason(f);
+    double v = vi_fit_stop_value(f);
+    if (k == 1) {
+      ck_assert_int_eq(r, VI_STOP_REL_OBJ);
+      ck_assert_uint_eq(vi_fit_diag(f)->iter, 2);
+    }
+    if (k == 2) ck_assert_int_eq(r, VI_STOP_GRAD);
+    if (r == VI_STOP_REL_OBJ) {
+      size_t n = vi_fit_history_len(f);
+      const vi_diag *a = vi_fit_history(f, n - 2), *b = vi_fit_history(f, n - 1);
+      ck_assert(v < opt.tol_rel_obj);
+      ck_assert(fabs(v - fabs(b->elbo - a->elbo) / fmax(fabs(b->elbo), 1.0)) <= 1e-12 * (v + 1e-300) + 1e-300);
+    } else if (r == VI_STOP_GRAD) {
+      ck_assert(v < opt.tol_grad);
+      ck_assert(v == vi_fit_diag(f)->grad_norm);
+    }
+    vi_fit_free(f);
+  }
+  cm_linreg_free(c);
 }
 END_TEST
 
@@ -1080,6 +1121,7 @@ int main(void)
   TCase *tc_errors = tcase_create("errors");
   tcase_set_timeout(tc_errors, 600);
   tcase_add_test(tc_errors, test_errors);
+  tcase_add_test(tc_errors, test_stop_value);
   suite_add_tcase(s, tc_errors);
   TCase *tc_determinism = tcase_create("determinism");
   tcase_set_timeout(tc_determinism, 600);

@@ -47,8 +47,9 @@ typedef struct vi_options {
   vi_optimizer optimizer;   /* default VI_OPT_BFGS2 (VI_OPT_ADAM for fresh draws) */
   double tol_grad;          /* stop when |grad ELBO|_2 < tol_grad (default 1e-6) */
   double tol_rel_obj;       /* stop when |dELBO| / max(|ELBO|, 1) < tol_rel_obj over an
-                               iteration (fixed draws, default 1e-10; fresh draws: relative
-                               change of a running mean, default 1e-3) */
+                               iteration, two iterations in a row (fixed draws, default
+                               1e-10; fresh draws: relative change of a running mean,
+                               default 1e-3) */
   size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
                                (defaults 0.1 / 0.05) */
@@ -187,6 +188,12 @@ double vi_fit_log_q(const vi_fit *f, const double *z);
  * iterations (0 without one). */
 vi_init vi_fit_init_kind(const vi_fit *f);
 size_t vi_fit_init_iterations(const vi_fit *f);
+/* (Added later.)  The value that triggered the stop of vi_fit_stop_reason, as the test saw
+ * it: VI_STOP_REL_OBJ the relative ELBO change (fixed draws: that of the last of the
+ * consecutive small changes the test requires; fresh draws: the relative change of the
+ * running mean; with adaptive M, that of the stage that ended the fit, not a change across
+ * a switch of M), VI_STOP_GRAD and VI_STOP_NOPROGRESS the gradient norm; NaN otherwise. */
+double vi_fit_stop_value(const vi_fit *f);
 
 #ifdef __cplusplus
 }

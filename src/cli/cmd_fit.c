@@ -18,19 +18,6 @@ static void print_to_stderr(void *ctx, const char *text)
   fputs(text, stderr);
 }
 
-/* The relative ELBO change over the last iteration, as tol-rel-obj tests it. */
-static double last_rel_obj(const vi_fit *f)
-{
-  size_t n = vi_fit_history_len(f);
-  if (n < 2)
-    return NAN;
-  const vi_diag *a = vi_fit_history(f, n - 2), *b = vi_fit_history(f, n - 1);
-  if (!a || !b)
-    return NAN;
-  double scale = fabs(b->elbo) > 1 ? fabs(b->elbo) : 1;
-  return fabs(b->elbo - a->elbo) / scale;
-}
-
 /* A runtime error.  The model's own message, when it has one, is complete (it names the
  * statement by file:line:col, with a caret line, as a model error does): print it alone.
  * Otherwise say what failed and the status in words. */
@@ -170,7 +157,7 @@ int cli_cmd_fit(int argc, char **argv)
   cli_progress_finish(&prog, f);
   o.reason = vi_fit_stop_reason(f);
   o.interrupted = o.run_status == VI_EINTERRUPTED;
-  o.rel_obj = last_rel_obj(f);
+  o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
   if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
       o.exit_code != CLI_EXIT_INTERRUPTED) {

@@ -28,6 +28,9 @@ struct vi_fit {
   double step;        /* |dx| of the last step */
   size_t iter;
   vi_stop_reason reason;
+  double stop_value;  /* the value that triggered reason (vi_fit_stop_value) */
+  double rel_last;    /* relative ELBO change of the last accepted step (or Adam block) */
+  int rel_small;      /* consecutive accepted steps with rel_last < tol_rel_obj */
   vi_init init_kind;  /* the start taken (VI_INIT_LAPLACE: the Laplace start won) */
   size_t init_iters;  /* mode-search iterations of a Laplace start */
   int noprog;         /* the optimiser can make no further progress */
@@ -64,6 +67,7 @@ struct vi_fit {
   int grow_pending;   /* the stage converged: the next iterate doubles M */
   int stage_done;     /* the doubling has ended: the stage's convergence is final */
   vi_stop_reason stage_reason;  /* the reason that ended the final stage */
+  double stage_value; /* and its stop value */
   double *x_stage;    /* 2 dim: q at the end of the previous stage */
   int have_stage;     /* x_stage holds one */
   double draws_shift; /* fit_shift at the last comparison (NaN before) */
