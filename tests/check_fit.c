@@ -244,6 +244,7 @@ START_TEST(test_linreg_identity_and_optimum)
     opt.tol_grad = 1e-9;
     opt.tol_rel_obj = 0.0;
     opt.max_iter = 20000;
+    opt.init = VI_INIT_ZERO;   /* the identity along a path (Laplace starts at the end) */
     int st;
     vi_fit *f = vi_fit_alloc(&m, &opt, &st);
     ck_assert_int_eq(st, VI_SUCCESS);
@@ -502,6 +503,7 @@ START_TEST(test_stop_value)
     if (k == 1) opt.tol_rel_obj = 1e6;     /* stops on the relative change at once */
     if (k == 2) opt.tol_grad = 1e9;        /* stops on the gradient at the start */
     opt.draws_max = 0;
+    opt.init = VI_INIT_ZERO;
     int st;
     vi_fit *f = vi_fit_alloc(&m, &opt, &st);
     ck_assert_int_eq(st, VI_SUCCESS);
@@ -905,7 +907,10 @@ START_TEST(test_laplace_start)
   ck_assert(mf_sd[d - 1] < 1e-3 && mf_sd[0] > 10.0);   /* the scales do differ */
   vi_options opt;
   vi_options_default(&opt);
-  ck_assert_int_eq(opt.init, VI_INIT_ZERO);          /* the library's default */
+  ck_assert_int_eq(opt.init, VI_INIT_LAPLACE);       /* the library's default */
+  vi_options fo;
+  vi_options_default_for(&fo, VI_FRESH_DRAWS);
+  ck_assert_int_eq(fo.init, VI_INIT_ZERO);           /* fresh draws: zero */
   opt.draws = 16;
   opt.tol_grad = 1e-9;
   opt.tol_rel_obj = 0.0;

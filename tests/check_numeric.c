@@ -123,6 +123,7 @@ static void opts(vi_options *o, vi_optimizer which)
   o->optimizer = which;
   o->max_iter = which == VI_OPT_ADAM ? 400 : 200;
   o->eval_draws = 400;
+  o->init = VI_INIT_ZERO;   /* the models count their calls from a zero start */
 }
 
 static const vi_optimizer all_opt[] = {VI_OPT_BFGS2, VI_OPT_CG_FR, VI_OPT_CG_PR,

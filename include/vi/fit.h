@@ -31,8 +31,8 @@ typedef enum {
   VI_OPT_ADAM          /* stochastic: Adam (default for fresh draws) */
 } vi_optimizer;
 
-/* VI_INIT_LAPLACE (added after VI_INIT_RANDOM; opt-in here, the default of `vi fit` with
- * fixed draws): a scale-aware start.  Bounded searches for the mode of log p(x, z) from
+/* VI_INIT_LAPLACE (added after VI_INIT_RANDOM; the default with fixed draws, here and in
+ * `vi fit`): a scale-aware start.  Bounded searches for the mode of log p(x, z) from
  * zero (used only when one ends on a small gradient), then sd_d = 1 / sqrt(H_dd) from the
  * diagonal of the negative Hessian there (the mean-field optimum of a Gaussian posterior);
  * kept only if its ELBO on the fit's draws beats that of the zero start with sd init_sd
@@ -57,8 +57,9 @@ typedef struct vi_options {
   size_t eval_every;        /* fresh-draw diagnostics every k iterations, 0 = never
                                (default 0: diagnostics from the optimiser's own draws) */
   size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
-  vi_init init;             /* q's starting mean: zero (default) or uniform(-2, 2)
-                               (Stan's), or VI_INIT_LAPLACE (above) */
+  vi_init init;             /* q's start: VI_INIT_LAPLACE (above; default for fixed
+                               draws), zero (default for fresh draws) or a mean uniform
+                               in (-2, 2) (Stan's) */
   double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
                                the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
