@@ -60,12 +60,15 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     vi_estimator = %s\n", cli_method_name(opt->estimator));
   fprintf(fp, "#     vi_optimizer = %s\n", cli_optimizer_name(opt->optimizer));
   fprintf(fp, "#     vi_tol_grad = %g\n", opt->tol_grad);
-  fprintf(fp, "#     vi_init = %s\n", opt->init == VI_INIT_RANDOM ? "random" : "zero");
+  vi_init ik = vi_fit_init_kind(f);   /* the start taken */
+  fprintf(fp, "#     vi_init = %s\n", ik == VI_INIT_LAPLACE  ? "laplace"
+                                       : ik == VI_INIT_RANDOM ? "random"
+                                                              : "zero");
   fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
   fprintf(fp, "# id = 1\n");
   fprintf(fp, "# data\n");
   fprintf(fp, "#   file = %s\n", cfg->data_path ? cfg->data_path : "");
-  fprintf(fp, "# init = %s\n", opt->init == VI_INIT_RANDOM ? "2" : "0");
+  fprintf(fp, "# init = %s\n", ik == VI_INIT_RANDOM ? "2" : "0");
   fprintf(fp, "# random\n");
   fprintf(fp, "#   seed = %lu\n", opt->seed);
   fprintf(fp, "# output\n");

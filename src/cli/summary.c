@@ -181,6 +181,12 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   fprintf(out, "%s), %s, seed %lu\n",
           opt->estimator == VI_FIXED_DRAWS && opt->standardize_draws ? ", standardized" : "",
           cli_optimizer_name(opt->optimizer), opt->seed);
+  /* the start actually taken (a Laplace start that lost to zero's says zero) */
+  vi_init ik = vi_fit_init_kind(f);
+  if (ik == VI_INIT_LAPLACE)
+    fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
+  else
+    fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_stop(out, cfg, f, o);
   fputc('\n', out);
   print_decomposition(out, o);

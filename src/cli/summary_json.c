@@ -84,7 +84,13 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "step_size", num(opt->step_size));
   json_object_set_new(jo, "standardize_draws", json_boolean(opt->standardize_draws));
   json_object_set_new(jo, "draws_max", json_integer((json_int_t)opt->draws_max));
-  json_object_set_new(jo, "init", json_string(opt->init == VI_INIT_RANDOM ? "random" : "zero"));
+  /* the start the fit took (vi_fit_init_kind), not only the one asked for */
+  vi_init ik = vi_fit_init_kind(f);
+  json_object_set_new(jo, "init", json_string(ik == VI_INIT_LAPLACE  ? "laplace"
+                                              : ik == VI_INIT_RANDOM ? "random"
+                                                                     : "zero"));
+  json_object_set_new(jo, "init_iterations",
+                      json_integer((json_int_t)vi_fit_init_iterations(f)));
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));
   json_object_set_new(jo, "output_draws", json_integer((json_int_t)cfg->output_draws));

@@ -22,12 +22,16 @@ expect_out "Outputs (77 draws from q):"
 LR="$top_srcdir/models/linreg.stan"; LRD="$top_srcdir/models/linreg.data.json"
 run fit "$LR" --data "$LRD" --init zero --summary-json "$J" --quiet
 expect_status 0
+expect_out "Start:    zero"
+[ "$(jget 's["options"]["init"]')" = zero ] || fail "--init zero: options.init"
 z=$(jget 's["iterations"], s["last_iteration"]["n_points"], round(s["final"]["elbo"], 2)')
 run fit "$LR" --data "$LRD" --summary-json "$J" --quiet
 expect_status 0
 d=$(jget 's["iterations"], s["last_iteration"]["n_points"], round(s["final"]["elbo"], 2)')
 run fit "$LR" --data "$LRD" --init laplace --summary-json "$J" --quiet
 expect_status 0
+expect_out "Start:    Laplace (mode search "
+[ "$(jget 's["options"]["init"]')" = laplace ] || fail "--init laplace: options.init is the start taken"
 l=$(jget 's["iterations"], s["last_iteration"]["n_points"], round(s["final"]["elbo"], 2)')
 [ "$d" = "$l" ] || fail "the default start is not laplace: $d vs $l"
 echo "$z $l" | awk '{ exit !($1 > $4 && $2 > $5 && $3 == $6) }' ||
