@@ -52,10 +52,10 @@ struct vi_fit {
   int hard_error;     /* model status seen inside a GSL callback */
   int restarts;       /* consecutive restarts of the GSL minimiser */
   /* preconditioner: GSL's vector is (y, omega) with mu = pre_c + T y, fixed from the
-   * start: pre 0: T = I; 1: T = diag(pre_s); 2: T = L^-T, L L^T = pre_L the negative
-   * Hessian of log p at the Laplace mode (lower triangle, D x D) */
+   * start: pre 0: T = I (mu = y); 1: T = L^-T, L L^T = pre_L the negative Hessian of
+   * log p at the Laplace mode (lower triangle, D x D) */
   int pre;
-  double *pre_c, *pre_s, *pre_L;
+  double *pre_c, *pre_L;
   double *xv;         /* 2 dim: (mu, omega) of GSL's current vector */
   double *gbad_x;     /* 2 dim: the last point of this iteration whose gradient (asked for)
                          was not finite: GSL may hold its finite value-only objective */
