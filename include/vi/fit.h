@@ -47,9 +47,10 @@ typedef struct vi_options {
   vi_optimizer optimizer;   /* default VI_OPT_BFGS2 (VI_OPT_ADAM for fresh draws) */
   double tol_grad;          /* stop when |grad ELBO|_2 < tol_grad (default 1e-6) */
   double tol_rel_obj;       /* stop when |dELBO| / max(|ELBO|, 1) < tol_rel_obj over an
-                               iteration, two iterations in a row (fixed draws, default
-                               1e-10; fresh draws: relative change of a running mean,
-                               default 1e-3) */
+                               iteration, two iterations in a row or one with the
+                               gradient norm below 1e-3 (fixed draws, default 1e-10;
+                               fresh draws: relative change of a running mean, default
+                               1e-3) */
   size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
                                (defaults 0.1 / 0.05) */
