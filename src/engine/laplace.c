@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_multimin.h>
 #include <vi/status.h>
 #include "engine/laplace.h"
@@ -123,6 +124,27 @@ static int laplace_mode(laplace_ctx *c)
 /* sd[d] = 1 / sqrt(H_dd) at z (clamped), or NAN where H_dd is not positive and finite:
  * central differences of the gradient, pairs (z + h e_d, z - h e_d) in batched calls of up
  * to `pairs` pairs, h_d = CURV_REL * max(sc_d, |z_d|) (sc: the scale known so far). */
+/* One batched call at the k difference pairs (z + h_d e_d, z - h_d e_d), d = d0..d0+k-1,
+ * h_d = CURV_REL * max(sc_d, |z_d|): points in zc, values in lc, gradients in gc. */
+static int laplace_diff_pairs(const vi_model *m, const double *z, const double *sc,
+                              size_t d0, size_t k, double *zc, double *gc, double *lc,
+                              vi_laplace_stats *stats)
+{
+  size_t D = m->dim;
+  for (size_t i = 0; i < k; i++) {
+    size_t d = d0 + i;
+    double h = CURV_REL * fmax(sc[d], fabs(z[d]));
+    memcpy(zc + (2 * i) * D, z, D * sizeof(double));
+    memcpy(zc + (2 * i + 1) * D, z, D * sizeof(double));
+    zc[(2 * i) * D + d] += h;
+    zc[(2 * i + 1) * D + d] -= h;
+  }
+  int st = m->log_joint(m->ctx, 2 * k, zc, lc, gc);
+  stats->n_calls++;
+  stats->n_points += 2 * k;
+  return st == VI_SUCCESS ? VI_SUCCESS : st < 0 ? st : VI_EMODEL;
+}
+
 static int laplace_curvature(const vi_model *m, const double *z, const double *sc,
                              size_t pairs, double *zc, double *gc, double *lc, double *sd,
                              vi_laplace_stats *stats)
@@ -130,18 +152,8 @@ static int laplace_curvature(const vi_model *m, const double *z, const double *s
   size_t D = m->dim;
   for (size_t d0 = 0; d0 < D; d0 += pairs) {
     size_t k = D - d0 < pairs ? D - d0 : pairs;
-    for (size_t i = 0; i < k; i++) {
-      size_t d = d0 + i;
-      double h = CURV_REL * fmax(sc[d], fabs(z[d]));
-      memcpy(zc + (2 * i) * D, z, D * sizeof(double));
-      memcpy(zc + (2 * i + 1) * D, z, D * sizeof(double));
-      zc[(2 * i) * D + d] += h;
-      zc[(2 * i + 1) * D + d] -= h;
-    }
-    int st = m->log_joint(m->ctx, 2 * k, zc, lc, gc);
-    stats->n_calls++;
-    stats->n_points += 2 * k;
-    if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    int st = laplace_diff_pairs(m, z, sc, d0, k, zc, gc, lc, stats);
+    if (st != VI_SUCCESS) return st;
     for (size_t i = 0; i < k; i++) {
       size_t d = d0 + i;
       /* the step actually taken (z +- h rounded) */
@@ -157,20 +169,14 @@ static int laplace_curvature(const vi_model *m, const double *z, const double *s
 }
 
 /* Cholesky of the D x D symmetric A (lower triangle used) in place into its lower
- * triangle; 0 on success, -1 when A is not (numerically) positive definite. */
+ * triangle, upper triangle zeroed (GSL); 0 on success, -1 when A is not (numerically)
+ * positive definite. */
 int vi_laplace_cholesky(double *A, size_t D)
 {
+  gsl_matrix_view v = gsl_matrix_view_array(A, D, D);
+  if (gsl_linalg_cholesky_decomp1(&v.matrix) != GSL_SUCCESS) return -1;
   for (size_t j = 0; j < D; j++) {
-    double s = A[j * D + j];
-    for (size_t k = 0; k < j; k++) s -= A[j * D + k] * A[j * D + k];
-    if (!(s > 0.0) || !isfinite(s)) return -1;
-    double l = sqrt(s);
-    A[j * D + j] = l;
-    for (size_t i = j + 1; i < D; i++) {
-      double t = A[i * D + j];
-      for (size_t k = 0; k < j; k++) t -= A[i * D + k] * A[j * D + k];
-      A[i * D + j] = t / l;
-    }
+    if (!isfinite(A[j * D + j])) return -1;
     for (size_t i = 0; i < j; i++) A[i * D + j] = 0.0;   /* keep it lower triangular */
   }
   return 0;
@@ -186,18 +192,8 @@ static int laplace_hessian(const vi_model *m, const double *z, const double *sc,
   size_t D = m->dim;
   for (size_t d0 = 0; d0 < D; d0 += pairs) {
     size_t k = D - d0 < pairs ? D - d0 : pairs;
-    for (size_t i = 0; i < k; i++) {
-      size_t d = d0 + i;
-      double h = CURV_REL * fmax(sc[d], fabs(z[d]));
-      memcpy(zc + (2 * i) * D, z, D * sizeof(double));
-      memcpy(zc + (2 * i + 1) * D, z, D * sizeof(double));
-      zc[(2 * i) * D + d] += h;
-      zc[(2 * i + 1) * D + d] -= h;
-    }
-    int st = m->log_joint(m->ctx, 2 * k, zc, lc, gc);
-    stats->n_calls++;
-    stats->n_points += 2 * k;
-    if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    int st = laplace_diff_pairs(m, z, sc, d0, k, zc, gc, lc, stats);
+    if (st != VI_SUCCESS) return st;
     for (size_t i = 0; i < k; i++) {
       size_t d = d0 + i;
       double hp = zc[(2 * i) * D + d] - z[d], hm = z[d] - zc[(2 * i + 1) * D + d];

@@ -706,6 +706,18 @@ static void check_tilde(checker *c, vi_stmt *s)
   }
 }
 
+/* A loop's variable (declared in the scope opened at mark) and its body. */
+static void check_loop_body(checker *c, vi_stmt *s, size_t mark)
+{
+  declare(c, s->decl);
+  s->decl->data_only = 1;
+  c->fixed[s->decl->slot] = c->block == BLK_TDATA;
+  c->loops++;
+  check_stmt(c, s->body);
+  c->loops--;
+  scope_close(c, mark);
+}
+
 static void check_stmt(checker *c, vi_stmt *s)
 {
   switch (s->kind) {
@@ -746,13 +758,7 @@ static void check_stmt(checker *c, vi_stmt *s)
     size_t mark = scope_open(c);
     s->decl->type = ty(VT_INT, 0);
     s->decl->type_text = "int";
-    declare(c, s->decl);
-    s->decl->data_only = 1;
-    c->fixed[s->decl->slot] = c->block == BLK_TDATA;
-    c->loops++;
-    check_stmt(c, s->body);
-    c->loops--;
-    scope_close(c, mark);
+    check_loop_body(c, s, mark);
     return;
   }
   case ST_FOREACH: {
@@ -770,13 +776,7 @@ static void check_stmt(checker *c, vi_stmt *s)
     const char *tt = vi_type_str(el, buf, sizeof buf);
     s->decl->type_text = ast_arena_strndup(c->ast->arena, tt, strlen(tt));
     if (!s->decl->type_text) c_nomem(c);
-    declare(c, s->decl);
-    s->decl->data_only = 1;
-    c->fixed[s->decl->slot] = c->block == BLK_TDATA;
-    c->loops++;
-    check_stmt(c, s->body);
-    c->loops--;
-    scope_close(c, mark);
+    check_loop_body(c, s, mark);
     return;
   }
   case ST_WHILE:
