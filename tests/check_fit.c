@@ -610,6 +610,73 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* ---- where a fit failed (vi_fit_fault) ------------------------------------------------ */
+
+/* N(0, I) in 2 coordinates that fails after `after` calls, with VI_EMODEL or (nan) a NaN
+ * lp at every draw; remembers the first point of its last call */
+typedef struct { int calls, after, nan; double z0[2]; } fault_ctx;
+static int fault_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  fault_ctx *c = ctx;
+  c->z0[0] = z[0];
+  c->z0[1] = z[1];
+  int bad = ++c->calls > c->after;
+  if (bad && !c->nan) return VI_EMODEL;
+  for (size_t s = 0; s < n; s++) {
+    lp[s] = bad ? NAN : -0.5 * (z[2 * s] * z[2 * s] + z[2 * s + 1] * z[2 * s + 1]);
+    if (grad) {
+      grad[2 * s] = -z[2 * s];
+      grad[2 * s + 1] = -z[2 * s + 1];
+    }
+  }
+  return VI_SUCCESS;
+}
+
+START_TEST(test_fault)
+{
+  for (int k = 0; k < 3; k++) {   /* BFGS model error, Adam model error, Adam NaN */
+    fault_ctx c = {0, 6, k == 2, {0, 0}};
+    vi_model m = {0};
+    m.dim = 2;
+    m.log_joint = fault_log_joint;
+    m.ctx = &c;
+    vi_options opt;
+    vi_options_default(&opt);
+    opt.init = VI_INIT_ZERO;
+    opt.init_sd = 2.0;
+    if (k) opt.optimizer = VI_OPT_ADAM;
+    int st;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_ptr_nonnull(f);
+    ck_assert_ptr_null(vi_fit_fault(f));
+    st = vi_fit_run(f, NULL, NULL);
+    ck_assert_int_eq(st, k == 2 ? VI_ENONFINITE : VI_EMODEL);
+    const vi_fault *ft = vi_fit_fault(f);
+    ck_assert_ptr_nonnull(ft);
+    ck_assert_int_eq(ft->status, st);
+    ck_assert_uint_eq(ft->iter, vi_fit_diag(f)->iter + 1);
+    ck_assert_uint_eq(ft->draw, 0);
+    ck_assert(isnan(ft->lp));
+    ck_assert_ptr_nonnull(ft->z);
+    ck_assert(ft->z[0] == c.z0[0] && ft->z[1] == c.z0[1]);
+    vi_fit_free(f);
+  }
+  /* a clean fit: no fault */
+  fault_ctx c = {0, 1 << 30, 0, {0, 0}};
+  vi_model m = {0};
+  m.dim = 2;
+  m.log_joint = fault_log_joint;
+  m.ctx = &c;
+  int st;
+  vi_fit *f = vi_fit_alloc(&m, NULL, &st);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+  ck_assert_ptr_null(vi_fit_fault(f));
+  vi_fit_free(f);
+  ck_assert_ptr_null(vi_fit_fault(NULL));
+}
+END_TEST
+
 /* ---- determinism --------------------------------------------------------------------- */
 
 static vi_diag *run_history(const vi_model *m, const vi_options *opt, size_t *len,
@@ -1127,6 +1194,7 @@ int main(void)
   tcase_set_timeout(tc_errors, 600);
   tcase_add_test(tc_errors, test_errors);
   tcase_add_test(tc_errors, test_stop_value);
+  tcase_add_test(tc_errors, test_fault);
   suite_add_tcase(s, tc_errors);
   TCase *tc_determinism = tcase_create("determinism");
   tcase_set_timeout(tc_determinism, 600);

@@ -196,6 +196,22 @@ size_t vi_fit_init_iterations(const vi_fit *f);
  * running mean; with adaptive M, that of the stage that ended the fit, not a change across
  * a switch of M), VI_STOP_GRAD and VI_STOP_NOPROGRESS the gradient norm; NaN otherwise. */
 double vi_fit_stop_value(const vi_fit *f);
+/* (Added later.)  Where a failed fit failed: NULL when nothing went wrong, else the last
+ * hard failure of vi_fit_iterate, the model error (status from log_joint) or the
+ * non-finite evaluation that made it fail (not the trial points a line search backed
+ * off from): the iteration being attempted (diag iter + 1), the index of the first
+ * offending draw in the evaluation's batch (a model error: the first draw that fails
+ * when evaluated alone, 0 when none does), its lp (NaN after a model error), the status,
+ * and a copy of that draw's z, unconstrained (dim values, owned by the fit, valid until
+ * vi_fit_free). */
+typedef struct vi_fault {
+  size_t iter;
+  size_t draw;
+  double lp;
+  int status;
+  const double *z;
+} vi_fault;
+const vi_fault *vi_fit_fault(const vi_fit *f);
 
 #ifdef __cplusplus
 }

@@ -18,6 +18,26 @@ static void print_to_stderr(void *ctx, const char *text)
   fputs(text, stderr);
 }
 
+/* Where a failed fit failed (issue 6): one line after the error, with the coordinates'
+ * names when the model has them (at most FAULT_SHOWN of them). */
+#define FAULT_SHOWN 10
+static void report_fault(const vi_fit *f)
+{
+  const vi_fault *ft = vi_fit_fault(f);
+  if (!ft) return;
+  const vi_model *m = vi_fit_model(f);
+  size_t D = vi_fit_dim(f);
+  fflush(stdout);
+  fprintf(stderr, "vi: at iteration %zu, draw %zu: lp = %.6g at z = (", ft->iter, ft->draw,
+          ft->lp);
+  for (size_t j = 0; j < D && j < FAULT_SHOWN; j++) {
+    if (j) fputs(", ", stderr);
+    if (m && m->names && m->names[j]) fprintf(stderr, "%s = ", m->names[j]);
+    fprintf(stderr, "%.6g", ft->z[j]);
+  }
+  fputs(D > FAULT_SHOWN ? ", ...)\n" : ")\n", stderr);
+}
+
 /* A runtime error.  The model's own message, when it has one, is complete (it names the
  * statement by file:line:col, with a caret line, as a model error does): print it alone.
  * Otherwise say what failed and the status in words. */
@@ -165,6 +185,7 @@ int cli_cmd_fit(int argc, char **argv)
     char what[64];
     snprintf(what, sizeof what, "fit failed at iteration %zu", d ? d->iter : (size_t)0);
     report_runtime(what, o.run_status, p);
+    report_fault(f);
     rc = o.exit_code;
     goto out;
   }

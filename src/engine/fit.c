@@ -633,6 +633,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->x_stage = calloc(D2, sizeof(double));
   f->xv = calloc(D2, sizeof(double));
   f->gbad_x = calloc(D2, sizeof(double));
+  f->fault_z = calloc(D, sizeof(double));
   f->lp = calloc(M, sizeof(double));
   f->lq = calloc(M, sizeof(double));
   f->zx = calloc(M * D, sizeof(double));
@@ -644,7 +645,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->rng_eval = gsl_rng_alloc(gsl_rng_mt19937);
   if (!f->x || !f->sd || !f->grad || !f->xtmp || !f->gtmp || !f->delta || !f->lp ||
       !f->lq || !f->zx || !f->ez || !f->eval_lp || !f->eval_lq || !f->eval_ll ||
-      !f->rng || !f->rng_eval || !f->x_stage || !f->xv || !f->gbad_x)
+      !f->rng || !f->rng_eval || !f->x_stage || !f->xv || !f->gbad_x || !f->fault_z)
     goto fail;
   if (vi_objective_init_cap(&f->obj, m, M0, M) != VI_SUCCESS) goto fail;
   gsl_rng_set(f->rng, f->opt.seed);
@@ -734,7 +735,7 @@ void vi_fit_free(vi_fit *f)
   free(f->lp); free(f->lq); free(f->zx); free(f->ez);
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
   free(f->cache_x); free(f->cache_lp); free(f->best_x); free(f->x_stage);
-  free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x);
+  free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x); free(f->fault_z);
   free(f->hist);
   free(f);
 }
@@ -770,25 +771,49 @@ static int fit_grow(vi_fit *f)
   return st;
 }
 
+/* A failing status: keep the objective's last faulty evaluation of this iteration (if
+ * any) as the fit's fault, at the iteration being attempted. */
+static void fit_take_fault(vi_fit *f)
+{
+  if (!f->obj.fault_set) return;
+  f->obj.fault_set = 0;
+  memcpy(f->fault_z, f->obj.fault_z, f->dim * sizeof(double));
+  f->fault.iter = f->iter + 1;
+  f->fault.draw = f->obj.fault_draw;
+  f->fault.lp = f->obj.fault_lp;
+  f->fault.status = f->obj.fault_status;
+  f->fault.z = f->fault_z;
+  f->has_fault = 1;
+}
+
+const vi_fault *vi_fit_fault(const vi_fit *f)
+{
+  return f && f->has_fault ? &f->fault : NULL;
+}
+
 int vi_fit_iterate(vi_fit *f)
 {
   if (!f) return VI_EINVAL;
   if (f->reason == VI_STOP_FAILED) return f->error;
   int st = VI_SUCCESS;
   if (f->grow_pending) {
+    f->obj.fault_set = 0;
     st = fit_grow(f);
     if (st < 0) {
       f->reason = VI_STOP_FAILED;
       f->error = st;
+      fit_take_fault(f);
       return st;
     }
     if (f->stage_done) return VI_SUCCESS;   /* the doubling failed: the fit stands */
   }
   if (f->noprog) return VI_SUCCESS;
+  f->obj.fault_set = 0;   /* faults of earlier iterations were backed off from */
   st = f->gmin ? fit_iterate_gsl(f) : fit_iterate_adam(f);
   if (st < 0) {
     f->reason = VI_STOP_FAILED;
     f->error = st;
+    fit_take_fault(f);
   }
   return st;
 }

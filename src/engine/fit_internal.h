@@ -87,6 +87,9 @@ struct vi_fit {
   struct timespec t0;
   double *ez, *elp, *ell;  /* VI_FIT_BATCH x dim and two of VI_FIT_BATCH: eval buffers */
   double *eval_lp, *eval_lq, *eval_ll;  /* eval_draws each */
+  vi_fault fault;          /* the last hard failure (vi_fit_fault) */
+  int has_fault;
+  double *fault_z;         /* dim values, fault.z */
 };
 
 double vi_fit_seconds_(const vi_fit *f);

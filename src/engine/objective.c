@@ -32,8 +32,9 @@ int vi_objective_init_cap(vi_objective *o, const vi_model *m, size_t draws, size
   o->z = calloc(nd, sizeof(double));
   o->gz = calloc(nd, sizeof(double));
   o->lp = calloc(cap, sizeof(double));
+  o->fault_z = calloc(m->dim, sizeof(double));
   if (cap > draws) o->raw = calloc(nd, sizeof(double));
-  if (!o->eps || !o->z || !o->gz || !o->lp || (cap > draws && !o->raw)) {
+  if (!o->eps || !o->z || !o->gz || !o->lp || !o->fault_z || (cap > draws && !o->raw)) {
     vi_objective_clear(o);
     return VI_ENOMEM;
   }
@@ -48,7 +49,8 @@ void vi_objective_clear(vi_objective *o)
   free(o->gz);
   free(o->lp);
   free(o->raw);
-  o->eps = o->z = o->gz = o->lp = o->raw = NULL;
+  free(o->fault_z);
+  o->eps = o->z = o->gz = o->lp = o->raw = o->fault_z = NULL;
 }
 
 void vi_objective_draw(vi_objective *o, gsl_rng *rng)
@@ -127,6 +129,16 @@ int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize)
   return st;
 }
 
+/* Record draw i of the last evaluation as the fault (no allocation). */
+static void objective_fault(vi_objective *o, int status, size_t i)
+{
+  o->fault_set = 1;
+  o->fault_status = status;
+  o->fault_draw = i;
+  o->fault_lp = o->lp[i];
+  memcpy(o->fault_z, o->z + i * o->dim, o->dim * sizeof(double));
+}
+
 double vi_objective_entropy(size_t dim, const double *omega)
 {
   double h = 0.0;
@@ -146,13 +158,27 @@ int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *el
   o->n_fevals++;
   o->n_points += M;
   if (grad) o->n_gevals++;
-  if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
-  int finite = 1;
-  double s = 0.0;
-  for (size_t i = 0; i < M; i++) {
-    if (!isfinite(o->lp[i])) finite = 0;
-    s += o->lp[i];
+  size_t bad = M;   /* first draw with a non-finite lp or gradient */
+  for (size_t i = 0; i < M && bad == M; i++)
+    if (!isfinite(o->lp[i])) bad = i;
+  if (st != VI_SUCCESS) {
+    /* A batch call does not say which point failed: find the first that fails alone
+     * (only on the way out of a failing fit; 0 when none does) */
+    st = st < 0 ? st : VI_EMODEL;
+    bad = 0;
+    for (size_t i = 0; i < M && M > 1; i++)
+      if (o->model.log_joint(o->model.ctx, 1, o->z + i * D, o->lp + i,
+                             grad ? o->gz + i * D : NULL) != VI_SUCCESS) {
+        bad = i;
+        break;
+      }
+    objective_fault(o, st, bad);
+    o->fault_lp = NAN;   /* the model gave no value there */
+    return st;
   }
+  int finite = bad == M;
+  double s = 0.0;
+  for (size_t i = 0; i < M; i++) s += o->lp[i];
   if (grad && finite) {
     memset(grad, 0, 2 * D * sizeof(double));
     for (size_t i = 0; i < M; i++)
@@ -166,8 +192,11 @@ int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *el
       grad[D + j] = grad[D + j] / (double)M * exp(omega[j]) + 1.0;
       if (!isfinite(grad[j]) || !isfinite(grad[D + j])) finite = 0;
     }
+    for (size_t i = 0; i < M * D && !finite && bad == M; i++)
+      if (!isfinite(o->gz[i])) bad = i / D;
   }
   if (!finite) {
+    objective_fault(o, VI_ENONFINITE, bad < M ? bad : 0);
     *elbo = *elj = -INFINITY;
     if (grad) memset(grad, 0, 2 * D * sizeof(double));
     return VI_SUCCESS;

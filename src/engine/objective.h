@@ -21,6 +21,14 @@ typedef struct vi_objective {
   size_t n_fevals;  /* evaluations (each over all draws) */
   size_t n_gevals;  /* of which with gradient */
   size_t n_points;  /* model points evaluated: the sum of draws over the evaluations */
+  /* The last faulty evaluation (a model error or a non-finite lp or gradient): set by
+   * vi_objective_eval, cleared by the caller; the fit reports it when it fails. */
+  int fault_set;
+  int fault_status;   /* the model's error status, or VI_ENONFINITE */
+  size_t fault_draw;  /* first offending draw of the batch (0 for a model error that
+                         leaves every lp finite) */
+  double fault_lp;
+  double *fault_z;    /* dim values: that draw's z */
 } vi_objective;
 
 /* Allocate the buffers for m and M draws (eps zeroed).  VI_SUCCESS or VI_ENOMEM. */

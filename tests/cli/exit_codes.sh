@@ -40,6 +40,33 @@ head -n 1 "$TMP/err" | grep -q -F -e "out of range" || fail "runtime error text"
 [ "$(wc -l <"$TMP/err")" -le 3 ] || fail "runtime error: more than message, line and caret"
 [ ! -e "$TMP/oob.csv" ] || fail "a failed fit wrote its output"
 
+# 5: a runtime error mid-fit, where q's draws reach mu > 2.5: one more line says where
+cat >"$TMP/oob2.stan" <<'STAN'
+data {
+  int<lower=1> N;
+  vector[N] y;
+}
+parameters {
+  real mu;
+  real<lower=0> sigma;
+}
+model {
+  mu ~ normal(0, 1);
+  sigma ~ normal(0, 1);
+  y ~ normal(mu, sigma);
+  if (mu > 2.5)
+    target += y[N + 1];
+}
+STAN
+printf '{"N": 3, "y": [4, 5, 6]}\n' >"$TMP/oob2.json"
+run fit "$TMP/oob2.stan" --data "$TMP/oob2.json" --init zero --quiet
+expect_status 5
+head -n 1 "$TMP/err" | grep -q -F -e "$TMP/oob2.stan:14:" || fail "mid-fit error location"
+grep -q -E '^vi: at iteration [1-9][0-9]*, draw [0-9]+: lp = nan at z = \(mu = [0-9.e+-]+, sigma = [0-9.e+-]+\)$' "$TMP/err" ||
+  fail "mid-fit error: no 'at iteration' line"
+mu=$(sed -n 's/^vi: at iteration .* z = (mu = \([^,]*\),.*/\1/p' "$TMP/err")
+awk -v m="$mu" 'BEGIN { exit !(m > 2.5) }' || fail "mid-fit error: z is not the failing point ($mu)"
+
 # 5: reject() with its message
 cat >"$TMP/reject.stan" <<'STAN'
 parameters {
