@@ -4,7 +4,8 @@
  * negative and overflowing sizes, integer overflow and division by zero, indexes out of
  * range at run time (naming the variable, the index and the size, as Stan does),
  * unterminated comments and strings, NUL and non-UTF-8 bytes, a ~100 MB data file,
- * NaN / Infinity where a constraint forbids them, duplicate keys, API misuse.  Also the
+ * NaN / Infinity where a constraint forbids them, duplicate keys, API misuse, loops that
+ * never end (stopped by the evaluation's memory limit).  Also the
  * regression tests for the crashes the fuzz targets (fuzz/) found.
  *
  * "No huge allocation" is checked with the peak resident set size (getrusage): an
@@ -70,6 +71,9 @@ static void compile_fails_n(const char *src, size_t len, int want, const char *c
     compile_fails_n((src), strlen(src), (want), subs_);                                \
   } while (0)
 
+/* Memory limit of the programs compile_ok makes (0: the library's default). */
+static size_t memory_limit;
+
 static vi_program *compile_ok(const char *src)
 {
   vi_error err;
@@ -77,6 +81,7 @@ static vi_program *compile_ok(const char *src)
   vi_program *p = vi_program_compile(src, strlen(src), "h.stan", &err, &st);
   ck_assert_msg(p != NULL, "compile failed: %s", err.message);
   ck_assert_int_eq(st, VI_SUCCESS);
+  vi_program_set_memory_limit(p, memory_limit);
   return p;
 }
 
@@ -470,6 +475,53 @@ START_TEST(test_index_out_of_range_gq)
 }
 END_TEST
 
+/* ---- loops that never end: the evaluation's memory limit stops them ------------------ */
+
+START_TEST(test_loop_never_ends)
+{
+  memory_limit = (size_t)32 << 20;
+  const char *why = "a loop that never ends?";
+  RUNTIME_FAILS("parameters { real mu; }\n"
+                "model { while (1) { } mu ~ normal(0, 1); }\n",
+                NULL, VI_ENOMEM, "h.stan:2:", why, "32 MB");
+  RUNTIME_FAILS("parameters { real mu; }\n"
+                "model { int k = 0;\n  while (k >= 0) { k = k % 7 + 1; } mu ~ normal(0, 1); }\n",
+                NULL, VI_ENOMEM, "h.stan:3:", why);
+  RUNTIME_FAILS("parameters { real mu; }\n"
+                "model { real s = mu; for (i in 1:2000000000) s += mu; target += -s^2; }\n",
+                NULL, VI_ENOMEM, "h.stan:2:", why);
+  /* a loop whose end depends on the draw: the per-draw path stops the same way */
+  RUNTIME_FAILS("parameters { real<lower=0, upper=1> u; }\n"
+                "model { real s = 0;\n  while (s < 2) { s += u > 2 ? 1 : 0; } }\n",
+                NULL, VI_ENOMEM, "h.stan:3:", why);
+  DATA_FAILS("transformed data { int k = 1; while (k > 0) { k = 1; } }\n"
+             "parameters { real mu; }\nmodel { }\n",
+             NULL, VI_ENOMEM, "h.stan:1:", why);
+  /* in generated quantities: constrain fails, the log joint does not */
+  vi_program *p = compile_ok("parameters { real mu; }\nmodel { mu ~ normal(0, 1); }\n"
+                             "generated quantities { real w = 0; while (1) w += 1; }\n");
+  vi_error err;
+  ck_assert_int_eq(vi_program_load_data(p, NULL, 0, NULL, &err), VI_SUCCESS);
+  vi_model m;
+  ck_assert_int_eq(vi_program_model(p, &m), VI_SUCCESS);
+  double z = 0, lp, g, out[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &z, &lp, &g), VI_SUCCESS);
+  ck_assert_int_eq(m.constrain(m.ctx, &z, NULL, out), VI_ENOMEM);
+  ck_assert_msg(contains(vi_program_last_error(p), "h.stan:3:"), "%s",
+                vi_program_last_error(p));
+  vi_program_free(p);
+  /* a model that fits in the limit runs */
+  p = compile_ok("parameters { real mu; }\n"
+                 "model { real s = 0; for (i in 1:1000) s += 1; mu ~ normal(s, 1); }\n");
+  ck_assert_int_eq(vi_program_load_data(p, NULL, 0, NULL, &err), VI_SUCCESS);
+  ck_assert_int_eq(vi_program_model(p, &m), VI_SUCCESS);
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &z, &lp, &g), VI_SUCCESS);
+  ck_assert_double_eq_tol(g, 1000, 1e-9);
+  vi_program_free(p);
+  memory_limit = 0;
+}
+END_TEST
+
 /* ---- lexical hostility ---------------------------------------------------------------- */
 
 START_TEST(test_unterminated)
@@ -787,6 +839,7 @@ static Suite *hostile_suite(void)
   tcase_add_test(tc, test_int_division_by_zero);
   tcase_add_test(tc, test_index_out_of_range);
   tcase_add_test(tc, test_index_out_of_range_gq);
+  tcase_add_test(tc, test_loop_never_ends);
   suite_add_tcase(s, tc);
   tc = tcase_create("data");
   tcase_set_timeout(tc, 600);

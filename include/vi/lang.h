@@ -48,6 +48,11 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* The most memory one evaluation of the model may use (its AD arena), in bytes; beyond
+ * it the evaluation fails with VI_ENOMEM and a message naming the statement, so a loop
+ * that never ends stops instead of exhausting the machine.  Default (and 0): half the
+ * physical memory. */
+void vi_program_set_memory_limit(vi_program *p, size_t bytes);
 /* Where print() output goes; default: nowhere. */
 typedef void (*vi_print_fn)(void *ctx, const char *text);
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);

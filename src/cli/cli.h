@@ -33,6 +33,7 @@ typedef struct cli_config {
   size_t output_draws;        /* --output-draws (default 1000) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
   int quiet;                  /* --quiet */
+  size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
 } cli_config;
 
 /* Parse the arguments of `vi fit` (fit = 1) or `vi check` (fit = 0); argv[0] is the

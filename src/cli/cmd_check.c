@@ -22,11 +22,14 @@ int cli_cmd_check(int argc, char **argv)
   vi_program *p = vi_program_compile_file(cfg.model_path, &err, &st);
   if (!p)
     return cli_report_lang_error(&err, st);
+  vi_program_set_memory_limit(p, cfg.memory_limit);
 
   memset(&err, 0, sizeof err);
   st = vi_program_load_data_file(p, cfg.data_path, &err);
   int have_sizes = st == VI_SUCCESS;
-  if (!have_sizes && cfg.data_path) {
+  /* Without --data only missing data is expected; a failure in transformed data of a
+   * model that needs none is an error like any other. */
+  if (!have_sizes && (cfg.data_path || st != VI_EDATA)) {
     rc = cli_report_lang_error(&err, st);
     vi_program_free(p);
     return rc;

@@ -120,6 +120,7 @@ int cli_cmd_fit(int argc, char **argv)
   vi_program *p = vi_program_compile_file(cfg.model_path, &err, &st);
   if (!p)
     return cli_report_lang_error(&err, st);
+  vi_program_set_memory_limit(p, cfg.memory_limit);
   if (!cfg.quiet)
     vi_program_set_print(p, print_to_stderr, NULL);
   memset(&err, 0, sizeof err);

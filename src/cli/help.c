@@ -100,6 +100,9 @@ void cli_help_fit(FILE *out)
         "      --print-every K       show every K-th iteration (default: automatic)\n"
         "      --refresh K           same as --print-every (CmdStan's name)\n"
         "  -q, --quiet               no progress on stderr\n"
+        "      --memory-limit MB     most memory one evaluation of the model may use\n"
+        "                            (default: half the machine's); past it the run stops\n"
+        "                            with an error naming the statement\n"
         "  -h, --help                this help\n"
         "\n"
         "Files are written whole or not at all: an existing file is replaced only\n"
@@ -121,6 +124,8 @@ void cli_help_check(FILE *out)
         "from data is checked for syntax and types only.\n"
         "\n"
         "  -d, --data FILE.json      data in Stan's JSON format\n"
+        "      --memory-limit MB     most memory one evaluation may use (default: half\n"
+        "                            the machine's)\n"
         "  -h, --help                this help\n"
         "\n",
         out);

@@ -17,7 +17,7 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT
 };
 
 static const struct option fit_options[] = {
@@ -43,12 +43,14 @@ static const struct option fit_options[] = {
   {"print-every", required_argument, NULL, OPT_PRINT_EVERY},
   {"refresh", required_argument, NULL, OPT_PRINT_EVERY},
   {"quiet", no_argument, NULL, 'q'},
+  {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
 };
 
 static const struct option check_options[] = {
   {"data", required_argument, NULL, 'd'},
+  {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
 };
@@ -168,6 +170,15 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case 'q': cfg->quiet = 1; break;
     case OPT_TRACE: cfg->trace_path = optarg; break;
     case OPT_SUMMARY_JSON: cfg->json_path = optarg; break;
+    case OPT_MEMORY_LIMIT:
+      if (parse_count("memory-limit", optarg, 1, &n))
+        return CLI_EXIT_USAGE;
+      if (n > (SIZE_MAX >> 21)) {
+        cli_error("--memory-limit: %s MB is more than any machine has", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      cfg->memory_limit = n << 20;
+      break;
     case OPT_SEED:
       if (parse_count("seed", optarg, 0, &n))
         return CLI_EXIT_USAGE;

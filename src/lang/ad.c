@@ -8,13 +8,16 @@
  *
  * Memory: values and nodes live in an arena of big chunks.  Reset rewinds it; when an
  * evaluation needed more than one chunk, reset replaces them by one chunk of the total
- * size, so from the second identical evaluation on there is no malloc at all. */
+ * size, so from the second identical evaluation on there is no malloc at all.  The arena
+ * has a limit (default: half the machine's memory): a loop that never ends in a model
+ * stops with an error there instead of taking the machine down. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <gsl/gsl_cblas.h>
 #include <gsl/gsl_errno.h>
 #include "lang/ad.h"
@@ -34,6 +37,7 @@ struct ad_tape {
   ad_node **nodes;
   size_t nnodes, capnodes;
   size_t n;
+  size_t limit;     /* most bytes the arena and node list may hold */
   int grad;
   gsl_rng *rng;
   int has_err;
@@ -48,7 +52,23 @@ ad_tape *ad_tape_alloc(void)
   ad_tape *t = calloc(1, sizeof *t);
   if (!t) return NULL;
   t->n = 1;
+  t->limit = ad_default_limit();
   return t;
+}
+
+size_t ad_default_limit(void)
+{
+  long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return (size_t)8 << 30;
+  return (size_t)pages / 2 * (size_t)page;
+}
+
+void ad_tape_set_limit(ad_tape *t, size_t bytes) { t->limit = bytes ? bytes : ad_default_limit(); }
+
+static void over_limit(ad_tape *t)
+{
+  ad_tape_set_error(t, "out of memory: one evaluation of the model needs more than %zu MB "
+                    "(the limit; a loop that never ends?)", t->limit >> 20);
 }
 
 void ad_tape_free(ad_tape *t)
@@ -141,10 +161,12 @@ void *ad_alloc(ad_tape *t, size_t bytes)
     if (t->cur + 1 == t->nchunks) break;
     t->cur++;
   }
-  size_t total = 0;
+  size_t total = t->capnodes * sizeof(ad_node *);
   for (size_t i = 0; i < t->nchunks; i++) total += t->chunks[i].size;
   size_t size = total > AD_CHUNK_MIN ? total : AD_CHUNK_MIN;
   if (size < bytes) size = bytes;
+  if (total >= t->limit || bytes > t->limit - total) { over_limit(t); return NULL; }
+  if (size > t->limit - total) size = t->limit - total;
   if (arena_add_chunk(t, size) != 0) {
     ad_tape_set_error(t, "out of memory (AD arena, %zu bytes)", bytes);
     return NULL;
@@ -287,6 +309,10 @@ static ad_node *push_node(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin,
   if (!any) return NULL;
   if (t->nnodes == t->capnodes) {
     size_t cap = t->capnodes ? 2 * t->capnodes : 1024;
+    if (ad_tape_arena_bytes(t) + (cap - t->capnodes) * sizeof(ad_node *) > t->limit) {
+      over_limit(t);
+      return NULL;
+    }
     ad_node **nn = realloc(t->nodes, cap * sizeof *nn);
     if (!nn) { ad_tape_set_error(t, "out of memory (AD tape)"); return NULL; }
     t->nodes = nn;

@@ -683,6 +683,11 @@ const char *vi_program_last_error(const vi_program *p)
   return p ? p->last_error : "";
 }
 
+void vi_program_set_memory_limit(vi_program *p, size_t bytes)
+{
+  if (p) ad_tape_set_limit(p->tape, bytes);
+}
+
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx)
 {
   if (!p) return;

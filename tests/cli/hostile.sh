@@ -79,6 +79,17 @@ run check "$TMP/ovf.stan" --data "$TMP/ovf.json"
 [ "$status" -ne 0 ] || fail "integer overflow: accepted"
 expect_err "overflow"
 
+# a loop that never ends stops at the memory limit, in fit and in check
+printf 'parameters { real mu; }\nmodel { while (1) { } mu ~ normal(0, 1); }\n' >"$TMP/loop.stan"
+run fit "$TMP/loop.stan" --memory-limit 32
+expect_clean 5 "while (1) in the model"
+expect_err "$TMP/loop.stan:2:"
+expect_err "a loop that never ends"
+printf 'transformed data { int k = 1; while (k > 0) k = 1; }\nparameters { real mu; }\nmodel { }\n' >"$TMP/tdloop.stan"
+run check "$TMP/tdloop.stan" --memory-limit 32
+expect_clean 5 "while in transformed data (check)"
+expect_err "$TMP/tdloop.stan:1:"
+
 # the allocation-failure model runs end to end
 run fit "$H/oom_features.stan" --data "$H/oom_features.data.json" --max-iter 20 -q
 [ "$status" -le 1 ] || fail "oom_features.stan: exit $status"
