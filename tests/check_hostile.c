@@ -686,6 +686,15 @@ START_TEST(test_nonfinite_where_forbidden)
   snprintf(json, sizeof json, "{\"s\": 1, \"v\": [0, 0], \"t\": [0.5, 0.5],"
            " \"S\": [[1, 0], [0, \"NaN\"]], \"free\": 0}");
   DATA_FAILS(src, json, VI_EDATA, "'S'");
+  /* Infinity would pass a Cholesky test: refused as not finite */
+  snprintf(json, sizeof json, "{\"s\": 1, \"v\": [0, 0], \"t\": [0.5, 0.5],"
+           " \"S\": [[1, \"Infinity\"], [\"Infinity\", 1]], \"free\": 0}");
+  DATA_FAILS(src, json, VI_EDATA, "'S'", "S[2, 1]", "must be finite");
+  snprintf(json, sizeof json, "{\"s\": 1, \"v\": [0, 0], \"t\": [0.5, 0.5],"
+           " \"S\": [[\"Infinity\", 0], [0, 1]], \"free\": 0}");
+  DATA_FAILS(src, json, VI_EDATA, "'S'", "S[1, 1]", "must be finite");
+  DATA_FAILS("data { cholesky_factor_cov[2] L; }\nparameters { real mu; }\nmodel { }\n",
+             "{\"L\": [[\"Infinity\", 0], [0, 1]]}", VI_EDATA, "'L'", "L[1, 1]", "finite");
   /* a JSON number too large for a double is not Infinity in disguise */
   DATA_FAILS(src, "{\"s\": 1e400}", VI_EDATA, "h.json");
   /* unconstrained reals may be NaN / inf, as in Stan */

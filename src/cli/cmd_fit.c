@@ -7,6 +7,7 @@
  * reported and written, and says so in the exit code (1, 130). */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -21,21 +22,37 @@ static void print_to_stderr(void *ctx, const char *text)
 /* Where a failed fit failed (issue 6): one line after the error, with the coordinates'
  * names when the model has them (at most FAULT_SHOWN of them). */
 #define FAULT_SHOWN 10
+static void print_point(const char *where, double lp, const double *z, const vi_model *m,
+                        size_t D)
+{
+  fflush(stdout);
+  fprintf(stderr, "vi: %s: lp = %.6g at z = (", where, isnan(lp) ? fabs(lp) : lp);
+  for (size_t j = 0; j < D && j < FAULT_SHOWN; j++) {
+    if (j) fputs(", ", stderr);
+    if (m && m->names && m->names[j]) fprintf(stderr, "%s = ", m->names[j]);
+    fprintf(stderr, "%.6g", z[j]);
+  }
+  fputs(D > FAULT_SHOWN ? ", ...)\n" : ")\n", stderr);
+}
+
 static void report_fault(const vi_fit *f)
 {
   const vi_fault *ft = vi_fit_fault(f);
   if (!ft) return;
-  const vi_model *m = vi_fit_model(f);
-  size_t D = vi_fit_dim(f);
-  fflush(stdout);
-  fprintf(stderr, "vi: at iteration %zu, draw %zu: lp = %.6g at z = (", ft->iter, ft->draw,
-          ft->lp);
-  for (size_t j = 0; j < D && j < FAULT_SHOWN; j++) {
-    if (j) fputs(", ", stderr);
-    if (m && m->names && m->names[j]) fprintf(stderr, "%s = ", m->names[j]);
-    fprintf(stderr, "%.6g", ft->z[j]);
-  }
-  fputs(D > FAULT_SHOWN ? ", ...)\n" : ")\n", stderr);
+  char where[96];
+  snprintf(where, sizeof where, "at iteration %zu, draw %zu", ft->iter, ft->draw);
+  print_point(where, ft->lp, ft->z, vi_fit_model(f), vi_fit_dim(f));
+}
+
+/* A start that failed has no fit to ask: show the log density at the centre of the
+ * starting q (z = 0, the start of --init zero and of the Laplace mode search). */
+static void report_start_point(const vi_model *m)
+{
+  double *z = calloc(m->dim ? m->dim : 1, sizeof *z), lp = NAN;
+  if (!z) return;
+  if (m->log_joint(m->ctx, 1, z, &lp, NULL) == VI_SUCCESS)
+    print_point("at the start", lp, z, m, m->dim);
+  free(z);
 }
 
 /* A runtime error.  The model's own message, when it has one, is complete (it names the
@@ -154,6 +171,8 @@ int cli_cmd_fit(int argc, char **argv)
     } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
       cli_error("cannot start the fit: the log density is not finite at the starting "
                 "draws (outside the support?); try --init random or check the model");
+      if (cfg.opt.init != VI_INIT_RANDOM && !cfg.opt.init_mu)
+        report_start_point(&m);
       rc = CLI_EXIT_NUMERICAL;
     } else {
       report_runtime("cannot start the fit", st, p);

@@ -9,6 +9,7 @@
  * z->x[e * n + s]), so no slice copies are made. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <vi/status.h>
 #include "lang/transforms.h"
@@ -564,6 +565,10 @@ long tr_check(const tr_spec *s, const ad_val *v, size_t draw, const ad_val *lb,
   for (size_t a = 0; a < s->nelem; a++) {
     size_t b = a * cs;
 #define X(k) elem(v, b + (k), draw)
+    /* Infinity would pass the sum, norm and Cholesky tests below (ordered allows it) */
+    if (s->con != CON_ORDERED && s->con != CON_POSITIVE_ORDERED)
+      for (i = 0; i < cs; i++)
+        if (!isfinite(X(i))) { snprintf(why, whylen, "is %g, must be finite (%s)", X(i), tr_name(s->con)); return (long)(b + i); }
     switch (s->con) {
     case CON_SIMPLEX: {
       double sum = 0;
@@ -612,20 +617,24 @@ long tr_check(const tr_spec *s, const ad_val *v, size_t draw, const ad_val *lb,
         }
       break;
     case CON_COV_MATRIX: case CON_CORR_MATRIX: {
-      double M[K * K > 0 ? K * K : 1];
+      /* on the heap: K comes from data and may be large */
+      double *M = malloc((K * K + K * (K + 1) / 2 + 1) * sizeof *M), *u = M + K * K;
+      if (!M) { snprintf(why, whylen, "out of memory checking the matrix"); return (long)b; }
+      long bad = -1;
       for (i = 0; i < K * K; i++) M[i] = X(i);
-      for (j = 0; j < K; j++)
-        for (i = 0; i < j; i++)
+      for (j = 0; j < K && bad < 0; j++)
+        for (i = 0; i < j && bad < 0; i++)
           if (fabs(M[i + j * K] - M[j + i * K]) > tol * fmax(1, fabs(M[i + j * K]))) {
             snprintf(why, whylen, "matrix is not symmetric");
-            return (long)(b + i + j * K);
+            bad = (long)(b + i + j * K);
           }
       if (s->con == CON_CORR_MATRIX)
-        for (i = 0; i < K; i++)
-          if (fabs(M[i + i * K] - 1) > tol) { snprintf(why, whylen, "is %g, a correlation matrix has unit diagonal", M[i + i * K]); return (long)(b + i + i * K); }
-      double u[K * (K + 1) / 2 + 1];
+        for (i = 0; i < K && bad < 0; i++)
+          if (fabs(M[i + i * K] - 1) > tol) { snprintf(why, whylen, "is %g, a correlation matrix has unit diagonal", M[i + i * K]); bad = (long)(b + i + i * K); }
       tr_spec c = *s; c.con = CON_COV_MATRIX;
-      if (st_free(&c, M, u)) { snprintf(why, whylen, "matrix is not positive definite"); return (long)b; }
+      if (bad < 0 && st_free(&c, M, u)) { snprintf(why, whylen, "matrix is not positive definite"); bad = (long)b; }
+      free(M);
+      if (bad >= 0) return bad;
       break;
     }
     default: break;
