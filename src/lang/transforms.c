@@ -252,19 +252,19 @@ static double st_fwd(const tr_spec *s, const double *u, double *x)
     break;
   }
   case CON_COV_MATRIX: {     /* K x K: L lower (rows, diagonal exp'd), x = L L' */
+    /* L goes into x's lower triangle, then x = L L' in place from the last row back:
+     * entry (i, j) is the last use of L(i, j), so no K x K scratch is needed */
     size_t pos = 0, k;
-    double L[K * K > 0 ? K * K : 1];
-    memset(L, 0, sizeof L);
     for (i = 0; i < K; i++) {
-      for (j = 0; j < i; j++) L[i + j * K] = u[pos++];
-      L[i + i * K] = exp(u[pos]);
+      for (j = 0; j < i; j++) x[i + j * K] = u[pos++];
+      x[i + i * K] = exp(u[pos]);
       lj += (double)(K - i + 1) * u[pos++];
     }
     lj += (double)K * VI_LN2;
-    for (i = 0; i < K; i++)
-      for (j = 0; j <= i; j++) {
+    for (i = K; i-- > 0;)
+      for (j = i + 1; j-- > 0;) {
         double acc = 0;
-        for (k = 0; k <= j; k++) acc += L[i + k * K] * L[j + k * K];
+        for (k = 0; k <= j; k++) acc += x[i + k * K] * x[j + k * K];
         x[i + j * K] = acc; x[j + i * K] = acc;
       }
     break;
