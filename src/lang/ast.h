@@ -12,6 +12,7 @@ typedef struct vi_loc { int line, col; } vi_loc;
 typedef struct vi_expr vi_expr;
 typedef struct vi_stmt vi_stmt;
 typedef struct vi_decl vi_decl;
+typedef struct vi_func vi_func;
 
 /* Program blocks, in the order they must appear.  BLK_LOCAL marks a local variable
  * (declared inside a statement block), BLK_LOOP a loop variable. */
@@ -61,10 +62,15 @@ struct vi_expr {
   vi_index *index; int nindex;   /* EX_INDEX */
   vi_decl *decl;         /* EX_VAR: resolved by the checker */
   int builtin;           /* EX_CALL: builtin id from builtins.h, set by the checker
-                            (-1 for the special call target()) */
+                            (-1 for the special call target(), VI_CALL_USER for a
+                            user-defined function) */
+  vi_func *func;         /* EX_CALL of a user-defined function: its definition */
   int depth;             /* height of this subtree (1 for a leaf), set by the parser;
                             bounded (VI_AST_MAX_DEPTH), so recursive walks are safe */
 };
+
+/* EX_CALL.builtin of a call of a user-defined function. */
+#define VI_CALL_USER (-3)
 
 /* Largest expression height and statement/parenthesis nesting the parser accepts. */
 #define VI_AST_MAX_DEPTH 1000
@@ -111,7 +117,9 @@ typedef enum {
   ST_REJECT,     /* reject(args) */
   ST_FATAL,      /* fatal_error(args) */
   ST_BREAK, ST_CONTINUE,
-  ST_EMPTY       /* ; */
+  ST_EMPTY,      /* ; */
+  ST_RETURN,     /* return [rhs];  (user-defined functions only) */
+  ST_CALL        /* rhs;  a call of a void user-defined function */
 } vi_stmt_kind;
 
 struct vi_stmt {
@@ -127,16 +135,35 @@ struct vi_stmt {
   const char *name;         /* ST_TILDE distribution name ("normal") */
   vi_expr **args; int nargs;/* ST_TILDE distribution arguments; PRINT/REJECT/FATAL items */
   int builtin;              /* ST_TILDE: builtin id of name_lpdf / name_lpmf */
+  vi_func *func;            /* ST_TILDE of a user-defined name_lpdf / name_lpmf */
   int is_likelihood;        /* ST_TILDE / ST_TARGET: set by the checker, 1 when the
                                variate (first density argument) is data only */
   vi_stmt *body, *els;      /* loops, if */
   vi_stmt **stmts; int nstmts; /* ST_BLOCK */
 };
 
+/* A user-defined function (the functions block).  Its kind follows from the name's
+ * suffix, as in Stan: _rng may draw random numbers, _lp may change target, _lpdf /
+ * _lpmf are densities (usable with `~`).  Arguments are declarations of block
+ * BLK_FUNCTIONS (never assignable); they and the body's locals own the slots
+ * [slot_lo, slot_hi), saved and restored around each call so recursion works. */
+typedef enum { FN_PLAIN = 0, FN_RNG, FN_LP, FN_DENSITY } vi_func_kind;
+
+struct vi_func {
+  const char *name;
+  vi_loc loc;
+  vi_type ret;                  /* VT_VOID for void functions */
+  vi_decl **params; int nparams;
+  vi_stmt *body;                /* NULL for a forward declaration never defined */
+  vi_func_kind kind;
+  int slot_lo, slot_hi;         /* set by the checker */
+};
+
 /* A whole model file.  blocks[b] is an ST_BLOCK (NULL when the block is absent); the
  * declarations of a block are its leading ST_DECL statements. */
 typedef struct vi_ast {
   vi_stmt *blocks[BLK_COUNT];
+  vi_func **funcs; int nfuncs;   /* the functions block, definitions only, in order */
   vi_decl **slots; int nslots;   /* every declaration, by slot (set by the checker) */
   const char *name;              /* file name for messages */
   const char *source; size_t source_len;  /* the text, for caret lines */

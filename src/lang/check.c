@@ -41,7 +41,9 @@ typedef struct checker {
   sym **stack; size_t nstack, capstack;
   vi_decl **slots; int nslots, capslots;
   unsigned char *fixed;  /* by slot: data_only never changes (block variables, tdata) */
-  vi_block block;        /* program block being checked */
+  vi_block block;        /* program block being checked (BLK_FUNCTIONS in a function) */
+  vi_func *fn;           /* the function whose body is being checked, or NULL */
+  int void_ok;           /* the call being checked is a statement: it may be void */
   int loops;             /* enclosing loops */
   int changed;           /* second pass: some decl lost data_only this round */
 } checker;
@@ -272,10 +274,95 @@ static int density_name(const char *s)
          || name_has_suffix(s, "_lupdf") || name_has_suffix(s, "_lupmf");
 }
 
+/* Where target can be used (target +=, ~, target(), _lp calls): the model block, and
+ * the body of an _lp function; _lp functions may also be called from transformed
+ * parameters, as in Stan. */
+static int target_allowed(const checker *c)
+{
+  return c->block == BLK_MODEL || (c->fn && c->fn->kind == FN_LP);
+}
+
+/* Where random numbers can be drawn: transformed data, generated quantities, and the
+ * body of an _rng function. */
+static int rng_allowed(const checker *c)
+{
+  return c->block == BLK_TDATA || c->block == BLK_GQ || (c->fn && c->fn->kind == FN_RNG);
+}
+
+static void sig_text(const vi_func *f, char *buf, size_t len)
+{
+  size_t o = (size_t)snprintf(buf, len, "%s(", f->name);
+  for (int i = 0; i < f->nparams && o < len; i++)
+    o += (size_t)snprintf(buf + o, len - o, "%s%s", i ? ", " : "", tname(f->params[i]->type));
+  if (o < len) snprintf(buf + o, len - o, ")");
+}
+
+/* The user-defined function name(args): exact types, int promoting to real (also in
+ * arrays).  A call of foo_lupdf / foo_lupmf is a call of foo_lpdf / foo_lpmf.  NULL if
+ * no function has the name; an error if some do but none takes these arguments. */
+static vi_func *resolve_user(checker *c, const char *name, const vi_type *args, int n,
+                             vi_loc loc)
+{
+  char alt[160];
+  size_t len = strlen(name);
+  if (len < sizeof alt - 1 && (name_has_suffix(name, "_lupdf") || name_has_suffix(name, "_lupmf"))) {
+    snprintf(alt, sizeof alt, "%.*s_lp%cf", (int)len - 6, name, name[len - 2]);
+    name = alt;
+  }
+  int named = 0;
+  for (int i = 0; i < c->ast->nfuncs; i++) {
+    vi_func *f = c->ast->funcs[i];
+    if (strcmp(f->name, name) != 0) continue;
+    named = 1;
+    if (f->nparams != n) continue;
+    int ok = 1;
+    for (int k = 0; k < n && ok; k++) ok = assignable(f->params[k]->type, args[k]);
+    if (ok) return f;
+  }
+  if (!named) return NULL;
+  char got[512], want[512];
+  size_t o = (size_t)snprintf(got, sizeof got, "%s(", name);
+  for (int k = 0; k < n && o < sizeof got; k++)
+    o += (size_t)snprintf(got + o, sizeof got - o, "%s%s", k ? ", " : "", tname(args[k]));
+  if (o < sizeof got) snprintf(got + o, sizeof got - o, ")");
+  want[0] = '\0';
+  for (int i = 0; i < c->ast->nfuncs; i++)
+    if (strcmp(c->ast->funcs[i]->name, name) == 0) {
+      size_t w = strlen(want);
+      if (w) snprintf(want + w, sizeof want - w, "; ");
+      w = strlen(want);
+      sig_text(c->ast->funcs[i], want + w, sizeof want - w);
+    }
+  c_fail(c, VI_ECHECK, loc, "no signature %s; user-defined: %s", got, want);
+}
+
+/* The rules of a call of user function f, and the data-dependence of its value. */
+static int check_user_call(checker *c, vi_expr *e, vi_func *f, int data)
+{
+  e->builtin = VI_CALL_USER;
+  e->func = f;
+  e->type = f->ret;
+  if (f->kind == FN_RNG) {
+    if (!rng_allowed(c))
+      c_fail(c, VI_ECHECK, e->loc, "'%s' draws random numbers: it can only be called in "
+             "transformed data, generated quantities and _rng functions", f->name);
+    return c->block == BLK_TDATA;
+  }
+  if (f->kind == FN_LP) {
+    if (!target_allowed(c) && c->block != BLK_TPARAMS)
+      c_fail(c, VI_ECHECK, e->loc, "'%s' changes target: it can only be called in the "
+             "model block, transformed parameters and _lp functions", f->name);
+    return 0;
+  }
+  return data;
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
+  int void_ok = c->void_ok;
+  c->void_ok = 0;
   if (strcmp(e->str, "target") == 0 && e->nargs == 0) {
-    if (c->block != BLK_MODEL)
+    if (!target_allowed(c))
       c_fail(c, VI_ECHECK, e->loc, "target() can only be used in the model block");
     e->type = ty(VT_REAL, 0);
     e->builtin = -1;
@@ -291,7 +378,7 @@ static void check_call(checker *c, vi_expr *e)
     c_fail(c, VI_ECHECK, e->loc, "'%s' needs '|' after its first argument: %s(y | ...)",
            e->str, e->str);
   if ((name_has_suffix(e->str, "_lupdf") || name_has_suffix(e->str, "_lupmf"))
-      && c->block != BLK_MODEL)
+      && c->block != BLK_MODEL && !(c->fn && (c->fn->kind == FN_DENSITY || c->fn->kind == FN_LP)))
     c_fail(c, VI_ECHECK, e->loc, "'%s' (unnormalised density) can only be used in the "
            "model block", e->str);
   vi_type argt[64], *targs = argt;
@@ -304,6 +391,14 @@ static void check_call(checker *c, vi_expr *e)
     check_expr(c, e->args[i]);
     targs[i] = e->args[i]->type;
     data &= e->args[i]->data_only;
+  }
+  vi_func *uf = resolve_user(c, e->str, targs, e->nargs, e->loc);
+  if (uf) {
+    if (uf->ret.base == VT_VOID && !void_ok)
+      c_fail(c, VI_ECHECK, e->loc, "'%s' is a void function: it has no value to use",
+             uf->name);
+    e->data_only = check_user_call(c, e, uf, data);
+    return;
   }
   char why[512] = "";
   vi_type ret = ty(VT_REAL, 0);
@@ -344,7 +439,10 @@ static void check_call(checker *c, vi_expr *e)
   e->builtin = id;
   e->type = ret;
   if (vi_builtin_kind(id) == BUILTIN_RNG) {
-    if (c->block != BLK_TDATA && c->block != BLK_GQ)
+    if (!rng_allowed(c) && c->fn)
+      c_fail(c, VI_ECHECK, e->loc, "random number generator '%s' is only allowed in "
+             "functions whose name ends in _rng, not in '%s'", e->str, c->fn->name);
+    if (!rng_allowed(c))
       c_fail(c, VI_ECHECK, e->loc, "random number generator '%s' is only allowed in "
              "transformed data and generated quantities, not in the %s block", e->str,
              block_names[c->block]);
@@ -625,6 +723,7 @@ static void check_assignable_var(checker *c, vi_expr *lhs)
   const char *why = NULL;
   switch (d->block) {
   case BLK_LOOP: why = "it is a loop variable"; break;
+  case BLK_FUNCTIONS: why = "it is a function argument"; break;
   case BLK_DATA: why = "it is data"; break;
   case BLK_PARAMS: why = "it is a parameter"; break;
   case BLK_TDATA: case BLK_TPARAMS: case BLK_MODEL: case BLK_GQ:
@@ -660,7 +759,10 @@ static void check_cond(checker *c, vi_expr *e, const char *what)
 
 static void check_tilde(checker *c, vi_stmt *s)
 {
-  if (c->block != BLK_MODEL)
+  if (!target_allowed(c) && c->fn)
+    c_fail(c, VI_ECHECK, s->loc, "'~' statements are only allowed in functions whose name "
+           "ends in _lp, not in '%s'", c->fn->name);
+  if (!target_allowed(c))
     c_fail(c, VI_ECHECK, s->loc, "'~' statements are only allowed in the model block, not "
            "in the %s block", block_names[c->block]);
   check_expr(c, s->lhs);
@@ -674,6 +776,19 @@ static void check_tilde(checker *c, vi_stmt *s)
   for (int i = 0; i < s->nargs; i++) {
     check_expr(c, s->args[i]);
     targs[i + 1] = s->args[i]->type;
+  }
+  char uname[160];
+  for (int k = 0; k < 2 && strlen(s->name) < 100; k++) {
+    snprintf(uname, sizeof uname, "%s_%s", s->name, k ? "lpmf" : "lpdf");
+    for (int i = 0; i < c->ast->nfuncs; i++)
+      if (strcmp(c->ast->funcs[i]->name, uname) == 0) {
+        s->func = resolve_user(c, uname, targs, n, s->loc);
+        s->builtin = VI_CALL_USER;
+        if (s->truncated)
+          c_fail(c, VI_EUNSUPPORTED, s->loc, "truncation T[..] of a user-defined "
+                 "distribution is not supported yet");
+        return;
+      }
   }
   char why[512] = "";
   int id = vi_builtin_resolve_tilde(s->name, targs, n, why, sizeof why);
@@ -744,7 +859,10 @@ static void check_stmt(checker *c, vi_stmt *s)
     check_tilde(c, s);
     return;
   case ST_TARGET:
-    if (c->block != BLK_MODEL)
+    if (!target_allowed(c) && c->fn)
+      c_fail(c, VI_ECHECK, s->loc, "'target +=' is only allowed in functions whose name "
+             "ends in _lp, not in '%s'", c->fn->name);
+    if (!target_allowed(c))
       c_fail(c, VI_ECHECK, s->loc, "'target +=' is only allowed in the model block, not in "
              "the %s block", block_names[c->block]);
     check_expr(c, s->rhs);
@@ -806,7 +924,51 @@ static void check_stmt(checker *c, vi_stmt *s)
     return;
   case ST_EMPTY:
     return;
+  case ST_RETURN:
+    if (!c->fn) c_fail(c, VI_ECHECK, s->loc, "'return' outside a function");
+    if (c->fn->ret.base == VT_VOID) {
+      if (s->rhs)
+        c_fail(c, VI_ECHECK, s->rhs->loc, "void function '%s' cannot return a value",
+               c->fn->name);
+      return;
+    }
+    if (!s->rhs)
+      c_fail(c, VI_ECHECK, s->loc, "function '%s' must return a value of type %s",
+             c->fn->name, tname(c->fn->ret));
+    check_expr(c, s->rhs);
+    if (!assignable(c->fn->ret, s->rhs->type))
+      c_fail(c, VI_ECHECK, s->rhs->loc, "function '%s' returns %s but this is %s",
+             c->fn->name, tname(c->fn->ret), tname(s->rhs->type));
+    return;
+  case ST_CALL:
+    c->void_ok = s->rhs->kind == EX_CALL;
+    check_expr(c, s->rhs);
+    if (s->rhs->builtin != VI_CALL_USER || s->rhs->type.base != VT_VOID)
+      c_fail(c, VI_ECHECK, s->loc, "'%s' returns a value, so its call cannot be a statement "
+             "(only void functions can)", s->rhs->str);
+    return;
   }
+}
+
+/* A function's arguments (fixed: never data-only, since the same body runs for every
+ * call) and body, in a scope of their own that sees only the arguments. */
+static void check_function(checker *c, vi_func *f)
+{
+  if (!f->body)
+    c_fail(c, VI_ECHECK, f->loc, "function '%s' is declared but never defined", f->name);
+  c->fn = f;
+  c->block = BLK_FUNCTIONS;
+  size_t mark = scope_open(c);
+  f->slot_lo = c->nslots;
+  for (int i = 0; i < f->nparams; i++) {
+    declare(c, f->params[i]);
+    f->params[i]->data_only = 0;
+    c->fixed[f->params[i]->slot] = 1;
+  }
+  check_stmt(c, f->body);
+  f->slot_hi = c->nslots;
+  scope_close(c, mark);
+  c->fn = NULL;
 }
 
 /* ---- Pass 2: data dependence --------------------------------------------------- */
@@ -826,7 +988,9 @@ static int dep_expr(checker *c, vi_expr *e)
   case EX_CALL:
     for (int i = 0; i < e->nargs; i++) d &= dep_expr(c, e->args[i]);
     if (e->builtin == -1) d = 0;
-    else if (vi_builtin_kind(e->builtin) == BUILTIN_RNG && e->data_only == 0) d = 0;
+    else if (e->builtin == VI_CALL_USER) {
+      if (e->func->kind == FN_LP || (e->func->kind == FN_RNG && e->data_only == 0)) d = 0;
+    } else if (vi_builtin_kind(e->builtin) == BUILTIN_RNG && e->data_only == 0) d = 0;
     break;
   case EX_INDEX:
     d = dep_expr(c, e->args[0]);
@@ -900,8 +1064,9 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
   case ST_TARGET:
     dep_expr(c, s->rhs);
     /* A density -- or a log cdf / ccdf, i.e. censored data -- of data. */
-    s->is_likelihood = s->rhs->kind == EX_CALL && s->rhs->builtin >= 0
-                       && (vi_builtin_kind(s->rhs->builtin) == BUILTIN_DENSITY
+    s->is_likelihood = s->rhs->kind == EX_CALL
+                       && ((s->rhs->builtin == VI_CALL_USER && s->rhs->func->kind == FN_DENSITY)
+                           || (s->rhs->builtin >= 0 && vi_builtin_kind(s->rhs->builtin) == BUILTIN_DENSITY)
                            || name_has_suffix(s->rhs->str, "_lcdf")
                            || name_has_suffix(s->rhs->str, "_lccdf"))
                        && s->rhs->nargs >= 1 && s->rhs->args[0]->data_only;
@@ -938,6 +1103,9 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
   case ST_PRINT: case ST_REJECT: case ST_FATAL:
     for (int i = 0; i < s->nargs; i++) dep_expr(c, s->args[i]);
     return;
+  case ST_RETURN: case ST_CALL:
+    if (s->rhs) dep_expr(c, s->rhs);
+    return;
   default:
     return;
   }
@@ -962,6 +1130,7 @@ int vi_check(vi_ast *ast, struct vi_error *err)
     if (status == VI_SUCCESS) status = VI_ECHECK;
     goto done;
   }
+  for (int i = 0; i < ast->nfuncs; i++) check_function(c, ast->funcs[i]);
   for (int b = 0; b < BLK_COUNT; b++) {
     vi_stmt *blk = ast->blocks[b];
     if (!blk) continue;
@@ -973,6 +1142,7 @@ int vi_check(vi_ast *ast, struct vi_error *err)
   /* Pass 2, repeated until no local loses data-only. */
   do {
     c->changed = 0;
+    for (int i = 0; i < ast->nfuncs; i++) dep_stmt(c, ast->funcs[i]->body, 1);
     for (int b = 0; b < BLK_COUNT; b++)
       if (ast->blocks[b]) dep_stmt(c, ast->blocks[b], 1);
   } while (c->changed);

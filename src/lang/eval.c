@@ -361,6 +361,60 @@ void ev_cache_free(ev_ctx *c)
 
 static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
 
+/* ---- user-defined functions ---------------------------------------------------------- */
+
+/* Call f on evaluated args.  Its slots are saved and cleared first and restored after,
+ * so a recursive call cannot clobber its caller's arguments and locals.  NULL with
+ * c->rc set on an error, reject or per-draw divergence inside. */
+static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, vi_loc loc)
+{
+  if (c->depth >= EV_MAX_CALL_DEPTH) {
+    ev_error(c, VI_ERUNTIME, loc, "calls of '%s' nested more than %d deep (recursion that "
+             "never ends?)", f->name, EV_MAX_CALL_DEPTH);
+    return NULL;
+  }
+  size_t n = (size_t)(f->slot_hi - f->slot_lo);
+  ad_val **saved = ad_alloc(c->t, (n ? n : 1) * sizeof *saved);
+  if (!saved) { tape_fail(c, loc, f->name); return NULL; }
+  memcpy(saved, c->slot + f->slot_lo, n * sizeof *saved);
+  memset(c->slot + f->slot_lo, 0, n * sizeof *saved);
+  for (int i = 0; i < nargs && i < f->nparams; i++) {
+    ad_val *v = promote(c, args[i], f->params[i]->type);
+    if (!v) { memcpy(c->slot + f->slot_lo, saved, n * sizeof *saved); tape_fail(c, loc, f->name); return NULL; }
+    c->slot[f->params[i]->slot] = v;
+  }
+  const vi_func *caller = c->fn;
+  c->fn = f;
+  c->ret = NULL;
+  c->depth++;
+  int rc = ev_stmt(c, f->body);
+  c->depth--;
+  c->fn = caller;
+  ad_val *r = c->ret;
+  c->ret = NULL;
+  memcpy(c->slot + f->slot_lo, saved, n * sizeof *saved);
+  if (rc == EV_RETURN || rc == 0) {
+    if (f->ret.base == VT_VOID) return ad_scalar(c->t, 0, 1);
+    if (r) return r;
+    ev_error(c, VI_ERUNTIME, f->loc, "function '%s' ended without returning a value", f->name);
+    return NULL;
+  }
+  c->rc = rc;
+  return NULL;
+}
+
+static int exec_return(ev_ctx *c, const vi_stmt *st)
+{
+  c->ret = NULL;
+  if (st->rhs) {
+    ad_val *v = ev_expr(c, st->rhs);
+    if (!v) return c->rc;
+    c->ret = promote(c, v, c->fn ? c->fn->ret : st->rhs->type);
+    if (!c->ret) return tape_fail(c, st->loc, "return");
+  }
+  return EV_RETURN;
+}
+
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
   if (!e->data_only || !c->ncache || c->block < BLK_PARAMS) return ev_expr_raw(c, e);
@@ -439,6 +493,7 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     }
     for (int i = 0; i < e->nargs; i++)
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
+    if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
     r = vi_builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
       char what[300];
@@ -547,8 +602,10 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
   if (!(args[0] = ev_expr(c, st->lhs))) return c->rc;
   for (int i = 0; i < st->nargs; i++)
     if (!(args[i + 1] = ev_expr(c, st->args[i]))) return c->rc;
-  ad_val *lp = vi_builtin_call(t, st->builtin, args, na);
-  if (!lp) {
+  ad_val *lp;
+  if (st->func) {
+    if (!(lp = call_user(c, st->func, args, na, st->loc))) return c->rc;
+  } else if (!(lp = vi_builtin_call(t, st->builtin, args, na))) {
     char what[300];
     snprintf(what, sizeof what, "in '~ %s'", st->name);
     return tape_fail(c, st->loc, what);
@@ -966,6 +1023,8 @@ int ev_stmt(ev_ctx *c, const vi_stmt *st)
   case ST_BREAK: return EV_BREAK;
   case ST_CONTINUE: return EV_CONTINUE;
   case ST_EMPTY: return 0;
+  case ST_RETURN: return exec_return(c, st);
+  case ST_CALL: return ev_expr(c, st->rhs) ? 0 : c->rc;
   }
   return 0;
 }

@@ -16,7 +16,11 @@
 
 /* Outcomes of executing a statement: 0 ok, > 0 control flow, < 0 a vi_status error
  * (message in ev_ctx.err). */
-enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4 };
+enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4,
+       EV_RETURN = 5 };
+
+/* Deepest nesting of user-defined function calls (recursion included). */
+#define EV_MAX_CALL_DEPTH 200
 
 /* Largest number of elements of one declared value (data, parameter, local): 2^28
  * doubles is 2 GB per draw.  Beyond it a declaration is refused before anything is
@@ -62,6 +66,8 @@ typedef struct ev_ctx {
    * model, generated quantities): evaluated once, kept as persistent values.  An open
    * addressing table keyed by the expression; cval NULL until first evaluated. */
   const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
+  /* user-defined functions: the one running, its return value, the call depth */
+  const vi_func *fn; ad_val *ret; int depth;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

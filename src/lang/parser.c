@@ -27,6 +27,7 @@ typedef struct parser {
   vi_error *err;
   jmp_buf jb;
   int nesting;
+  int in_function;     /* parsing a function body: 'return' is allowed */
 } parser;
 
 /* ---- Errors -------------------------------------------------------------------- */
@@ -1028,8 +1029,13 @@ static vi_stmt *parse_statement(parser *p)
     advance(p);
     expect(p, TK_SEMI, "';'");
   } else if (tok_is_kw(p, t, "return")) {
-    p_fail(p, VI_EUNSUPPORTED, loc, "'return' is only allowed in user-defined functions, "
-           "which are not supported yet");
+    /* return ::= 'return' [expr] ';' */
+    if (!p->in_function)
+      p_fail(p, VI_EPARSE, loc, "'return' is only allowed in user-defined functions");
+    advance(p);
+    s = new_stmt(p, ST_RETURN, loc);
+    if (!is_tok(p, TK_SEMI)) s->rhs = parse_expr(p);
+    expect(p, TK_SEMI, "';' after return");
   } else if (tok_is_kw(p, t, "profile")) {
     /* profile ::= 'profile' '(' string ')' block      (profiling only: a plain block) */
     advance(p);
@@ -1098,9 +1104,14 @@ static vi_stmt *parse_statement(parser *p)
           && e->args[1]->loc.col == e->loc.col + 1)
         p_fail(p, VI_EUNSUPPORTED, e->loc, "the '<-' assignment was removed from Stan; "
                "use '='");
-      if (e->kind == EX_CALL)
-        p_fail(p, VI_EPARSE, e->loc, "a function call cannot be a statement (only void "
-               "functions could be, and vi has none)");
+      if (e->kind == EX_CALL && is_tok(p, TK_SEMI)) {
+        /* a call statement: the checker makes sure the function is void */
+        advance(p);
+        s = new_stmt(p, ST_CALL, e->loc);
+        s->rhs = e;
+        leave(p);
+        return s;
+      }
       /* `vectr[N] x;`: a name where a type belongs. */
       const vi_expr *base = e;
       while (base->kind == EX_INDEX) base = base->args[0];
@@ -1114,6 +1125,140 @@ static vi_stmt *parse_statement(parser *p)
   return s;
 }
 
+/* ---- Functions ------------------------------------------------------------------- */
+
+/* unsized ::= 'void' | ['array' '[' {','} ']'] basic | basic '[' {','} ']'   (old arrays)
+ *   basic ::= int | real | vector | row_vector | matrix
+ * The type of a function's result or argument: no sizes, no constraints. */
+static vi_type parse_unsized_type(parser *p, int allow_void)
+{
+  vi_type t = { VT_VOID, 0 };
+  char q[64];
+  if (is_kw(p, "void")) {
+    if (!allow_void) p_fail(p, VI_EPARSE, cur(p)->loc, "an argument cannot be void");
+    advance(p);
+    return t;
+  }
+  int array_kw = 0;
+  if (is_kw(p, "array")) {
+    advance(p);
+    expect(p, TK_LBRACK, "'[' after 'array'");
+    t.ndims = 1;
+    while (accept(p, TK_COMMA)) t.ndims++;
+    expect(p, TK_RBRACK, "',' or ']' (function types have no sizes)");
+    array_kw = 1;
+  }
+  const vi_token *tt = cur(p);
+  switch (type_word_of(p, tt)) {
+  case TY_INT: t.base = VT_INT; break;
+  case TY_REAL: t.base = VT_REAL; break;
+  case TY_VECTOR: t.base = VT_VECTOR; break;
+  case TY_ROW_VECTOR: t.base = VT_ROW_VECTOR; break;
+  case TY_MATRIX: t.base = VT_MATRIX; break;
+  case TY_UNSUPPORTED:
+    p_fail(p, VI_EUNSUPPORTED, tt->loc, "type %s is not supported yet",
+           tok_quote(p, tt, q, sizeof q));
+  case TY_NONE: case TY_ARRAY:
+    p_expected(p, "a type (void, int, real, vector, row_vector, matrix or array[] ...)");
+  default:
+    p_fail(p, VI_EPARSE, tt->loc, "function arguments and results cannot have constrained "
+           "type %s", tok_quote(p, tt, q, sizeof q));
+  }
+  advance(p);
+  if (!array_kw && is_tok(p, TK_LBRACK)) {
+    advance(p);
+    t.ndims = 1;
+    while (accept(p, TK_COMMA)) t.ndims++;
+    expect(p, TK_RBRACK, "',' or ']' (function types have no sizes)");
+  }
+  if (t.ndims > 8)
+    p_fail(p, VI_ECHECK, tt->loc, "arrays of more than 8 dimensions are not supported");
+  return t;
+}
+
+static int same_signature(const vi_func *a, const vi_func *b)
+{
+  if (a->nparams != b->nparams || a->ret.base != b->ret.base || a->ret.ndims != b->ret.ndims)
+    return 0;
+  for (int i = 0; i < a->nparams; i++)
+    if (a->params[i]->type.base != b->params[i]->type.base
+        || a->params[i]->type.ndims != b->params[i]->type.ndims)
+      return 0;
+  return 1;
+}
+
+/* function ::= unsized ident '(' [['data'] unsized ident {',' ...}] ')' (block | ';')
+ * A declaration without a body (';') is completed by a later definition of the same
+ * signature. */
+static void parse_function(parser *p)
+{
+  vi_func *f = p_alloc(p, sizeof *f);
+  f->ret = parse_unsized_type(p, 1);
+  const vi_token *nt = cur(p);
+  if (nt->kind != TK_IDENT) p_expected(p, "the function's name");
+  check_name(p, nt);
+  f->name = tok_str(p, nt);
+  f->loc = nt->loc;
+  advance(p);
+  f->kind = ends_with(f->name, "_rng") ? FN_RNG : ends_with(f->name, "_lp") ? FN_LP
+            : ends_with(f->name, "_lpdf") || ends_with(f->name, "_lpmf") ? FN_DENSITY
+            : FN_PLAIN;
+  if (ends_with(f->name, "_lupdf") || ends_with(f->name, "_lupmf"))
+    p_fail(p, VI_EPARSE, nt->loc, "define the density as '%.*s_lp%cf'; the _lup%cf form is "
+           "only for calls", (int)strlen(f->name) - 6, f->name,
+           f->name[strlen(f->name) - 2], f->name[strlen(f->name) - 2]);
+  expect(p, TK_LPAREN, "'(' after the function's name");
+  vi_decl *params[256];
+  int np = 0;
+  if (!is_tok(p, TK_RPAREN)) {
+    do {
+      size_t ts = p->pos;
+      if (is_kw(p, "data")) advance(p);
+      vi_decl *d = p_alloc(p, sizeof *d);
+      d->type = parse_unsized_type(p, 0);
+      d->type_text = span_text(p, ts, p->pos);
+      d->block = BLK_FUNCTIONS;
+      const vi_token *at = cur(p);
+      check_name(p, at);
+      d->name = tok_str(p, at);
+      d->loc = at->loc;
+      advance(p);
+      if (np == 256) p_fail(p, VI_EUNSUPPORTED, at->loc, "more than 256 arguments");
+      params[np++] = d;
+    } while (accept(p, TK_COMMA));
+  }
+  expect(p, TK_RPAREN, "',' or ')' after the arguments");
+  f->params = p_alloc(p, (size_t)(np ? np : 1) * sizeof *f->params);
+  memcpy(f->params, params, (size_t)np * sizeof *params);
+  f->nparams = np;
+  vi_func *prev = NULL;
+  for (int i = 0; i < p->ast->nfuncs; i++)
+    if (strcmp(p->ast->funcs[i]->name, f->name) == 0 && same_signature(p->ast->funcs[i], f))
+      prev = p->ast->funcs[i];
+  if (accept(p, TK_SEMI)) {
+    if (prev) return;                 /* declared again: nothing new */
+  } else {
+    if (prev && prev->body)
+      p_fail(p, VI_EPARSE, f->loc, "function '%s' is already defined with these argument "
+             "types (at line %d)", f->name, prev->loc.line);
+    p->in_function = 1;
+    f->body = parse_block_body(p, BLK_LOCAL, 0, NULL);
+    p->in_function = 0;
+    if (prev) {                       /* the definition of a forward declaration */
+      prev->body = f->body;
+      prev->params = f->params;
+      prev->loc = f->loc;
+      return;
+    }
+  }
+  if (p->ast->nfuncs % 16 == 0) {
+    vi_func **v = p_alloc(p, (size_t)(p->ast->nfuncs + 16) * sizeof *v);
+    if (p->ast->nfuncs) memcpy(v, p->ast->funcs, (size_t)p->ast->nfuncs * sizeof *v);
+    p->ast->funcs = v;
+  }
+  p->ast->funcs[p->ast->nfuncs++] = f;
+}
+
 /* ---- Program --------------------------------------------------------------------- */
 
 static const char *const block_names[BLK_COUNT] = {
@@ -1121,7 +1266,7 @@ static const char *const block_names[BLK_COUNT] = {
   "model", "generated quantities"
 };
 
-/* program ::= ['functions' '{' '}'] ['data' block] ['transformed' 'data' block]
+/* program ::= ['functions' '{' {function} '}'] ['data' block] ['transformed' 'data' block]
  *             ['parameters' block] ['transformed' 'parameters' block] ['model' block]
  *             ['generated' 'quantities' block] EOF */
 static void parse_program(parser *p)
@@ -1163,9 +1308,10 @@ static void parse_program(parser *p)
     if (b == BLK_TDATA || b == BLK_TPARAMS || b == BLK_GQ) advance(p);
     if (b == BLK_FUNCTIONS) {
       expect(p, TK_LBRACE, "'{' after 'functions'");
-      if (!is_tok(p, TK_RBRACE))
-        p_fail(p, VI_EUNSUPPORTED, cur(p)->loc, "user-defined functions are not "
-               "supported yet");
+      while (!is_tok(p, TK_RBRACE)) {
+        if (is_tok(p, TK_EOF)) p_expected_after(p, "'}' to close the functions block");
+        parse_function(p);
+      }
       vi_stmt *s = new_stmt(p, ST_BLOCK, loc);
       advance(p);
       p->ast->blocks[b] = s;

@@ -50,10 +50,10 @@ parameters {
   real mu;
 }
 model {
-  mu ~ normal(0, 1);
+  mu ~ normal(twice(1), ode_rk45(mu));
 }
 STAN
-model_error unsupported 2 3 "user-defined functions are not supported yet"
+model_error unsupported 10 25 "not supported yet"
 
 cat >"$TMP/complex.stan" <<'STAN'
 parameters {

@@ -1,5 +1,5 @@
-// error: call_statement.stan:5:3: error: a function call cannot be a statement (only void functions could be, and vi has none)
-// status: VI_EPARSE
+// error: call_statement.stan:5:3: error: 'exp' returns a value, so its call cannot be a statement (only void functions can)
+// status: VI_ECHECK
 transformed data {
   print(1);
   exp(1);

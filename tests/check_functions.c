@@ -1,0 +1,198 @@
+/* check_functions.c: user-defined functions (the functions block).  A model written
+ * with functions must have exactly the log density and gradient of the same model
+ * written inline; recursion, forward declarations, overloading, void, _lp, _lpdf /
+ * _lpmf (with `~` and _lupdf calls), _rng in generated quantities and int -> real
+ * promotion of arguments all run; a recursion that never ends and a function that
+ * ends without returning are clean runtime errors. */
+#include <check.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_rng.h>
+#include <vi/lang.h>
+#include <vi/status.h>
+
+static vi_program *make(const char *src, const char *json, vi_model *m)
+{
+  vi_error err;
+  int st;
+  vi_program *p = vi_program_compile(src, strlen(src), "f.stan", &err, &st);
+  ck_assert_msg(p != NULL, "compile: %s", err.message);
+  st = vi_program_load_data(p, json, json ? strlen(json) : 0, "f.json", &err);
+  ck_assert_msg(st == 0, "data: %s", err.message);
+  ck_assert_int_eq(vi_program_model(p, m), VI_SUCCESS);
+  return p;
+}
+
+/* The two models have the same dimension, log density and gradient at n points. */
+static void same_density(const vi_model *a, const vi_model *b, size_t n)
+{
+  size_t D = a->dim;
+  ck_assert_uint_eq(D, b->dim);
+  double *z = malloc(n * D * sizeof *z), *ga = malloc(n * D * sizeof *ga);
+  double *gb = malloc(n * D * sizeof *gb), *la = malloc(n * sizeof *la);
+  double *lb = malloc(n * sizeof *lb);
+  for (size_t i = 0; i < n * D; i++) z[i] = 0.9 * sin(1.3 * (double)i + 0.4);
+  ck_assert_int_eq(a->log_joint(a->ctx, n, z, la, ga), VI_SUCCESS);
+  ck_assert_int_eq(b->log_joint(b->ctx, n, z, lb, gb), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++) {
+    ck_assert_msg(isfinite(la[s]), "draw %zu: lp %g", s, la[s]);
+    ck_assert_msg(fabs(la[s] - lb[s]) <= 1e-12 * fmax(1, fabs(lb[s])),
+                  "draw %zu: functions %.17g inline %.17g", s, la[s], lb[s]);
+  }
+  for (size_t i = 0; i < n * D; i++)
+    ck_assert_msg(fabs(ga[i] - gb[i]) <= 1e-12 * fmax(1, fabs(gb[i])),
+                  "gradient %zu: functions %.17g inline %.17g", i, ga[i], gb[i]);
+  free(z); free(ga); free(gb); free(la); free(lb);
+}
+
+static const char *DATA = "{\"N\": 6, \"y\": [0.3, -1.2, 2.2, 0.8, 1.1, -0.4],"
+                          " \"k\": [0, 3, 1, 2, 5, 1], \"x\": [1, 2, 3, 4, 5, 6]}";
+
+static const char *WITH_FUNCTIONS =
+    "functions {\n"
+    "  real sq(real x) { return x * x; }\n"
+    "  vector line(vector x, real a, real b) { return a + b * x; }\n"
+    "  real fact(int n);\n"                            /* forward declaration */
+    "  real fact(int n) { if (n <= 1) return 1; return n * fact(n - 1); }\n"
+    "  real scale(real s) { return s; }\n"              /* overloads */
+    "  real scale(vector s) { return sum(s); }\n"
+    "  real my_normal_lpdf(vector y, vector mu, real s) {\n"
+    "    real acc = 0;\n"
+    "    for (i in 1:rows(y)) acc += normal_lpdf(y[i] | mu[i], s);\n"
+    "    return acc;\n"
+    "  }\n"
+    "  real my_pois_lpmf(array[] int k, real lam) { return poisson_lpmf(k | lam); }\n"
+    "  void prior_lp(real a, real b) { a ~ normal(0, 2); target += normal_lpdf(b | 0, 3); }\n"
+    "  void nothing(real a) { if (a > 1e300) print(a); }\n"
+    "  real twice_sum(array[] real v) { return 2 * sum(v); }\n"
+    "}\n"
+    "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+    "transformed data { real f4 = fact(4); }\n"
+    "parameters { real a; real b; real<lower=0> s; real<lower=0> lam; }\n"
+    "model {\n"
+    "  y ~ my_normal(line(x, a, b), s);\n"
+    "  target += my_pois_lupmf(k | lam);\n"
+    "  prior_lp(a, b);\n"
+    "  nothing(a);\n"
+    "  s ~ exponential(scale(1) + scale([1, 2]') - f4 / 24.0 + sq(0));\n"
+    "  lam ~ gamma(twice_sum({1, 1}), 1);\n"        /* int array promoted to real */
+    "}\n";
+
+static const char *INLINE =
+    "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+    "parameters { real a; real b; real<lower=0> s; real<lower=0> lam; }\n"
+    "model {\n"
+    "  y ~ normal(a + b * x, s);\n"
+    "  target += poisson_lpmf(k | lam);\n"
+    "  a ~ normal(0, 2); target += normal_lpdf(b | 0, 3);\n"
+    "  s ~ exponential(3);\n"
+    "  lam ~ gamma(4, 1);\n"
+    "}\n";
+
+START_TEST(test_same_as_inline)
+{
+  vi_model mf, mi;
+  vi_program *pf = make(WITH_FUNCTIONS, DATA, &mf);
+  vi_program *pi = make(INLINE, DATA, &mi);
+  same_density(&mf, &mi, 1);
+  same_density(&mf, &mi, 7);
+  vi_program_free(pf);
+  vi_program_free(pi);
+}
+END_TEST
+
+/* A branch on a parameter inside a function: the draws part ways (the per-draw path)
+ * and still agree with the inline model. */
+START_TEST(test_branch_on_parameter)
+{
+  vi_model mf, mi;
+  vi_program *pf = make("functions {\n"
+                        "  real hinge(real v) { if (v > 0) return v * v; else return -v; }\n"
+                        "}\n"
+                        "parameters { real a; }\n"
+                        "model { target += -hinge(a); }\n", NULL, &mf);
+  vi_program *pi = make("parameters { real a; }\n"
+                        "model { target += a > 0 ? -a * a : a; }\n", NULL, &mi);
+  same_density(&mf, &mi, 9);
+  vi_program_free(pf);
+  vi_program_free(pi);
+}
+END_TEST
+
+START_TEST(test_rng_and_recursion_in_gq)
+{
+  vi_model m;
+  vi_program *p = make("functions {\n"
+                       "  int fib(int n) { if (n < 2) return n; return fib(n - 1) + fib(n - 2); }\n"
+                       "  real shifted_rng(real mu) { return normal_rng(mu, 1e-9); }\n"
+                       "}\n"
+                       "parameters { real a; }\n"
+                       "model { a ~ normal(0, 1); }\n"
+                       "generated quantities { int f = fib(10); real r = shifted_rng(a); }\n",
+                       NULL, &m);
+  ck_assert_uint_eq(m.n_out, 3);
+  double z = 0.25, out[3];
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  ck_assert_int_eq(m.constrain(m.ctx, &z, rng, out), VI_SUCCESS);
+  ck_assert_double_eq(out[1], 55);
+  ck_assert_double_eq_tol(out[2], 0.25, 1e-7);
+  gsl_rng_free(rng);
+  vi_program_free(p);
+}
+END_TEST
+
+START_TEST(test_runtime_errors)
+{
+  vi_model m;
+  double z = 0.5, lp, g;
+  vi_program *p = make("functions {\n"
+                       "  real forever(real x) { return forever(x + 1); }\n"
+                       "}\n"
+                       "parameters { real a; }\n"
+                       "model { target += forever(a); }\n", NULL, &m);
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &z, &lp, &g), VI_ERUNTIME);
+  const char *e = vi_program_last_error(p);
+  ck_assert_msg(strstr(e, "f.stan:2:") && strstr(e, "'forever'") && strstr(e, "200"), "%s", e);
+  vi_program_free(p);
+
+  p = make("functions {\n"
+           "  real maybe(real x) { if (x > 0) return x; }\n"
+           "}\n"
+           "parameters { real a; }\n"
+           "model { target += maybe(a - 10); }\n", NULL, &m);
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &z, &lp, &g), VI_ERUNTIME);
+  e = vi_program_last_error(p);
+  ck_assert_msg(strstr(e, "f.stan:2:") && strstr(e, "without returning"), "%s", e);
+  vi_program_free(p);
+
+  /* reject inside a function rejects the draw, as in the model block */
+  p = make("functions {\n"
+           "  real checked(real x) { if (x > 1) reject(\"too big: \", x); return x; }\n"
+           "}\n"
+           "parameters { real a; }\n"
+           "model { a ~ normal(checked(a), 1); }\n", NULL, &m);
+  double zz[2] = {0.5, 2.0}, l2[2], g2[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, zz, l2, g2), VI_SUCCESS);
+  ck_assert(isfinite(l2[0]));
+  ck_assert(isinf(l2[1]) && l2[1] < 0);
+  vi_program_free(p);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("functions");
+  TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, test_same_as_inline);
+  tcase_add_test(tc, test_branch_on_parameter);
+  tcase_add_test(tc, test_rng_and_recursion_in_gq);
+  tcase_add_test(tc, test_runtime_errors);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
