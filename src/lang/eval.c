@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <vi/status.h>
 #include "lang/builtins.h"
@@ -368,7 +369,11 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
  * c->rc set on an error, reject or per-draw divergence inside. */
 static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, vi_loc loc)
 {
-  if (c->depth >= EV_MAX_CALL_DEPTH) {
+  char here;
+  if (c->depth == 0) c->stack_base = &here;
+  uintptr_t a = (uintptr_t)c->stack_base, b = (uintptr_t)&here;
+  size_t used = a > b ? a - b : b - a;
+  if (c->depth >= EV_MAX_CALL_DEPTH || used > EV_MAX_CALL_STACK) {
     ev_error(c, VI_ERUNTIME, loc, "calls of '%s' nested more than %d deep (recursion that "
              "never ends?)", f->name, EV_MAX_CALL_DEPTH);
     return NULL;

@@ -19,8 +19,11 @@
 enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4,
        EV_RETURN = 5 };
 
-/* Deepest nesting of user-defined function calls (recursion included). */
+/* Deepest nesting of user-defined function calls (recursion included), and the most C
+ * stack those calls may take together (a body with deeply nested expressions costs
+ * more per level). */
 #define EV_MAX_CALL_DEPTH 200
+#define EV_MAX_CALL_STACK ((size_t)2 << 20)
 
 /* Largest number of elements of one declared value (data, parameter, local): 2^28
  * doubles is 2 GB per draw.  Beyond it a declaration is refused before anything is
@@ -67,7 +70,7 @@ typedef struct ev_ctx {
    * addressing table keyed by the expression; cval NULL until first evaluated. */
   const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
   /* user-defined functions: the one running, its return value, the call depth */
-  const vi_func *fn; ad_val *ret; int depth;
+  const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

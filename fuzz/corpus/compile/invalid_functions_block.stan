@@ -1,7 +1,8 @@
-// error: functions_block.stan:4:3: error: user-defined functions are not supported yet
-// status: VI_EUNSUPPORTED
+// error: functions_block.stan:5:5: error: cannot assign to 'x': it is a function argument
+// status: VI_ECHECK
 functions {
   real f(real x) {
-    return 2 * x;
+    x = 2 * x;
+    return x;
   }
 }
