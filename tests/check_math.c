@@ -492,7 +492,58 @@ START_TEST(t_products)
     CHK("gp_matern32_cov", 4, TAV(2, 2, 0, 1, 1, 0), TAV(1, 2, 0.5, 0.5), TR(1.0), TR(1.0));
     EXPECT("gp_matern32_cov vectors cross", (1 + sqrt(1.5)) * exp(-sqrt(1.5)),
            (1 + sqrt(1.5)) * exp(-sqrt(1.5)));   /* both points at distance sqrt(0.5) */
+    /* ARD: one length scale per dimension; (0, 1) and (1, 0) scaled by (0.5, 2) are
+       (0, 0.5) and (2, 0), squared distance 4.25 */
+    CHK("gp_exp_quad_cov", 3, TAV(2, 2, 0, 1, 1, 0), TR(1.5), TAR(2, 0.5, 2.0));
+    EXPECT("gp_exp_quad_cov ARD", 2.25, 2.25 * exp(-2.125), 2.25 * exp(-2.125), 2.25);
+    CHK("gp_matern32_cov", 3, TAV(2, 2, 0, 1, 1, 0), TR(1.0), TAR(2, 0.5, 2.0));
+    EXPECT("gp_matern32_cov ARD", 1, (1 + sqrt(3 * 4.25)) * exp(-sqrt(3 * 4.25)),
+           (1 + sqrt(3 * 4.25)) * exp(-sqrt(3 * 4.25)), 1);
+    /* periodic: sin(pi 1.5 / 2)^2 = 1/2 */
+    CHK("gp_periodic_cov", 4, TAR(2, 0, 1.5), TR(1.2), TR(0.7), TR(2.0));
+    EXPECT("gp_periodic_cov", 1.44, 1.44 * exp(-1 / 0.49), 1.44 * exp(-1 / 0.49), 1.44);
+    CHK("gp_periodic_cov", 5, TAR(2, 0, 1.5), TAR(1, 0.5), TR(1.2), TR(0.7), TR(2.0));
+    EXPECT("gp_periodic_cov cross", 1.44 * exp(-2 * 0.5 / 0.49), 1.44 * exp(-2 / 0.49));
+    CHK("gp_dot_prod_cov", 2, TAR(2, 1, 2), TR(0.5));
+    EXPECT("gp_dot_prod_cov", 1.25, 2.25, 2.25, 4.25);
+    CHK("gp_dot_prod_cov", 2, TAV(2, 2, 1, 2, 3, 4), TR(1.0));
+    EXPECT("gp_dot_prod_cov vectors", 6, 12, 12, 26);
+    CHK("gp_dot_prod_cov", 3, TAV(2, 2, 1, 2, 3, 4), TAV(1, 2, 1, -1), TR(1.0));
+    EXPECT("gp_dot_prod_cov cross", 0, 0);
   }
+}
+END_TEST
+
+/* Special functions from GSL, against reference values (A&S tables, closed forms):
+ * J0(1), Y0(1), I1(1), K0(1); I_{1/2}(2) = sqrt(2 / (2 pi)) sinh(2); W0(1) = the omega
+ * constant; P(2, 1) = 1 - 2/e; I_0.4(2, 3) as a binomial sum.  CHK checks every
+ * gradient against finite differences. */
+START_TEST(t_special)
+{
+  double y[TA_MAXV];
+  size_t n;
+  CHK("bessel_first_kind", 2, TI(0), TR(1.0));
+  EXPECT("J0(1)", 0.76519768655796655);
+  CHK("bessel_second_kind", 2, TI(0), TR(1.0));
+  EXPECT("Y0(1)", 0.088256964215676958);
+  CHK("modified_bessel_first_kind", 2, TI(1), TR(1.0));
+  EXPECT("I1(1)", 0.56515910399248503);
+  CHK("modified_bessel_first_kind", 2, TAI(3, 0, 1, 2), TR(1.0));
+  EXPECT("I(0:2, 1)", 1.2660658777520082, 0.56515910399248503, 0.13574766976703828);
+  CHK("modified_bessel_second_kind", 2, TI(0), TR(1.0));
+  EXPECT("K0(1)", 0.42102443824070834);
+  CHK("log_modified_bessel_first_kind", 2, TR(0.5), TR(2.0));
+  EXPECT("log I_1/2(2)", log(sqrt(1 / M_PI) * sinh(2.0)));
+  CHK("lambert_w0", 1, TR(1.0));
+  EXPECT("W0(1)", 0.56714329040978387);
+  CHK("lambert_wm1", 1, TR(-0.2));
+  EXPECT("W-1(-0.2)", -2.5426413577735265);
+  CHK("gamma_p", 2, TR(2.0), TR(1.0));
+  EXPECT("P(2, 1)", 1 - 2 / M_E);
+  CHK("gamma_q", 2, TR(2.0), TR(1.0));
+  EXPECT("Q(2, 1)", 2 / M_E);
+  CHK("inc_beta", 3, TR(2.0), TR(3.0), TR(0.4));
+  EXPECT("I_0.4(2, 3)", 6 * 0.16 * 0.36 + 4 * 0.064 * 0.6 + 0.0256);
 }
 END_TEST
 
@@ -970,6 +1021,7 @@ Suite *math_suite(void)
   tcase_add_test(tc, t_reductions);
   tcase_add_test(tc, t_products);
   tcase_add_test(tc, t_containers);
+  tcase_add_test(tc, t_special);
   tcase_add_test(tc, t_matrix_functions);
   suite_add_tcase(s, tc);
   TCase *tm = tcase_create("matcher");

@@ -1,5 +1,5 @@
 /* builtins.c: the one table of the model language's functions and distributions,
- * merged from vi_builtins_math[] and vi_builtins_dist[], with the signature-spec
+ * merged from vi_builtins_math[], vi_builtins_special[] and vi_builtins_dist[], with the signature-spec
  * matcher the checker uses to resolve a call by its argument types (see builtins.h for
  * the spec language) and the dispatcher the evaluator uses to run one.  Overload
  * resolution follows Stan's rule in its simplest form: the first signature whose
@@ -18,25 +18,39 @@ static size_t table_len(const vi_builtin_def *tab)
   return n;
 }
 
-static size_t n_math(void)
+/* The tables, in id order: an id indexes their concatenation. */
+static const vi_builtin_def *const tables[] = {
+  vi_builtins_math, vi_builtins_special, vi_builtins_dist
+};
+#define NTABLES (sizeof tables / sizeof tables[0])
+
+static size_t table_size(size_t k)
 {
-  static size_t n = (size_t)-1;
-  if (n == (size_t)-1) n = table_len(vi_builtins_math);
-  return n;
+  static size_t n[NTABLES];
+  static int done;
+  if (!done) {
+    for (size_t i = 0; i < NTABLES; i++) n[i] = table_len(tables[i]);
+    done = 1;
+  }
+  return n[k];
 }
 
 static size_t n_all(void)
 {
-  static size_t n = (size_t)-1;
-  if (n == (size_t)-1) n = n_math() + table_len(vi_builtins_dist);
+  size_t n = 0;
+  for (size_t k = 0; k < NTABLES; k++) n += table_size(k);
   return n;
 }
 
 static const vi_builtin_def *def_of(int id)
 {
-  if (id < 0 || (size_t)id >= n_all()) return NULL;
-  size_t nm = n_math();
-  return (size_t)id < nm ? &vi_builtins_math[id] : &vi_builtins_dist[(size_t)id - nm];
+  if (id < 0) return NULL;
+  size_t i = (size_t)id;
+  for (size_t k = 0; k < NTABLES; k++) {
+    if (i < table_size(k)) return &tables[k][i];
+    i -= table_size(k);
+  }
+  return NULL;
 }
 
 const char *vi_builtin_name(int id)
@@ -331,19 +345,18 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 
 /* Stan functions vi does not (yet) implement: an error that says so, not "unknown". */
 static const char *const unsupported_funcs[] = {
-  "abs2", "bessel_first_kind", "bessel_second_kind", "chol2inv", "cholesky_corr",
+  "abs2", "chol2inv", "cholesky_corr",
   "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
   "conj", "csr_extract", "csr_extract_u", "csr_extract_v", "csr_extract_w",
   "csr_matrix_times_vector", "csr_to_dense_matrix", "eigendecompose",
   "eigendecompose_sym", "eigenvalues", "eigenvalues_sym", "eigenvectors",
-  "eigenvectors_sym", "fft", "fft2", "gamma_p", "gamma_q", "generalized_inverse",
-  "get_imag", "get_real", "gp_dot_prod_cov",
-  "gp_periodic_cov", "hmm_hidden_state_prob", "hmm_latent_rng",
-  "hmm_marginal", "inc_beta", "integrate_1d", "integrate_ode", "integrate_ode_adams",
+  "eigenvectors_sym", "fft", "fft2", "generalized_inverse",
+  "get_imag", "get_real", "hmm_hidden_state_prob", "hmm_latent_rng",
+  "hmm_marginal", "integrate_1d", "integrate_ode", "integrate_ode_adams",
   "integrate_ode_bdf", "integrate_ode_rk45", "inv_erfc", "inv_fft", "inv_fft2",
-  "inv_inc_beta", "lambert_w0", "lambert_wm1", "linspaced_int_array",
-  "log1m_inv_logit_diff", "log_modified_bessel_first_kind", "map_rect", "matrix_exp",
-  "matrix_exp_multiply", "modified_bessel_first_kind", "modified_bessel_second_kind",
+  "inv_inc_beta", "linspaced_int_array",
+  "log1m_inv_logit_diff", "map_rect", "matrix_exp",
+  "matrix_exp_multiply",
   "norm", "ode_adams", "ode_adams_tol", "ode_adjoint_tol_ctl", "ode_bdf", "ode_bdf_tol",
   "ode_ckrk", "ode_ckrk_tol", "ode_rk45", "ode_rk45_tol", "owens_t", "polar", "qr",
   "qr_thin", "quantile", "reduce_sum",

@@ -2087,6 +2087,135 @@ static ad_val *b_gp_matern52_cov(ad_tape *t, ad_val **a, int n)
 static ad_val *b_gp_matern52_cov2(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_kernel(t, a[0], a[1], a[2], a[3], GP_MATERN52); }
 
+/* ARD (one length scale per input dimension): the kernels of points x[i] ./ l with
+ * length scale 1.  x an array of N vectors of size d, l a real[d]. */
+static void ard_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *x = node->in[0], *l = node->in[1], *o = node->out;
+  size_t N = (size_t)node->iarg[0], d = (size_t)node->iarg[1];
+  for (size_t i = 0; i < N; i++)
+    for (size_t k = 0; k < d; k++)
+      for (size_t s = 0; s < o->nd; s++) {
+        double g = o->adj[(i * d + k) * o->nd + s], lk = ad_get(l, k, s);
+        if (x->adj) *ad_adjp(x, i * d + k, s) += g / lk;
+        if (l->adj) *ad_adjp(l, k, s) -= g * ad_get(x, i * d + k, s) / (lk * lk);
+      }
+}
+
+static ad_val *ard_scale(ad_tape *t, ad_val *x, ad_val *l)
+{
+  size_t N = x->ndims ? x->dims[0] : 1, d = N ? x->len / N : 1;
+  if (l->len != d) {
+    ad_tape_set_error(t, "%zu length scales for points of dimension %zu", l->len, d);
+    return NULL;
+  }
+  ad_val *in[2] = {x, l};
+  size_t nd = ad_nd2(x, l);
+  ad_val *o = ad_new(t, x->type, x->ndims, x->dims, nd > 1, ad_wants_adj(t, in, 2));
+  if (!o) return NULL;
+  for (size_t i = 0; i < N; i++)
+    for (size_t k = 0; k < d; k++)
+      for (size_t s = 0; s < nd; s++)
+        o->x[(i * d + k) * nd + s] = ad_get(x, i * d + k, s) / ad_get(l, k, s);
+  ad_node *node = ad_push(t, ard_backward, o, 2, in);
+  if (node) { node->iarg[0] = (long)N; node->iarg[1] = (long)d; }
+  return o;
+}
+
+static ad_val *gp_ard(ad_tape *t, ad_val *x1, ad_val *x2, ad_val *sigma, ad_val *l, int kind)
+{
+  ad_val *one = ad_scalar(t, 1.0, 0), *s1 = ard_scale(t, x1, l), *s2 = NULL;
+  if (!one || !s1 || (x2 && !(s2 = ard_scale(t, x2, l)))) return NULL;
+  return gp_kernel(t, s1, s2, sigma, one, kind);
+}
+
+static ad_val *b_gp_exp_quad_ard(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_EXP_QUAD); }
+static ad_val *b_gp_exp_quad_ard2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], a[1], a[2], a[3], GP_EXP_QUAD); }
+static ad_val *b_gp_exponential_ard(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_EXPONENTIAL); }
+static ad_val *b_gp_matern32_ard(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_MATERN32); }
+static ad_val *b_gp_matern52_ard(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_MATERN52); }
+
+/* gp_periodic_cov(x, sigma, l, p): sigma^2 exp(-2 sin^2(pi |x_i - x_j| / p) / l^2). */
+static ad_val *gp_periodic(ad_tape *t, ad_val *x1, ad_val *x2, ad_val *sigma, ad_val *l,
+                           ad_val *p)
+{
+  if (x1->type.base == VT_INT && !(x1 = ad_to_real(t, x1))) return NULL;
+  if (x2 && x2->type.base == VT_INT && !(x2 = ad_to_real(t, x2))) return NULL;
+  ad_val *D = x2 ? sq_dists2(t, x1, x2) : sq_dists(t, x1);
+  ad_val *dist = D ? ad_map1(t, D, sqrt, d_sqrt0, 0) : NULL;
+  ad_val *pi_p = ad_binary(t, OP_DIV, ad_scalar(t, M_PI, 0), p);
+  ad_val *arg = dist && pi_p ? ad_binary(t, OP_MUL, pi_p, dist) : NULL;
+  ad_val *sn = arg ? ad_map1(t, arg, sin, d_sin, 0) : NULL;
+  ad_val *sn2 = sn ? ad_map1(t, sn, f_square, d_square, 0) : NULL;
+  ad_val *l2 = ad_map1(t, l, f_square, d_square, 0);
+  ad_val *c = l2 ? ad_binary(t, OP_DIV, ad_scalar(t, -2.0, 0), l2) : NULL;
+  ad_val *q = sn2 && c ? ad_binary(t, OP_MUL, c, sn2) : NULL;
+  ad_val *e = q ? ad_map1(t, q, exp, d_exp, 0) : NULL;
+  ad_val *s2 = ad_map1(t, sigma, f_square, d_square, 0);
+  return e && s2 ? ad_binary(t, OP_MUL, s2, e) : NULL;
+}
+
+static ad_val *b_gp_periodic_cov(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_periodic(t, a[0], NULL, a[1], a[2], a[3]); }
+static ad_val *b_gp_periodic_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_periodic(t, a[0], a[1], a[2], a[3], a[4]); }
+
+/* gp_dot_prod_cov(x1[, x2], sigma): sigma^2 + x1_i . x2_j (the linear kernel). */
+static void dot_gram_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *x1 = node->in[0], *x2 = node->in[1], *K = node->out;
+  size_t N1 = (size_t)node->iarg[0], N2 = (size_t)node->iarg[1], d = (size_t)node->iarg[2];
+  for (size_t i = 0; i < N1; i++)
+    for (size_t j = 0; j < N2; j++)
+      for (size_t s = 0; s < K->nd; s++) {
+        double g = K->adj[(i + j * N1) * K->nd + s];
+        for (size_t k = 0; k < d; k++) {
+          if (x1->adj) *ad_adjp(x1, i * d + k, s) += g * ad_get(x2, j * d + k, s);
+          if (x2->adj) *ad_adjp(x2, j * d + k, s) += g * ad_get(x1, i * d + k, s);
+        }
+      }
+}
+
+static ad_val *gp_dot_prod(ad_tape *t, ad_val *x1, ad_val *x2, ad_val *sigma)
+{
+  if (x1->type.base == VT_INT && !(x1 = ad_to_real(t, x1))) return NULL;
+  if (!x2) x2 = x1;
+  else if (x2->type.base == VT_INT && !(x2 = ad_to_real(t, x2))) return NULL;
+  size_t N1 = x1->ndims ? x1->dims[0] : 1, d = N1 ? x1->len / N1 : 1;
+  size_t N2 = x2->ndims ? x2->dims[0] : 1, d2 = N2 ? x2->len / N2 : 1;
+  if (N1 && N2 && d != d2) {
+    ad_tape_set_error(t, "covariance function: points of dimension %zu and %zu", d, d2);
+    return NULL;
+  }
+  ad_val *in[2] = {x1, x2};
+  size_t nd = ad_nd2(x1, x2);
+  ad_val *K = ad_new_mat(t, VT_MATRIX, N1, N2, nd, ad_wants_adj(t, in, 2));
+  if (!K) return NULL;
+  for (size_t i = 0; i < N1; i++)
+    for (size_t j = 0; j < N2; j++)
+      for (size_t s = 0; s < nd; s++) {
+        double acc = 0;
+        for (size_t k = 0; k < d; k++) acc += ad_get(x1, i * d + k, s) * ad_get(x2, j * d + k, s);
+        K->x[(i + j * N1) * nd + s] = acc;
+      }
+  ad_node *node = ad_push(t, dot_gram_backward, K, 2, in);   /* x1 == x2 adds twice */
+  if (node) { node->iarg[0] = (long)N1; node->iarg[1] = (long)N2; node->iarg[2] = (long)d; }
+  ad_val *s2 = ad_map1(t, sigma, f_square, d_square, 0);
+  return s2 ? ad_binary(t, OP_ADD, s2, K) : NULL;
+}
+
+static ad_val *b_gp_dot_prod_cov(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_dot_prod(t, a[0], NULL, a[1]); }
+static ad_val *b_gp_dot_prod_cov2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_dot_prod(t, a[0], a[1], a[2]); }
+
 /* ---- more special functions ----------------------------------------------------- */
 
 static double f_lmultiply(double a, double b) { return a == 0 && b == 0 ? 0.0 : a * log(b); }
@@ -2721,6 +2850,20 @@ const vi_builtin_def vi_builtins_math[] = {
   {"gp_matern52_cov", "matrix(real[], real[], real, real)", b_gp_matern52_cov2},
   {"gp_matern52_cov", "matrix(vector[], real, real)", b_gp_matern52_cov},
   {"gp_matern52_cov", "matrix(vector[], vector[], real, real)", b_gp_matern52_cov2},
+  {"gp_exp_quad_cov", "matrix(vector[], real, real[])", b_gp_exp_quad_ard},
+  {"gp_exp_quad_cov", "matrix(vector[], vector[], real, real[])", b_gp_exp_quad_ard2},
+  {"cov_exp_quad", "matrix(vector[], real, real[])", b_gp_exp_quad_ard},
+  {"gp_exponential_cov", "matrix(vector[], real, real[])", b_gp_exponential_ard},
+  {"gp_matern32_cov", "matrix(vector[], real, real[])", b_gp_matern32_ard},
+  {"gp_matern52_cov", "matrix(vector[], real, real[])", b_gp_matern52_ard},
+  {"gp_periodic_cov", "matrix(real[], real, real, real)", b_gp_periodic_cov},
+  {"gp_periodic_cov", "matrix(vector[], real, real, real)", b_gp_periodic_cov},
+  {"gp_periodic_cov", "matrix(real[], real[], real, real, real)", b_gp_periodic_cov2},
+  {"gp_periodic_cov", "matrix(vector[], vector[], real, real, real)", b_gp_periodic_cov2},
+  {"gp_dot_prod_cov", "matrix(real[], real)", b_gp_dot_prod_cov},
+  {"gp_dot_prod_cov", "matrix(vector[], real)", b_gp_dot_prod_cov},
+  {"gp_dot_prod_cov", "matrix(real[], real[], real)", b_gp_dot_prod_cov2},
+  {"gp_dot_prod_cov", "matrix(vector[], vector[], real)", b_gp_dot_prod_cov2},
   {"cov_exp_quad", "matrix(real[], real, real)", b_gp_exp_quad_cov},
   {"cov_exp_quad", "matrix(vector[], real, real)", b_gp_exp_quad_cov},
   {"beta", "bcast(any, any)", b_beta},

@@ -569,6 +569,8 @@ static void check_expr(checker *c, vi_expr *e)
     check_expr(c, e->args[0]);
     check_expr(c, e->args[1]);
     vi_type a = e->args[0]->type, b = e->args[1]->type;
+    /* `^` on containers is elementwise (Stan's vectorised pow), as `.^` */
+    if (e->op == OP_POW && !(is_scalar(a) && is_scalar(b))) e->op = OP_EPOW;
     if (!binary_type(e->op, a, b, &e->type))
       c_fail(c, VI_ECHECK, e->loc, "operator '%s' cannot be applied to %s and %s",
              op_name(e->op), tname(a), tname(b));
