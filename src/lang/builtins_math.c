@@ -2216,6 +2216,10 @@ static ad_val *b_gp_dot_prod_cov(ad_tape *t, ad_val **a, int n)
 static ad_val *b_gp_dot_prod_cov2(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_dot_prod(t, a[0], a[1], a[2]); }
 
+/* transpose(m): the ' operator as a function (older Stan models call it). */
+static ad_val *b_transpose(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return ad_unary(t, OP_TRANSPOSE, a[0]); }
+
 /* ---- more special functions ----------------------------------------------------- */
 
 static double f_lmultiply(double a, double b) { return a == 0 && b == 0 ? 0.0 : a * log(b); }
@@ -2860,6 +2864,9 @@ const vi_builtin_def vi_builtins_math[] = {
   {"gp_periodic_cov", "matrix(vector[], real, real, real)", b_gp_periodic_cov},
   {"gp_periodic_cov", "matrix(real[], real[], real, real, real)", b_gp_periodic_cov2},
   {"gp_periodic_cov", "matrix(vector[], vector[], real, real, real)", b_gp_periodic_cov2},
+  {"transpose", "matrix(matrix)", b_transpose},
+  {"transpose", "row_vector(vector)", b_transpose},
+  {"transpose", "vector(row_vector)", b_transpose},
   {"gp_dot_prod_cov", "matrix(real[], real)", b_gp_dot_prod_cov},
   {"gp_dot_prod_cov", "matrix(vector[], real)", b_gp_dot_prod_cov},
   {"gp_dot_prod_cov", "matrix(real[], real[], real)", b_gp_dot_prod_cov2},
