@@ -3,7 +3,8 @@
  * written inline; recursion, forward declarations, overloading, void, _lp, _lpdf /
  * _lpmf (with `~` and _lupdf calls), _rng in generated quantities and int -> real
  * promotion of arguments all run; a recursion that never ends and a function that
- * ends without returning are clean runtime errors. */
+ * ends without returning are clean runtime errors.  The ODE solvers (ode_*, and
+ * integrate_ode_* of older Stan) take a user-defined system function. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -180,6 +181,88 @@ START_TEST(test_runtime_errors)
 }
 END_TEST
 
+/* ODE solvers: the decay system y' = -k y has y(t) = y0 exp(-k t).  With tight
+ * tolerances the model through ode_rk45_tol equals the closed form to 1e-8 (value and
+ * gradient); the old integrate_ode_rk45 interface gives the same; a batch equals one draw
+ * at a time. */
+static const char *ODE_DATA = "{\"T\": 4, \"ts\": [0.5, 1, 2.5, 4], \"y\": [1.4, 0.9, 0.35, 0.12]}";
+
+START_TEST(test_ode_decay)
+{
+  vi_model mo, mold, mc;
+  vi_program *po = make(
+      "functions { vector decay(real t, vector y, real k) { return -k * y; } }\n"
+      "data { int T; array[T] real ts; vector[T] y; }\n"
+      "parameters { real<lower=0> k; real<lower=0> s; vector[1] y0; }\n"
+      "model {\n"
+      "  array[T] vector[1] z = ode_rk45_tol(decay, y0, 0, ts, 1e-11, 1e-11, 100000, k);\n"
+      "  for (t in 1:T) y[t] ~ normal(z[t][1], s);\n"
+      "}\n", ODE_DATA, &mo);
+  vi_program *pold = make(
+      "functions {\n"
+      "  real[] decay(real t, real[] y, real[] th, real[] xr, int[] xi) { return {-th[1] * y[1]}; }\n"
+      "}\n"
+      "data { int T; array[T] real ts; vector[T] y; }\n"
+      "parameters { real<lower=0> k; real<lower=0> s; vector[1] y0; }\n"
+      "model {\n"
+      "  array[T, 1] real z = integrate_ode_rk45(decay, to_array_1d(y0), 0, ts, {k},\n"
+      "                                         rep_array(0.0, 0), rep_array(0, 0), 1e-11, 1e-11, 1e5);\n"
+      "  for (t in 1:T) y[t] ~ normal(z[t, 1], s);\n"
+      "}\n", ODE_DATA, &mold);
+  vi_program *pc = make(
+      "data { int T; array[T] real ts; vector[T] y; }\n"
+      "parameters { real<lower=0> k; real<lower=0> s; vector[1] y0; }\n"
+      "model { y ~ normal(y0[1] * exp(-k * to_vector(ts)), s); }\n", ODE_DATA, &mc);
+  size_t n = 5, D = mc.dim;
+  double z[15], lo[5], lc[5], ll[5], go[15], gc[15], gl[15];
+  for (size_t i = 0; i < n * D; i++) z[i] = 0.6 * sin(1.7 * (double)i + 0.3);
+  ck_assert_int_eq(mo.log_joint(mo.ctx, n, z, lo, go), VI_SUCCESS);
+  ck_assert_int_eq(mold.log_joint(mold.ctx, n, z, ll, gl), VI_SUCCESS);
+  ck_assert_int_eq(mc.log_joint(mc.ctx, n, z, lc, gc), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++) {
+    ck_assert_msg(fabs(lo[s] - lc[s]) < 1e-8 * fmax(1, fabs(lc[s])), "ode %.15g closed form %.15g",
+                  lo[s], lc[s]);
+    ck_assert_msg(fabs(ll[s] - lc[s]) < 1e-8 * fmax(1, fabs(lc[s])), "old %.15g closed form %.15g",
+                  ll[s], lc[s]);
+  }
+  for (size_t i = 0; i < n * D; i++) {
+    ck_assert_msg(fabs(go[i] - gc[i]) < 1e-7 * fmax(1, fabs(gc[i])), "grad %zu: ode %.15g, "
+                  "closed form %.15g", i, go[i], gc[i]);
+    ck_assert_msg(fabs(gl[i] - gc[i]) < 1e-7 * fmax(1, fabs(gc[i])), "grad %zu: old %.15g, "
+                  "closed form %.15g", i, gl[i], gc[i]);
+  }
+  /* one draw at a time (its own step sizes) agrees with the batch to the tolerance */
+  for (size_t s = 0; s < n; s++) {
+    double l1;
+    ck_assert_int_eq(mo.log_joint(mo.ctx, 1, z + s * D, &l1, NULL), VI_SUCCESS);
+    ck_assert(fabs(l1 - lo[s]) < 1e-8 * fmax(1, fabs(lo[s])));
+  }
+  vi_program_free(po);
+  vi_program_free(pold);
+  vi_program_free(pc);
+}
+END_TEST
+
+/* A system the step budget cannot cover: the draw is rejected (lp = -inf), as in Stan. */
+START_TEST(test_ode_budget)
+{
+  vi_model m;
+  vi_program *p = make(
+      "functions { vector fast(real t, vector y, real k) { return -k * y; } }\n"
+      "parameters { real<lower=0> k; }\n"
+      "model {\n"
+      "  array[1] vector[1] z = ode_rk45_tol(fast, [1.0]', 0, {1000.0}, 1e-6, 1e-6, 10, k);\n"
+      "  k ~ lognormal(0, 1);\n"
+      "  target += z[1][1];\n"
+      "}\n", NULL, &m);
+  double z[2] = {log(2000.0), log(3000.0)}, lp[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp, NULL), VI_SUCCESS);
+  ck_assert(isinf(lp[0]) && lp[0] < 0 && isinf(lp[1]));
+  ck_assert_msg(strstr(vi_program_last_error(p), "steps") != NULL, "%s", vi_program_last_error(p));
+  vi_program_free(p);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("functions");
@@ -189,6 +272,8 @@ int main(void)
   tcase_add_test(tc, test_branch_on_parameter);
   tcase_add_test(tc, test_rng_and_recursion_in_gq);
   tcase_add_test(tc, test_runtime_errors);
+  tcase_add_test(tc, test_ode_decay);
+  tcase_add_test(tc, test_ode_budget);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -69,8 +69,11 @@ struct vi_expr {
                             bounded (VI_AST_MAX_DEPTH), so recursive walks are safe */
 };
 
-/* EX_CALL.builtin of a call of a user-defined function. */
+/* EX_CALL.builtin of a call of a user-defined function, and of an ODE solver (args[0]
+ * names the user-defined system function, set in func; ival: VI_ODE_*). */
 #define VI_CALL_USER (-3)
+#define VI_CALL_ODE (-4)
+enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
 
 /* Largest expression height and statement/parenthesis nesting the parser accepts. */
 #define VI_AST_MAX_DEPTH 1000

@@ -357,9 +357,102 @@ static int check_user_call(checker *c, vi_expr *e, vi_func *f, int data)
   return data;
 }
 
+/* The ODE solvers: integrate_ode_* (Stan before 2.24: f(t, y, theta, x_r, x_i) on
+ * arrays) and ode_* / ode_*_tol (f(t, y, ...) on vectors, with the trailing arguments
+ * passed through).  args[0] names the system function. */
+static int ode_kind(const char *name)
+{
+  static const char *const old[] = {"integrate_ode_rk45", "integrate_ode_bdf",
+                                    "integrate_ode_adams", NULL};
+  static const char *const new_[] = {"ode_rk45", "ode_bdf", "ode_adams", "ode_ckrk", NULL};
+  for (int i = 0; old[i]; i++) if (strcmp(name, old[i]) == 0) return VI_ODE_OLD;
+  for (int i = 0; new_[i]; i++) {
+    size_t n = strlen(new_[i]);
+    if (strncmp(name, new_[i], n) == 0)
+      return name[n] == 0 ? VI_ODE_NEW : strcmp(name + n, "_tol") == 0 ? VI_ODE_NEW_TOL : 0;
+  }
+  return 0;
+}
+
+static void check_ode(checker *c, vi_expr *e, int kind)
+{
+  int fixed = kind == VI_ODE_OLD ? 7 : kind == VI_ODE_NEW ? 4 : 7;
+  if (e->nargs < fixed || (kind == VI_ODE_OLD && e->nargs != 7 && e->nargs != 10))
+    c_fail(c, VI_ECHECK, e->loc, "%s needs %s arguments, found %d", e->str,
+           kind == VI_ODE_OLD ? "7 or 10" : kind == VI_ODE_NEW ? "at least 4"
+                                                               : "at least 7", e->nargs);
+  vi_expr *fe = e->args[0];
+  int found = 0;
+  for (int i = 0; fe->kind == EX_VAR && i < c->ast->nfuncs; i++)
+    found |= strcmp(c->ast->funcs[i]->name, fe->str) == 0;
+  if (!found)
+    c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
+           "function (the ODE system)", e->str);
+  int data = 1;
+  for (int i = 1; i < e->nargs; i++) {
+    check_expr(c, e->args[i]);
+    data &= e->args[i]->data_only;
+  }
+  /* the fixed arguments: y0, t0, ts, then theta, x_r, x_i (old) or the tolerances */
+  vi_type y0 = kind == VI_ODE_OLD ? ty(VT_REAL, 1) : ty(VT_VECTOR, 0);
+  const vi_type want[9] = {y0, ty(VT_REAL, 0), ty(VT_REAL, 1), ty(VT_REAL, 1),
+                           ty(VT_REAL, 1), ty(VT_INT, 1), ty(VT_REAL, 0), ty(VT_REAL, 0),
+                           ty(VT_REAL, 0)};
+  const vi_type want_tol[6] = {y0, ty(VT_REAL, 0), ty(VT_REAL, 1), ty(VT_REAL, 0),
+                               ty(VT_REAL, 0), ty(VT_INT, 0)};
+  const char *names[9] = {"the initial state", "the initial time", "the output times",
+                          "theta", "x_r", "x_i", "the relative tolerance",
+                          "the absolute tolerance", "the maximum number of steps"};
+  const char *names_tol[6] = {"the initial state", "the initial time", "the output times",
+                              "the relative tolerance", "the absolute tolerance",
+                              "the maximum number of steps"};
+  int nfix = kind == VI_ODE_OLD ? e->nargs - 1 : fixed - 1;
+  for (int i = 0; i < nfix; i++) {
+    vi_type w = kind == VI_ODE_NEW_TOL ? want_tol[i] : want[i];
+    vi_type got = e->args[i + 1]->type;
+    int ok = assignable(w, got) || (i >= 6 && is_scalar(got))
+             || (kind == VI_ODE_NEW_TOL && i == 5 && is_scalar(got));
+    if (!ok)
+      c_fail(c, VI_ECHECK, e->args[i + 1]->loc, "%s of %s must be %s but found %s",
+             kind == VI_ODE_NEW_TOL ? names_tol[i] : names[i], e->str, tname(w), tname(got));
+  }
+  /* the system function: f(real t, y, theta, x_r, x_i) or f(real t, vector y, ...) */
+  vi_type ft[64];
+  int nf = 0;
+  ft[nf++] = ty(VT_REAL, 0);
+  ft[nf++] = y0;
+  if (kind == VI_ODE_OLD) {
+    for (int i = 4; i <= 6; i++) ft[nf++] = e->args[i]->type;
+  } else {
+    for (int i = fixed; i < e->nargs && nf < 64; i++) ft[nf++] = e->args[i]->type;
+  }
+  vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
+  if (!f)
+    c_fail(c, VI_ECHECK, fe->loc, "'%s' is not a user-defined function", fe->str);
+  if (f->ret.base != y0.base || f->ret.ndims != y0.ndims)
+    c_fail(c, VI_ECHECK, fe->loc, "the ODE system '%s' must return %s (the state's type) but "
+           "returns %s", f->name, tname(y0), tname(f->ret));
+  if (f->kind != FN_PLAIN)
+    c_fail(c, VI_ECHECK, fe->loc, "the ODE system '%s' cannot be an _rng, _lp or density "
+           "function", f->name);
+  fe->type = ty(VT_ERROR, 0);
+  fe->data_only = 1;
+  e->builtin = VI_CALL_ODE;
+  e->func = f;
+  e->ival = kind;
+  e->type = kind == VI_ODE_OLD ? ty(VT_REAL, 2) : ty(VT_VECTOR, 1);
+  e->data_only = data;
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
   int void_ok = c->void_ok;
+  int ode = ode_kind(e->str);
+  if (ode) {
+    c->void_ok = 0;
+    check_ode(c, e, ode);
+    return;
+  }
   c->void_ok = 0;
   if (strcmp(e->str, "target") == 0 && e->nargs == 0) {
     if (!target_allowed(c))
@@ -988,7 +1081,9 @@ static int dep_expr(checker *c, vi_expr *e)
     d = e->decl->data_only;
     break;
   case EX_CALL:
-    for (int i = 0; i < e->nargs; i++) d &= dep_expr(c, e->args[i]);
+    /* an ODE solver's first argument names a function, not a value */
+    for (int i = e->builtin == VI_CALL_ODE ? 1 : 0; i < e->nargs; i++)
+      d &= dep_expr(c, e->args[i]);
     if (e->builtin == -1) d = 0;
     else if (e->builtin == VI_CALL_USER) {
       if (e->func->kind == FN_LP || (e->func->kind == FN_RNG && e->data_only == 0)) d = 0;

@@ -14,6 +14,8 @@
 #include <string.h>
 #include <vi/status.h>
 #include "lang/builtins.h"
+#include "lang/ad_kernels.h"
+#include "lang/ode.h"
 #include "lang/eval.h"
 
 #define VI_LN2 0.69314718055994530942
@@ -420,6 +422,111 @@ static int exec_return(ev_ctx *c, const vi_stmt *st)
   return EV_RETURN;
 }
 
+/* ---- ODE solvers ---------------------------------------------------------------------- */
+
+/* v's elements as a value of one-dimensional type ty (vector <-> real[]), on the tape. */
+static ad_val *retype(ev_ctx *c, ad_val *v, vi_type ty)
+{
+  ad_val *o = ad_new_nd(c->t, ty, 1, &v->len, v->nd, v->adj != NULL);
+  if (o) ad_gather(c->t, o, v, v->len, NULL, NULL);
+  return o;
+}
+
+typedef struct ode_call {
+  ev_ctx *c;
+  const vi_expr *e;
+  ad_val **args;     /* evaluated arguments, args[0] unused */
+} ode_call;
+
+/* f(t, y, ...) for the solver: the old interface passes y as real[] with theta, x_r,
+ * x_i; the new one y as a vector with the trailing arguments. */
+static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
+{
+  ode_call *o = ctx;
+  ev_ctx *c = o->c;
+  const vi_expr *e = o->e;
+  int old = e->ival == VI_ODE_OLD, first = old ? 4 : e->ival == VI_ODE_NEW ? 4 : 7;
+  int nf = old ? 5 : 2 + (e->nargs - first);
+  ad_val *stackargs[16], **fa = stackargs;
+  if (nf > 16 && !(fa = ad_alloc(c->t, (size_t)nf * sizeof *fa))) return NULL;
+  if (!(fa[0] = ad_scalar(c->t, tt, 0))) return NULL;
+  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1}) : y;
+  if (!fa[1]) return NULL;
+  for (int i = 2; i < nf; i++) fa[i] = o->args[first + i - 2];
+  ad_val *r = call_user(c, e->func, fa, nf, e->loc);
+  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0}) : r;
+}
+
+static double arg_value(const ad_val *v) { return v->x[0]; }
+
+static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
+{
+  ad_tape *t = c->t;
+  int old = e->ival == VI_ODE_OLD;
+  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1} : (vi_type){VT_VECTOR, 0});
+  ad_val *t0v = args[2], *tsv = args[3];
+  if (!y0) { tape_fail(c, e->loc, e->str); return NULL; }
+  if (t0v->nd > 1 || tsv->nd > 1) {
+    ev_error(c, VI_EUNSUPPORTED, e->loc, "%s: times that depend on parameters are not "
+             "supported", e->str);
+    return NULL;
+  }
+  size_t nts = tsv->len;
+  double t0 = arg_value(t0v);
+  for (size_t q = 0; q < nts; q++)
+    if (!(tsv->x[q] > (q ? tsv->x[q - 1] : t0))) {
+      ev_error(c, VI_ERUNTIME, e->args[3]->loc, "%s: the output times must increase and "
+               "come after the initial time %g (ts[%zu] = %g)", e->str, t0, q + 1, tsv->x[q]);
+      return NULL;
+    }
+  /* Stan's defaults; the step budget is at least 10^5 per output interval (an explicit
+   * method may need more steps than the implicit one a model was tuned for) */
+  ode_options opt = {1e-6, 1e-6, 1000000};
+  int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
+  if (tol_at) {
+    opt.rtol = arg_value(args[tol_at]);
+    opt.atol = arg_value(args[tol_at + 1]);
+    double ms = arg_value(args[tol_at + 2]);
+    opt.max_steps = ms > 1e5 ? (ms < 1e9 ? (long)ms : 1000000000L) : 100000;
+    if (!(opt.rtol > 0) || !(opt.atol > 0)) {
+      ev_error(c, VI_ERUNTIME, e->loc, "%s: tolerances must be positive (%g, %g)", e->str,
+               opt.rtol, opt.atol);
+      return NULL;
+    }
+  }
+  if (nts == 0) {
+    ad_val *none = ad_new(t, e->type, 1, &nts, 0, 0);
+    if (!none) tape_fail(c, e->loc, e->str);
+    return none;
+  }
+  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0}) : y0;
+  ad_val **out = ad_alloc(t, nts * sizeof *out);
+  if (!y || !out) { tape_fail(c, e->loc, e->str); return NULL; }
+  ode_call oc = {c, e, args};
+  char why[256];
+  c->rc = 0;
+  int rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  if (rc < 0) {
+    if (!c->rc) tape_fail(c, e->loc, e->str);
+    return NULL;
+  }
+  if (rc > 0) {
+    /* no shared step sequence for the batch: one draw at a time; a lone draw that
+       still fails is rejected, as Stan rejects it */
+    ev_error(c, VI_ERUNTIME, e->loc, "%s: %s", e->str, why);
+    c->rc = c->n > 1 ? EV_DIVERGE : EV_REJECT;
+    return NULL;
+  }
+  for (size_t q = 0; old && q < nts; q++)
+    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1}))) {
+      tape_fail(c, e->loc, e->str);
+      return NULL;
+    }
+  ad_val *r = ad_array_literal(t, out, (int)nts);
+  if (!r) tape_fail(c, e->loc, e->str);
+  return r;
+}
+
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
   if (!e->data_only || !c->ncache || c->block < BLK_PARAMS) return ev_expr_raw(c, e);
@@ -496,8 +603,9 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       args = ad_alloc(t, (size_t)e->nargs * sizeof *args);
       if (!args) { ev_error(c, VI_ENOMEM, e->loc, "out of memory"); return NULL; }
     }
-    for (int i = 0; i < e->nargs; i++)
+    for (int i = e->builtin == VI_CALL_ODE ? 1 : 0; i < e->nargs; i++)
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
+    if (e->builtin == VI_CALL_ODE) return ev_ode(c, e, args);
     if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
     r = vi_builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
