@@ -545,6 +545,35 @@ static void fit_shrink_start(vi_fit *f)
   fit_set_x(f, f->x);
 }
 
+/* A start mean where the model has no finite log density (a bound on a transformed
+ * parameter, an ODE solution just outside its support) fails whatever the sds: after
+ * the halvings, try means uniform in (-2, 2), as Stan initialises, up to START_TRIES
+ * times, and start again from the first feasible one with the initial sds.  1 if one
+ * was found.  Each try is one model point, counted. */
+#define START_TRIES 100
+static int fit_feasible_mean(vi_fit *f)
+{
+  size_t D = f->dim;
+  double *z = f->xtmp;
+  for (int k = 0; k < START_TRIES; k++) {
+    double lp = NAN;
+    for (size_t j = 0; j < D; j++) z[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
+    int st = f->model.log_joint(f->model.ctx, 1, z, &lp, NULL);
+    f->obj.n_fevals++;
+    f->obj.n_points++;
+    if (st == VI_SUCCESS && isfinite(lp)) {
+      for (size_t j = 0; j < D; j++) {
+        f->x[j] = z[j];
+        f->x[D + j] = log(f->opt.init_sd);
+      }
+      f->init_kind = VI_INIT_RANDOM;
+      fit_set_x(f, f->x);
+      return 1;
+    }
+  }
+  return 0;
+}
+
 /* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
  * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
  * The guard is what makes the start safe on models without a proper mode (funnels), where
@@ -567,6 +596,15 @@ static int fit_laplace_start(vi_fit *f)
   f->obj.n_gevals += ls.n_calls;
   f->obj.n_points += ls.n_points;
   f->init_iters = ls.iters;
+  if (st == VI_SUCCESS && !ls.found && fit_feasible_mean(f)) {
+    /* no finite point near zero: search again from a feasible random mean */
+    memcpy(z0, f->x, D * sizeof(double));
+    st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, &ls);
+    f->obj.n_fevals += ls.n_calls;
+    f->obj.n_gevals += ls.n_calls;
+    f->obj.n_points += ls.n_points;
+    f->init_iters += ls.iters;
+  }
   /* A search that ran out of iterations (or into the lp cap, or a failing line search)
    * found no proper mode: typically a hierarchical model heading down a funnel, where the
    * start it leaves, though often better than zero's, leads the ELBO's optimiser into a
@@ -676,12 +714,16 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     st = VI_ENOMEM;
     if (!(f->adam = vi_adam_alloc(D2))) goto fail;
     f->lr_scale = 1.0;
-    for (int k = 0;; k++) {
+    for (int k = 0, tried = 0;; k++) {
       st = vi_objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
       if (st != VI_SUCCESS) goto fail;
       if (isfinite(f->elbo)) break;
       st = VI_ENONFINITE;
-      if (k == START_SHRINKS) goto fail;
+      if (k == START_SHRINKS) {
+        if (tried++ || f->opt.init_mu || !fit_feasible_mean(f)) goto fail;
+        k = -1;
+        continue;
+      }
       fit_shrink_start(f);
     }
     fit_take_draws(f, f->obj.lp);
@@ -704,9 +746,14 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     f->fdf.n = D2;
     f->fdf.params = f;
     f->best_f = INFINITY;
-    for (int k = 0;; k++) {
+    for (int k = 0, tried = 0;; k++) {
       st = fit_gsl_set(f, f->opt.step_size);
-      if (st != VI_ENONFINITE || k == START_SHRINKS) break;
+      if (st != VI_ENONFINITE) break;
+      if (k == START_SHRINKS) {
+        if (tried++ || f->opt.init_mu || !fit_feasible_mean(f)) break;
+        k = -1;
+        continue;
+      }
       fit_shrink_start(f);
     }
     if (st != VI_SUCCESS) goto fail;
