@@ -435,6 +435,31 @@ START_TEST(test_fit_linreg)
 }
 END_TEST
 
+/* A model with no finite density at z = 0 (a transformed parameter's bound excludes
+ * it): the fit starts from a random feasible mean, as Stan would, and finds q inside. */
+START_TEST(test_start_infeasible_at_zero)
+{
+  vi_model m;
+  vi_program *p = make("parameters { real x; }\n"
+                       "transformed parameters { real<lower=1> y = x; }\n"
+                       "model { x ~ normal(1.5, 0.2); }\n", NULL, &m);
+  double z = 0, lp;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &z, &lp, NULL), VI_SUCCESS);
+  ck_assert(isinf(lp) && lp < 0);
+  vi_options opt;
+  vi_options_default(&opt);
+  int st;
+  vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_msg(f != NULL, "fit alloc %d", st);
+  ck_assert_int_ne(vi_fit_init_kind(f), VI_INIT_ZERO);
+  st = vi_fit_run(f, NULL, NULL);
+  ck_assert_msg(st == VI_SUCCESS || st == VI_ENOPROG, "status %d", st);
+  ck_assert_msg(vi_fit_mean(f)[0] > 1.3 && vi_fit_mean(f)[0] < 1.8, "mean %g", vi_fit_mean(f)[0]);
+  vi_fit_free(f);
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_eight_schools)
 {
   const char *names[2] = {"eight_schools", "eight_schools_centered"};
@@ -675,6 +700,7 @@ int main(void)
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_eight_schools);
+  tcase_add_test(tc, test_start_infeasible_at_zero);
   tcase_add_test(tc, test_data_only_cache);
   tcase_add_test(tc, test_runtime_errors);
   tcase_add_test(tc, test_reject);
