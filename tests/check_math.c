@@ -542,6 +542,17 @@ START_TEST(t_special)
   EXPECT("P(2, 1)", 1 - 2 / M_E);
   CHK("gamma_q", 2, TR(2.0), TR(1.0));
   EXPECT("Q(2, 1)", 2 / M_E);
+  /* symmetric eigendecomposition: [2 1; 1 2] has eigenvalues 1, 3 and eigenvectors
+     (1, -1) / sqrt 2, (1, 1) / sqrt 2 up to sign; a 3 x 3 for the gradients */
+  CHK("eigenvalues_sym", 1, TM(2, 2, 2, 1, 1, 2));
+  EXPECT("eigenvalues_sym", 1, 3);
+  /* (equal magnitudes: the sign convention has a tie here, no finite differences) */
+  ta_check_builtin("eigenvectors_sym", (targ[]){TM(2, 2, 2, 1, 1, 2)}, 1, 0, y, &n);
+  ck_assert_uint_eq(n, 4);
+  for (size_t i = 0; i < 4; i++) ck_assert(fabs(fabs(y[i]) - M_SQRT1_2) < 1e-12);
+  ck_assert(fabs(y[0] + y[1]) < 1e-12 && fabs(y[2] - y[3]) < 1e-12);
+  CHK("eigenvalues_sym", 1, TM(3, 3, 4, 1, 0.5, 1, 3, -0.2, 0.5, -0.2, 1));
+  CHK("eigenvectors_sym", 1, TM(3, 3, 4, 1, 0.5, 1, 3, -0.2, 0.5, -0.2, 1));
   CHK("inc_beta", 3, TR(2.0), TR(3.0), TR(0.4));
   EXPECT("I_0.4(2, 3)", 6 * 0.16 * 0.36 + 4 * 0.064 * 0.6 + 0.0256);
 }

@@ -1,5 +1,5 @@
 /* builtins.c: the one table of the model language's functions and distributions,
- * merged from vi_builtins_math[], vi_builtins_special[] and vi_builtins_dist[], with the signature-spec
+ * merged from vi_builtins_math[], _special[], _eigen[] and _dist[], with the signature-spec
  * matcher the checker uses to resolve a call by its argument types (see builtins.h for
  * the spec language) and the dispatcher the evaluator uses to run one.  Overload
  * resolution follows Stan's rule in its simplest form: the first signature whose
@@ -20,7 +20,7 @@ static size_t table_len(const vi_builtin_def *tab)
 
 /* The tables, in id order: an id indexes their concatenation. */
 static const vi_builtin_def *const tables[] = {
-  vi_builtins_math, vi_builtins_special, vi_builtins_dist
+  vi_builtins_math, vi_builtins_special, vi_builtins_eigen, vi_builtins_dist
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 
@@ -349,8 +349,7 @@ static const char *const unsupported_funcs[] = {
   "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
   "conj", "csr_extract", "csr_extract_u", "csr_extract_v", "csr_extract_w",
   "csr_matrix_times_vector", "csr_to_dense_matrix", "eigendecompose",
-  "eigendecompose_sym", "eigenvalues", "eigenvalues_sym", "eigenvectors",
-  "eigenvectors_sym", "fft", "fft2", "generalized_inverse",
+  "eigendecompose_sym", "eigenvalues", "eigenvectors", "fft", "fft2", "generalized_inverse",
   "get_imag", "get_real", "hmm_hidden_state_prob", "hmm_latent_rng",
   "hmm_marginal", "integrate_1d", "integrate_ode",
   "inv_erfc", "inv_fft", "inv_fft2",

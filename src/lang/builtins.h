@@ -71,6 +71,7 @@ typedef struct vi_builtin_def {
 /* Each table ends with an entry whose name is NULL. */
 extern const vi_builtin_def vi_builtins_math[];   /* builtins_math.c */
 extern const vi_builtin_def vi_builtins_special[]; /* builtins_special.c */
+extern const vi_builtin_def vi_builtins_eigen[];  /* builtins_eigen.c */
 extern const vi_builtin_def vi_builtins_dist[];   /* builtins_dist.c */
 
 #endif

@@ -2136,10 +2136,16 @@ static ad_val *b_gp_exp_quad_ard2(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_ard(t, a[0], a[1], a[2], a[3], GP_EXP_QUAD); }
 static ad_val *b_gp_exponential_ard(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_EXPONENTIAL); }
+static ad_val *b_gp_exponential_ard2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], a[1], a[2], a[3], GP_EXPONENTIAL); }
 static ad_val *b_gp_matern32_ard(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_MATERN32); }
+static ad_val *b_gp_matern32_ard2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], a[1], a[2], a[3], GP_MATERN32); }
 static ad_val *b_gp_matern52_ard(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return gp_ard(t, a[0], NULL, a[1], a[2], GP_MATERN52); }
+static ad_val *b_gp_matern52_ard2(ad_tape *t, ad_val **a, int n)
+{ UNUSED(n); return gp_ard(t, a[0], a[1], a[2], a[3], GP_MATERN52); }
 
 /* gp_periodic_cov(x, sigma, l, p): sigma^2 exp(-2 sin^2(pi |x_i - x_j| / p) / l^2). */
 static ad_val *gp_periodic(ad_tape *t, ad_val *x1, ad_val *x2, ad_val *sigma, ad_val *l,
@@ -2858,8 +2864,11 @@ const vi_builtin_def vi_builtins_math[] = {
   {"gp_exp_quad_cov", "matrix(vector[], vector[], real, real[])", b_gp_exp_quad_ard2},
   {"cov_exp_quad", "matrix(vector[], real, real[])", b_gp_exp_quad_ard},
   {"gp_exponential_cov", "matrix(vector[], real, real[])", b_gp_exponential_ard},
+  {"gp_exponential_cov", "matrix(vector[], vector[], real, real[])", b_gp_exponential_ard2},
   {"gp_matern32_cov", "matrix(vector[], real, real[])", b_gp_matern32_ard},
+  {"gp_matern32_cov", "matrix(vector[], vector[], real, real[])", b_gp_matern32_ard2},
   {"gp_matern52_cov", "matrix(vector[], real, real[])", b_gp_matern52_ard},
+  {"gp_matern52_cov", "matrix(vector[], vector[], real, real[])", b_gp_matern52_ard2},
   {"gp_periodic_cov", "matrix(real[], real, real, real)", b_gp_periodic_cov},
   {"gp_periodic_cov", "matrix(vector[], real, real, real)", b_gp_periodic_cov},
   {"gp_periodic_cov", "matrix(real[], real[], real, real, real)", b_gp_periodic_cov2},
