@@ -50,7 +50,9 @@ typedef struct vi_options {
                                iteration, two iterations in a row or one with the
                                gradient norm below 1e-3 (fixed draws, default 1e-10;
                                fresh draws: relative change of a running mean, default
-                               1e-3) */
+                               1e-3); with adaptive M, a stage before the last stops at
+                               max(tol_rel_obj, 1e-7): its optimum is only an M-draw
+                               estimate (0 turns the test off everywhere) */
   size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
                                (defaults 0.1 / 0.05) */

@@ -78,6 +78,9 @@
 #define PRE_CORR 0.9          /* Hessian correlation above which GSL is preconditioned */
 #define REL_OBJ_RUN 2        /* consecutive small relative changes that stop a fit */
 #define REL_OBJ_GRAD 1e-3    /* ... or one, with the gradient norm below this */
+#define STAGE_REL_OBJ 1e-7   /* the relative-change tolerance of a stage of the adaptive M
+                                before the last: its optimum is itself an M-draw estimate,
+                                so polishing it further than this is wasted */
 #define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
 #define ADAPTIVE_POINTS ((size_t)1 << 20)   /* adaptive M: M * dim at most this */
 #define LOG_2PI 1.8378770664093454836
@@ -389,6 +392,15 @@ static int fit_gsl_set(vi_fit *f, double step)
 }
 
 /* Accept xn (already evaluated, finite, lp its per-draw values) as the new state. */
+/* The relative-change tolerance now: looser in a stage of the adaptive M that is not
+ * the last (M below its cap, the doubling not ended), unless the test is off (0). */
+static double fit_rel_tol(const vi_fit *f)
+{
+  if (f->opt.tol_rel_obj > 0 && f->adaptive && !f->stage_done && f->obj.draws < f->draws_cap)
+    return fmax(f->opt.tol_rel_obj, STAGE_REL_OBJ);
+  return f->opt.tol_rel_obj;
+}
+
 static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double fv)
 {
   size_t D2 = 2 * f->dim;
@@ -411,7 +423,7 @@ static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double 
    * (two in a row everywhere cost 5-50% more model points on the e2e models, at the same
    * ELBO to 1e-4 nats; the gradient condition gives most of that back). */
   f->rel_last = fabs(f->elbo - f->elbo_prev) / fmax(fabs(f->elbo), 1.0);
-  f->rel_small = f->rel_last < f->opt.tol_rel_obj ? f->rel_small + 1 : 0;
+  f->rel_small = f->rel_last < fit_rel_tol(f) ? f->rel_small + 1 : 0;
   f->iter++;
   return fit_record(f);
 }
