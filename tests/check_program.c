@@ -460,6 +460,37 @@ START_TEST(test_start_infeasible_at_zero)
 }
 END_TEST
 
+/* Batched outputs equal the outputs one point at a time, with a branch on a parameter
+ * in generated quantities (the batch falls back to one point at a time there). */
+START_TEST(test_constrain_batched)
+{
+  vi_model m;
+  vi_program *p = make("parameters { real a; vector<lower=0>[2] b; }\n"
+                       "transformed parameters { real c = a * b[1]; }\n"
+                       "model { a ~ normal(0, 1); b ~ lognormal(0, 1); }\n"
+                       "generated quantities { real g = a > 0 ? log(b[2]) : c; }\n", NULL, &m);
+  ck_assert_ptr_nonnull(m.constrain_n);
+  enum { N = 9 };
+  double z[N * 3], one[5], all[N * 5];
+  for (int i = 0; i < N * 3; i++) z[i] = 0.9 * sin(0.8 * i + 0.2);
+  for (int branchy = 0; branchy < 2; branchy++) {
+    if (!branchy)   /* every a of the same sign: one batched pass */
+      for (int s = 0; s < N; s++) z[3 * s] = fabs(z[3 * s]) + 0.1;
+    else
+      z[0] = -1.0;
+    ck_assert_uint_eq(m.n_out, 5);
+    ck_assert_int_eq(m.constrain_n(m.ctx, N, z, NULL, all), VI_SUCCESS);
+    for (int s = 0; s < N; s++) {
+      ck_assert_int_eq(m.constrain(m.ctx, z + 3 * s, NULL, one), VI_SUCCESS);
+      for (int k = 0; k < 5; k++)
+        ck_assert_msg(fabs(one[k] - all[s * 5 + k]) <= 1e-15 * fmax(1, fabs(one[k])),
+                      "draw %d output %d: %.17g vs %.17g", s, k, all[s * 5 + k], one[k]);
+    }
+  }
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_eight_schools)
 {
   const char *names[2] = {"eight_schools", "eight_schools_centered"};
@@ -701,6 +732,7 @@ int main(void)
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_start_infeasible_at_zero);
+  tcase_add_test(tc, test_constrain_batched);
   tcase_add_test(tc, test_data_only_cache);
   tcase_add_test(tc, test_runtime_errors);
   tcase_add_test(tc, test_reject);

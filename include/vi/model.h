@@ -27,6 +27,10 @@ typedef int (*vi_log_lik_fn)(void *ctx, size_t n, const double *z, double *ll);
 /* Optional: map one unconstrained point z to the n_out named output values (constrained
  * parameters, transformed parameters, generated quantities, which may draw from rng). */
 typedef int (*vi_constrain_fn)(void *ctx, const double *z, gsl_rng *rng, double *out);
+/* Optional, added later: the same for n points at once (z n x dim, out n x n_out, both
+ * row-major); NULL: callers use constrain one point at a time. */
+typedef int (*vi_constrain_n_fn)(void *ctx, size_t n, const double *z, gsl_rng *rng,
+                                 double *out);
 
 typedef struct vi_model {
   size_t dim;                    /* D, the unconstrained dimension (>= 1) */
@@ -39,6 +43,7 @@ typedef struct vi_model {
   size_t n_out;                  /* number of output values (0: outputs are z itself) */
   const char *const *out_names;  /* n_out names ("theta.1", ...), or NULL */
   vi_constrain_fn constrain;     /* optional, NULL: outputs are z itself */
+  vi_constrain_n_fn constrain_n; /* optional batched constrain (needs constrain too) */
 } vi_model;
 
 #ifdef __cplusplus

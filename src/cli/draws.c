@@ -121,6 +121,12 @@ int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
     st = m->log_joint(m->ctx, b, z, d->log_p + s0, NULL);
     if (st != VI_SUCCESS)
       goto done;
+    if (use_constrain && m->constrain_n) {
+      st = m->constrain_n(m->ctx, b, z, rng, d->out + s0 * n_out);
+      if (st != VI_SUCCESS)
+        goto done;
+      continue;
+    }
     for (size_t k = 0; k < b; k++) {
       double *row = d->out + (s0 + k) * n_out;
       if (use_constrain) {

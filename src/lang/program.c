@@ -628,6 +628,18 @@ static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
   return VI_SUCCESS;
 }
 
+/* The outputs of draw s of the last pass into out (n_out values). */
+static void read_outputs(const vi_program *p, size_t s, double *out)
+{
+  const ev_ctx *c = &p->ev;
+  for (size_t k = 0; k < p->n_out; k++) {
+    const prog_out *o = &p->outs[p->out_var[k]];
+    const ad_val *v = c->slot[o->decl->slot];
+    size_t e = p->out_off[k];
+    out[k] = v && e < v->len ? v->x[e * v->nd + (v->nd == 1 ? 0 : s)] : NAN;
+  }
+}
+
 static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
 {
   vi_program *p = ctx;
@@ -642,11 +654,34 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
     for (size_t k = 0; k < p->n_out; k++) out[k] = NAN;
     return rc < 0 ? rc : VI_ERUNTIME;
   }
-  for (size_t k = 0; k < p->n_out; k++) {
-    const prog_out *o = &p->outs[p->out_var[k]];
-    const ad_val *v = c->slot[o->decl->slot];
-    size_t e = p->out_off[k];
-    out[k] = v && e < v->len ? v->x[e * v->nd] : NAN;
+  read_outputs(p, 0, out);
+  return VI_SUCCESS;
+}
+
+/* n points in batched passes; a batch that fails or whose draws part ways (a branch on
+ * a parameter) is redone one point at a time, which also names a failing draw. */
+static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+{
+  vi_program *p = ctx;
+  ev_ctx *c = &p->ev;
+  if (!p->loaded) return VI_EINVAL;
+  size_t D = c->dim;
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
+    int rc = ev_reserve(c, m);
+    if (rc) return rc;
+    ad_tape_set_rng(c->t, rng);
+    rc = m > 1 ? ev_run(c, m, z + s0 * D, 0, BLK_GQ, NULL) : EV_DIVERGE;
+    ad_tape_set_rng(c->t, NULL);
+    if (rc == 0) {
+      ev_print_flush(c);
+      for (size_t s = 0; s < m; s++) read_outputs(p, s, out + (s0 + s) * p->n_out);
+      continue;
+    }
+    ev_print_discard(c);
+    for (size_t s = 0; s < m; s++)
+      if ((rc = prog_constrain(ctx, z + (s0 + s) * D, rng, out + (s0 + s) * p->n_out)))
+        return rc;
   }
   return VI_SUCCESS;
 }
@@ -675,6 +710,7 @@ int vi_program_model(vi_program *p, vi_model *m)
   m->n_out = p->n_out;
   m->out_names = (const char *const *)p->out_names;
   m->constrain = prog_constrain;
+  m->constrain_n = prog_constrain_n;
   return VI_SUCCESS;
 }
 
