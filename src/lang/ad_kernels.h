@@ -23,6 +23,13 @@ typedef double (*ad_fn2)(double a, double b);
 typedef void (*ad_dfn2)(double a, double b, double y, double *da, double *db);
 ad_val *ad_map2(ad_tape *t, ad_val *a, ad_val *b, ad_fn2 f, ad_dfn2 df, int result_int);
 
+/* The builtins' tables: an unused parameter, and a builtin b_NAME(x, y) that is F
+ * elementwise with derivative DF. */
+#define UNUSED(x) (void)(x)
+#define AD_BINARY_BUILTIN(NAME, F, DF)                               \
+  static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
+  { UNUSED(n); return ad_map2(t, a[0], a[1], F, DF, 0); }
+
 /* Gather: out element oi[k] = src element ii[k] for k < m, every draw (oi/ii NULL mean
  * the identity).  out must have nd >= src->nd.  Records the reverse step (adds out's
  * adjoint back) when both have adjoints.  Does not mark src shared (its values are not

@@ -16,7 +16,6 @@
 #include "lang/ad_kernels.h"
 #include "lang/builtins.h"
 
-#define UNUSED(x) (void)(x)
 
 /* Decompose draw s of the K x K value A into lam (K) and V (K x K, column-major), both
  * at saved + s * (K + K K).  0, or -1 when GSL fails or a value is not finite. */

@@ -17,7 +17,6 @@
 #include "lang/ad_kernels.h"
 #include "lang/builtins.h"
 
-#define UNUSED(x) (void)(x)
 
 /* ---- scalar functions and their derivatives ------------------------------------- */
 
@@ -293,24 +292,21 @@ static void d_sub(double a, double b, double y, double *da, double *db)
 static double f_int_min(double a, double b) { return a <= b ? a : b; }
 static double f_int_max(double a, double b) { return a >= b ? a : b; }
 
-#define BINARY(NAME, F, DF)                                          \
-  static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
-  { UNUSED(n); return ad_map2(t, a[0], a[1], F, DF, 0); }
 #define BINARY_INT(NAME, F)                                          \
   static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
   { UNUSED(n); return ad_map2(t, a[0], a[1], F, NULL, 1); }
 
-BINARY(pow, f_pow, d_pow)
-BINARY(fmin, f_fmin, d_fmin)
-BINARY(fmax, f_fmax, d_fmax)
-BINARY(fdim, f_fdim, d_fdim)
-BINARY(fmod, f_fmod, d_fmod)
-BINARY(atan2, f_atan2, d_atan2)
-BINARY(hypot, f_hypot, d_hypot)
-BINARY(lbeta, f_lbeta, d_lbeta)
-BINARY(lchoose, f_lchoose, d_lchoose)
-BINARY(log_sum_exp2, f_log_sum_exp2, d_log_sum_exp2)
-BINARY(log_diff_exp, f_log_diff_exp, d_log_diff_exp)
+AD_BINARY_BUILTIN(pow, f_pow, d_pow)
+AD_BINARY_BUILTIN(fmin, f_fmin, d_fmin)
+AD_BINARY_BUILTIN(fmax, f_fmax, d_fmax)
+AD_BINARY_BUILTIN(fdim, f_fdim, d_fdim)
+AD_BINARY_BUILTIN(fmod, f_fmod, d_fmod)
+AD_BINARY_BUILTIN(atan2, f_atan2, d_atan2)
+AD_BINARY_BUILTIN(hypot, f_hypot, d_hypot)
+AD_BINARY_BUILTIN(lbeta, f_lbeta, d_lbeta)
+AD_BINARY_BUILTIN(lchoose, f_lchoose, d_lchoose)
+AD_BINARY_BUILTIN(log_sum_exp2, f_log_sum_exp2, d_log_sum_exp2)
+AD_BINARY_BUILTIN(log_diff_exp, f_log_diff_exp, d_log_diff_exp)
 BINARY_INT(choose, f_choose)
 BINARY_INT(min_int, f_int_min)
 BINARY_INT(max_int, f_int_max)
@@ -2298,14 +2294,14 @@ static void d_lmgamma(double k, double x, double y, double *da, double *db)
   *da = 0.0; *db = r;
 }
 
-BINARY(lmultiply, f_lmultiply, d_lmultiply)
-BINARY(binary_log_loss, f_binary_log_loss, d_binary_log_loss)
-BINARY(log_inv_logit_diff, f_log_inv_logit_diff, d_log_inv_logit_diff)
-BINARY(log_falling_factorial, f_log_falling_factorial, d_log_falling_factorial)
-BINARY(log_rising_factorial, f_log_rising_factorial, d_log_rising_factorial)
-BINARY(falling_factorial, f_falling_factorial, d_falling_factorial)
-BINARY(rising_factorial, f_rising_factorial, d_rising_factorial)
-BINARY(lmgamma, f_lmgamma, d_lmgamma)
+AD_BINARY_BUILTIN(lmultiply, f_lmultiply, d_lmultiply)
+AD_BINARY_BUILTIN(binary_log_loss, f_binary_log_loss, d_binary_log_loss)
+AD_BINARY_BUILTIN(log_inv_logit_diff, f_log_inv_logit_diff, d_log_inv_logit_diff)
+AD_BINARY_BUILTIN(log_falling_factorial, f_log_falling_factorial, d_log_falling_factorial)
+AD_BINARY_BUILTIN(log_rising_factorial, f_log_rising_factorial, d_log_rising_factorial)
+AD_BINARY_BUILTIN(falling_factorial, f_falling_factorial, d_falling_factorial)
+AD_BINARY_BUILTIN(rising_factorial, f_rising_factorial, d_rising_factorial)
+AD_BINARY_BUILTIN(lmgamma, f_lmgamma, d_lmgamma)
 static double f_falling_int(double x, double n) { return round(f_falling_factorial(x, n)); }
 static double f_rising_int(double x, double n) { return round(f_rising_factorial(x, n)); }
 BINARY_INT(falling_factorial_int, f_falling_int)

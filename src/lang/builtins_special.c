@@ -16,7 +16,6 @@
 #include "lang/ad_kernels.h"
 #include "lang/builtins.h"
 
-#define UNUSED(x) (void)(x)
 
 /* GSL's value: 0 on underflow, NaN where GSL reports a domain error or no convergence. */
 static double gsl_value(int status, const gsl_sf_result *r)
@@ -139,17 +138,14 @@ static void d_gamma_q(double a, double z, double y, double *da, double *dz)
   *da = central_diff(f_gamma_q, a, z, 0);
 }
 
-#define BINARY(NAME, F, DF)                                          \
-  static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
-  { UNUSED(n); return ad_map2(t, a[0], a[1], F, DF, 0); }
 
-BINARY(bessel_first_kind, f_bessel_j, d_bessel_j)
-BINARY(bessel_second_kind, f_bessel_y, d_bessel_y)
-BINARY(modified_bessel_first_kind, f_bessel_i, d_bessel_i)
-BINARY(modified_bessel_second_kind, f_bessel_k, d_bessel_k)
-BINARY(log_modified_bessel_first_kind, f_log_bessel_i, d_log_bessel_i)
-BINARY(gamma_p, f_gamma_p, d_gamma_p)
-BINARY(gamma_q, f_gamma_q, d_gamma_q)
+AD_BINARY_BUILTIN(bessel_first_kind, f_bessel_j, d_bessel_j)
+AD_BINARY_BUILTIN(bessel_second_kind, f_bessel_y, d_bessel_y)
+AD_BINARY_BUILTIN(modified_bessel_first_kind, f_bessel_i, d_bessel_i)
+AD_BINARY_BUILTIN(modified_bessel_second_kind, f_bessel_k, d_bessel_k)
+AD_BINARY_BUILTIN(log_modified_bessel_first_kind, f_log_bessel_i, d_log_bessel_i)
+AD_BINARY_BUILTIN(gamma_p, f_gamma_p, d_gamma_p)
+AD_BINARY_BUILTIN(gamma_q, f_gamma_q, d_gamma_q)
 
 static ad_val *b_lambert_w0(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return ad_map1(t, a[0], f_lambert_w0, d_lambert, 0); }
