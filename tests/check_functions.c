@@ -181,6 +181,31 @@ START_TEST(test_runtime_errors)
 }
 END_TEST
 
+/* reduce_sum(f, x, grainsize, ...) is f(x, 1, size(x), ...): Stan's map-reduce gives
+ * the same sum. */
+START_TEST(test_reduce_sum)
+{
+  vi_model mr, mi;
+  vi_program *pr = make(
+      "functions {\n"
+      "  real partial_sum_lpmf(array[] int slice, int start, int end, vector lam) {\n"
+      "    return poisson_lupmf(slice | lam[start:end]);\n"
+      "  }\n"
+      "}\n"
+      "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+      "parameters { vector<lower=0>[N] lam; }\n"
+      "model { target += reduce_sum(partial_sum_lupmf, k, 1, lam); lam ~ exponential(1); }\n",
+      DATA, &mr);
+  vi_program *pi = make(
+      "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+      "parameters { vector<lower=0>[N] lam; }\n"
+      "model { k ~ poisson(lam); lam ~ exponential(1); }\n", DATA, &mi);
+  same_density(&mr, &mi, 4);
+  vi_program_free(pr);
+  vi_program_free(pi);
+}
+END_TEST
+
 /* ODE solvers: the decay system y' = -k y has y(t) = y0 exp(-k t).  With tight
  * tolerances the model through ode_rk45_tol equals the closed form to 1e-8 (value and
  * gradient); the old integrate_ode_rk45 interface gives the same; a batch equals one draw
@@ -272,6 +297,7 @@ int main(void)
   tcase_add_test(tc, test_branch_on_parameter);
   tcase_add_test(tc, test_rng_and_recursion_in_gq);
   tcase_add_test(tc, test_runtime_errors);
+  tcase_add_test(tc, test_reduce_sum);
   tcase_add_test(tc, test_ode_decay);
   tcase_add_test(tc, test_ode_budget);
   suite_add_tcase(s, tc);

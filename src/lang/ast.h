@@ -73,6 +73,7 @@ struct vi_expr {
  * names the user-defined system function, set in func; ival: VI_ODE_*). */
 #define VI_CALL_USER (-3)
 #define VI_CALL_ODE (-4)
+#define VI_CALL_REDUCE (-5)   /* reduce_sum(f, x, grainsize, ...) = f(x, 1, size(x), ...) */
 enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
 
 /* Largest expression height and statement/parenthesis nesting the parser accepts. */

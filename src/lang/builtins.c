@@ -358,8 +358,7 @@ static const char *const unsupported_funcs[] = {
   "matrix_exp_multiply",
   "norm", "ode_adjoint_tol_ctl",
   "owens_t", "polar", "qr",
-  "qr_thin", "quantile", "reduce_sum",
-  "reduce_sum_static", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
+  "qr_thin", "quantile", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
   "solve_newton_tol", "solve_powell", "solve_powell_tol", "std_normal_log_qf",
    "svd", "svd_U", "svd_V", "uniform_simplex", "unit_vector", NULL};
 

@@ -297,18 +297,25 @@ static void sig_text(const vi_func *f, char *buf, size_t len)
   if (o < len) snprintf(buf + o, len - o, ")");
 }
 
+/* The function a name calls: foo_lupdf / foo_lupmf call foo_lpdf / foo_lpmf (written
+ * into buf), any other name itself. */
+static const char *called_name(const char *name, char *buf, size_t len)
+{
+  size_t n = strlen(name);
+  if (n >= len || !(name_has_suffix(name, "_lupdf") || name_has_suffix(name, "_lupmf")))
+    return name;
+  snprintf(buf, len, "%.*s_lp%cf", (int)n - 6, name, name[n - 2]);
+  return buf;
+}
+
 /* The user-defined function name(args): exact types, int promoting to real (also in
- * arrays).  A call of foo_lupdf / foo_lupmf is a call of foo_lpdf / foo_lpmf.  NULL if
- * no function has the name; an error if some do but none takes these arguments. */
+ * arrays).  NULL if no function has the name; an error if some do but none takes these
+ * arguments. */
 static vi_func *resolve_user(checker *c, const char *name, const vi_type *args, int n,
                              vi_loc loc)
 {
   char alt[160];
-  size_t len = strlen(name);
-  if (len < sizeof alt - 1 && (name_has_suffix(name, "_lupdf") || name_has_suffix(name, "_lupmf"))) {
-    snprintf(alt, sizeof alt, "%.*s_lp%cf", (int)len - 6, name, name[len - 2]);
-    name = alt;
-  }
+  name = called_name(name, alt, sizeof alt);
   int named = 0;
   for (int i = 0; i < c->ast->nfuncs; i++) {
     vi_func *f = c->ast->funcs[i];
@@ -357,6 +364,18 @@ static int check_user_call(checker *c, vi_expr *e, vi_func *f, int data)
   return data;
 }
 
+/* Is fe the name of a user-defined function (foo_lupmf naming foo_lpmf), as the first
+ * argument of a higher-order builtin? */
+static int names_user_function(const checker *c, const vi_expr *fe)
+{
+  if (fe->kind != EX_VAR) return 0;
+  char alt[160];
+  const char *name = called_name(fe->str, alt, sizeof alt);
+  for (int i = 0; i < c->ast->nfuncs; i++)
+    if (strcmp(c->ast->funcs[i]->name, name) == 0) return 1;
+  return 0;
+}
+
 /* The ODE solvers: integrate_ode_* (Stan before 2.24: f(t, y, theta, x_r, x_i) on
  * arrays) and ode_* / ode_*_tol (f(t, y, ...) on vectors, with the trailing arguments
  * passed through).  args[0] names the system function. */
@@ -382,10 +401,7 @@ static void check_ode(checker *c, vi_expr *e, int kind)
            kind == VI_ODE_OLD ? "7 or 10" : kind == VI_ODE_NEW ? "at least 4"
                                                                : "at least 7", e->nargs);
   vi_expr *fe = e->args[0];
-  int found = 0;
-  for (int i = 0; fe->kind == EX_VAR && i < c->ast->nfuncs; i++)
-    found |= strcmp(c->ast->funcs[i]->name, fe->str) == 0;
-  if (!found)
+  if (!names_user_function(c, fe))
     c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
            "function (the ODE system)", e->str);
   int data = 1;
@@ -444,9 +460,51 @@ static void check_ode(checker *c, vi_expr *e, int kind)
   e->data_only = data;
 }
 
+/* reduce_sum / reduce_sum_static(f, x, grainsize, ...): a parallel map-reduce in Stan;
+ * here the one call f(x, 1, size(x), ...), which is the same sum. */
+static void check_reduce_sum(checker *c, vi_expr *e)
+{
+  if (e->nargs < 3)
+    c_fail(c, VI_ECHECK, e->loc, "%s needs at least 3 arguments (f, x, grainsize), found %d",
+           e->str, e->nargs);
+  vi_expr *fe = e->args[0];
+  if (!names_user_function(c, fe))
+    c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
+           "function", e->str);
+  int data = 1;
+  for (int i = 1; i < e->nargs; i++) {
+    check_expr(c, e->args[i]);
+    data &= e->args[i]->data_only;
+  }
+  if (e->args[1]->type.ndims < 1)
+    c_fail(c, VI_ECHECK, e->args[1]->loc, "the second argument of %s must be an array but "
+           "found %s", e->str, tname(e->args[1]->type));
+  if (!is_int(e->args[2]->type))
+    c_fail(c, VI_ECHECK, e->args[2]->loc, "the grainsize of %s must be an int", e->str);
+  vi_type ft[64];
+  int nf = 0;
+  ft[nf++] = e->args[1]->type;
+  ft[nf++] = ty(VT_INT, 0);
+  ft[nf++] = ty(VT_INT, 0);
+  for (int i = 3; i < e->nargs && nf < 64; i++) ft[nf++] = e->args[i]->type;
+  vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
+  if (f->ret.base != VT_REAL || f->ret.ndims != 0)
+    c_fail(c, VI_ECHECK, fe->loc, "the partial sum '%s' must return real", f->name);
+  fe->type = ty(VT_ERROR, 0);
+  fe->data_only = 1;
+  e->data_only = check_user_call(c, e, f, data);
+  e->builtin = VI_CALL_REDUCE;
+  e->type = ty(VT_REAL, 0);
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
   int void_ok = c->void_ok;
+  if (strcmp(e->str, "reduce_sum") == 0 || strcmp(e->str, "reduce_sum_static") == 0) {
+    c->void_ok = 0;
+    check_reduce_sum(c, e);
+    return;
+  }
   int ode = ode_kind(e->str);
   if (ode) {
     c->void_ok = 0;
@@ -1082,10 +1140,11 @@ static int dep_expr(checker *c, vi_expr *e)
     break;
   case EX_CALL:
     /* an ODE solver's first argument names a function, not a value */
-    for (int i = e->builtin == VI_CALL_ODE ? 1 : 0; i < e->nargs; i++)
+    for (int i = e->builtin == VI_CALL_ODE || e->builtin == VI_CALL_REDUCE ? 1 : 0;
+         i < e->nargs; i++)
       d &= dep_expr(c, e->args[i]);
     if (e->builtin == -1) d = 0;
-    else if (e->builtin == VI_CALL_USER) {
+    else if (e->builtin == VI_CALL_USER || e->builtin == VI_CALL_REDUCE) {
       if (e->func->kind == FN_LP || (e->func->kind == FN_RNG && e->data_only == 0)) d = 0;
     } else if (vi_builtin_kind(e->builtin) == BUILTIN_RNG && e->data_only == 0) d = 0;
     break;

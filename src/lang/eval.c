@@ -603,9 +603,18 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       args = ad_alloc(t, (size_t)e->nargs * sizeof *args);
       if (!args) { ev_error(c, VI_ENOMEM, e->loc, "out of memory"); return NULL; }
     }
-    for (int i = e->builtin == VI_CALL_ODE ? 1 : 0; i < e->nargs; i++)
+    int skip = e->builtin == VI_CALL_ODE || e->builtin == VI_CALL_REDUCE;
+    for (int i = skip; i < e->nargs; i++)
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
     if (e->builtin == VI_CALL_ODE) return ev_ode(c, e, args);
+    if (e->builtin == VI_CALL_REDUCE) {
+      /* f(x, 1, size(x), ...): the grainsize (args[2]) only splits work in Stan */
+      args[0] = args[1];
+      args[1] = ad_scalar(t, 1, 1);
+      args[2] = ad_scalar(t, (double)(args[0]->ndims ? args[0]->dims[0] : 0), 1);
+      if (!args[1] || !args[2]) { tape_fail(c, e->loc, e->str); return NULL; }
+      return call_user(c, e->func, args, e->nargs, e->loc);
+    }
     if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
     r = vi_builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
