@@ -39,6 +39,7 @@ static const tcase cases[] = {
   {"cholesky_factor_corr 2", CON_CHOLESKY_CORR, 0, 0, 0, 0, 2, 2},
   {"corr_matrix", CON_CORR_MATRIX, 0, 0, 0, 0, 4, 4},
   {"corr_matrix 3", CON_CORR_MATRIX, 0, 0, 0, 0, 3, 3},
+  {"sum_to_zero_vector", CON_SUM_TO_ZERO, 0, 0, 0, 0, 5, 1},
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -121,6 +122,14 @@ START_TEST(test_values)
   lj = tr_constrain_d(&sv, uv, 0, 0, xv);
   ck_assert(fabs(xv[0] - 0.6) < 1e-15 && fabs(xv[2] - 0.8) < 1e-15);
   ck_assert(fabs(lj + 12.5) < 1e-12);
+  /* sum_to_zero_vector: sums to 0, no Jacobian, and an isometry (|x| = |u|) */
+  tr_spec_init(&sv, CON_SUM_TO_ZERO, 0, 0, 1, 4, 1, why, sizeof why);
+  ck_assert_uint_eq(sv.usize, 3);
+  double us[3] = {0.3, -1.2, 2.0}, xs[4];
+  ck_assert(tr_constrain_d(&sv, us, 0, 0, xs) == 0);
+  ck_assert(fabs(xs[0] + xs[1] + xs[2] + xs[3]) < 1e-14);
+  ck_assert(fabs(xs[0] * xs[0] + xs[1] * xs[1] + xs[2] * xs[2] + xs[3] * xs[3]
+                 - (0.09 + 1.44 + 4.0)) < 1e-13);
   /* sizes */
   tr_spec_init(&sv, CON_CHOLESKY_COV, 0, 0, 2, 4, 3, why, sizeof why);
   ck_assert_uint_eq(sv.usize, 6 + 3);
@@ -136,6 +145,9 @@ START_TEST(test_log_jacobian)
   for (size_t c = 0; c < NCASES; c++) {
     tr_spec s;
     init_spec(&cases[c], &s, 1);
+    /* an isometry onto {sum x = 0}: Stan counts no Jacobian for it (checked in
+       test_values), which is not the determinant on the first K - 1 coordinates */
+    if (s.con == CON_SUM_TO_ZERO) continue;
     size_t m = s.usize;
     double u[64], x[64], f1[64], f2[64];
     fill_u(u, m, 0.5 + (double)c);

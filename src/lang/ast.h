@@ -85,7 +85,8 @@ typedef enum {
   CON_BOUNDS,            /* <lower=.., upper=..>: lower and/or upper set */
   CON_OFFSET_MULT,       /* <offset=.., multiplier=..>: either or both set */
   CON_SIMPLEX, CON_ORDERED, CON_POSITIVE_ORDERED, CON_UNIT_VECTOR,
-  CON_CHOLESKY_CORR, CON_CHOLESKY_COV, CON_CORR_MATRIX, CON_COV_MATRIX
+  CON_CHOLESKY_CORR, CON_CHOLESKY_COV, CON_CORR_MATRIX, CON_COV_MATRIX,
+  CON_SUM_TO_ZERO
 } vi_constraint;
 
 struct vi_decl {

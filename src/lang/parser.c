@@ -209,7 +209,7 @@ static int in_list(const parser *p, const vi_token *t, const char *const *list)
 typedef enum {
   TY_NONE = 0, TY_INT, TY_REAL, TY_VECTOR, TY_ROW_VECTOR, TY_MATRIX, TY_SIMPLEX,
   TY_ORDERED, TY_POSITIVE_ORDERED, TY_UNIT_VECTOR, TY_CHOL_CORR, TY_CHOL_COV,
-  TY_CORR_MATRIX, TY_COV_MATRIX, TY_ARRAY, TY_UNSUPPORTED
+  TY_CORR_MATRIX, TY_COV_MATRIX, TY_SUM_TO_ZERO, TY_ARRAY, TY_UNSUPPORTED
 } type_word;
 
 static type_word type_word_of(const parser *p, const vi_token *t)
@@ -223,7 +223,7 @@ static type_word type_word_of(const parser *p, const vi_token *t)
     { "cov_matrix", TY_COV_MATRIX }, { "array", TY_ARRAY },
     { "complex", TY_UNSUPPORTED }, { "complex_vector", TY_UNSUPPORTED },
     { "complex_row_vector", TY_UNSUPPORTED }, { "complex_matrix", TY_UNSUPPORTED },
-    { "tuple", TY_UNSUPPORTED }, { "sum_to_zero_vector", TY_UNSUPPORTED },
+    { "tuple", TY_UNSUPPORTED }, { "sum_to_zero_vector", TY_SUM_TO_ZERO },
     { "sum_to_zero_matrix", TY_UNSUPPORTED }, { "column_stochastic_matrix", TY_UNSUPPORTED },
     { "row_stochastic_matrix", TY_UNSUPPORTED },
   };
@@ -790,7 +790,7 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
   case TY_ROW_VECTOR: t.type.base = VT_ROW_VECTOR; nsizes = 1; break;
   case TY_MATRIX: t.type.base = VT_MATRIX; nsizes = 2; break;
   case TY_VECTOR: case TY_SIMPLEX: case TY_ORDERED: case TY_POSITIVE_ORDERED:
-  case TY_UNIT_VECTOR:
+  case TY_UNIT_VECTOR: case TY_SUM_TO_ZERO:
     t.type.base = VT_VECTOR; nsizes = 1; break;
   default:
     t.type.base = VT_MATRIX; nsizes = tw == TY_CHOL_COV ? -2 : 1; break;
@@ -800,8 +800,9 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
     [TY_POSITIVE_ORDERED] = CON_POSITIVE_ORDERED, [TY_UNIT_VECTOR] = CON_UNIT_VECTOR,
     [TY_CHOL_CORR] = CON_CHOLESKY_CORR, [TY_CHOL_COV] = CON_CHOLESKY_COV,
     [TY_CORR_MATRIX] = CON_CORR_MATRIX, [TY_COV_MATRIX] = CON_COV_MATRIX,
+    [TY_SUM_TO_ZERO] = CON_SUM_TO_ZERO,
   };
-  int is_special = tw >= TY_SIMPLEX && tw <= TY_COV_MATRIX;
+  int is_special = tw >= TY_SIMPLEX && tw <= TY_SUM_TO_ZERO;
   if (is_special && !top)
     p_fail(p, VI_EPARSE, tt->loc, "local variables cannot have constrained type %s",
            tok_quote(p, tt, q, sizeof q));

@@ -214,6 +214,17 @@ static double st_fwd(const tr_spec *s, const double *u, double *x)
     lj = -0.5 * ss;
     break;
   }
+  case CON_SUM_TO_ZERO: {
+    /* x = sum_k u_k h_k over the orthonormal Helmert basis of {x : sum x = 0}:
+     * h_k = (1, ..., 1, -k, 0, ...) / sqrt(k (k + 1)), k ones (an isometry: no Jacobian) */
+    double S = 0;
+    for (j = K; j >= 1; j--) {
+      double w = j >= 2 ? u[j - 2] / sqrt((double)(j - 1) * (double)j) : 0;
+      x[j - 1] = S - (double)(j - 1) * w;
+      S += w;
+    }
+    break;
+  }
   case CON_CHOLESKY_COV: {   /* M x N, column-major x[r + c * M] */
     size_t M = s->rows, N = s->cols, pos = 0;
     for (i = 0; i < M * N; i++) x[i] = 0;
@@ -323,6 +334,16 @@ static void st_back(const tr_spec *s, const double *u, const double *x, const do
     break;
   }
   case CON_CORR_MATRIX: corr_back(K, u, xadj, jadj, du); break;
+  case CON_SUM_TO_ZERO: {
+    /* u_k's adjoint: (x_bar_1 + ... + x_bar_k - k x_bar_{k+1}) / sqrt(k (k + 1)) */
+    if (!xadj) break;
+    double pre = 0;
+    for (size_t k = 1; k < K; k++) {
+      pre += xadj[k - 1];
+      du[k - 1] += (pre - (double)k * xadj[k]) / sqrt((double)k * (double)(k + 1));
+    }
+    break;
+  }
   case CON_CHOLESKY_CORR: {
     /* rows are independent; within row i rebuild the running sums S_j, then reverse */
     double S[K + 1];
@@ -399,6 +420,14 @@ static int st_free(const tr_spec *s, const double *x, double *u)
   case CON_UNIT_VECTOR:
     for (i = 0; i < K; i++) u[i] = x[i];
     return 0;
+  case CON_SUM_TO_ZERO: {
+    double pre = 0;   /* u_k = h_k . x */
+    for (k = 1; k < K; k++) {
+      pre += x[k - 1];
+      u[k - 1] = (pre - (double)k * x[k]) / sqrt((double)k * (double)(k + 1));
+    }
+    return 0;
+  }
   case CON_CHOLESKY_COV: {
     size_t M = s->rows, N = s->cols, pos = 0;
     for (i = 0; i < N; i++) {
@@ -476,6 +505,7 @@ const char *tr_name(vi_constraint con)
   case CON_CHOLESKY_COV: return "cholesky_factor_cov";
   case CON_CORR_MATRIX: return "corr_matrix";
   case CON_COV_MATRIX: return "cov_matrix";
+  case CON_SUM_TO_ZERO: return "sum_to_zero_vector";
   default: return "unconstrained";
   }
 }
@@ -494,6 +524,9 @@ int tr_spec_init(tr_spec *s, vi_constraint con, int has_lb, int has_ub, size_t n
   case CON_UNIT_VECTOR:
     if (rows == 0) { snprintf(why, whylen, "a unit_vector must have at least 1 element"); return VI_EDATA; }
     s->usize = rows; break;
+  case CON_SUM_TO_ZERO:
+    if (rows == 0) { snprintf(why, whylen, "a sum_to_zero_vector must have at least 1 element"); return VI_EDATA; }
+    s->usize = rows - 1; break;
   case CON_CHOLESKY_COV:
     if (rows < cols) {
       snprintf(why, whylen, "cholesky_factor_cov needs rows >= columns, found %zu x %zu", rows, cols);
@@ -593,6 +626,15 @@ long tr_check(const tr_spec *s, const ad_val *v, size_t draw, const ad_val *lb,
         }
       }
       break;
+    case CON_SUM_TO_ZERO: {
+      double sum = 0;
+      for (i = 0; i < K; i++) sum += X(i);
+      if (fabs(sum) > tol * fmax(1, (double)K)) {
+        snprintf(why, whylen, "elements sum to %.17g, must sum to 0 (sum_to_zero_vector)", sum);
+        return (long)b;
+      }
+      break;
+    }
     case CON_UNIT_VECTOR: {
       double ss = 0;
       for (i = 0; i < K; i++) ss += X(i) * X(i);
