@@ -479,15 +479,19 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
                "come after the initial time %g (ts[%zu] = %g)", e->str, t0, q + 1, tsv->x[q]);
       return NULL;
     }
-  /* Stan's defaults; the step budget is at least 10^5 per output interval (an explicit
-   * method may need more steps than the implicit one a model was tuned for) */
-  ode_options opt = {1e-6, 1e-6, 1000000};
+  /* Stan's tolerances; the step budget per output interval is the model's for the
+   * explicit methods (rk45, ckrk: the same Dormand-Prince pairs as Stan's), at least 10^4
+   * for the implicit ones (an explicit method needs more steps than the BDF or Adams
+   * solver the model was tuned for); ODE_MAX_TOTAL_STEPS bounds the whole solve */
+  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS};
   int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
+  int implicit = strstr(e->str, "bdf") || strstr(e->str, "adams");
   if (tol_at) {
     opt.rtol = arg_value(args[tol_at]);
     opt.atol = arg_value(args[tol_at + 1]);
     double ms = arg_value(args[tol_at + 2]);
-    opt.max_steps = ms > 1e5 ? (ms < 1e9 ? (long)ms : 1000000000L) : 100000;
+    if (implicit && ms < 1e4) ms = 1e4;
+    opt.max_steps = ms >= 1 ? (ms < 1e9 ? (long)ms : 1000000000L) : 1;
     if (!(opt.rtol > 0) || !(opt.atol > 0)) {
       ev_error(c, VI_ERUNTIME, e->loc, "%s: tolerances must be positive (%g, %g)", e->str,
                opt.rtol, opt.atol);
@@ -508,6 +512,10 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   int rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
   if (rc < 0) {
     if (!c->rc) tape_fail(c, e->loc, e->str);
+    return NULL;
+  }
+  if (rc == 2) {   /* too costly as a batch: one draw at a time */
+    c->rc = EV_DIVERGE;
     return NULL;
   }
   if (rc > 0) {

@@ -127,17 +127,21 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
   if (!bad) return -1;
   memset(bad, 0, nd);
   ad_val *y = y0, *k[7];
+  size_t bytes0 = ad_tape_arena_bytes(t);
+  long total = 0;
   double tc = t0, span = ts[nts - 1] - t0;
   double h = span > 0 ? 1e-3 * span : 0;
   if (!(k[0] = call_f(t, f, ctx, tc, y))) return -1;
   for (size_t q = 0; q < nts; q++) {
     long steps = 0;
     while (tc < ts[q]) {
-      if (++steps > opt->max_steps) {
-        snprintf(why, whylen, "more than %ld steps between t = %g and t = %g (a stiff "
-                 "system, or tolerances too tight?)", opt->max_steps, tc, ts[q]);
+      if (++steps > opt->max_steps || ++total > ODE_MAX_TOTAL_STEPS) {
+        snprintf(why, whylen, "more than %ld steps %s t = %g (a stiff system, or tolerances "
+                 "too tight?)", steps > opt->max_steps ? opt->max_steps : ODE_MAX_TOTAL_STEPS,
+                 steps > opt->max_steps ? "since the last output time, at" : "in all, at", tc);
         return 1;
       }
+      if (nd > 1 && ad_tape_arena_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
       int last = h >= ts[q] - tc;
       if (last) h = ts[q] - tc;
       ad_val *stage = NULL;

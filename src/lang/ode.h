@@ -22,10 +22,17 @@ typedef struct ode_options {
   long max_steps;      /* attempted steps between two output times */
 } ode_options;
 
+/* Most steps of one solve in all (each step's stages stay on the tape), and most tape
+ * memory a solve over a batch of draws may take: past it the batch is better solved one
+ * draw at a time (the stiffest draw sets the step size of a shared sequence). */
+#define ODE_MAX_TOTAL_STEPS 200000L
+#define ODE_BATCH_BYTES ((size_t)256 << 20)
+
 /* Solve from (t0, y0) to each of the nts increasing times ts (all >= t0); out[k] is the
  * state at ts[k] (a vector value).  Draws whose state becomes non-finite are left out
  * of the step control and end as NaN.  Returns 0; -1 when f failed; 1 when the step
- * budget ran out or the step size underflowed (the reason in why). */
+ * budget ran out or the step size underflowed (the reason in why); 2 when a batch of
+ * draws outgrew ODE_BATCH_BYTES (solve them one at a time). */
 int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const double *ts,
               size_t nts, const ode_options *opt, ad_val **out, char *why, size_t whylen);
 
