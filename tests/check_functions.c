@@ -143,6 +143,31 @@ START_TEST(test_rng_and_recursion_in_gq)
 }
 END_TEST
 
+/* Overloads: the signature with the fewest int -> real promotions wins, whatever the
+ * order of definition (Stan's rule). */
+START_TEST(test_overload_choice)
+{
+  vi_model m;
+  vi_program *p = make("functions {\n"
+                       "  real f(real x) { return 1; }\n"
+                       "  real f(int x) { return 2; }\n"
+                       "  real g(real x, real y) { return 3; }\n"
+                       "  real g(int x, real y) { return 4; }\n"
+                       "}\n"
+                       "parameters { real a; }\n"
+                       "model { a ~ normal(0, 1); }\n"
+                       "generated quantities { real r1 = f(1); real r2 = f(1.5);\n"
+                       "  real r3 = g(1, 2); real r4 = g(1.0, 2); }\n", NULL, &m);
+  double z = 0.1, out[5];
+  ck_assert_int_eq(m.constrain(m.ctx, &z, NULL, out), VI_SUCCESS);
+  ck_assert_double_eq(out[1], 2);
+  ck_assert_double_eq(out[2], 1);
+  ck_assert_double_eq(out[3], 4);
+  ck_assert_double_eq(out[4], 3);
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_runtime_errors)
 {
   vi_model m;
@@ -265,6 +290,17 @@ START_TEST(test_ode_decay)
   vi_program_free(po);
   vi_program_free(pold);
   vi_program_free(pc);
+  /* repeated output times are allowed (Stan checks that ts is sorted) */
+  const char *rep = "{\"T\": 3, \"ts\": [1, 2, 2], \"y\": [0.6, 0.4, 0.4]}";
+  po = make("functions { vector decay(real t, vector y, real k) { return -k * y; } }\n"
+            "data { int T; array[T] real ts; vector[T] y; }\n"
+            "parameters { real<lower=0> k; }\n"
+            "model { array[T] vector[1] z = ode_rk45(decay, [1.0]', 0, ts, k);\n"
+            "  target += z[3][1] - z[2][1]; }\n", rep, &mo);
+  double zk = 0.3, lk;
+  ck_assert_int_eq(mo.log_joint(mo.ctx, 1, &zk, &lk, NULL), VI_SUCCESS);
+  ck_assert_double_eq_tol(lk, 0.3, 1e-12);   /* the Jacobian log k only */
+  vi_program_free(po);
 }
 END_TEST
 
@@ -296,6 +332,7 @@ int main(void)
   tcase_add_test(tc, test_same_as_inline);
   tcase_add_test(tc, test_branch_on_parameter);
   tcase_add_test(tc, test_rng_and_recursion_in_gq);
+  tcase_add_test(tc, test_overload_choice);
   tcase_add_test(tc, test_runtime_errors);
   tcase_add_test(tc, test_reduce_sum);
   tcase_add_test(tc, test_ode_decay);

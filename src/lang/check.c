@@ -316,16 +316,23 @@ static vi_func *resolve_user(checker *c, const char *name, const vi_type *args, 
 {
   char alt[160];
   name = called_name(name, alt, sizeof alt);
-  int named = 0;
+  /* Stan's rule: of the signatures that accept the arguments, the one needing the
+   * fewest int -> real promotions (f(int) over f(real) for f(1)) */
+  int named = 0, best_cost = n + 1;
+  vi_func *best = NULL;
   for (int i = 0; i < c->ast->nfuncs; i++) {
     vi_func *f = c->ast->funcs[i];
     if (strcmp(f->name, name) != 0) continue;
     named = 1;
     if (f->nparams != n) continue;
-    int ok = 1;
-    for (int k = 0; k < n && ok; k++) ok = assignable(f->params[k]->type, args[k]);
-    if (ok) return f;
+    int ok = 1, cost = 0;
+    for (int k = 0; k < n && ok; k++) {
+      ok = assignable(f->params[k]->type, args[k]);
+      cost += f->params[k]->type.base != args[k].base;
+    }
+    if (ok && cost < best_cost) { best = f; best_cost = cost; }
   }
+  if (best) return best;
   if (!named) return NULL;
   char got[512], want[512];
   size_t o = (size_t)snprintf(got, sizeof got, "%s(", name);

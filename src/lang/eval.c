@@ -473,9 +473,10 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   }
   size_t nts = tsv->len;
   double t0 = arg_value(t0v);
+  /* as Stan checks them: after t0, sorted (repeated times allowed), finite */
   for (size_t q = 0; q < nts; q++)
-    if (!(tsv->x[q] > (q ? tsv->x[q - 1] : t0))) {
-      ev_error(c, VI_ERUNTIME, e->args[3]->loc, "%s: the output times must increase and "
+    if (!isfinite(tsv->x[q]) || !(q ? tsv->x[q] >= tsv->x[q - 1] : tsv->x[q] > t0)) {
+      ev_error(c, VI_ERUNTIME, e->args[3]->loc, "%s: the output times must be sorted and "
                "come after the initial time %g (ts[%zu] = %g)", e->str, t0, q + 1, tsv->x[q]);
       return NULL;
     }
