@@ -922,7 +922,7 @@ int vi_fit_test(vi_fit *f)
     f->reason = VI_STOP_REL_OBJ;
     f->stop_value = f->rel_last;
   }
-  if (f->stage_done && f->reason == VI_STOP_NONE) {
+  if (f->stage_done && !f->polish && f->reason == VI_STOP_NONE) {
     f->reason = f->stage_reason;
     f->stop_value = f->stage_value;
   }
@@ -946,6 +946,12 @@ int vi_fit_test(vi_fit *f)
       f->stage_value = f->stop_value;
       if (done) {
         f->stage_done = 1;
+        if (f->reason == VI_STOP_REL_OBJ && f->opt.tol_rel_obj < STAGE_REL_OBJ) {
+          /* the stage stopped at STAGE_REL_OBJ: the final one ends at the fit's own */
+          f->polish = 1;
+          f->rel_small = 0;
+          f->reason = VI_STOP_NONE;
+        }
       } else {
         f->grow_pending = 1;
         f->reason = VI_STOP_NONE;

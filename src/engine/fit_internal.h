@@ -66,6 +66,8 @@ struct vi_fit {
   size_t draws_cap;   /* the largest M; the buffers are sized for it */
   int grow_pending;   /* the stage converged: the next iterate doubles M */
   int stage_done;     /* the doubling has ended: the stage's convergence is final */
+  int polish;         /* ... but it stopped at the stage tolerance: iterate on to the
+                         fit's own tol_rel_obj */
   vi_stop_reason stage_reason;  /* the reason that ended the final stage */
   double stage_value; /* and its stop value */
   double *x_stage;    /* 2 dim: q at the end of the previous stage */
