@@ -497,11 +497,15 @@ START_TEST(test_stop_value)
 {
   vi_model m;
   cm_linreg *c = make_linreg(50, 4, &m);
-  for (int k = 0; k < 3; k++) {
+  for (int k = 0; k < 4; k++) {
     vi_options opt;
     vi_options_default(&opt);
     if (k == 1) opt.tol_rel_obj = 1e6;     /* stops on the relative change at once */
     if (k == 2) opt.tol_grad = 1e9;        /* stops on the gradient at the start */
+    if (k == 3) {                          /* stops on the window once it is full */
+      opt.tol_abs_obj = 1e9;
+      opt.tol_rel_obj = 0;
+    }
     opt.draws_max = 0;
     opt.init = VI_INIT_ZERO;
     int st;
@@ -517,7 +521,17 @@ START_TEST(test_stop_value)
       ck_assert_uint_eq(vi_fit_diag(f)->iter, 2);
     }
     if (k == 2) ck_assert_int_eq(r, VI_STOP_GRAD);
-    if (r == VI_STOP_REL_OBJ) {
+    if (k == 3) {
+      ck_assert_int_eq(r, VI_STOP_FLAT);
+      ck_assert_uint_eq(vi_fit_diag(f)->iter, VI_FLAT_WINDOW);
+    }
+    if (r == VI_STOP_FLAT) {   /* the rise of the objective over the window */
+      size_t n = vi_fit_history_len(f);
+      const vi_diag *a = vi_fit_history(f, n - 1 - VI_FLAT_WINDOW), *b = vi_fit_history(f, n - 1);
+      ck_assert(v < opt.tol_abs_obj);
+      ck_assert_msg(fabs(v - (b->elbo - a->elbo)) <= 1e-9 * fmax(1, fabs(v)),
+                    "rise %.17g, history %.17g - %.17g", v, b->elbo, a->elbo);
+    } else if (r == VI_STOP_REL_OBJ) {
       size_t n = vi_fit_history_len(f);
       const vi_diag *a = vi_fit_history(f, n - 2), *b = vi_fit_history(f, n - 1);
       ck_assert(v < opt.tol_rel_obj);

@@ -83,7 +83,17 @@ typedef struct vi_options {
   double draws_tol;         /* adaptive M: stop doubling when, in every coordinate, the
                                optimum moved by less than draws_tol: |dmu| / sd and
                                |d log sd| (default 0.05) */
+  /* Added after draws_tol: */
+  double tol_abs_obj;       /* fixed draws with a GSL optimiser, at the final M: stop when
+                               the ELBO rose by less than tol_abs_obj nats over the last
+                               VI_FLAT_WINDOW iterations (default 1e-4; 0: off).  The
+                               rise still to come is then of that order, and it bounds
+                               roughly the KL from q to the optimum on these draws, far
+                               below the draws' own error; most of a large model's
+                               iterations used to go to this last 1e-4 nats. */
 } vi_options;
+
+#define VI_FLAT_WINDOW 10
 
 /* Fill opt with the defaults above (those of fixed draws). */
 void vi_options_default(vi_options *opt);
@@ -131,7 +141,9 @@ typedef enum {
   VI_STOP_REL_OBJ,     /* relative ELBO change below tol_rel_obj */
   VI_STOP_MAXITER,     /* iteration cap */
   VI_STOP_NOPROGRESS,  /* the line search could not improve the objective */
-  VI_STOP_FAILED       /* an error status from the model or the optimiser */
+  VI_STOP_FAILED,      /* an error status from the model or the optimiser */
+  VI_STOP_FLAT         /* (added later) the ELBO rose by less than tol_abs_obj nats over
+                          the last VI_FLAT_WINDOW iterations */
 } vi_stop_reason;
 
 const char *vi_stop_reason_string(vi_stop_reason r);
@@ -193,7 +205,8 @@ double vi_fit_log_q(const vi_fit *f, const double *z);
 vi_init vi_fit_init_kind(const vi_fit *f);
 size_t vi_fit_init_iterations(const vi_fit *f);
 /* (Added later.)  The value that triggered the stop of vi_fit_stop_reason, as the test saw
- * it: VI_STOP_REL_OBJ the relative ELBO change (fixed draws: that of the last of the
+ * it: VI_STOP_FLAT the ELBO's rise over the window, VI_STOP_REL_OBJ the relative ELBO
+ * change (fixed draws: that of the last of the
  * consecutive small changes the test requires; fresh draws: the relative change of the
  * running mean; with adaptive M, that of the stage that ended the fit, not a change across
  * a switch of M), VI_STOP_GRAD and VI_STOP_NOPROGRESS the gradient norm; NaN otherwise. */

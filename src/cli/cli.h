@@ -112,7 +112,9 @@ typedef struct cli_outcome {
   int exit_code;           /* what the command will return */
   int have_final;          /* final diagnostics available */
   vi_final final;          /* vi_fit_finish */
-  double rel_obj;          /* last relative ELBO change (NaN if unknown) */
+  double rel_obj;          /* the stop's value: the last relative ELBO change
+                              (VI_STOP_REL_OBJ) or the rise over the window
+                              (VI_STOP_FLAT); NaN otherwise */
 } cli_outcome;
 
 /* A word for the outcome: "converged", "max_iter", "no_progress", "interrupted",

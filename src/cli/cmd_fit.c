@@ -78,6 +78,7 @@ static int exit_for_outcome(const cli_outcome *o)
     return CLI_EXIT_INTERRUPTED;
   switch (o->reason) {
   case VI_STOP_GRAD:
+  case VI_STOP_FLAT:
   case VI_STOP_REL_OBJ: return CLI_EXIT_OK;
   case VI_STOP_MAXITER:
   case VI_STOP_NOPROGRESS: return CLI_EXIT_NOT_CONVERGED;
@@ -197,7 +198,8 @@ int cli_cmd_fit(int argc, char **argv)
   cli_progress_finish(&prog, f);
   o.reason = vi_fit_stop_reason(f);
   o.interrupted = o.run_status == VI_EINTERRUPTED;
-  o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ ? vi_fit_stop_value(f) : NAN;
+  o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ || vi_fit_stop_reason(f) == VI_STOP_FLAT
+              ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
   if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
       o.exit_code != CLI_EXIT_INTERRUPTED) {

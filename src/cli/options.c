@@ -17,7 +17,7 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ
 };
 
 static const struct option fit_options[] = {
@@ -29,6 +29,7 @@ static const struct option fit_options[] = {
   {"max-iter", required_argument, NULL, OPT_MAX_ITER},
   {"tol-grad", required_argument, NULL, OPT_TOL_GRAD},
   {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
+  {"tol-abs-obj", required_argument, NULL, OPT_TOL_ABS_OBJ},
   {"step-size", required_argument, NULL, OPT_STEP_SIZE},
   {"standardize-draws", no_argument, NULL, OPT_STANDARDIZE},
   {"no-standardize-draws", no_argument, NULL, OPT_NO_STANDARDIZE},
@@ -226,6 +227,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       break;
     case OPT_TOL_GRAD:
       if (parse_real("tol-grad", optarg, 0, &cfg->opt.tol_grad))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_TOL_ABS_OBJ:
+      if (parse_real("tol-abs-obj", optarg, 0, &cfg->opt.tol_abs_obj))
         return CLI_EXIT_USAGE;
       break;
     case OPT_TOL_REL_OBJ:

@@ -19,6 +19,7 @@ const char *cli_outcome_word(const cli_outcome *o)
     return "interrupted";
   switch (o->reason) {
   case VI_STOP_GRAD:
+  case VI_STOP_FLAT:
   case VI_STOP_REL_OBJ: return "converged";
   case VI_STOP_MAXITER: return "max_iter";
   case VI_STOP_NOPROGRESS: return "no_progress";
@@ -86,6 +87,10 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
       else
         fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
                 opt->tol_rel_obj);
+      break;
+    case VI_STOP_FLAT:
+      fprintf(out, "converged: the ELBO rose by %.3g nats over the last %d iterations < "
+                   "tol-abs-obj %g\n", o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
       break;
     case VI_STOP_MAXITER:
       fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "

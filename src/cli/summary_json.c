@@ -81,6 +81,7 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "max_iter", json_integer((json_int_t)opt->max_iter));
   json_object_set_new(jo, "tol_grad", num(opt->tol_grad));
   json_object_set_new(jo, "tol_rel_obj", num(opt->tol_rel_obj));
+  json_object_set_new(jo, "tol_abs_obj", num(opt->tol_abs_obj));
   json_object_set_new(jo, "step_size", num(opt->step_size));
   json_object_set_new(jo, "standardize_draws", json_boolean(opt->standardize_draws));
   json_object_set_new(jo, "draws_max", json_integer((json_int_t)opt->draws_max));

@@ -424,8 +424,30 @@ static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double 
    * ELBO to 1e-4 nats; the gradient condition gives most of that back). */
   f->rel_last = fabs(f->elbo - f->elbo_prev) / fmax(fabs(f->elbo), 1.0);
   f->rel_small = f->rel_last < fit_rel_tol(f) ? f->rel_small + 1 : 0;
+  f->flat_ring[f->flat_n++ % (VI_FLAT_WINDOW + 1)] = f->elbo;
   f->iter++;
   return fit_record(f);
+}
+
+/* A new objective (the start, a new M): the window starts at its value here. */
+static void fit_flat_reset(vi_fit *f)
+{
+  f->flat_n = 0;
+  f->flat_ring[f->flat_n++] = f->elbo;
+}
+
+/* The flat-ELBO stop: at the final M, the objective rose by less than tol_abs_obj nats
+ * over the last VI_FLAT_WINDOW iterations (the rise goes in f->flat_rise).  A window,
+ * not one step: BFGS can make a tiny step between two large ones. */
+static int fit_flat(vi_fit *f)
+{
+  if (!(f->opt.tol_abs_obj > 0) || f->adam || !f->gmin || f->flat_n <= VI_FLAT_WINDOW)
+    return 0;
+  if (f->adaptive && !f->stage_done && f->obj.draws < f->draws_cap) return 0;
+  double now = f->flat_ring[(f->flat_n - 1) % (VI_FLAT_WINDOW + 1)];
+  double then = f->flat_ring[f->flat_n % (VI_FLAT_WINDOW + 1)];   /* WINDOW steps back */
+  f->flat_rise = now - then;
+  return isfinite(f->flat_rise) && f->flat_rise < f->opt.tol_abs_obj;
 }
 
 static int fit_iterate_gsl(vi_fit *f)
@@ -775,6 +797,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
       fit_shrink_start(f);
     }
     if (st != VI_SUCCESS) goto fail;
+    fit_flat_reset(f);
   }
   f->elbo_prev = NAN;
   f->step = 0.0;
@@ -831,8 +854,10 @@ static int fit_grow(vi_fit *f)
     if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) return st;
     f->draws_cap = M;    /* no more doubling: the test ends the fit at this stage */
     f->stage_done = 1;
+    fit_flat_reset(f);
     return VI_SUCCESS;
   }
+  if (st == VI_SUCCESS) fit_flat_reset(f);
   return st;
 }
 
@@ -921,6 +946,9 @@ int vi_fit_test(vi_fit *f)
                              (f->rel_small >= 1 && f->cur.grad_norm < REL_OBJ_GRAD))) {
     f->reason = VI_STOP_REL_OBJ;
     f->stop_value = f->rel_last;
+  } else if (fit_flat(f)) {
+    f->reason = VI_STOP_FLAT;
+    f->stop_value = f->flat_rise;
   }
   if (f->stage_done && !f->polish && f->reason == VI_STOP_NONE) {
     f->reason = f->stage_reason;

@@ -68,6 +68,11 @@ struct vi_fit {
   int stage_done;     /* the doubling has ended: the stage's convergence is final */
   int polish;         /* ... but it stopped at the stage tolerance: iterate on to the
                          fit's own tol_rel_obj */
+  /* the flat-ELBO stop (tol_abs_obj): the objective after each of the last iterations on
+   * the current draws, a ring of VI_FLAT_WINDOW + 1, and how many it holds */
+  double flat_ring[VI_FLAT_WINDOW + 1];
+  size_t flat_n;
+  double flat_rise;   /* the rise over the window when the test fired */
   vi_stop_reason stage_reason;  /* the reason that ended the final stage */
   double stage_value; /* and its stop value */
   double *x_stage;    /* 2 dim: q at the end of the previous stage */

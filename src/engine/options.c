@@ -13,6 +13,7 @@
 #define FRESH_STEP 0.05
 #define DRAWS_MAX 512      /* adaptive M: cap (see the measurements in fit.c) */
 #define DRAWS_TOL 0.05     /* adaptive M: largest move of q, in sds, that ends the doubling */
+#define TOL_ABS_OBJ 1e-4   /* nats of ELBO over VI_FLAT_WINDOW iterations (fit.c) */
 
 void vi_options_default(vi_options *opt)
 {
@@ -42,6 +43,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->standardize_draws = e == VI_FRESH_DRAWS ? 0 : 1;
   opt->draws_max = e == VI_FRESH_DRAWS ? 0 : DRAWS_MAX;
   opt->draws_tol = DRAWS_TOL;
+  opt->tol_abs_obj = e == VI_FRESH_DRAWS ? 0.0 : TOL_ABS_OBJ;
 }
 
 int vi_options_resolve(const vi_options *in, vi_options *out)
@@ -66,7 +68,7 @@ int vi_options_resolve(const vi_options *in, vi_options *out)
   if (out->draws_max && !(out->draws_tol > 0.0)) return -1;
   if (out->draws < 1 || !(out->step_size > 0.0) || !(out->init_sd > 0.0) ||
       !(out->line_tol > 0.0) || out->tol_grad != out->tol_grad ||
-      out->tol_rel_obj != out->tol_rel_obj)
+      out->tol_rel_obj != out->tol_rel_obj || !(out->tol_abs_obj >= 0.0))
     return -1;
   if (out->eval_draws < 5) out->eval_draws = 5;
   return 0;

@@ -35,6 +35,7 @@ const char *vi_stop_reason_string(vi_stop_reason r)
   case VI_STOP_MAXITER: return "iteration cap reached";
   case VI_STOP_NOPROGRESS: return "no further progress possible";
   case VI_STOP_FAILED: return "failed";
+  case VI_STOP_FLAT: return "ELBO flat over the last iterations";
   }
   return "unknown stop reason";
 }

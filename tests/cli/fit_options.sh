@@ -93,6 +93,15 @@ expect_out "Stopped:  converged: relative ELBO change "
 expect_out "< tol-rel-obj 1e+06"
 [ "$(jget 's["iterations"]')" = 2 ] || fail "--tol-rel-obj 1e6 stops at iteration 2"
 
+# --tol-abs-obj: a huge tolerance stops once the window of 10 iterations is full
+run fit "$ES" --data "$ESD" --draws 32 --tol-rel-obj 0 --tol-abs-obj 1e9 --quiet --summary-json "$J"
+expect_status 0
+expect_out "Stopped:  converged: the ELBO rose by "
+expect_out "nats over the last 10 iterations < tol-abs-obj 1e+09"
+[ "$(jget 's["iterations"]')" = 10 ] || fail "--tol-abs-obj 1e9 stops at iteration 10"
+run fit "$ES" --data "$ESD" --tol-abs-obj -1 --quiet
+expect_status 2
+
 # --tol-grad: a huge tolerance stops at the starting point
 run fit "$ES" --data "$ESD" --draws 32 --tol-grad 1e9 --quiet --summary-json "$J"
 expect_status 0
