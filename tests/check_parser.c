@@ -312,6 +312,12 @@ START_TEST(test_checker_annotations)
     "  target += normal_lccdf(y[1] | mu, 1);\n"
     "  target += normal_lcdf(mu | 0, 1);\n"
     "}\n";
+  /* a term that is no density at all: the split is unknown */
+  const char *src2 = "parameters { vector[2] lp; }\n"
+                     "model { target += log_sum_exp(lp); }\n";
+  vi_ast *a2 = must_compile(src2);
+  ck_assert_int_eq(a2->no_split, 1);
+  vi_ast_free(a2);
   vi_ast *a = must_compile(src);
   vi_stmt *m = a->blocks[BLK_MODEL];
   ck_assert_int_eq(m->nstmts, 12);
@@ -327,7 +333,8 @@ START_TEST(test_checker_annotations)
   ck_assert_int_eq(m->stmts[5]->kind, ST_TARGET);
   ck_assert_int_eq(m->stmts[5]->is_likelihood, 1);
   ck_assert_int_eq(m->stmts[6]->is_likelihood, 0);
-  ck_assert_int_eq(m->stmts[7]->is_likelihood, 0);   /* not a top-level density call */
+  ck_assert_int_eq(m->stmts[7]->is_likelihood, 1);   /* a density of data inside the term */
+  ck_assert_int_eq(a->no_split, 0);                  /* every term classified */
   ck_assert_int_eq(m->stmts[8]->is_likelihood, 1);
   ck_assert_int_eq(m->stmts[9]->is_likelihood, 1);
   ck_assert(m->stmts[3]->builtin >= 0);

@@ -170,6 +170,10 @@ typedef struct vi_ast {
   vi_stmt *blocks[BLK_COUNT];
   vi_func **funcs; int nfuncs;   /* the functions block, definitions only, in order */
   vi_decl **slots; int nslots;   /* every declaration, by slot (set by the checker) */
+  int no_split;                  /* set by the checker: some target term is neither a
+                                    likelihood nor a prior term (log_sum_exp of local
+                                    values, `target +=` in an _lp function): the
+                                    likelihood / prior split of the ELBO is not known */
   const char *name;              /* file name for messages */
   const char *source; size_t source_len;  /* the text, for caret lines */
   struct ast_arena *arena;

@@ -1197,6 +1197,29 @@ static int varying_exit(const vi_stmt *s, int ctl)
   }
 }
 
+/* 1 if e contains a density (or log cdf / ccdf) call whose variate is data, 0 if it
+ * contains densities of non-data only, -1 if it contains none. */
+static int density_of_data(const vi_expr *e)
+{
+  int k = -1;
+  if (!e) return -1;
+  if (e->kind == EX_CALL) {
+    int dens = (e->builtin == VI_CALL_USER && e->func->kind == FN_DENSITY)
+               || (e->builtin >= 0 && vi_builtin_kind(e->builtin) == BUILTIN_DENSITY)
+               || name_has_suffix(e->str, "_lcdf") || name_has_suffix(e->str, "_lccdf");
+    if (dens && e->nargs >= 1) {
+      if (e->args[0]->data_only) return 1;
+      k = 0;
+    }
+  }
+  for (int i = 0; i < e->nargs; i++) {
+    int a = density_of_data(e->args[i]);
+    if (a == 1) return 1;
+    if (a == 0) k = 0;
+  }
+  return k;
+}
+
 /* ctl: every enclosing condition and loop range is data-only. */
 static void dep_stmt(checker *c, vi_stmt *s, int ctl)
 {
@@ -1220,20 +1243,21 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
   }
   case ST_TILDE:
     s->is_likelihood = dep_expr(c, s->lhs);
+    if (c->fn) c->ast->no_split = 1;   /* in an _lp function: data or not, per call */
     for (int i = 0; i < s->nargs; i++) dep_expr(c, s->args[i]);
     if (s->lo) dep_expr(c, s->lo);
     if (s->hi) dep_expr(c, s->hi);
     return;
-  case ST_TARGET:
+  case ST_TARGET: {
     dep_expr(c, s->rhs);
-    /* A density -- or a log cdf / ccdf, i.e. censored data -- of data. */
-    s->is_likelihood = s->rhs->kind == EX_CALL
-                       && ((s->rhs->builtin == VI_CALL_USER && s->rhs->func->kind == FN_DENSITY)
-                           || (s->rhs->builtin >= 0 && vi_builtin_kind(s->rhs->builtin) == BUILTIN_DENSITY)
-                           || name_has_suffix(s->rhs->str, "_lcdf")
-                           || name_has_suffix(s->rhs->str, "_lccdf"))
-                       && s->rhs->nargs >= 1 && s->rhs->args[0]->data_only;
+    /* A density -- or a log cdf / ccdf, i.e. censored data -- of data anywhere in the
+     * term (log_mix of normal_lpdf(y | ...) too) makes it likelihood; densities of
+     * parameters only, or a constant, make it prior; anything else is unknown. */
+    int k = density_of_data(s->rhs);
+    s->is_likelihood = k == 1;
+    if (c->fn || (k < 0 && !s->rhs->data_only)) c->ast->no_split = 1;
     return;
+  }
   case ST_FOR: {
     int k = ctl & dep_expr(c, s->lo) & dep_expr(c, s->hi);
     if (!k) lose_data(c, s->decl);

@@ -706,7 +706,8 @@ int vi_program_model(vi_program *p, vi_model *m)
   m->ctx = p;
   m->has_log_evidence = 0;
   m->log_evidence = NAN;
-  m->log_lik = prog_log_lik;
+  /* the likelihood / prior split only when every target term could be classified */
+  m->log_lik = p->ast->no_split ? NULL : prog_log_lik;
   m->n_out = p->n_out;
   m->out_names = (const char *const *)p->out_names;
   m->constrain = prog_constrain;
