@@ -45,8 +45,16 @@ static void summarise(const double *x, size_t n, double *work, cli_column_summar
     return;
   }
   memcpy(work, x, n * sizeof *work);
-  s->mean = gsl_stats_mean(work, 1, n);
-  s->sd = n > 1 ? gsl_stats_sd_m(work, 1, n, s->mean) : NAN;
+  int inf = 0;
+  double sum = 0;
+  for (size_t i = 0; i < n; i++) { inf |= isinf(x[i]); sum += x[i]; }
+  if (inf) {   /* GSL's running mean turns inf - inf into NaN: +-inf, or NaN if both */
+    s->mean = sum;
+    s->sd = NAN;
+  } else {
+    s->mean = gsl_stats_mean(work, 1, n);
+    s->sd = n > 1 ? gsl_stats_sd_m(work, 1, n, s->mean) : NAN;
+  }
   gsl_sort(work, 1, n);
   s->q5 = gsl_stats_quantile_from_sorted_data(work, 1, n, 0.05);
   s->q50 = gsl_stats_quantile_from_sorted_data(work, 1, n, 0.50);

@@ -164,8 +164,11 @@ static void print_table(FILE *out, const cli_draws *d)
   fprintf(out, "%-*s %11s %11s %11s %11s %11s\n", w, "", "mean", "sd", "5%", "50%", "95%");
   for (size_t j = 0; j < d->n_out; j++) {
     const cli_column_summary *s = &d->summary[j];
-    fprintf(out, "%-*s %11.4g %11.4g %11.4g %11.4g %11.4g\n", w, d->names[j], s->mean, s->sd,
-            s->q5, s->q50, s->q95);
+    /* fabs: a NaN prints as nan, never -nan */
+    double v[5] = {s->mean, s->sd, s->q5, s->q50, s->q95};
+    for (int k = 0; k < 5; k++) if (isnan(v[k])) v[k] = fabs(v[k]);
+    fprintf(out, "%-*s %11.4g %11.4g %11.4g %11.4g %11.4g\n", w, d->names[j], v[0], v[1],
+            v[2], v[3], v[4]);
   }
 }
 
