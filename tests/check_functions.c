@@ -103,6 +103,22 @@ START_TEST(test_same_as_inline)
 }
 END_TEST
 
+/* A truncated `~` inside an _lp function equals the same statement in the model. */
+START_TEST(test_truncation_in_function)
+{
+  vi_model mf, mi;
+  const char *d = "{\"y\": 0.7}";
+  vi_program *pf = make("functions { void obs_lp(real y, real mu) { y ~ normal(mu, 1) T[0, ]; } }\n"
+                        "data { real y; }\nparameters { real mu; }\n"
+                        "model { mu ~ normal(0, 1); obs_lp(y, mu); }\n", d, &mf);
+  vi_program *pi = make("data { real y; }\nparameters { real mu; }\n"
+                        "model { mu ~ normal(0, 1); y ~ normal(mu, 1) T[0, ]; }\n", d, &mi);
+  same_density(&mf, &mi, 5);
+  vi_program_free(pf);
+  vi_program_free(pi);
+}
+END_TEST
+
 /* A branch on a parameter inside a function: the draws part ways (the per-draw path)
  * and still agree with the inline model. */
 START_TEST(test_branch_on_parameter)
@@ -331,6 +347,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_same_as_inline);
   tcase_add_test(tc, test_branch_on_parameter);
+  tcase_add_test(tc, test_truncation_in_function);
   tcase_add_test(tc, test_rng_and_recursion_in_gq);
   tcase_add_test(tc, test_overload_choice);
   tcase_add_test(tc, test_runtime_errors);

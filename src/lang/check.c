@@ -318,7 +318,7 @@ static vi_func *resolve_user(checker *c, const char *name, const vi_type *args, 
   name = called_name(name, alt, sizeof alt);
   /* Stan's rule: of the signatures that accept the arguments, the one needing the
    * fewest int -> real promotions (f(int) over f(real) for f(1)) */
-  int named = 0, best_cost = n + 1;
+  int named = 0, best_cost = n + 1, ties = 0;
   vi_func *best = NULL;
   for (int i = 0; i < c->ast->nfuncs; i++) {
     vi_func *f = c->ast->funcs[i];
@@ -330,8 +330,12 @@ static vi_func *resolve_user(checker *c, const char *name, const vi_type *args, 
       ok = assignable(f->params[k]->type, args[k]);
       cost += f->params[k]->type.base != args[k].base;
     }
-    if (ok && cost < best_cost) { best = f; best_cost = cost; }
+    if (ok && cost < best_cost) { best = f; best_cost = cost; ties = 0; }
+    else if (ok && cost == best_cost) ties++;
   }
+  if (best && ties)
+    c_fail(c, VI_ECHECK, loc, "the call of '%s' is ambiguous: %d signatures take these "
+           "arguments with %d int -> real promotions each", name, ties + 1, best_cost);
   if (best) return best;
   if (!named) return NULL;
   char got[512], want[512];
@@ -1116,6 +1120,20 @@ static void check_function(checker *c, vi_func *f)
 {
   if (!f->body)
     c_fail(c, VI_ECHECK, f->loc, "function '%s' is declared but never defined", f->name);
+  int prob = f->kind == FN_DENSITY || name_has_suffix(f->name, "_lcdf")
+             || name_has_suffix(f->name, "_lccdf") || name_has_suffix(f->name, "_cdf");
+  if (prob && !same_type(f->ret, ty(VT_REAL, 0)))
+    c_fail(c, VI_ECHECK, f->loc, "'%s' is a probability function: it must return real, "
+           "not %s", f->name, tname(f->ret));
+  for (vi_func **g = c->ast->funcs; *g != f; g++) {
+    int same = (*g)->nparams == f->nparams && strcmp((*g)->name, f->name) == 0;
+    for (int i = 0; same && i < f->nparams; i++)
+      same = same_type((*g)->params[i]->type, f->params[i]->type);
+    if (same)
+      c_fail(c, VI_ECHECK, f->loc, "function '%s' is already defined for these argument "
+             "types (at line %d); overloads cannot differ only in the return type", f->name,
+             (*g)->loc.line);
+  }
   c->fn = f;
   c->block = BLK_FUNCTIONS;
   size_t mark = scope_open(c);

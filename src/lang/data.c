@@ -260,7 +260,9 @@ int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err)
   if (rc == 0) rc = ev_check_block(c, blk, 0, VI_EDATA);
   if (rc >= 0 && ev_tape_status(c)) rc = c->rc;
   ad_tape_set_rng(c->t, NULL);
-  if (rc > 0) rc = 0;    /* a stray break / continue at block level */
+  /* the checker allows no break / continue outside loops: a positive outcome is a
+   * rejection (an ODE out of steps), which transformed data cannot survive */
+  if (rc > 0) rc = VI_ERUNTIME;
   if (rc < 0) return relabel(c, err, rc);
   for (int i = 0; i < blk->nstmts; i++) {
     const vi_stmt *st = blk->stmts[i];

@@ -65,6 +65,7 @@ void ev_begin(ev_ctx *c, size_t n, int grad)
   for (size_t s = 0; s < c->n && s < c->cap; s++) { c->lp[s] = 0; c->ll[s] = 0; c->rej[s] = 0; }
   for (int i = 0; i < c->ast->nslots; i++) c->slot[i] = c->data ? c->data[i] : NULL;
   c->rc = 0;
+  c->loop_iters = 0;
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -1067,6 +1068,11 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
 
 static int loop_body(ev_ctx *c, const vi_stmt *body, int *stop)
 {
+  if (++c->loop_iters > EV_MAX_LOOP_ITERS) {
+    *stop = 1;
+    return ev_error(c, VI_ERUNTIME, body->loc, "more than %ld loop iterations in one "
+                    "evaluation of the model (a loop that never ends?)", EV_MAX_LOOP_ITERS);
+  }
   int rc = ev_stmt(c, body);
   *stop = 0;
   if (rc == EV_BREAK) { *stop = 1; return 0; }

@@ -23,6 +23,9 @@ enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4,
  * stack those calls may take together (a body with deeply nested expressions costs
  * more per level). */
 #define EV_MAX_CALL_DEPTH 200
+/* Most loop iterations in one evaluation: a loop that never ends and allocates nothing
+ * (`while (flag) { }`) stops here; anything near it would take minutes per gradient. */
+#define EV_MAX_LOOP_ITERS 1000000000L
 #define EV_MAX_CALL_STACK ((size_t)2 << 20)
 
 /* Largest number of elements of one declared value (data, parameter, local): 2^28
@@ -71,6 +74,7 @@ typedef struct ev_ctx {
   const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
   /* user-defined functions: the one running, its return value, the call depth */
   const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
+  long loop_iters;             /* loop iterations in this evaluation */
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

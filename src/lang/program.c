@@ -252,8 +252,10 @@ vi_program *vi_program_compile(const char *source, size_t len, const char *name,
   gsl_rng_set(p->tdata_rng, 20261125UL);
   p->ev.ast = ast;
   p->ev.t = p->tape;
-  for (int b = 0; b < BLK_COUNT; b++)
-    if ((rc = walk_stmt(p, ast->blocks[b], err))) {
+  /* the blocks and the function bodies (a truncated ~ in an _lp function) */
+  for (int b = 0; b < BLK_COUNT + ast->nfuncs; b++)
+    if ((rc = walk_stmt(p, b < BLK_COUNT ? ast->blocks[b] : ast->funcs[b - BLK_COUNT]->body,
+                        err))) {
       vi_program_free(p);
       set_status(status, rc);
       return NULL;

@@ -90,6 +90,12 @@ run check "$TMP/tdloop.stan" --memory-limit 32
 expect_clean 5 "while in transformed data (check)"
 expect_err "$TMP/tdloop.stan:1:"
 
+# a loop that never ends and allocates nothing stops at the iteration budget (~5 s)
+printf 'transformed data { int one = 1; while (one) { } }\nparameters { real mu; }\nmodel { }\n' >"$TMP/spin.stan"
+run check "$TMP/spin.stan"
+expect_clean 5 "while (flag) { } in transformed data"
+expect_err "loop iterations in one evaluation"
+
 # the allocation-failure model runs end to end
 run fit "$H/oom_features.stan" --data "$H/oom_features.data.json" --max-iter 20 -q
 [ "$status" -le 1 ] || fail "oom_features.stan: exit $status"
