@@ -337,6 +337,24 @@ START_TEST(test_ode_budget)
   ck_assert(isinf(lp[0]) && lp[0] < 0 && isinf(lp[1]));
   ck_assert_msg(strstr(vi_program_last_error(p), "steps") != NULL, "%s", vi_program_last_error(p));
   vi_program_free(p);
+  /* a first step that overflows is shortened, not given up: y' = -y^3 from y(0) = 100
+     has y(10) = 1 / sqrt(20 + 1e-4) */
+  p = make("functions { vector cube(real t, vector y) { return -(y .* y .* y); } }\n"
+           "transformed data { array[1] vector[1] a = ode_rk45(cube, [100.0]', 0.0, {10.0}); }\n"
+           "parameters { real mu; }\n"
+           "model { mu ~ normal(a[1][1], 1); }\n", NULL, &m);
+  double y10 = 1 / sqrt(20 + 1e-4), g;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &y10, lp, &g), VI_SUCCESS);
+  ck_assert_msg(fabs(g) < 1e-5, "gradient %g: the solution is off by that much", g);
+  vi_program_free(p);
+  /* output times that depend on a parameter are refused (no derivative in time) */
+  p = make("functions { vector decay(real t, vector y) { return -y; } }\n"
+           "parameters { real<lower=0.5, upper=2> T; }\n"
+           "model { array[1] vector[1] s = ode_rk45(decay, [1.0]', 0.0, {T});\n"
+           "  target += s[1][1]; }\n", NULL, &m);
+  double zt = 0;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, &zt, lp, &g), VI_EUNSUPPORTED);
+  vi_program_free(p);
 }
 END_TEST
 

@@ -467,7 +467,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1} : (vi_type){VT_VECTOR, 0});
   ad_val *t0v = args[2], *tsv = args[3];
   if (!y0) { tape_fail(c, e->loc, e->str); return NULL; }
-  if (t0v->nd > 1 || tsv->nd > 1) {
+  if (t0v->nd > 1 || tsv->nd > 1 || t0v->adj || tsv->adj) {
     ev_error(c, VI_EUNSUPPORTED, e->loc, "%s: times that depend on parameters are not "
              "supported", e->str);
     return NULL;

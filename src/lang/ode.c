@@ -94,8 +94,9 @@ static ad_val *call_f(ad_tape *t, ode_rhs_fn f, void *ctx, double tt, ad_val *y)
   return k;
 }
 
-/* RMS error norm of step err = h sum E_i k_i, the largest over the draws whose new state
- * is finite (bad[s] marks the others).  0 when no draw is usable. */
+/* RMS error norm of step err = h sum E_i k_i, the largest over the draws.  A draw whose
+ * state was already not finite is marked bad[s] and left out; one that becomes not
+ * finite in this step makes the norm infinite (the step is too long: reject it). */
 static double error_norm(ad_val **k, ad_val *y, ad_val *y5, double h, const ode_options *o,
                          unsigned char *bad, size_t nd)
 {
@@ -110,7 +111,8 @@ static double error_norm(ad_val **k, ad_val *y, ad_val *y5, double h, const ode_
         if (E[i] != 0) err += E[i] * ad_get(k[i], e, s);
       err *= h;
       double y0 = ad_get(y, e, s), y1 = ad_get(y5, e, s);
-      if (!isfinite(y1) || !isfinite(err)) { bad[s] = 1; break; }
+      if (!isfinite(y0)) { bad[s] = 1; break; }
+      if (!isfinite(y1) || !isfinite(err)) return INFINITY;
       double sc = o->atol + o->rtol * fmax(fabs(y0), fabs(y1));
       ss += (err / sc) * (err / sc);
     }
@@ -159,7 +161,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
         y = stage;
         k[0] = k[6];
       }
-      double fac = err > 0 ? 0.9 * pow(err, -0.2) : 5;
+      double fac = err > 0 ? 0.9 * pow(err, -0.2) : 5;   /* inf: the smallest, 0.2 */
       h *= fmin(5, fmax(0.2, fac));
       if (!(h > 1e-14 * fmax(1, fabs(tc)))) {
         snprintf(why, whylen, "the step size fell below 1e-14 at t = %g", tc);
