@@ -124,6 +124,13 @@ int ad_tape_recording(const ad_tape *t) { return t->grad; }
 void ad_tape_set_rng(ad_tape *t, gsl_rng *rng) { t->rng = rng; }
 gsl_rng *ad_tape_rng(ad_tape *t) { return t->rng; }
 
+size_t ad_tape_used_bytes(const ad_tape *t)
+{
+  size_t used = t->nnodes * sizeof(ad_node *);
+  for (size_t i = 0; i < t->nchunks && i <= t->cur; i++) used += t->chunks[i].used;
+  return used;
+}
+
 size_t ad_tape_arena_bytes(const ad_tape *t)
 {
   size_t total = 0;

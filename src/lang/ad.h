@@ -66,6 +66,8 @@ void ad_tape_backward(ad_tape *t);
 void *ad_alloc(ad_tape *t, size_t bytes);
 /* Bytes the tape holds (arena chunks and node list): constant once warmed up. */
 size_t ad_tape_arena_bytes(const ad_tape *t);
+/* Bytes this evaluation has used so far (of the above). */
+size_t ad_tape_used_bytes(const ad_tape *t);
 /* The most it may hold: ad_alloc fails with an out-of-memory error beyond it.  Default
  * (and bytes = 0): half the machine's physical memory. */
 void ad_tape_set_limit(ad_tape *t, size_t bytes);

@@ -23,10 +23,23 @@ static double gsl_value(int status, const gsl_sf_result *r)
   return status == GSL_SUCCESS ? r->val : status == GSL_EUNDRFLW ? 0.0 : NAN;
 }
 
+/* df/da (wrt 0) or df/db (wrt 1) by a central difference, or a forward one next to the
+ * edge of the domain (a shape just above 0), where f(x - h) is not defined. */
 static double central_diff(double (*f)(double, double), double a, double b, int wrt)
 {
   double h = 1e-6 * fmax(1.0, fabs(wrt ? b : a));
-  return wrt ? (f(a, b + h) - f(a, b - h)) / (2 * h) : (f(a + h, b) - f(a - h, b)) / (2 * h);
+  double hi = wrt ? f(a, b + h) : f(a + h, b), lo = wrt ? f(a, b - h) : f(a - h, b);
+  return isnan(lo) ? (hi - f(a, b)) / h : (hi - lo) / (2 * h);
+}
+
+/* The same for inc_beta in a (k = 0) or b (k = 1). */
+static double inc_beta(double a, double b, double x);
+static double inc_beta_diff(double a, double b, double x, int k)
+{
+  double v = k ? b : a, h = 1e-6 * fmax(1.0, v);
+  double hi = k ? inc_beta(a, b + h, x) : inc_beta(a + h, b, x);
+  double lo = k ? inc_beta(a, b - h, x) : inc_beta(a - h, b, x);
+  return isnan(lo) ? (hi - inc_beta(a, b, x)) / h : (hi - lo) / (2 * h);
 }
 
 /* ---- Bessel functions of integer order v (first argument, an int) ----------------- */
@@ -89,7 +102,7 @@ static double f_log_bessel_i(double v, double z)
 static void d_log_bessel_i(double v, double z, double y, double *dv, double *dz)
 {
   *dz = exp(f_log_bessel_i(v + 1, z) - y) + v / z;
-  *dv = v > 1e-6 ? central_diff(f_log_bessel_i, v, z, 0) : NAN;
+  *dv = central_diff(f_log_bessel_i, v, z, 0);
 }
 
 /* ---- Lambert W ------------------------------------------------------------------ */
@@ -169,14 +182,8 @@ static void inc_beta_backward(ad_tape *t, ad_node *node)
     double g = o->adj[s], a = ad_get(A, 0, s), b = ad_get(B, 0, s), x = ad_get(X, 0, s);
     if (X->adj && x > 0 && x < 1)
       *ad_adjp(X, 0, s) += g * exp((a - 1) * log(x) + (b - 1) * log1p(-x) - gsl_sf_lnbeta(a, b));
-    if (A->adj) {
-      double h = 1e-6 * fmax(1, a);
-      *ad_adjp(A, 0, s) += g * (inc_beta(a + h, b, x) - inc_beta(a - h, b, x)) / (2 * h);
-    }
-    if (B->adj) {
-      double h = 1e-6 * fmax(1, b);
-      *ad_adjp(B, 0, s) += g * (inc_beta(a, b + h, x) - inc_beta(a, b - h, x)) / (2 * h);
-    }
+    if (A->adj) *ad_adjp(A, 0, s) += g * inc_beta_diff(a, b, x, 0);
+    if (B->adj) *ad_adjp(B, 0, s) += g * inc_beta_diff(a, b, x, 1);
   }
 }
 

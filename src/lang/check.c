@@ -451,7 +451,10 @@ static void check_ode(checker *c, vi_expr *e, int kind)
   if (kind == VI_ODE_OLD) {
     for (int i = 4; i <= 6; i++) ft[nf++] = e->args[i]->type;
   } else {
-    for (int i = fixed; i < e->nargs && nf < 64; i++) ft[nf++] = e->args[i]->type;
+    if (e->nargs - fixed > 62)
+      c_fail(c, VI_EUNSUPPORTED, e->loc, "%s with more than 62 arguments for the system "
+             "function is not supported", e->str);
+    for (int i = fixed; i < e->nargs; i++) ft[nf++] = e->args[i]->type;
   }
   vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
   if (!f)
@@ -497,7 +500,10 @@ static void check_reduce_sum(checker *c, vi_expr *e)
   ft[nf++] = e->args[1]->type;
   ft[nf++] = ty(VT_INT, 0);
   ft[nf++] = ty(VT_INT, 0);
-  for (int i = 3; i < e->nargs && nf < 64; i++) ft[nf++] = e->args[i]->type;
+  if (e->nargs > 64)
+    c_fail(c, VI_EUNSUPPORTED, e->loc, "%s with more than 61 extra arguments is not "
+           "supported", e->str);
+  for (int i = 3; i < e->nargs; i++) ft[nf++] = e->args[i]->type;
   vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
   if (f->ret.base != VT_REAL || f->ret.ndims != 0)
     c_fail(c, VI_ECHECK, fe->loc, "the partial sum '%s' must return real", f->name);
@@ -1222,6 +1228,8 @@ static int density_of_data(const vi_expr *e)
   int k = -1;
   if (!e) return -1;
   if (e->kind == EX_CALL) {
+    if (e->builtin == VI_CALL_REDUCE)   /* reduce_sum of a density over a data slice */
+      return e->func->kind == FN_DENSITY ? (e->args[1]->data_only ? 1 : 0) : -1;
     int dens = (e->builtin == VI_CALL_USER && e->func->kind == FN_DENSITY)
                || (e->builtin >= 0 && vi_builtin_kind(e->builtin) == BUILTIN_DENSITY)
                || name_has_suffix(e->str, "_lcdf") || name_has_suffix(e->str, "_lccdf");

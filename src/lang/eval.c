@@ -377,8 +377,9 @@ static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, 
   uintptr_t a = (uintptr_t)c->stack_base, b = (uintptr_t)&here;
   size_t used = a > b ? a - b : b - a;
   if (c->depth >= EV_MAX_CALL_DEPTH || used > EV_MAX_CALL_STACK) {
-    ev_error(c, VI_ERUNTIME, loc, "calls of '%s' nested more than %d deep (recursion that "
-             "never ends?)", f->name, EV_MAX_CALL_DEPTH);
+    ev_error(c, VI_ERUNTIME, loc, "calls of '%s' nested more than %s (recursion that "
+             "never ends?)", f->name, used > EV_MAX_CALL_STACK ? "the 2 MB stack budget allows"
+                                                                : "200 deep");
     return NULL;
   }
   size_t n = (size_t)(f->slot_hi - f->slot_lo);
@@ -488,6 +489,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS};
   int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
   int implicit = strstr(e->str, "bdf") || strstr(e->str, "adams");
+  if (old && implicit) opt.rtol = opt.atol = 1e-10;   /* integrate_ode_bdf's defaults */
   if (tol_at) {
     opt.rtol = arg_value(args[tol_at]);
     opt.atol = arg_value(args[tol_at + 1]);
@@ -513,6 +515,11 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   c->rc = 0;
   int rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
   if (rc < 0) {
+    const char *te = ad_tape_error(t);
+    if (c->n > 1 && te && strstr(te, "out of memory")) {
+      c->rc = EV_DIVERGE;   /* one draw at a time needs a fraction of the memory */
+      return NULL;
+    }
     if (!c->rc) tape_fail(c, e->loc, e->str);
     return NULL;
   }

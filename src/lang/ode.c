@@ -129,7 +129,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
   if (!bad) return -1;
   memset(bad, 0, nd);
   ad_val *y = y0, *k[7];
-  size_t bytes0 = ad_tape_arena_bytes(t);
+  size_t bytes0 = ad_tape_used_bytes(t);
   long total = 0;
   double tc = t0, span = ts[nts - 1] - t0;
   double h = span > 0 ? 1e-3 * span : 0;
@@ -143,7 +143,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
                  steps > opt->max_steps ? "since the last output time, at" : "in all, at", tc);
         return 1;
       }
-      if (nd > 1 && ad_tape_arena_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
+      if (nd > 1 && ad_tape_used_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
       int last = h >= ts[q] - tc;
       if (last) h = ts[q] - tc;
       ad_val *stage = NULL;
@@ -163,7 +163,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
       }
       double fac = err > 0 ? 0.9 * pow(err, -0.2) : 5;   /* inf: the smallest, 0.2 */
       h *= fmin(5, fmax(0.2, fac));
-      if (!(h > 1e-14 * fmax(1, fabs(tc)))) {
+      if (!(h > 1e-14 * fmax(fabs(tc), span))) {
         snprintf(why, whylen, "the step size fell below 1e-14 at t = %g", tc);
         return 1;
       }
