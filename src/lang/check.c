@@ -404,6 +404,25 @@ static int ode_kind(const char *name)
   return 0;
 }
 
+/* A higher-order builtin (ODE solvers, reduce_sum): args[0] must name a user-defined
+ * function (it is marked as no value); the other arguments are checked.  1 if they all
+ * depend on data only. */
+static int check_function_args(checker *c, vi_expr *e, const char *what)
+{
+  vi_expr *fe = e->args[0];
+  if (!names_user_function(c, fe))
+    c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
+           "function%s", e->str, what);
+  fe->type = ty(VT_ERROR, 0);
+  fe->data_only = 1;
+  int data = 1;
+  for (int i = 1; i < e->nargs; i++) {
+    check_expr(c, e->args[i]);
+    data &= e->args[i]->data_only;
+  }
+  return data;
+}
+
 static void check_ode(checker *c, vi_expr *e, int kind)
 {
   int fixed = kind == VI_ODE_OLD ? 7 : kind == VI_ODE_NEW ? 4 : 7;
@@ -412,14 +431,7 @@ static void check_ode(checker *c, vi_expr *e, int kind)
            kind == VI_ODE_OLD ? "7 or 10" : kind == VI_ODE_NEW ? "at least 4"
                                                                : "at least 7", e->nargs);
   vi_expr *fe = e->args[0];
-  if (!names_user_function(c, fe))
-    c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
-           "function (the ODE system)", e->str);
-  int data = 1;
-  for (int i = 1; i < e->nargs; i++) {
-    check_expr(c, e->args[i]);
-    data &= e->args[i]->data_only;
-  }
+  int data = check_function_args(c, e, " (the ODE system)");
   /* the fixed arguments: y0, t0, ts, then theta, x_r, x_i (old) or the tolerances */
   vi_type y0 = kind == VI_ODE_OLD ? ty(VT_REAL, 1) : ty(VT_VECTOR, 0);
   const vi_type want[9] = {y0, ty(VT_REAL, 0), ty(VT_REAL, 1), ty(VT_REAL, 1),
@@ -465,8 +477,6 @@ static void check_ode(checker *c, vi_expr *e, int kind)
   if (f->kind != FN_PLAIN)
     c_fail(c, VI_ECHECK, fe->loc, "the ODE system '%s' cannot be an _rng, _lp or density "
            "function", f->name);
-  fe->type = ty(VT_ERROR, 0);
-  fe->data_only = 1;
   e->builtin = VI_CALL_ODE;
   e->func = f;
   e->ival = kind;
@@ -482,14 +492,7 @@ static void check_reduce_sum(checker *c, vi_expr *e)
     c_fail(c, VI_ECHECK, e->loc, "%s needs at least 3 arguments (f, x, grainsize), found %d",
            e->str, e->nargs);
   vi_expr *fe = e->args[0];
-  if (!names_user_function(c, fe))
-    c_fail(c, VI_ECHECK, fe->loc, "the first argument of %s must name a user-defined "
-           "function", e->str);
-  int data = 1;
-  for (int i = 1; i < e->nargs; i++) {
-    check_expr(c, e->args[i]);
-    data &= e->args[i]->data_only;
-  }
+  int data = check_function_args(c, e, "");
   if (e->args[1]->type.ndims < 1)
     c_fail(c, VI_ECHECK, e->args[1]->loc, "the second argument of %s must be an array but "
            "found %s", e->str, tname(e->args[1]->type));
@@ -507,8 +510,6 @@ static void check_reduce_sum(checker *c, vi_expr *e)
   vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
   if (f->ret.base != VT_REAL || f->ret.ndims != 0)
     c_fail(c, VI_ECHECK, fe->loc, "the partial sum '%s' must return real", f->name);
-  fe->type = ty(VT_ERROR, 0);
-  fe->data_only = 1;
   e->data_only = check_user_call(c, e, f, data);
   e->builtin = VI_CALL_REDUCE;
   e->type = ty(VT_REAL, 0);
