@@ -70,14 +70,13 @@ static ad_val *lincomb_new(ad_tape *t, ad_val *y, ad_val **k, const double *w, i
         if (w[j] != 0) acc += w[j] * ad_get(k[j], e, s);
       o->x[e * nd + s] = acc;
     }
+  /* the weights first: a node must never be on the tape without them */
+  lincomb *lc = ad_alloc(t, sizeof *lc);
+  if (!lc) return NULL;
+  lc->m = m;
+  for (int j = 0; j < m; j++) { lc->w[j] = w[j]; lc->k[j] = k[j]; }
   ad_node *node = ad_push(t, lincomb_backward, o, m + 1, in);
-  if (node) {
-    lincomb *lc = ad_alloc(t, sizeof *lc);
-    if (!lc) return NULL;
-    lc->m = m;
-    for (int j = 0; j < m; j++) { lc->w[j] = w[j]; lc->k[j] = k[j]; }
-    node->ptr = lc;
-  }
+  if (node) node->ptr = lc;
   return o;
 }
 
