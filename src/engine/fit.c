@@ -614,41 +614,58 @@ static int fit_feasible_mean(vi_fit *f)
  * The guard is what makes the start safe on models without a proper mode (funnels), where
  * the mode search runs off and the curvature there describes no posterior.  Every model
  * evaluation counts in the fit's totals. */
+/* One mode search from z0, its model calls counted in the fit's totals. */
+static int fit_laplace_run(vi_fit *f, const double *z0, double *xl, double *hess,
+                           vi_laplace_stats *ls)
+{
+  int st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, ls);
+  f->obj.n_fevals += ls->n_calls;
+  f->obj.n_gevals += ls->n_calls;
+  f->obj.n_points += ls->n_points;
+  f->init_iters += ls->iters;
+  return st;
+}
+
+/* Is the D x D negative Hessian h positive definite (a proper mode, not a saddle)? */
+static int fit_proper_mode(const double *h, size_t D)
+{
+  double *a = malloc(D * D * sizeof *a);
+  if (!a) return 1;   /* cannot tell: take the search's word */
+  memcpy(a, h, D * D * sizeof *a);
+  int ok = vi_laplace_cholesky(a, D) == 0;
+  free(a);
+  return ok;
+}
+
 static int fit_laplace_start(vi_fit *f)
 {
   size_t D = f->dim;
   double *xl = f->xtmp, e0, el, elj;
   double *z0 = f->gtmp;   /* scratch until the optimiser starts */
-  /* The search starts a little off zero (uniform in +-LAPLACE_JITTER): from exactly zero
-   * an exchangeable model (a mixture's components) has a gradient symmetric in the
-   * exchangeable coordinates, and the search ends on the symmetric saddle, where the
-   * ELBO's optimiser may stay (low_dim_gauss_mix_collapse: 9 nats lower on 2 seeds of 8). */
-  for (size_t j = 0; j < D; j++)
-    z0[j] = f->x[j] + gsl_ran_flat(f->rng, -LAPLACE_JITTER, LAPLACE_JITTER);
+  memcpy(z0, f->x, D * sizeof(double));
   vi_laplace_stats ls;
   double *hess = NULL;
   if (f->opt.optimizer != VI_OPT_ADAM && D <= VI_LAPLACE_NEWTON_DIM) {
     if (!(f->pre_L = malloc(D * D * sizeof(double)))) return VI_ENOMEM;
     hess = f->pre_L;
   }
-  int st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, &ls);
-  f->obj.n_fevals += ls.n_calls;
-  f->obj.n_gevals += ls.n_calls;
-  f->obj.n_points += ls.n_points;
-  f->init_iters = ls.iters;
+  f->init_iters = 0;
+  int st = fit_laplace_run(f, z0, xl, hess, &ls);
   if (st == VI_SUCCESS && !ls.found && fit_feasible_mean(f)) {
     /* no finite point near zero: search again from a feasible random mean */
     memcpy(z0, f->x, D * sizeof(double));
-    st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, &ls);
-    f->obj.n_fevals += ls.n_calls;
-    f->obj.n_gevals += ls.n_calls;
-    f->obj.n_points += ls.n_points;
-    f->init_iters += ls.iters;
+    st = fit_laplace_run(f, z0, xl, hess, &ls);
   }
-  /* A search that ran out of iterations (or into the lp cap, or a failing line search)
-   * found no proper mode: typically a hierarchical model heading down a funnel, where the
-   * start it leaves, though often better than zero's, leads the ELBO's optimiser into a
-   * worse local optimum (a 2PL IRT model in tests/lang/e2e: 47 nats).  Keep zero then. */
+  if (st == VI_SUCCESS && ls.found && ls.converged && ls.have_hess && !fit_proper_mode(hess, D)) {
+    /* A stationary point that is no mode: from exactly zero an exchangeable model (a
+     * mixture's components) has a gradient symmetric in the exchangeable coordinates and
+     * the search ends on the symmetric saddle, where the ELBO's optimiser may stay
+     * (low_dim_gauss_mix_collapse: 9 nats lower on 2 seeds of 8).  Search again from a
+     * point near it, off the symmetry. */
+    for (size_t j = 0; j < D; j++)
+      z0[j] = xl[j] + gsl_ran_flat(f->rng, -LAPLACE_JITTER, LAPLACE_JITTER);
+    st = fit_laplace_run(f, z0, xl, hess, &ls);
+  }
   if (st != VI_SUCCESS || !ls.found || !ls.converged) return st;
   for (size_t i = 0; i < 2 * D; i++)
     if (!isfinite(xl[i])) return VI_SUCCESS;
