@@ -609,11 +609,6 @@ static int fit_feasible_mean(vi_fit *f)
   return 0;
 }
 
-/* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
- * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
- * The guard is what makes the start safe on models without a proper mode (funnels), where
- * the mode search runs off and the curvature there describes no posterior.  Every model
- * evaluation counts in the fit's totals. */
 /* One mode search from z0, its model calls counted in the fit's totals. */
 static int fit_laplace_run(vi_fit *f, const double *z0, double *xl, double *hess,
                            vi_laplace_stats *ls)
@@ -637,6 +632,11 @@ static int fit_proper_mode(const double *h, size_t D)
   return ok;
 }
 
+/* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
+ * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
+ * The guard is what makes the start safe on models without a proper mode (funnels), where
+ * the mode search runs off and the curvature there describes no posterior.  Every model
+ * evaluation counts in the fit's totals. */
 static int fit_laplace_start(vi_fit *f)
 {
   size_t D = f->dim;
@@ -666,6 +666,10 @@ static int fit_laplace_start(vi_fit *f)
       z0[j] = xl[j] + gsl_ran_flat(f->rng, -LAPLACE_JITTER, LAPLACE_JITTER);
     st = fit_laplace_run(f, z0, xl, hess, &ls);
   }
+  /* A search that ran out of iterations (or into the lp cap, or a failing line search)
+   * found no proper mode: typically a hierarchical model heading down a funnel, where the
+   * start it leaves, though often better than zero's, leads the ELBO's optimiser into a
+   * worse local optimum (a 2PL IRT model in tests/lang/e2e: 47 nats).  Keep zero then. */
   if (st != VI_SUCCESS || !ls.found || !ls.converged) return st;
   for (size_t i = 0; i < 2 * D; i++)
     if (!isfinite(xl[i])) return VI_SUCCESS;
