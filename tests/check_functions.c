@@ -47,6 +47,16 @@ static void same_density(const vi_model *a, const vi_model *b, size_t n)
   free(z); free(ga); free(gb); free(la); free(lb);
 }
 
+/* Two model texts (with the same data) have the same density at n points. */
+static void same_model(const char *a, const char *b, const char *json, size_t n)
+{
+  vi_model ma, mb;
+  vi_program *pa = make(a, json, &ma), *pb = make(b, json, &mb);
+  same_density(&ma, &mb, n);
+  vi_program_free(pa);
+  vi_program_free(pb);
+}
+
 static const char *DATA = "{\"N\": 6, \"y\": [0.3, -1.2, 2.2, 0.8, 1.1, -0.4],"
                           " \"k\": [0, 3, 1, 2, 5, 1], \"x\": [1, 2, 3, 4, 5, 6]}";
 
@@ -93,29 +103,19 @@ static const char *INLINE =
 
 START_TEST(test_same_as_inline)
 {
-  vi_model mf, mi;
-  vi_program *pf = make(WITH_FUNCTIONS, DATA, &mf);
-  vi_program *pi = make(INLINE, DATA, &mi);
-  same_density(&mf, &mi, 1);
-  same_density(&mf, &mi, 7);
-  vi_program_free(pf);
-  vi_program_free(pi);
+  same_model(WITH_FUNCTIONS, INLINE, DATA, 1);
+  same_model(WITH_FUNCTIONS, INLINE, DATA, 7);
 }
 END_TEST
 
 /* A truncated `~` inside an _lp function equals the same statement in the model. */
 START_TEST(test_truncation_in_function)
 {
-  vi_model mf, mi;
-  const char *d = "{\"y\": 0.7}";
-  vi_program *pf = make("functions { void obs_lp(real y, real mu) { y ~ normal(mu, 1) T[0, ]; } }\n"
-                        "data { real y; }\nparameters { real mu; }\n"
-                        "model { mu ~ normal(0, 1); obs_lp(y, mu); }\n", d, &mf);
-  vi_program *pi = make("data { real y; }\nparameters { real mu; }\n"
-                        "model { mu ~ normal(0, 1); y ~ normal(mu, 1) T[0, ]; }\n", d, &mi);
-  same_density(&mf, &mi, 5);
-  vi_program_free(pf);
-  vi_program_free(pi);
+  same_model("functions { void obs_lp(real y, real mu) { y ~ normal(mu, 1) T[0, ]; } }\n"
+             "data { real y; }\nparameters { real mu; }\n"
+             "model { mu ~ normal(0, 1); obs_lp(y, mu); }\n",
+             "data { real y; }\nparameters { real mu; }\n"
+             "model { mu ~ normal(0, 1); y ~ normal(mu, 1) T[0, ]; }\n", "{\"y\": 0.7}", 5);
 }
 END_TEST
 
@@ -123,17 +123,13 @@ END_TEST
  * and still agree with the inline model. */
 START_TEST(test_branch_on_parameter)
 {
-  vi_model mf, mi;
-  vi_program *pf = make("functions {\n"
-                        "  real hinge(real v) { if (v > 0) return v * v; else return -v; }\n"
-                        "}\n"
-                        "parameters { real a; }\n"
-                        "model { target += -hinge(a); }\n", NULL, &mf);
-  vi_program *pi = make("parameters { real a; }\n"
-                        "model { target += a > 0 ? -a * a : a; }\n", NULL, &mi);
-  same_density(&mf, &mi, 9);
-  vi_program_free(pf);
-  vi_program_free(pi);
+  same_model("functions {\n"
+             "  real hinge(real v) { if (v > 0) return v * v; else return -v; }\n"
+             "}\n"
+             "parameters { real a; }\n"
+             "model { target += -hinge(a); }\n",
+             "parameters { real a; }\n"
+             "model { target += a > 0 ? -a * a : a; }\n", NULL, 9);
 }
 END_TEST
 
@@ -226,24 +222,17 @@ END_TEST
  * the same sum. */
 START_TEST(test_reduce_sum)
 {
-  vi_model mr, mi;
-  vi_program *pr = make(
-      "functions {\n"
-      "  real partial_sum_lpmf(array[] int slice, int start, int end, vector lam) {\n"
-      "    return poisson_lupmf(slice | lam[start:end]);\n"
-      "  }\n"
-      "}\n"
-      "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
-      "parameters { vector<lower=0>[N] lam; }\n"
-      "model { target += reduce_sum(partial_sum_lupmf, k, 1, lam); lam ~ exponential(1); }\n",
-      DATA, &mr);
-  vi_program *pi = make(
-      "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
-      "parameters { vector<lower=0>[N] lam; }\n"
-      "model { k ~ poisson(lam); lam ~ exponential(1); }\n", DATA, &mi);
-  same_density(&mr, &mi, 4);
-  vi_program_free(pr);
-  vi_program_free(pi);
+  same_model("functions {\n"
+             "  real partial_sum_lpmf(array[] int slice, int start, int end, vector lam) {\n"
+             "    return poisson_lupmf(slice | lam[start:end]);\n"
+             "  }\n"
+             "}\n"
+             "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+             "parameters { vector<lower=0>[N] lam; }\n"
+             "model { target += reduce_sum(partial_sum_lupmf, k, 1, lam); lam ~ exponential(1); }\n",
+             "data { int N; vector[N] y; array[N] int k; vector[N] x; }\n"
+             "parameters { vector<lower=0>[N] lam; }\n"
+             "model { k ~ poisson(lam); lam ~ exponential(1); }\n", DATA, 4);
 }
 END_TEST
 
