@@ -12,6 +12,7 @@
 
 #include <vi/status.h>
 #include <vi/model.h>
+#include <vi/family.h>
 #include <vi/fit.h>
 #include <vi/info.h>
 #include <vi/lang.h>

@@ -1,5 +1,6 @@
-/* vi/fit.h: fitting a mean-field Gaussian q(z) = N(mu, diag(exp(omega))^2) to a model by
- * maximising the ELBO, GSL-style:
+/* vi/fit.h: fitting a Gaussian q(z) to a model by maximising the ELBO, GSL-style (the
+ * family is mean-field, q = N(mu, diag(exp(omega))^2), unless vi_options.family names
+ * another: vi/family.h):
  *
  *     vi_options opt; vi_options_default(&opt);
  *     int status; vi_fit *f = vi_fit_alloc(&model, &opt, &status);
@@ -16,6 +17,7 @@
 
 #include <stddef.h>
 #include <vi/model.h>
+#include <vi/family.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -91,6 +93,10 @@ typedef struct vi_options {
                                roughly the KL from q to the optimum on these draws, far
                                below the draws' own error; most of a large model's
                                iterations used to go to this last 1e-4 nats. */
+  /* Added after tol_abs_obj: */
+  const vi_family_type *family; /* q's family (vi/family.h); NULL: vi_family_meanfield */
+  size_t family_rank;       /* the rank K of vi_family_lowrank, 1 <= K <= dim (vi_fit_alloc
+                               fails with VI_EINVAL otherwise); ignored by the others */
 } vi_options;
 
 #define VI_FLAT_WINDOW 10
@@ -109,15 +115,15 @@ typedef struct vi_diag {
   size_t iter;               /* 0 = the starting point */
   double elbo;               /* on the optimiser's draws */
   double expected_log_joint; /* E_q[log p(x, z)] on the same draws */
-  double entropy;            /* exact: sum(omega) + D/2 (1 + log 2 pi) */
+  double entropy;            /* exact: 1/2 log det(2 pi e Sigma_q) */
   double expected_log_lik;   /* E_q[log p(x | z)] when the model gives log_lik */
   double kl_prior;           /* KL(q || prior) = expected_log_lik - elbo, idem */
   double log_evidence;       /* log p(X): exact, or importance-sampling estimate */
   double log_evidence_se;    /* its standard error (0 when exact) */
   int log_evidence_exact;    /* 1 exact, 0 estimated */
   double kl;                 /* KL(q || p) = log_evidence - elbo */
-  double grad_norm;          /* |grad of the ELBO w.r.t. (mu, omega)|_2 */
-  double step;               /* size of the last step in (mu, omega) */
+  double grad_norm;          /* |grad of the ELBO w.r.t. q's parameters|_2 */
+  double step;               /* size of the last step in q's parameters */
   size_t n_fevals;           /* objective evaluations so far (each over the M draws of
                                 the moment: with adaptive M they differ in cost) */
   size_t n_gevals;           /* of which with gradient */
@@ -185,7 +191,8 @@ void vi_fit_free(vi_fit *f);
 
 size_t vi_fit_dim(const vi_fit *f);
 const double *vi_fit_mean(const vi_fit *f);      /* mu, dim values */
-const double *vi_fit_sd(const vi_fit *f);        /* exp(omega), dim values */
+const double *vi_fit_sd(const vi_fit *f);        /* q's marginal sds, dim values (mean-field:
+                                                    exp(omega)) */
 const vi_model *vi_fit_model(const vi_fit *f);
 const vi_options *vi_fit_options(const vi_fit *f);
 const vi_diag *vi_fit_diag(const vi_fit *f);     /* current iteration */
@@ -194,10 +201,20 @@ const vi_diag *vi_fit_history(const vi_fit *f, size_t i);
 vi_stop_reason vi_fit_stop_reason(const vi_fit *f);
 /* The fit's RNG (for drawing output draws from q after the fit). */
 gsl_rng *vi_fit_rng(vi_fit *f);
-/* Draw one z ~ q into z (dim values) using rng. */
+/* Draw one z ~ q into z (dim values) using rng.  These two calls use the fit's scratch:
+ * never call them on one fit from two threads at once. */
 void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z);
 /* log q(z) for one point. */
 double vi_fit_log_q(const vi_fit *f, const double *z);
+/* (Added with the families.)  q's family and rank (0 unless lowrank); q's parameters as
+ * the optimiser sees them (vi_fit_n_params values, the mean first; valid until the next
+ * vi_fit_iterate or vi_fit_free); q's covariance into cov (dim x dim, row-major; the same
+ * scratch rule as vi_fit_sample). */
+const vi_family_type *vi_fit_family(const vi_fit *f);
+size_t vi_fit_family_rank(const vi_fit *f);
+size_t vi_fit_n_params(const vi_fit *f);
+const double *vi_fit_params(const vi_fit *f);
+void vi_fit_covariance(const vi_fit *f, double *cov);
 /* (Added with VI_INIT_LAPLACE.)  The start the fit took: VI_INIT_LAPLACE when the Laplace
  * start was asked for and kept, otherwise the mean's rule (VI_INIT_ZERO for a Laplace start
  * that lost to the zero start, or when init_mu was given); and the mode search's

@@ -42,6 +42,8 @@ typedef struct cli_config {
 int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown);
 const char *cli_optimizer_name(vi_optimizer o);
 const char *cli_method_name(vi_estimator e);
+/* "mean-field Gaussian", "full-rank Gaussian", "low-rank Gaussian (diagonal + rank K)" */
+const char *cli_family_description(const vi_fit *f);
 
 /* ---- help.c ---- */
 void cli_help_main(FILE *out);

@@ -157,6 +157,14 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
+  if (vi_family_ranked(cfg.opt.family) && cfg.opt.family_rank > m.dim) {
+    cli_error("--family: rank %zu exceeds the model's %zu unconstrained dimension%s "
+              "(use %s:K with K <= %zu, or fullrank)", cfg.opt.family_rank, m.dim,
+              m.dim == 1 ? "" : "s", vi_family_name(cfg.opt.family), m.dim);
+    rc = CLI_EXIT_USAGE;
+    goto out;
+  }
+
   /* Temporary files now: an unwritable place is reported before the fit runs. */
   for (int i = 0; i < 3; i++)
     if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {

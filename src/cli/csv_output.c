@@ -48,8 +48,12 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "# model = %s\n", name);
   fprintf(fp, "# method = variational\n");
   fprintf(fp, "#   variational\n");
-  fprintf(fp, "#     algorithm = meanfield\n");
-  fprintf(fp, "#       meanfield\n");
+  /* CmdStan's names (meanfield, fullrank); lowrank is ours, with its rank */
+  const char *alg = vi_family_name(vi_fit_family(f));
+  fprintf(fp, "#     algorithm = %s\n", alg);
+  fprintf(fp, "#       %s\n", alg);
+  if (vi_family_ranked(vi_fit_family(f)))
+    fprintf(fp, "#         rank = %zu\n", vi_fit_family_rank(f));
   fprintf(fp, "#     iter = %zu\n", opt->max_iter);
   fprintf(fp, "#     grad_samples = %zu\n", opt->draws);
   fprintf(fp, "#     elbo_samples = %zu\n", opt->eval_draws);

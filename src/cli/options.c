@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +18,7 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY
 };
 
 static const struct option fit_options[] = {
@@ -26,6 +27,7 @@ static const struct option fit_options[] = {
   {"draws", required_argument, NULL, OPT_DRAWS},
   {"method", required_argument, NULL, OPT_METHOD},
   {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+  {"family", required_argument, NULL, OPT_FAMILY},
   {"max-iter", required_argument, NULL, OPT_MAX_ITER},
   {"tol-grad", required_argument, NULL, OPT_TOL_GRAD},
   {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
@@ -56,6 +58,50 @@ static const struct option check_options[] = {
   {NULL, 0, NULL, 0}
 };
 
+/* --family NAME or NAME:K, the names from the library's table of families. */
+static int parse_family(const char *arg, vi_options *opt)
+{
+  char name[32];
+  const char *colon = strchr(arg, ':');
+  size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
+  const vi_family_type *t = NULL;
+  if (len < sizeof name) {
+    memcpy(name, arg, len);
+    name[len] = '\0';
+    t = vi_family_lookup(name);
+  }
+  if (!t) {
+    char list[128] = "";
+    for (const vi_family_type *const *p = vi_family_types(); *p; p++) {
+      strcat(list, p == vi_family_types() ? "" : ", ");
+      strcat(list, vi_family_name(*p));
+      if (vi_family_ranked(*p)) strcat(list, ":K");
+    }
+    cli_error("--family: expected one of %s, got '%s'", list, arg);
+    return -1;
+  }
+  opt->family = t;
+  opt->family_rank = 0;
+  if (!vi_family_ranked(t)) {
+    if (colon) {
+      cli_error("--family: '%s' takes no rank, got '%s'", vi_family_name(t), arg);
+      return -1;
+    }
+    return 0;
+  }
+  char *end;
+  errno = 0;
+  unsigned long long k = colon ? strtoull(colon + 1, &end, 10) : 0;
+  if (!colon || errno || end == colon + 1 || *end != '\0' || k < 1 || colon[1] == '-' ||
+      k > SIZE_MAX) {
+    cli_error("--family: '%s' needs a rank, a positive integer K as in '%s:2', got '%s'",
+              vi_family_name(t), vi_family_name(t), arg);
+    return -1;
+  }
+  opt->family_rank = (size_t)k;
+  return 0;
+}
+
 const char *cli_optimizer_name(vi_optimizer o)
 {
   switch (o) {
@@ -71,6 +117,19 @@ const char *cli_optimizer_name(vi_optimizer o)
 const char *cli_method_name(vi_estimator e)
 {
   return e == VI_FRESH_DRAWS ? "stochastic" : "fixed";
+}
+
+const char *cli_family_description(const vi_fit *f)
+{
+  static char buf[64];
+  const vi_family_type *t = vi_fit_family(f);
+  if (t == vi_family_fullrank)
+    return "full-rank Gaussian";
+  if (t == vi_family_lowrank) {
+    snprintf(buf, sizeof buf, "low-rank Gaussian (diagonal + rank %zu)", vi_fit_family_rank(f));
+    return buf;
+  }
+  return "mean-field Gaussian";
 }
 
 /* Draw counts are held in memory (draws x dimension doubles): a bound keeps a typo from
@@ -273,6 +332,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       optimizer_set = 1;
       break;
     }
+    case OPT_FAMILY:
+      if (parse_family(optarg, &cfg->opt) != 0)
+        return CLI_EXIT_USAGE;
+      break;
     case OPT_INIT:
       init_set = 1;
       if (strcmp(optarg, "zero") == 0)

@@ -181,9 +181,10 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     fprintf(out, "  (data: %s)", cfg->data_path);
   fputc('\n', out);
   const vi_diag *cur = vi_fit_diag(f);
-  fprintf(out, "Fit:      mean-field Gaussian over D = %zu unconstrained dimension%s; %s "
-               "draws (M = %zu", vi_fit_dim(f), vi_fit_dim(f) == 1 ? "" : "s",
-          cli_method_name(opt->estimator), cur ? cur->draws : opt->draws);
+  fprintf(out, "Fit:      %s", cli_family_description(f));
+  fprintf(out, " over D = %zu unconstrained dimension%s; %s draws (M = %zu", vi_fit_dim(f),
+          vi_fit_dim(f) == 1 ? "" : "s", cli_method_name(opt->estimator),
+          cur ? cur->draws : opt->draws);
   if (opt->draws_max)   /* adaptive M */
     fprintf(out, ", adaptive from %zu up to %zu", opt->draws, opt->draws_max);
   fprintf(out, "%s), %s, seed %lu\n",

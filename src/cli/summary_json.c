@@ -123,6 +123,9 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
     json_object_set_new(q, "names", qn);
   else
     json_decref(qn);
+  json_object_set_new(q, "family", json_string(vi_family_name(vi_fit_family(f))));
+  if (vi_family_ranked(vi_fit_family(f)))
+    json_object_set_new(q, "rank", json_integer((json_int_t)vi_fit_family_rank(f)));
   json_object_set_new(q, "mean", qm);
   json_object_set_new(q, "sd", qs);
   json_object_set_new(root, "q", q);

@@ -64,6 +64,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_linalg.h>
 #include <gsl/gsl_randist.h>
 #include <vi/status.h>
 #include <vi/fit.h>
@@ -83,7 +84,6 @@
                                 so polishing it further than this is wasted */
 #define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
 #define ADAPTIVE_POINTS ((size_t)1 << 20)   /* adaptive M: M * dim at most this */
-#define LOG_2PI 1.8378770664093454836
 
 double vi_fit_seconds_(const vi_fit *f)
 {
@@ -97,26 +97,17 @@ double vi_fit_seconds_(const vi_fit *f)
 /* Take o->lp (and the draws o->eps) at x as the state's per-draw values. */
 static void fit_take_draws(vi_fit *f, const double *lp)
 {
-  size_t M = f->obj.draws, D = f->dim;
-  const double *mu = f->x, *omega = f->x + D;
-  double so = 0.0;
-  for (size_t j = 0; j < D; j++) so += omega[j];
-  for (size_t i = 0; i < M; i++) {
-    double q = 0.0;
-    for (size_t j = 0; j < D; j++) {
-      double e = f->obj.eps[i * D + j];
-      f->zx[i * D + j] = mu[j] + f->sd[j] * e;
-      q += e * e;
-    }
-    f->lq[i] = -0.5 * q - so - 0.5 * (double)D * LOG_2PI;
-    f->lp[i] = lp[i];
-  }
+  size_t M = f->obj.draws;
+  const vi_family_type *t = f->fam.type;
+  t->sample(&f->fam, f->x, M, f->obj.eps, f->zx);
+  t->log_q(&f->fam, f->x, M, f->obj.eps, f->zx, f->lq);
+  memcpy(f->lp, lp, M * sizeof(double));
 }
 
 static void fit_set_x(vi_fit *f, const double *x)
 {
-  memcpy(f->x, x, 2 * f->dim * sizeof(double));
-  for (size_t j = 0; j < f->dim; j++) f->sd[j] = exp(f->x[f->dim + j]);
+  memcpy(f->x, x, f->np * sizeof(double));
+  f->fam.type->marginal_sd(&f->fam, f->x, f->sd);
 }
 
 static double norm2(const double *v, size_t n)
@@ -131,11 +122,11 @@ static double norm2(const double *v, size_t n)
 static int fit_diag(vi_fit *f)
 {
   vi_diag *d = &f->cur;
-  size_t M = f->obj.draws, D = f->dim;
+  size_t M = f->obj.draws;
   d->iter = f->iter;
   d->elbo = f->elbo;
   d->expected_log_joint = f->elj;
-  d->entropy = vi_objective_entropy(D, f->x + D);
+  d->entropy = vi_objective_entropy(&f->obj, f->x);
   d->expected_log_lik = NAN;
   d->kl_prior = NAN;
   if (f->model.log_lik) {
@@ -168,7 +159,7 @@ static int fit_diag(vi_fit *f)
     }
   }
   d->kl = d->log_evidence - d->elbo;
-  d->grad_norm = norm2(f->grad, 2 * D);
+  d->grad_norm = norm2(f->grad, f->np);
   d->step = f->step;
   d->n_fevals = f->obj.n_fevals;
   d->n_gevals = f->obj.n_gevals;
@@ -197,20 +188,13 @@ static int fit_record(vi_fit *f)
 int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                        double *ll)
 {
-  size_t D = f->dim;
-  double so = 0.0;
-  for (size_t j = 0; j < D; j++) so += f->x[D + j];
+  const vi_family_type *t = f->fam.type;
   for (size_t s0 = 0; s0 < n; s0 += VI_FIT_BATCH) {
     size_t b = n - s0 < VI_FIT_BATCH ? n - s0 : VI_FIT_BATCH;
-    for (size_t i = 0; i < b; i++) {
-      double q = 0.0;
-      for (size_t j = 0; j < D; j++) {
-        double e = gsl_ran_gaussian_ziggurat(rng, 1.0);
-        f->ez[i * D + j] = f->x[j] + f->sd[j] * e;
-        q += e * e;
-      }
-      lq[s0 + i] = -0.5 * q - so - 0.5 * (double)D * LOG_2PI;
-    }
+    for (size_t i = 0; i < b * f->fam.n_noise; i++)
+      f->eeps[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+    t->sample(&f->fam, f->x, b, f->eeps, f->ez);
+    t->log_q(&f->fam, f->x, b, f->eeps, f->ez, lq + s0);
     int st = f->model.log_joint(f->model.ctx, b, f->ez, lp + s0, NULL);
     if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
     for (size_t i = 0; i < b; i++)
@@ -233,7 +217,7 @@ int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq
 static void pre_to_x(const vi_fit *f, const double *v, double *x)
 {
   size_t D = f->dim;
-  memcpy(x + D, v + D, D * sizeof(double));
+  memcpy(x + D, v + D, (f->np - D) * sizeof(double));
   if (f->pre) {   /* mu - c = L^-T y: back substitution with L^T */
     const double *L = f->pre_L;
     for (size_t i = D; i-- > 0;) {
@@ -250,7 +234,7 @@ static void pre_to_x(const vi_fit *f, const double *v, double *x)
 static void pre_from_x(const vi_fit *f, const double *x, gsl_vector *v)
 {
   size_t D = f->dim;
-  for (size_t j = 0; j < D; j++) gsl_vector_set(v, D + j, x[D + j]);
+  for (size_t j = D; j < f->np; j++) gsl_vector_set(v, j, x[j]);
   for (size_t i = 0; i < D; i++) {
     double y = x[i];
     if (f->pre) {   /* y = L^T (mu - c) */
@@ -265,7 +249,7 @@ static void pre_from_x(const vi_fit *f, const double *x, gsl_vector *v)
 static void pre_grad_to_v(const vi_fit *f, const double *g, gsl_vector *gv)
 {
   size_t D = f->dim;
-  for (size_t j = 0; j < D; j++) gsl_vector_set(gv, D + j, -g[D + j]);
+  for (size_t j = D; j < f->np; j++) gsl_vector_set(gv, j, -g[j]);
   if (f->pre) {   /* T^T = L^-1: forward substitution */
     const double *L = f->pre_L;
     for (size_t i = 0; i < D; i++) {
@@ -283,7 +267,7 @@ static void pre_grad_to_v(const vi_fit *f, const double *g, gsl_vector *gv)
 static void pre_grad_from_v(const vi_fit *f, const gsl_vector *gv, double *g)
 {
   size_t D = f->dim;
-  for (size_t j = 0; j < D; j++) g[D + j] = -gsl_vector_get(gv, D + j);
+  for (size_t j = D; j < f->np; j++) g[j] = -gsl_vector_get(gv, j);
   for (size_t i = 0; i < D; i++) {
     double t;
     if (f->pre) {   /* g_mu = L g_y */
@@ -309,7 +293,7 @@ static const double *fit_gsl_x(vi_fit *f, const gsl_vector *v)
 
 static void fit_cache_store(vi_fit *f, const double *x)
 {
-  size_t D2 = 2 * f->dim, M = f->obj.draws, k = f->cache_next;
+  size_t D2 = f->np, M = f->obj.draws, k = f->cache_next;
   memcpy(f->cache_x + k * D2, x, D2 * sizeof(double));
   memcpy(f->cache_lp + k * M, f->obj.lp, M * sizeof(double));
   f->cache_next = (k + 1) % VI_FIT_CACHE;
@@ -318,7 +302,7 @@ static void fit_cache_store(vi_fit *f, const double *x)
 
 static const double *fit_cache_find(const vi_fit *f, const double *x)
 {
-  size_t D2 = 2 * f->dim, M = f->obj.draws;
+  size_t D2 = f->np, M = f->obj.draws;
   for (size_t n = 0; n < f->cache_used; n++) {
     size_t k = (f->cache_next + VI_FIT_CACHE - 1 - n) % VI_FIT_CACHE;
     if (memcmp(f->cache_x + k * D2, x, D2 * sizeof(double)) == 0) return f->cache_lp + k * M;
@@ -344,16 +328,16 @@ static double fit_gsl_eval(vi_fit *f, const gsl_vector *v, gsl_vector *g)
     /* Infeasible with its gradient: if a value-only call saw a finite objective here (a
      * finite log density with a non-finite gradient, far from the optimum), GSL's line
      * search may take the point; the iteration must reject it like an infeasible one. */
-    memcpy(f->gbad_x, x, 2 * f->dim * sizeof(double));
+    memcpy(f->gbad_x, x, f->np * sizeof(double));
     f->gbad = 1;
-    if (isfinite(f->best_f) && memcmp(f->best_x, x, 2 * f->dim * sizeof(double)) == 0)
+    if (isfinite(f->best_f) && memcmp(f->best_x, x, f->np * sizeof(double)) == 0)
       f->best_f = -f->elbo;   /* not a point to restart from */
   }
   if (isfinite(elbo)) {
     fit_cache_store(f, x);
     if (-elbo < f->best_f) {
       f->best_f = -elbo;
-      memcpy(f->best_x, x, 2 * f->dim * sizeof(double));
+      memcpy(f->best_x, x, f->np * sizeof(double));
     }
   }
   if (g) pre_grad_to_v(f, f->gtmp, g);
@@ -403,7 +387,7 @@ static double fit_rel_tol(const vi_fit *f)
 
 static int fit_accept_gsl(vi_fit *f, const double *xn, const double *lp, double fv)
 {
-  size_t D2 = 2 * f->dim;
+  size_t D2 = f->np;
   double dx = 0.0;
   for (size_t i = 0; i < D2; i++) dx += (xn[i] - f->x[i]) * (xn[i] - f->x[i]);
   f->step = sqrt(dx);
@@ -452,7 +436,7 @@ static int fit_flat(vi_fit *f)
 
 static int fit_iterate_gsl(vi_fit *f)
 {
-  size_t D2 = 2 * f->dim;
+  size_t D2 = f->np;
   f->hard_error = 0;
   f->best_f = -f->elbo;
   f->gbad = 0;
@@ -522,7 +506,7 @@ static int fit_iterate_gsl(vi_fit *f)
 
 static int fit_iterate_adam(vi_fit *f)
 {
-  size_t D2 = 2 * f->dim;
+  size_t D2 = f->np;
   double *xn = f->xtmp, elbo, elj;
   vi_adam_propose(f->adam, f->grad, f->opt.step_size * f->lr_scale, f->delta);
   for (size_t i = 0; i < D2; i++) xn[i] = f->x[i] + f->delta[i];
@@ -575,8 +559,25 @@ static int fit_iterate_adam(vi_fit *f)
  * an overflow far out): halve its sds, up to START_SHRINKS times, before giving up. */
 static void fit_shrink_start(vi_fit *f)
 {
-  for (size_t j = 0; j < f->dim; j++) f->x[f->dim + j] -= 0.69314718055994530942;   /* log 2 */
+  f->fam.type->scale(&f->fam, f->x, -0.69314718055994530942);   /* halve: log 2 */
   fit_set_x(f, f->x);
+}
+
+/* q at mean mu with the starting sd init_sd in every coordinate (the family's own shape
+ * around it: independent coordinates). */
+static int fit_start_at(vi_fit *f, const double *mu)
+{
+  size_t D = f->dim;
+  double *sd = malloc(D * sizeof(double)), *x = malloc(f->np * sizeof(double));
+  int st = VI_ENOMEM;
+  if (sd && x) {
+    for (size_t j = 0; j < D; j++) sd[j] = f->opt.init_sd;
+    st = f->fam.type->init(&f->fam, mu, sd, NULL, f->rng, x);
+    if (st == VI_SUCCESS) fit_set_x(f, x);
+  }
+  free(sd);
+  free(x);
+  return st;
 }
 
 /* A start mean where the model has no finite log density (a bound on a transformed
@@ -597,13 +598,8 @@ static int fit_feasible_mean(vi_fit *f)
     f->obj.n_fevals++;
     f->obj.n_points++;
     if (st == VI_SUCCESS && isfinite(lp)) {
-      for (size_t j = 0; j < D; j++) {
-        f->x[j] = z[j];
-        f->x[D + j] = log(f->opt.init_sd);
-      }
       f->init_kind = VI_INIT_RANDOM;
-      fit_set_x(f, f->x);
-      return 1;
+      return fit_start_at(f, z) == VI_SUCCESS;
     }
   }
   return 0;
@@ -632,6 +628,40 @@ static int fit_proper_mode(const double *h, size_t D)
   return ok;
 }
 
+/* The lower Cholesky factor of the inverse of the D x D positive definite h, into c.
+ * 0, or -1 (h not positive definite, or no memory). */
+static int fit_inverse_chol(const double *h, size_t D, double *c)
+{
+  memcpy(c, h, D * D * sizeof(double));
+  gsl_matrix_view v = gsl_matrix_view_array(c, D, D);
+  if (gsl_linalg_cholesky_decomp1(&v.matrix) != GSL_SUCCESS ||
+      gsl_linalg_cholesky_invert(&v.matrix) != GSL_SUCCESS)
+    return -1;
+  return vi_laplace_cholesky(c, D);
+}
+
+/* The Laplace start xl = (mode, log sd) as the family's parameters, into cand (its own
+ * base scale): a family with a full covariance starts from the mode's covariance H^-1
+ * when the search gave the Hessian. */
+static int fit_laplace_candidate(vi_fit *f, const double *xl, const double *hess,
+                                 family *cand, double *xc)
+{
+  size_t D = f->dim;
+  int st = family_init(cand, f->fam.type, D, f->fam.rank);
+  if (st != VI_SUCCESS) return st;
+  double *sd = malloc(D * sizeof(double)), *chol = NULL;
+  if (!sd) return VI_ENOMEM;
+  for (size_t j = 0; j < D; j++) sd[j] = exp(xl[D + j]);
+  if (hess && f->fam.type != vi_family_meanfield) {
+    if (!(chol = malloc(D * D * sizeof(double)))) { free(sd); return VI_ENOMEM; }
+    if (fit_inverse_chol(hess, D, chol) != 0) { free(chol); chol = NULL; }
+  }
+  st = cand->type->init(cand, xl, sd, chol, f->rng, xc);
+  free(sd);
+  free(chol);
+  return st;
+}
+
 /* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
  * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
  * The guard is what makes the start safe on models without a proper mode (funnels), where
@@ -645,7 +675,8 @@ static int fit_laplace_start(vi_fit *f)
   memcpy(z0, f->x, D * sizeof(double));
   vi_laplace_stats ls;
   double *hess = NULL;
-  if (f->opt.optimizer != VI_OPT_ADAM && D <= VI_LAPLACE_NEWTON_DIM) {
+  int full = f->fam.type != vi_family_meanfield;   /* a family that takes H^-1 */
+  if ((f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM) {
     if (!(f->pre_L = malloc(D * D * sizeof(double)))) return VI_ENOMEM;
     hess = f->pre_L;
   }
@@ -674,9 +705,24 @@ static int fit_laplace_start(vi_fit *f)
   for (size_t i = 0; i < 2 * D; i++)
     if (!isfinite(xl[i])) return VI_SUCCESS;
   if ((st = vi_objective_eval(&f->obj, f->x, &e0, &elj, NULL)) != VI_SUCCESS) return st;
-  if ((st = vi_objective_eval(&f->obj, xl, &el, &elj, NULL)) != VI_SUCCESS) return st;
-  if (isfinite(el) && !(el <= e0)) {   /* e0 may be -inf */
-    fit_set_x(f, xl);
+  family cand;
+  double *xc = malloc(f->np * sizeof(double));
+  if (!xc) return VI_ENOMEM;
+  st = fit_laplace_candidate(f, xl, ls.have_hess ? hess : NULL, &cand, xc);
+  if (st == VI_SUCCESS) {
+    f->obj.fam = &cand;
+    st = vi_objective_eval(&f->obj, xc, &el, &elj, NULL);
+    f->obj.fam = &f->fam;
+  }
+  int take = st == VI_SUCCESS && isfinite(el) && !(el <= e0);   /* e0 may be -inf */
+  if (take) {
+    family_copy_base(&f->fam, &cand);
+    fit_set_x(f, xc);
+  }
+  family_clear(&cand);
+  free(xc);
+  if (st != VI_SUCCESS) return st;
+  if (take) {
     f->init_kind = VI_INIT_LAPLACE;
     /* The preconditioner of the GSL optimiser: the Cholesky factor of the Hessian at the
      * mode, when the Hessian couples coordinates strongly (some |H_ij| / sqrt(H_ii H_jj)
@@ -712,7 +758,15 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->model = *m;
   f->dim = m->dim;
   if (vi_options_resolve(opt, &f->opt) != 0) goto fail;
-  size_t D = f->dim, D2 = 2 * D, M0 = f->opt.draws, E = f->opt.eval_draws;
+  if ((st = family_init(&f->fam, f->opt.family, m->dim, f->opt.family_rank)) != VI_SUCCESS)
+    goto fail;
+  f->np = f->fam.n_params;
+  /* A full-rank q on M <= D fixed draws has an unbounded objective: the draws span at most
+   * M directions, and the entropy grows without limit along the others. */
+  if (f->fam.type == vi_family_fullrank && f->opt.estimator == VI_FIXED_DRAWS &&
+      f->opt.draws <= m->dim)
+    f->opt.draws = m->dim + 1;
+  size_t D = f->dim, D2 = f->np, M0 = f->opt.draws, E = f->opt.eval_draws;
   size_t M = M0;   /* buffers hold the largest M of the fit: nothing is allocated later */
   if (f->opt.draws_max) {
     size_t cap = f->opt.draws_max, bound = ADAPTIVE_POINTS / D;
@@ -737,6 +791,11 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->lq = calloc(M, sizeof(double));
   f->zx = calloc(M * D, sizeof(double));
   f->ez = calloc(VI_FIT_BATCH * D, sizeof(double));
+  f->eeps = calloc(VI_FIT_BATCH * f->fam.n_noise, sizeof(double));
+  f->sd_stage = calloc(D, sizeof(double));
+  if (f->fam.type != vi_family_meanfield && f->adaptive &&
+      !(f->cov_stage = calloc(2 * D * D, sizeof(double))))
+    goto fail;
   f->eval_lp = calloc(E, sizeof(double));
   f->eval_lq = calloc(E, sizeof(double));
   f->eval_ll = calloc(E, sizeof(double));
@@ -744,24 +803,25 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->rng_eval = gsl_rng_alloc(gsl_rng_mt19937);
   if (!f->x || !f->sd || !f->grad || !f->xtmp || !f->gtmp || !f->delta || !f->lp ||
       !f->lq || !f->zx || !f->ez || !f->eval_lp || !f->eval_lq || !f->eval_ll ||
-      !f->rng || !f->rng_eval || !f->x_stage || !f->xv || !f->gbad_x || !f->fault_z)
+      !f->rng || !f->rng_eval || !f->x_stage || !f->xv || !f->gbad_x || !f->fault_z ||
+      !f->eeps || !f->sd_stage)
     goto fail;
-  if (vi_objective_init_cap(&f->obj, m, M0, M) != VI_SUCCESS) goto fail;
+  if (vi_objective_init_cap(&f->obj, m, &f->fam, M0, M) != VI_SUCCESS) goto fail;
   gsl_rng_set(f->rng, f->opt.seed);
   /* a different stream for the diagnostics, still a function of the seed only */
   gsl_rng_set(f->rng_eval, f->opt.seed ^ 0x5bd1e995UL);
 
   /* starting point */
+  double *mu0 = f->gtmp;
   for (size_t j = 0; j < D; j++) {
-    if (f->opt.init_mu) f->x[j] = f->opt.init_mu[j];
-    else if (f->opt.init == VI_INIT_RANDOM) f->x[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
-    else f->x[j] = 0.0;
-    f->x[D + j] = log(f->opt.init_sd);
+    if (f->opt.init_mu) mu0[j] = f->opt.init_mu[j];
+    else if (f->opt.init == VI_INIT_RANDOM) mu0[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
+    else mu0[j] = 0.0;
   }
+  if ((st = fit_start_at(f, mu0)) != VI_SUCCESS) goto fail;
   st = VI_EINVAL;
   for (size_t i = 0; i < D2; i++)
     if (!isfinite(f->x[i])) goto fail;
-  fit_set_x(f, f->x);
   vi_objective_draw(&f->obj, f->rng);
   if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
     goto fail;
@@ -839,12 +899,14 @@ void vi_fit_free(vi_fit *f)
   if (f->rng) gsl_rng_free(f->rng);
   if (f->rng_eval) gsl_rng_free(f->rng_eval);
   vi_objective_clear(&f->obj);
+  family_clear(&f->fam);
   vi_adam_free(f->adam);
   free(f->x); free(f->sd); free(f->grad); free(f->xtmp); free(f->gtmp); free(f->delta);
   free(f->lp); free(f->lq); free(f->zx); free(f->ez);
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
   free(f->cache_x); free(f->cache_lp); free(f->best_x); free(f->x_stage);
   free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x); free(f->fault_z);
+  free(f->eeps); free(f->sd_stage); free(f->cov_stage);
   free(f->hist);
   free(f);
 }
@@ -857,7 +919,9 @@ static int fit_grow(vi_fit *f)
 {
   size_t M = f->obj.draws, M2 = 2 * M < f->draws_cap ? 2 * M : f->draws_cap;
   f->grow_pending = 0;
-  memcpy(f->x_stage, f->x, 2 * f->dim * sizeof(double));
+  memcpy(f->x_stage, f->x, f->np * sizeof(double));
+  memcpy(f->sd_stage, f->sd, f->dim * sizeof(double));
+  if (f->cov_stage) f->fam.type->covariance(&f->fam, f->x, f->cov_stage);
   f->have_stage = 1;
   int st = vi_objective_grow(&f->obj, M2, f->rng, f->opt.standardize_draws);
   if (st != VI_SUCCESS) return st;
@@ -932,15 +996,22 @@ int vi_fit_iterate(vi_fit *f)
 /* How far q moved between the optima of the last two sizes of M: the largest, over the
  * coordinates, of |dmu| / sd and |d log sd| (sd the new one).  Scale-free and per
  * coordinate, so one tolerance serves every model and dimension. */
-static double fit_shift(const vi_fit *f)
+static double fit_shift(vi_fit *f)
 {
   size_t D = f->dim;
   double s = 0.0;
   for (size_t j = 0; j < D; j++) {
     double a = fabs(f->x[j] - f->x_stage[j]) / f->sd[j];
-    double b = fabs(f->x[D + j] - f->x_stage[D + j]);
+    double b = fabs(log(f->sd[j] / f->sd_stage[j]));
     if (a > s) s = a;
     if (b > s) s = b;
+  }
+  if (f->cov_stage) {   /* a family with correlations: and how far they moved */
+    double *c = f->cov_stage + D * D;
+    f->fam.type->covariance(&f->fam, f->x, c);
+    for (size_t i = 0; i < D; i++)
+      for (size_t j = 0; j < i; j++)
+        s = fmax(s, fabs(c[i * D + j] - f->cov_stage[i * D + j]) / (f->sd[i] * f->sd[j]));
   }
   return s;
 }
@@ -1047,19 +1118,28 @@ vi_init vi_fit_init_kind(const vi_fit *f) { return f->init_kind; }
 size_t vi_fit_init_iterations(const vi_fit *f) { return f->init_iters; }
 gsl_rng *vi_fit_rng(vi_fit *f) { return f->rng; }
 
+/* The family's scratch is the fit's: these calls write it (vi/fit.h says so). */
 void vi_fit_sample(const vi_fit *f, gsl_rng *rng, double *z)
 {
-  for (size_t j = 0; j < f->dim; j++)
-    z[j] = f->x[j] + f->sd[j] * gsl_ran_gaussian_ziggurat(rng, 1.0);
+  vi_fit *w = (vi_fit *)f;
+  for (size_t i = 0; i < f->fam.n_noise; i++) w->eeps[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+  f->fam.type->sample(&w->fam, f->x, 1, w->eeps, z);
 }
 
 double vi_fit_log_q(const vi_fit *f, const double *z)
 {
-  size_t D = f->dim;
-  double s = 0.0;
-  for (size_t j = 0; j < D; j++) {
-    double e = (z[j] - f->x[j]) / f->sd[j];
-    s += -0.5 * e * e - f->x[D + j];
-  }
-  return s - 0.5 * (double)D * LOG_2PI;
+  double lq;
+  vi_fit *w = (vi_fit *)f;
+  f->fam.type->log_q(&w->fam, f->x, 1, NULL, z, &lq);
+  return lq;
+}
+
+const vi_family_type *vi_fit_family(const vi_fit *f) { return f->fam.type; }
+size_t vi_fit_family_rank(const vi_fit *f) { return f->fam.rank; }
+size_t vi_fit_n_params(const vi_fit *f) { return f->np; }
+const double *vi_fit_params(const vi_fit *f) { return f->x; }
+
+void vi_fit_covariance(const vi_fit *f, double *cov)
+{
+  f->fam.type->covariance(&((vi_fit *)f)->fam, f->x, cov);
 }

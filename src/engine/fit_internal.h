@@ -8,6 +8,7 @@
 #include <gsl/gsl_rng.h>
 #include <vi/fit.h>
 #include "engine/adam.h"
+#include "engine/family.h"
 #include "engine/objective.h"
 
 #define VI_FIT_CACHE 4      /* last objective evaluations kept (x, lp) for diagnostics */
@@ -17,10 +18,12 @@ struct vi_fit {
   vi_model model;
   vi_options opt;
   size_t dim;
+  family fam;         /* q's family and its base scale */
+  size_t np;          /* its parameter count: x, grad and GSL's vector have np values */
   /* the accepted state: never non-finite */
-  double *x;          /* 2 dim: mu, then omega */
-  double *sd;         /* dim: exp(omega) */
-  double *grad;       /* 2 dim: gradient of the ELBO at x on the current draws */
+  double *x;          /* np: q's parameters (mu first) */
+  double *sd;         /* dim: q's marginal sds */
+  double *grad;       /* np: gradient of the ELBO at x on the current draws */
   double elbo, elj;   /* ELBO and E_q[log p] at x on those draws */
   double *lp, *lq;    /* draws: log p(x, z_s) and log q(z_s) at x */
   double *zx;         /* draws x dim: the points z_s at x */
@@ -45,9 +48,9 @@ struct vi_fit {
   gsl_multimin_function_fdf fdf;
   gsl_vector *gx;
   double *xtmp, *gtmp;
-  double *cache_x, *cache_lp;  /* VI_FIT_CACHE x (2 dim) and lp (draws) */
+  double *cache_x, *cache_lp;  /* VI_FIT_CACHE x (np) and lp (draws) */
   size_t cache_next, cache_used;
-  double *best_x;     /* 2 dim: the best feasible point GSL evaluated in this iteration */
+  double *best_x;     /* np: the best feasible point GSL evaluated in this iteration */
   double best_f;      /* its -ELBO (+inf: none better than the accepted point) */
   int hard_error;     /* model status seen inside a GSL callback */
   int restarts;       /* consecutive restarts of the GSL minimiser */
@@ -56,8 +59,8 @@ struct vi_fit {
    * log p at the Laplace mode (lower triangle, D x D) */
   int pre;
   double *pre_c, *pre_L;
-  double *xv;         /* 2 dim: (mu, omega) of GSL's current vector */
-  double *gbad_x;     /* 2 dim: the last point of this iteration whose gradient (asked for)
+  double *xv;         /* np: (mu, omega) of GSL's current vector */
+  double *gbad_x;     /* np: the last point of this iteration whose gradient (asked for)
                          was not finite: GSL may hold its finite value-only objective */
   int gbad;           /* gbad_x holds one */
 
@@ -75,7 +78,10 @@ struct vi_fit {
   double flat_rise;   /* the rise over the window when the test fired */
   vi_stop_reason stage_reason;  /* the reason that ended the final stage */
   double stage_value; /* and its stop value */
-  double *x_stage;    /* 2 dim: q at the end of the previous stage */
+  double *x_stage;    /* np: q at the end of the previous stage */
+  double *sd_stage;   /* dim: its marginal sds */
+  double *cov_stage;  /* families with correlations: dim x dim, its covariance, then as
+                         much scratch (NULL for mean-field) */
   int have_stage;     /* x_stage holds one */
   double draws_shift; /* fit_shift at the last comparison (NaN before) */
 
@@ -93,6 +99,7 @@ struct vi_fit {
   size_t nhist, caphist;
   struct timespec t0;
   double *ez, *elp, *ell;  /* VI_FIT_BATCH x dim and two of VI_FIT_BATCH: eval buffers */
+  double *eeps;            /* VI_FIT_BATCH x n_noise: their standard normal draws */
   double *eval_lp, *eval_lq, *eval_ll;  /* eval_draws each */
   vi_fault fault;          /* the last hard failure (vi_fit_fault) */
   int has_fault;

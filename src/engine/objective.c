@@ -1,4 +1,4 @@
-/* objective.c: the reparameterised ELBO estimator of a mean-field Gaussian and its gradient
+/* objective.c: the reparameterised ELBO estimator of a Gaussian family and its gradient
  * (Kucukelbir, Tran, Ranganath, Gelman & Blei, "Automatic differentiation variational
  * inference", JMLR 2017, sec. 2.5), evaluated on a matrix of draws eps so that fixed draws
  * (DADVI, Giordano, Ingram & Broderick, JMLR 2024) and fresh draws share the code.  The
@@ -14,26 +14,29 @@
 #include <vi/status.h>
 #include "engine/objective.h"
 
-int vi_objective_init(vi_objective *o, const vi_model *m, size_t draws)
+int vi_objective_init(vi_objective *o, const vi_model *m, family *fam, size_t draws)
 {
-  return vi_objective_init_cap(o, m, draws, draws);
+  return vi_objective_init_cap(o, m, fam, draws, draws);
 }
 
-int vi_objective_init_cap(vi_objective *o, const vi_model *m, size_t draws, size_t cap)
+int vi_objective_init_cap(vi_objective *o, const vi_model *m, family *fam, size_t draws,
+                          size_t cap)
 {
   memset(o, 0, sizeof *o);
   o->model = *m;
+  o->fam = fam;
   o->dim = m->dim;
+  o->noise = fam->n_noise;
   o->draws = draws;
   if (cap < draws) cap = draws;
   o->cap = cap;
-  size_t nd = cap * m->dim;
-  o->eps = calloc(nd, sizeof(double));
+  size_t nd = cap * m->dim, ne = cap * o->noise;
+  o->eps = calloc(ne, sizeof(double));
   o->z = calloc(nd, sizeof(double));
   o->gz = calloc(nd, sizeof(double));
   o->lp = calloc(cap, sizeof(double));
   o->fault_z = calloc(m->dim, sizeof(double));
-  if (cap > draws) o->raw = calloc(nd, sizeof(double));
+  if (cap > draws) o->raw = calloc(ne, sizeof(double));
   if (!o->eps || !o->z || !o->gz || !o->lp || !o->fault_z || (cap > draws && !o->raw)) {
     vi_objective_clear(o);
     return VI_ENOMEM;
@@ -55,7 +58,7 @@ void vi_objective_clear(vi_objective *o)
 
 void vi_objective_draw(vi_objective *o, gsl_rng *rng)
 {
-  size_t nd = o->draws * o->dim;
+  size_t nd = o->draws * o->noise;
   for (size_t i = 0; i < nd; i++) o->eps[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
   if (o->raw) memcpy(o->raw, o->eps, nd * sizeof(double));
 }
@@ -75,7 +78,7 @@ static void objective_scale_columns(double *eps, size_t M, size_t D)
 
 int vi_objective_standardize(vi_objective *o)
 {
-  size_t M = o->draws, D = o->dim;
+  size_t M = o->draws, D = o->noise;
   if (M < 2) return VI_SUCCESS;
   /* C on our own buffer: gsl_matrix_calloc leaks its struct when the block allocation
    * fails (GSL 2.7), which the allocation-failure test (tests/check_oom.c) sees */
@@ -113,7 +116,7 @@ int vi_objective_standardize(vi_objective *o)
 
 int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize)
 {
-  size_t D = o->dim;
+  size_t D = o->noise;
   if (!o->raw || M2 <= o->draws || M2 > o->cap) return VI_EINVAL;
   for (size_t i = o->draws * D; i < M2 * D; i++)
     o->raw[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
@@ -139,21 +142,17 @@ static void objective_fault(vi_objective *o, int status, size_t i)
   memcpy(o->fault_z, o->z + i * o->dim, o->dim * sizeof(double));
 }
 
-double vi_objective_entropy(size_t dim, const double *omega)
+double vi_objective_entropy(const vi_objective *o, const double *x)
 {
-  double h = 0.0;
-  for (size_t j = 0; j < dim; j++) h += omega[j];
-  return h + 0.5 * (double)dim * (1.0 + 1.8378770664093454836);   /* log 2 pi */
+  return o->fam->type->entropy(o->fam, x, NULL);
 }
 
 int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *elj,
                       double *grad)
 {
-  size_t M = o->draws, D = o->dim;
-  const double *mu = x, *omega = x + D;
-  for (size_t i = 0; i < M; i++)
-    for (size_t j = 0; j < D; j++)
-      o->z[i * D + j] = mu[j] + exp(omega[j]) * o->eps[i * D + j];
+  size_t M = o->draws, D = o->dim, P = o->fam->n_params;
+  const vi_family_type *t = o->fam->type;
+  t->sample(o->fam, x, M, o->eps, o->z);
   int st = o->model.log_joint(o->model.ctx, M, o->z, o->lp, grad ? o->gz : NULL);
   o->n_fevals++;
   o->n_points += M;
@@ -179,29 +178,23 @@ int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *el
   int finite = bad == M;
   double s = 0.0;
   for (size_t i = 0; i < M; i++) s += o->lp[i];
+  double h = t->entropy(o->fam, x, NULL);
+  if (!isfinite(h)) finite = 0;
   if (grad && finite) {
-    memset(grad, 0, 2 * D * sizeof(double));
-    for (size_t i = 0; i < M; i++)
-      for (size_t j = 0; j < D; j++) {
-        double g = o->gz[i * D + j];
-        grad[j] += g;
-        grad[D + j] += g * o->eps[i * D + j];
-      }
-    for (size_t j = 0; j < D; j++) {
-      grad[j] /= (double)M;
-      grad[D + j] = grad[D + j] / (double)M * exp(omega[j]) + 1.0;
-      if (!isfinite(grad[j]) || !isfinite(grad[D + j])) finite = 0;
-    }
+    t->grad(o->fam, x, M, o->eps, o->gz, grad);
+    t->entropy(o->fam, x, grad);
+    for (size_t i = 0; i < P; i++)
+      if (!isfinite(grad[i])) finite = 0;
     for (size_t i = 0; i < M * D && !finite && bad == M; i++)
       if (!isfinite(o->gz[i])) bad = i / D;
   }
   if (!finite) {
     objective_fault(o, VI_ENONFINITE, bad < M ? bad : 0);
     *elbo = *elj = -INFINITY;
-    if (grad) memset(grad, 0, 2 * D * sizeof(double));
+    if (grad) memset(grad, 0, P * sizeof(double));
     return VI_SUCCESS;
   }
   *elj = s / (double)M;
-  *elbo = *elj + vi_objective_entropy(D, omega);
+  *elbo = *elj + h;
   return VI_SUCCESS;
 }

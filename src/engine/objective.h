@@ -1,19 +1,23 @@
-/* engine/objective.h: internal: the ELBO of a mean-field Gaussian q over a set of standard
- * normal draws eps (M x D), and its gradient with respect to x = (mu, omega).  The same
- * code serves both estimators: fixed draws keep eps, fresh draws redraw it each step. */
+/* engine/objective.h: internal: the ELBO of a Gaussian q of any family (engine/family.h)
+ * over a set of standard normal draws eps (M x n_noise), and its gradient with respect to
+ * q's parameters x.  The same code serves both estimators: fixed draws keep eps, fresh
+ * draws redraw it each step. */
 #ifndef VI_ENGINE_OBJECTIVE_H
 #define VI_ENGINE_OBJECTIVE_H
 
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 #include <vi/model.h>
+#include "engine/family.h"
 
 typedef struct vi_objective {
   vi_model model;
+  family *fam;      /* q's family (not owned) */
   size_t dim, draws;
+  size_t noise;     /* columns of eps: the family's noise values per draw */
   size_t cap;       /* rows allocated: draws may grow up to cap (adaptive M) */
-  double *eps;      /* draws x dim standard normal draws (standardised or not) */
-  double *raw;      /* cap x dim: the plain draws eps came from (NULL when cap == draws):
+  double *eps;      /* draws x noise standard normal draws (standardised or not) */
+  double *raw;      /* cap x noise: the plain draws eps came from (NULL when cap == draws):
                        growing appends rows here and standardises the union again */
   double *z;        /* draws x dim: mu + sigma * eps at the last evaluated x */
   double *lp;       /* draws: log p(x, z_s) at the last evaluated x */
@@ -31,13 +35,15 @@ typedef struct vi_objective {
   double *fault_z;    /* dim values: that draw's z */
 } vi_objective;
 
-/* Allocate the buffers for m and M draws (eps zeroed).  VI_SUCCESS or VI_ENOMEM. */
-int vi_objective_init(vi_objective *o, const vi_model *m, size_t draws);
+/* Allocate the buffers for m, q's family fam (kept by pointer) and M draws (eps zeroed).
+ * VI_SUCCESS or VI_ENOMEM. */
+int vi_objective_init(vi_objective *o, const vi_model *m, family *fam, size_t draws);
 /* The same, with room for up to cap >= draws draws (vi_objective_grow). */
-int vi_objective_init_cap(vi_objective *o, const vi_model *m, size_t draws, size_t cap);
+int vi_objective_init_cap(vi_objective *o, const vi_model *m, family *fam, size_t draws,
+                          size_t cap);
 /* Free the buffers (NULL-safe, idempotent). */
 void vi_objective_clear(vi_objective *o);
-/* Fill eps (and raw, if kept) with M x D independent N(0, 1) draws from rng (ziggurat). */
+/* Fill eps (and raw, if kept) with M x noise independent N(0, 1) draws from rng (ziggurat). */
 void vi_objective_draw(vi_objective *o, gsl_rng *rng);
 /* Standardise eps in place, the best the sample size allows:
  *  - M > D: shift and rotate so that the sample mean is 0 and (1/M) eps' eps = I exactly
@@ -51,14 +57,14 @@ int vi_objective_standardize(vi_objective *o);
  * plain draws, copy them to eps and standardise the union when standardize is set.
  * Needs raw (cap > draws at init).  VI_SUCCESS, VI_EINVAL or VI_ENOMEM. */
 int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize);
-/* Exact entropy of q: sum(omega) + D/2 (1 + log 2 pi). */
-double vi_objective_entropy(size_t dim, const double *omega);
+/* Exact entropy of q at x (the family's). */
+double vi_objective_entropy(const vi_objective *o, const double *x);
 
-/* ELBO at x = (mu[0..D-1], omega[0..D-1]) over the current eps, in ONE call to the model's
- * log_joint with all M points:
- *   elbo = (1/M) sum_s log p(x, mu + exp(omega) * eps_s) + entropy,   *elj the first term.
- * With grad (2D values, may be NULL): d elbo / d mu_j = mean_s g_sj and
- * d elbo / d omega_j = mean_s g_sj eps_sj exp(omega_j) + 1 (reparameterisation gradient).
+/* ELBO at q's parameters x over the current eps, in ONE call to the model's log_joint with
+ * all M points z_s = mu + S(x) eps_s:
+ *   elbo = (1/M) sum_s log p(x, z_s) + entropy,   *elj the first term.
+ * With grad (n_params values, may be NULL): the reparameterisation gradient (the family's
+ * chain rule) plus the entropy's gradient.
  * A non-finite log joint (or gradient) at any draw gives *elbo = *elj = -inf and a zero
  * grad: the caller treats the point as infeasible.  Returns VI_SUCCESS, or the model's
  * negative status (VI_EMODEL if it returned something else non-zero). */

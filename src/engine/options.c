@@ -44,6 +44,8 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->draws_max = e == VI_FRESH_DRAWS ? 0 : DRAWS_MAX;
   opt->draws_tol = DRAWS_TOL;
   opt->tol_abs_obj = e == VI_FRESH_DRAWS ? 0.0 : TOL_ABS_OBJ;
+  opt->family = NULL;
+  opt->family_rank = 0;
 }
 
 int vi_options_resolve(const vi_options *in, vi_options *out)
