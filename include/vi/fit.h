@@ -97,6 +97,10 @@ typedef struct vi_options {
   const vi_family_type *family; /* q's family (vi/family.h); NULL: vi_family_meanfield */
   size_t family_rank;       /* the rank K of vi_family_lowrank, 1 <= K <= dim (vi_fit_alloc
                                fails with VI_EINVAL otherwise); ignored by the others */
+  size_t starts;            /* VI_INIT_LAPLACE: mode searches, the first from the default
+                               mean, the others from means uniform in (-2, 2) (a stream of
+                               the seed's own); the fit starts from the best distinct mode
+                               (vi_fit_mode).  Default 1; 0 counts as 1. */
 } vi_options;
 
 #define VI_FLAT_WINDOW 10
@@ -210,6 +214,20 @@ double vi_fit_log_q(const vi_fit *f, const double *z);
  * the optimiser sees them (vi_fit_n_params values, the mean first; valid until the next
  * vi_fit_iterate or vi_fit_free); q's covariance into cov (dim x dim, row-major; the same
  * scratch rule as vi_fit_sample). */
+/* (Added with vi_options.starts.)  The Laplace start's mode searches: how many ran, and the
+ * distinct proper modes they ended on, best first (i < vi_fit_modes; NULL past the end;
+ * pointers valid until vi_fit_free).  elbo is that of the Gaussian the mode starts (its
+ * Laplace approximation in q's family) on the fit's first draws; starts, the searches that
+ * ended there; mean, the mode (dim values).  Modes within a few nats of the best mean a
+ * multimodal posterior that one Gaussian cannot represent. */
+typedef struct vi_mode {
+  double elbo;
+  size_t starts;
+  const double *mean;
+} vi_mode;
+size_t vi_fit_start_searches(const vi_fit *f);
+size_t vi_fit_modes(const vi_fit *f);
+const vi_mode *vi_fit_mode(const vi_fit *f, size_t i);
 const vi_family_type *vi_fit_family(const vi_fit *f);
 size_t vi_fit_family_rank(const vi_fit *f);
 size_t vi_fit_n_params(const vi_fit *f);

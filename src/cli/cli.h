@@ -22,6 +22,11 @@ enum cli_exit {
   CLI_EXIT_INTERRUPTED = 130 /* SIGINT: 128 + 2, as shells report it */
 };
 
+/* Modes listed in a report, and the ELBO gap under which two modes mean a multimodal
+ * posterior (summary.c, summary_json.c). */
+#define CLI_MODES_SHOWN 8
+#define CLI_MULTIMODAL_NATS 3.0
+
 /* ---- options.c: the command line of `vi fit` and `vi check` ---- */
 typedef struct cli_config {
   const char *model_path;

@@ -62,6 +62,11 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     eval_elbo = %zu\n", opt->eval_every > 0 ? opt->eval_every : (size_t)1);
   fprintf(fp, "#     output_samples = %zu\n", d->n);
   fprintf(fp, "#     vi_estimator = %s\n", cli_method_name(opt->estimator));
+  fprintf(fp, "#     vi_starts = %zu\n", vi_fit_start_searches(f));
+  fprintf(fp, "#     vi_modes =");
+  for (size_t k = 0; k < vi_fit_modes(f); k++)
+    fprintf(fp, "%s %.6g (%zu)", k ? "," : "", vi_fit_mode(f, k)->elbo, vi_fit_mode(f, k)->starts);
+  fprintf(fp, "\n");
   fprintf(fp, "#     vi_optimizer = %s\n", cli_optimizer_name(opt->optimizer));
   fprintf(fp, "#     vi_tol_grad = %g\n", opt->tol_grad);
   vi_init ik = vi_fit_init_kind(f);   /* the start taken */

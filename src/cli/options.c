@@ -18,7 +18,7 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS
 };
 
 static const struct option fit_options[] = {
@@ -28,6 +28,7 @@ static const struct option fit_options[] = {
   {"method", required_argument, NULL, OPT_METHOD},
   {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
   {"family", required_argument, NULL, OPT_FAMILY},
+  {"starts", required_argument, NULL, OPT_STARTS},
   {"max-iter", required_argument, NULL, OPT_MAX_ITER},
   {"tol-grad", required_argument, NULL, OPT_TOL_GRAD},
   {"tol-rel-obj", required_argument, NULL, OPT_TOL_REL_OBJ},
@@ -135,6 +136,7 @@ const char *cli_family_description(const vi_fit *f)
 /* Draw counts are held in memory (draws x dimension doubles): a bound keeps a typo from
  * asking for terabytes. */
 #define MAX_DRAWS 10000000
+#define MAX_STARTS 1000
 
 /* A count of draws: as parse_count, and at most MAX_DRAWS. */
 static int parse_count(const char *opt, const char *s, size_t min, size_t *out);
@@ -261,6 +263,14 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       if (parse_draws("draws-max", optarg, &cfg->opt.draws_max))
         return CLI_EXIT_USAGE;
       draws_max_set = 1;
+      break;
+    case OPT_STARTS:
+      if (parse_count("starts", optarg, 1, &cfg->opt.starts))
+        return CLI_EXIT_USAGE;
+      if (cfg->opt.starts > MAX_STARTS) {
+        cli_error("--starts: at most %d mode searches, got %zu", MAX_STARTS, cfg->opt.starts);
+        return CLI_EXIT_USAGE;
+      }
       break;
     case OPT_MAX_ITER:
       if (parse_count("max-iter", optarg, 1, &cfg->opt.max_iter))

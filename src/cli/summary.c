@@ -152,6 +152,34 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
           cli_khat_word(fin->khat), khat_meaning(fin->khat));
 }
 
+/* The modes the Laplace start's searches found, when there was more than one search or
+ * more than one mode, and a warning when the best two are close: then the posterior is
+ * multimodal and q, one Gaussian, describes one mode of it. */
+static void print_modes(FILE *out, const vi_fit *f)
+{
+  size_t n = vi_fit_modes(f), searches = vi_fit_start_searches(f);
+  if (searches <= 1 && n <= 1)
+    return;
+  fprintf(out, "Modes:    %zu distinct from %zu mode search%s:", n, searches,
+          searches == 1 ? "" : "es");
+  for (size_t k = 0; k < n && k < CLI_MODES_SHOWN; k++) {
+    const vi_mode *m = vi_fit_mode(f, k);
+    fprintf(out, "%s ELBO %.2f (%zu)", k ? "," : "", m->elbo, m->starts);
+  }
+  if (n > CLI_MODES_SHOWN)
+    fprintf(out, ", ...");
+  fprintf(out, "%s\n", n == 0 ? " none converged" : "");
+  if (n > 0)
+    fprintf(out, "          ELBO of each mode's Gaussian on the fit's draws (searches ending "
+                 "there); %s\n", vi_fit_init_kind(f) == VI_INIT_LAPLACE
+                                   ? "the fit started from the best"
+                                   : "the default start beat them");
+  if (n > 1 && vi_fit_mode(f, 0)->elbo - vi_fit_mode(f, 1)->elbo < CLI_MULTIMODAL_NATS)
+    fprintf(out, "          warning: the two best modes are %.2f nats apart: the posterior "
+                 "is multimodal, and q (one Gaussian) describes only one of its modes\n",
+            vi_fit_mode(f, 0)->elbo - vi_fit_mode(f, 1)->elbo);
+}
+
 static void print_table(FILE *out, const cli_draws *d)
 {
   int w = 8;
@@ -196,6 +224,7 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
   else
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
+  print_modes(out, f);
   print_stop(out, cfg, f, o);
   fputc('\n', out);
   print_decomposition(out, o);

@@ -92,6 +92,8 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
                                                                      : "zero"));
   json_object_set_new(jo, "init_iterations",
                       json_integer((json_int_t)vi_fit_init_iterations(f)));
+  json_object_set_new(jo, "starts", json_integer((json_int_t)opt->starts));
+  json_object_set_new(jo, "family", json_string(vi_family_name(vi_fit_family(f))));
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));
   json_object_set_new(jo, "output_draws", json_integer((json_int_t)cfg->output_draws));
@@ -108,6 +110,28 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(root, "iterations", json_integer(last ? (json_int_t)last->iter : 0));
   json_object_set_new(root, "last_iteration", last ? diag_json(last) : json_null());
   json_object_set_new(root, "final", o->have_final ? final_json(&o->final) : json_null());
+
+  /* The Laplace start's mode searches and the distinct modes they found. */
+  json_t *modes = json_array();
+  for (size_t k = 0; k < vi_fit_modes(f); k++) {
+    const vi_mode *md = vi_fit_mode(f, k);
+    json_t *r = json_object();
+    json_object_set_new(r, "elbo", num(md->elbo));
+    json_object_set_new(r, "searches", json_integer((json_int_t)md->starts));
+    json_t *mm = json_array();
+    for (size_t i = 0; i < vi_fit_dim(f); i++)
+      json_array_append_new(mm, num(md->mean[i]));
+    json_object_set_new(r, "mean", mm);
+    json_array_append_new(modes, r);
+  }
+  json_t *start = json_object();
+  json_object_set_new(start, "searches", json_integer((json_int_t)vi_fit_start_searches(f)));
+  json_object_set_new(start, "modes", modes);
+  json_object_set_new(start, "multimodal",
+                      json_boolean(vi_fit_modes(f) > 1 &&
+                                   vi_fit_mode(f, 0)->elbo - vi_fit_mode(f, 1)->elbo <
+                                       CLI_MULTIMODAL_NATS));
+  json_object_set_new(root, "start", start);
 
   /* q itself, per unconstrained coordinate. */
   json_t *q = json_object();

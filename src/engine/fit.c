@@ -70,7 +70,6 @@
 #include <vi/fit.h>
 #include "engine/evidence.h"
 #include "engine/fit_internal.h"
-#include "engine/laplace.h"
 #include "engine/options.h"
 
 #define MAX_RESTARTS 6       /* consecutive GSL restarts before "no progress" */
@@ -104,7 +103,7 @@ static void fit_take_draws(vi_fit *f, const double *lp)
   memcpy(f->lp, lp, M * sizeof(double));
 }
 
-static void fit_set_x(vi_fit *f, const double *x)
+void fit_set_x(vi_fit *f, const double *x)
 {
   memcpy(f->x, x, f->np * sizeof(double));
   f->fam.type->marginal_sd(&f->fam, f->x, f->sd);
@@ -555,197 +554,6 @@ static int fit_iterate_adam(vi_fit *f)
 
 /* ---- public API ------------------------------------------------------------------- */
 
-/* A starting q whose draws reach where the log joint is not finite (a constrained support,
- * an overflow far out): halve its sds, up to START_SHRINKS times, before giving up. */
-static void fit_shrink_start(vi_fit *f)
-{
-  f->fam.type->scale(&f->fam, f->x, -0.69314718055994530942);   /* halve: log 2 */
-  fit_set_x(f, f->x);
-}
-
-/* q at mean mu with the starting sd init_sd in every coordinate (the family's own shape
- * around it: independent coordinates). */
-static int fit_start_at(vi_fit *f, const double *mu)
-{
-  size_t D = f->dim;
-  double *sd = malloc(D * sizeof(double)), *x = malloc(f->np * sizeof(double));
-  int st = VI_ENOMEM;
-  if (sd && x) {
-    for (size_t j = 0; j < D; j++) sd[j] = f->opt.init_sd;
-    st = f->fam.type->init(&f->fam, mu, sd, NULL, f->rng, x);
-    if (st == VI_SUCCESS) fit_set_x(f, x);
-  }
-  free(sd);
-  free(x);
-  return st;
-}
-
-/* A start mean where the model has no finite log density (a bound on a transformed
- * parameter, an ODE solution just outside its support) fails whatever the sds: after
- * the halvings, try means uniform in (-2, 2), as Stan initialises, up to START_TRIES
- * times, and start again from the first feasible one with the initial sds.  1 if one
- * was found.  Each try is one model point, counted. */
-#define START_TRIES 100
-#define LAPLACE_JITTER 0.5
-static int fit_feasible_mean(vi_fit *f)
-{
-  size_t D = f->dim;
-  double *z = f->xtmp;
-  for (int k = 0; k < START_TRIES; k++) {
-    double lp = NAN;
-    for (size_t j = 0; j < D; j++) z[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
-    int st = f->model.log_joint(f->model.ctx, 1, z, &lp, NULL);
-    f->obj.n_fevals++;
-    f->obj.n_points++;
-    if (st == VI_SUCCESS && isfinite(lp)) {
-      f->init_kind = VI_INIT_RANDOM;
-      return fit_start_at(f, z) == VI_SUCCESS;
-    }
-  }
-  return 0;
-}
-
-/* One mode search from z0, its model calls counted in the fit's totals. */
-static int fit_laplace_run(vi_fit *f, const double *z0, double *xl, double *hess,
-                           vi_laplace_stats *ls)
-{
-  int st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, ls);
-  f->obj.n_fevals += ls->n_calls;
-  f->obj.n_gevals += ls->n_calls;
-  f->obj.n_points += ls->n_points;
-  f->init_iters += ls->iters;
-  return st;
-}
-
-/* Is the D x D negative Hessian h positive definite (a proper mode, not a saddle)? */
-static int fit_proper_mode(const double *h, size_t D)
-{
-  double *a = malloc(D * D * sizeof *a);
-  if (!a) return 1;   /* cannot tell: take the search's word */
-  memcpy(a, h, D * D * sizeof *a);
-  int ok = vi_laplace_cholesky(a, D) == 0;
-  free(a);
-  return ok;
-}
-
-/* The lower Cholesky factor of the inverse of the D x D positive definite h, into c.
- * 0, or -1 (h not positive definite, or no memory). */
-static int fit_inverse_chol(const double *h, size_t D, double *c)
-{
-  memcpy(c, h, D * D * sizeof(double));
-  gsl_matrix_view v = gsl_matrix_view_array(c, D, D);
-  if (gsl_linalg_cholesky_decomp1(&v.matrix) != GSL_SUCCESS ||
-      gsl_linalg_cholesky_invert(&v.matrix) != GSL_SUCCESS)
-    return -1;
-  return vi_laplace_cholesky(c, D);
-}
-
-/* The Laplace start xl = (mode, log sd) as the family's parameters, into cand (its own
- * base scale): a family with a full covariance starts from the mode's covariance H^-1
- * when the search gave the Hessian. */
-static int fit_laplace_candidate(vi_fit *f, const double *xl, const double *hess,
-                                 family *cand, double *xc)
-{
-  size_t D = f->dim;
-  int st = family_init(cand, f->fam.type, D, f->fam.rank);
-  if (st != VI_SUCCESS) return st;
-  double *sd = malloc(D * sizeof(double)), *chol = NULL;
-  if (!sd) return VI_ENOMEM;
-  for (size_t j = 0; j < D; j++) sd[j] = exp(xl[D + j]);
-  if (hess && f->fam.type != vi_family_meanfield) {
-    if (!(chol = malloc(D * D * sizeof(double)))) { free(sd); return VI_ENOMEM; }
-    if (fit_inverse_chol(hess, D, chol) != 0) { free(chol); chol = NULL; }
-  }
-  st = cand->type->init(cand, xl, sd, chol, f->rng, xc);
-  free(sd);
-  free(chol);
-  return st;
-}
-
-/* VI_INIT_LAPLACE: compute the Laplace start (laplace.c) from the default mean and keep it
- * when its ELBO on the fit's draws beats the default start's (a non-finite ELBO loses).
- * The guard is what makes the start safe on models without a proper mode (funnels), where
- * the mode search runs off and the curvature there describes no posterior.  Every model
- * evaluation counts in the fit's totals. */
-static int fit_laplace_start(vi_fit *f)
-{
-  size_t D = f->dim;
-  double *xl = f->xtmp, e0, el, elj;
-  double *z0 = f->gtmp;   /* scratch until the optimiser starts */
-  memcpy(z0, f->x, D * sizeof(double));
-  vi_laplace_stats ls;
-  double *hess = NULL;
-  int full = f->fam.type != vi_family_meanfield;   /* a family that takes H^-1 */
-  if ((f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM) {
-    if (!(f->pre_L = malloc(D * D * sizeof(double)))) return VI_ENOMEM;
-    hess = f->pre_L;
-  }
-  f->init_iters = 0;
-  int st = fit_laplace_run(f, z0, xl, hess, &ls);
-  if (st == VI_SUCCESS && !ls.found && fit_feasible_mean(f)) {
-    /* no finite point near zero: search again from a feasible random mean */
-    memcpy(z0, f->x, D * sizeof(double));
-    st = fit_laplace_run(f, z0, xl, hess, &ls);
-  }
-  if (st == VI_SUCCESS && ls.found && ls.converged && ls.have_hess && !fit_proper_mode(hess, D)) {
-    /* A stationary point that is no mode: from exactly zero an exchangeable model (a
-     * mixture's components) has a gradient symmetric in the exchangeable coordinates and
-     * the search ends on the symmetric saddle, where the ELBO's optimiser may stay
-     * (low_dim_gauss_mix_collapse: 9 nats lower on 2 seeds of 8).  Search again from a
-     * point near it, off the symmetry. */
-    for (size_t j = 0; j < D; j++)
-      z0[j] = xl[j] + gsl_ran_flat(f->rng, -LAPLACE_JITTER, LAPLACE_JITTER);
-    st = fit_laplace_run(f, z0, xl, hess, &ls);
-  }
-  /* A search that ran out of iterations (or into the lp cap, or a failing line search)
-   * found no proper mode: typically a hierarchical model heading down a funnel, where the
-   * start it leaves, though often better than zero's, leads the ELBO's optimiser into a
-   * worse local optimum (a 2PL IRT model in tests/lang/e2e: 47 nats).  Keep zero then. */
-  if (st != VI_SUCCESS || !ls.found || !ls.converged) return st;
-  for (size_t i = 0; i < 2 * D; i++)
-    if (!isfinite(xl[i])) return VI_SUCCESS;
-  if ((st = vi_objective_eval(&f->obj, f->x, &e0, &elj, NULL)) != VI_SUCCESS) return st;
-  family cand;
-  double *xc = malloc(f->np * sizeof(double));
-  if (!xc) return VI_ENOMEM;
-  st = fit_laplace_candidate(f, xl, ls.have_hess ? hess : NULL, &cand, xc);
-  if (st == VI_SUCCESS) {
-    f->obj.fam = &cand;
-    st = vi_objective_eval(&f->obj, xc, &el, &elj, NULL);
-    f->obj.fam = &f->fam;
-  }
-  int take = st == VI_SUCCESS && isfinite(el) && !(el <= e0);   /* e0 may be -inf */
-  if (take) {
-    family_copy_base(&f->fam, &cand);
-    fit_set_x(f, xc);
-  }
-  family_clear(&cand);
-  free(xc);
-  if (st != VI_SUCCESS) return st;
-  if (take) {
-    f->init_kind = VI_INIT_LAPLACE;
-    /* The preconditioner of the GSL optimiser: the Cholesky factor of the Hessian at the
-     * mode, when the Hessian couples coordinates strongly (some |H_ij| / sqrt(H_ii H_jj)
-     * above PRE_CORR: there raw coordinates are what stalls BFGS).  Otherwise none: on
-     * weakly coupled models the mode's curvature can describe q's optimum worse than the
-     * raw coordinates do (a horseshoe logistic regression, max correlation 0.58: 739
-     * iterations with the full preconditioner, 320 with the diagonal one (the start's
-     * sds), 221 without), and BFGS from the Laplace start is already well scaled. */
-    if (f->opt.optimizer != VI_OPT_ADAM && hess && ls.have_hess) {
-      double r = 0.0;
-      for (size_t i = 0; i < D; i++)
-        for (size_t j = 0; j < i; j++)
-          r = fmax(r, fabs(hess[i * D + j]) / sqrt(hess[i * D + i] * hess[j * D + j]));
-      if (r > PRE_CORR) {
-        if (!(f->pre_c = malloc(D * sizeof(double)))) return VI_ENOMEM;
-        memcpy(f->pre_c, f->x, D * sizeof(double));
-        if (vi_laplace_cholesky(hess, D) == 0) f->pre = 1;
-      }
-    }
-  }
-  return VI_SUCCESS;
-}
-
 vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 {
   int st = VI_EINVAL, dummy;
@@ -828,7 +636,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   f->init_kind = f->opt.init == VI_INIT_RANDOM && !f->opt.init_mu ? VI_INIT_RANDOM
                                                                   : VI_INIT_ZERO;
   /* init_mu overrides init, the Laplace start included (its documented meaning) */
-  if (f->opt.init == VI_INIT_LAPLACE && !f->opt.init_mu && (st = fit_laplace_start(f)) != VI_SUCCESS)
+  if (f->opt.init == VI_INIT_LAPLACE && !f->opt.init_mu && (st = fit_start_laplace(f)) != VI_SUCCESS)
     goto fail;
 
   if (f->opt.optimizer == VI_OPT_ADAM) {
@@ -841,11 +649,11 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
       if (isfinite(f->elbo)) break;
       st = VI_ENONFINITE;
       if (k == START_SHRINKS) {
-        if (tried++ || f->opt.init_mu || !fit_feasible_mean(f)) goto fail;
+        if (tried++ || f->opt.init_mu || !fit_start_feasible_mean(f)) goto fail;
         k = -1;
         continue;
       }
-      fit_shrink_start(f);
+      fit_start_shrink(f);
     }
     fit_take_draws(f, f->obj.lp);
   } else {
@@ -871,11 +679,11 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
       st = fit_gsl_set(f, f->opt.step_size);
       if (st != VI_ENONFINITE) break;
       if (k == START_SHRINKS) {
-        if (tried++ || f->opt.init_mu || !fit_feasible_mean(f)) break;
+        if (tried++ || f->opt.init_mu || !fit_start_feasible_mean(f)) break;
         k = -1;
         continue;
       }
-      fit_shrink_start(f);
+      fit_start_shrink(f);
     }
     if (st != VI_SUCCESS) goto fail;
     fit_flat_reset(f);
@@ -906,7 +714,8 @@ void vi_fit_free(vi_fit *f)
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
   free(f->cache_x); free(f->cache_lp); free(f->best_x); free(f->x_stage);
   free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x); free(f->fault_z);
-  free(f->eeps); free(f->sd_stage); free(f->cov_stage);
+  free(f->eeps); free(f->sd_stage); free(f->cov_stage); free(f->modes); free(f->mode_x);
+  free(f->mode_has_h);
   free(f->hist);
   free(f);
 }
@@ -1132,6 +941,13 @@ double vi_fit_log_q(const vi_fit *f, const double *z)
   vi_fit *w = (vi_fit *)f;
   f->fam.type->log_q(&w->fam, f->x, 1, NULL, z, &lq);
   return lq;
+}
+
+size_t vi_fit_start_searches(const vi_fit *f) { return f->n_searches; }
+size_t vi_fit_modes(const vi_fit *f) { return f->n_modes; }
+const vi_mode *vi_fit_mode(const vi_fit *f, size_t i)
+{
+  return i < f->n_modes ? &f->modes[i] : NULL;
 }
 
 const vi_family_type *vi_fit_family(const vi_fit *f) { return f->fam.type; }

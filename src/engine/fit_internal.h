@@ -36,6 +36,13 @@ struct vi_fit {
   int rel_small;      /* consecutive accepted steps with rel_last < tol_rel_obj */
   vi_init init_kind;  /* the start taken (VI_INIT_LAPLACE: the Laplace start won) */
   size_t init_iters;  /* mode-search iterations of a Laplace start */
+  size_t n_searches;  /* mode searches run (vi_options.starts, with the Laplace start) */
+  vi_mode *modes;     /* the distinct modes they found, best ELBO first */
+  size_t n_modes;
+  double *mode_x;     /* n_modes x 2 dim: each mode and its log sds */
+  double *mode_h;     /* during the searches: n_modes x dim x dim, their negative Hessians */
+  int *mode_has_h;    /* which of them have one */
+  int last_have_hess, best_have_hess;   /* the last search's / best mode's Hessian */
   int noprog;         /* the optimiser can make no further progress */
   int error;          /* the status that failed the fit (reason VI_STOP_FAILED) */
 
@@ -107,6 +114,19 @@ struct vi_fit {
 };
 
 double vi_fit_seconds_(const vi_fit *f);
+/* q's parameters become x (np values); the marginal sds follow. */
+void fit_set_x(vi_fit *f, const double *x);
+
+/* start.c: where q starts */
+/* q at mean mu with sd init_sd in every coordinate. */
+int fit_start_at(vi_fit *f, const double *mu);
+/* Halve q's spread (a start whose draws reach outside the support). */
+void fit_start_shrink(vi_fit *f);
+/* Try means uniform in (-2, 2) until the log joint is finite at one: 1 found (q starts
+ * there), 0 none. */
+int fit_start_feasible_mean(vi_fit *f);
+/* The Laplace start (with vi_options.starts mode searches); VI_SUCCESS or an error. */
+int fit_start_laplace(vi_fit *f);
 /* Evaluate n fresh draws from q (from rng) in batches: log p into lp, log q into lq, and,
  * when ll is not NULL and the model has log_lik, log p(x|z) into ll (n values each).
  * Non-finite log p values become -inf. */

@@ -46,6 +46,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->tol_abs_obj = e == VI_FRESH_DRAWS ? 0.0 : TOL_ABS_OBJ;
   opt->family = NULL;
   opt->family_rank = 0;
+  opt->starts = 1;
 }
 
 int vi_options_resolve(const vi_options *in, vi_options *out)
