@@ -100,7 +100,7 @@ typedef struct vi_options {
   size_t starts;            /* VI_INIT_LAPLACE: mode searches, the first from the default
                                mean, the others from means uniform in (-2, 2) (a stream of
                                the seed's own); the fit starts from the best distinct mode
-                               (vi_fit_mode).  Default 1; 0 counts as 1. */
+                               (vi_fit_mode).  Default 4; 0 counts as 1. */
 } vi_options;
 
 #define VI_FLAT_WINDOW 10

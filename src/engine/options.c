@@ -14,6 +14,9 @@
 #define DRAWS_MAX 512      /* adaptive M: cap (see the measurements in fit.c) */
 #define DRAWS_TOL 0.05     /* adaptive M: largest move of q, in sds, that ends the doubling */
 #define TOL_ABS_OBJ 1e-4   /* nats of ELBO over VI_FLAT_WINDOW iterations (fit.c) */
+#define STARTS 4           /* Laplace mode searches: on the 41 example models the same final
+                              ELBO as one search at 1.08x the model points (median, at most
+                              2.25x), and a second mode is found where there is one */
 
 void vi_options_default(vi_options *opt)
 {
@@ -46,7 +49,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->tol_abs_obj = e == VI_FRESH_DRAWS ? 0.0 : TOL_ABS_OBJ;
   opt->family = NULL;
   opt->family_rank = 0;
-  opt->starts = 1;
+  opt->starts = STARTS;
 }
 
 int vi_options_resolve(const vi_options *in, vi_options *out)
