@@ -226,6 +226,10 @@ typedef struct vi_mode {
   const double *mean;
 } vi_mode;
 size_t vi_fit_start_searches(const vi_fit *f);
+/* The largest |correlation| between two coordinates in the Laplace approximation at the
+ * mode the fit started from (NaN without a Laplace start or its Hessian: D > 400).  Near
+ * 1, mean-field sds understate the posterior's (vi/family.h, vi/lrvb.h). */
+double vi_fit_mode_correlation(const vi_fit *f);
 size_t vi_fit_modes(const vi_fit *f);
 const vi_mode *vi_fit_mode(const vi_fit *f, size_t i);
 const vi_family_type *vi_fit_family(const vi_fit *f);

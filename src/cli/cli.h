@@ -26,6 +26,9 @@ enum cli_exit {
  * posterior (summary.c, summary_json.c). */
 #define CLI_MODES_SHOWN 8
 #define CLI_MULTIMODAL_NATS 3.0
+/* A correlation at the mode above which the report says mean-field sds are too small
+ * (two coordinates at 0.7: mean-field's sds are about 0.7 of the posterior's). */
+#define CLI_CORRELATED 0.7
 
 /* ---- options.c: the command line of `vi fit` and `vi check` ---- */
 typedef struct cli_config {

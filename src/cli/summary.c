@@ -169,7 +169,7 @@ static void print_modes(FILE *out, const vi_fit *f)
   if (n > CLI_MODES_SHOWN)
     fprintf(out, ", ...");
   fprintf(out, "%s\n", n == 0 ? " none converged" : "");
-  if (n > 0)
+  if (n > 1)
     fprintf(out, "          ELBO of each mode's Gaussian on the fit's draws (searches ending "
                  "there); %s\n", vi_fit_init_kind(f) == VI_INIT_LAPLACE
                                    ? "the fit started from the best"
@@ -225,6 +225,11 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   else
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_modes(out, f);
+  double rho = vi_fit_mode_correlation(f);
+  if (vi_fit_family(f) == vi_family_meanfield && rho > CLI_CORRELATED)
+    fprintf(out, "Note:     at the mode two coordinates are correlated at %.3g: mean-field sds\n"
+                 "          understate the posterior's there (--family fullrank or lowrank:K)\n",
+            rho);
   print_stop(out, cfg, f, o);
   fputc('\n', out);
   print_decomposition(out, o);

@@ -131,6 +131,7 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
                       json_boolean(vi_fit_modes(f) > 1 &&
                                    vi_fit_mode(f, 0)->elbo - vi_fit_mode(f, 1)->elbo <
                                        CLI_MULTIMODAL_NATS));
+  json_object_set_new(start, "mode_correlation", num(vi_fit_mode_correlation(f)));
   json_object_set_new(root, "start", start);
 
   /* q itself, per unconstrained coordinate. */

@@ -583,6 +583,7 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   }
   f->draws_cap = M;
   f->draws_shift = NAN;
+  f->mode_corr = NAN;
   f->stop_value = f->rel_last = f->stage_value = NAN;
   st = VI_ENOMEM;
   f->x = calloc(D2, sizeof(double));
@@ -945,6 +946,7 @@ double vi_fit_log_q(const vi_fit *f, const double *z)
 
 size_t vi_fit_start_searches(const vi_fit *f) { return f->n_searches; }
 size_t vi_fit_modes(const vi_fit *f) { return f->n_modes; }
+double vi_fit_mode_correlation(const vi_fit *f) { return f->mode_corr; }
 const vi_mode *vi_fit_mode(const vi_fit *f, size_t i)
 {
   return i < f->n_modes ? &f->modes[i] : NULL;

@@ -43,6 +43,7 @@ struct vi_fit {
   double *mode_h;     /* during the searches: n_modes x dim x dim, their negative Hessians */
   int *mode_has_h;    /* which of them have one */
   int last_have_hess, best_have_hess;   /* the last search's / best mode's Hessian */
+  double mode_corr;   /* the largest |correlation| of the start mode's Laplace covariance */
   int noprog;         /* the optimiser can make no further progress */
   int error;          /* the status that failed the fit (reason VI_STOP_FAILED) */
 

@@ -267,6 +267,25 @@ static void start_sort_modes(vi_fit *f)
   for (size_t k = 0; k < f->n_modes; k++) f->modes[k].mean = f->mode_x + k * 2 * D;
 }
 
+/* The largest |correlation| of the Laplace covariance H^-1 (NaN when H is not positive
+ * definite or memory is short). */
+static double start_max_correlation(const double *h, size_t D)
+{
+  double *c = malloc(D * D * sizeof(double)), r = NAN;
+  if (!c) return r;
+  memcpy(c, h, D * D * sizeof(double));
+  gsl_matrix_view v = gsl_matrix_view_array(c, D, D);
+  if (gsl_linalg_cholesky_decomp1(&v.matrix) == GSL_SUCCESS &&
+      gsl_linalg_cholesky_invert(&v.matrix) == GSL_SUCCESS) {
+    r = 0.0;
+    for (size_t i = 0; i < D; i++)
+      for (size_t j = 0; j < i; j++)
+        r = fmax(r, fabs(c[i * D + j]) / sqrt(c[i * D + i] * c[j * D + j]));
+  }
+  free(c);
+  return r;
+}
+
 /* VI_INIT_LAPLACE: the mode searches (one per start), and the best mode's Gaussian as the
  * start when its ELBO on the fit's draws beats the default start's (a non-finite ELBO
  * loses).  The guard is what makes the start safe on models without a proper mode
@@ -322,6 +341,7 @@ int fit_start_laplace(vi_fit *f)
   }
   if (st != VI_SUCCESS || !take) goto done;
   f->init_kind = VI_INIT_LAPLACE;
+  if (h) f->mode_corr = start_max_correlation(h, D);
   /* The preconditioner of the GSL optimiser: the Cholesky factor of the Hessian at the
    * mode, when the Hessian couples coordinates strongly (some |H_ij| / sqrt(H_ii H_jj)
    * above PRE_CORR: there raw coordinates are what stalls BFGS).  Otherwise none: on

@@ -50,12 +50,14 @@ run fit "$KQ" --data "$KQD" --summary-json "$J" --quiet
 expect_status 0
 expect_out "Fit:      mean-field Gaussian over D = 5"
 check_sds "$J" 0 0.2   # the mean-field shrinkage this family exists to fix
+expect_out "Note:     at the mode two coordinates are correlated at 0.98"
 
 run fit "$KQ" --data "$KQD" --family fullrank --summary-json "$J" --output "$TMP/fr.csv" --quiet
 expect_status 0
 expect_out "Fit:      full-rank Gaussian over D = 5"
 check_sds "$J" 0.9 1.1
 grep -q "^#     algorithm = fullrank$" "$TMP/fr.csv" || fail "CSV header: algorithm = fullrank"
+expect_no_out "Note:     at the mode"
 "$PYTHON" -c "import json; s = json.load(open('$J')); assert s['q']['family'] == 'fullrank'" ||
   fail "JSON q.family"
 
