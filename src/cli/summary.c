@@ -186,9 +186,9 @@ static void print_resample(FILE *out, const cli_outcome *o, const cli_draws *d)
     fprintf(out, "Resampling: not done: too few draws (%zu) to fit the tail of the importance "
                  "weights; the draws are %s's own\n", d->resample_from, from);
   else
-    fprintf(out, "Resampling: not done: k-hat %.2f > 0.7 over %zu draws from %s: the smoothed "
-                 "importance weights are\n            unreliable, so resampling would not "
-                 "correct the draws; they are %s's own\n",
+    fprintf(out, "Resampling: not done: k-hat %.2f > 0.7 over %zu draws from %s; the smoothed "
+                 "importance\n            weights are unreliable, so resampling would not "
+                 "correct the draws: they are %s's own\n",
             d->resample_khat, d->resample_from, from, from);
 }
 
