@@ -170,6 +170,9 @@ static void print_covariance(FILE *out, vi_fit *f, const cli_outcome *o)
                "objective at q\n            over its M = %zu draws, %zu model points, %.3f s; "
                "sd ratio LRVB / mean-field %.3g .. %.3g\n",
           li->draws, li->n_points, li->seconds, lo, hi);
+  if (strcmp(cli_outcome_word(o), "converged") != 0)
+    fputs("            (the fit did not converge: the linear response assumes q at the "
+          "objective's maximum)\n", out);
 }
 
 /* --resample psis: done, or why not. */

@@ -77,4 +77,13 @@ grep -q '^# vi_resampled = 0$' "$TMP/bad.csv" || fail "CSV header lacks vi_resam
 run fit "$TMP/corr.stan" --resample psis --covariance lrvb --quiet
 expect_status 0
 expect_out "Resampling: PSIS, 1000 of 10000 draws from N(mu, Sigma_LR) kept"
+
+# A fit stopped at the cap: the covariance is reported with a warning.
+cat >"$TMP/well.stan" <<'STAN'
+parameters { real x; }
+model { target += -3 * square(square(x / 0.1) - 1); }
+STAN
+run fit "$TMP/well.stan" --covariance lrvb --init zero --max-iter 1 --quiet
+expect_status 1
+expect_out "(the fit did not converge: the linear response assumes q at the objective's maximum)"
 exit 0
