@@ -14,6 +14,8 @@
 
 #include "cli/cli.h"
 
+#define JSON_COV_MAX 500   /* the full D x D Sigma_LR up to this D (2 MB of JSON) */
+
 static json_t *num(double x)
 {
   return isfinite(x) ? json_real(x) : json_null();
@@ -130,14 +132,17 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(q, "sd", qs);
   json_object_set_new(root, "q", q);
 
-  /* --covariance lrvb: Sigma_LR's sds and correlations are in the unconstrained space */
+  /* --covariance lrvb: Sigma_LR (null past JSON_COV_MAX coordinates) and its sds, in the
+   * unconstrained space */
   json_t *lr = json_null();
   if (o->have_lrvb) {
     size_t D = vi_fit_dim(f);
     lr = json_object();
-    json_t *ls = json_array(), *lc = json_array();
+    json_t *ls = json_array(), *lc = D <= JSON_COV_MAX ? json_array() : json_null();
     for (size_t i = 0; i < D; i++) {
       json_array_append_new(ls, num(sqrt(o->lrvb_cov[i * D + i])));
+      if (json_is_null(lc))
+        continue;
       json_t *row = json_array();
       for (size_t j = 0; j < D; j++)
         json_array_append_new(row, num(o->lrvb_cov[i * D + j]));

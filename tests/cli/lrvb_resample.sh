@@ -23,6 +23,11 @@ expect_err "--covariance lrvb: needs --method fixed"
 [ ! -e "$TMP/no.csv" ] || fail "a usage error wrote the output file"
 run fit "$LR" --data "$LD" --covariance
 expect_status 2
+printf 'parameters { vector[2001] z; }\nmodel { z ~ normal(0, 1); }\n' >"$TMP/big.stan"
+run fit "$TMP/big.stan" --covariance lrvb --output "$TMP/big.csv"
+expect_status 2
+expect_err "vi: --covariance lrvb: not available for D = 2001 unconstrained dimensions (at most 2000"
+[ ! -e "$TMP/big.csv" ] || fail "a refused --covariance lrvb wrote the output file"
 
 # The defaults say meanfield and none.
 run fit "$LR" --data "$LD" --quiet --output "$TMP/mf.csv" --summary-json "$TMP/mf.json"
