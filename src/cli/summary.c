@@ -186,8 +186,8 @@ static void print_resample(FILE *out, const cli_outcome *o, const cli_draws *d)
                  "smoothed\n            importance weights (k-hat %.2f, %s)\n",
             d->n, d->resample_from, from, d->resample_khat, cli_khat_word(d->resample_khat));
   else if (isnan(d->resample_khat))
-    fprintf(out, "Resampling: not done: too few draws (%zu) to fit the tail of the importance "
-                 "weights; the draws are %s's own\n", d->resample_from, from);
+    fprintf(out, "Resampling: not done: no k-hat (%zu draws: fewer than 5, or no positive "
+                 "importance weight); the draws are %s's own\n", d->resample_from, from);
   else
     fprintf(out, "Resampling: not done: k-hat %.2f > 0.7 over %zu draws from %s; the smoothed "
                  "importance\n            weights are unreliable, so resampling would not "
