@@ -88,6 +88,19 @@ def badly_scaled(r):
     return linreg(r, 200, [10.0 ** e for e in range(-3, 4)], 1.0, 1e4)
 
 
+def earnings(r, n=400):
+    # Earnings ($1000s) on uncentred height (inches), sex and their interaction, the
+    # regression where mean-field sds are about 18x too small (as models/earnings.stan);
+    # in linreg.stan's layout so that the posterior is known in closed form.
+    x, y = [], []
+    for _ in range(n):
+        male = 1.0 if r.random() < 0.5 else 0.0
+        h = round(r.gauss(69.0 if male else 64.0, 5.5), 1)
+        x.append([1.0, h, male, r7(h * male)])
+        y.append(r7(-60 + 1.2 * h + 8 * male + 0.1 * h * male + r.gauss(0, 19.0)))
+    return {"N": n, "K": 4, "X": x, "y": y, "sigma": 19.0, "tau": 1000.0}
+
+
 def correlated_gaussian(r):
     return {"D": 10, "rho": 0.9}
 
@@ -128,6 +141,7 @@ GENERATORS = {
     "poisson_glm": poisson_glm,
     "linear_regression": linear_regression,
     "badly_scaled": badly_scaled,
+    "earnings": earnings,
     "correlated_gaussian": correlated_gaussian,
     "student_t": student_t,
     "hier_normal_100": hier_normal_100,

@@ -22,7 +22,10 @@
  *            [--optimizer bfgs2|cg-fr|cg-pr|steepest|bfgs2-plain|bfgs2-auto|adam]
  *            [--seed S] [--draws M] [--max-iter N] [--eval-draws N]
  *            [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]
- *            [--checkpoints PER_DECADE]
+ *            [--checkpoints PER_DECADE] [--lrvb 1]
+ *
+ * --lrvb 1: after the fit (fixed draws), the linear-response covariance (vi_fit_lrvb):
+ * its status, cost in model points and seconds, and sds go into the summary.
  *
  * Methods: the four GSL optimisers run the library's default fixed-draw objective
  * (standardized draws) with M held fixed (--draws, default 32), so they are compared on
@@ -74,7 +77,7 @@ static void usage(void)
         "       [--optimizer bfgs2|cg-fr|cg-pr|steepest|bfgs2-plain|bfgs2-auto|adam]\n"
         "       [--seed S] [--draws M] [--max-iter N] [--eval-draws N]\n"
         "       [--trace FILE] [--summary-json FILE] [--gaussian FILE] [--crn-draws K]\n"
-        "       [--checkpoints PER_DECADE]\n", stderr);
+        "       [--checkpoints PER_DECADE] [--lrvb 1]\n", stderr);
 }
 
 /* log det of a symmetric positive definite matrix by Cholesky (a copy); NaN if not SPD. */
@@ -355,6 +358,7 @@ int main(int argc, char **argv)
   const char *model_path = NULL, *data_path = NULL, *trace_path = NULL;
   const char *summary_path = NULL, *gauss_path = NULL, *opt_name = "bfgs2";
   size_t draws = 0, max_iter = 0, eval_draws = 0, seed = 1, crn_k = 1000, per_decade = 20;
+  size_t want_lrvb = 0;
   crn c = {0, 0, 0, NULL, NULL, NULL};
   double *eps = NULL, crn_final = NAN, crn_final_se = NAN;
   vi_options opt;
@@ -409,6 +413,8 @@ int main(int argc, char **argv)
       bad = parse_size(v, &crn_k) || crn_k < 2;
     else if (!strcmp(a, "--checkpoints"))
       bad = parse_size(v, &per_decade);
+    else if (!strcmp(a, "--lrvb"))
+      bad = parse_size(v, &want_lrvb);
     else
       bad = 1;
     if (bad) {
@@ -570,6 +576,23 @@ int main(int argc, char **argv)
     fprintf(o, "  \"crn_draws\": %zu,\n", crn_k);
     jvec(o, "mean", vi_fit_mean(fit), model.dim, 1);
     jvec(o, "sd", vi_fit_sd(fit), model.dim, 0);
+    if (want_lrvb && opt.estimator == VI_FIXED_DRAWS) {
+      double *cov = malloc(model.dim * model.dim * sizeof *cov);
+      vi_lrvb_info li = {0};
+      int ls = cov ? vi_fit_lrvb(fit, cov, &li) : VI_ENOMEM;
+      fprintf(o, "  ,\n  \"lrvb_status\": \"%s\",\n", ls == VI_SUCCESS ? "ok" : vi_strerror(ls));
+      fprintf(o, "  \"lrvb_points\": %zu,\n  \"lrvb_draws\": %zu,\n", li.n_points, li.draws);
+      jnum(o, "lrvb_seconds", li.seconds, 1);
+      if (ls == VI_SUCCESS)
+        for (size_t j = 0; j < model.dim; j++) cov[j] = sqrt(cov[j * model.dim + j]);
+      else
+        for (size_t j = 0; j < model.dim && cov; j++) cov[j] = NAN;
+      if (cov)
+        jvec(o, "lrvb_sd", cov, model.dim, 0);
+      else
+        fputs("  \"lrvb_sd\": null\n", o);
+      free(cov);
+    }
     fputs("}\n", o);
     if (fclose(o)) {
       fprintf(stderr, "run_fits: %s: write failed\n", summary_path);

@@ -3,7 +3,8 @@
  * N(m, S) with S = [[1, rho], [rho, 1]].  Its normaliser is known (log p(X) = 0 here, as
  * the density integrates to one), so the fit's KL(q || p) is exact.  The mean-field
  * optimum is known too: mean m, sd sqrt(1 - rho^2) (the reciprocal of the precision's
- * diagonal, square-rooted).  The program exits 0 when the fit reaches it. */
+ * diagonal, square-rooted).  The linear-response covariance after the fit (vi/lrvb.h)
+ * recovers S itself.  The program exits 0 when the fit and the covariance are right. */
 #include <math.h>
 #include <stdio.h>
 #include <vi.h>
@@ -50,6 +51,12 @@ int main(void)
          sd[1], sqrt(1 - RHO * RHO));
   int ok = fabs(mu[0] - m[0]) < 0.1 && fabs(mu[1] - m[1]) < 0.1 &&
            fabs(sd[0] - sqrt(1 - RHO * RHO)) < 0.1;
+
+  double cov[4];                           /* D x D, row-major */
+  status = vi_fit_lrvb(fit, cov, NULL);
+  printf("LRVB: sd (%.6f, %.6f)  correlation %.6f   exact 1, 1, %.1f (%s)\n", sqrt(cov[0]),
+         sqrt(cov[3]), cov[1] / sqrt(cov[0] * cov[3]), RHO, vi_strerror(status));
+  ok = ok && status == VI_SUCCESS && fabs(cov[0] - 1) < 1e-6 && fabs(cov[1] - RHO) < 1e-6;
   vi_fit_free(fit);
   return ok ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  * (vi/lang.h).  A fit (vi/fit.h) maximises the ELBO of a mean-field Gaussian
  * q(z) = N(mu, diag(exp(omega))^2) over that space, GSL-style: alloc, iterate, test,
  * free, and reports the decomposition log p(X) = ELBO + KL(q || p) each iteration.
- * Information utilities (entropy, KL) are in vi/info.h.  Status codes: vi/status.h.
+ * The linear-response covariance of a fit: vi/lrvb.h.  Information utilities (entropy, KL) are in vi/info.h.  Status codes: vi/status.h.
  */
 #ifndef VI_H
 #define VI_H
@@ -14,6 +14,7 @@
 #include <vi/model.h>
 #include <vi/family.h>
 #include <vi/fit.h>
+#include <vi/lrvb.h>
 #include <vi/info.h>
 #include <vi/lang.h>
 

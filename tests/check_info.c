@@ -1,7 +1,8 @@
 /* check_info.c: the information utilities (vi/info.h) and the importance-sampling helpers
  * of the engine against hand-computed values and identities: KL >= 0, asymmetry,
  * KL = H(P,Q) - H(P), +inf where Q = 0 < P, diagonal vs full Gaussian KL, log-sum-exp,
- * and PSIS k-hat on samples with a known generalized Pareto tail. */
+ * PSIS k-hat on samples with a known generalized Pareto tail, PSIS smoothing, and
+ * resampling without replacement (moments corrected, probabilities proportional). */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -148,6 +149,119 @@ START_TEST(test_psis_khat)
 }
 END_TEST
 
+
+/* Draws from a proposal N(0, sg^2), target N(m, 1): log weights, and the draws. */
+static void psis_draws(gsl_rng *r, size_t n, double sg, double m, double *x, double *lw)
+{
+  for (size_t i = 0; i < n; i++) {
+    x[i] = sg * gsl_ran_gaussian_ziggurat(r, 1.0);
+    double a = x[i] - m, b = x[i] / sg;
+    lw[i] = -0.5 * a * a + 0.5 * b * b + log(sg);
+  }
+}
+
+/* Smoothing: the tail is replaced, never above the largest raw weight, the body is kept,
+ * and the k-hat is vi_info_psis_khat's. */
+START_TEST(test_psis_smooth)
+{
+  size_t n = 4000;
+  double *x = malloc(n * sizeof(double)), *lw = malloc(n * sizeof(double));
+  double *raw = malloc(n * sizeof(double));
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 11);
+  psis_draws(r, n, 1.0, 0.0, x, lw);
+  for (size_t i = 0; i < n; i++) lw[i] = 3.0 * lw[i] + 0.7 * x[i] * x[i];   /* heavier */
+  for (size_t i = 0; i < n; i++) raw[i] = lw[i];
+  double k = vi_info_psis_smooth(lw, n);
+  ck_assert_double_eq(k, vi_info_psis_khat(raw, n));
+  double top = raw[0];
+  for (size_t i = 1; i < n; i++) top = fmax(top, raw[i]);
+  size_t changed = 0;
+  for (size_t i = 0; i < n; i++) {
+    ck_assert(lw[i] <= top);
+    if (lw[i] != raw[i]) changed++;
+  }
+  /* the tail is M = min(n / 5, 3 sqrt(n)) = 190 weights; ties with the raw are rare */
+  ck_assert_uint_le(changed, 190);
+  ck_assert_uint_ge(changed, 150);
+  /* too few weights: unchanged */
+  double few[4] = {1, 2, 3, 4};
+  ck_assert(isnan(vi_info_psis_smooth(few, 4)));
+  ck_assert_double_eq(few[3], 4.0);
+  gsl_rng_free(r);
+  free(x); free(lw); free(raw);
+}
+END_TEST
+
+/* Resampling corrects the moments: from N(0, 2^2) to N(1, 1), k-hat small, the kept
+ * draws' mean 1 and sd 1 within Monte Carlo error; and the law of one draw without
+ * replacement is proportional to the weights. */
+START_TEST(test_psis_resample_moments)
+{
+  size_t S = 20000, n = 2000;
+  double *x = malloc(S * sizeof(double)), *lw = malloc(S * sizeof(double));
+  size_t *idx = malloc(n * sizeof(size_t));
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 5);
+  psis_draws(r, S, 2.0, 1.0, x, lw);
+  double k = vi_info_psis_smooth(lw, S);
+  ck_assert_msg(k < 0.5, "k-hat %g", k);
+  ck_assert_int_eq(vi_info_resample(lw, S, n, r, idx), VI_SUCCESS);
+  double s = 0.0, ss = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    if (i) ck_assert_uint_lt(idx[i - 1], idx[i]);   /* distinct, ascending */
+    s += x[idx[i]];
+  }
+  double mean = s / (double)n;
+  for (size_t i = 0; i < n; i++) ss += (x[idx[i]] - mean) * (x[idx[i]] - mean);
+  double sd = sqrt(ss / (double)(n - 1));
+  ck_assert_msg(fabs(mean - 1.0) < 0.1, "mean %g", mean);   /* raw proposal: 0 */
+  ck_assert_msg(fabs(sd - 1.0) < 0.1, "sd %g", sd);         /* raw proposal: 2 */
+  /* one draw of three weights 1:2:5, many times: frequencies 1/8, 2/8, 5/8 */
+  double w3[3] = {0.0, log(2.0), log(5.0)};
+  size_t cnt[3] = {0, 0, 0}, one;
+  for (int t = 0; t < 40000; t++) {
+    ck_assert_int_eq(vi_info_resample(w3, 3, 1, r, &one), VI_SUCCESS);
+    cnt[one]++;
+  }
+  ck_assert(fabs(cnt[0] / 40000.0 - 0.125) < 0.01);
+  ck_assert(fabs(cnt[2] / 40000.0 - 0.625) < 0.01);
+  /* zero weights never drawn; too few positive; bad arguments */
+  double wz[3] = {-INFINITY, 0.0, -INFINITY};
+  ck_assert_int_eq(vi_info_resample(wz, 3, 1, r, &one), VI_SUCCESS);
+  ck_assert_uint_eq(one, 1);
+  size_t two[2];
+  ck_assert_int_eq(vi_info_resample(wz, 3, 2, r, two), VI_ENONFINITE);
+  ck_assert_int_eq(vi_info_resample(wz, 3, 4, r, two), VI_EINVAL);
+  double wn[2] = {0.0, NAN};
+  ck_assert_int_eq(vi_info_resample(wn, 2, 1, r, two), VI_EINVAL);
+  gsl_rng_free(r);
+  free(x); free(lw); free(idx);
+}
+END_TEST
+
+/* q exact: equal weights, no tail (k-hat -inf), every draw equally likely; q far too
+ * narrow (N(0, 1) for N(0, 3^2)): k-hat > 0.7. */
+START_TEST(test_psis_exact_and_bad)
+{
+  size_t S = 5000;
+  double *x = malloc(S * sizeof(double)), *lw = malloc(S * sizeof(double));
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 9);
+  psis_draws(r, S, 1.0, 0.0, x, lw);
+  ck_assert(vi_info_psis_smooth(lw, S) == -INFINITY);
+  for (size_t i = 0; i < S; i++) ck_assert_double_eq_tol(lw[i], 0.0, 1e-12);
+  for (size_t i = 0; i < S; i++) {
+    x[i] = gsl_ran_gaussian_ziggurat(r, 1.0);
+    lw[i] = -0.5 * x[i] * x[i] / 9.0 + 0.5 * x[i] * x[i] - log(3.0);
+  }
+  double k = vi_info_psis_smooth(lw, S);
+  ck_assert_msg(k > 0.7, "k-hat %g", k);
+  gsl_rng_free(r);
+  free(x); free(lw);
+}
+END_TEST
+
 START_TEST(test_importance_sampling)
 {
   double lw[] = {2.0, 2.0, 2.0, 2.0};
@@ -190,6 +304,9 @@ int main(void)
   tcase_add_test(tc, test_kl_gaussian);
   tcase_add_test(tc, test_log_sum_exp);
   tcase_add_test(tc, test_psis_khat);
+  tcase_add_test(tc, test_psis_smooth);
+  tcase_add_test(tc, test_psis_resample_moments);
+  tcase_add_test(tc, test_psis_exact_and_bad);
   tcase_add_test(tc, test_importance_sampling);
   tcase_add_test(tc, test_strings);
   suite_add_tcase(s, tc);

@@ -3,6 +3,7 @@
 #define VI_INFO_H
 
 #include <stddef.h>
+#include <gsl/gsl_rng.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -26,6 +27,18 @@ double vi_info_log_sum_exp(const double *x, size_t n);
 /* PSIS (Vehtari et al. 2024): Pareto k-hat of the upper tail of n log-weights.
  * Returns NaN when n is too small (< 5) to fit a tail. */
 double vi_info_psis_khat(const double *log_w, size_t n);
+/* PSIS smoothing in place: the largest M = min(n/5, 3 sqrt(n)) log-weights are replaced by
+ * the quantiles of the generalized Pareto distribution fitted to them, capped at the
+ * largest raw weight.  Returns k-hat (as vi_info_psis_khat); log_w is left unchanged when
+ * no tail can be fitted (n < 5, a flat tail, NaN or +inf among the weights).  Weights
+ * may be -inf (zero). */
+double vi_info_psis_smooth(double *log_w, size_t n);
+/* Resampling without replacement: k distinct indices of 0..n-1 into idx, drawn one after
+ * another with probabilities proportional to exp(log_w) among those left (the
+ * Gumbel-top-k construction), returned in ascending order.  A -inf weight is never drawn.
+ * VI_SUCCESS; VI_EINVAL (NULL, k > n, NaN or +inf weights); VI_ENONFINITE (fewer than k
+ * positive weights); VI_ENOMEM. */
+int vi_info_resample(const double *log_w, size_t n, size_t k, gsl_rng *rng, size_t *idx);
 
 #ifdef __cplusplus
 }

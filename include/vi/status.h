@@ -24,7 +24,9 @@ enum vi_status {
   VI_EDATA = -10,       /* data file: missing, malformed or invalid data */
   VI_ERUNTIME = -11,    /* model evaluation: index out of range, reject, ... */
   VI_EIO = -12,         /* file could not be read or written */
-  VI_EINTERRUPTED = -13 /* stopped on request */
+  VI_EINTERRUPTED = -13, /* stopped on request */
+  VI_ENOTPD = -14       /* a matrix that must be positive definite is not (the negative
+                           Hessian of vi_fit_lrvb) */
 };
 
 /* A static, human-readable description of a status code (never NULL). */

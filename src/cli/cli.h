@@ -42,6 +42,8 @@ typedef struct cli_config {
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
   int quiet;                  /* --quiet */
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
+  int lrvb;                   /* --covariance lrvb (0: meanfield) */
+  int resample;               /* --resample psis (0: none) */
 } cli_config;
 
 /* Parse the arguments of `vi fit` (fit = 1) or `vi check` (fit = 0); argv[0] is the
@@ -92,7 +94,9 @@ int cli_atomic_commit(cli_atomic_file *af);
 /* Remove the temporary file; path is left as it was.  Safe on a never-opened file. */
 void cli_atomic_abort(cli_atomic_file *af);
 
-/* ---- draws.c: output draws from q, and their column summaries ---- */
+/* ---- draws.c: output draws from q (or N(mu, Sigma_LR)), and their column summaries ---- */
+/* --resample psis: draws made from the proposal per output draw */
+#define CLI_RESAMPLE_FACTOR 10
 typedef struct cli_column_summary {
   double mean, sd, q5, q50, q95;
 } cli_column_summary;
@@ -107,11 +111,19 @@ typedef struct cli_draws {
   double *log_p;         /* n values of log p(x, z_s) */
   double *log_g;         /* n values of log q(z_s) */
   cli_column_summary *summary; /* n_out summaries */
+  int resample;          /* PSIS resampling was asked for */
+  size_t resample_from;  /* ... from this many proposal draws */
+  double resample_khat;  /* k-hat of their importance weights (NaN: not asked) */
+  int resampled;         /* 1: done; 0: the raw draws were kept (k-hat > 0.7) */
 } cli_draws;
 
-/* Draw n points from q with the fit's RNG and map them to outputs.  Returns VI_SUCCESS
- * or the failing status (the model's runtime error text is in the program). */
-int cli_draws_make(vi_fit *f, size_t n, cli_draws *d);
+/* Draw n points with the fit's RNG from q, or, when cov (D x D, Sigma_LR) is not NULL,
+ * from N(mu, cov), and map them to outputs.  With resample, draw CLI_RESAMPLE_FACTOR n
+ * instead, Pareto-smooth their importance weights p / g and keep n of them drawn without
+ * replacement in proportion to the smoothed weights, unless k-hat > 0.7 (then the first
+ * n, as drawn).  Returns VI_SUCCESS or the failing status (the model's runtime error text
+ * is in the program; VI_ENOTPD when cov has no Cholesky factor). */
+int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample, cli_draws *d);
 void cli_draws_free(cli_draws *d);
 
 /* ---- the outcome of a fit, shared by the reporters ---- */
@@ -122,6 +134,9 @@ typedef struct cli_outcome {
   int exit_code;           /* what the command will return */
   int have_final;          /* final diagnostics available */
   vi_final final;          /* vi_fit_finish */
+  int have_lrvb;           /* --covariance lrvb: lrvb_cov and lrvb_info hold the result */
+  double *lrvb_cov;        /* D x D Sigma_LR, unconstrained */
+  vi_lrvb_info lrvb_info;
   double rel_obj;          /* the stop's value: the last relative ELBO change
                               (VI_STOP_REL_OBJ) or the rise over the window
                               (VI_STOP_FLAT); NaN otherwise */

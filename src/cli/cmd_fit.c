@@ -72,6 +72,32 @@ static void report_runtime(const char *what, int st, const vi_program *p)
   }
 }
 
+/* --covariance lrvb: Sigma_LR into o; CLI_EXIT_OK, or the exit code after the error. */
+static int lrvb_run(vi_fit *f, cli_outcome *o, const vi_program *p)
+{
+  size_t D = vi_fit_dim(f);
+  o->lrvb_cov = malloc(D * D * sizeof *o->lrvb_cov);
+  if (!o->lrvb_cov) {
+    cli_error("--covariance lrvb: out of memory for the %zu x %zu covariance", D, D);
+    return CLI_EXIT_NUMERICAL;
+  }
+  int st = vi_fit_lrvb(f, o->lrvb_cov, &o->lrvb_info);
+  if (st == VI_ENOTPD) {
+    cli_error("--covariance lrvb: the negative Hessian of the objective at q is not "
+              "positive definite (%zu of its %zu eigenvalues <= 0, the smallest %.3g): q "
+              "is not at a maximum of the ELBO, or the posterior is not log-concave "
+              "there; nothing was written (--covariance meanfield reports q's own sds)",
+              o->lrvb_info.n_negative, 2 * D, o->lrvb_info.min_eig);
+    return CLI_EXIT_NUMERICAL;
+  }
+  if (st != VI_SUCCESS) {
+    report_runtime("--covariance lrvb: the Hessian of the objective failed", st, p);
+    return cli_exit_for_status(st);
+  }
+  o->have_lrvb = 1;
+  return CLI_EXIT_OK;
+}
+
 static int exit_for_outcome(const cli_outcome *o)
 {
   if (o->interrupted)
@@ -131,6 +157,8 @@ int cli_cmd_fit(int argc, char **argv)
   vi_fit *f = NULL;
   cli_draws draws;
   memset(&draws, 0, sizeof draws);
+  cli_outcome o;
+  memset(&o, 0, sizeof o);
   cli_atomic_file files[3];
   memset(files, 0, sizeof files);
   const char *paths[3] = {cfg.output_path, cfg.trace_path, cfg.json_path};
@@ -161,6 +189,13 @@ int cli_cmd_fit(int argc, char **argv)
     cli_error("--family: rank %zu exceeds the model's %zu unconstrained dimension%s "
               "(use %s:K with K <= %zu, or fullrank)", cfg.opt.family_rank, m.dim,
               m.dim == 1 ? "" : "s", vi_family_name(cfg.opt.family), m.dim);
+    rc = CLI_EXIT_USAGE;
+    goto out;
+  }
+  if (cfg.lrvb && m.dim > VI_LRVB_MAX_DIM) {
+    cli_error("--covariance lrvb: not available for D = %zu unconstrained dimensions (at "
+              "most %d: its Hessian takes 4 D^2 doubles); use --covariance meanfield",
+              m.dim, VI_LRVB_MAX_DIM);
     rc = CLI_EXIT_USAGE;
     goto out;
   }
@@ -196,8 +231,6 @@ int cli_cmd_fit(int argc, char **argv)
   cli_progress prog;
   cli_progress_init(&prog, stderr, cfg.quiet, cfg.print_every);
   cli_signals_install();
-  cli_outcome o;
-  memset(&o, 0, sizeof o);
   o.rel_obj = NAN;
   if (cli_progress_observer(&prog, f, vi_fit_diag(f)) != 0)
     o.run_status = VI_EINTERRUPTED;
@@ -225,7 +258,9 @@ int cli_cmd_fit(int argc, char **argv)
   o.have_final = st == VI_SUCCESS;
   if (!o.have_final)
     report_runtime("final diagnostics unavailable", st, p);
-  st = cli_draws_make(f, cfg.output_draws, &draws);
+  if (cfg.lrvb && (rc = lrvb_run(f, &o, p)) != CLI_EXIT_OK)
+    goto out;
+  st = cli_draws_make(f, cfg.output_draws, o.lrvb_cov, cfg.resample, &draws);
   if (st != VI_SUCCESS) {
     report_runtime("cannot make the output draws", st, p);
     rc = cli_exit_for_status(st);
@@ -256,6 +291,7 @@ out:
     cli_atomic_abort(&files[i]);
   cli_signals_restore();
   cli_draws_free(&draws);
+  free(o.lrvb_cov);
   vi_fit_free(f);
   vi_program_free(p);
   return rc;

@@ -11,7 +11,12 @@
  *   - then one row per output draw: lp__ = 0, log_p__ = log p(x, z) (with the Jacobian,
  *     all normalising constants kept), log_g__ = log q(z) on the unconstrained space.
  *     CmdStan drops q's normalising constant from log_g__; we keep it, so log_p__ -
- *     log_g__ are exactly the log importance weights behind log p(X) and k-hat. */
+ *     log_g__ are exactly the log importance weights behind log p(X) and k-hat.
+ *     With --covariance lrvb the draws and log_g__ are those of N(mu, Sigma_LR).  With
+ *     --resample psis the rows are the kept draws and log_p__ - log_g__ their raw
+ *     (unsmoothed) log weights under the proposal they were drawn from; the rows are
+ *     then (approximately) draws from p, not from g, so these are no longer weights to
+ *     apply to them. */
 #include "config.h"
 
 #include <math.h>
@@ -74,6 +79,8 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
                                        : ik == VI_INIT_RANDOM ? "random"
                                                               : "zero");
   fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
+  fprintf(fp, "#     covariance = %s\n", cfg->lrvb ? "lrvb" : "meanfield");
+  fprintf(fp, "#     resample = %s\n", cfg->resample ? "psis" : "none");
   fprintf(fp, "# id = 1\n");
   fprintf(fp, "# data\n");
   fprintf(fp, "#   file = %s\n", cfg->data_path ? cfg->data_path : "");
@@ -93,6 +100,13 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
     fprintf(fp, "# vi_log_p_x = %.10g\n", o->final.log_evidence);
     fprintf(fp, "# vi_kl = %.10g\n", o->final.kl);
     fprintf(fp, "# vi_khat = %.4g\n", o->final.khat);
+  }
+  if (o->have_lrvb)
+    fprintf(fp, "# vi_lrvb_points = %zu\n", o->lrvb_info.n_points);
+  if (d->resample) {
+    fprintf(fp, "# vi_resample_from = %zu\n", d->resample_from);
+    fprintf(fp, "# vi_resample_khat = %.4g\n", d->resample_khat);
+    fprintf(fp, "# vi_resampled = %d\n", d->resampled);
   }
 
   /* Header row. */

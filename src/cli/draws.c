@@ -1,8 +1,12 @@
-/* draws.c: the output draws.  After the fit, z_1..z_N are drawn from q (with the fit's
- * RNG, so the same seed gives the same draws), log p(x, z_s) is evaluated in batches (one
- * log_joint call over many points, as the engine does), log q(z_s) is computed, and each
+/* draws.c: the output draws.  After the fit, z_1..z_N are drawn from q, or from
+ * N(mu, Sigma_LR) with --covariance lrvb (with the fit's RNG, so the same seed gives the
+ * same draws), log p(x, z_s) is evaluated in batches (one log_joint call over many
+ * points, as the engine does), log g(z_s) of that proposal is computed, and each
  * z_s is mapped to the model's outputs: constrained parameters, transformed parameters and
  * generated quantities.  The outputs at q's mean come first, as CmdStan writes them.
+ * --resample psis draws CLI_RESAMPLE_FACTOR times as many proposal points and keeps N of
+ * them by Pareto-smoothed importance resampling (psis.c), as Pathfinder does (Zhang et
+ * al., JMLR 2022), unless k-hat > 0.7.
  * Each output column is then summarised (mean, sd, 5%, 50%, 95%: quantiles interpolated
  * linearly between order statistics, R's type 7). */
 #include <math.h>
@@ -10,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <gsl/gsl_linalg.h>
+#include <gsl/gsl_randist.h>
 #include <gsl/gsl_sort.h>
 #include <gsl/gsl_statistics_double.h>
 
@@ -61,7 +67,138 @@ static void summarise(const double *x, size_t n, double *work, cli_column_summar
   s->q95 = gsl_stats_quantile_from_sorted_data(work, 1, n, 0.95);
 }
 
-int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
+/* Where the draws come from: q itself, or N(mu, L L') with L the Cholesky factor of
+ * Sigma_LR (--covariance lrvb). */
+typedef struct {
+  vi_fit *f;
+  size_t dim;
+  double *L;          /* dim x dim lower triangle, or NULL: q */
+  double log_norm;    /* N(mu, L L'): -sum log L_jj - dim/2 log 2 pi */
+  double *eps;        /* dim work */
+} proposal;
+
+static int proposal_init(proposal *g, vi_fit *f, const double *cov)
+{
+  size_t D = vi_fit_dim(f);
+  memset(g, 0, sizeof *g);
+  g->f = f;
+  g->dim = D;
+  if (!cov)
+    return VI_SUCCESS;
+  g->L = malloc(D * D * sizeof *g->L);
+  g->eps = malloc(D * sizeof *g->eps);
+  if (!g->L || !g->eps)
+    return VI_ENOMEM;
+  memcpy(g->L, cov, D * D * sizeof *g->L);
+  gsl_matrix_view Lv = gsl_matrix_view_array(g->L, D, D);
+  if (gsl_linalg_cholesky_decomp1(&Lv.matrix) != GSL_SUCCESS)
+    return VI_ENOTPD;
+  g->log_norm = -0.5 * (double)D * 1.8378770664093454836;   /* log 2 pi */
+  for (size_t j = 0; j < D; j++)
+    g->log_norm -= log(g->L[j * D + j]);
+  return VI_SUCCESS;
+}
+
+static void proposal_clear(proposal *g)
+{
+  free(g->L);
+  free(g->eps);
+}
+
+/* One draw z from the proposal, and log g(z). */
+static double proposal_draw(proposal *g, gsl_rng *rng, double *z)
+{
+  if (!g->L) {
+    vi_fit_sample(g->f, rng, z);
+    return vi_fit_log_q(g->f, z);
+  }
+  size_t D = g->dim;
+  const double *mu = vi_fit_mean(g->f);
+  double ss = 0.0;
+  for (size_t j = 0; j < D; j++) {
+    g->eps[j] = gsl_ran_gaussian_ziggurat(rng, 1.0);
+    ss += g->eps[j] * g->eps[j];
+  }
+  for (size_t i = 0; i < D; i++) {
+    double v = mu[i];
+    for (size_t j = 0; j <= i; j++)
+      v += g->L[i * D + j] * g->eps[j];
+    z[i] = v;
+  }
+  return g->log_norm - 0.5 * ss;
+}
+
+/* Outputs of the b points z into out (b x n_out). */
+static int draws_outputs(const vi_model *m, int use_constrain, size_t dim, size_t n_out,
+                         size_t b, const double *z, gsl_rng *rng, double *out)
+{
+  if (use_constrain && m->constrain_n)
+    return m->constrain_n(m->ctx, b, z, rng, out);
+  for (size_t k = 0; k < b; k++) {
+    if (!use_constrain) {
+      memcpy(out + k * n_out, z + k * dim, dim * sizeof *out);
+      continue;
+    }
+    int st = m->constrain(m->ctx, z + k * dim, rng, out + k * n_out);
+    if (st != VI_SUCCESS)
+      return st;
+  }
+  return VI_SUCCESS;
+}
+
+/* --resample psis: S = CLI_RESAMPLE_FACTOR n proposal draws, their log weights
+ * log p - log g smoothed, n of them kept (or the first n when k-hat > 0.7), then mapped
+ * to outputs.  log_p and log_g of the kept draws are the raw ones. */
+static int draws_resampled(proposal *g, const vi_model *m, int use_constrain, size_t n,
+                           gsl_rng *rng, cli_draws *d)
+{
+  size_t dim = g->dim, n_out = d->n_out, S = n * CLI_RESAMPLE_FACTOR;
+  double *Z = malloc(S * dim * sizeof *Z), *lp = malloc(S * sizeof *lp);
+  double *lg = malloc(S * sizeof *lg), *lw = malloc(S * sizeof *lw);
+  double *zb = malloc((size_t)BATCH * dim * sizeof *zb);
+  size_t *idx = malloc((n ? n : 1) * sizeof *idx);
+  int st = VI_ENOMEM;
+  if (!Z || !lp || !lg || !lw || !zb || !idx)
+    goto done;
+  for (size_t s = 0; s < S; s++)
+    lg[s] = proposal_draw(g, rng, Z + s * dim);
+  for (size_t s0 = 0; s0 < S; s0 += BATCH) {
+    size_t b = S - s0 < BATCH ? S - s0 : BATCH;
+    if ((st = m->log_joint(m->ctx, b, Z + s0 * dim, lp + s0, NULL)) != VI_SUCCESS)
+      goto done;
+  }
+  for (size_t s = 0; s < S; s++)
+    lw[s] = isnan(lp[s]) || lp[s] == INFINITY ? -INFINITY : lp[s] - lg[s];
+  d->resample = 1;
+  d->resample_from = S;
+  d->resample_khat = vi_info_psis_smooth(lw, S);
+  d->resampled = d->resample_khat <= 0.7;   /* NaN: not done */
+  if (d->resampled) {
+    if ((st = vi_info_resample(lw, S, n, rng, idx)) != VI_SUCCESS)
+      goto done;
+  } else {
+    for (size_t s = 0; s < n; s++)
+      idx[s] = s;
+  }
+  for (size_t s0 = 0; s0 < n; s0 += BATCH) {
+    size_t b = n - s0 < BATCH ? n - s0 : BATCH;
+    for (size_t k = 0; k < b; k++) {
+      size_t i = idx[s0 + k];
+      memcpy(zb + k * dim, Z + i * dim, dim * sizeof *zb);
+      d->log_p[s0 + k] = lp[i];
+      d->log_g[s0 + k] = lg[i];
+    }
+    st = draws_outputs(m, use_constrain, dim, n_out, b, zb, rng, d->out + s0 * n_out);
+    if (st != VI_SUCCESS)
+      goto done;
+  }
+  st = VI_SUCCESS;
+done:
+  free(Z); free(lp); free(lg); free(lw); free(zb); free(idx);
+  return st;
+}
+
+int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample, cli_draws *d)
 {
   const vi_model *m = vi_fit_model(f);
   size_t dim = vi_fit_dim(f);
@@ -69,11 +206,13 @@ int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
   size_t n_out = use_constrain ? m->n_out : dim;
   const char *const *given = use_constrain ? m->out_names : m->names;
   gsl_rng *rng = vi_fit_rng(f);
-  int st = VI_SUCCESS;
+  proposal g;
+  int st = proposal_init(&g, f, cov);
 
   memset(d, 0, sizeof *d);
   d->n = n;
   d->n_out = n_out;
+  d->resample_khat = NAN;
   d->names = calloc(n_out, sizeof *d->names);
   d->mean_out = calloc(n_out, sizeof *d->mean_out);
   d->out = calloc(n * n_out, sizeof *d->out);
@@ -82,6 +221,8 @@ int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
   d->summary = calloc(n_out, sizeof *d->summary);
   double *z = calloc((size_t)BATCH * dim, sizeof *z);
   double *work = calloc(n > 0 ? n : 1, sizeof *work);
+  if (st != VI_SUCCESS)
+    goto done;
   if (!d->names || !d->mean_out || !d->out || !d->log_p || !d->log_g || !d->summary ||
       !z || !work) {
     st = VI_ENOMEM;
@@ -119,32 +260,22 @@ int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
   if (st != VI_SUCCESS)
     goto done;
 
+  if (resample) {
+    st = draws_resampled(&g, m, use_constrain, n, rng, d);
+    if (st != VI_SUCCESS)
+      goto done;
+  }
   /* The draws, a batch at a time. */
-  for (size_t s0 = 0; s0 < n; s0 += BATCH) {
+  for (size_t s0 = 0; s0 < n && !resample; s0 += BATCH) {
     size_t b = n - s0 < BATCH ? n - s0 : BATCH;
-    for (size_t k = 0; k < b; k++) {
-      vi_fit_sample(f, rng, z + k * dim);
-      d->log_g[s0 + k] = vi_fit_log_q(f, z + k * dim);
-    }
+    for (size_t k = 0; k < b; k++)
+      d->log_g[s0 + k] = proposal_draw(&g, rng, z + k * dim);
     st = m->log_joint(m->ctx, b, z, d->log_p + s0, NULL);
     if (st != VI_SUCCESS)
       goto done;
-    if (use_constrain && m->constrain_n) {
-      st = m->constrain_n(m->ctx, b, z, rng, d->out + s0 * n_out);
-      if (st != VI_SUCCESS)
-        goto done;
-      continue;
-    }
-    for (size_t k = 0; k < b; k++) {
-      double *row = d->out + (s0 + k) * n_out;
-      if (use_constrain) {
-        st = m->constrain(m->ctx, z + k * dim, rng, row);
-        if (st != VI_SUCCESS)
-          goto done;
-      } else {
-        memcpy(row, z + k * dim, dim * sizeof *row);
-      }
-    }
+    st = draws_outputs(m, use_constrain, dim, n_out, b, z, rng, d->out + s0 * n_out);
+    if (st != VI_SUCCESS)
+      goto done;
   }
 
   /* Column summaries. */
@@ -161,6 +292,7 @@ int cli_draws_make(vi_fit *f, size_t n, cli_draws *d)
   free(col);
 
 done:
+  proposal_clear(&g);
   free(z);
   free(work);
   if (st != VI_SUCCESS)

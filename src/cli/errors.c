@@ -34,6 +34,7 @@ int cli_exit_for_status(int status)
   case VI_ENOMEM:
   case VI_ENOPROG:
   case VI_ENONFINITE:
+  case VI_ENOTPD:
   case VI_EMODEL:
   case VI_ERUNTIME:
   default: return CLI_EXIT_NUMERICAL;

@@ -18,7 +18,8 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
+  OPT_RESAMPLE
 };
 
 static const struct option fit_options[] = {
@@ -48,6 +49,8 @@ static const struct option fit_options[] = {
   {"refresh", required_argument, NULL, OPT_PRINT_EVERY},
   {"quiet", no_argument, NULL, 'q'},
   {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
+  {"covariance", required_argument, NULL, OPT_COVARIANCE},
+  {"resample", required_argument, NULL, OPT_RESAMPLE},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
 };
@@ -359,6 +362,26 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       }
       break;
+    case OPT_COVARIANCE:
+      if (strcmp(optarg, "meanfield") == 0)
+        cfg->lrvb = 0;
+      else if (strcmp(optarg, "lrvb") == 0)
+        cfg->lrvb = 1;
+      else {
+        cli_error("--covariance: expected 'meanfield' or 'lrvb', got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case OPT_RESAMPLE:
+      if (strcmp(optarg, "none") == 0)
+        cfg->resample = 0;
+      else if (strcmp(optarg, "psis") == 0)
+        cfg->resample = 1;
+      else {
+        cli_error("--resample: expected 'none' or 'psis', got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      break;
     case ':':
       cli_error("%s: option requires a value", last_word(argv));
       return CLI_EXIT_USAGE;
@@ -416,6 +439,12 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cli_error("--draws-max: needs --method fixed (adaptive M grows a fixed sample)");
       return CLI_EXIT_USAGE;
     }
+    if (cfg->lrvb) {
+      cli_error("--covariance lrvb: needs --method fixed (the linear response is the "
+                "Hessian of the fixed-draw objective at its optimum; the stochastic "
+                "method's objective changes every step)");
+      return CLI_EXIT_USAGE;
+    }
     cfg->opt.standardize_draws = 0;
     cfg->opt.draws_max = 0;
   } else {
@@ -427,6 +456,18 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cfg->opt.init = VI_INIT_LAPLACE;
   }
   (void)method_set;
+  if (cfg->lrvb && cfg->opt.family && cfg->opt.family != vi_family_meanfield) {
+    cli_error("--covariance lrvb: corrects a mean-field fit; --family %s has a covariance of "
+              "its own", vi_family_name(cfg->opt.family));
+    return CLI_EXIT_USAGE;
+  }
+
+  if (cfg->resample && (size_t)MAX_DRAWS / CLI_RESAMPLE_FACTOR < cfg->output_draws) {
+    cli_error("--resample psis: draws %d proposal points per output draw; --output-draws "
+              "%zu is more than %d", CLI_RESAMPLE_FACTOR, cfg->output_draws,
+              MAX_DRAWS / CLI_RESAMPLE_FACTOR);
+    return CLI_EXIT_USAGE;
+  }
 
   /* Two outputs to one file would leave only the last one. */
   const char *paths[3] = {cfg->output_path, cfg->trace_path, cfg->json_path};

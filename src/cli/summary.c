@@ -181,6 +181,50 @@ static void print_modes(FILE *out, const vi_fit *f)
 }
 
 static void print_table(FILE *out, const cli_draws *d)
+/* --covariance lrvb: what it cost, and how much it widened q's sds. */
+static void print_covariance(FILE *out, vi_fit *f, const cli_outcome *o)
+{
+  if (!o->have_lrvb)
+    return;
+  size_t D = vi_fit_dim(f);
+  const double *sd = vi_fit_sd(f);
+  double lo = INFINITY, hi = 0.0;
+  for (size_t j = 0; j < D; j++) {
+    double r = sqrt(o->lrvb_cov[j * D + j]) / sd[j];
+    lo = fmin(lo, r);
+    hi = fmax(hi, r);
+  }
+  const vi_lrvb_info *li = &o->lrvb_info;
+  fprintf(out, "Covariance: linear response (LRVB, Giordano et al. 2018): the Hessian of the "
+               "objective at q\n            over its M = %zu draws, %zu model points, %.3f s; "
+               "sd ratio LRVB / mean-field %.3g .. %.3g\n",
+          li->draws, li->n_points, li->seconds, lo, hi);
+  if (strcmp(cli_outcome_word(o), "converged") != 0)
+    fputs("            (the fit did not converge: the linear response assumes q at the "
+          "objective's maximum)\n", out);
+}
+
+/* --resample psis: done, or why not. */
+static void print_resample(FILE *out, const cli_outcome *o, const cli_draws *d)
+{
+  if (!d->resample)
+    return;
+  const char *from = o->have_lrvb ? "N(mu, Sigma_LR)" : "q";
+  if (d->resampled)
+    fprintf(out, "Resampling: PSIS, %zu of %zu draws from %s kept in proportion to their "
+                 "smoothed\n            importance weights (k-hat %.2f, %s)\n",
+            d->n, d->resample_from, from, d->resample_khat, cli_khat_word(d->resample_khat));
+  else if (isnan(d->resample_khat))
+    fprintf(out, "Resampling: not done: no k-hat (%zu draws: fewer than 5, or no positive "
+                 "importance weight); the draws are %s's own\n", d->resample_from, from);
+  else
+    fprintf(out, "Resampling: not done: k-hat %.2f > 0.7 over %zu draws from %s; the smoothed "
+                 "importance\n            weights are unreliable, so resampling would not "
+                 "correct the draws: they are %s's own\n",
+            d->resample_khat, d->resample_from, from, from);
+}
+
+static void print_table(FILE *out, const cli_outcome *o, const cli_draws *d)
 {
   int w = 8;
   for (size_t j = 0; j < d->n_out; j++) {
@@ -188,7 +232,11 @@ static void print_table(FILE *out, const cli_draws *d)
     if (l > w)
       w = l;
   }
-  fprintf(out, "Outputs (%zu draws from q):\n", d->n);
+  const char *from = o->have_lrvb ? "N(mu, Sigma_LR)" : "q";
+  fprintf(out, "Outputs (%zu draws from %s", d->n, from);
+  if (d->resample && d->resampled)
+    fprintf(out, ", PSIS-resampled from %zu", d->resample_from);
+  fputs(o->have_lrvb ? "; sd: linear response (LRVB)):\n" : "):\n", out);
   fprintf(out, "%-*s %11s %11s %11s %11s %11s\n", w, "", "mean", "sd", "5%", "50%", "95%");
   for (size_t j = 0; j < d->n_out; j++) {
     const cli_column_summary *s = &d->summary[j];
@@ -233,9 +281,12 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   print_stop(out, cfg, f, o);
   fputc('\n', out);
   print_decomposition(out, o);
+  print_covariance(out, f, o);
+  if (d)
+    print_resample(out, o, d);
   if (d && d->n > 0) {
     fputc('\n', out);
-    print_table(out, d);
+    print_table(out, o, d);
   }
   fflush(out);
 }

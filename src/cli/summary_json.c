@@ -2,7 +2,8 @@
  * with jansson): the configuration, why the fit stopped (and whether it was interrupted),
  * the last iteration's diagnostics, the final decomposition with standard errors and
  * exact/estimated labels, k-hat with its word, q itself (mean and sd per unconstrained
- * coordinate) and the summary of every output.  JSON has no NaN or infinity: a value
+ * coordinate), Sigma_LR with --covariance lrvb, the resampling with --resample psis, and
+ * the summary of every output.  JSON has no NaN or infinity: a value
  * that is not available is null. */
 #include "config.h"
 
@@ -12,6 +13,8 @@
 #include <jansson.h>
 
 #include "cli/cli.h"
+
+#define JSON_COV_MAX 500   /* the full D x D Sigma_LR up to this D (2 MB of JSON) */
 
 static json_t *num(double x)
 {
@@ -97,6 +100,8 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));
   json_object_set_new(jo, "output_draws", json_integer((json_int_t)cfg->output_draws));
+  json_object_set_new(jo, "covariance", json_string(cfg->lrvb ? "lrvb" : "meanfield"));
+  json_object_set_new(jo, "resample", json_string(cfg->resample ? "psis" : "none"));
   json_object_set_new(root, "options", jo);
 
   json_object_set_new(root, "status", json_string(cli_outcome_word(o)));
@@ -154,6 +159,39 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(q, "mean", qm);
   json_object_set_new(q, "sd", qs);
   json_object_set_new(root, "q", q);
+
+  /* --covariance lrvb: Sigma_LR (null past JSON_COV_MAX coordinates) and its sds, in the
+   * unconstrained space */
+  json_t *lr = json_null();
+  if (o->have_lrvb) {
+    size_t D = vi_fit_dim(f);
+    lr = json_object();
+    json_t *ls = json_array(), *lc = D <= JSON_COV_MAX ? json_array() : json_null();
+    for (size_t i = 0; i < D; i++) {
+      json_array_append_new(ls, num(sqrt(o->lrvb_cov[i * D + i])));
+      if (json_is_null(lc))
+        continue;
+      json_t *row = json_array();
+      for (size_t j = 0; j < D; j++)
+        json_array_append_new(row, num(o->lrvb_cov[i * D + j]));
+      json_array_append_new(lc, row);
+    }
+    json_object_set_new(lr, "sd", ls);
+    json_object_set_new(lr, "cov", lc);
+    json_object_set_new(lr, "draws", json_integer((json_int_t)o->lrvb_info.draws));
+    json_object_set_new(lr, "n_points", json_integer((json_int_t)o->lrvb_info.n_points));
+    json_object_set_new(lr, "seconds", num(o->lrvb_info.seconds));
+  }
+  json_object_set_new(root, "lrvb", lr);
+  json_t *rs = json_null();
+  if (d && d->resample) {
+    rs = json_object();
+    json_object_set_new(rs, "method", json_string("psis"));
+    json_object_set_new(rs, "from_draws", json_integer((json_int_t)d->resample_from));
+    json_object_set_new(rs, "khat", num(d->resample_khat));
+    json_object_set_new(rs, "done", json_boolean(d->resampled));
+  }
+  json_object_set_new(root, "resample", rs);
 
   /* The output summary, in output order. */
   json_t *outs = json_array();

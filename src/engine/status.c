@@ -22,6 +22,7 @@ const char *vi_strerror(int status)
   case VI_ERUNTIME: return "error while evaluating the model";
   case VI_EIO: return "file could not be read or written";
   case VI_EINTERRUPTED: return "stopped on request";
+  case VI_ENOTPD: return "matrix not positive definite";
   default: return "unknown status code";
   }
 }

@@ -3,7 +3,7 @@
 # and writes a CSV that the reader accepts with the output names vi check implies.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
 
-for m in eight_schools eight_schools_centered hier_logistic poisson_glm linreg logistic; do
+for m in eight_schools eight_schools_centered hier_logistic poisson_glm linreg logistic earnings; do
   s="$MODELS/$m.stan"
   d="$MODELS/$m.data.json"
   [ -f "$s" ] && [ -f "$d" ] || fail "missing example $m"
