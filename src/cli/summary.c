@@ -180,7 +180,6 @@ static void print_modes(FILE *out, const vi_fit *f)
             vi_fit_mode(f, 0)->elbo - vi_fit_mode(f, 1)->elbo);
 }
 
-static void print_table(FILE *out, const cli_draws *d)
 /* --covariance lrvb: what it cost, and how much it widened q's sds. */
 static void print_covariance(FILE *out, vi_fit *f, const cli_outcome *o)
 {
@@ -274,9 +273,10 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_modes(out, f);
   double rho = vi_fit_mode_correlation(f);
-  if (vi_fit_family(f) == vi_family_meanfield && rho > CLI_CORRELATED)
+  if (vi_fit_family(f) == vi_family_meanfield && !o->have_lrvb && rho > CLI_CORRELATED)
     fprintf(out, "Note:     at the mode two coordinates are correlated at %.3g: mean-field sds\n"
-                 "          understate the posterior's there (--family fullrank or lowrank:K)\n",
+                 "          understate the posterior's there (--covariance lrvb, or --family\n"
+                 "          fullrank or lowrank:K)\n",
             rho);
   print_stop(out, cfg, f, o);
   fputc('\n', out);
