@@ -15,8 +15,8 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "lang/ad.h"
-#include "lang/builtins.h"
+#include "lang/ad/ad.h"
+#include "lang/lib/builtins.h"
 
 #define TA_MAXV 64
 

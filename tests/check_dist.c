@@ -22,8 +22,8 @@
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_bessel.h>
-#include "lang/builtins.h"
-#include "lang/dist_impl.h"
+#include "lang/lib/builtins.h"
+#include "lang/lib/dist_impl.h"
 
 
 /* ---- harness ---------------------------------------------------------------------- */

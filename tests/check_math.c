@@ -787,7 +787,7 @@ START_TEST(t_matrix_functions)
   }
   rargs[0] = TM(2, 3, 1, 0.3, -2, 0.1, 0.5, -1);
   ta_check_builtin("mdivide_right_tri_low", rargs, 2, 1e-6, y, &n);
-  /* general solves, through the inverse */
+  /* general solves (LU factors, no inverse) */
   CHK("mdivide_left", 2, TM(2, 2, 2, 1, 0.5, 3), TV(2, 1, -1));
   EXPECT("mdivide_left", 7.0 / 11, -6.0 / 11);
   CHK("mdivide_left_spd", 2, TM(2, 2, 2, 1, 1, 3), TM(2, 1, 1, -1));

@@ -20,8 +20,8 @@
 #include <string.h>
 #include "vi/lang.h"
 #include "vi/status.h"
-#include "lang/ast.h"
-#include "lang/front.h"
+#include "lang/front/ast.h"
+#include "lang/front/front.h"
 
 static char *read_all(const char *path, size_t *len)
 {

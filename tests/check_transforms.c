@@ -12,7 +12,7 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_permutation.h>
 #include <vi/status.h>
-#include "lang/transforms.h"
+#include "lang/back/transforms.h"
 
 typedef struct tcase {
   const char *name;
