@@ -32,7 +32,7 @@ typedef struct ad_val {
   size_t len;       /* elements per draw (product of dims; 1 for a scalar) */
   size_t nd;        /* 1 or the tape's n */
   vi_type type;     /* VT_INT values are stored as doubles holding integers */
-  int ndims;        /* vi_type_rank(type) */
+  int ndims;        /* type_rank(type) */
   size_t dims[AD_MAX_DIMS];  /* array dims, then rows (vector: len; row_vector: 1 x len
                                 stored as dims {len}), then cols for a matrix */
   int shared;       /* saved by an op: copy before an in-place write */

@@ -67,7 +67,7 @@ static inline double *ad_adjp(const ad_val *v, size_t e, size_t s)
   return &v->adj[e * v->nd + (v->nd == 1 ? 0 : s)];
 }
 /* 1 for int and real scalars (rank 0). */
-static inline int ad_is_scalar(const ad_val *v) { return vi_type_rank(v->type) == 0; }
+static inline int ad_is_scalar(const ad_val *v) { return type_rank(v->type) == 0; }
 /* Rows and columns of a vector (n x 1), row_vector (1 x n) or matrix. */
 void ad_shape2(const ad_val *v, size_t *rows, size_t *cols);
 /* New value with given base type and shape (no array dims): scalar (0), vector /

@@ -13,7 +13,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <vi/status.h>
-#include "lang/lib/builtins.h"
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
 #include "lang/ad/ad_kernels.h"
 #include "lang/back/ode.h"
 #include "lang/back/eval.h"
@@ -27,7 +28,7 @@ int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  vi_error_at(&c->err, status, c->ast, loc, "%s", msg);
+  front_error_at(&c->err, status, c->ast, loc, "%s", msg);
   c->err.status = status;
   c->rc = status;
   return status;
@@ -633,10 +634,10 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       return call_user(c, e->func, args, e->nargs, e->loc);
     }
     if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
-    r = vi_builtin_call(t, e->builtin, args, e->nargs);
+    r = builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
       char what[300];
-      snprintf(what, sizeof what, "in %s()", e->str ? e->str : vi_builtin_name(e->builtin));
+      snprintf(what, sizeof what, "in %s()", e->str ? e->str : builtin_name(e->builtin));
       tape_fail(c, e->loc, what);
       return NULL;
     }
@@ -744,7 +745,7 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
   ad_val *lp;
   if (st->func) {
     if (!(lp = call_user(c, st->func, args, na, st->loc))) return c->rc;
-  } else if (!(lp = vi_builtin_call(t, st->builtin, args, na))) {
+  } else if (!(lp = builtin_call(t, st->builtin, args, na))) {
     char what[300];
     snprintf(what, sizeof what, "in '~ %s'", st->name);
     return tape_fail(c, st->loc, what);
@@ -771,7 +772,7 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
       }
     }
     /* a discrete variate: P(L <= y <= U) = F(U) - F(L - 1) */
-    if (lo && st->lhs->type.base == VT_INT && vi_type_rank(st->lhs->type) == 0) {
+    if (lo && st->lhs->type.base == VT_INT && type_rank(st->lhs->type) == 0) {
       lo = ad_binary(t, OP_SUB, lo, ad_scalar(t, 1, 1));
       if (!lo) return tape_fail(c, st->loc, "truncation");
     }
@@ -779,14 +780,14 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
     if (lo && hi) {
       ad_val *a, *b;
       args[0] = hi;
-      if (!(a = vi_builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
+      if (!(a = builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
       args[0] = lo;
-      if (!(b = vi_builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
+      if (!(b = builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
       norm = log_diff_exp(t, a, b);
     } else if (lo) {
-      norm = vi_builtin_call(t, tr->lccdf, args, na);
+      norm = builtin_call(t, tr->lccdf, args, na);
     } else {
-      norm = vi_builtin_call(t, tr->lcdf, args, na);
+      norm = builtin_call(t, tr->lcdf, args, na);
     }
     if (!norm) return tape_fail(c, st->loc, "truncation");
     lp = ad_binary(t, OP_SUB, lp, norm);

@@ -17,7 +17,8 @@
 #include <vi/lang.h>
 #include <vi/status.h>
 #include "lang/front/ast.h"
-#include "lang/lib/builtins.h"
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
 #include "lang/back/data.h"
 #include "lang/back/eval.h"
 #include "lang/back/transforms.h"
@@ -66,12 +67,12 @@ static int resolve_trunc(vi_program *p, const vi_stmt *st, vi_error *err)
   vi_type types[32];
   int na = st->nargs + 1;
   if (na > 32) {
-    vi_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc, "too many arguments for truncation");
+    front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc, "too many arguments for truncation");
     return VI_EUNSUPPORTED;
   }
   if (st->lhs->type.ndims > 0 || st->lhs->type.base != VT_INT) {
-    if (vi_type_rank(st->lhs->type) > 0) {
-      vi_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+    if (type_rank(st->lhs->type) > 0) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
                   "truncation T[,] of a non-scalar variate is not supported");
       return VI_EUNSUPPORTED;
     }
@@ -85,18 +86,18 @@ static int resolve_trunc(vi_program *p, const vi_stmt *st, vi_error *err)
   int need_lcdf = st->hi != NULL, need_lccdf = st->lo && !st->hi;
   if (need_lcdf) {
     snprintf(name, sizeof name, "%s_lcdf", st->name);
-    tr.lcdf = vi_builtin_resolve(name, types, na, &ret, why, sizeof why);
+    tr.lcdf = builtin_resolve(name, types, na, &ret, why, sizeof why);
     if (tr.lcdf < 0) {
-      vi_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
                   "truncation T[..] of '%s' needs %s, which vi does not support", st->name, name);
       return VI_EUNSUPPORTED;
     }
   }
   if (need_lccdf) {
     snprintf(name, sizeof name, "%s_lccdf", st->name);
-    tr.lccdf = vi_builtin_resolve(name, types, na, &ret, why, sizeof why);
+    tr.lccdf = builtin_resolve(name, types, na, &ret, why, sizeof why);
     if (tr.lccdf < 0) {
-      vi_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
                   "truncation T[..] of '%s' needs %s, which vi does not support", st->name, name);
       return VI_EUNSUPPORTED;
     }
@@ -119,7 +120,7 @@ static int is_static(const vi_expr *e)
   case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: return 1;
   case EX_VAR: return e->decl && (e->decl->block == BLK_DATA || e->decl->block == BLK_TDATA);
   case EX_CALL:
-    if (e->builtin < 0 || vi_builtin_kind(e->builtin) == BUILTIN_RNG) return 0;
+    if (e->builtin < 0 || builtin_kind(e->builtin) == BUILTIN_RNG) return 0;
     break;
   default: break;
   }
@@ -186,12 +187,12 @@ static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
   case ST_DECL: {
     const vi_decl *d = st->decl;
     if (d->block == BLK_PARAMS && !tr_supported(d->con)) {
-      vi_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
                   "%s parameters are not supported yet", tr_name(d->con));
       return VI_EUNSUPPORTED;
     }
-    if (vi_type_rank(d->type) > AD_MAX_DIMS) {
-      vi_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
+    if (type_rank(d->type) > AD_MAX_DIMS) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
                   "more than %d dimensions are not supported", AD_MAX_DIMS);
       return VI_EUNSUPPORTED;
     }
@@ -221,21 +222,21 @@ vi_program *vi_program_compile(const char *source, size_t len, const char *name,
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
   gsl_set_error_handler_off();
-  vi_ast *ast = vi_parse(source, len, name, err);
+  vi_ast *ast = front_parse(source, len, name, err);
   if (!ast) {
     if (!err->status) err->status = VI_EPARSE;
     set_status(status, err->status);
     return NULL;
   }
-  int rc = vi_check(ast, err);
+  int rc = front_check(ast, err);
   if (rc) {
     if (!err->status) err->status = rc;
     set_status(status, rc);
-    vi_ast_free(ast);
+    front_ast_free(ast);
     return NULL;
   }
   vi_program *p = calloc(1, sizeof *p);
-  if (!p) { vi_ast_free(ast); set_status(status, VI_ENOMEM); return NULL; }
+  if (!p) { front_ast_free(ast); set_status(status, VI_ENOMEM); return NULL; }
   p->ast = ast;
   p->tape = ad_tape_alloc();
   p->tdata_rng = gsl_rng_alloc(gsl_rng_mt19937);
@@ -773,6 +774,6 @@ void vi_program_free(vi_program *p)
   ev_release(&p->ev);
   ad_tape_free(p->tape);
   gsl_rng_free(p->tdata_rng);
-  vi_ast_free(p->ast);
+  front_ast_free(p->ast);
   free(p);
 }

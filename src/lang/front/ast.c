@@ -6,7 +6,7 @@
 #include "lang/front/ast.h"
 #include "lang/front/front.h"
 
-void vi_ast_free(vi_ast *ast)
+void front_ast_free(vi_ast *ast)
 {
   if (ast) ast_arena_free(ast->arena);
 }
@@ -87,7 +87,7 @@ static void print_expr(out *o, const vi_expr *e)
   }
 }
 
-size_t vi_ast_expr_print(const vi_expr *e, char *buf, size_t cap)
+size_t front_expr_print(const vi_expr *e, char *buf, size_t cap)
 {
   out o = { buf, cap, 0 };
   if (cap) buf[0] = '\0';
@@ -95,7 +95,7 @@ size_t vi_ast_expr_print(const vi_expr *e, char *buf, size_t cap)
   return o.n;
 }
 
-const char *vi_type_str(vi_type t, char *buf, size_t cap)
+const char *front_type_str(vi_type t, char *buf, size_t cap)
 {
   static const char *const names[] = { "int", "real", "vector", "row_vector", "matrix",
                                        "string", "void", "error" };

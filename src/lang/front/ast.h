@@ -189,13 +189,13 @@ void ast_arena_free(struct ast_arena *a);
 /* Parse and check.  On error return NULL and fill err (vi/lang.h) with the first error:
  * file:line:col, the offending token, what was expected, and a caret line. */
 struct vi_error;
-vi_ast *vi_parse(const char *source, size_t len, const char *name, struct vi_error *err);
-int vi_check(vi_ast *ast, struct vi_error *err);   /* VI_SUCCESS or an error status */
-void vi_ast_free(vi_ast *ast);
+vi_ast *front_parse(const char *source, size_t len, const char *name, struct vi_error *err);
+int front_check(vi_ast *ast, struct vi_error *err);   /* VI_SUCCESS or an error status */
+void front_ast_free(vi_ast *ast);
 
 /* Format an error at loc into err (shared by parser, checker and evaluator):
  * "name:line:col: error: <msg>\n<source line>\n<caret>". */
-void vi_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc,
+void front_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc,
                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -22,7 +22,7 @@
 #include "vi/lang.h"
 #include "vi/status.h"
 #include "lang/front/ast.h"
-#include "lang/lib/builtins.h"
+#include "lang/front/front.h"
 #include "lang/front/front.h"
 
 #define NBUCKETS 1024
@@ -59,7 +59,7 @@ static void c_fail(checker *c, int status, vi_loc loc, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  vi_error_at(c->err, status, c->ast, loc, "%s", msg);
+  front_error_at(c->err, status, c->ast, loc, "%s", msg);
   longjmp(c->jb, 1);
 }
 
@@ -67,7 +67,7 @@ static void c_nomem(checker *c) __attribute__((noreturn));
 static void c_nomem(checker *c)
 {
   vi_loc none = { 0, 0 };
-  vi_error_at(c->err, VI_ENOMEM, c->ast, none, "out of memory while checking");
+  front_error_at(c->err, VI_ENOMEM, c->ast, none, "out of memory while checking");
   longjmp(c->jb, 1);
 }
 
@@ -77,7 +77,7 @@ static const char *tname(vi_type t)
   static _Thread_local char ring[4][48];
   static _Thread_local int k;
   k = (k + 1) & 3;
-  return vi_type_str(t, ring[k], sizeof ring[k]);
+  return front_type_str(t, ring[k], sizeof ring[k]);
 }
 
 static const char *const block_names[] = {
@@ -571,7 +571,7 @@ static void check_call(checker *c, vi_expr *e)
   }
   char why[512] = "";
   vi_type ret = ty(VT_REAL, 0);
-  int id = vi_builtin_resolve(e->str, targs, e->nargs, &ret, why, sizeof why);
+  int id = builtin_resolve(e->str, targs, e->nargs, &ret, why, sizeof why);
   if (id < 0) {
     /* Old density names (normal_log, normal_cdf_log): name the replacement. */
     const char *sfx[][2] = { { "_ccdf_log", "_lccdf" }, { "_cdf_log", "_lcdf" },
@@ -583,7 +583,7 @@ static void check_call(checker *c, vi_expr *e)
       char alt[128], w2[512];
       snprintf(alt, sizeof alt, "%.*s%s", (int)(n - m), e->str, sfx[k][1]);
       vi_type r2;
-      int id2 = vi_builtin_resolve(alt, targs, e->nargs, &r2, w2, sizeof w2);
+      int id2 = builtin_resolve(alt, targs, e->nargs, &r2, w2, sizeof w2);
       if (id2 >= 0) {
         /* the pre-2.33 spelling of the same function (normal_log(y, mu, sigma) is
            normal_lpdf(y | mu, sigma)): models written for older Stan run unchanged */
@@ -607,7 +607,7 @@ static void check_call(checker *c, vi_expr *e)
   }
   e->builtin = id;
   e->type = ret;
-  if (vi_builtin_kind(id) == BUILTIN_RNG) {
+  if (builtin_kind(id) == BUILTIN_RNG) {
     if (!rng_allowed(c) && c->fn)
       c_fail(c, VI_ECHECK, e->loc, "random number generator '%s' is only allowed in "
              "functions whose name ends in _rng, not in '%s'", e->str, c->fn->name);
@@ -962,7 +962,7 @@ static void check_tilde(checker *c, vi_stmt *s)
       }
   }
   char why[512] = "";
-  int id = vi_builtin_resolve_tilde(s->name, targs, n, why, sizeof why);
+  int id = builtin_resolve_tilde(s->name, targs, n, why, sizeof why);
   if (id == BUILTIN_UNSUPPORTED)
     c_fail(c, VI_EUNSUPPORTED, s->loc, "%s",
            why[0] ? why : "distribution not supported yet");
@@ -985,7 +985,7 @@ static void check_tilde(checker *c, vi_stmt *s)
       targs[0] = bounds[k]->type;
       vi_type ret;
       char w2[512];
-      if (vi_builtin_resolve(name, targs, n, &ret, w2, sizeof w2) < 0)
+      if (builtin_resolve(name, targs, n, &ret, w2, sizeof w2) < 0)
         c_fail(c, VI_EUNSUPPORTED, s->loc, "truncating '%s' needs %s, which is not "
                "supported yet", s->name, name);
     }
@@ -1062,7 +1062,7 @@ static void check_stmt(checker *c, vi_stmt *s)
     s->decl->type = el;
     char buf[48];
     /* two statements: argument evaluation order is unspecified (strlen ran first) */
-    const char *tt = vi_type_str(el, buf, sizeof buf);
+    const char *tt = front_type_str(el, buf, sizeof buf);
     s->decl->type_text = ast_arena_strndup(c->ast->arena, tt, strlen(tt));
     if (!s->decl->type_text) c_nomem(c);
     check_loop_body(c, s, mark);
@@ -1178,7 +1178,7 @@ static int dep_expr(checker *c, vi_expr *e)
     if (e->builtin == -1) d = 0;
     else if (e->builtin == VI_CALL_USER || e->builtin == VI_CALL_REDUCE) {
       if (e->func->kind == FN_LP || (e->func->kind == FN_RNG && e->data_only == 0)) d = 0;
-    } else if (vi_builtin_kind(e->builtin) == BUILTIN_RNG && e->data_only == 0) d = 0;
+    } else if (builtin_kind(e->builtin) == BUILTIN_RNG && e->data_only == 0) d = 0;
     break;
   case EX_INDEX:
     d = dep_expr(c, e->args[0]);
@@ -1232,7 +1232,7 @@ static int density_of_data(const vi_expr *e)
     if (e->builtin == VI_CALL_REDUCE)   /* reduce_sum of a density over a data slice */
       return e->func->kind == FN_DENSITY ? (e->args[1]->data_only ? 1 : 0) : -1;
     int dens = (e->builtin == VI_CALL_USER && e->func->kind == FN_DENSITY)
-               || (e->builtin >= 0 && vi_builtin_kind(e->builtin) == BUILTIN_DENSITY)
+               || (e->builtin >= 0 && builtin_kind(e->builtin) == BUILTIN_DENSITY)
                || name_has_suffix(e->str, "_lcdf") || name_has_suffix(e->str, "_lccdf");
     if (dens && e->nargs >= 1) {
       if (e->args[0]->data_only) return 1;
@@ -1327,13 +1327,13 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
 
 /* ---- Program ------------------------------------------------------------------- */
 
-int vi_check(vi_ast *ast, struct vi_error *err)
+int front_check(vi_ast *ast, struct vi_error *err)
 {
   if (!ast) return VI_EINVAL;
   checker *c = calloc(1, sizeof *c);
   if (!c) {
     vi_loc none = { 0, 0 };
-    vi_error_at(err, VI_ENOMEM, ast, none, "out of memory while checking");
+    front_error_at(err, VI_ENOMEM, ast, none, "out of memory while checking");
     return VI_ENOMEM;
   }
   c->ast = ast;

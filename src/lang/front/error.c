@@ -37,7 +37,7 @@ static size_t utf8_seq(const char *q, const char *end)
   return n;
 }
 
-void vi_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc,
+void front_error_at(struct vi_error *err, int status, const vi_ast *ast, vi_loc loc,
                  const char *fmt, ...)
 {
   if (!err) return;

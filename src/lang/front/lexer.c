@@ -250,7 +250,7 @@ static const struct { const char *s; vi_tok_kind k; } puncts[] = {
   { ";", TK_SEMI }, { "~", TK_TILDE }, { "|", TK_BAR }, { "'", TK_QUOTE },
 };
 
-int vi_lex(const char *src, size_t len, vi_lex_result *out)
+int front_lex(const char *src, size_t len, vi_lex_result *out)
 {
   lexer lx = { src, len, 0, 1, 1, out, 0 };
   memset(out, 0, sizeof *out);
@@ -315,7 +315,7 @@ int vi_lex(const char *src, size_t len, vi_lex_result *out)
   return st;
 }
 
-void vi_lex_result_free(vi_lex_result *r)
+void front_lex_result_free(vi_lex_result *r)
 {
   if (!r) return;
   free(r->toks);
@@ -323,7 +323,7 @@ void vi_lex_result_free(vi_lex_result *r)
   r->ntoks = 0;
 }
 
-const char *vi_tok_kind_str(vi_tok_kind k)
+const char *front_tok_kind_str(vi_tok_kind k)
 {
   switch (k) {
   case TK_EOF: return "end of input";

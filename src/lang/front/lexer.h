@@ -37,10 +37,10 @@ typedef struct vi_lex_result {
   char message[256];
 } vi_lex_result;
 
-int vi_lex(const char *src, size_t len, vi_lex_result *out);   /* returns out->status */
-void vi_lex_result_free(vi_lex_result *r);
+int front_lex(const char *src, size_t len, vi_lex_result *out);   /* returns out->status */
+void front_lex_result_free(vi_lex_result *r);
 /* A short printable spelling of a token kind, e.g. "';'" or "identifier". */
-const char *vi_tok_kind_str(vi_tok_kind k);
+const char *front_tok_kind_str(vi_tok_kind k);
 
 /* Largest integer literal (Stan's int is 32-bit). */
 #define VI_INT_LIT_MAX 2147483647L

@@ -5,7 +5,7 @@
  * < <= > >=, + -, * / % .* ./, %/% \, prefix ! - +, ^ .^ (right), postfix ' and []).  Lua's lparser.c is the model for the
  * structure: one function per rule, each headed by its rule, one token of lookahead
  * (more where Stan needs it), and the first error ends the parse (by longjmp back to
- * vi_parse: every node lives in the arena, so nothing leaks).
+ * front_parse: every node lives in the arena, so nothing leaks).
  *
  * Recursion is bounded (VI_AST_MAX_NESTING levels of parentheses / statements, trees
  * VI_AST_MAX_DEPTH high), so no input can exhaust the stack here or in later passes. */
@@ -41,7 +41,7 @@ static void p_fail(parser *p, int status, vi_loc loc, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
-  vi_error_at(p->err, status, p->ast, loc, "%s", msg);
+  front_error_at(p->err, status, p->ast, loc, "%s", msg);
   longjmp(p->jb, 1);
 }
 
@@ -49,7 +49,7 @@ static void p_nomem(parser *p) __attribute__((noreturn));
 static void p_nomem(parser *p)
 {
   vi_loc none = { 0, 0 };
-  vi_error_at(p->err, VI_ENOMEM, p->ast, none, "out of memory while parsing");
+  front_error_at(p->err, VI_ENOMEM, p->ast, none, "out of memory while parsing");
   longjmp(p->jb, 1);
 }
 
@@ -1322,7 +1322,7 @@ static void parse_program(parser *p)
   }
 }
 
-vi_ast *vi_parse(const char *source, size_t len, const char *name, struct vi_error *err)
+vi_ast *front_parse(const char *source, size_t len, const char *name, struct vi_error *err)
 {
   parser *p = calloc(1, sizeof *p);
   struct ast_arena *arena = ast_arena_new();
@@ -1332,7 +1332,7 @@ vi_ast *vi_parse(const char *source, size_t len, const char *name, struct vi_err
                  : NULL;
   if (!p || !nm) {
     vi_loc none = { 0, 0 };
-    vi_error_at(err, VI_ENOMEM, NULL, none, "out of memory while parsing");
+    front_error_at(err, VI_ENOMEM, NULL, none, "out of memory while parsing");
     free(p);
     ast_arena_free(arena);
     return NULL;
@@ -1345,16 +1345,16 @@ vi_ast *vi_parse(const char *source, size_t len, const char *name, struct vi_err
   p->arena = arena;
   p->err = err;
   if (setjmp(p->jb)) {
-    vi_lex_result_free(&p->lex);
+    front_lex_result_free(&p->lex);
     free(p);
     ast_arena_free(arena);
     return NULL;
   }
-  vi_lex(src, ast->source_len, &p->lex);
+  front_lex(src, ast->source_len, &p->lex);
   if (p->lex.ntoks == 0) p_nomem(p);
   check_lex_error(p);
   parse_program(p);
-  vi_lex_result_free(&p->lex);
+  front_lex_result_free(&p->lex);
   free(p);
   return ast;
 }

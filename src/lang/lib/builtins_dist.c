@@ -6,7 +6,7 @@
  * densities and cdfs, the generic broadcasting loop they share, and the table;
  * builtins_dist_multi.c holds the vector- and matrix-valued densities,
  * builtins_dist_glm.c the fused GLM densities, builtins_rng.c the _rng functions, and
- * dist_impl.h the helpers they share.
+ * dist_impl.h / dist_common.c the helpers they share.
  *
  * The generic loop: every argument is a scalar or a one-dimensional container of a
  * common length N (a mismatch is an error naming both arguments); the density of
@@ -23,82 +23,11 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_bessel.h>
 #include <gsl/gsl_cdf.h>
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 #include "lang/lib/dist_impl.h"
 
 #define DMAX 4
 #define NEED(i) (need & (1u << (i)))
-
-/* ---- shared plumbing ----------------------------------------------------------- */
-
-double *dist_zeros(ad_tape *t, size_t n)
-{
-  double *p = ad_alloc(t, (n ? n : 1) * sizeof *p);
-  if (!p) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
-  memset(p, 0, (n ? n : 1) * sizeof *p);
-  return p;
-}
-
-ad_val *dist_new_result(ad_tape *t, ad_val **args, int nargs)
-{
-  int varying = 0, adj = 0;
-  for (int i = 0; i < nargs; i++) {
-    if (args[i]->nd > 1) varying = 1;
-    if (args[i]->adj) adj = 1;
-  }
-  vi_type rt = {VT_REAL, 0};
-  ad_val *out = ad_new(t, rt, 0, NULL, varying, adj && ad_tape_recording(t));
-  if (!out) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
-  for (size_t s = 0; s < out->nd; s++) out->x[s] = 0;
-  return out;
-}
-
-/* Reverse step of every density: in.adj[e, s] += out.adj[s] * P[e, s], summing over
- * draws into inputs that do not vary. */
-static void dist_backward(ad_tape *t, ad_node *node)
-{
-  (void)t;
-  const ad_val *out = node->out;
-  const size_t ndo = out->nd;
-  double **P = node->ptr;
-  for (int i = 0; i < node->nin; i++) {
-    ad_val *a = node->in[i];
-    if (!P[i] || !a->adj) continue;
-    const double *p = P[i];
-    size_t L = vi_type_rank(a->type) > 0 ? a->len : 1;
-    if (a->nd == ndo) {
-      for (size_t e = 0; e < L; e++) {
-        double *ad = a->adj + e * ndo;
-        const double *pe = p + e * ndo;
-        for (size_t s = 0; s < ndo; s++) ad[s] += out->adj[s] * pe[s];
-      }
-    } else {
-      for (size_t e = 0; e < L; e++) {
-        double acc = 0;
-        const double *pe = p + e * ndo;
-        for (size_t s = 0; s < ndo; s++) acc += out->adj[s] * pe[s];
-        a->adj[e * a->nd] += acc;
-      }
-    }
-  }
-}
-
-int dist_push_partials(ad_tape *t, ad_val *out, ad_val **args, int nargs, double **P)
-{
-  if (!out->adj) return 0;
-  int any = 0;
-  for (int i = 0; i < nargs; i++) if (args[i]->adj && P[i]) any = 1;
-  if (!any) return 0;
-  if (nargs > 4) { ad_tape_set_error(t, "internal: density with more than 4 arguments"); return -1; }
-  double **keep = ad_alloc(t, DMAX * sizeof *keep);
-  if (!keep) { ad_tape_set_error(t, "out of memory in a density"); return -1; }
-  for (int i = 0; i < DMAX; i++) keep[i] = i < nargs ? P[i] : NULL;
-  for (int i = 0; i < nargs; i++) args[i]->shared = 1;
-  ad_node *node = ad_push(t, dist_backward, out, nargs, args);
-  if (!node) { ad_tape_set_error(t, "out of memory in a density"); return -1; }
-  node->ptr = keep;
-  return 0;
-}
 
 /* ---- the generic elementwise loop --------------------------------------------- */
 
@@ -132,7 +61,7 @@ static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dis
   c->na = na;
   c->N = 1;
   for (int i = 0; i < na; i++) {
-    if (vi_type_rank(args[i]->type) == 0) continue;
+    if (type_rank(args[i]->type) == 0) continue;
     if (first < 0) { first = i; c->N = args[i]->len; }
     else if (args[i]->len != c->N) {
       ad_tape_set_error(t, "%s: size of %s (%zu) and %s (%zu) differ", d->name,
@@ -145,7 +74,7 @@ static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dis
   c->ndo = c->out->nd;
   c->need = 0;
   for (int i = 0; i < na; i++) {
-    int cont = vi_type_rank(args[i]->type) > 0;
+    int cont = type_rank(args[i]->type) > 0;
     c->x[i] = args[i]->x;
     c->es[i] = cont ? args[i]->nd : 0;
     c->ds[i] = args[i]->nd > 1 ? 1 : 0;
@@ -166,8 +95,8 @@ static ad_val *dist_finish(ad_tape *t, const dist_desc *d, ad_val **args, dist_c
   if (d->yterm && c->N > 0) {
     /* sum over y's elements, once per element when y is data */
     const ad_val *y = args[0];
-    size_t L = vi_type_rank(y->type) > 0 ? y->len : 1;
-    double mult = vi_type_rank(y->type) > 0 ? 1.0 : (double)c->N;
+    size_t L = type_rank(y->type) > 0 ? y->len : 1;
+    double mult = type_rank(y->type) > 0 ? 1.0 : (double)c->N;
     if (y->nd == 1) {
       double acc = 0;
       for (size_t e = 0; e < L; e++) acc += d->yterm(y->x[e]);
@@ -1027,7 +956,7 @@ static const dist_desc desc_normal_lpdf = {"normal_lpdf", {"y", "mu", "sigma"}, 
 static ad_val *impl_normal_lpdf(ad_tape *t, ad_val **args, int nargs)
 {
   ad_val *sg = args[2];
-  if (vi_type_rank(sg->type) > 0)
+  if (type_rank(sg->type) > 0)
     return dist_run(t, &desc_normal_lpdf, args, nargs, k_normal);
   dist_ctx c;
   if (dist_setup(t, &desc_normal_lpdf, args, nargs, &c)) return NULL;
@@ -1070,7 +999,7 @@ static ad_val *impl_student_t_lpdf(ad_tape *t, ad_val **args, int nargs)
 {
   if (nargs != 4) { ad_tape_set_error(t, "student_t_lpdf: expected 4 arguments"); return NULL; }
   ad_val *nv = args[1], *sg = args[3];
-  if (vi_type_rank(nv->type) > 0 || vi_type_rank(sg->type) > 0)
+  if (type_rank(nv->type) > 0 || type_rank(sg->type) > 0)
     return dist_run(t, &desc_student_t_lpdf, args, 4, k_student_t);
   dist_ctx c;
   if (dist_setup(t, &desc_student_t_lpdf, args, 4, &c)) return NULL;
@@ -1255,186 +1184,9 @@ DIST_DEFINE_GSL(poisson_cdf, poisson_lcdf, NULL, 1, "n", "lambda")
 
 /* ---- the table ---------------------------------------------------------------- */
 
-/* Each density under its _lpdf/_lpmf name and the _lupdf/_lupmf alias. */
-#define DENS(nm, suffix, sig) \
-  {#nm "_l" #suffix, sig, impl_##nm##_l##suffix}, {#nm "_lu" #suffix, sig, impl_##nm##_l##suffix}
-#define DENS_EXT(nm, suffix, sig, fn) {#nm "_l" #suffix, sig, fn}, {#nm "_lu" #suffix, sig, fn}
-#define PLAIN(nm, sig) {#nm, sig, impl_##nm}
-#define RNG(nm, sig) {#nm "_rng", sig, vi_rng_##nm}
-
-const vi_builtin_def vi_builtins_dist[] = {
-  DENS(normal, pdf, "real(reals | reals, reals)"),
-  PLAIN(normal_lcdf, "real(reals | reals, reals)"),
-  PLAIN(normal_lccdf, "real(reals | reals, reals)"),
-  PLAIN(normal_cdf, "real(reals | reals, reals)"),
-  RNG(normal, "rng_real(reals, reals)"),
-  DENS(std_normal, pdf, "real(reals)"),
-  PLAIN(std_normal_lcdf, "real(reals)"),
-  PLAIN(std_normal_lccdf, "real(reals)"),
-  PLAIN(std_normal_cdf, "real(reals)"),
-  RNG(std_normal, "real()"),
-  DENS(student_t, pdf, "real(reals | reals, reals, reals)"),
-  RNG(student_t, "rng_real(reals, reals, reals)"),
-  PLAIN(student_t_lcdf, "real(reals | reals, reals, reals)"),
-  PLAIN(student_t_lccdf, "real(reals | reals, reals, reals)"),
-  PLAIN(student_t_cdf, "real(reals | reals, reals, reals)"),
-  DENS(cauchy, pdf, "real(reals | reals, reals)"),
-  RNG(cauchy, "rng_real(reals, reals)"),
-  PLAIN(cauchy_lcdf, "real(reals | reals, reals)"),
-  PLAIN(cauchy_lccdf, "real(reals | reals, reals)"),
-  PLAIN(cauchy_cdf, "real(reals | reals, reals)"),
-  DENS(double_exponential, pdf, "real(reals | reals, reals)"),
-  RNG(double_exponential, "rng_real(reals, reals)"),
-  PLAIN(double_exponential_lcdf, "real(reals | reals, reals)"),
-  PLAIN(double_exponential_lccdf, "real(reals | reals, reals)"),
-  PLAIN(double_exponential_cdf, "real(reals | reals, reals)"),
-  DENS(logistic, pdf, "real(reals | reals, reals)"),
-  PLAIN(logistic_lcdf, "real(reals | reals, reals)"),
-  PLAIN(logistic_lccdf, "real(reals | reals, reals)"),
-  PLAIN(logistic_cdf, "real(reals | reals, reals)"),
-  RNG(logistic, "rng_real(reals, reals)"),
-  DENS(exponential, pdf, "real(reals | reals)"),
-  PLAIN(exponential_lcdf, "real(reals | reals)"),
-  PLAIN(exponential_lccdf, "real(reals | reals)"),
-  PLAIN(exponential_cdf, "real(reals | reals)"),
-  RNG(exponential, "rng_real(reals)"),
-  DENS(gamma, pdf, "real(reals | reals, reals)"),
-  RNG(gamma, "rng_real(reals, reals)"),
-  PLAIN(gamma_lcdf, "real(reals | reals, reals)"),
-  PLAIN(gamma_lccdf, "real(reals | reals, reals)"),
-  PLAIN(gamma_cdf, "real(reals | reals, reals)"),
-  DENS(inv_gamma, pdf, "real(reals | reals, reals)"),
-  RNG(inv_gamma, "rng_real(reals, reals)"),
-  DENS(lognormal, pdf, "real(reals | reals, reals)"),
-  PLAIN(lognormal_lcdf, "real(reals | reals, reals)"),
-  PLAIN(lognormal_lccdf, "real(reals | reals, reals)"),
-  PLAIN(lognormal_cdf, "real(reals | reals, reals)"),
-  RNG(lognormal, "rng_real(reals, reals)"),
-  DENS(chi_square, pdf, "real(reals | reals)"),
-  RNG(chi_square, "rng_real(reals)"),
-  DENS(inv_chi_square, pdf, "real(reals | reals)"),
-  RNG(inv_chi_square, "rng_real(reals)"),
-  DENS(scaled_inv_chi_square, pdf, "real(reals | reals, reals)"),
-  RNG(scaled_inv_chi_square, "rng_real(reals, reals)"),
-  DENS(weibull, pdf, "real(reals | reals, reals)"),
-  RNG(weibull, "rng_real(reals, reals)"),
-  PLAIN(weibull_lcdf, "real(reals | reals, reals)"),
-  PLAIN(weibull_lccdf, "real(reals | reals, reals)"),
-  PLAIN(weibull_cdf, "real(reals | reals, reals)"),
-  DENS(frechet, pdf, "real(reals | reals, reals)"),
-  RNG(frechet, "rng_real(reals, reals)"),
-  DENS(pareto, pdf, "real(reals | reals, reals)"),
-  RNG(pareto, "rng_real(reals, reals)"),
-  DENS(beta, pdf, "real(reals | reals, reals)"),
-  RNG(beta, "rng_real(reals, reals)"),
-  DENS(beta_proportion, pdf, "real(reals | reals, reals)"),
-  RNG(beta_proportion, "rng_real(reals, reals)"),
-  DENS(uniform, pdf, "real(reals | reals, reals)"),
-  RNG(uniform, "rng_real(reals, reals)"),
-  PLAIN(uniform_lcdf, "real(reals | reals, reals)"),
-  PLAIN(uniform_lccdf, "real(reals | reals, reals)"),
-  PLAIN(uniform_cdf, "real(reals | reals, reals)"),
-  DENS(von_mises, pdf, "real(reals | reals, reals)"),
-  RNG(von_mises, "rng_real(reals, reals)"),
-  DENS(gumbel, pdf, "real(reals | reals, reals)"),
-  PLAIN(gumbel_lcdf, "real(reals | reals, reals)"),
-  PLAIN(gumbel_lccdf, "real(reals | reals, reals)"),
-  PLAIN(gumbel_cdf, "real(reals | reals, reals)"),
-  RNG(gumbel, "rng_real(reals, reals)"),
-  DENS(rayleigh, pdf, "real(reals | reals)"),
-  RNG(rayleigh, "rng_real(reals)"),
-  DENS(skew_normal, pdf, "real(reals | reals, reals, reals)"),
-  RNG(skew_normal, "rng_real(reals, reals, reals)"),
-  DENS(exp_mod_normal, pdf, "real(reals | reals, reals, reals)"),
-  RNG(exp_mod_normal, "rng_real(reals, reals, reals)"),
-  DENS(skew_double_exponential, pdf, "real(reals | reals, reals, reals)"),
-  RNG(skew_double_exponential, "rng_real(reals, reals, reals)"),
-  DENS(loglogistic, pdf, "real(reals | reals, reals)"),
-  RNG(loglogistic, "rng_real(reals, reals)"),
-  DENS(pareto_type_2, pdf, "real(reals | reals, reals, reals)"),
-  RNG(pareto_type_2, "rng_real(reals, reals, reals)"),
-  DENS(discrete_range, pmf, "real(ints | ints, ints)"),
-  RNG(discrete_range, "rng_int(ints, ints)"),
-  DENS(bernoulli, pmf, "real(ints | reals)"),
-  RNG(bernoulli, "rng_int(reals)"),
-  DENS(bernoulli_logit, pmf, "real(ints | reals)"),
-  RNG(bernoulli_logit, "rng_int(reals)"),
-  DENS(binomial, pmf, "real(ints | ints, reals)"),
-  RNG(binomial, "rng_int(ints, reals)"),
-  PLAIN(binomial_lcdf, "real(ints | ints, reals)"),
-  PLAIN(binomial_lccdf, "real(ints | ints, reals)"),
-  PLAIN(binomial_cdf, "real(ints | ints, reals)"),
-  DENS(binomial_logit, pmf, "real(ints | ints, reals)"),
-  RNG(binomial_logit, "rng_int(ints, reals)"),
-  DENS(beta_binomial, pmf, "real(ints | ints, reals, reals)"),
-  RNG(beta_binomial, "rng_int(ints, reals, reals)"),
-  DENS(poisson, pmf, "real(ints | reals)"),
-  RNG(poisson, "rng_int(reals)"),
-  PLAIN(poisson_lcdf, "real(ints | reals)"),
-  PLAIN(poisson_lccdf, "real(ints | reals)"),
-  PLAIN(poisson_cdf, "real(ints | reals)"),
-  DENS(poisson_log, pmf, "real(ints | reals)"),
-  RNG(poisson_log, "rng_int(reals)"),
-  DENS(neg_binomial, pmf, "real(ints | reals, reals)"),
-  RNG(neg_binomial, "rng_int(reals, reals)"),
-  DENS(neg_binomial_2, pmf, "real(ints | reals, reals)"),
-  RNG(neg_binomial_2, "rng_int(reals, reals)"),
-  PLAIN(neg_binomial_2_lcdf, "real(ints | reals, reals)"),
-  PLAIN(neg_binomial_2_lccdf, "real(ints | reals, reals)"),
-  PLAIN(neg_binomial_2_cdf, "real(ints | reals, reals)"),
-  DENS(neg_binomial_2_log, pmf, "real(ints | reals, reals)"),
-  RNG(neg_binomial_2_log, "rng_int(reals, reals)"),
-  DENS_EXT(bernoulli_logit_glm, pmf, "real(ints | matrix, reals, vector)",
-           vi_dist_bernoulli_logit_glm_lpmf),
-  DENS_EXT(poisson_log_glm, pmf, "real(ints | matrix, reals, vector)",
-           vi_dist_poisson_log_glm_lpmf),
-  DENS_EXT(normal_id_glm, pdf, "real(reals | matrix, reals, vector, reals)",
-           vi_dist_normal_id_glm_lpdf),
-  DENS_EXT(neg_binomial_2_log_glm, pmf, "real(ints | matrix, reals, vector, reals)",
-           vi_dist_neg_binomial_2_log_glm_lpmf),
-  DENS_EXT(categorical, pmf, "real(ints | vector)", vi_dist_categorical_lpmf),
-  RNG(categorical, "int(vector)"),
-  DENS_EXT(categorical_logit, pmf, "real(ints | vector)", vi_dist_categorical_logit_lpmf),
-  RNG(categorical_logit, "int(vector)"),
-  DENS_EXT(multinomial, pmf, "real(int[] | vector)", vi_dist_multinomial_lpmf),
-  RNG(multinomial, "int[](vector, int)"),
-  DENS_EXT(multinomial_logit, pmf, "real(int[] | vector)", vi_dist_multinomial_logit_lpmf),
-  RNG(multinomial_logit, "int[](vector, int)"),
-  DENS_EXT(dirichlet, pdf, "real(vector | vector)", vi_dist_dirichlet_lpdf),
-  RNG(dirichlet, "vector(vector)"),
-  DENS_EXT(multi_normal, pdf, "real(vector | vector, matrix)", vi_dist_multi_normal_lpdf),
-  DENS_EXT(multi_normal, pdf, "real(vector[] | vector, matrix)", vi_dist_multi_normal_lpdf),
-  DENS_EXT(multi_normal, pdf, "real(vector[] | vector[], matrix)", vi_dist_multi_normal_lpdf),
-  DENS_EXT(multi_normal, pdf, "real(row_vector | row_vector, matrix)", vi_dist_multi_normal_lpdf),
-  DENS_EXT(multi_normal, pdf, "real(row_vector[] | row_vector, matrix)", vi_dist_multi_normal_lpdf),
-  RNG(multi_normal, "vector(vector, matrix)"),
-  DENS_EXT(multi_normal_cholesky, pdf, "real(vector | vector, matrix)",
-           vi_dist_multi_normal_cholesky_lpdf),
-  DENS_EXT(multi_normal_cholesky, pdf, "real(vector[] | vector, matrix)",
-           vi_dist_multi_normal_cholesky_lpdf),
-  DENS_EXT(multi_normal_cholesky, pdf, "real(vector[] | vector[], matrix)",
-           vi_dist_multi_normal_cholesky_lpdf),
-  RNG(multi_normal_cholesky, "vector(vector, matrix)"),
-  DENS_EXT(multi_normal_prec, pdf, "real(vector | vector, matrix)", vi_dist_multi_normal_prec_lpdf),
-  DENS_EXT(multi_normal_prec, pdf, "real(vector[] | vector, matrix)", vi_dist_multi_normal_prec_lpdf),
-  DENS_EXT(multi_normal_prec, pdf, "real(vector[] | vector[], matrix)", vi_dist_multi_normal_prec_lpdf),
-  DENS_EXT(multi_student_t, pdf, "real(vector | real, vector, matrix)", vi_dist_multi_student_t_lpdf),
-  DENS_EXT(multi_student_t, pdf, "real(vector[] | real, vector, matrix)", vi_dist_multi_student_t_lpdf),
-  DENS_EXT(multi_student_t, pdf, "real(vector[] | real, vector[], matrix)", vi_dist_multi_student_t_lpdf),
-  RNG(multi_student_t, "vector(real, vector, matrix)"),
-  DENS_EXT(lkj_corr_cholesky, pdf, "real(matrix | real)", vi_dist_lkj_corr_cholesky_lpdf),
-  RNG(lkj_corr_cholesky, "matrix(int, real)"),
-  DENS_EXT(lkj_corr, pdf, "real(matrix | real)", vi_dist_lkj_corr_lpdf),
-  RNG(lkj_corr, "matrix(int, real)"),
-  DENS_EXT(wishart, pdf, "real(matrix | real, matrix)", vi_dist_wishart_lpdf),
-  RNG(wishart, "matrix(real, matrix)"),
-  DENS_EXT(inv_wishart, pdf, "real(matrix | real, matrix)", vi_dist_inv_wishart_lpdf),
-  RNG(inv_wishart, "matrix(real, matrix)"),
-  DENS_EXT(ordered_logistic, pmf, "real(int | real, vector)", vi_dist_ordered_logistic_lpmf),
-  DENS_EXT(ordered_logistic, pmf, "real(int[] | vector, vector)", vi_dist_ordered_logistic_lpmf),
-  RNG(ordered_logistic, "int(real, vector)"),
-  DENS_EXT(ordered_probit, pmf, "real(int | real, vector)", vi_dist_ordered_probit_lpmf),
-  DENS_EXT(ordered_probit, pmf, "real(int[] | vector, vector)", vi_dist_ordered_probit_lpmf),
-  RNG(ordered_probit, "int(real, vector)"),
+#define BUILTIN(name, sig, impl) {name, sig, impl},
+const builtin_def builtin_kernels_dist[] = {
+#include "lang/lib/table_dist.def"
   {NULL, NULL, NULL}
 };
+#undef BUILTIN

@@ -9,7 +9,7 @@
  * builtins_dist.c (Stan Functions Reference, "Generalized linear models"). */
 #include <string.h>
 #include <gsl/gsl_cblas.h>
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 #include "lang/lib/dist_impl.h"
 
 enum { GLM_BERNOULLI_LOGIT, GLM_POISSON_LOG, GLM_NORMAL_ID, GLM_NB2_LOG };
@@ -21,7 +21,7 @@ static const char *const glm_names[] = {"bernoulli_logit_glm_lpmf", "poisson_log
 typedef struct { const double *x; size_t es, ds; } bview;
 static inline bview view_of(const ad_val *v)
 {
-  bview b = {v->x, vi_type_rank(v->type) > 0 ? v->nd : 0, v->nd > 1 ? 1 : 0};
+  bview b = {v->x, type_rank(v->type) > 0 ? v->nd : 0, v->nd > 1 ? 1 : 0};
   return b;
 }
 static inline double bget(bview b, size_t i, size_t s) { return b.x[i * b.es + s * b.ds]; }
@@ -29,7 +29,7 @@ static inline double bget(bview b, size_t i, size_t s) { return b.x[i * b.es + s
 /* Check that a scalar-or-container argument has N elements. */
 static int glm_size(ad_tape *t, const char *name, const char *arg, const ad_val *v, size_t N)
 {
-  if (vi_type_rank(v->type) > 0 && v->len != N) {
+  if (type_rank(v->type) > 0 && v->len != N) {
     ad_tape_set_error(t, "%s: size of %s (%zu) and rows of x (%zu) differ", name, arg,
                       v->len, N);
     return -1;
@@ -84,12 +84,12 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
 
   int fail = 0;
   double *Py = NULL, *Pa = NULL, *Ps = NULL;
-  if (want && y->adj) { Py = dist_zeros(t, (vi_type_rank(y->type) ? N : 1) * ndo); fail |= !Py; }
-  if (want && al->adj) { Pa = dist_zeros(t, (vi_type_rank(al->type) ? N : 1) * ndo); fail |= !Pa; }
-  if (want && sg && sg->adj) { Ps = dist_zeros(t, (vi_type_rank(sg->type) ? N : 1) * ndo); fail |= !Ps; }
+  if (want && y->adj) { Py = dist_zeros(t, (type_rank(y->type) ? N : 1) * ndo); fail |= !Py; }
+  if (want && al->adj) { Pa = dist_zeros(t, (type_rank(al->type) ? N : 1) * ndo); fail |= !Pa; }
+  if (want && sg && sg->adj) { Ps = dist_zeros(t, (type_rank(sg->type) ? N : 1) * ndo); fail |= !Ps; }
   if (fail) return NULL;
-  const size_t pya = vi_type_rank(y->type) ? ndo : 0, paa = vi_type_rank(al->type) ? ndo : 0;
-  const size_t psa = sg && vi_type_rank(sg->type) ? ndo : 0;
+  const size_t pya = type_rank(y->type) ? ndo : 0, paa = type_rank(al->type) ? ndo : 0;
+  const size_t psa = sg && type_rank(sg->type) ? ndo : 0;
 
   bview yv = view_of(y), av = view_of(al), sv = sg ? view_of(sg) : yv;
   double *acc = out->x;
@@ -186,22 +186,22 @@ static ad_val *glm_common(ad_tape *t, ad_val **args, int nargs, int kind)
   return out;
 }
 
-ad_val *vi_dist_bernoulli_logit_glm_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_bernoulli_logit_glm_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return glm_common(t, a, n, GLM_BERNOULLI_LOGIT);
 }
 
-ad_val *vi_dist_poisson_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_poisson_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return glm_common(t, a, n, GLM_POISSON_LOG);
 }
 
-ad_val *vi_dist_normal_id_glm_lpdf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_normal_id_glm_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return glm_common(t, a, n, GLM_NORMAL_ID);
 }
 
-ad_val *vi_dist_neg_binomial_2_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_neg_binomial_2_log_glm_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return glm_common(t, a, n, GLM_NB2_LOG);
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_linalg.h>
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 #include "lang/lib/dist_impl.h"
 
 static inline size_t dsel(const ad_val *v, size_t s) { return v->nd > 1 ? s : 0; }
@@ -32,7 +32,7 @@ static double *partials(ad_tape *t, ad_val *out, ad_val *a, int *fail)
 }
 
 /* Number of observations of an int or int[] argument. */
-static size_t count_of(const ad_val *y) { return vi_type_rank(y->type) > 0 ? y->len : 1; }
+static size_t count_of(const ad_val *y) { return type_rank(y->type) > 0 ? y->len : 1; }
 
 /* ---- categorical ------------------------------------------------------------ */
 
@@ -90,12 +90,12 @@ static ad_val *categorical_common(ad_tape *t, ad_val **args, int logit)
   return out;
 }
 
-ad_val *vi_dist_categorical_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_categorical_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return categorical_common(t, a, 0);
 }
 
-ad_val *vi_dist_categorical_logit_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_categorical_logit_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return categorical_common(t, a, 1);
 }
@@ -156,19 +156,19 @@ static ad_val *multinomial_common(ad_tape *t, ad_val **args, int logit)
   return out;
 }
 
-ad_val *vi_dist_multinomial_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multinomial_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return multinomial_common(t, a, 0);
 }
 
-ad_val *vi_dist_multinomial_logit_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multinomial_logit_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return multinomial_common(t, a, 1);
 }
 
 /* ---- dirichlet -------------------------------------------------------------- */
 
-ad_val *vi_dist_dirichlet_lpdf(ad_tape *t, ad_val **args, int n)
+ad_val *dist_dirichlet_lpdf(ad_tape *t, ad_val **args, int n)
 {
   ad_val *th = args[0], *al = args[1];
   const size_t K = th->len;
@@ -376,22 +376,22 @@ static ad_val *mvn_common(ad_tape *t, ad_val **args, int mode)
   return out;
 }
 
-ad_val *vi_dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multi_normal_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return mvn_common(t, a, MVN_COV);
 }
 
-ad_val *vi_dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multi_normal_cholesky_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return mvn_common(t, a, MVN_CHOL);
 }
 
-ad_val *vi_dist_multi_normal_prec_lpdf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multi_normal_prec_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return mvn_common(t, a, MVN_PREC);
 }
 
-ad_val *vi_dist_multi_student_t_lpdf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_multi_student_t_lpdf(ad_tape *t, ad_val **a, int n)
 {
   return mvn_common(t, a, MVN_T);
 }
@@ -413,7 +413,7 @@ static double lkj_log_c(double eta, size_t K, double *deta)
   return lc;
 }
 
-ad_val *vi_dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **args, int n)
+ad_val *dist_lkj_corr_cholesky_lpdf(ad_tape *t, ad_val **args, int n)
 {
   ad_val *Lv = args[0], *ev = args[1];
   size_t K = Lv->ndims == 2 ? Lv->dims[0] : 0;
@@ -506,7 +506,7 @@ static size_t square_side(ad_tape *t, const char *name, const char *arg, const a
 }
 
 /* lkj_corr(R | eta) = (eta - 1) log det R - log c_K(eta), R a correlation matrix */
-ad_val *vi_dist_lkj_corr_lpdf(ad_tape *t, ad_val **args, int n)
+ad_val *dist_lkj_corr_lpdf(ad_tape *t, ad_val **args, int n)
 {
   const char *name = "lkj_corr_lpdf";
   ad_val *Rv = args[0], *ev = args[1];
@@ -623,8 +623,8 @@ static ad_val *wishart_common(ad_tape *t, ad_val **args, int inv)
   return out;
 }
 
-ad_val *vi_dist_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 0); }
-ad_val *vi_dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 1); }
+ad_val *dist_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 0); }
+ad_val *dist_inv_wishart_lpdf(ad_tape *t, ad_val **a, int n) { return wishart_common(t, a, 1); }
 
 /* ---- ordered_logistic --------------------------------------------------------- */
 
@@ -664,7 +664,7 @@ static ad_val *ordinal_common(ad_tape *t, ad_val **args, int probit)
   const char *name = probit ? "ordered_probit_lpmf" : "ordered_logistic_lpmf";
   ad_val *y = args[0], *eta = args[1], *c = args[2];
   const size_t M = count_of(y), Km1 = c->len;
-  int eta_vec = vi_type_rank(eta->type) > 0;
+  int eta_vec = type_rank(eta->type) > 0;
   if (eta_vec && eta->len != M) {
     ad_tape_set_error(t, "%s: size of k (%zu) and eta (%zu) differ", name, M,
                       eta->len);
@@ -711,12 +711,12 @@ static ad_val *ordinal_common(ad_tape *t, ad_val **args, int probit)
   return out;
 }
 
-ad_val *vi_dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_ordered_logistic_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return ordinal_common(t, a, 0);
 }
 
-ad_val *vi_dist_ordered_probit_lpmf(ad_tape *t, ad_val **a, int n)
+ad_val *dist_ordered_probit_lpmf(ad_tape *t, ad_val **a, int n)
 {
   return ordinal_common(t, a, 1);
 }

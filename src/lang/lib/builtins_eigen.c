@@ -14,7 +14,7 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_matrix.h>
 #include "lang/ad/ad_kernels.h"
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 
 
 /* Decompose draw s of the K x K value A into lam (K) and V (K x K, column-major), both
@@ -136,8 +136,9 @@ static ad_val *b_eigenvalues_sym(ad_tape *t, ad_val **a, int n)
 static ad_val *b_eigenvectors_sym(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return eig_sym(t, a[0], 1); }
 
-const vi_builtin_def vi_builtins_eigen[] = {
-  {"eigenvalues_sym", "vector(matrix)", b_eigenvalues_sym},
-  {"eigenvectors_sym", "matrix(matrix)", b_eigenvectors_sym},
+#define BUILTIN(name, sig, impl) {name, sig, impl},
+const builtin_def builtin_kernels_eigen[] = {
+#include "lang/lib/table_eigen.def"
   {NULL, NULL, NULL}
 };
+#undef BUILTIN

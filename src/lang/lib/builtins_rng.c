@@ -10,7 +10,7 @@
 #include <string.h>
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_linalg.h>
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 #include "lang/lib/dist_impl.h"
 
 #define RMAX 3
@@ -55,7 +55,7 @@ static ad_val *rng_run(ad_tape *t, const rng_desc *d, ad_val **args, int na, rng
   size_t N = 1;
   int first = -1;
   for (int i = 0; i < na; i++) {
-    if (vi_type_rank(args[i]->type) == 0) continue;
+    if (type_rank(args[i]->type) == 0) continue;
     if (first < 0) { first = i; N = args[i]->len; }
     else if (args[i]->len != N) {
       ad_tape_set_error(t, "%s: size of %s (%zu) and %s (%zu) differ", d->name,
@@ -73,7 +73,7 @@ static ad_val *rng_run(ad_tape *t, const rng_desc *d, ad_val **args, int na, rng
       double a[RMAX];
       for (int i = 0; i < na; i++) {
         const ad_val *v = args[i];
-        size_t es = vi_type_rank(v->type) > 0 ? v->nd : 0, ds = v->nd > 1 ? 1 : 0;
+        size_t es = type_rank(v->type) > 0 ? v->nd : 0, ds = v->nd > 1 ? 1 : 0;
         a[i] = v->x[e * es + s * ds];
       }
       double y = f(r, a);
@@ -85,7 +85,7 @@ static ad_val *rng_run(ad_tape *t, const rng_desc *d, ad_val **args, int na, rng
 
 #define RNG_DEFINE(nm, isint, ...)                                                   \
   static const rng_desc rdesc_##nm = {#nm "_rng", {__VA_ARGS__}, isint};            \
-  ad_val *vi_rng_##nm(ad_tape *t, ad_val **args, int nargs)                         \
+  ad_val *rng_##nm(ad_tape *t, ad_val **args, int nargs)                         \
   {                                                                                  \
     return rng_run(t, &rdesc_##nm, args, nargs, s_##nm);                            \
   }
@@ -413,12 +413,12 @@ static ad_val *categorical_common(ad_tape *t, ad_val **args, int logit, const ch
   return out;
 }
 
-ad_val *vi_rng_categorical(ad_tape *t, ad_val **a, int n)
+ad_val *rng_categorical(ad_tape *t, ad_val **a, int n)
 {
   return categorical_common(t, a, 0, "categorical_rng");
 }
 
-ad_val *vi_rng_categorical_logit(ad_tape *t, ad_val **a, int n)
+ad_val *rng_categorical_logit(ad_tape *t, ad_val **a, int n)
 {
   return categorical_common(t, a, 1, "categorical_logit_rng");
 }
@@ -468,10 +468,10 @@ static ad_val *multinomial_rng_common(ad_tape *t, ad_val **args, int logit)
   return out;
 }
 
-ad_val *vi_rng_multinomial(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 0); }
-ad_val *vi_rng_multinomial_logit(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 1); }
+ad_val *rng_multinomial(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 0); }
+ad_val *rng_multinomial_logit(ad_tape *t, ad_val **a, int n) { return multinomial_rng_common(t, a, 1); }
 
-ad_val *vi_rng_dirichlet(ad_tape *t, ad_val **args, int n)
+ad_val *rng_dirichlet(ad_tape *t, ad_val **args, int n)
 {
   const char *name = "dirichlet_rng";
   gsl_rng *r = rng_get(t, name);
@@ -539,12 +539,12 @@ static ad_val *mvn_rng_common(ad_tape *t, ad_val **args, int chol, const char *n
   return out;
 }
 
-ad_val *vi_rng_multi_normal(ad_tape *t, ad_val **a, int n)
+ad_val *rng_multi_normal(ad_tape *t, ad_val **a, int n)
 {
   return mvn_rng_common(t, a, 0, "multi_normal_rng");
 }
 
-ad_val *vi_rng_multi_normal_cholesky(ad_tape *t, ad_val **a, int n)
+ad_val *rng_multi_normal_cholesky(ad_tape *t, ad_val **a, int n)
 {
   return mvn_rng_common(t, a, 1, "multi_normal_cholesky_rng");
 }
@@ -603,12 +603,12 @@ static ad_val *lkj_rng_common(ad_tape *t, ad_val **args, int full)
   return out;
 }
 
-ad_val *vi_rng_lkj_corr_cholesky(ad_tape *t, ad_val **args, int n)
+ad_val *rng_lkj_corr_cholesky(ad_tape *t, ad_val **args, int n)
 {
   return lkj_rng_common(t, args, 0);
 }
 
-ad_val *vi_rng_lkj_corr(ad_tape *t, ad_val **args, int n)
+ad_val *rng_lkj_corr(ad_tape *t, ad_val **args, int n)
 {
   return lkj_rng_common(t, args, 1);
 }
@@ -657,8 +657,8 @@ static ad_val *wishart_rng_common(ad_tape *t, ad_val **args, int inv)
   return ret;
 }
 
-ad_val *vi_rng_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 0); }
-ad_val *vi_rng_inv_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 1); }
+ad_val *rng_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 0); }
+ad_val *rng_inv_wishart(ad_tape *t, ad_val **args, int n) { return wishart_rng_common(t, args, 1); }
 
 /* ordered_logistic_rng(eta, c) and ordered_probit_rng(eta, c): P(y = k) =
  * F(eta - c[k-1]) - F(eta - c[k]), F the logistic or normal cdf */
@@ -690,11 +690,11 @@ static ad_val *ordinal_rng(ad_tape *t, ad_val **args, int probit)
   return out;
 }
 
-ad_val *vi_rng_ordered_logistic(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 0); }
-ad_val *vi_rng_ordered_probit(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 1); }
+ad_val *rng_ordered_logistic(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 0); }
+ad_val *rng_ordered_probit(ad_tape *t, ad_val **a, int n) { return ordinal_rng(t, a, 1); }
 
 /* multi_student_t_rng(nu, mu, Sigma): mu + L z / sqrt(w / nu), w ~ chi-square(nu) */
-ad_val *vi_rng_multi_student_t(ad_tape *t, ad_val **args, int n)
+ad_val *rng_multi_student_t(ad_tape *t, ad_val **args, int n)
 {
   const char *name = "multi_student_t_rng";
   gsl_rng *r = rng_get(t, name);

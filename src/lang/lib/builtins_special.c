@@ -1,5 +1,5 @@
 /* builtins_special.c: the special functions of the model language that GSL evaluates
- * (vi_builtins_special[]): Bessel functions of integer order, log I of real order,
+ * (builtin_table_special[]): Bessel functions of integer order, log I of real order,
  * Lambert W, the regularized incomplete gamma and beta functions.
  *
  * Derivatives in x come from the classical identities (Abramowitz & Stegun 9.1.27,
@@ -14,7 +14,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_lambert.h>
 #include "lang/ad/ad_kernels.h"
-#include "lang/lib/builtins.h"
+#include "lang/lib/lib.h"
 
 
 /* GSL's value: 0 on underflow, NaN where GSL reports a domain error or no convergence. */
@@ -200,16 +200,9 @@ static ad_val *b_inc_beta(ad_tape *t, ad_val **a, int n)
   return o;
 }
 
-const vi_builtin_def vi_builtins_special[] = {
-  {"bessel_first_kind", "bcast(ints, any)", b_bessel_first_kind},
-  {"bessel_second_kind", "bcast(ints, any)", b_bessel_second_kind},
-  {"modified_bessel_first_kind", "bcast(ints, any)", b_modified_bessel_first_kind},
-  {"modified_bessel_second_kind", "bcast(ints, any)", b_modified_bessel_second_kind},
-  {"log_modified_bessel_first_kind", "bcast(any, any)", b_log_modified_bessel_first_kind},
-  {"lambert_w0", "same(any)", b_lambert_w0},
-  {"lambert_wm1", "same(any)", b_lambert_wm1},
-  {"gamma_p", "bcast(any, any)", b_gamma_p},
-  {"gamma_q", "bcast(any, any)", b_gamma_q},
-  {"inc_beta", "real(real, real, real)", b_inc_beta},
+#define BUILTIN(name, sig, impl) {name, sig, impl},
+const builtin_def builtin_kernels_special[] = {
+#include "lang/lib/table_special.def"
   {NULL, NULL, NULL}
 };
+#undef BUILTIN
