@@ -1,4 +1,5 @@
-/* check_math.c: the math builtins (builtins_math.c) and the signature matcher
+/* check_math.c: the math builtins (builtins_elementwise.c, _reduce.c,
+ * _containers.c, _linalg.c) and the signature matcher
  * (builtins.c).  Every function: value against a reference written independently here
  * (libm, GSL), gradient against central finite differences, scalar and vectorised
  * arguments, and batched evaluation (5 draws) equal to one draw at a time -- all through
@@ -1010,12 +1011,9 @@ START_TEST(t_spec_words)
   ck_assert_int_eq(MATCH("real()", 0, V), 1);
 #undef MATCH
   /* Every sig in the tables is well formed. */
-  for (int i = 0; builtin_kernels_math[i].name; i++)
-    ck_assert_msg(builtin_sig_match(builtin_kernels_math[i].sig, NULL, 0, NULL) >= 0,
-                  "malformed sig %s: %s", builtin_kernels_math[i].name, builtin_kernels_math[i].sig);
-  for (int i = 0; builtin_kernels_dist[i].name; i++)
-    ck_assert_msg(builtin_sig_match(builtin_kernels_dist[i].sig, NULL, 0, NULL) >= 0,
-                  "malformed sig %s: %s", builtin_kernels_dist[i].name, builtin_kernels_dist[i].sig);
+  for (int id = 0; id < builtin_count(); id++)
+    ck_assert_msg(builtin_sig_match(builtin_signature(id), NULL, 0, NULL) >= 0,
+                  "malformed sig %s: %s", builtin_name(id), builtin_signature(id));
 }
 END_TEST
 

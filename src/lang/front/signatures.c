@@ -19,7 +19,10 @@ typedef struct builtin_sig {
 
 #define BUILTIN(name, sig, impl) {name, sig},
 static const builtin_sig sigs[] = {
-#include "lang/lib/table_math.def"
+#include "lang/lib/table_elementwise.def"
+#include "lang/lib/table_reduce.def"
+#include "lang/lib/table_containers.def"
+#include "lang/lib/table_linalg.def"
 #include "lang/lib/table_special.def"
 #include "lang/lib/table_eigen.def"
 #include "lang/lib/table_dist.def"

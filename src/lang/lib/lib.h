@@ -6,10 +6,10 @@
  * reads only the signatures, from the same table files (table_*.def), so it links
  * without this library.
  *
- * One table per kernel file (builtins_math.c, _special.c, _eigen.c, _dist.c) written
- * once as table_*.def: BUILTIN(name, signature, kernel) per signature.  A builtin's id
- * is its index in the concatenation math, special, eigen, dist (front/signatures.c
- * includes the .def files in the same order).
+ * One table per kernel file (builtins_elementwise.c, _reduce.c, _containers.c,
+ * _linalg.c, _special.c, _eigen.c, _dist.c) written once as table_*.def:
+ * BUILTIN(name, signature, kernel) per signature.  A builtin's id is its index in the
+ * concatenation in that order (lib/builtins.c and front/signatures.c both follow it).
  *
  * A distribution `foo` is the builtins foo_lpdf (or foo_lpmf), foo_lupdf/_lupmf (same
  * value: vi keeps normalising constants), foo_rng, and where present foo_lcdf/lccdf/cdf.
@@ -60,7 +60,10 @@ typedef struct builtin_def {
 } builtin_def;
 
 /* Each table ends with an entry whose name is NULL. */
-extern const builtin_def builtin_kernels_math[];    /* builtins_math.c */
+extern const builtin_def builtin_kernels_elementwise[];  /* builtins_elementwise.c */
+extern const builtin_def builtin_kernels_reduce[];       /* builtins_reduce.c */
+extern const builtin_def builtin_kernels_containers[];   /* builtins_containers.c */
+extern const builtin_def builtin_kernels_linalg[];       /* builtins_linalg.c */
 extern const builtin_def builtin_kernels_special[]; /* builtins_special.c */
 extern const builtin_def builtin_kernels_eigen[];   /* builtins_eigen.c */
 extern const builtin_def builtin_kernels_dist[];    /* builtins_dist.c */
