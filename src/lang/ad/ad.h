@@ -1,4 +1,7 @@
-/* ad.h: batched reverse-mode automatic differentiation for the model language.
+/* ad.h: src/lang/ad/, batched reverse-mode automatic differentiation for the model
+ * language: the tape, its arena and gathers (ad.c), the operators (operators.c), linear
+ * solves and the inverse (solve.c; declared with the kernel helpers in ad_kernels.h).  May include: lang/types.h, GSL
+ * and CBLAS; never front/, lib/ or back/.
  *
  * Every value carries a draw axis: a value with len elements holds len * nd doubles,
  * element e of draw s at x[e * nd + s], where nd is 1 (the same for every draw: data,

@@ -78,6 +78,11 @@ ad_val *ad_new_mat(ad_tape *t, vi_basetype base, size_t r, size_t c, size_t nd,
 ad_val *ad_new_nd(ad_tape *t, vi_type type, int ndims, const size_t *dims, size_t nd,
                   int with_adj);
 
+/* The transpose of a vector or matrix (ad.c); the shape donor of a binary elementwise
+ * op on a and b, or NULL with an error naming what on a size mismatch. */
+ad_val *ad_transpose(ad_tape *t, ad_val *a);
+ad_val *ad_ew_shape(ad_tape *t, ad_val *a, ad_val *b, const char *what);
+
 /* Linear algebra (solve.c), per draw.  The inverse of a square matrix, NaN when
  * singular; ad_inverse_draws writes A's inverse for every draw into inv (A's layout) and
  * log|det A| and its sign into lad[nd] and sg[nd], with no tape node.  The solves

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
 #include <vi/lang.h>
-#include "lang/back/eval.h"
+#include "lang/back/back.h"
 
 /* Parse json (len bytes; NULL: no data) and bind every data-block declaration of c->ast
  * to a persistent value in c->data[slot] (and c->slot).  fname names the data in

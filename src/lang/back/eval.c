@@ -17,7 +17,7 @@
 #include "lang/lib/lib.h"
 #include "lang/ad/ad_kernels.h"
 #include "lang/back/ode.h"
-#include "lang/back/eval.h"
+#include "lang/back/back.h"
 
 #define VI_LN2 0.69314718055994530942
 

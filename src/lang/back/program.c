@@ -20,7 +20,7 @@
 #include "lang/front/front.h"
 #include "lang/lib/lib.h"
 #include "lang/back/data.h"
-#include "lang/back/eval.h"
+#include "lang/back/back.h"
 #include "lang/back/transforms.h"
 
 /* One output variable: a parameter, transformed parameter or generated quantity. */

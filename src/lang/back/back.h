@@ -1,11 +1,17 @@
-/* eval.h: the interpreter of a checked model AST on the batched AD tape.  Statements
+/* back.h: src/lang/back/, the model language's back end: the program (vi_program_* of
+ * vi/lang.h: compile, load data, the vi_model), the evaluator below, constraint
+ * transforms (transforms.h), JSON data (data.h) and the ODE solvers (ode.h).  May
+ * include: lang/types.h, front/ (the checked AST), lib/ (builtin_call), ad/, the public
+ * vi/ headers.  The CLI and C users reach it only through vi/lang.h.
+ *
+ * The evaluator: the interpreter of a checked model AST on the batched AD tape.  Statements
  * are executed once for all n draws (values carry a draw axis, see ad.h); a branch,
  * loop bound or index whose value differs between draws stops the pass with EV_DIVERGE,
  * and the caller then evaluates draw by draw (n = 1).  Data and transformed data live in
  * persistent values (nd = 1) bound to their slots before every pass; everything else is
  * arena memory, reset per pass. */
-#ifndef VI_LANG_EVAL_H
-#define VI_LANG_EVAL_H
+#ifndef VI_LANG_BACK_H
+#define VI_LANG_BACK_H
 
 #include <stddef.h>
 #include <gsl/gsl_rng.h>
