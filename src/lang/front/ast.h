@@ -80,6 +80,7 @@ enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
 #define VI_AST_MAX_DEPTH 1000
 #define VI_AST_MAX_NESTING 200
 
+/* Constraint types; back/transforms.c has one table entry per value. */
 typedef enum {
   CON_NONE = 0,
   CON_BOUNDS,            /* <lower=.., upper=..>: lower and/or upper set */
