@@ -1,9 +1,9 @@
-/* check_ad.c: the AD tape (ad.c).  Operators with Stan's semantics (integer division,
- * matrix products, broadcasting), each gradient against central finite differences and
- * each batched evaluation against one draw at a time (ad_testutil.h); the GEMM paths
- * against the per-draw loop; indexing and in-place assignment (a recurrence through the
- * container, gradient against finite differences); literals; the arena's reuse of its
- * memory; large values. */
+/* check_ad.c: the AD tape (ad.c, operators.c, solve.c).  Operators with Stan's semantics
+ * (integer division, matrix products, broadcasting), each gradient against central
+ * finite differences and each batched evaluation against one draw at a time
+ * (ad_testutil.h); the GEMM paths against the per-draw loop; indexing and in-place
+ * assignment (a recurrence through the container, gradient against finite differences);
+ * literals; the arena's reuse of its memory; large values. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,6 +1,6 @@
 /* check_math.c: the math builtins (builtins_elementwise.c, _reduce.c,
  * _containers.c, _linalg.c) and the signature matcher
- * (builtins.c).  Every function: value against a reference written independently here
+ * (front/signatures.c).  Every function: value against a reference written independently here
  * (libm, GSL), gradient against central finite differences, scalar and vectorised
  * arguments, and batched evaluation (5 draws) equal to one draw at a time -- all through
  * the generic checker of ad_testutil.h. */

@@ -61,7 +61,7 @@ struct vi_expr {
   int has_bar;           /* EX_CALL written f(a | b, ...) */
   vi_index *index; int nindex;   /* EX_INDEX */
   vi_decl *decl;         /* EX_VAR: resolved by the checker */
-  int builtin;           /* EX_CALL: builtin id from builtins.h, set by the checker
+  int builtin;           /* EX_CALL: builtin id from front.h (signatures.c), set by the checker
                             (-1 for the special call target(), VI_CALL_USER for a
                             user-defined function) */
   vi_func *func;         /* EX_CALL of a user-defined function: its definition */

@@ -4,7 +4,7 @@
  * parameters from there on, model-block variables only in the model block), types
  * every expression (Stan's int -> real promotion, integer division, and the operator
  * signatures of its functions reference: matrix * vector, row_vector * vector, ...),
- * resolves function calls and `~` through the builtin table (builtins.c), enforces the
+ * resolves function calls and `~` through the builtin signatures (signatures.c), enforces the
  * block rules (what may be assigned where, _rng only where randomness is allowed,
  * `target +=` and `~` only in the model block, no integer parameters) and gives every
  * declaration its slot.

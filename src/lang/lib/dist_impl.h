@@ -1,6 +1,7 @@
 /* dist_impl.h: internal helpers shared by the distribution files (builtins_dist.c,
- * builtins_dist_multi.c, builtins_rng.c): numerically stable scalar functions (log1p_exp,
- * log Phi, digamma) and the implementations the table in builtins_dist.c refers to.
+ * builtins_dist_multi.c, builtins_dist_glm.c, builtins_rng.c): numerically stable scalar
+ * functions (log1p_exp, log Phi, digamma), the plumbing of dist_common.c, and the
+ * kernels table_dist.def refers to across files.
  * The scalar helpers are written here (not taken from gsl_sf) so the density hot loops
  * never reach GSL's error handler. */
 #ifndef VI_LANG_DIST_IMPL_H
