@@ -15,8 +15,9 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include "lang/ad.h"
-#include "lang/builtins.h"
+#include "lang/ad/ad.h"
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
 
 #define TA_MAXV 64
 
@@ -40,7 +41,7 @@ typedef ad_val *(*ta_fn)(ad_tape *t, ad_val **args, int nargs, const void *ctx);
 
 static ad_val *ta_call_builtin(ad_tape *t, ad_val **args, int nargs, const void *ctx)
 {
-  return vi_builtin_call(t, *(const int *)ctx, args, nargs);
+  return builtin_call(t, *(const int *)ctx, args, nargs);
 }
 
 __attribute__((unused)) static ad_val *ta_call_op(ad_tape *t, ad_val **args, int nargs, const void *ctx)
@@ -220,7 +221,7 @@ __attribute__((unused)) static int ta_check_builtin(const char *name, const targ
     types[i].ndims = args[i].arr;
   }
   char why[512];
-  int id = vi_builtin_resolve(name, types, nargs, &ret, why, sizeof why);
+  int id = builtin_resolve(name, types, nargs, &ret, why, sizeof why);
   ck_assert_msg(id >= 0, "%s: %s", name, why);
   ta_check(name, ta_call_builtin, &id, args, nargs, fdtol, yout, ylen);
   /* The value has the type the resolver promised the checker. */
@@ -228,12 +229,12 @@ __attribute__((unused)) static int ta_check_builtin(const char *name, const targ
   ad_tape_reset(t, 1, 0);
   ad_val *av[8];
   for (int i = 0; i < nargs; i++) av[i] = ta_make(t, &args[i], 1, 0, 0, -1, 0);
-  ad_val *y = vi_builtin_call(t, id, av, nargs);
+  ad_val *y = builtin_call(t, id, av, nargs);
   ck_assert_ptr_nonnull(y);
   ck_assert_msg(y->type.base == ret.base && y->type.ndims == ret.ndims,
                 "%s: value of type (%d, %d), resolved as (%d, %d)", name, y->type.base,
                 y->type.ndims, ret.base, ret.ndims);
-  ck_assert_int_eq(y->ndims, vi_type_rank(y->type));
+  ck_assert_int_eq(y->ndims, type_rank(y->type));
   ad_tape_free(t);
   return id;
 }

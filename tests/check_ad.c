@@ -1,9 +1,9 @@
-/* check_ad.c: the AD tape (ad.c).  Operators with Stan's semantics (integer division,
- * matrix products, broadcasting), each gradient against central finite differences and
- * each batched evaluation against one draw at a time (ad_testutil.h); the GEMM paths
- * against the per-draw loop; indexing and in-place assignment (a recurrence through the
- * container, gradient against finite differences); literals; the arena's reuse of its
- * memory; large values. */
+/* check_ad.c: the AD tape (ad.c, operators.c, solve.c).  Operators with Stan's semantics
+ * (integer division, matrix products, broadcasting), each gradient against central
+ * finite differences and each batched evaluation against one draw at a time
+ * (ad_testutil.h); the GEMM paths against the per-draw loop; indexing and in-place
+ * assignment (a recurrence through the container, gradient against finite differences);
+ * literals; the arena's reuse of its memory; large values. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -267,7 +267,7 @@ static ad_val *recurrence(ad_tape *t, ad_val **args, int nargs, const void *ctx)
     if (!share || i != 2) ck_assert_ptr_eq(mu, before);   /* in place */
     else ck_assert_ptr_ne(mu, before);                     /* copied once */
   }
-  ad_val *y = ad_sum_all(t, vi_builtin_call(t, vi_builtin_resolve("exp", &V, 1, NULL, NULL, 0),
+  ad_val *y = ad_sum_all(t, builtin_call(t, builtin_resolve("exp", &V, 1, NULL, NULL, 0),
                                             &mu, 1));
   y = ad_binary(t, OP_ADD, y, ad_binary(t, OP_MUL, ad_unary(t, OP_TRANSPOSE, mu), mu));
   if (extra) y = ad_binary(t, OP_ADD, y, extra);

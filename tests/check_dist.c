@@ -22,8 +22,9 @@
 #include <gsl/gsl_permutation.h>
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_bessel.h>
-#include "lang/builtins.h"
-#include "lang/dist_impl.h"
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
+#include "lang/lib/dist_impl.h"
 
 
 /* ---- harness ---------------------------------------------------------------------- */
@@ -71,10 +72,10 @@ static ad_val *call(const char *name, ad_val **args, int na)
   ck_assert_int_le(na, 6);
   char why[512];
   for (int i = 0; i < na; i++) ty[i] = args[i]->type;
-  int id = vi_builtin_resolve(name, ty, na, &ret, why, sizeof why);
+  int id = builtin_resolve(name, ty, na, &ret, why, sizeof why);
   ck_assert_msg(id >= 0, "resolve %s: %s", name, why);
-  ck_assert_msg(vi_builtin_name(id) && strcmp(vi_builtin_name(id), name) == 0, "%s", name);
-  return vi_builtin_call(T, id, args, na);
+  ck_assert_msg(builtin_name(id) && strcmp(builtin_name(id), name) == 0, "%s", name);
+  return builtin_call(T, id, args, na);
 }
 
 static void backward_seed(ad_val *out)
@@ -584,13 +585,13 @@ START_TEST(test_lupdf_aliases)
     CK_CLOSE(eval1(&alias, u->pts[1], NULL), eval1(u, u->pts[1], NULL), 0, "%s", pairs[k][1]);
   }
   int found = 0;
-  for (const vi_builtin_def *d = vi_builtins_dist; d->name; d++) {
+  for (const builtin_def *d = builtin_kernels_dist; d->name; d++) {
     size_t l = strlen(d->name);
     if (l > 5 && (strcmp(d->name + l - 5, "_lpdf") == 0 || strcmp(d->name + l - 5, "_lpmf") == 0)) {
       char alias[128];
       snprintf(alias, sizeof alias, "%.*s_lu%s", (int)(l - 5), d->name, d->name + l - 3);
       int ok = 0;
-      for (const vi_builtin_def *e = vi_builtins_dist; e->name; e++)
+      for (const builtin_def *e = builtin_kernels_dist; e->name; e++)
         if (strcmp(e->name, alias) == 0 && strcmp(e->sig, d->sig) == 0 && e->impl == d->impl) ok = 1;
       ck_assert_msg(ok, "no alias %s for %s", alias, d->name);
       found++;

@@ -1,5 +1,6 @@
-/* check_math.c: the math builtins (builtins_math.c) and the signature matcher
- * (builtins.c).  Every function: value against a reference written independently here
+/* check_math.c: the math builtins (builtins_elementwise.c, _reduce.c,
+ * _containers.c, _linalg.c) and the signature matcher
+ * (front/signatures.c).  Every function: value against a reference written independently here
  * (libm, GSL), gradient against central finite differences, scalar and vectorised
  * arguments, and batched evaluation (5 draws) equal to one draw at a time -- all through
  * the generic checker of ad_testutil.h. */
@@ -125,14 +126,14 @@ START_TEST(t_unary_int)
 {
   vi_type ti = {VT_INT, 0}, tr = {VT_REAL, 0}, tai = {VT_INT, 1}, ret;
   char why[256];
-  int id = vi_builtin_resolve("abs", &ti, 1, &ret, why, sizeof why);
+  int id = builtin_resolve("abs", &ti, 1, &ret, why, sizeof why);
   ck_assert_int_ge(id, 0);
   ck_assert_int_eq(ret.base, VT_INT);
-  id = vi_builtin_resolve("abs", &tai, 1, &ret, why, sizeof why);
+  id = builtin_resolve("abs", &tai, 1, &ret, why, sizeof why);
   ck_assert_int_ge(id, 0);
   ck_assert_int_eq(ret.base, VT_INT);
   ck_assert_int_eq(ret.ndims, 1);
-  id = vi_builtin_resolve("exp", &ti, 1, &ret, why, sizeof why);
+  id = builtin_resolve("exp", &ti, 1, &ret, why, sizeof why);
   ck_assert_int_ge(id, 0);
   ck_assert_int_eq(ret.base, VT_REAL);
   double y[TA_MAXV];
@@ -141,7 +142,7 @@ START_TEST(t_unary_int)
   ck_assert(y[0] == 3);
   ta_check_builtin("exp", &TI(2), 1, 1e-6, y, &n);
   ck_assert(fabs(y[0] - exp(2)) < 1e-14);
-  id = vi_builtin_resolve("int_step", &tr, 1, &ret, why, sizeof why);
+  id = builtin_resolve("int_step", &tr, 1, &ret, why, sizeof why);
   ck_assert_int_eq(ret.base, VT_INT);
   ta_check_builtin("int_step", &TR(0.0), 1, 1e-6, y, &n);
   ck_assert(y[0] == 0);
@@ -224,7 +225,7 @@ START_TEST(t_binary)
     ck_assert_msg(fabs(y[e] - c->ref(c->a[e], c->b[2])) < 1e-12, "%s[%d]", c->name, e);
   targ sv[2] = {TR(c->a[2]), TRV(3, c->b[0], c->b[1], c->b[2])};
   vi_type ty[2] = {{VT_REAL, 0}, {VT_ROW_VECTOR, 0}}, ret;
-  ck_assert_int_ge(vi_builtin_resolve(c->name, ty, 2, &ret, NULL, 0), 0);
+  ck_assert_int_ge(builtin_resolve(c->name, ty, 2, &ret, NULL, 0), 0);
   ck_assert_int_eq(ret.base, VT_ROW_VECTOR);
   ta_check_builtin(c->name, sv, 2, 1e-6, y, &n);
   for (int e = 0; e < 3; e++)
@@ -248,10 +249,10 @@ START_TEST(t_binary_misc)
     ad_tape *t = ad_tape_alloc();
     ad_tape_reset(t, 1, 0);
     vi_type ti3[3] = {{VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}}, r;
-    int id = vi_builtin_resolve("fma", ti3, 3, &r, NULL, 0);
+    int id = builtin_resolve("fma", ti3, 3, &r, NULL, 0);
     ad_val *av[3];
     for (int i = 0; i < 3; i++) av[i] = ta_make(t, &fi[i], 1, 0, 0, -1, 0);
-    ad_val *v = vi_builtin_call(t, id, av, 3);
+    ad_val *v = builtin_call(t, id, av, 3);
     ck_assert(v->type.base == VT_REAL && r.base == VT_REAL && v->x[0] == 10);
     ad_tape_free(t);
   }
@@ -269,10 +270,10 @@ START_TEST(t_binary_misc)
   ta_check_builtin("max", mi, 2, 1e-6, y, &n);
   ck_assert(y[0] == 7);
   vi_type ti[2] = {{VT_INT, 0}, {VT_INT, 0}}, ret;
-  vi_builtin_resolve("min", ti, 2, &ret, NULL, 0);
+  builtin_resolve("min", ti, 2, &ret, NULL, 0);
   ck_assert_int_eq(ret.base, VT_INT);
   /* pow with int arguments is real */
-  vi_builtin_resolve("pow", ti, 2, &ret, NULL, 0);
+  builtin_resolve("pow", ti, 2, &ret, NULL, 0);
   ck_assert_int_eq(ret.base, VT_REAL);
   ta_check_builtin("pow", mi, 2, 1e-6, y, &n);
   ck_assert(fabs(y[0] - pow(7, -3)) < 1e-15);
@@ -299,9 +300,9 @@ START_TEST(t_binary_misc)
     ad_tape *t = ad_tape_alloc();
     ad_tape_reset(t, 1, 0);
     vi_type tr = {VT_REAL, 0};
-    int id = vi_builtin_resolve("to_int", &tr, 1, NULL, NULL, 0);
+    int id = builtin_resolve("to_int", &tr, 1, NULL, NULL, 0);
     ad_val *arg = ad_scalar(t, NAN, 0);
-    ck_assert_ptr_null(vi_builtin_call(t, id, &arg, 1));
+    ck_assert_ptr_null(builtin_call(t, id, &arg, 1));
     ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "to_int"));
     ad_tape_free(t);
   }
@@ -355,7 +356,7 @@ START_TEST(t_reductions)
   const char *inames[] = {"sum", "min", "max", "prod"};
   double iref[] = {6, -2, 5, -30};
   for (int k = 0; k < 4; k++) {
-    ck_assert_int_ge(vi_builtin_resolve(inames[k], &tai, 1, &ret, NULL, 0), 0);
+    ck_assert_int_ge(builtin_resolve(inames[k], &tai, 1, &ret, NULL, 0), 0);
     ck_assert_int_eq(ret.base, VT_INT);
     ta_check_builtin(inames[k], &TAI(3, 3, -2, 5), 1, 1e-6, y, &n);
     ck_assert(y[0] == iref[k]);
@@ -706,33 +707,33 @@ START_TEST(t_containers)
   ad_tape *t = ad_tape_alloc();
   ad_tape_reset(t, 1, 0);
   vi_type tv[2] = {{VT_VECTOR, 0}, {VT_INT, 0}};
-  int id = vi_builtin_resolve("head", tv, 2, NULL, NULL, 0);
+  int id = builtin_resolve("head", tv, 2, NULL, NULL, 0);
   size_t d = 3;
   ad_val *args[2] = {ad_new(t, tv[0], 1, &d, 0, 0), ad_scalar(t, 4, 1)};
-  ck_assert_ptr_null(vi_builtin_call(t, id, args, 2));
+  ck_assert_ptr_null(builtin_call(t, id, args, 2));
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "head"));
   ad_tape_reset(t, 1, 0);
   {   /* absurd sizes: an error, not a crash */
     vi_type tr4[4] = {{VT_REAL, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}};
-    int rid = vi_builtin_resolve("rep_array", tr4, 4, NULL, NULL, 0);
+    int rid = builtin_resolve("rep_array", tr4, 4, NULL, NULL, 0);
     ad_val *ra[4] = {ad_scalar(t, 1, 0), ad_scalar(t, 2000000000, 1),
                      ad_scalar(t, 2000000000, 1), ad_scalar(t, 2000000000, 1)};
-    ck_assert_ptr_null(vi_builtin_call(t, rid, ra, 4));
+    ck_assert_ptr_null(builtin_call(t, rid, ra, 4));
     ck_assert_ptr_nonnull(ad_tape_error(t));
     ad_tape_reset(t, 1, 0);
   }
-  ck_assert_ptr_null(vi_builtin_call(t, id, args, 1));   /* wrong arity: error, no crash */
+  ck_assert_ptr_null(builtin_call(t, id, args, 1));   /* wrong arity: error, no crash */
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "arguments"));
   ad_tape_reset(t, 1, 0);
-  ck_assert_ptr_null(vi_builtin_call(t, -1, args, 1));
+  ck_assert_ptr_null(builtin_call(t, -1, args, 1));
   ck_assert_ptr_nonnull(ad_tape_error(t));
   ad_tape_reset(t, 1, 0);
   vi_type tb[5] = {{VT_MATRIX, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}, {VT_INT, 0}};
-  id = vi_builtin_resolve("block", tb, 5, NULL, NULL, 0);
+  id = builtin_resolve("block", tb, 5, NULL, NULL, 0);
   size_t d2[2] = {2, 2};
   ad_val *bargs[5] = {ad_new(t, tb[0], 2, d2, 0, 0), ad_scalar(t, 2, 1), ad_scalar(t, 1, 1),
                       ad_scalar(t, 2, 1), ad_scalar(t, 1, 1)};
-  ck_assert_ptr_null(vi_builtin_call(t, id, bargs, 5));
+  ck_assert_ptr_null(builtin_call(t, id, bargs, 5));
   ck_assert_ptr_nonnull(strstr(ad_tape_error(t), "block"));
   ad_tape_free(t);
 }
@@ -787,7 +788,7 @@ START_TEST(t_matrix_functions)
   }
   rargs[0] = TM(2, 3, 1, 0.3, -2, 0.1, 0.5, -1);
   ta_check_builtin("mdivide_right_tri_low", rargs, 2, 1e-6, y, &n);
-  /* general solves, through the inverse */
+  /* general solves (LU factors, no inverse) */
   CHK("mdivide_left", 2, TM(2, 2, 2, 1, 0.5, 3), TV(2, 1, -1));
   EXPECT("mdivide_left", 7.0 / 11, -6.0 / 11);
   CHK("mdivide_left_spd", 2, TM(2, 2, 2, 1, 1, 3), TM(2, 1, 1, -1));
@@ -840,52 +841,52 @@ START_TEST(t_matcher)
           AV = {VT_VECTOR, 1};
   /* same(any): containers of any depth, int promoted */
   args[0] = AR2;
-  ck_assert_int_ge(vi_builtin_resolve("exp", args, 1, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("exp", args, 1, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_REAL && r.ndims == 2);
   args[0] = AV;
-  ck_assert_int_ge(vi_builtin_resolve("log", args, 1, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("log", args, 1, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_VECTOR && r.ndims == 1);
   args[0] = AI;
-  ck_assert_int_ge(vi_builtin_resolve("exp", args, 1, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("exp", args, 1, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_REAL && r.ndims == 1);
   /* wrong arity: candidates listed */
   args[1] = R;
-  ck_assert_int_eq(vi_builtin_resolve("exp", args, 2, &r, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve("exp", args, 2, &r, why, sizeof why), -1);
   ck_assert_msg(strstr(why, "no signature exp(int[], real)") && strstr(why, "exp(any)"), "%s",
                 why);
   /* bcast: mismatched containers rejected */
   args[0] = V; args[1] = RV;
-  ck_assert_int_eq(vi_builtin_resolve("pow", args, 2, &r, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve("pow", args, 2, &r, why, sizeof why), -1);
   args[0] = I; args[1] = M;
-  ck_assert_int_ge(vi_builtin_resolve("pow", args, 2, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("pow", args, 2, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_MATRIX);
   /* unknown and unsupported */
-  ck_assert_int_eq(vi_builtin_resolve("frobnicate", args, 1, &r, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve("frobnicate", args, 1, &r, why, sizeof why), -1);
   ck_assert_str_eq(why, "unknown function 'frobnicate'");
   args[0] = M;
-  ck_assert_int_eq(vi_builtin_resolve("matrix_exp", args, 1, &r, why, sizeof why),
+  ck_assert_int_eq(builtin_resolve("matrix_exp", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
   ck_assert_str_eq(why, "function 'matrix_exp' is not supported yet");
-  ck_assert_int_eq(vi_builtin_resolve("gaussian_dlm_obs_lpdf", args, 1, &r, why, sizeof why),
+  ck_assert_int_eq(builtin_resolve("gaussian_dlm_obs_lpdf", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
-  ck_assert_int_eq(vi_builtin_resolve_tilde("gaussian_dlm_obs", args, 1, why, sizeof why),
+  ck_assert_int_eq(builtin_resolve_tilde("gaussian_dlm_obs", args, 1, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
   ck_assert_str_eq(why, "distribution 'gaussian_dlm_obs' is not supported yet");
-  ck_assert_int_eq(vi_builtin_resolve_tilde("fancy", args, 1, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve_tilde("fancy", args, 1, why, sizeof why), -1);
   ck_assert_str_eq(why, "unknown distribution 'fancy'");
   /* int versions first, then promotion */
   args[0] = AI;
-  ck_assert_int_ge(vi_builtin_resolve("sum", args, 1, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("sum", args, 1, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_INT && r.ndims == 0);
   args[0] = AR;
-  ck_assert_int_ge(vi_builtin_resolve("sum", args, 1, &r, why, sizeof why), 0);
+  ck_assert_int_ge(builtin_resolve("sum", args, 1, &r, why, sizeof why), 0);
   ck_assert(r.base == VT_REAL);
   /* kinds and names */
-  int id = vi_builtin_resolve("sum", args, 1, &r, why, sizeof why);
-  ck_assert_str_eq(vi_builtin_name(id), "sum");
-  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_PLAIN);
-  ck_assert_ptr_null(vi_builtin_name(-5));
-  ck_assert_ptr_null(vi_builtin_name(1 << 30));
+  int id = builtin_resolve("sum", args, 1, &r, why, sizeof why);
+  ck_assert_str_eq(builtin_name(id), "sum");
+  ck_assert_int_eq(builtin_kind(id), BUILTIN_PLAIN);
+  ck_assert_ptr_null(builtin_name(-5));
+  ck_assert_ptr_null(builtin_name(1 << 30));
   (void)V;
 }
 END_TEST
@@ -897,31 +898,31 @@ START_TEST(t_dist_resolution)
           AI = {VT_INT, 1}, r;
   char why[1024];
   vi_type a3[3] = {V, R, R};
-  int id = vi_builtin_resolve_tilde("normal", a3, 3, why, sizeof why);
+  int id = builtin_resolve_tilde("normal", a3, 3, why, sizeof why);
   ck_assert_msg(id >= 0, "%s", why);
-  ck_assert_str_eq(vi_builtin_name(id), "normal_lpdf");
-  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_DENSITY);
+  ck_assert_str_eq(builtin_name(id), "normal_lpdf");
+  ck_assert_int_eq(builtin_kind(id), BUILTIN_DENSITY);
   vi_type a2[2] = {AI, R};
-  id = vi_builtin_resolve_tilde("poisson", a2, 2, why, sizeof why);
+  id = builtin_resolve_tilde("poisson", a2, 2, why, sizeof why);
   ck_assert_msg(id >= 0, "%s", why);
-  ck_assert_str_eq(vi_builtin_name(id), "poisson_lpmf");
-  id = vi_builtin_resolve("normal_lupdf", a3, 3, &r, why, sizeof why);
+  ck_assert_str_eq(builtin_name(id), "poisson_lpmf");
+  id = builtin_resolve("normal_lupdf", a3, 3, &r, why, sizeof why);
   ck_assert_msg(id >= 0, "%s", why);
-  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_DENSITY);
+  ck_assert_int_eq(builtin_kind(id), BUILTIN_DENSITY);
   ck_assert(r.base == VT_REAL && r.ndims == 0);
   vi_type rr[2] = {R, I};
-  id = vi_builtin_resolve("normal_rng", rr, 2, &r, why, sizeof why);
+  id = builtin_resolve("normal_rng", rr, 2, &r, why, sizeof why);
   ck_assert_msg(id >= 0, "%s", why);
-  ck_assert_int_eq(vi_builtin_kind(id), BUILTIN_RNG);
+  ck_assert_int_eq(builtin_kind(id), BUILTIN_RNG);
   ck_assert(r.base == VT_REAL && r.ndims == 0);
   vi_type vr[2] = {V, R};
-  id = vi_builtin_resolve("normal_rng", vr, 2, &r, why, sizeof why);
+  id = builtin_resolve("normal_rng", vr, 2, &r, why, sizeof why);
   ck_assert(id >= 0 && r.base == VT_REAL && r.ndims == 1);
   vi_type bad[3] = {I, M, R};
-  ck_assert_int_eq(vi_builtin_resolve("normal_lpdf", bad, 3, &r, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve("normal_lpdf", bad, 3, &r, why, sizeof why), -1);
   ck_assert_msg(strstr(why, "no signature normal_lpdf(int | matrix, real)") &&
                 strstr(why, "candidates: normal_lpdf(reals | reals, reals)"), "%s", why);
-  ck_assert_int_eq(vi_builtin_resolve_tilde("normal", bad, 3, why, sizeof why), -1);
+  ck_assert_int_eq(builtin_resolve_tilde("normal", bad, 3, why, sizeof why), -1);
   ck_assert_msg(strstr(why, "normal_lpdf(reals | reals, reals)"), "%s", why);
 }
 END_TEST
@@ -934,7 +935,7 @@ START_TEST(t_spec_words)
           AR2 = {VT_REAL, 2}, AV = {VT_VECTOR, 1}, S = {VT_STRING, 0}, E = {VT_ERROR, 0};
   vi_type r, a[4];
 #define MATCH(sig, n, ...) (memcpy(a, (vi_type[]){__VA_ARGS__}, (n) * sizeof(vi_type)), \
-                            vi_builtin_sig_match(sig, a, n, &r))
+                            builtin_sig_match(sig, a, n, &r))
   /* exact types and int -> real promotion, never real -> int */
   ck_assert_int_eq(MATCH("real(real, vector)", 2, I, V), 1);
   ck_assert_int_eq(MATCH("real(int)", 1, R), 0);
@@ -1010,12 +1011,26 @@ START_TEST(t_spec_words)
   ck_assert_int_eq(MATCH("real()", 0, V), 1);
 #undef MATCH
   /* Every sig in the tables is well formed. */
-  for (int i = 0; vi_builtins_math[i].name; i++)
-    ck_assert_msg(vi_builtin_sig_match(vi_builtins_math[i].sig, NULL, 0, NULL) >= 0,
-                  "malformed sig %s: %s", vi_builtins_math[i].name, vi_builtins_math[i].sig);
-  for (int i = 0; vi_builtins_dist[i].name; i++)
-    ck_assert_msg(vi_builtin_sig_match(vi_builtins_dist[i].sig, NULL, 0, NULL) >= 0,
-                  "malformed sig %s: %s", vi_builtins_dist[i].name, vi_builtins_dist[i].sig);
+  for (int id = 0; id < builtin_count(); id++)
+    ck_assert_msg(builtin_sig_match(builtin_signature(id), NULL, 0, NULL) >= 0,
+                  "malformed sig %s: %s", builtin_name(id), builtin_signature(id));
+}
+END_TEST
+
+/* The checker's signature table (front/) and the evaluator's kernel table (lib/) come
+ * from the same table_*.def files in the same order: an id means the same builtin in
+ * both. */
+START_TEST(t_tables_agree)
+{
+  int n = builtin_count();
+  ck_assert_int_gt(n, 400);
+  ck_assert_int_eq(builtin_kernel_count(), n);
+  for (int id = 0; id < n; id++)
+    ck_assert_msg(strcmp(builtin_name(id), builtin_kernel_name(id)) == 0,
+                  "id %d: signature %s, kernel %s", id, builtin_name(id),
+                  builtin_kernel_name(id));
+  ck_assert_ptr_null(builtin_name(n));
+  ck_assert_ptr_null(builtin_kernel_name(n));
 }
 END_TEST
 
@@ -1026,6 +1041,7 @@ Suite *math_suite(void)
   TCase *tc = tcase_create("functions");
   tcase_set_timeout(tc, 60);
   tcase_add_loop_test(tc, t_unary, 0, (int)(sizeof unary_cases / sizeof unary_cases[0]));
+  tcase_add_test(tc, t_tables_agree);
   tcase_add_test(tc, t_unary_int);
   tcase_add_loop_test(tc, t_binary, 0, (int)(sizeof binary_cases / sizeof binary_cases[0]));
   tcase_add_test(tc, t_binary_misc);

@@ -1,9 +1,9 @@
 /* check_parser.c: tests of the model language's front end (lexer, parser, checker,
  * error reports).
  *
- * Data-driven suites (as jansson's test suites): every tests/lang/valid/NAME.stan must
- * parse and check; every tests/lang/invalid/NAME.stan must fail, and its first two lines
- * say how:
+ * Data-driven suites (as jansson's test suites), one Check test per file so a failure
+ * names its file and hides no other: every tests/lang/valid/NAME.stan must parse and
+ * check; every tests/lang/invalid/NAME.stan must fail, and its first two lines say how:
  *     // error: <the exact first line of the error message>
  *     // status: VI_EPARSE | VI_ECHECK | VI_EUNSUPPORTED
  * The file is compiled under its base name (so messages read "bad.stan:3:12: error:
@@ -20,8 +20,8 @@
 #include <string.h>
 #include "vi/lang.h"
 #include "vi/status.h"
-#include "lang/ast.h"
-#include "lang/front.h"
+#include "lang/front/ast.h"
+#include "lang/front/front.h"
 
 static char *read_all(const char *path, size_t *len)
 {
@@ -46,11 +46,12 @@ static const char *srcdir(void)
   return s && *s ? s : ".";
 }
 
-/* Sorted list of *.stan in dir; returns the count. */
+/* Sorted list of *.stan in dir; returns the count, or -1 when dir cannot be read. */
 static int list_stan(const char *dir, char ***names)
 {
   DIR *d = opendir(dir);
-  ck_assert_msg(d != NULL, "cannot open %s", dir);
+  *names = NULL;
+  if (!d) return -1;
   int n = 0, cap = 16;
   char **v = malloc((size_t)cap * sizeof *v);
   struct dirent *e;
@@ -72,43 +73,56 @@ static int list_stan(const char *dir, char ***names)
 static int compile(const char *src, size_t len, const char *name, vi_error *err,
                    vi_ast **out)
 {
-  vi_ast *a = vi_parse(src, len, name, err);
+  vi_ast *a = front_parse(src, len, name, err);
   if (out) *out = NULL;
   if (!a) return err->status;
-  int st = vi_check(a, err);
+  int st = front_check(a, err);
   if (st != VI_SUCCESS) {
-    vi_ast_free(a);
+    front_ast_free(a);
     return st;
   }
   if (out) *out = a;
-  else vi_ast_free(a);
+  else front_ast_free(a);
   return VI_SUCCESS;
 }
 
-START_TEST(test_valid_suite)
+/* The suites' files, listed once before the tests are created. */
+static char suite_dir[2][1024];
+static char **suite_names[2];
+static int suite_n[2];
+enum { VALID = 0, INVALID = 1 };
+
+static char *suite_file(int which, int i, size_t *len)
 {
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/tests/lang/valid", srcdir());
-  char **names;
-  int n = list_stan(dir, &names);
-  ck_assert_int_ge(n, 30);
-  for (int i = 0; i < n; i++) {
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    size_t len;
-    char *src = read_all(path, &len);
-    ck_assert_msg(src != NULL, "cannot read %s", path);
-    vi_error err;
-    vi_ast *a;
-    int st = compile(src, len, names[i], &err, &a);
-    ck_assert_msg(st == VI_SUCCESS, "%s failed:\n%s", names[i], err.message);
-    /* Every declaration has its slot. */
-    for (int s = 0; s < a->nslots; s++) ck_assert_int_eq(a->slots[s]->slot, s);
-    vi_ast_free(a);
-    free(src);
-    free(names[i]);
-  }
-  free(names);
+  char path[2048];
+  snprintf(path, sizeof path, "%s/%s", suite_dir[which], suite_names[which][i]);
+  char *src = read_all(path, len);
+  ck_assert_msg(src != NULL, "cannot read %s", path);
+  return src;
+}
+
+START_TEST(test_suite_sizes)
+{
+  ck_assert_msg(suite_n[VALID] >= 30, "%s: %d models", suite_dir[VALID], suite_n[VALID]);
+  ck_assert_msg(suite_n[INVALID] >= 40, "%s: %d models", suite_dir[INVALID],
+                suite_n[INVALID]);
+}
+END_TEST
+
+START_TEST(test_valid_file)
+{
+  const char *name = suite_names[VALID][_i];
+  size_t len;
+  char *src = suite_file(VALID, _i, &len);
+  vi_error err;
+  vi_ast *a;
+  int st = compile(src, len, name, &err, &a);
+  ck_assert_msg(st == VI_SUCCESS, "%s failed:\n%s", name, err.message);
+  /* Every declaration has its slot. */
+  for (int s = 0; s < a->nslots; s++)
+    ck_assert_msg(a->slots[s]->slot == s, "%s: slot %d", name, s);
+  front_ast_free(a);
+  free(src);
 }
 END_TEST
 
@@ -120,57 +134,44 @@ static int status_of(const char *s)
   return 0;
 }
 
-START_TEST(test_invalid_suite)
+START_TEST(test_invalid_file)
 {
-  char dir[1024];
-  snprintf(dir, sizeof dir, "%s/tests/lang/invalid", srcdir());
-  char **names;
-  int n = list_stan(dir, &names);
-  ck_assert_int_ge(n, 40);
-  for (int i = 0; i < n; i++) {
-    char path[2048];
-    snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-    size_t len;
-    char *src = read_all(path, &len);
-    ck_assert_msg(src != NULL, "cannot read %s", path);
-    /* Header: the expected first line and status. */
-    const char *h1 = "// error: ", *h2 = "// status: ";
-    ck_assert_msg(len > strlen(h1) && strncmp(src, h1, strlen(h1)) == 0,
-                  "%s: first line must be '// error: <message>'", names[i]);
-    const char *e1 = src + strlen(h1);
-    const char *nl = memchr(e1, '\n', len - (size_t)(e1 - src));
-    ck_assert_msg(nl != NULL, "%s: header", names[i]);
-    char expected[1024];
-    size_t el = (size_t)(nl - e1);
-    ck_assert(el < sizeof expected);
-    memcpy(expected, e1, el);
-    expected[el] = '\0';
-    ck_assert_msg(strncmp(nl + 1, h2, strlen(h2)) == 0,
-                  "%s: second line must be '// status: VI_E...'", names[i]);
-    int want = status_of(nl + 1 + strlen(h2));
-    ck_assert_msg(want != 0, "%s: unknown status in header", names[i]);
+  const char *name = suite_names[INVALID][_i];
+  size_t len;
+  char *src = suite_file(INVALID, _i, &len);
+  /* Header: the expected first line and status. */
+  const char *h1 = "// error: ", *h2 = "// status: ";
+  ck_assert_msg(len > strlen(h1) && strncmp(src, h1, strlen(h1)) == 0,
+                "%s: first line must be '// error: <message>'", name);
+  const char *e1 = src + strlen(h1);
+  const char *nl = memchr(e1, '\n', len - (size_t)(e1 - src));
+  ck_assert_msg(nl != NULL, "%s: header", name);
+  char expected[1024];
+  size_t el = (size_t)(nl - e1);
+  ck_assert_msg(el < sizeof expected, "%s: expected message too long", name);
+  memcpy(expected, e1, el);
+  expected[el] = '\0';
+  ck_assert_msg(strncmp(nl + 1, h2, strlen(h2)) == 0,
+                "%s: second line must be '// status: VI_E...'", name);
+  int want = status_of(nl + 1 + strlen(h2));
+  ck_assert_msg(want != 0, "%s: unknown status in header", name);
 
-    vi_error err;
-    int st = compile(src, len, names[i], &err, NULL);
-    ck_assert_msg(st != VI_SUCCESS, "%s compiled but should fail with\n%s", names[i],
-                  expected);
-    char got[2048];
-    snprintf(got, sizeof got, "%s", err.message);
-    char *gnl = strchr(got, '\n');
-    if (gnl) *gnl = '\0';
-    ck_assert_msg(strcmp(got, expected) == 0, "%s:\n expected: %s\n      got: %s",
-                  names[i], expected, got);
-    ck_assert_msg(st == want && err.status == want, "%s: status %d, expected %d",
-                  names[i], st, want);
-    /* Location fields agree with the message; the caret line is there. */
-    ck_assert_str_eq(err.file, names[i]);
-    ck_assert_int_gt(err.line, 0);
-    ck_assert_int_gt(err.col, 0);
-    ck_assert_msg(strchr(err.message, '^') != NULL, "%s: no caret", names[i]);
-    free(src);
-    free(names[i]);
-  }
-  free(names);
+  vi_error err;
+  int st = compile(src, len, name, &err, NULL);
+  ck_assert_msg(st != VI_SUCCESS, "%s compiled but should fail with\n%s", name, expected);
+  char got[2048];
+  snprintf(got, sizeof got, "%s", err.message);
+  char *gnl = strchr(got, '\n');
+  if (gnl) *gnl = '\0';
+  ck_assert_msg(strcmp(got, expected) == 0, "%s:\n expected: %s\n      got: %s", name,
+                expected, got);
+  ck_assert_msg(st == want && err.status == want, "%s: status %d, expected %d", name, st,
+                want);
+  /* Location fields agree with the message; the caret line is there. */
+  ck_assert_msg(strcmp(err.file, name) == 0, "%s: error names file %s", name, err.file);
+  ck_assert_msg(err.line > 0 && err.col > 0, "%s: no location", name);
+  ck_assert_msg(strchr(err.message, '^') != NULL, "%s: no caret", name);
+  free(src);
 }
 END_TEST
 
@@ -180,12 +181,12 @@ static void expr_tree(const char *expr, char *out, size_t cap)
   char src[1024];
   snprintf(src, sizeof src, "transformed data {\n  real x = %s;\n}\n", expr);
   vi_error err;
-  vi_ast *a = vi_parse(src, strlen(src), "prec.stan", &err);
+  vi_ast *a = front_parse(src, strlen(src), "prec.stan", &err);
   ck_assert_msg(a != NULL, "%s: %s", expr, err.message);
   vi_stmt *s = a->blocks[BLK_TDATA]->stmts[0];
   ck_assert_int_eq(s->kind, ST_DECL);
-  vi_ast_expr_print(s->decl->init, out, cap);
-  vi_ast_free(a);
+  front_expr_print(s->decl->init, out, cap);
+  front_ast_free(a);
 }
 
 START_TEST(test_precedence)
@@ -254,7 +255,7 @@ START_TEST(test_caret)
   /* A tab in the line is kept so the caret lines up. */
   const char *src = "data {\n\tint N\n\treal x;\n}\n";
   vi_error err;
-  vi_ast *a = vi_parse(src, strlen(src), "t.stan", &err);
+  vi_ast *a = front_parse(src, strlen(src), "t.stan", &err);
   ck_assert_ptr_null(a);
   ck_assert_int_eq(err.status, VI_EPARSE);
   ck_assert_str_eq(err.message, "t.stan:2:7: error: expected ';' after declaration but "
@@ -265,22 +266,22 @@ START_TEST(test_caret)
 
   /* Columns count characters: the caret is under 'y' after a UTF-8 comment. */
   const char *src2 = "data { /* \xcf\x83 */ int x y; }";
-  a = vi_parse(src2, strlen(src2), "u.stan", &err);
+  a = front_parse(src2, strlen(src2), "u.stan", &err);
   ck_assert_ptr_null(a);
   ck_assert_str_eq(err.message, "u.stan:1:22: error: expected ';' after declaration but "
                    "found 'y'\n    data { /* \xcf\x83 */ int x y; }\n"
                    "                         ^");
 
-  /* vi_error_at for the evaluator: any location; no source line for line 0. */
-  a = vi_parse("model {\n}\n", 10, "m.stan", &err);
+  /* front_error_at for the evaluator: any location; no source line for line 0. */
+  a = front_parse("model {\n}\n", 10, "m.stan", &err);
   ck_assert_ptr_nonnull(a);
   vi_loc l = { 2, 1 };
-  vi_error_at(&err, VI_ERUNTIME, a, l, "index %d out of range", 5);
+  front_error_at(&err, VI_ERUNTIME, a, l, "index %d out of range", 5);
   ck_assert_str_eq(err.message, "m.stan:2:1: error: index 5 out of range\n    }\n    ^");
   vi_loc none = { 0, 0 };
-  vi_error_at(&err, VI_ERUNTIME, a, none, "no place");
+  front_error_at(&err, VI_ERUNTIME, a, none, "no place");
   ck_assert_str_eq(err.message, "m.stan: error: no place");
-  vi_ast_free(a);
+  front_ast_free(a);
 }
 END_TEST
 
@@ -317,7 +318,7 @@ START_TEST(test_checker_annotations)
                      "model { target += log_sum_exp(lp); }\n";
   vi_ast *a2 = must_compile(src2);
   ck_assert_int_eq(a2->no_split, 1);
-  vi_ast_free(a2);
+  front_ast_free(a2);
   vi_ast *a = must_compile(src);
   vi_stmt *m = a->blocks[BLK_MODEL];
   ck_assert_int_eq(m->nstmts, 12);
@@ -361,7 +362,7 @@ START_TEST(test_checker_annotations)
   ck_assert_str_eq(a->slots[0]->name, "N");
   ck_assert_str_eq(a->slots[6]->name, "z");
   ck_assert_str_eq(a->slots[2]->type_text, "matrix[N, 3]");
-  vi_ast_free(a);
+  front_ast_free(a);
 }
 END_TEST
 
@@ -401,14 +402,14 @@ START_TEST(test_types)
     char b1[48], b2[48];
     ck_assert_msg(pr->args[i]->type.base == want[i].base
                   && pr->args[i]->type.ndims == want[i].ndims,
-                  "print arg %d: %s, expected %s", i, vi_type_str(pr->args[i]->type, b1, 48),
-                  vi_type_str(want[i], b2, 48));
+                  "print arg %d: %s, expected %s", i, front_type_str(pr->args[i]->type, b1, 48),
+                  front_type_str(want[i], b2, 48));
     ck_assert_int_eq(pr->args[i]->data_only, 1);
   }
   /* M[ai[1], 1]: ai[1] is an int array, so a multi-index. */
   ck_assert_int_eq(pr->args[6]->index[0].kind, IX_MULTI);
   ck_assert_int_eq(pr->args[6]->index[1].kind, IX_SINGLE);
-  vi_ast_free(a);
+  front_ast_free(a);
 }
 END_TEST
 
@@ -444,7 +445,7 @@ START_TEST(test_decl_fields)
   ck_assert_ptr_nonnull(t->lo);
   ck_assert_ptr_null(t->hi);
   ck_assert_str_eq(t->name, "normal");
-  vi_ast_free(a);
+  front_ast_free(a);
 }
 END_TEST
 
@@ -472,22 +473,22 @@ START_TEST(test_data_dependence)
   ck_assert_int_eq(m->stmts[2]->decl->data_only, 0);
   ck_assert_int_eq(m->stmts[3]->decl->data_only, 0);
   ck_assert_int_eq(m->stmts[5]->decl->data_only, 1);   /* loop variable over data range */
-  vi_ast_free(a);
+  front_ast_free(a);
 }
 END_TEST
 
 START_TEST(test_empty_and_null)
 {
   vi_error err;
-  vi_ast *a = vi_parse(NULL, 0, NULL, &err);
+  vi_ast *a = front_parse(NULL, 0, NULL, &err);
   ck_assert_ptr_nonnull(a);
-  ck_assert_int_eq(vi_check(a, &err), VI_SUCCESS);
+  ck_assert_int_eq(front_check(a, &err), VI_SUCCESS);
   ck_assert_int_eq(a->nslots, 0);
-  vi_ast_free(a);
-  vi_ast_free(NULL);
-  ck_assert_int_eq(vi_check(NULL, &err), VI_EINVAL);
+  front_ast_free(a);
+  front_ast_free(NULL);
+  ck_assert_int_eq(front_check(NULL, &err), VI_EINVAL);
   /* Errors with a NULL err pointer must not crash. */
-  ck_assert_ptr_null(vi_parse("data {", 6, "x.stan", NULL));
+  ck_assert_ptr_null(front_parse("data {", 6, "x.stan", NULL));
 }
 END_TEST
 
@@ -523,10 +524,10 @@ START_TEST(test_robustness)
       buf[n++] = next_rand() % 3 ? ' ' : '\n';
     }
     vi_error err;
-    vi_ast *a = vi_parse(buf, n, "fuzz.stan", &err);
+    vi_ast *a = front_parse(buf, n, "fuzz.stan", &err);
     if (a) {
-      vi_check(a, &err);
-      vi_ast_free(a);
+      front_check(a, &err);
+      front_ast_free(a);
     } else {
       ck_assert(err.status == VI_EPARSE || err.status == VI_EUNSUPPORTED);
       ck_assert(strlen(err.message) < sizeof err.message);
@@ -542,10 +543,10 @@ START_TEST(test_robustness)
     vi_error err;
     char *copy = malloc(cut + 1);   /* exact size, so ASan sees any over-read */
     memcpy(copy, src, cut);
-    vi_ast *a = vi_parse(copy, cut, "cut.stan", &err);
+    vi_ast *a = front_parse(copy, cut, "cut.stan", &err);
     if (a) {
-      vi_check(a, &err);
-      vi_ast_free(a);
+      front_check(a, &err);
+      front_ast_free(a);
     }
     free(copy);
   }
@@ -555,10 +556,10 @@ START_TEST(test_robustness)
     memcpy(copy, src, len);
     for (int f = 0; f < 3; f++) copy[next_rand() % len] = (char)(next_rand() & 0xFF);
     vi_error err;
-    vi_ast *a = vi_parse(copy, len, "flip.stan", &err);
+    vi_ast *a = front_parse(copy, len, "flip.stan", &err);
     if (a) {
-      vi_check(a, &err);
-      vi_ast_free(a);
+      front_check(a, &err);
+      front_ast_free(a);
     }
     free(copy);
   }
@@ -576,17 +577,17 @@ START_TEST(test_huge)
   for (int i = 0; i < 100000; i++) n += (size_t)sprintf(buf + n, "  x += %d;\n", i % 7);
   n += (size_t)sprintf(buf + n, "}\n");
   vi_error err;
-  vi_ast *a = vi_parse(buf, n, "huge.stan", &err);
+  vi_ast *a = front_parse(buf, n, "huge.stan", &err);
   ck_assert_msg(a != NULL, "%s", err.message);
-  ck_assert_int_eq(vi_check(a, &err), VI_SUCCESS);
+  ck_assert_int_eq(front_check(a, &err), VI_SUCCESS);
   ck_assert_int_eq(a->blocks[BLK_TDATA]->nstmts, 100001);
-  vi_ast_free(a);
+  front_ast_free(a);
   /* One long line with an error at its end: the caret window stays bounded. */
   n = 0;
   n += (size_t)sprintf(buf + n, "transformed data { real x = 0; ");
   while (n < (1u << 20)) n += (size_t)sprintf(buf + n, "x += 1; ");
   n += (size_t)sprintf(buf + n, "x += ; }");
-  a = vi_parse(buf, n, "long.stan", &err);
+  a = front_parse(buf, n, "long.stan", &err);
   ck_assert_ptr_null(a);
   ck_assert_int_eq(err.status, VI_EPARSE);
   ck_assert(strstr(err.message, "expected an expression but found ';'") != NULL);
@@ -600,8 +601,10 @@ static Suite *parser_suite(void)
   Suite *s = suite_create("parser");
   TCase *tc = tcase_create("front");
   tcase_set_timeout(tc, 120);
-  tcase_add_test(tc, test_valid_suite);
-  tcase_add_test(tc, test_invalid_suite);
+  tcase_add_test(tc, test_suite_sizes);
+  tcase_add_loop_test(tc, test_valid_file, 0, suite_n[VALID] > 0 ? suite_n[VALID] : 0);
+  tcase_add_loop_test(tc, test_invalid_file, 0,
+                      suite_n[INVALID] > 0 ? suite_n[INVALID] : 0);
   tcase_add_test(tc, test_precedence);
   tcase_add_test(tc, test_caret);
   tcase_add_test(tc, test_checker_annotations);
@@ -617,9 +620,18 @@ static Suite *parser_suite(void)
 
 int main(void)
 {
+  const char *sub[2] = {"valid", "invalid"};
+  for (int k = 0; k < 2; k++) {
+    snprintf(suite_dir[k], sizeof suite_dir[k], "%s/tests/lang/%s", srcdir(), sub[k]);
+    suite_n[k] = list_stan(suite_dir[k], &suite_names[k]);
+  }
   SRunner *sr = srunner_create(parser_suite());
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);
   srunner_free(sr);
+  for (int k = 0; k < 2; k++) {
+    for (int i = 0; i < suite_n[k]; i++) free(suite_names[k][i]);
+    free(suite_names[k]);
+  }
   return failed ? EXIT_FAILURE : EXIT_SUCCESS;
 }

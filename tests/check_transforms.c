@@ -1,4 +1,4 @@
-/* check_transforms.c: the constraint transforms (src/lang/transforms.c) against their
+/* check_transforms.c: the constraint transforms (src/lang/back/transforms.c) against their
  * definitions: constrain then unconstrain is the identity; the log-Jacobian equals a
  * numeric log |det| of the finite-difference Jacobian of the free coordinates; the
  * batched tape form gives the same values per draw and a gradient (of a weighted sum of
@@ -12,7 +12,7 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_permutation.h>
 #include <vi/status.h>
-#include "lang/transforms.h"
+#include "lang/back/transforms.h"
 
 typedef struct tcase {
   const char *name;

@@ -19,7 +19,7 @@ static void print_to_stderr(void *ctx, const char *text)
   fputs(text, stderr);
 }
 
-/* Where a failed fit failed (issue 6): one line after the error, with the coordinates'
+/* Where a failed fit failed, so a user can see which coordinate overflowed: one line after the error, with the coordinates'
  * names when the model has them (at most FAULT_SHOWN of them). */
 #define FAULT_SHOWN 10
 static void print_point(const char *where, double lp, const double *z, const vi_model *m,

@@ -450,8 +450,8 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   } else {
     if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set)
       cfg->opt.step_size = 0.05;
-    /* the Laplace start: never worse and often much faster in the measurements of
-     * src/engine/fit.c (the library's default is still zero) */
+    /* the Laplace start, as vi_options_default sets it for fixed draws: never worse
+     * and often much faster in the benchmark (bench/README.md) */
     if (!init_set)
       cfg->opt.init = VI_INIT_LAPLACE;
   }

@@ -35,7 +35,7 @@ typedef enum {
 
 /* Number of dimensions a value of type t has in total: array dims plus 1 for vectors,
  * 2 for matrices. */
-static inline int vi_type_rank(vi_type t)
+static inline int type_rank(vi_type t)
 {
   return t.ndims + (t.base == VT_VECTOR || t.base == VT_ROW_VECTOR ? 1
                     : t.base == VT_MATRIX ? 2 : 0);

@@ -4,7 +4,8 @@
 For each model NAME.stan it writes NAME.data.json (Stan's JSON data format) and
 NAME.truth.json: {"truth": {output name (CmdStan's CSV spelling): true value}, "k": how
 many posterior sds a mean may lie from its truth}.  Models fitted to fixed, non-simulated
-data have an empty truth (only the run itself and the outputs are checked).  Pure Python
+data take as truth posterior means computed without vi: by MCMC (reference.py) or in
+closed form.  Pure Python
 with a seeded generator, so the files are reproducible: run `python3 gen.py` here."""
 import json
 import math
@@ -77,9 +78,12 @@ def write(name, data, truth=None, k=4.0):
         f.write("\n")
 
 
-# eight schools (the classic data; no simulated truth)
+# eight schools (the classic data); truth: posterior means by MCMC (reference.py)
 write("eight_schools_offset", {"J": 8, "y": [28, 8, -3, 7, -1, 1, 18, 12],
-                               "sigma": [15, 10, 16, 11, 9, 11, 10, 18]})
+                               "sigma": [15, 10, 16, 11, 9, 11, 10, 18]},
+      {"mu": 4.3805, "tau": 3.6505, "theta.1": 6.2172, "theta.2": 4.9426,
+       "theta.3": 3.8695, "theta.4": 4.7370, "theta.5": 3.5898, "theta.6": 4.0521,
+       "theta.7": 6.2716, "theta.8": 4.8229})
 
 # AR(2)
 K, T = 2, 150
@@ -102,10 +106,12 @@ for t in range(T):
     prev = v
 write("garch11", {"T": T, "r": r, "sigma1": 1.0}, {"mu": mu}, k=5)
 
-# latent GP Poisson (fixed smooth truth; no parameter truth)
+# latent GP Poisson: counts around the smooth log-rate f(x) = 1 + sin(x / 4), the truth
+# for f (rho and alpha have none)
 x = [-10.0 + 2 * i for i in range(11)]
 write("gp_poisson", {"N": 11, "x": x,
-                     "k": [pois(math.exp(1 + math.sin(xi / 4))) for xi in x]})
+                     "k": [pois(math.exp(1 + math.sin(xi / 4))) for xi in x]},
+      {"f.%d" % (i + 1): 1 + math.sin(xi / 4) for i, xi in enumerate(x)})
 
 # two-component normal mixture
 N = 200
@@ -164,12 +170,14 @@ ycap = [row for row in ycap if sum(row) > 0]
 ycap += [[0] * T for _ in range(M - len(ycap))]
 write("capture_mth", {"M": M, "T": T, "y": ycap}, {"N": Ntrue}, k=5)
 
-# dugongs (the classic data)
+# dugongs (the classic data); truth: posterior means by MCMC (reference.py; they agree
+# with the WinBUGS example's 2.652, 0.9729, 0.8623 to their Monte Carlo error)
 x = [1.0, 1.5, 1.5, 1.5, 2.5, 4.0, 5.0, 5.0, 7.0, 8.0, 8.5, 9.0, 9.5, 9.5, 10.0, 12.0, 12.0,
      13.0, 13.0, 14.5, 15.5, 15.5, 16.5, 17.0, 22.5, 29.0, 31.5]
 Y = [1.80, 1.85, 1.87, 1.77, 2.02, 2.27, 2.15, 2.26, 2.47, 2.19, 2.26, 2.40, 2.39, 2.41,
      2.50, 2.32, 2.32, 2.43, 2.47, 2.56, 2.65, 2.47, 2.64, 2.56, 2.70, 2.72, 2.57]
-write("dugongs", {"N": 27, "x": x, "Y": Y})
+write("dugongs", {"N": 27, "x": x, "Y": Y},
+      {"alpha": 2.6526, "beta": 0.9747, "lambda": 0.8620, "sigma": 0.0986})
 
 # brms-style linear regression
 N, K = 120, 4
@@ -336,9 +344,18 @@ N = 150
 h = [nrm(66, 4) for _ in range(N)]
 m = [1 if R.random() < 0.5 else 0 for _ in range(N)]
 earn = [math.exp(5.8 + 0.06 * hv + 0.4 * mv + nrm(0, 0.8)) for hv, mv in zip(h, m)]
-# uncentred height makes this badly conditioned: the optimiser may stop at its iteration
-# cap (exit 1) short of the optimum, so only the run and its outputs are checked
-write("earnings_log", {"N": N, "earn": earn, "height": h, "male": m})
+# Uncentred height makes this badly conditioned (the optimiser may stop at its iteration
+# cap, exit 1).  The truth is the exact posterior mean for the data as written (flat
+# priors on beta and sigma): beta's marginal posterior is a multivariate t centred at the
+# least-squares fit, and sigma's density is proportional to sigma^-(N - 3)
+# exp(-RSS / (2 sigma^2)), so E[sigma] = sqrt(RSS / 2) Gamma((N - 5) / 2) / Gamma((N - 4) / 2).
+Xe = [[1.0, r4(hv), float(mv)] for hv, mv in zip(h, m)]
+ye = [math.log(r4(e)) for e in earn]
+be = lstsq(Xe, ye)
+rss = sum((yv - sum(a * c for a, c in zip(row, be))) ** 2 for row, yv in zip(Xe, ye))
+es = math.sqrt(rss / 2) * math.exp(math.lgamma((N - 5) / 2) - math.lgamma((N - 4) / 2))
+write("earnings_log", {"N": N, "earn": earn, "height": h, "male": m},
+      {"beta.1": be[0], "beta.2": be[1], "beta.3": be[2], "sigma": es})
 
 # brms-style varying-intercept Poisson regression
 N, G = 160, 8
@@ -359,8 +376,9 @@ sid = [1 + ((i // ng) % ns) for i in range(N)]
 ag = [nrm(2.0, 0.5) for _ in range(ng)]
 gs = [nrm(0.0, 0.8) for _ in range(ns)]
 yv = [ag[a - 1] + gs[b - 1] + nrm(0, 0.3) for a, b in zip(gid, sid)]
+# only the sum a[group] + g[scenario] is identified; the noise sd is (on y's scale)
 write("crossed_effects", {"N": N, "n_groups": ng, "n_scenarios": ns, "group_id": gid,
-                          "scenario_id": sid, "y": yv})
+                          "scenario_id": sid, "y": yv}, {"sigma_y_orig": 0.3})
 
 # Rasch model
 N, Rr = 100, 5

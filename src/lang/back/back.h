@@ -1,0 +1,144 @@
+/* back.h: src/lang/back/, the model language's back end: the program (vi_program_* of
+ * vi/lang.h: compile, load data, the vi_model), the evaluator below, constraint
+ * transforms (transforms.h), JSON data (data.h) and the ODE solvers (ode.h).  May
+ * include: lang/types.h, front/ (the checked AST), lib/ (builtin_call), ad/, the public
+ * vi/ headers.  The CLI and C users reach it only through vi/lang.h.
+ *
+ * The evaluator: the interpreter of a checked model AST on the batched AD tape.  Statements
+ * are executed once for all n draws (values carry a draw axis, see ad.h); a branch,
+ * loop bound or index whose value differs between draws stops the pass with EV_DIVERGE,
+ * and the caller then evaluates draw by draw (n = 1).  Data and transformed data live in
+ * persistent values (nd = 1) bound to their slots before every pass; everything else is
+ * arena memory, reset per pass. */
+#ifndef VI_LANG_BACK_H
+#define VI_LANG_BACK_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include <vi/lang.h>
+#include "lang/front/ast.h"
+#include "lang/ad/ad.h"
+#include "lang/back/transforms.h"
+
+/* Outcomes of executing a statement: 0 ok, > 0 control flow, < 0 a vi_status error
+ * (message in ev_ctx.err). */
+enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4,
+       EV_RETURN = 5 };
+
+/* Deepest nesting of user-defined function calls (recursion included), and the most C
+ * stack those calls may take together (a body with deeply nested expressions costs
+ * more per level). */
+#define EV_MAX_CALL_DEPTH 200
+/* Most loop iterations in one evaluation: a loop that never ends and allocates nothing
+ * (`while (flag) { }`) stops here; anything near it would take minutes per gradient. */
+#define EV_MAX_LOOP_ITERS 1000000000L
+#define EV_MAX_CALL_STACK ((size_t)2 << 20)
+
+/* Largest number of elements of one declared value (data, parameter, local): 2^28
+ * doubles is 2 GB per draw.  Beyond it a declaration is refused before anything is
+ * allocated (with or without an address-space limit, sanitizers included). */
+#define EV_MAX_ELEMS ((size_t)1 << 28)
+
+/* One parameter: its shape (known once data is loaded), transform and place in z. */
+typedef struct ev_param {
+  vi_decl *decl;
+  int ndims;                   /* rank of the value */
+  size_t dims[AD_MAX_DIMS];
+  tr_spec spec;
+  size_t off;                  /* first unconstrained coordinate */
+  size_t usize;                /* spec.nelem * spec.usize */
+} ev_param;
+
+/* Truncated `~` statements: their _lcdf / _lccdf builtins (resolved at compile time). */
+typedef struct ev_trunc {
+  const vi_stmt *st;
+  int lcdf, lccdf;             /* builtin ids or -1 */
+} ev_trunc;
+
+typedef struct ev_ctx {
+  vi_ast *ast;
+  ad_tape *t;
+  ad_val **slot;               /* nslots: current values */
+  ad_val **data;               /* nslots: persistent data / transformed data, or NULL */
+  ev_param *params; size_t nparams, dim;
+  ev_trunc *trunc; size_t ntrunc;
+  size_t n;                    /* draws in this pass */
+  size_t cap;                  /* capacity of lp, ll, rej */
+  double *lp, *ll;             /* per draw: target, likelihood part */
+  unsigned char *rej;          /* per draw: rejected (constraint of a transformed param) */
+  int block;                   /* block being executed */
+  int rc;                      /* pending outcome of an expression (error or DIVERGE) */
+  vi_error err;                /* message of the last error / reject */
+  vi_print_fn print; void *print_ctx;
+  char pbuf[4096];
+  /* print output of the current pass, held back until the pass is known to stand (a
+   * pass abandoned for the per-draw fallback must not print twice): '\0'-separated */
+  char *pout; size_t pout_len, pout_cap;
+  /* data-only subexpressions of the per-pass blocks (bounds, transformed parameters,
+   * model, generated quantities): evaluated once, kept as persistent values.  An open
+   * addressing table keyed by the expression; cval NULL until first evaluated. */
+  const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
+  /* user-defined functions: the one running, its return value, the call depth */
+  const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
+  long loop_iters;             /* loop iterations in this evaluation */
+} ev_ctx;
+
+/* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
+int ev_reserve(ev_ctx *c, size_t n);
+void ev_release(ev_ctx *c);
+
+/* Reset for a pass over n draws: tape, accumulators, slots (data bound, the rest NULL). */
+void ev_begin(ev_ctx *c, size_t n, int grad);
+
+ad_val *ev_expr(ev_ctx *c, const vi_expr *e);
+int ev_stmt(ev_ctx *c, const vi_stmt *s);
+/* Execute a block's statements; block-level declarations of data and parameters are
+ * skipped (bound by the caller). */
+int ev_block(ev_ctx *c, const vi_stmt *blk, int block);
+
+/* The shape of a declaration (array dims, then rows / cols) from its size expressions.
+ * Sizes must be ints >= 0 and the total at most EV_MAX_ELEMS; errors VI_ERUNTIME (the
+ * caller may relabel).  *nelem: the product of the array dims. */
+int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                  size_t *rows, size_t *cols);
+/* The same with another cap on the total (data: the JSON bounds the real size, so only
+ * overflow matters there). */
+int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                      size_t *rows, size_t *cols, size_t cap);
+
+/* Check the block-level declarations of block (tparams, gq, tdata) against their
+ * constraints.  Violations: per draw rej[s] = 1 (and the message in err) if per_draw,
+ * else the error status.  */
+int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status);
+/* Check one value against decl d's constraint for draw s: -1 if fine, else the element. */
+long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char *why,
+                    size_t whylen, int *rc);
+
+/* A full pass: parameters from z (n points, row-major n x dim), transformed parameters,
+ * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns
+ * EV_OK, EV_REJECT, EV_DIVERGE or an error.  *zval: the tape value of z (for gradients). */
+int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval);
+
+/* The cache of data-only subexpressions: register e (compile time), drop the values
+ * (data reloaded), free the table. */
+int ev_cache_add(ev_ctx *c, const vi_expr *e);
+void ev_cache_clear(ev_ctx *c);
+void ev_cache_free(ev_ctx *c);
+
+/* Send the held-back print output to the print callback / drop it. */
+void ev_print_flush(ev_ctx *c);
+void ev_print_discard(ev_ctx *c);
+
+/* 0, or the error (VI_ENOMEM for an exhausted arena) of an op that failed silently
+ * during the pass (its message in err). */
+int ev_tape_status(ev_ctx *c);
+
+/* Format an error at loc into c->err and return status. */
+int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* The 1-based index tuple of internal element e of a value with rank ndims, of which
+ * arrdims are array dims (row-major) and the rest vector / matrix (column-major). */
+void ev_elem_index(const size_t *dims, int ndims, int arrdims, size_t e, size_t *idx);
+
+#endif

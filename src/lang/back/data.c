@@ -1,0 +1,288 @@
+/* data.c: Stan's JSON data format, as CmdStan reads it (CmdStan User's Guide, "JSON
+ * format for CmdStan"): an object of variables; scalars as numbers, arrays and vectors
+ * as lists, matrices as lists of rows, arrays of vectors / matrices as nested lists;
+ * integers allowed where reals are declared; "Infinity", "-Infinity" and "NaN" (and the
+ * spellings inf / nan) as strings; empty lists for zero sizes.  Each data-block
+ * declaration is evaluated in order (sizes may use earlier data), the JSON value is
+ * checked against its shape, type and constraint, then copied into a persistent value.
+ * The JSON is parsed with jansson, duplicate keys rejected.  Shapes are checked before
+ * anything is allocated, so a huge declared size with small data is a clean error. */
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <jansson.h>
+#include <vi/status.h>
+#include "lang/back/data.h"
+
+static int data_err(vi_error *err, const char *fname, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int data_err(vi_error *err, const char *fname, const char *fmt, ...)
+{
+  char msg[1536];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!err) return VI_EDATA;
+  memset(err, 0, sizeof *err);
+  err->status = VI_EDATA;
+  snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+  snprintf(err->message, sizeof err->message, "%s: error: %s",
+           fname && *fname ? fname : "<data>", msg);
+  return VI_EDATA;
+}
+
+static const char *json_kind(const json_t *j)
+{
+  switch (json_typeof(j)) {
+  case JSON_OBJECT: return "an object";
+  case JSON_ARRAY: return "a list";
+  case JSON_STRING: return "a string";
+  case JSON_INTEGER: return "an integer";
+  case JSON_REAL: return "a real number";
+  case JSON_TRUE: case JSON_FALSE: return "a boolean";
+  default: return "null";
+  }
+}
+
+/* "Infinity", "-inf", "NaN", ... as CmdStan accepts them; 0 if s is none of these. */
+static int special_number(const char *s, double *out)
+{
+  int neg = 0;
+  if (*s == '-' || *s == '+') { neg = *s == '-'; s++; }
+  if (!strcasecmp(s, "inf") || !strcasecmp(s, "infinity")) {
+    *out = neg ? -INFINITY : INFINITY;
+    return 1;
+  }
+  if (!strcasecmp(s, "nan")) { *out = NAN; return 1; }
+  return 0;
+}
+
+typedef struct fill_ctx {
+  const vi_decl *d;
+  ad_val *v;              /* NULL: shape check only */
+  const size_t *dims;
+  int rank, arr;          /* total dims; array dims */
+  int is_int;
+  const char *fname;
+  vi_error *err;
+  size_t idx[AD_MAX_DIMS];
+} fill_ctx;
+
+/* "y[2, 3]" for the first k indices of the current position. */
+static void where(const fill_ctx *f, int k, char *buf, size_t len)
+{
+  size_t o = (size_t)snprintf(buf, len, "%s", f->d->name);
+  if (k == 0 || o >= len) return;
+  o += (size_t)snprintf(buf + o, len - o, "[");
+  for (int i = 0; i < k && o < len; i++)
+    o += (size_t)snprintf(buf + o, len - o, "%s%zu", i ? ", " : "", f->idx[i] + 1);
+  if (o < len) snprintf(buf + o, len - o, "]");
+}
+
+static size_t offset_of(const fill_ctx *f)
+{
+  size_t off = 0, inner = 1;
+  for (int k = f->arr; k < f->rank; k++) inner *= f->dims[k];
+  for (int k = 0; k < f->arr; k++) off = off * f->dims[k] + f->idx[k];
+  off *= inner;
+  if (f->rank - f->arr == 1) off += f->idx[f->arr];
+  else if (f->rank - f->arr == 2) off += f->idx[f->arr] + f->idx[f->arr + 1] * f->dims[f->arr];
+  return off;
+}
+
+static int fill(fill_ctx *f, const json_t *j, int k)
+{
+  char w[256];
+  if (k == f->rank) {
+    double x;
+    where(f, k, w, sizeof w);
+    if (json_is_integer(j)) {
+      json_int_t iv = json_integer_value(j);
+      if (f->is_int && (iv > 2147483647LL || iv < -2147483647LL - 1))
+        return data_err(f->err, f->fname, "variable '%s': %s is %lld, out of range for an int",
+                        f->d->name, w, (long long)iv);
+      x = (double)iv;
+    } else if (json_is_real(j)) {
+      if (f->is_int)
+        return data_err(f->err, f->fname,
+                        "variable '%s': %s is the real number %.17g, but '%s' is declared int",
+                        f->d->name, w, json_real_value(j), f->d->name);
+      x = json_real_value(j);
+    } else if (json_is_string(j) && special_number(json_string_value(j), &x)) {
+      if (f->is_int)
+        return data_err(f->err, f->fname, "variable '%s': %s is \"%s\", but '%s' is declared int",
+                        f->d->name, w, json_string_value(j), f->d->name);
+    } else {
+      return data_err(f->err, f->fname, "variable '%s': %s should be %s, found %s",
+                      f->d->name, w, f->is_int ? "an int" : "a number", json_kind(j));
+    }
+    if (f->v) f->v->x[offset_of(f)] = x;
+    return 0;
+  }
+  if (!json_is_array(j)) {
+    where(f, k, w, sizeof w);
+    return data_err(f->err, f->fname,
+                    "variable '%s': dimension %d: expected a list of %zu, found %s%s%s",
+                    f->d->name, k + 1, f->dims[k], json_kind(j), k ? " in " : "", k ? w : "");
+  }
+  size_t n = json_array_size(j);
+  if (n != f->dims[k]) {
+    where(f, k, w, sizeof w);
+    return data_err(f->err, f->fname,
+                    "variable '%s': dimension %d: declared size %zu, found %zu%s%s",
+                    f->d->name, k + 1, f->dims[k], n, k ? " in " : "", k ? w : "");
+  }
+  for (size_t i = 0; i < n; i++) {
+    f->idx[k] = i;
+    int rc = fill(f, json_array_get(j, i), k + 1);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static void elem_text(const ad_val *v, size_t e, const char *name, char *buf, size_t len)
+{
+  size_t idx[AD_MAX_DIMS];
+  size_t o = (size_t)snprintf(buf, len, "%s", name);
+  if (v->ndims == 0 || o >= len) return;
+  ev_elem_index(v->dims, v->ndims, v->type.ndims, e, idx);
+  o += (size_t)snprintf(buf + o, len - o, "[");
+  for (int k = 0; k < v->ndims && o < len; k++)
+    o += (size_t)snprintf(buf + o, len - o, "%s%zu", k ? ", " : "", idx[k]);
+  if (o < len) snprintf(buf + o, len - o, "]");
+}
+
+static int relabel(ev_ctx *c, vi_error *err, int status)
+{
+  if (err) { *err = c->err; err->status = status; }
+  return status;
+}
+
+int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
+{
+  json_t *root = NULL;
+  const vi_stmt *blk = c->ast->blocks[BLK_DATA];
+  int rc = VI_SUCCESS;
+  if (json) {
+    json_error_t je;
+    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+    if (!root && (json_error_code(&je) == json_error_out_of_memory || !je.text[0])) {
+      /* jansson fails without a message when its first allocation fails */
+      if (err) {
+        memset(err, 0, sizeof *err);
+        err->status = VI_ENOMEM;
+        snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+        snprintf(err->message, sizeof err->message, "%s: error: out of memory reading the data",
+                 fname && *fname ? fname : "<data>");
+      }
+      return VI_ENOMEM;
+    }
+    if (!root) {
+      if (err) {
+        memset(err, 0, sizeof *err);
+        err->status = VI_EDATA;
+        snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+        err->line = je.line > 0 ? je.line : 0;
+        err->col = je.column > 0 ? je.column : 0;
+        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s",
+                 fname && *fname ? fname : "<data>", je.line, je.column, je.text);
+      }
+      return VI_EDATA;
+    }
+    if (!json_is_object(root)) {
+      rc = data_err(err, fname, "the data must be a JSON object {\"name\": value, ...}, found %s",
+                    json_kind(root));
+      json_decref(root);
+      return rc;
+    }
+  }
+  ev_begin(c, 1, 0);
+  c->block = BLK_DATA;
+  for (int i = 0; blk && i < blk->nstmts; i++) {
+    const vi_stmt *st = blk->stmts[i];
+    if (st->kind != ST_DECL) continue;
+    const vi_decl *d = st->decl;
+    int nd;
+    size_t dims[AD_MAX_DIMS], total = 1;
+    /* sizes are checked against the JSON before anything is allocated, so the cap here
+     * only guards the arithmetic; the allocation is bounded by the JSON's own size */
+    if ((rc = ev_decl_shape_cap(c, d, &nd, dims, NULL, NULL, NULL, (size_t)1 << 40))) {
+      rc = relabel(c, err, VI_EDATA);
+      goto out;
+    }
+    for (int k = 0; k < nd; k++) total *= dims[k];
+    const json_t *j = root ? json_object_get(root, d->name) : NULL;
+    if (!j && total > 0) {
+      rc = data_err(err, fname, "variable '%s' (declared at %s:%d:%d) is missing from the data",
+                    d->name, c->ast->name ? c->ast->name : "<model>", d->loc.line, d->loc.col);
+      goto out;
+    }
+    fill_ctx f;
+    memset(&f, 0, sizeof f);
+    f.d = d; f.dims = dims; f.rank = nd; f.arr = d->type.ndims;
+    f.is_int = d->type.base == VT_INT; f.fname = fname; f.err = err;
+    if (j && (rc = fill(&f, j, 0))) goto out;   /* shape and types, nothing allocated */
+    ad_val *v = ad_val_new_persistent(d->type, nd, dims);
+    if (!v) { rc = data_err(err, fname, "out of memory for variable '%s'", d->name); rc = VI_ENOMEM; goto out; }
+    c->data[d->slot] = v;
+    c->slot[d->slot] = v;
+    f.v = v;
+    if (j && (rc = fill(&f, j, 0))) goto out;
+    char why[256], w[300];
+    long e = ev_check_value(c, d, v, 0, why, sizeof why, &rc);
+    if (rc) { rc = relabel(c, err, VI_EDATA); goto out; }
+    if (e >= 0) {
+      elem_text(v, (size_t)e, d->name, w, sizeof w);
+      rc = data_err(err, fname, "variable '%s': %s %s (declared %s)", d->name, w, why,
+                    d->type_text ? d->type_text : "");
+      goto out;
+    }
+  }
+out:
+  json_decref(root);
+  return rc;
+}
+
+int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err)
+{
+  const vi_stmt *blk = c->ast->blocks[BLK_TDATA];
+  int rc;
+  if (!blk) return VI_SUCCESS;
+  ev_begin(c, 1, 0);
+  ad_tape_set_rng(c->t, rng);
+  rc = ev_block(c, blk, BLK_TDATA);
+  if (rc == 0) rc = ev_check_block(c, blk, 0, VI_EDATA);
+  if (rc >= 0 && ev_tape_status(c)) rc = c->rc;
+  ad_tape_set_rng(c->t, NULL);
+  /* the checker allows no break / continue outside loops: a positive outcome is a
+   * rejection (an ODE out of steps), which transformed data cannot survive */
+  if (rc > 0) rc = VI_ERUNTIME;
+  if (rc < 0) return relabel(c, err, rc);
+  for (int i = 0; i < blk->nstmts; i++) {
+    const vi_stmt *st = blk->stmts[i];
+    if (st->kind != ST_DECL) continue;
+    const vi_decl *d = st->decl;
+    ad_val *v = c->slot[d->slot];
+    if (!v) continue;
+    ad_val *p = ad_val_new_persistent(v->type, v->ndims, v->dims);
+    if (!p) return data_err(err, "", "out of memory for '%s'", d->name), VI_ENOMEM;
+    memcpy(p->x, v->x, v->len * sizeof(double));
+    c->data[d->slot] = p;
+  }
+  return VI_SUCCESS;
+}
+
+void data_free_values(ev_ctx *c)
+{
+  if (!c->data) return;
+  for (int i = 0; i < c->ast->nslots; i++) {
+    ad_val_free(c->data[i]);
+    c->data[i] = NULL;
+  }
+}

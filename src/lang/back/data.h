@@ -1,0 +1,24 @@
+/* data.h: reading Stan's JSON data format (as CmdStan reads it) into the persistent
+ * values of the data block, validated against the declarations; then transformed data. */
+#ifndef VI_LANG_DATA_H
+#define VI_LANG_DATA_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include <vi/lang.h>
+#include "lang/back/back.h"
+
+/* Parse json (len bytes; NULL: no data) and bind every data-block declaration of c->ast
+ * to a persistent value in c->data[slot] (and c->slot).  fname names the data in
+ * messages.  Errors: VI_EDATA with err filled (variable, dimension, sizes). */
+int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err);
+
+/* Run transformed data once (n = 1, no gradient, _rng from rng) and keep its
+ * block-level values as persistent values in c->data.  Errors as above (reject:
+ * VI_ERUNTIME). */
+int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err);
+
+/* Free the persistent values in c->data (not the array). */
+void data_free_values(ev_ctx *c);
+
+#endif

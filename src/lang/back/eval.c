@@ -1,0 +1,1307 @@
+/* eval.c: a tree-walking interpreter for the checked AST, on the batched AD tape (ad.h).
+ * Each expression evaluates to one ad_val holding all n draws, so the interpretation
+ * cost (dispatch, index checks, allocation) is paid once per op, not once per draw;
+ * the ops themselves loop over draws (or call one GEMM).  Where Stan's semantics depend
+ * on a value that differs between draws (an if / while / ternary condition, a loop
+ * bound, an index), the pass stops with EV_DIVERGE and the caller re-runs it one draw at
+ * a time: correct always, fast in the common case.  Everything allocated here lives in
+ * the tape's arena, so a pass does no malloc once the arena has grown. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <stdint.h>
+#include <string.h>
+#include <vi/status.h>
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
+#include "lang/ad/ad_kernels.h"
+#include "lang/back/ode.h"
+#include "lang/back/back.h"
+
+#define VI_LN2 0.69314718055994530942
+
+int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
+{
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  front_error_at(&c->err, status, c->ast, loc, "%s", msg);
+  c->err.status = status;
+  c->rc = status;
+  return status;
+}
+
+int ev_reserve(ev_ctx *c, size_t n)
+{
+  if (n <= c->cap) return VI_SUCCESS;
+  double *lp = realloc(c->lp, n * sizeof *lp);
+  if (!lp) return VI_ENOMEM;
+  c->lp = lp;
+  double *ll = realloc(c->ll, n * sizeof *ll);
+  if (!ll) return VI_ENOMEM;
+  c->ll = ll;
+  unsigned char *rj = realloc(c->rej, n);
+  if (!rj) return VI_ENOMEM;
+  c->rej = rj;
+  c->cap = n;
+  return VI_SUCCESS;
+}
+
+void ev_release(ev_ctx *c)
+{
+  ev_cache_free(c);
+  free(c->pout);
+  c->pout = NULL; c->pout_len = c->pout_cap = 0;
+  free(c->lp); free(c->ll); free(c->rej);
+  c->lp = c->ll = NULL; c->rej = NULL; c->cap = 0;
+}
+
+void ev_begin(ev_ctx *c, size_t n, int grad)
+{
+  ad_tape_reset(c->t, n, grad);
+  c->n = ad_tape_n(c->t);
+  for (size_t s = 0; s < c->n && s < c->cap; s++) { c->lp[s] = 0; c->ll[s] = 0; c->rej[s] = 0; }
+  for (int i = 0; i < c->ast->nslots; i++) c->slot[i] = c->data ? c->data[i] : NULL;
+  c->rc = 0;
+  c->loop_iters = 0;
+}
+
+/* ---- small helpers ---------------------------------------------------------------- */
+
+static int tape_fail(ev_ctx *c, vi_loc loc, const char *what)
+{
+  const char *e = ad_tape_error(c->t);
+  int oom = e && strstr(e, "out of memory") != NULL;
+  return ev_error(c, oom ? VI_ENOMEM : VI_ERUNTIME, loc, "%s%s%s", what, e ? ": " : "",
+                  e ? e : "");
+}
+
+int ev_tape_status(ev_ctx *c)
+{
+  const char *e = ad_tape_error(c->t);
+  if (!e) return 0;
+  /* an op that failed without failing its caller (e.g. the tape could not record a
+   * node): the pass's values or gradient cannot be trusted */
+  return tape_fail(c, (vi_loc){0, 0}, "evaluation");
+}
+
+/* The integer element e of v; the same in every draw, else EV_DIVERGE. */
+static int int_at(ev_ctx *c, const ad_val *v, size_t e, vi_loc loc, long *out)
+{
+  const double *p = v->x + e * v->nd;
+  double x = p[0];
+  for (size_t s = 1; s < v->nd; s++)
+    if (p[s] != x && !(isnan(p[s]) && isnan(x))) { c->rc = EV_DIVERGE; return EV_DIVERGE; }
+  if (isnan(x) || fabs(x) > 9.0e15)
+    return ev_error(c, VI_ERUNTIME, loc, "integer value is undefined (%g)", x);
+  *out = (long)x;
+  return 0;
+}
+
+/* Truth of a condition, the same in every draw, else EV_DIVERGE. */
+static int truth(ev_ctx *c, const ad_val *v, int *out)
+{
+  int t0 = v->x[0] != 0;
+  for (size_t s = 1; s < v->nd; s++)
+    if ((v->x[s] != 0) != t0) { c->rc = EV_DIVERGE; return EV_DIVERGE; }
+  *out = t0;
+  return 0;
+}
+
+static int is_realish(vi_basetype b) { return b != VT_INT; }
+
+/* Convert int values to real where the declared/expected type is real-valued. */
+static ad_val *promote(ev_ctx *c, ad_val *v, vi_type want)
+{
+  if (v && v->type.base == VT_INT && want.base != VT_INT && want.base != VT_ERROR)
+    return ad_to_real(c->t, v);
+  return v;
+}
+
+void ev_elem_index(const size_t *dims, int ndims, int arrdims, size_t e, size_t *idx)
+{
+  size_t inner = 1;
+  for (int k = arrdims; k < ndims; k++) inner *= dims[k];
+  size_t a = inner ? e / inner : 0, r = inner ? e % inner : 0;
+  for (int k = arrdims - 1; k >= 0; k--) { idx[k] = dims[k] ? a % dims[k] + 1 : 1; a = dims[k] ? a / dims[k] : 0; }
+  if (ndims - arrdims == 1) idx[arrdims] = r + 1;
+  else if (ndims - arrdims == 2) {
+    idx[arrdims] = r % dims[arrdims] + 1;
+    idx[arrdims + 1] = r / dims[arrdims] + 1;
+  }
+}
+
+static void index_text(const ad_val *v, size_t e, char *buf, size_t len)
+{
+  size_t idx[AD_MAX_DIMS];
+  if (v->ndims == 0) { buf[0] = '\0'; return; }
+  ev_elem_index(v->dims, v->ndims, v->type.ndims, e, idx);
+  size_t o = 0;
+  o += (size_t)snprintf(buf + o, len - o, "[");
+  for (int k = 0; k < v->ndims && o < len; k++)
+    o += (size_t)snprintf(buf + o, len - o, "%s%zu", k ? ", " : "", idx[k]);
+  if (o < len) snprintf(buf + o, len - o, "]");
+}
+
+/* ---- shapes ----------------------------------------------------------------------- */
+
+static int size_of(ev_ctx *c, const vi_expr *e, const vi_decl *d, size_t *out)
+{
+  ad_val *v = ev_expr(c, e);
+  if (!v) return c->rc;
+  long k;
+  int rc = int_at(c, v, 0, e->loc, &k);
+  if (rc) return rc;
+  if (k < 0)
+    return ev_error(c, VI_ERUNTIME, e->loc, "size of '%s' is negative (%ld)", d->name, k);
+  *out = (size_t)k;
+  return 0;
+}
+
+/* a * b, or 0 with *ok cleared when it would pass cap (no wrap-around) */
+static size_t mul_cap(size_t a, size_t b, size_t cap, int *ok)
+{
+  if (b && a > cap / b) { *ok = 0; return 0; }
+  return a * b;
+}
+
+int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                      size_t *rows, size_t *cols, size_t cap)
+{
+  int k = 0, rc, ok = 1;
+  size_t total = 1, ne = 1, r = 1, q = 1;
+  if (d->ndims + 2 > AD_MAX_DIMS)
+    return ev_error(c, VI_EUNSUPPORTED, d->loc, "'%s' has too many dimensions", d->name);
+  for (int i = 0; i < d->ndims; i++) {
+    if ((rc = size_of(c, d->dims[i], d, &dims[k]))) return rc;
+    ne = mul_cap(ne, dims[k], cap, &ok);
+    k++;
+  }
+  total = ne;
+  switch (d->type.base) {
+  case VT_VECTOR: case VT_ROW_VECTOR:
+    if ((rc = size_of(c, d->size[0], d, &dims[k]))) return rc;
+    if (d->type.base == VT_VECTOR) r = dims[k]; else q = dims[k];
+    total = mul_cap(total, dims[k], cap, &ok);
+    k++;
+    break;
+  case VT_MATRIX:
+    if ((rc = size_of(c, d->size[0], d, &dims[k]))) return rc;
+    if (d->size[1]) { if ((rc = size_of(c, d->size[1], d, &dims[k + 1]))) return rc; }
+    else dims[k + 1] = dims[k];
+    r = dims[k]; q = dims[k + 1];
+    total = mul_cap(mul_cap(total, r, cap, &ok), q, cap, &ok);
+    k += 2;
+    break;
+  default: break;
+  }
+  if (!ok || total > cap) {
+    if (cap == EV_MAX_ELEMS)
+      return ev_error(c, VI_ERUNTIME, d->loc,
+                      "'%s' is too large: more than %zu elements (out of memory: vi holds "
+                      "at most that many in one value)", d->name, EV_MAX_ELEMS);
+    return ev_error(c, VI_ERUNTIME, d->loc, "'%s' is too large: more than %zu elements",
+                    d->name, cap);
+  }
+  *ndims = k;
+  if (nelem) *nelem = ne;
+  if (rows) *rows = r;
+  if (cols) *cols = q;
+  return 0;
+}
+
+int ev_decl_shape(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, size_t *nelem,
+                  size_t *rows, size_t *cols)
+{
+  return ev_decl_shape_cap(c, d, ndims, dims, nelem, rows, cols, EV_MAX_ELEMS);
+}
+
+/* ---- indexing -------------------------------------------------------------------- */
+
+static const char *base_name(const vi_expr *e)
+{
+  return e->kind == EX_VAR ? e->str : "expression";
+}
+
+static int check_pos(ev_ctx *c, long k, size_t size, const vi_expr *base, vi_loc loc)
+{
+  if (k < 1 || (size_t)k > size)
+    return ev_error(c, VI_ERUNTIME, loc, "index %ld out of range for %s (size %zu)", k,
+                    base_name(base), size);
+  return 0;
+}
+
+static size_t *positions(ev_ctx *c, size_t n)
+{
+  size_t *p = ad_alloc(c->t, (n ? n : 1) * sizeof *p);
+  if (!p) ev_error(c, VI_ENOMEM, (vi_loc){0, 0}, "out of memory");
+  return p;
+}
+
+/* Evaluate the index list of e (applied to value a) into ix. */
+static int eval_indices(ev_ctx *c, const vi_expr *e, const ad_val *a, ad_ix *ix)
+{
+  int rc;
+  const vi_expr *base = e->args[0];
+  if (e->nindex > a->ndims)
+    return ev_error(c, VI_ERUNTIME, e->loc, "too many indexes for %s", base_name(base));
+  for (int i = 0; i < e->nindex; i++) {
+    const vi_index *x = &e->index[i];
+    size_t size = a->dims[i];
+    ad_ix *o = &ix[i];
+    memset(o, 0, sizeof *o);
+    long lo = 1, hi = (long)size, k;
+    vi_loc loc = x->lo ? x->lo->loc : x->hi ? x->hi->loc : e->loc;
+    if (x->kind == IX_SINGLE) {
+      ad_val *v = ev_expr(c, x->lo);
+      if (!v) return c->rc;
+      if ((rc = int_at(c, v, 0, loc, &k))) return rc;
+      if ((rc = check_pos(c, k, size, base, loc))) return rc;
+      o->multi = 0; o->pos0 = (size_t)(k - 1);
+      continue;
+    }
+    if (x->kind == IX_MULTI) {
+      ad_val *v = ev_expr(c, x->lo);
+      if (!v) return c->rc;
+      size_t *p = positions(c, v->len);
+      if (!p) return c->rc;
+      for (size_t j = 0; j < v->len; j++) {
+        if ((rc = int_at(c, v, j, loc, &k))) return rc;
+        if ((rc = check_pos(c, k, size, base, loc))) return rc;
+        p[j] = (size_t)(k - 1);
+      }
+      o->multi = 1; o->pos = p; o->npos = v->len;
+      continue;
+    }
+    if (x->kind == IX_RANGE || x->kind == IX_LOWER) {
+      ad_val *v = ev_expr(c, x->lo);
+      if (!v) return c->rc;
+      if ((rc = int_at(c, v, 0, loc, &lo))) return rc;
+    }
+    if (x->kind == IX_RANGE || x->kind == IX_UPPER) {
+      ad_val *v = ev_expr(c, x->hi);
+      if (!v) return c->rc;
+      if ((rc = int_at(c, v, 0, x->hi->loc, &hi))) return rc;
+    }
+    size_t m = hi >= lo ? (size_t)(hi - lo + 1) : 0;
+    if (m > 0) {
+      if ((rc = check_pos(c, lo, size, base, loc))) return rc;
+      if ((rc = check_pos(c, hi, size, base, x->hi ? x->hi->loc : loc))) return rc;
+    }
+    size_t *p = positions(c, m);
+    if (!p) return c->rc;
+    for (size_t j = 0; j < m; j++) p[j] = (size_t)(lo - 1) + j;
+    o->multi = 1; o->pos = p; o->npos = m;
+  }
+  return 0;
+}
+
+/* ---- expressions ------------------------------------------------------------------ */
+
+static ad_val *call_target(ev_ctx *c)
+{
+  size_t one = 1;
+  ad_val *v = ad_new(c->t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+  if (!v) return NULL;
+  for (size_t s = 0; s < c->n; s++) v->x[s] = c->lp[s];
+  return v;
+}
+
+/* ---- the cache of data-only subexpressions ------------------------------------------ */
+
+static size_t cache_hash(const void *p, size_t cap)
+{
+  unsigned long long x = (unsigned long long)(size_t)p;
+  x ^= x >> 17;
+  x *= 0x9E3779B97F4A7C15ULL;
+  return (size_t)(x >> 29) & (cap - 1);
+}
+
+int ev_cache_add(ev_ctx *c, const vi_expr *e)
+{
+  if (2 * (c->ncache + 1) > c->ccap) {
+    size_t cap = c->ccap ? 2 * c->ccap : 64;
+    const vi_expr **k = calloc(cap, sizeof *k);
+    ad_val **v = calloc(cap, sizeof *v);
+    if (!k || !v) { free(k); free(v); return VI_ENOMEM; }
+    for (size_t i = 0; i < c->ccap; i++)
+      if (c->ckey[i]) {
+        size_t h = cache_hash(c->ckey[i], cap);
+        while (k[h]) h = (h + 1) & (cap - 1);
+        k[h] = c->ckey[i]; v[h] = c->cval[i];
+      }
+    free(c->ckey); free(c->cval);
+    c->ckey = k; c->cval = v; c->ccap = cap;
+  }
+  size_t h = cache_hash(e, c->ccap);
+  while (c->ckey[h] && c->ckey[h] != e) h = (h + 1) & (c->ccap - 1);
+  if (!c->ckey[h]) { c->ckey[h] = e; c->ncache++; }
+  return VI_SUCCESS;
+}
+
+static ad_val **cache_find(ev_ctx *c, const vi_expr *e)
+{
+  size_t h = cache_hash(e, c->ccap);
+  while (c->ckey[h]) {
+    if (c->ckey[h] == e) return &c->cval[h];
+    h = (h + 1) & (c->ccap - 1);
+  }
+  return NULL;
+}
+
+void ev_cache_clear(ev_ctx *c)
+{
+  for (size_t i = 0; i < c->ccap; i++) { ad_val_free(c->cval[i]); c->cval[i] = NULL; }
+}
+
+void ev_cache_free(ev_ctx *c)
+{
+  ev_cache_clear(c);
+  free(c->ckey); free(c->cval);
+  c->ckey = NULL; c->cval = NULL; c->ccap = c->ncache = 0;
+}
+
+static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
+
+/* ---- user-defined functions ---------------------------------------------------------- */
+
+/* Call f on evaluated args.  Its slots are saved and cleared first and restored after,
+ * so a recursive call cannot clobber its caller's arguments and locals.  NULL with
+ * c->rc set on an error, reject or per-draw divergence inside. */
+static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, vi_loc loc)
+{
+  char here;
+  if (c->depth == 0) c->stack_base = &here;
+  uintptr_t a = (uintptr_t)c->stack_base, b = (uintptr_t)&here;
+  size_t used = a > b ? a - b : b - a;
+  if (c->depth >= EV_MAX_CALL_DEPTH || used > EV_MAX_CALL_STACK) {
+    ev_error(c, VI_ERUNTIME, loc, "calls of '%s' nested more than %s (recursion that "
+             "never ends?)", f->name, used > EV_MAX_CALL_STACK ? "the 2 MB stack budget allows"
+                                                                : "200 deep");
+    return NULL;
+  }
+  size_t n = (size_t)(f->slot_hi - f->slot_lo);
+  ad_val **saved = ad_alloc(c->t, (n ? n : 1) * sizeof *saved);
+  if (!saved) { tape_fail(c, loc, f->name); return NULL; }
+  memcpy(saved, c->slot + f->slot_lo, n * sizeof *saved);
+  memset(c->slot + f->slot_lo, 0, n * sizeof *saved);
+  for (int i = 0; i < nargs && i < f->nparams; i++) {
+    ad_val *v = promote(c, args[i], f->params[i]->type);
+    if (!v) { memcpy(c->slot + f->slot_lo, saved, n * sizeof *saved); tape_fail(c, loc, f->name); return NULL; }
+    c->slot[f->params[i]->slot] = v;
+  }
+  const vi_func *caller = c->fn;
+  c->fn = f;
+  c->ret = NULL;
+  c->depth++;
+  int rc = ev_stmt(c, f->body);
+  c->depth--;
+  c->fn = caller;
+  ad_val *r = c->ret;
+  c->ret = NULL;
+  memcpy(c->slot + f->slot_lo, saved, n * sizeof *saved);
+  if (rc == EV_RETURN || rc == 0) {
+    if (f->ret.base == VT_VOID) return ad_scalar(c->t, 0, 1);
+    if (r) return r;
+    ev_error(c, VI_ERUNTIME, f->loc, "function '%s' ended without returning a value", f->name);
+    return NULL;
+  }
+  c->rc = rc;
+  return NULL;
+}
+
+static int exec_return(ev_ctx *c, const vi_stmt *st)
+{
+  c->ret = NULL;
+  if (st->rhs) {
+    ad_val *v = ev_expr(c, st->rhs);
+    if (!v) return c->rc;
+    c->ret = promote(c, v, c->fn ? c->fn->ret : st->rhs->type);
+    if (!c->ret) return tape_fail(c, st->loc, "return");
+  }
+  return EV_RETURN;
+}
+
+/* ---- ODE solvers ---------------------------------------------------------------------- */
+
+/* v's elements as a value of one-dimensional type ty (vector <-> real[]), on the tape. */
+static ad_val *retype(ev_ctx *c, ad_val *v, vi_type ty)
+{
+  ad_val *o = ad_new_nd(c->t, ty, 1, &v->len, v->nd, v->adj != NULL);
+  if (o) ad_gather(c->t, o, v, v->len, NULL, NULL);
+  return o;
+}
+
+typedef struct ode_call {
+  ev_ctx *c;
+  const vi_expr *e;
+  ad_val **args;     /* evaluated arguments, args[0] unused */
+} ode_call;
+
+/* f(t, y, ...) for the solver: the old interface passes y as real[] with theta, x_r,
+ * x_i; the new one y as a vector with the trailing arguments. */
+static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
+{
+  ode_call *o = ctx;
+  ev_ctx *c = o->c;
+  const vi_expr *e = o->e;
+  int old = e->ival == VI_ODE_OLD, first = old ? 4 : e->ival == VI_ODE_NEW ? 4 : 7;
+  int nf = old ? 5 : 2 + (e->nargs - first);
+  ad_val *stackargs[16], **fa = stackargs;
+  if (nf > 16 && !(fa = ad_alloc(c->t, (size_t)nf * sizeof *fa))) return NULL;
+  if (!(fa[0] = ad_scalar(c->t, tt, 0))) return NULL;
+  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1}) : y;
+  if (!fa[1]) return NULL;
+  for (int i = 2; i < nf; i++) fa[i] = o->args[first + i - 2];
+  ad_val *r = call_user(c, e->func, fa, nf, e->loc);
+  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0}) : r;
+}
+
+static double arg_value(const ad_val *v) { return v->x[0]; }
+
+static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
+{
+  ad_tape *t = c->t;
+  int old = e->ival == VI_ODE_OLD;
+  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1} : (vi_type){VT_VECTOR, 0});
+  ad_val *t0v = args[2], *tsv = args[3];
+  if (!y0) { tape_fail(c, e->loc, e->str); return NULL; }
+  if (t0v->nd > 1 || tsv->nd > 1 || t0v->adj || tsv->adj) {
+    ev_error(c, VI_EUNSUPPORTED, e->loc, "%s: times that depend on parameters are not "
+             "supported", e->str);
+    return NULL;
+  }
+  size_t nts = tsv->len;
+  double t0 = arg_value(t0v);
+  /* as Stan checks them: after t0, sorted (repeated times allowed), finite */
+  for (size_t q = 0; q < nts; q++)
+    if (!isfinite(tsv->x[q]) || !(q ? tsv->x[q] >= tsv->x[q - 1] : tsv->x[q] > t0)) {
+      ev_error(c, VI_ERUNTIME, e->args[3]->loc, "%s: the output times must be sorted and "
+               "come after the initial time %g (ts[%zu] = %g)", e->str, t0, q + 1, tsv->x[q]);
+      return NULL;
+    }
+  /* Stan's tolerances; the step budget per output interval is the model's for the
+   * explicit methods (rk45, ckrk: the same Dormand-Prince pairs as Stan's), at least 10^4
+   * for the implicit ones (an explicit method needs more steps than the BDF or Adams
+   * solver the model was tuned for); ODE_MAX_TOTAL_STEPS bounds the whole solve */
+  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS};
+  int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
+  int implicit = strstr(e->str, "bdf") || strstr(e->str, "adams");
+  if (old && implicit) opt.rtol = opt.atol = 1e-10;   /* integrate_ode_bdf's defaults */
+  if (tol_at) {
+    opt.rtol = arg_value(args[tol_at]);
+    opt.atol = arg_value(args[tol_at + 1]);
+    double ms = arg_value(args[tol_at + 2]);
+    if (implicit && ms < 1e4) ms = 1e4;
+    opt.max_steps = ms >= 1 ? (ms < 1e9 ? (long)ms : 1000000000L) : 1;
+    if (!(opt.rtol > 0) || !(opt.atol > 0)) {
+      ev_error(c, VI_ERUNTIME, e->loc, "%s: tolerances must be positive (%g, %g)", e->str,
+               opt.rtol, opt.atol);
+      return NULL;
+    }
+  }
+  if (nts == 0) {
+    ad_val *none = ad_new(t, e->type, 1, &nts, 0, 0);
+    if (!none) tape_fail(c, e->loc, e->str);
+    return none;
+  }
+  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0}) : y0;
+  ad_val **out = ad_alloc(t, nts * sizeof *out);
+  if (!y || !out) { tape_fail(c, e->loc, e->str); return NULL; }
+  ode_call oc = {c, e, args};
+  char why[256];
+  c->rc = 0;
+  int rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  if (rc < 0) {
+    const char *te = ad_tape_error(t);
+    if (c->n > 1 && te && strstr(te, "out of memory")) {
+      c->rc = EV_DIVERGE;   /* one draw at a time needs a fraction of the memory */
+      return NULL;
+    }
+    if (!c->rc) tape_fail(c, e->loc, e->str);
+    return NULL;
+  }
+  if (rc == 2) {   /* too costly as a batch: one draw at a time */
+    c->rc = EV_DIVERGE;
+    return NULL;
+  }
+  if (rc > 0) {
+    /* no shared step sequence for the batch: one draw at a time; a lone draw that
+       still fails is rejected, as Stan rejects it */
+    ev_error(c, VI_ERUNTIME, e->loc, "%s: %s", e->str, why);
+    c->rc = c->n > 1 ? EV_DIVERGE : EV_REJECT;
+    return NULL;
+  }
+  for (size_t q = 0; old && q < nts; q++)
+    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1}))) {
+      tape_fail(c, e->loc, e->str);
+      return NULL;
+    }
+  ad_val *r = ad_array_literal(t, out, (int)nts);
+  if (!r) tape_fail(c, e->loc, e->str);
+  return r;
+}
+
+ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
+{
+  if (!e->data_only || !c->ncache || c->block < BLK_PARAMS) return ev_expr_raw(c, e);
+  ad_val **slot = cache_find(c, e);
+  if (!slot) return ev_expr_raw(c, e);
+  if (*slot) return *slot;
+  ad_val *r = ev_expr_raw(c, e);
+  if (r && r->nd == 1) {   /* keep a persistent copy (allocates once, at warm-up) */
+    ad_val *p = ad_val_new_persistent(r->type, r->ndims, r->dims);
+    if (p) {
+      memcpy(p->x, r->x, r->len * sizeof(double));
+      *slot = p;
+      return p;
+    }
+  }
+  return r;
+}
+
+static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
+{
+  ad_tape *t = c->t;
+  ad_val *a, *b, *r = NULL;
+  int rc, tv;
+  switch (e->kind) {
+  case EX_INT_LIT: r = ad_scalar(t, (double)e->ival, 1); break;
+  case EX_REAL_LIT: r = ad_scalar(t, e->rval, 0); break;
+  case EX_STRING_LIT:
+    ev_error(c, VI_ERUNTIME, e->loc, "a string is not a value");
+    return NULL;
+  case EX_VAR:
+    r = e->decl ? c->slot[e->decl->slot] : NULL;
+    if (!r) {
+      ev_error(c, VI_ERUNTIME, e->loc, "'%s' is used before it has a value", e->str);
+      return NULL;
+    }
+    return r;
+  case EX_UNARY:
+    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    r = ad_unary(t, e->op, a);
+    break;
+  case EX_BINARY:
+    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    if (e->op == OP_AND || e->op == OP_OR) {
+      /* short-circuit as Stan does, when the left side agrees in every draw */
+      if (a->len != 1) goto plain;
+      if ((rc = truth(c, a, &tv))) return NULL;
+      if (e->op == OP_AND && !tv) return ad_scalar(t, 0, 1);
+      if (e->op == OP_OR && tv) return ad_scalar(t, 1, 1);
+      if (!(b = ev_expr(c, e->args[1]))) return NULL;
+      if (b->len != 1) { r = ad_binary(t, e->op, a, b); break; }
+      if ((rc = truth(c, b, &tv))) {
+        /* the right side varies by draw: fine, compute elementwise */
+        c->rc = 0;
+        r = ad_binary(t, e->op, a, b);
+        break;
+      }
+      return ad_scalar(t, tv, 1);
+    }
+  plain:
+    if (!(b = ev_expr(c, e->args[1]))) return NULL;
+    r = ad_binary(t, e->op, a, b);
+    break;
+  case EX_TERNARY:
+    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    if ((rc = truth(c, a, &tv))) return NULL;
+    r = ev_expr(c, e->args[tv ? 1 : 2]);
+    if (!r) return NULL;
+    return promote(c, r, e->type);
+  case EX_CALL: {
+    if (e->builtin < 0 && e->str && (!strcmp(e->str, "target") || !strcmp(e->str, "get_lp")))
+      { r = call_target(c); break; }
+    ad_val *stackargs[8], **args = stackargs;
+    if (e->nargs > 8) {
+      args = ad_alloc(t, (size_t)e->nargs * sizeof *args);
+      if (!args) { ev_error(c, VI_ENOMEM, e->loc, "out of memory"); return NULL; }
+    }
+    int skip = e->builtin == VI_CALL_ODE || e->builtin == VI_CALL_REDUCE;
+    for (int i = skip; i < e->nargs; i++)
+      if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
+    if (e->builtin == VI_CALL_ODE) return ev_ode(c, e, args);
+    if (e->builtin == VI_CALL_REDUCE) {
+      /* f(x, 1, size(x), ...): the grainsize (args[2]) only splits work in Stan */
+      args[0] = args[1];
+      args[1] = ad_scalar(t, 1, 1);
+      args[2] = ad_scalar(t, (double)(args[0]->ndims ? args[0]->dims[0] : 0), 1);
+      if (!args[1] || !args[2]) { tape_fail(c, e->loc, e->str); return NULL; }
+      return call_user(c, e->func, args, e->nargs, e->loc);
+    }
+    if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
+    r = builtin_call(t, e->builtin, args, e->nargs);
+    if (!r) {
+      char what[300];
+      snprintf(what, sizeof what, "in %s()", e->str ? e->str : builtin_name(e->builtin));
+      tape_fail(c, e->loc, what);
+      return NULL;
+    }
+    return r;
+  }
+  case EX_INDEX: {
+    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    ad_ix ixs[AD_MAX_DIMS];
+    if (e->nindex > AD_MAX_DIMS) {
+      ev_error(c, VI_EUNSUPPORTED, e->loc, "too many indexes");
+      return NULL;
+    }
+    if ((rc = eval_indices(c, e, a, ixs))) return NULL;
+    r = ad_index(t, a, ixs, e->nindex);
+    break;
+  }
+  case EX_ROW_VECTOR: case EX_ARRAY: {
+    ad_val *stackargs[16], **args = stackargs;
+    if (e->nargs > 16) {
+      args = ad_alloc(t, (size_t)e->nargs * sizeof *args);
+      if (!args) { ev_error(c, VI_ENOMEM, e->loc, "out of memory"); return NULL; }
+    }
+    vi_type el = e->type;
+    if (e->kind == EX_ARRAY) el.ndims--;
+    for (int i = 0; i < e->nargs; i++) {
+      if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
+      if (e->kind == EX_ARRAY) args[i] = promote(c, args[i], el);
+    }
+    r = e->kind == EX_ARRAY ? ad_array_literal(t, args, e->nargs)
+                            : ad_row_vector_literal(t, args, e->nargs);
+    break;
+  }
+  }
+  if (!r) tape_fail(c, e->loc, "cannot evaluate this expression");
+  return r;
+}
+
+/* ---- target ----------------------------------------------------------------------- */
+
+/* Add a term to target (and to the likelihood part if lik): per-draw values now, and
+ * its adjoint seeded with 1 so the single reverse sweep gives d target / d z. */
+static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
+{
+  if (v->len != 1) {
+    v = ad_sum_all(c->t, v);
+    if (!v) return tape_fail(c, loc, "target +=");
+  }
+  for (size_t s = 0; s < c->n; s++) {
+    double x = v->x[v->nd == 1 ? 0 : s];
+    c->lp[s] += x;
+    if (lik) c->ll[s] += x;
+  }
+  if (v->adj)
+    for (size_t s = 0; s < v->nd; s++) v->adj[s] += 1.0;
+  return 0;
+}
+
+/* log(exp(a) - exp(b)) per draw, a >= b, as a tape node. */
+static void lde_backward(ad_tape *t, ad_node *nd)
+{
+  ad_val *o = nd->out, *a = nd->in[0], *b = nd->in[1];
+  for (size_t s = 0; s < o->nd; s++) {
+    double g = o->adj[s], xa = a->x[a->nd == 1 ? 0 : s], xb = b->x[b->nd == 1 ? 0 : s];
+    double r = exp(xb - xa);       /* in [0, 1) */
+    if (a->adj) a->adj[a->nd == 1 ? 0 : s] += g / (1 - r);
+    if (b->adj) b->adj[b->nd == 1 ? 0 : s] += -g * r / (1 - r);
+  }
+}
+
+static ad_val *log_diff_exp(ad_tape *t, ad_val *a, ad_val *b)
+{
+  size_t one = 1;
+  int var = a->nd > 1 || b->nd > 1;
+  ad_val *o = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, var, 1);
+  if (!o) return NULL;
+  for (size_t s = 0; s < o->nd; s++) {
+    double xa = a->x[a->nd == 1 ? 0 : s], xb = b->x[b->nd == 1 ? 0 : s];
+    o->x[s] = xb > xa ? NAN : xa == xb ? -INFINITY
+              : xa + (xb - xa > -VI_LN2 ? log(-expm1(xb - xa)) : log1p(-exp(xb - xa)));
+  }
+  ad_val *in[2] = {a, b};
+  ad_push(t, lde_backward, o, 2, in);
+  return o;
+}
+
+static const ev_trunc *find_trunc(ev_ctx *c, const vi_stmt *st)
+{
+  for (size_t i = 0; i < c->ntrunc; i++)
+    if (c->trunc[i].st == st) return &c->trunc[i];
+  return NULL;
+}
+
+static int exec_tilde(ev_ctx *c, const vi_stmt *st)
+{
+  ad_tape *t = c->t;
+  int na = st->nargs + 1;
+  ad_val *stackargs[9], **args = stackargs;
+  if (na > 9) {
+    args = ad_alloc(t, (size_t)na * sizeof *args);
+    if (!args) return ev_error(c, VI_ENOMEM, st->loc, "out of memory");
+  }
+  if (!(args[0] = ev_expr(c, st->lhs))) return c->rc;
+  for (int i = 0; i < st->nargs; i++)
+    if (!(args[i + 1] = ev_expr(c, st->args[i]))) return c->rc;
+  ad_val *lp;
+  if (st->func) {
+    if (!(lp = call_user(c, st->func, args, na, st->loc))) return c->rc;
+  } else if (!(lp = builtin_call(t, st->builtin, args, na))) {
+    char what[300];
+    snprintf(what, sizeof what, "in '~ %s'", st->name);
+    return tape_fail(c, st->loc, what);
+  }
+  if (lp->len != 1 && !(lp = ad_sum_all(t, lp))) return tape_fail(c, st->loc, "~");
+  if (st->truncated) {
+    const ev_trunc *tr = find_trunc(c, st);
+    ad_val *lo = NULL, *hi = NULL, *y = args[0], *norm = NULL;
+    if (!tr) return ev_error(c, VI_EUNSUPPORTED, st->loc, "truncation is not supported here");
+    if (st->lo && !(lo = ev_expr(c, st->lo))) return c->rc;
+    if (st->hi && !(hi = ev_expr(c, st->hi))) return c->rc;
+    /* outside [lo, hi]: log density -inf (a separate value-only term) */
+    ad_val *outside = NULL;
+    for (size_t q = 0; q < c->n; q++) {
+      double yv = y->x[y->nd == 1 ? 0 : q];
+      if ((lo && yv < lo->x[lo->nd == 1 ? 0 : q]) || (hi && yv > hi->x[hi->nd == 1 ? 0 : q])) {
+        if (!outside) {
+          size_t one = 1;
+          outside = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+          if (!outside) return tape_fail(c, st->loc, "~");
+          for (size_t r = 0; r < c->n; r++) outside->x[r] = 0;
+        }
+        outside->x[q] = -INFINITY;
+      }
+    }
+    /* a discrete variate: P(L <= y <= U) = F(U) - F(L - 1) */
+    if (lo && st->lhs->type.base == VT_INT && type_rank(st->lhs->type) == 0) {
+      lo = ad_binary(t, OP_SUB, lo, ad_scalar(t, 1, 1));
+      if (!lo) return tape_fail(c, st->loc, "truncation");
+    }
+    args[0] = lo ? lo : hi;
+    if (lo && hi) {
+      ad_val *a, *b;
+      args[0] = hi;
+      if (!(a = builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
+      args[0] = lo;
+      if (!(b = builtin_call(t, tr->lcdf, args, na))) return tape_fail(c, st->loc, "truncation");
+      norm = log_diff_exp(t, a, b);
+    } else if (lo) {
+      norm = builtin_call(t, tr->lccdf, args, na);
+    } else {
+      norm = builtin_call(t, tr->lcdf, args, na);
+    }
+    if (!norm) return tape_fail(c, st->loc, "truncation");
+    lp = ad_binary(t, OP_SUB, lp, norm);
+    if (!lp) return tape_fail(c, st->loc, "truncation");
+    if (outside) {
+      int rc = add_term(c, outside, st->is_likelihood, st->loc);
+      if (rc) return rc;
+    }
+  }
+  return add_term(c, lp, st->is_likelihood, st->loc);
+}
+
+/* ---- print / reject ------------------------------------------------------------- */
+
+static size_t fmt_num(char *b, size_t len, double x, int is_int)
+{
+  int k;
+  if (is_int && !isnan(x)) k = snprintf(b, len, "%.0f", x);
+  else if (isnan(x)) k = snprintf(b, len, "nan");
+  else if (isinf(x)) k = snprintf(b, len, x > 0 ? "inf" : "-inf");
+  else k = snprintf(b, len, "%g", x);
+  return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len ? len - 1 : 0;
+}
+
+/* Append value v (draw s) to b as Stan prints it: [1,2], [[1,2],[3,4]]. */
+static size_t fmt_val(char *b, size_t len, const ad_val *v, size_t s, int dim, size_t off)
+{
+  size_t o = 0, k;
+  int isint = v->type.base == VT_INT;
+  size_t sd = v->nd == 1 ? 0 : s;
+  if (dim == v->ndims) return fmt_num(b, len, v->x[off * v->nd + sd], isint);
+  int A = v->type.ndims;
+  if (len < 2) return 0;
+  if (dim < A) {
+    size_t stride = 1;
+    for (int q = dim + 1; q < v->ndims; q++) stride *= v->dims[q];
+    o += (size_t)snprintf(b + o, len - o, "[");
+    for (k = 0; k < v->dims[dim] && o + 1 < len; k++) {
+      if (k) o += (size_t)snprintf(b + o, len - o, ",");
+      o += fmt_val(b + o, len - o, v, s, dim + 1, off + k * stride);
+    }
+    if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
+    return o;
+  }
+  if (v->type.base == VT_MATRIX) {
+    size_t R = v->dims[A], C = v->dims[A + 1], i, j;
+    o += (size_t)snprintf(b + o, len - o, "[");
+    for (i = 0; i < R && o + 1 < len; i++) {
+      o += (size_t)snprintf(b + o, len - o, i ? ",[" : "[");
+      for (j = 0; j < C && o + 1 < len; j++) {
+        if (j) o += (size_t)snprintf(b + o, len - o, ",");
+        o += fmt_num(b + o, len - o, v->x[(off + i + j * R) * v->nd + sd], 0);
+      }
+      if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
+    }
+    if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
+    return o;
+  }
+  o += (size_t)snprintf(b + o, len - o, "[");
+  for (k = 0; k < v->dims[dim] && o + 1 < len; k++) {
+    if (k) o += (size_t)snprintf(b + o, len - o, ",");
+    o += fmt_num(b + o, len - o, v->x[(off + k) * v->nd + sd], isint);
+  }
+  if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
+  return o;
+}
+
+/* Evaluate the items of a print/reject into c->pbuf, for draw s (values of all draws
+ * are evaluated once; vals caches them). */
+static int format_items(ev_ctx *c, const vi_stmt *st, ad_val **vals, size_t s)
+{
+  size_t o = 0, len = sizeof c->pbuf;
+  c->pbuf[0] = '\0';
+  for (int i = 0; i < st->nargs && o + 1 < len; i++) {
+    const vi_expr *e = st->args[i];
+    if (e->kind == EX_STRING_LIT)
+      o += (size_t)snprintf(c->pbuf + o, len - o, "%s", e->str ? e->str : "");
+    else
+      o += fmt_val(c->pbuf + o, len - o, vals[i], s, 0, 0);
+    if (o >= len) o = len - 1;
+  }
+  return 0;
+}
+
+static int eval_items(ev_ctx *c, const vi_stmt *st, ad_val ***vals_out, int *varying)
+{
+  ad_val **vals = ad_alloc(c->t, ((size_t)st->nargs + 1) * sizeof *vals);
+  if (!vals) return ev_error(c, VI_ENOMEM, st->loc, "out of memory");
+  *varying = 0;
+  for (int i = 0; i < st->nargs; i++) {
+    vals[i] = NULL;
+    if (st->args[i]->kind == EX_STRING_LIT) continue;
+    if (!(vals[i] = ev_expr(c, st->args[i]))) return c->rc;
+    if (vals[i]->nd > 1) *varying = 1;
+  }
+  *vals_out = vals;
+  return 0;
+}
+
+static int exec_print(ev_ctx *c, const vi_stmt *st)
+{
+  ad_val **vals; int var, rc;
+  if ((rc = eval_items(c, st, &vals, &var))) return rc;
+  if (!c->print) return 0;
+  size_t nd = var ? c->n : 1;
+  for (size_t s = 0; s < nd; s++) {
+    format_items(c, st, vals, s);
+    size_t l = strlen(c->pbuf);   /* one line per print, as Stan writes it */
+    if (l + 1 >= sizeof c->pbuf) l = sizeof c->pbuf - 2;
+    c->pbuf[l] = '\n'; c->pbuf[l + 1] = '\0';
+    l += 2;
+    if (c->pout_len + l > c->pout_cap) {
+      ev_print_flush(c);   /* keep memory bounded: very chatty passes print early */
+      if (!c->pout) {
+        c->pout = malloc(1 << 16);
+        c->pout_cap = c->pout ? 1 << 16 : 0;
+      }
+    }
+    if (c->pout_len + l <= c->pout_cap) {
+      memcpy(c->pout + c->pout_len, c->pbuf, l);
+      c->pout_len += l;
+    } else {
+      c->print(c->print_ctx, c->pbuf);
+    }
+  }
+  return 0;
+}
+
+void ev_print_flush(ev_ctx *c)
+{
+  size_t o = 0;
+  while (o < c->pout_len) {
+    const char *line = c->pout + o;
+    if (c->print) c->print(c->print_ctx, line);
+    o += strlen(line) + 1;
+  }
+  c->pout_len = 0;
+}
+
+void ev_print_discard(ev_ctx *c) { c->pout_len = 0; }
+
+static int exec_reject(ev_ctx *c, const vi_stmt *st)
+{
+  ad_val **vals; int var, rc;
+  if ((rc = eval_items(c, st, &vals, &var))) return rc;
+  format_items(c, st, vals, 0);
+  int fatal = st->kind == ST_FATAL || c->block == BLK_TDATA || c->block == BLK_GQ;
+  int status = fatal ? VI_ERUNTIME : VI_ERUNTIME;
+  ev_error(c, status, st->loc, "%s: %s", st->kind == ST_FATAL ? "fatal_error" : "reject",
+           c->pbuf);
+  if (fatal) return status;
+  c->rc = 0;
+  return EV_REJECT;
+}
+
+/* ---- statements ------------------------------------------------------------------- */
+
+static int same_shape(const ad_val *a, const ad_val *b)
+{
+  if (a->ndims != b->ndims) return 0;
+  for (int i = 0; i < a->ndims; i++) if (a->dims[i] != b->dims[i]) return 0;
+  return 1;
+}
+
+static void shape_text(const ad_val *v, char *b, size_t len)
+{
+  size_t o = 0;
+  if (v->ndims == 0) { snprintf(b, len, "scalar"); return; }
+  for (int i = 0; i < v->ndims && o < len; i++)
+    o += (size_t)snprintf(b + o, len - o, "%s%zu", i ? " x " : "", v->dims[i]);
+}
+
+static int exec_decl(ev_ctx *c, const vi_decl *d)
+{
+  int nd, rc;
+  size_t dims[AD_MAX_DIMS];
+  if ((rc = ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL))) return rc;
+  ad_val *v;
+  if (d->init) {
+    if (!(v = ev_expr(c, d->init))) return c->rc;
+    v = promote(c, v, d->type);
+    if (!v) return tape_fail(c, d->loc, "initialiser");
+    ad_val probe = {0};
+    probe.ndims = nd;
+    memcpy(probe.dims, dims, sizeof(size_t) * (size_t)nd);
+    if (!same_shape(v, &probe)) {
+      char a[128], b[128];
+      shape_text(&probe, a, sizeof a); shape_text(v, b, sizeof b);
+      return ev_error(c, VI_ERUNTIME, d->init->loc,
+                      "size mismatch in the initialiser of '%s': declared %s, value %s",
+                      d->name, a, b);
+    }
+    /* the value may be another variable's (x = y, or a builtin that returns its
+     * argument): an in-place write to this variable must copy first */
+    v->shared = 1;
+  } else {
+    vi_type ty = d->type;
+    v = ad_new(c->t, ty, nd, dims, 0, 0);
+    if (!v) return tape_fail(c, d->loc, "declaration");
+    for (size_t i = 0; i < v->len; i++) v->x[i] = NAN;
+  }
+  c->slot[d->slot] = v;
+  return 0;
+}
+
+static const vi_decl *lhs_decl(const vi_expr *e)
+{
+  while (e && e->kind == EX_INDEX) e = e->args[0];
+  return e && e->kind == EX_VAR ? e->decl : NULL;
+}
+
+static int exec_assign(ev_ctx *c, const vi_stmt *st)
+{
+  ad_tape *t = c->t;
+  const vi_expr *lhs = st->lhs;
+  const vi_decl *d = lhs_decl(lhs);
+  int rc;
+  if (!d) return ev_error(c, VI_EUNSUPPORTED, st->loc, "unsupported assignment target");
+  ad_val *cur = c->slot[d->slot];
+  if (!cur) return ev_error(c, VI_ERUNTIME, st->loc, "'%s' has no value", d->name);
+  ad_val *rhs = ev_expr(c, st->rhs);
+  if (!rhs) return c->rc;
+  if (lhs->kind == EX_VAR) {
+    if (st->op != OP_NONE) {
+      rhs = ad_binary(t, st->op, cur, rhs);
+      if (!rhs) return tape_fail(c, st->loc, "compound assignment");
+    }
+    rhs = promote(c, rhs, d->type);
+    if (!rhs) return tape_fail(c, st->loc, "assignment");
+    if (!same_shape(rhs, cur)) {
+      char a[128], b[128];
+      shape_text(cur, a, sizeof a); shape_text(rhs, b, sizeof b);
+      return ev_error(c, VI_ERUNTIME, st->loc,
+                      "size mismatch in assignment to '%s': declared %s, value %s", d->name, a, b);
+    }
+    rhs->shared = 1;   /* as in exec_decl: never write through an alias */
+    c->slot[d->slot] = rhs;
+    return 0;
+  }
+  /* x[i][j] = ... is x[i, j] = ... when the outer levels are single indexes (each drops
+   * the dimension it indexes, so the next level's indexes apply to the next dims) */
+  const vi_expr *chain[AD_MAX_DIMS];
+  int nchain = 0, nix = 0;
+  for (const vi_expr *e = lhs; e->kind == EX_INDEX; e = e->args[0]) {
+    if (nchain == AD_MAX_DIMS) return ev_error(c, VI_EUNSUPPORTED, st->loc, "too many indexes");
+    chain[nchain++] = e;
+  }
+  ad_ix ixs[AD_MAX_DIMS];
+  for (int k = nchain - 1; k >= 0; k--) {
+    const vi_expr *e = chain[k];
+    if (k > 0)
+      for (int q = 0; q < e->nindex; q++)
+        if (e->index[q].kind != IX_SINGLE)
+          return ev_error(c, VI_EUNSUPPORTED, st->loc,
+                          "assignment through a multi-index followed by another index");
+    if (nix + e->nindex > cur->ndims || nix + e->nindex > AD_MAX_DIMS)
+      return ev_error(c, VI_ERUNTIME, st->loc, "too many indexes for %s", d->name);
+    /* check each level against the dims it applies to */
+    ad_val view = *cur;
+    view.ndims = cur->ndims - nix;
+    for (int q = 0; q < view.ndims; q++) view.dims[q] = cur->dims[q + nix];
+    vi_expr tmp = *e;
+    tmp.args = (vi_expr **)&chain[nchain - 1]->args[0];
+    if ((rc = eval_indices(c, &tmp, &view, ixs + nix))) return rc;
+    nix += e->nindex;
+  }
+  if (st->op != OP_NONE) {
+    ad_val *old = ad_index(t, cur, ixs, nix);
+    if (!old) return tape_fail(c, st->loc, "compound assignment");
+    rhs = ad_binary(t, st->op, old, rhs);
+    if (!rhs) return tape_fail(c, st->loc, "compound assignment");
+  }
+  if (is_realish(d->type.base) && rhs->type.base == VT_INT) {
+    rhs = ad_to_real(t, rhs);
+    if (!rhs) return tape_fail(c, st->loc, "assignment");
+  }
+  ad_val *nv = ad_assign_index(t, cur, ixs, nix, rhs);
+  if (!nv) {
+    const char *e = ad_tape_error(t);
+    return ev_error(c, VI_ERUNTIME, st->loc, "in assignment to '%s': %s", d->name,
+                    e ? e : "size mismatch");
+  }
+  c->slot[d->slot] = nv;
+  return 0;
+}
+
+static int loop_body(ev_ctx *c, const vi_stmt *body, int *stop)
+{
+  if (++c->loop_iters > EV_MAX_LOOP_ITERS) {
+    *stop = 1;
+    return ev_error(c, VI_ERUNTIME, body->loc, "more than %ld loop iterations in one "
+                    "evaluation of the model (a loop that never ends?)", EV_MAX_LOOP_ITERS);
+  }
+  int rc = ev_stmt(c, body);
+  *stop = 0;
+  if (rc == EV_BREAK) { *stop = 1; return 0; }
+  if (rc == EV_CONTINUE) return 0;
+  if (rc) *stop = 1;
+  return rc;
+}
+
+static int exec_for(ev_ctx *c, const vi_stmt *st)
+{
+  ad_val *a, *b;
+  long lo, hi;
+  int rc, stop;
+  if (!(a = ev_expr(c, st->lo))) return c->rc;
+  if ((rc = int_at(c, a, 0, st->lo->loc, &lo))) return rc;
+  if (!(b = ev_expr(c, st->hi))) return c->rc;
+  if ((rc = int_at(c, b, 0, st->hi->loc, &hi))) return rc;
+  for (long i = lo; i <= hi; i++) {
+    ad_val *iv = ad_scalar(c->t, (double)i, 1);
+    if (!iv) return tape_fail(c, st->loc, "for");
+    c->slot[st->decl->slot] = iv;
+    rc = loop_body(c, st->body, &stop);
+    if (stop) return rc;
+  }
+  return 0;
+}
+
+static int exec_foreach(ev_ctx *c, const vi_stmt *st)
+{
+  ad_val *v = ev_expr(c, st->rhs);
+  int rc, stop;
+  if (!v) return c->rc;
+  v->shared = 1;
+  size_t n, rows = 1;
+  int nix = 1;
+  if (v->type.ndims > 0) n = v->dims[0];
+  else if (v->type.base == VT_MATRIX) { rows = v->dims[0]; n = v->len; nix = 2; }
+  else n = v->len;
+  for (size_t i = 0; i < n; i++) {
+    ad_ix ix[2];
+    memset(ix, 0, sizeof ix);
+    if (nix == 2) { ix[0].pos0 = i % rows; ix[1].pos0 = i / rows; }
+    else ix[0].pos0 = i;
+    ad_val *el = ad_index(c->t, v, ix, nix);
+    if (!el) return tape_fail(c, st->loc, "foreach");
+    c->slot[st->decl->slot] = el;
+    rc = loop_body(c, st->body, &stop);
+    if (stop) return rc;
+  }
+  return 0;
+}
+
+int ev_stmt(ev_ctx *c, const vi_stmt *st)
+{
+  ad_val *v;
+  int rc, tv, stop;
+  switch (st->kind) {
+  case ST_DECL: return exec_decl(c, st->decl);
+  case ST_ASSIGN: return exec_assign(c, st);
+  case ST_TILDE: return exec_tilde(c, st);
+  case ST_TARGET:
+    if (!(v = ev_expr(c, st->rhs))) return c->rc;
+    return add_term(c, v, st->is_likelihood, st->loc);
+  case ST_FOR: return exec_for(c, st);
+  case ST_FOREACH: return exec_foreach(c, st);
+  case ST_WHILE:
+    for (;;) {
+      if (!(v = ev_expr(c, st->rhs))) return c->rc;
+      if ((rc = truth(c, v, &tv))) return rc;
+      if (!tv) return 0;
+      rc = loop_body(c, st->body, &stop);
+      if (stop) return rc;
+    }
+  case ST_IF:
+    if (!(v = ev_expr(c, st->rhs))) return c->rc;
+    if ((rc = truth(c, v, &tv))) return rc;
+    if (tv) return ev_stmt(c, st->body);
+    return st->els ? ev_stmt(c, st->els) : 0;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++)
+      if ((rc = ev_stmt(c, st->stmts[i]))) return rc;
+    return 0;
+  case ST_PRINT: return exec_print(c, st);
+  case ST_REJECT: case ST_FATAL: return exec_reject(c, st);
+  case ST_BREAK: return EV_BREAK;
+  case ST_CONTINUE: return EV_CONTINUE;
+  case ST_EMPTY: return 0;
+  case ST_RETURN: return exec_return(c, st);
+  case ST_CALL: return ev_expr(c, st->rhs) ? 0 : c->rc;
+  }
+  return 0;
+}
+
+int ev_block(ev_ctx *c, const vi_stmt *blk, int block)
+{
+  int rc;
+  if (!blk) return 0;
+  c->block = block;
+  for (int i = 0; i < blk->nstmts; i++) {
+    const vi_stmt *st = blk->stmts[i];
+    if (st->kind == ST_DECL && (st->decl->block == BLK_DATA || st->decl->block == BLK_PARAMS))
+      continue;
+    if ((rc = ev_stmt(c, st))) return rc;
+  }
+  return 0;
+}
+
+/* ---- constraint checks of declared values ---------------------------------------- */
+
+static int check_bounds(ev_ctx *c, const vi_decl *d, const ad_val *v, ad_val **lb,
+                        ad_val **ub)
+{
+  *lb = *ub = NULL;
+  if (d->con != CON_BOUNDS) return 0;
+  if (d->lower && !(*lb = ev_expr(c, d->lower))) return c->rc;
+  if (d->upper && !(*ub = ev_expr(c, d->upper))) return c->rc;
+  if ((*lb && (*lb)->len != 1 && (*lb)->len != v->len)
+      || (*ub && (*ub)->len != 1 && (*ub)->len != v->len))
+    return ev_error(c, VI_ERUNTIME, d->loc, "the bounds of '%s' do not match its size", d->name);
+  return 0;
+}
+
+static long check_with(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, ad_val *lb,
+                       ad_val *ub, char *why, size_t whylen, int *rc)
+{
+  tr_spec sp;
+  size_t A = 1, rows = 1, cols = 1;
+  int at = v->type.ndims;
+  *rc = 0;
+  for (int k = 0; k < at; k++) A *= v->dims[k];
+  if (v->ndims - at >= 1) rows = v->dims[at];
+  if (v->ndims - at == 2) cols = v->dims[at + 1];
+  if (v->type.base == VT_ROW_VECTOR) { cols = rows; rows = 1; }
+  if (tr_spec_init(&sp, d->con, lb != NULL, ub != NULL, A, rows, cols, why, whylen)) {
+    *rc = ev_error(c, VI_ERUNTIME, d->loc, "'%s': %s", d->name, why);
+    return -1;
+  }
+  return tr_check(&sp, v, s, lb, ub, why, whylen);
+}
+
+long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char *why,
+                    size_t whylen, int *rc)
+{
+  ad_val *lb, *ub;
+  *rc = 0;
+  if (d->con == CON_NONE || d->con == CON_OFFSET_MULT) return -1;
+  if ((*rc = check_bounds(c, d, v, &lb, &ub))) return -1;
+  return check_with(c, d, v, s, lb, ub, why, whylen, rc);
+}
+
+int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status)
+{
+  if (!blk) return 0;
+  for (int i = 0; i < blk->nstmts; i++) {
+    const vi_stmt *st = blk->stmts[i];
+    if (st->kind != ST_DECL) break;
+    const vi_decl *d = st->decl;
+    ad_val *v = c->slot[d->slot], *lb, *ub;
+    int rc;
+    if (!v || d->con == CON_NONE || d->con == CON_OFFSET_MULT) continue;
+    if ((rc = check_bounds(c, d, v, &lb, &ub))) return rc;
+    for (size_t s = 0; s < c->n; s++) {
+      char why[256], ix[128];
+      if (per_draw && c->rej[s]) continue;
+      long e = check_with(c, d, v, s, lb, ub, why, sizeof why, &rc);
+      if (rc) return rc;
+      if (e < 0) continue;
+      index_text(v, (size_t)e, ix, sizeof ix);
+      ev_error(c, per_draw ? VI_ERUNTIME : status, d->loc, "'%s%s' %s", d->name, ix, why);
+      c->rc = 0;
+      if (!per_draw) return status;
+      c->rej[s] = 1;
+    }
+  }
+  return 0;
+}
+
+/* ---- a whole pass ------------------------------------------------------------------ */
+
+int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval)
+{
+  ad_tape *t = c->t;
+  int rc;
+  size_t D = c->dim, s, j;
+  ev_begin(c, n, grad);
+  c->block = BLK_PARAMS;
+  size_t dz = D;
+  ad_val *zv = ad_new(t, (vi_type){VT_VECTOR, 0}, 1, &dz, 1, 1);
+  if (!zv) return tape_fail(c, (vi_loc){0, 0}, "parameters");
+  for (s = 0; s < n; s++)
+    for (j = 0; j < D; j++) zv->x[j * n + s] = z[s * D + j];
+  if (zval) *zval = zv;
+  for (size_t i = 0; i < c->nparams; i++) {
+    const ev_param *p = &c->params[i];
+    const vi_decl *d = p->decl;
+    ad_val *lb = NULL, *ub = NULL, *lj = NULL;
+    if (d->con == CON_BOUNDS) {
+      if (d->lower && !(lb = ev_expr(c, d->lower))) return c->rc;
+      if (d->upper && !(ub = ev_expr(c, d->upper))) return c->rc;
+    } else if (d->con == CON_OFFSET_MULT) {
+      if (d->offset && !(lb = ev_expr(c, d->offset))) return c->rc;
+      if (d->multiplier && !(ub = ev_expr(c, d->multiplier))) return c->rc;
+    }
+    if (lb) lb = promote(c, lb, (vi_type){VT_REAL, 0});
+    if (ub) ub = promote(c, ub, (vi_type){VT_REAL, 0});
+    tr_spec sp = p->spec;
+    sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
+    ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);
+    if (!v) return tape_fail(c, d->loc, d->name);
+    c->slot[d->slot] = v;
+    if (lj && upto == BLK_MODEL && (rc = add_term(c, lj, 0, d->loc))) return rc;
+  }
+  const vi_ast *ast = c->ast;
+  if ((rc = ev_block(c, ast->blocks[BLK_TPARAMS], BLK_TPARAMS))) return rc;
+  if ((rc = ev_check_block(c, ast->blocks[BLK_TPARAMS], 1, VI_ERUNTIME))) return rc;
+  if (upto == BLK_MODEL) {
+    rc = ev_block(c, ast->blocks[BLK_MODEL], BLK_MODEL);
+  } else if (upto == BLK_GQ) {
+    rc = ev_block(c, ast->blocks[BLK_GQ], BLK_GQ);
+    if (rc == 0) rc = ev_check_block(c, ast->blocks[BLK_GQ], 0, VI_ERUNTIME);
+  }
+  if (rc >= 0 && rc != EV_DIVERGE && ev_tape_status(c)) return c->rc;
+  return rc;
+}

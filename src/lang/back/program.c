@@ -1,0 +1,779 @@
+/* program.c: the public face of the model language (vi/lang.h).  Compiles a model file
+ * (parse, check, then the back end's own checks: supported transforms, truncation
+ * densities), loads its data, lays the parameters out in the unconstrained space the way
+ * Stan does (declaration order, each parameter's unconstrained values in its own order),
+ * names the outputs the way CmdStan's CSV does ("Sigma.2.1", first index fastest), and
+ * adapts the evaluator to the engine's vi_model callbacks.  The log-joint path
+ * transposes z into the tape's draw-minor layout, runs one batched pass, one reverse
+ * sweep, and transposes the gradient back; buffers are kept between calls, so after the
+ * first call at a given n it allocates nothing. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_rng.h>
+#include <vi/lang.h>
+#include <vi/status.h>
+#include "lang/front/ast.h"
+#include "lang/front/front.h"
+#include "lang/lib/lib.h"
+#include "lang/back/data.h"
+#include "lang/back/back.h"
+#include "lang/back/transforms.h"
+
+/* One output variable: a parameter, transformed parameter or generated quantity. */
+typedef struct prog_out {
+  const vi_decl *decl;
+  int ndims;
+  size_t dims[AD_MAX_DIMS];
+  size_t len;
+} prog_out;
+
+/* Caps on the unconstrained dimension and the number of output values: each gets a name
+ * string, so an absurd size from the data must be an error, not an hour of strdup. */
+#define PROG_MAX_DIM ((size_t)1 << 24)
+#define PROG_MAX_OUT ((size_t)1 << 26)
+/* Largest batch evaluated in one pass: bigger requests (final diagnostics over
+ * thousands of draws) are cut into chunks so the arena stays proportionate. */
+#define PROG_MAX_BATCH 128
+
+struct vi_program {
+  vi_ast *ast;
+  ad_tape *tape;
+  ev_ctx ev;
+  int loaded;
+  gsl_rng *tdata_rng;
+  /* parameters (ev.params) and their coordinate names */
+  char **znames;
+  /* outputs */
+  prog_out *outs; size_t nouts;
+  size_t n_out;
+  char **out_names;
+  size_t *out_var, *out_off;   /* output k: variable, internal element offset */
+  char last_error[2048];
+  /* batched passes abandoned in a row: after a few, go draw by draw at once (the model
+   * branches on parameters), trying a batch again now and then */
+  unsigned diverged, since_try;
+};
+
+/* ---- compile ------------------------------------------------------------------------ */
+
+static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err);
+
+static int resolve_trunc(vi_program *p, const vi_stmt *st, vi_error *err)
+{
+  vi_type types[32];
+  int na = st->nargs + 1;
+  if (na > 32) {
+    front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc, "too many arguments for truncation");
+    return VI_EUNSUPPORTED;
+  }
+  if (st->lhs->type.ndims > 0 || st->lhs->type.base != VT_INT) {
+    if (type_rank(st->lhs->type) > 0) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+                  "truncation T[,] of a non-scalar variate is not supported");
+      return VI_EUNSUPPORTED;
+    }
+  }
+  const vi_expr *b = st->lo ? st->lo : st->hi;
+  types[0] = b ? b->type : st->lhs->type;
+  for (int i = 0; i < st->nargs; i++) types[i + 1] = st->args[i]->type;
+  ev_trunc tr = {st, -1, -1};
+  char name[256], why[512];
+  vi_type ret;
+  int need_lcdf = st->hi != NULL, need_lccdf = st->lo && !st->hi;
+  if (need_lcdf) {
+    snprintf(name, sizeof name, "%s_lcdf", st->name);
+    tr.lcdf = builtin_resolve(name, types, na, &ret, why, sizeof why);
+    if (tr.lcdf < 0) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+                  "truncation T[..] of '%s' needs %s, which vi does not support", st->name, name);
+      return VI_EUNSUPPORTED;
+    }
+  }
+  if (need_lccdf) {
+    snprintf(name, sizeof name, "%s_lccdf", st->name);
+    tr.lccdf = builtin_resolve(name, types, na, &ret, why, sizeof why);
+    if (tr.lccdf < 0) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, st->loc,
+                  "truncation T[..] of '%s' needs %s, which vi does not support", st->name, name);
+      return VI_EUNSUPPORTED;
+    }
+  }
+  ev_trunc *a = realloc(p->ev.trunc, (p->ev.ntrunc + 1) * sizeof *a);
+  if (!a) return VI_ENOMEM;
+  p->ev.trunc = a;
+  a[p->ev.ntrunc++] = tr;
+  return 0;
+}
+
+/* ---- data-only subexpressions evaluated once ------------------------------------------ */
+
+/* Depends on data and transformed data only (no local, loop variable, parameter, _rng
+ * or target()), so its value is the same in every pass. */
+static int is_static(const vi_expr *e)
+{
+  if (!e) return 1;
+  switch (e->kind) {
+  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: return 1;
+  case EX_VAR: return e->decl && (e->decl->block == BLK_DATA || e->decl->block == BLK_TDATA);
+  case EX_CALL:
+    if (e->builtin < 0 || builtin_kind(e->builtin) == BUILTIN_RNG) return 0;
+    break;
+  default: break;
+  }
+  for (int i = 0; i < e->nargs; i++) if (!is_static(e->args[i])) return 0;
+  for (int i = 0; i < e->nindex; i++)
+    if (!is_static(e->index[i].lo) || !is_static(e->index[i].hi)) return 0;
+  return 1;
+}
+
+/* Register the largest static subexpressions of e that are worth keeping. */
+static int cache_walk(vi_program *p, const vi_expr *e)
+{
+  int rc;
+  if (!e || e->kind == EX_INT_LIT || e->kind == EX_REAL_LIT || e->kind == EX_STRING_LIT
+      || e->kind == EX_VAR)
+    return 0;
+  if (e->data_only && is_static(e)) return ev_cache_add(&p->ev, e);
+  for (int i = 0; i < e->nargs; i++) if ((rc = cache_walk(p, e->args[i]))) return rc;
+  for (int i = 0; i < e->nindex; i++) {
+    if ((rc = cache_walk(p, e->index[i].lo))) return rc;
+    if ((rc = cache_walk(p, e->index[i].hi))) return rc;
+  }
+  return 0;
+}
+
+static int cache_stmt(vi_program *p, const vi_stmt *st)
+{
+  int rc = 0;
+  if (!st) return 0;
+  const vi_expr *ex[8] = {0};
+  int k = 0;
+  switch (st->kind) {
+  case ST_DECL: {
+    const vi_decl *d = st->decl;
+    for (int i = 0; i < d->ndims; i++) if ((rc = cache_walk(p, d->dims[i]))) return rc;
+    ex[k++] = d->size[0]; ex[k++] = d->size[1]; ex[k++] = d->lower; ex[k++] = d->upper;
+    ex[k++] = d->offset; ex[k++] = d->multiplier; ex[k++] = d->init;
+    break;
+  }
+  case ST_ASSIGN: ex[k++] = st->lhs; ex[k++] = st->rhs; break;
+  case ST_TILDE:
+    ex[k++] = st->lhs; ex[k++] = st->lo; ex[k++] = st->hi;
+    for (int i = 0; i < st->nargs; i++) if ((rc = cache_walk(p, st->args[i]))) return rc;
+    break;
+  case ST_FOR: ex[k++] = st->lo; ex[k++] = st->hi; break;
+  case ST_PRINT: case ST_REJECT: case ST_FATAL:
+    for (int i = 0; i < st->nargs; i++) if ((rc = cache_walk(p, st->args[i]))) return rc;
+    break;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++) if ((rc = cache_stmt(p, st->stmts[i]))) return rc;
+    break;
+  default: ex[k++] = st->rhs; break;
+  }
+  for (int i = 0; i < k; i++) if ((rc = cache_walk(p, ex[i]))) return rc;
+  if ((rc = cache_stmt(p, st->body))) return rc;
+  return cache_stmt(p, st->els);
+}
+
+static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
+{
+  int rc;
+  if (!st) return 0;
+  switch (st->kind) {
+  case ST_DECL: {
+    const vi_decl *d = st->decl;
+    if (d->block == BLK_PARAMS && !tr_supported(d->con)) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
+                  "%s parameters are not supported yet", tr_name(d->con));
+      return VI_EUNSUPPORTED;
+    }
+    if (type_rank(d->type) > AD_MAX_DIMS) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
+                  "more than %d dimensions are not supported", AD_MAX_DIMS);
+      return VI_EUNSUPPORTED;
+    }
+    return 0;
+  }
+  case ST_TILDE:
+    return st->truncated ? resolve_trunc(p, st, err) : 0;
+  case ST_FOR: case ST_FOREACH: case ST_WHILE:
+    return walk_stmt(p, st->body, err);
+  case ST_IF:
+    if ((rc = walk_stmt(p, st->body, err))) return rc;
+    return walk_stmt(p, st->els, err);
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++)
+      if ((rc = walk_stmt(p, st->stmts[i], err))) return rc;
+    return 0;
+  default: return 0;
+  }
+}
+
+static void set_status(int *status, int st) { if (status) *status = st; }
+
+vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+                               vi_error *err, int *status)
+{
+  vi_error dummy;
+  if (!err) err = &dummy;
+  memset(err, 0, sizeof *err);
+  gsl_set_error_handler_off();
+  vi_ast *ast = front_parse(source, len, name, err);
+  if (!ast) {
+    if (!err->status) err->status = VI_EPARSE;
+    set_status(status, err->status);
+    return NULL;
+  }
+  int rc = front_check(ast, err);
+  if (rc) {
+    if (!err->status) err->status = rc;
+    set_status(status, rc);
+    front_ast_free(ast);
+    return NULL;
+  }
+  vi_program *p = calloc(1, sizeof *p);
+  if (!p) { front_ast_free(ast); set_status(status, VI_ENOMEM); return NULL; }
+  p->ast = ast;
+  p->tape = ad_tape_alloc();
+  p->tdata_rng = gsl_rng_alloc(gsl_rng_mt19937);
+  size_t ns = ast->nslots > 0 ? (size_t)ast->nslots : 1;
+  p->ev.slot = calloc(ns, sizeof *p->ev.slot);
+  p->ev.data = calloc(ns, sizeof *p->ev.data);
+  if (!p->tape || !p->tdata_rng || !p->ev.slot || !p->ev.data || ev_reserve(&p->ev, 1)) {
+    vi_program_free(p);
+    snprintf(err->message, sizeof err->message, "out of memory");
+    err->status = VI_ENOMEM;
+    set_status(status, VI_ENOMEM);
+    return NULL;
+  }
+  gsl_rng_set(p->tdata_rng, 20261125UL);
+  p->ev.ast = ast;
+  p->ev.t = p->tape;
+  /* the blocks and the function bodies (a truncated ~ in an _lp function) */
+  for (int b = 0; b < BLK_COUNT + ast->nfuncs; b++)
+    if ((rc = walk_stmt(p, b < BLK_COUNT ? ast->blocks[b] : ast->funcs[b - BLK_COUNT]->body,
+                        err))) {
+      vi_program_free(p);
+      set_status(status, rc);
+      return NULL;
+    }
+  for (int b = BLK_PARAMS; b <= BLK_GQ; b++)
+    if (cache_stmt(p, ast->blocks[b])) {
+      vi_program_free(p);
+      snprintf(err->message, sizeof err->message, "out of memory");
+      err->status = VI_ENOMEM;
+      set_status(status, VI_ENOMEM);
+      return NULL;
+    }
+  set_status(status, VI_SUCCESS);
+  return p;
+}
+
+static char *read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap);
+  while (buf) {
+    size_t k = fread(buf + n, 1, cap - n, f);
+    n += k;
+    if (n < cap) break;
+    char *nb = cap < ((size_t)1 << 34) ? realloc(buf, cap * 2) : NULL;
+    if (!nb) { free(buf); buf = NULL; break; }
+    buf = nb; cap *= 2;
+  }
+  if (buf && ferror(f)) { free(buf); buf = NULL; }
+  fclose(f);
+  *len = n;
+  return buf;
+}
+
+static void io_error(vi_error *err, const char *path, const char *what)
+{
+  if (!err) return;
+  memset(err, 0, sizeof *err);
+  err->status = VI_EIO;
+  snprintf(err->file, sizeof err->file, "%s", path ? path : "");
+  snprintf(err->message, sizeof err->message, "%s: error: cannot read %s file", path ? path : "",
+           what);
+}
+
+vi_program *vi_program_compile_file(const char *path, vi_error *err, int *status)
+{
+  size_t len;
+  char *src = path ? read_file(path, &len) : NULL;
+  if (!src) {
+    io_error(err, path, "model");
+    set_status(status, VI_EIO);
+    return NULL;
+  }
+  vi_program *p = vi_program_compile(src, len, path, err, status);
+  free(src);
+  return p;
+}
+
+/* ---- layout of parameters and outputs ---------------------------------------------- */
+
+static void free_names(char **names, size_t n)
+{
+  if (!names) return;
+  for (size_t i = 0; i < n; i++) free(names[i]);
+  free(names);
+}
+
+static void clear_layout(vi_program *p)
+{
+  free_names(p->znames, p->ev.dim);
+  p->znames = NULL;
+  free(p->ev.params); p->ev.params = NULL; p->ev.nparams = 0; p->ev.dim = 0;
+  free_names(p->out_names, p->n_out);
+  p->out_names = NULL;
+  free(p->outs); p->outs = NULL; p->nouts = 0;
+  free(p->out_var); free(p->out_off); p->out_var = p->out_off = NULL;
+  p->n_out = 0;
+}
+
+/* "name.i.j" from 1-based indices. */
+static char *make_name(const char *name, const size_t *idx, int k)
+{
+  char buf[512];
+  size_t o = (size_t)snprintf(buf, sizeof buf, "%s", name);
+  for (int i = 0; i < k && o < sizeof buf; i++)
+    o += (size_t)snprintf(buf + o, sizeof buf - o, ".%zu", idx[i]);
+  return strdup(buf);
+}
+
+static size_t internal_offset(const size_t *dims, int ndims, int arr, const size_t *idx0)
+{
+  size_t off = 0, inner = 1;
+  for (int k = arr; k < ndims; k++) inner *= dims[k];
+  for (int k = 0; k < arr; k++) off = off * dims[k] + idx0[k];
+  off *= inner;
+  if (ndims - arr == 1) off += idx0[arr];
+  else if (ndims - arr == 2) off += idx0[arr] + idx0[arr + 1] * dims[arr];
+  return off;
+}
+
+static int layout_error(vi_program *p, vi_error *err, int status)
+{
+  if (err) { *err = p->ev.err; err->status = status; }
+  return status;
+}
+
+static int build_layout(vi_program *p, vi_error *err)
+{
+  vi_ast *ast = p->ast;
+  ev_ctx *c = &p->ev;
+  int rc;
+  clear_layout(p);
+  ev_begin(c, 1, 0);
+  /* parameters */
+  const vi_stmt *pb = ast->blocks[BLK_PARAMS];
+  size_t np = 0;
+  for (int i = 0; pb && i < pb->nstmts; i++) if (pb->stmts[i]->kind == ST_DECL) np++;
+  c->params = calloc(np ? np : 1, sizeof *c->params);
+  if (!c->params) return VI_ENOMEM;
+  size_t off = 0;
+  for (int i = 0; pb && i < pb->nstmts; i++) {
+    if (pb->stmts[i]->kind != ST_DECL) continue;
+    ev_param *q = &c->params[c->nparams];
+    q->decl = pb->stmts[i]->decl;
+    size_t ne, rows, cols;
+    if ((rc = ev_decl_shape(c, q->decl, &q->ndims, q->dims, &ne, &rows, &cols)))
+      return layout_error(p, err, VI_EDATA);
+    char why[256];
+    if (tr_spec_init(&q->spec, q->decl->con, q->decl->lower || q->decl->offset,
+                     q->decl->upper || q->decl->multiplier, ne, rows, cols, why, sizeof why)) {
+      ev_error(c, VI_EDATA, q->decl->loc, "parameter '%s': %s", q->decl->name, why);
+      return layout_error(p, err, VI_EDATA);
+    }
+    q->off = off;
+    q->usize = ne * q->spec.usize;
+    off += q->usize;
+    if (q->usize > PROG_MAX_DIM || off > PROG_MAX_DIM) {
+      ev_error(c, VI_EDATA, q->decl->loc,
+               "too many parameters: '%s' brings the unconstrained dimension above %zu",
+               q->decl->name, PROG_MAX_DIM);
+      return layout_error(p, err, VI_EDATA);
+    }
+    c->nparams++;
+  }
+  c->dim = off;
+  p->znames = calloc(off ? off : 1, sizeof *p->znames);
+  if (!p->znames) return VI_ENOMEM;
+  for (size_t i = 0; i < c->nparams; i++) {
+    const ev_param *q = &c->params[i];
+    int arr = q->decl->type.ndims;
+    for (size_t a = 0; a < q->spec.nelem; a++)
+      for (size_t u = 0; u < q->spec.usize; u++) {
+        size_t idx[AD_MAX_DIMS], k = 0;
+        if (q->spec.con == CON_NONE || q->spec.con == CON_BOUNDS || q->spec.con == CON_OFFSET_MULT) {
+          ev_elem_index(q->dims, q->ndims, arr, a * q->spec.usize + u, idx);
+          k = (size_t)q->ndims;
+        } else {
+          ev_elem_index(q->dims, arr, arr, a, idx);
+          idx[arr] = u + 1;
+          k = (size_t)arr + 1;
+        }
+        char *nm = make_name(q->decl->name, idx, (int)k);
+        if (!nm) return VI_ENOMEM;
+        p->znames[q->off + a * q->spec.usize + u] = nm;
+      }
+  }
+  /* outputs: parameters, transformed parameters, generated quantities */
+  size_t nv = 0;
+  const int blocks[3] = {BLK_PARAMS, BLK_TPARAMS, BLK_GQ};
+  for (int b = 0; b < 3; b++) {
+    const vi_stmt *blk = ast->blocks[blocks[b]];
+    for (int i = 0; blk && i < blk->nstmts; i++) if (blk->stmts[i]->kind == ST_DECL) nv++;
+  }
+  p->outs = calloc(nv ? nv : 1, sizeof *p->outs);
+  if (!p->outs) return VI_ENOMEM;
+  size_t total = 0;
+  for (int b = 0; b < 3; b++) {
+    const vi_stmt *blk = ast->blocks[blocks[b]];
+    for (int i = 0; blk && i < blk->nstmts; i++) {
+      if (blk->stmts[i]->kind != ST_DECL) continue;
+      prog_out *o = &p->outs[p->nouts];
+      o->decl = blk->stmts[i]->decl;
+      if ((rc = ev_decl_shape(c, o->decl, &o->ndims, o->dims, NULL, NULL, NULL)))
+        return layout_error(p, err, VI_EDATA);
+      o->len = 1;
+      for (int k = 0; k < o->ndims; k++) o->len *= o->dims[k];
+      total += o->len;
+      if (o->len > PROG_MAX_OUT || total > PROG_MAX_OUT) {
+        ev_error(c, VI_EDATA, o->decl->loc, "too many output values: '%s' brings them above %zu",
+                 o->decl->name, PROG_MAX_OUT);
+        return layout_error(p, err, VI_EDATA);
+      }
+      p->nouts++;
+    }
+  }
+  p->out_names = calloc(total ? total : 1, sizeof *p->out_names);
+  p->out_var = calloc(total ? total : 1, sizeof *p->out_var);
+  p->out_off = calloc(total ? total : 1, sizeof *p->out_off);
+  if (!p->out_names || !p->out_var || !p->out_off) return VI_ENOMEM;
+  size_t k = 0;
+  for (size_t v = 0; v < p->nouts; v++) {
+    const prog_out *o = &p->outs[v];
+    size_t idx0[AD_MAX_DIMS] = {0}, idx1[AD_MAX_DIMS];
+    for (size_t e = 0; e < o->len; e++) {
+      /* column-major over all dims: first index fastest */
+      for (int q = 0; q < o->ndims; q++) idx1[q] = idx0[q] + 1;
+      p->out_names[k] = make_name(o->decl->name, idx1, o->ndims);
+      if (!p->out_names[k]) { p->n_out = k; return VI_ENOMEM; }
+      p->out_var[k] = v;
+      p->out_off[k] = internal_offset(o->dims, o->ndims, o->decl->type.ndims, idx0);
+      k++;
+      for (int q = 0; q < o->ndims; q++) {
+        if (++idx0[q] < o->dims[q]) break;
+        idx0[q] = 0;
+      }
+    }
+    p->n_out = k;
+  }
+  p->n_out = total;
+  return VI_SUCCESS;
+}
+
+/* ---- data ------------------------------------------------------------------------------ */
+
+int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+                         vi_error *err)
+{
+  vi_error dummy;
+  if (!err) err = &dummy;
+  memset(err, 0, sizeof *err);
+  if (!p) return VI_EINVAL;
+  p->loaded = 0;
+  p->diverged = p->since_try = 0;
+  ev_cache_clear(&p->ev);   /* cached values came from the old data */
+  data_free_values(&p->ev);
+  clear_layout(p);
+  int rc = data_load(&p->ev, json, json ? len : 0, name, err);
+  if (rc == 0) rc = data_transformed(&p->ev, p->tdata_rng, err);
+  ev_print_flush(&p->ev);
+  if (rc == 0) rc = build_layout(p, err);
+  if (rc) {
+    if (rc == VI_ENOMEM && !err->message[0]) {
+      err->status = VI_ENOMEM;
+      snprintf(err->message, sizeof err->message, "out of memory");
+    }
+    data_free_values(&p->ev);
+    clear_layout(p);
+    return rc;
+  }
+  if ((rc = ev_reserve(&p->ev, PROG_MAX_BATCH))) return rc;
+  p->loaded = 1;
+  return VI_SUCCESS;
+}
+
+int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
+{
+  if (!path) return vi_program_load_data(p, NULL, 0, NULL, err);
+  size_t len;
+  char *buf = read_file(path, &len);
+  if (!buf) { io_error(err, path, "data"); return VI_EIO; }
+  int rc = vi_program_load_data(p, buf, len, path, err);
+  free(buf);
+  return rc;
+}
+
+/* ---- the model callbacks ------------------------------------------------------------- */
+
+static void note_error(vi_program *p)
+{
+  snprintf(p->last_error, sizeof p->last_error, "%s", p->ev.err.message);
+}
+
+/* One pass over n draws at z; lp (and grad, ll) out.  EV_DIVERGE is passed up. */
+static int pass(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                double *ll)
+{
+  ev_ctx *c = &p->ev;
+  size_t D = c->dim, s, j;
+  ad_val *zv = NULL;
+  int rc = ev_run(c, n, z, grad != NULL, BLK_MODEL, &zv);
+  if (rc == EV_DIVERGE) { ev_print_discard(c); return rc; }
+  ev_print_flush(c);
+  if (rc < 0) { note_error(p); return rc; }
+  if (rc == 0 && grad && ad_tape_error(c->t)) {
+    /* an op could not record its backward node (out of memory) but the pass went on:
+     * the gradient would be silently wrong */
+    snprintf(p->last_error, sizeof p->last_error, "%s", ad_tape_error(c->t));
+    return strstr(p->last_error, "memory") ? VI_ENOMEM : VI_ERUNTIME;
+  }
+  if (rc == EV_REJECT) {
+    note_error(p);
+    for (s = 0; s < n; s++) { lp[s] = -INFINITY; if (ll) ll[s] = -INFINITY; }
+    if (grad) memset(grad, 0, n * D * sizeof *grad);
+    return 0;
+  }
+  int any_rej = 0;
+  for (s = 0; s < n; s++) {
+    lp[s] = c->rej[s] ? -INFINITY : c->lp[s];
+    if (ll) ll[s] = c->rej[s] ? -INFINITY : c->ll[s];
+    any_rej |= c->rej[s];
+  }
+  if (any_rej) note_error(p);
+  if (grad) {
+    ad_tape_backward(c->t);
+    if ((rc = ev_tape_status(c))) { note_error(p); return rc; }
+    for (s = 0; s < n; s++)
+      for (j = 0; j < D; j++)
+        grad[s * D + j] = c->rej[s] || !zv->adj ? 0 : zv->adj[j * n + s];
+  }
+  return 0;
+}
+
+static int run_batch(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                     double *ll);
+
+static int run_all(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                   double *ll)
+{
+  if (!p->loaded) return VI_EINVAL;
+  size_t D = p->ev.dim;
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
+    int rc = run_batch(p, m, z + s0 * D, lp + s0, grad ? grad + s0 * D : NULL,
+                       ll ? ll + s0 : NULL);
+    if (rc) return rc;
+  }
+  return VI_SUCCESS;
+}
+
+static int run_batch(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                     double *ll)
+{
+  if (n == 0) return VI_SUCCESS;
+  int rc = ev_reserve(&p->ev, n);
+  if (rc) return rc;
+  if (n > 1 && p->diverged >= 3 && ++p->since_try < 16) {
+    rc = EV_DIVERGE;
+  } else {
+    p->since_try = 0;
+    rc = pass(p, n, z, lp, grad, ll);
+    if (n > 1) p->diverged = rc == EV_DIVERGE ? p->diverged + 1 : 0;
+  }
+  if (rc != EV_DIVERGE) return rc;
+  /* a branch, bound or index differs between draws: one draw at a time */
+  size_t D = p->ev.dim;
+  for (size_t s = 0; s < n; s++) {
+    rc = pass(p, 1, z + s * D, lp + s, grad ? grad + s * D : NULL, ll ? ll + s : NULL);
+    if (rc) return rc == EV_DIVERGE ? VI_ERUNTIME : rc;
+  }
+  return VI_SUCCESS;
+}
+
+static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  return run_all(ctx, n, z, lp, grad, NULL);
+}
+
+static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
+{
+  vi_program *p = ctx;
+  int rc;
+  if (!p->loaded) return VI_EINVAL;
+  /* the joint is computed on the way: a stack buffer for it, chunk by chunk */
+  double lpbuf[PROG_MAX_BATCH];
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
+    rc = run_all(p, m, z + s0 * p->ev.dim, lpbuf, NULL, ll + s0);
+    if (rc) return rc;
+  }
+  return VI_SUCCESS;
+}
+
+/* The outputs of draw s of the last pass into out (n_out values). */
+static void read_outputs(const vi_program *p, size_t s, double *out)
+{
+  const ev_ctx *c = &p->ev;
+  for (size_t k = 0; k < p->n_out; k++) {
+    const prog_out *o = &p->outs[p->out_var[k]];
+    const ad_val *v = c->slot[o->decl->slot];
+    size_t e = p->out_off[k];
+    out[k] = v && e < v->len ? v->x[e * v->nd + (v->nd == 1 ? 0 : s)] : NAN;
+  }
+}
+
+static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
+{
+  vi_program *p = ctx;
+  ev_ctx *c = &p->ev;
+  if (!p->loaded) return VI_EINVAL;
+  ad_tape_set_rng(c->t, rng);
+  int rc = ev_run(c, 1, z, 0, BLK_GQ, NULL);
+  ad_tape_set_rng(c->t, NULL);
+  ev_print_flush(c);
+  if (rc) {
+    note_error(p);
+    for (size_t k = 0; k < p->n_out; k++) out[k] = NAN;
+    return rc < 0 ? rc : VI_ERUNTIME;
+  }
+  read_outputs(p, 0, out);
+  return VI_SUCCESS;
+}
+
+/* n points in batched passes; a batch that fails or whose draws part ways (a branch on
+ * a parameter) is redone one point at a time, which also names a failing draw. */
+static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+{
+  vi_program *p = ctx;
+  ev_ctx *c = &p->ev;
+  if (!p->loaded) return VI_EINVAL;
+  size_t D = c->dim;
+  for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
+    size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
+    int rc = ev_reserve(c, m);
+    if (rc) return rc;
+    ad_tape_set_rng(c->t, rng);
+    rc = m > 1 ? ev_run(c, m, z + s0 * D, 0, BLK_GQ, NULL) : EV_DIVERGE;
+    ad_tape_set_rng(c->t, NULL);
+    if (rc == 0) {
+      ev_print_flush(c);
+      for (size_t s = 0; s < m; s++) read_outputs(p, s, out + (s0 + s) * p->n_out);
+      continue;
+    }
+    ev_print_discard(c);
+    for (size_t s = 0; s < m; s++)
+      if ((rc = prog_constrain(ctx, z + (s0 + s) * D, rng, out + (s0 + s) * p->n_out)))
+        return rc;
+  }
+  return VI_SUCCESS;
+}
+
+int vi_program_model(vi_program *p, vi_model *m)
+{
+  if (!p || !m) return VI_EINVAL;
+  memset(m, 0, sizeof *m);
+  if (!p->loaded) {
+    snprintf(p->last_error, sizeof p->last_error, "data not loaded (call vi_program_load_data)");
+    return VI_EINVAL;
+  }
+  if (p->ev.dim == 0) {
+    snprintf(p->last_error, sizeof p->last_error,
+             "%s: error: the model has no parameters: nothing to fit",
+             p->ast->name ? p->ast->name : "<model>");
+    return VI_EINVAL;
+  }
+  m->dim = p->ev.dim;
+  m->names = (const char *const *)p->znames;
+  m->log_joint = prog_log_joint;
+  m->ctx = p;
+  m->has_log_evidence = 0;
+  m->log_evidence = NAN;
+  /* the likelihood / prior split only when every target term could be classified */
+  m->log_lik = p->ast->no_split ? NULL : prog_log_lik;
+  m->n_out = p->n_out;
+  m->out_names = (const char *const *)p->out_names;
+  m->constrain = prog_constrain;
+  m->constrain_n = prog_constrain_n;
+  return VI_SUCCESS;
+}
+
+const char *vi_program_last_error(const vi_program *p)
+{
+  return p ? p->last_error : "";
+}
+
+void vi_program_set_memory_limit(vi_program *p, size_t bytes)
+{
+  if (p) ad_tape_set_limit(p->tape, bytes);
+}
+
+void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx)
+{
+  if (!p) return;
+  p->ev.print = fn;
+  p->ev.print_ctx = ctx;
+}
+
+size_t vi_program_n_params(const vi_program *p)
+{
+  if (!p) return 0;
+  const vi_stmt *pb = p->ast->blocks[BLK_PARAMS];
+  size_t n = 0;
+  for (int i = 0; pb && i < pb->nstmts; i++) if (pb->stmts[i]->kind == ST_DECL) n++;
+  return n;
+}
+
+int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info)
+{
+  if (!p || !info || i >= vi_program_n_params(p)) return VI_EINVAL;
+  const vi_stmt *pb = p->ast->blocks[BLK_PARAMS];
+  size_t k = 0;
+  const vi_decl *d = NULL;
+  for (int j = 0; j < pb->nstmts; j++)
+    if (pb->stmts[j]->kind == ST_DECL && k++ == i) { d = pb->stmts[j]->decl; break; }
+  memset(info, 0, sizeof *info);
+  info->name = d->name;
+  info->type = d->type_text ? d->type_text : "";
+  if (p->loaded && i < p->ev.nparams) {
+    const ev_param *q = &p->ev.params[i];
+    info->constrained_size = q->spec.nelem * q->spec.csize;
+    info->unconstrained_size = q->usize;
+  }
+  return VI_SUCCESS;
+}
+
+void vi_program_free(vi_program *p)
+{
+  if (!p) return;
+  if (p->ev.ast) data_free_values(&p->ev);   /* ev.ast is set once compile got that far */
+  clear_layout(p);
+  free(p->ev.slot);
+  free(p->ev.data);
+  free(p->ev.trunc);
+  ev_release(&p->ev);
+  ad_tape_free(p->tape);
+  gsl_rng_free(p->tdata_rng);
+  front_ast_free(p->ast);
+  free(p);
+}
