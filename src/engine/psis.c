@@ -5,10 +5,14 @@
  * over the largest weight outside the tail) with the empirical-Bayes estimator of Zhang &
  * Stephens ("A new and efficient estimation method for the generalized Pareto
  * distribution", Technometrics 2009), including the weakly informative shrinkage of k
- * towards 0.5 that PSIS applies.  k < 0.5 good, 0.5-0.7 ok, > 0.7 unreliable. */
+ * towards 0.5 that PSIS applies.  k < 0.5 good, 0.5-0.7 ok, > 0.7 unreliable.  The
+ * smoothed weights replace the tail by the fitted distribution's expected order
+ * statistics, truncated at the largest raw weight (the paper's section 3). */
 #include <math.h>
 #include <stdlib.h>
 #include <vi/info.h>
+
+#include "engine/psis.h"
 
 static int psis_cmp(const void *a, const void *b)
 {
@@ -16,9 +20,10 @@ static int psis_cmp(const void *a, const void *b)
   return (x > y) - (x < y);
 }
 
-/* Zhang & Stephens estimate of the GPD shape k from n >= 2 exceedances x sorted
- * ascending (x[n-1] > 0).  Their parametrisation: theta = -k / sigma. */
-static double psis_gpd_k(const double *x, size_t n)
+/* Zhang & Stephens estimate of the GPD shape k (returned) and scale *sigma from n >= 2
+ * exceedances x sorted ascending (x[n-1] > 0).  Their parametrisation: theta = -k /
+ * sigma; sigma comes from k before the shrinkage, as in the paper's reference code. */
+static double psis_gpd_k(const double *x, size_t n, double *sigma)
 {
   const double prior = 3.0;
   size_t m = 30 + (size_t)floor(sqrt((double)n));
@@ -54,37 +59,78 @@ static double psis_gpd_k(const double *x, size_t n)
   double k = 0.0;
   for (size_t i = 0; i < n; i++) k += log1p(-th * x[i]);
   k /= (double)n;   /* k = mean log1p(-theta x), the posterior-mean shape */
+  *sigma = -k / th;
   /* weakly informative prior: shrink towards 0.5 as if with 10 extra observations */
   return k * (double)n / ((double)n + 10.0) + 10.0 * 0.5 / ((double)n + 10.0);
 }
 
-double vi_info_psis_khat(const double *log_w, size_t n)
+double psis_gpd_quantile(double p, double k, double sigma)
 {
-  if (!log_w || n < 5) return NAN;
-  double *s = malloc(n * sizeof(double));
-  if (!s) return NAN;
-  size_t ok = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (isnan(log_w[i]) || log_w[i] == INFINITY) { free(s); return NAN; }
-    s[ok++] = log_w[i];   /* -inf (zero weight) stays: it sorts first */
-  }
-  qsort(s, n, sizeof(double), psis_cmp);
+  if (fabs(k) < 1e-12)
+    return -sigma * log1p(-p);
+  return sigma * expm1(-k * log1p(-p)) / k;
+}
+
+typedef struct psis_ranked {
+  double lw;
+  size_t at;
+} psis_ranked;
+
+static int psis_ranked_cmp(const void *a, const void *b)
+{
+  return psis_cmp(&((const psis_ranked *)a)->lw, &((const psis_ranked *)b)->lw);
+}
+
+int psis_smooth(const double *log_w, size_t n, double *smoothed, psis_tail *tail)
+{
+  tail->n_tail = 0;
+  tail->k = tail->sigma = tail->cutoff = tail->log_max = NAN;
+  for (size_t i = 0; i < n; i++)
+    if (isnan(log_w[i]) || log_w[i] == INFINITY) return -1;
+  if (smoothed)
+    for (size_t i = 0; i < n; i++) smoothed[i] = log_w[i];
+  if (n < 5) return 0;
+  psis_ranked *r = malloc(n * sizeof *r);
+  double *x = malloc(n * sizeof *x);
+  if (!r || !x) { free(r); free(x); return -1; }
+  for (size_t i = 0; i < n; i++) r[i] = (psis_ranked){log_w[i], i};
+  /* -inf (zero weight) sorts first */
+  qsort(r, n, sizeof *r, psis_ranked_cmp);
   double tm = ceil(fmin(0.2 * (double)n, 3.0 * sqrt((double)n)));
   size_t m = (size_t)tm;
   if (m < 4) m = 4;          /* small n: keep enough points to fit a tail at all */
   if (m > n - 1) m = n - 1;
-  double top = s[n - 1], cut = s[n - m - 1];
-  double k;
+  double top = r[n - 1].lw, cut = r[n - m - 1].lw;
+  tail->log_max = top;
   if (!isfinite(top)) {
-    k = NAN;                 /* all weights zero */
+    tail->k = NAN;           /* all weights zero */
   } else if (top - cut <= 0.0) {
-    k = -INFINITY;           /* a flat tail: no heavy tail at all */
+    tail->k = -INFINITY;     /* a flat tail: no heavy tail at all */
   } else {
     /* exceedances over the cut-off, scaled by the largest weight (exp(top) = 1) */
-    double *x = s + (n - m), ec = exp(cut - top);
-    for (size_t i = 0; i < m; i++) x[i] = exp(x[i] - top) - ec;
-    k = psis_gpd_k(x, m);
+    double ec = exp(cut - top), sigma = NAN;
+    for (size_t i = 0; i < m; i++) x[i] = exp(r[n - m + i].lw - top) - ec;
+    double k = psis_gpd_k(x, m, &sigma);
+    tail->k = k;
+    if (isfinite(k) && sigma > 0.0) {
+      tail->n_tail = m;
+      tail->sigma = sigma;
+      tail->cutoff = ec;
+      for (size_t i = 0; smoothed && i < m; i++) {
+        double w = ec + psis_gpd_quantile(((double)i + 0.5) / (double)m, k, sigma);
+        smoothed[r[n - m + i].at] = top + log(fmin(w, 1.0));
+      }
+    }
   }
-  free(s);
-  return k;
+  free(r);
+  free(x);
+  return 0;
+}
+
+double vi_info_psis_khat(const double *log_w, size_t n)
+{
+  psis_tail t;
+  if (!log_w || n < 5 || psis_smooth(log_w, n, NULL, &t) != 0)
+    return NAN;
+  return t.k;
 }
