@@ -17,7 +17,7 @@ enum {
   OPT_SEED = 256, OPT_DRAWS, OPT_METHOD, OPT_OPTIMIZER, OPT_MAX_ITER, OPT_TOL_GRAD,
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
-  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ
+  OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_PLOT
 };
 
 static const struct option fit_options[] = {
@@ -38,6 +38,7 @@ static const struct option fit_options[] = {
   {"output-draws", required_argument, NULL, OPT_OUTPUT_DRAWS},
   {"trace", required_argument, NULL, OPT_TRACE},
   {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+  {"plot", required_argument, NULL, OPT_PLOT},
   {"init", required_argument, NULL, OPT_INIT},
   {"eval-draws", required_argument, NULL, OPT_EVAL_DRAWS},
   {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
@@ -171,6 +172,13 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case 'q': cfg->quiet = 1; break;
     case OPT_TRACE: cfg->trace_path = optarg; break;
     case OPT_SUMMARY_JSON: cfg->json_path = optarg; break;
+    case OPT_PLOT:
+      if (!optarg[0]) {
+        cli_error("--plot: expected a directory name");
+        return CLI_EXIT_USAGE;
+      }
+      cfg->plot_dir = optarg;
+      break;
     case OPT_MEMORY_LIMIT:
       if (parse_count("memory-limit", optarg, 1, &n))
         return CLI_EXIT_USAGE;

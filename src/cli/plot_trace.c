@@ -1,0 +1,190 @@
+/* plot_trace.c: `vi plot trace RUN.trace.csv ...`: the decomposition per iteration,
+ * log p(X) = ELBO + KL(q || p).  Top panel: the ELBO and log p(X) as lines with the KL as
+ * the band between them, and log p(X) +/- its standard error as a lighter band where it
+ * is an estimate; bottom panel: the KL itself with the same error band, so its shrinking
+ * stays visible when the ELBO's first steps dwarf it.  Several runs overlay, one colour
+ * each; the iterations where adaptive M doubled the draws and the stop are marked.  The
+ * x axis is iterations, gradient evaluations, model points or seconds. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/plot.h"
+
+static const char *x_column(plot_xaxis x)
+{
+  switch (x) {
+  case PLOT_X_GRADIENTS: return "n_gevals";
+  case PLOT_X_POINTS: return "n_points";
+  case PLOT_X_SECONDS: return "seconds";
+  default: return "iter";
+  }
+}
+
+static const char *x_label(plot_xaxis x)
+{
+  switch (x) {
+  case PLOT_X_GRADIENTS: return "gradient evaluations";
+  case PLOT_X_POINTS: return "model points (log-joint evaluations, one per draw)";
+  case PLOT_X_SECONDS: return "seconds";
+  default: return "iteration";
+  }
+}
+
+/* "label: fixed bfgs2, seed 1, M 32-64" from what the run's files say. */
+static void run_legend(const plot_run *r, char *buf, size_t n)
+{
+  const plot_csv *tr = r->trace;
+  long cm = plot_csv_col(tr, "draws");
+  double m0 = plot_csv_at(tr, 0, (size_t)cm), m1 = plot_csv_at(tr, tr->n_rows - 1, (size_t)cm);
+  char ms[64];
+  if (m0 == m1) snprintf(ms, sizeof ms, "M %.0f", m0);
+  else snprintf(ms, sizeof ms, "M %.0f-%.0f", m0, m1);
+  const char *method = NULL, *opt = NULL, *seed = NULL;
+  if (r->draws) {
+    static const char *const km[] = {"vi_estimator", NULL}, *const ko[] = {"vi_optimizer", NULL},
+                             *const ks[] = {"seed", NULL};
+    method = plot_csv_meta(r->draws, km);
+    opt = plot_csv_meta(r->draws, ko);
+    seed = plot_csv_meta(r->draws, ks);
+  }
+  snprintf(buf, n, "%s: %s%s%s%s%s%s%s", r->label, method ? method : "", method ? " " : "",
+           opt ? opt : "", opt ? ", " : "", seed ? "seed " : "", seed ? seed : "",
+           seed ? ", " : "");
+  size_t len = strlen(buf);
+  snprintf(buf + len, n - len, "%s", ms);
+}
+
+/* WORK/trace.<i>.dat: x, elbo, log p(X), kl = log p(X) - elbo, and the error band of
+ * log p(X) and of the KL (NaN where there is no standard error); WORK/trace.<i>.marks.dat:
+ * where M doubled and the stop, on the ELBO line. */
+static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xaxis x,
+                     char **data, char **marks)
+{
+  const plot_csv *tr = r->trace;
+  size_t cx = (size_t)plot_csv_col(tr, x_column(x)), ce = 1,
+         cl = (size_t)plot_csv_col(tr, "log_evidence"),
+         cm = (size_t)plot_csv_col(tr, "draws");
+  long cs = plot_csv_col(tr, "log_evidence_se");
+  char name[64];
+  snprintf(name, sizeof name, "trace.%zu.dat", i + 1);
+  FILE *fp = plot_work_file(t->work, name, data);
+  if (!fp) return CLI_EXIT_IO;
+  snprintf(name, sizeof name, "trace.%zu.marks.dat", i + 1);
+  FILE *mp = plot_work_file(t->work, name, marks);
+  if (!mp) {
+    fclose(fp);
+    return CLI_EXIT_IO;
+  }
+  fprintf(fp, "# %s: %s elbo log_p_x kl log_p_x-se log_p_x+se kl-se kl+se\n", tr->name,
+          x_column(x));
+  fputs("# x elbo label\n", mp);
+  for (size_t row = 0; row < tr->n_rows; row++) {
+    double xv = plot_csv_at(tr, row, cx), e = plot_csv_at(tr, row, ce),
+           lp = plot_csv_at(tr, row, cl), se = cs >= 0 ? plot_csv_at(tr, row, (size_t)cs) : NAN;
+    double kl = lp - e;
+    if (!(se > 0) || !isfinite(se)) se = NAN;
+    fprintf(fp, "%.12g %.12g %.12g %.12g %.12g %.12g %.12g %.12g\n", xv, e, lp, kl, lp - se,
+            lp + se, kl - se, kl + se);
+    double m = plot_csv_at(tr, row, cm);
+    if (row > 0 && m != plot_csv_at(tr, row - 1, cm))
+      fprintf(mp, "%.12g %.12g \"M = %.0f\"\n", xv, e, m);
+  }
+  size_t last = tr->n_rows - 1;
+  fprintf(mp, "%.12g %.12g \"stop\"\n", plot_csv_at(tr, last, cx), plot_csv_at(tr, last, ce));
+  int bad = ferror(fp) || ferror(mp);
+  bad |= fclose(fp) != 0;
+  bad |= fclose(mp) != 0;
+  if (bad) {
+    cli_error("%s: cannot write", *data);
+    return CLI_EXIT_IO;
+  }
+  return CLI_EXIT_OK;
+}
+
+int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis x)
+{
+  char **data = calloc(2 * n, sizeof *data), **marks = data + n;
+  char *body = NULL;
+  size_t blen = 0;
+  int rc = CLI_EXIT_OK;
+  FILE *b = data ? open_memstream(&body, &blen) : NULL;
+  if (!b) {
+    cli_error("out of memory");
+    free(data);
+    return CLI_EXIT_NUMERICAL;
+  }
+  for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++)
+    rc = write_run(t, &runs[i], i, x, &data[i], &marks[i]);
+  if (rc != CLI_EXIT_OK) {
+    fclose(b);
+    goto out;
+  }
+
+  fputs("set multiplot\n"
+        "set grid lc rgb '#dddddd'\n"
+        "set lmargin 12\n"
+        "set rmargin 4\n", b);
+  if (x == PLOT_X_POINTS || x == PLOT_X_GRADIENTS) fputs("set format x '%.3s%c'\n", b);
+  /* Top: the decomposition. */
+  fputs("set size 1, 0.64\nset origin 0, 0.36\nset bmargin 1\nset tmargin 3.5\n"
+        "set format x ''\n"
+        "set title 'log p(X) = ELBO + KL(q || p): the KL is the band between the lines' "
+        "font ',14'\n"
+        "set ylabel 'nats'\n"
+        "set key bottom right box opaque font ',11' spacing 1.1\n"
+        "plot ", b);
+  const char *sep = "";
+  for (size_t i = 0; i < n; i++) {
+    const char *col = plot_colors[i % plot_n_colors];
+    char leg[256];
+    run_legend(&runs[i], leg, sizeof leg);
+    fputs(sep, b);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:5:6 with filledcurves fs transparent solid 0.12 noborder "
+               "lc rgb '%s' notitle, \\\n  ", col);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:2:3 with filledcurves fs transparent solid 0.25 noborder "
+               "lc rgb '%s' notitle, \\\n  ", col);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:3 with lines lw 2 dt 2 lc rgb '%s' notitle, \\\n  ", col);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:2 with lines lw 2.5 lc rgb '%s' title ", col);
+    plot_quote(b, leg);
+    fputs(", \\\n  ", b);
+    plot_quote(b, marks[i]);
+    fprintf(b, " using 1:2:3 with labels point pt 7 ps 1.2 lc rgb '%s' left offset 0.5,-0.8 "
+               "font ',10' notitle", col);
+    sep = ", \\\n  ";
+  }
+  fputs(", \\\n  NaN with lines lw 2.5 lc rgb '#444444' title 'ELBO (solid)', \\\n"
+        "  NaN with lines lw 2 dt 2 lc rgb '#444444' title 'log p(X) (dashed)', \\\n"
+        "  NaN with filledcurves fs transparent solid 0.25 lc rgb '#444444' "
+        "title 'KL(q || p)', \\\n"
+        "  NaN with filledcurves fs transparent solid 0.12 lc rgb '#444444' "
+        "title 'log p(X) +/- SE'\n", b);
+  /* Bottom: the KL alone. */
+  fputs("set size 1, 0.36\nset origin 0, 0\nset tmargin 0.5\nset bmargin 3.5\n"
+        "unset title\nset format x '% h'\n", b);
+  if (x == PLOT_X_POINTS || x == PLOT_X_GRADIENTS) fputs("set format x '%.3s%c'\n", b);
+  fprintf(b, "set xlabel '%s'\nset ylabel 'KL(q || p), nats'\nunset key\nplot ", x_label(x));
+  sep = "";
+  for (size_t i = 0; i < n; i++) {
+    const char *col = plot_colors[i % plot_n_colors];
+    fputs(sep, b);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:7:8 with filledcurves fs transparent solid 0.15 noborder "
+               "lc rgb '%s', \\\n  ", col);
+    plot_quote(b, data[i]);
+    fprintf(b, " using 1:4 with lines lw 2.5 lc rgb '%s'", col);
+    sep = ", \\\n  ";
+  }
+  fputs("\nunset multiplot\n", b);
+  fclose(b);
+  rc = plot_render(t, "trace", body, 1000, 700);
+out:
+  for (size_t i = 0; i < 2 * n; i++) free(data[i]);
+  free(data);
+  free(body);
+  return rc;
+}
