@@ -147,9 +147,13 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
     fprintf(b, " using 1:2:3 with filledcurves fs transparent solid 0.25 noborder "
                "lc rgb '%s' notitle, \\\n  ", col);
     plot_quote(b, data[i]);
-    fprintf(b, " using 1:3 with lines lw 2 dt 2 lc rgb '%s' notitle, \\\n  ", col);
+    /* points as well as lines, so a fit that stopped at its start still shows */
+    size_t pi = runs[i].trace->n_rows / 40 + 1;
+    fprintf(b, " using 1:3 with linespoints pt 6 ps 0.7 pi %zu lw 2 dt 2 lc rgb '%s' "
+               "notitle, \\\n  ", pi, col);
     plot_quote(b, data[i]);
-    fprintf(b, " using 1:2 with lines lw 2.5 lc rgb '%s' title ", col);
+    fprintf(b, " using 1:2 with linespoints pt 7 ps 0.6 pi %zu lw 2.5 lc rgb '%s' title ",
+            pi, col);
     plot_quote(b, leg);
     fputs(", \\\n  ", b);
     plot_quote(b, marks[i]);
@@ -157,8 +161,8 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
                "font ',10' notitle", col);
     sep = ", \\\n  ";
   }
-  fputs(", \\\n  NaN with lines lw 2.5 lc rgb '#444444' title 'ELBO (solid)', \\\n"
-        "  NaN with lines lw 2 dt 2 lc rgb '#444444' title 'log p(X) (dashed)', \\\n"
+  fputs(", \\\n  NaN with linespoints pt 7 ps 0.6 lw 2.5 lc rgb '#444444' title 'ELBO (solid)', \\\n"
+        "  NaN with linespoints pt 6 ps 0.7 lw 2 dt 2 lc rgb '#444444' title 'log p(X) (dashed)', \\\n"
         "  NaN with filledcurves fs transparent solid 0.25 lc rgb '#444444' "
         "title 'KL(q || p)', \\\n"
         "  NaN with filledcurves fs transparent solid 0.12 lc rgb '#444444' "
@@ -176,7 +180,8 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
     fprintf(b, " using 1:7:8 with filledcurves fs transparent solid 0.15 noborder "
                "lc rgb '%s', \\\n  ", col);
     plot_quote(b, data[i]);
-    fprintf(b, " using 1:4 with lines lw 2.5 lc rgb '%s'", col);
+    fprintf(b, " using 1:4 with linespoints pt 7 ps 0.6 pi %zu lw 2.5 lc rgb '%s'",
+            runs[i].trace->n_rows / 40 + 1, col);
     sep = ", \\\n  ";
   }
   fputs("\nunset multiplot\n", b);
