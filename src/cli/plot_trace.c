@@ -78,7 +78,8 @@ static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xax
   }
   fprintf(fp, "# %s: %s elbo log_p_x kl log_p_x-se log_p_x+se kl-se kl+se\n", tr->name,
           x_column(x));
-  fputs("# x elbo label\n", mp);
+  fputs("# x elbo label: index 0 where M doubled, index 1 the stop\n", mp);
+  int doubled = 0;
   for (size_t row = 0; row < tr->n_rows; row++) {
     double xv = plot_csv_at(tr, row, cx), e = plot_csv_at(tr, row, ce),
            lp = plot_csv_at(tr, row, cl), se = cs >= 0 ? plot_csv_at(tr, row, (size_t)cs) : NAN;
@@ -87,11 +88,15 @@ static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xax
     fprintf(fp, "%.12g %.12g %.12g %.12g %.12g %.12g %.12g %.12g\n", xv, e, lp, kl, lp - se,
             lp + se, kl - se, kl + se);
     double m = plot_csv_at(tr, row, cm);
-    if (row > 0 && m != plot_csv_at(tr, row - 1, cm))
+    if (row > 0 && m != plot_csv_at(tr, row - 1, cm)) {
       fprintf(mp, "%.12g %.12g \"M = %.0f\"\n", xv, e, m);
+      doubled = 1;
+    }
   }
+  if (!doubled) fputs("NaN NaN \"\"\n", mp);   /* keeps index 1 the stop */
   size_t last = tr->n_rows - 1;
-  fprintf(mp, "%.12g %.12g \"stop\"\n", plot_csv_at(tr, last, cx), plot_csv_at(tr, last, ce));
+  fprintf(mp, "\n\n%.12g %.12g \"stop\"\n", plot_csv_at(tr, last, cx),
+          plot_csv_at(tr, last, ce));
   int bad = ferror(fp) || ferror(mp);
   bad |= fclose(fp) != 0;
   bad |= fclose(mp) != 0;
@@ -100,6 +105,56 @@ static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xax
     return CLI_EXIT_IO;
   }
   return CLI_EXIT_OK;
+}
+
+/* A panel's y range: autoscaled, unless the first tenth of the iterations spans over
+ * four times what the rest does (a start far from the optimum): then it is fitted to the
+ * rest, so the approach to the optimum stays readable and the first steps leave the
+ * frame. */
+typedef struct yrange {
+  double lo, hi, tail_lo, tail_hi;
+} yrange;
+
+static void yrange_add(yrange *r, double v, int tail)
+{
+  if (!isfinite(v)) return;
+  r->lo = fmin(r->lo, v);
+  r->hi = fmax(r->hi, v);
+  if (tail) {
+    r->tail_lo = fmin(r->tail_lo, v);
+    r->tail_hi = fmax(r->tail_hi, v);
+  }
+}
+
+static void yrange_set(FILE *b, const yrange *r)
+{
+  double span = r->tail_hi - r->tail_lo;
+  if (span > 0 && r->hi - r->lo > 4.0 * span)
+    fprintf(b, "set yrange [%.12g:%.12g]\n", r->tail_lo - 0.1 * span, r->tail_hi + 0.1 * span);
+  else
+    fputs("set autoscale y\n", b);
+}
+
+/* The ranges of the top (ELBO, log p(X) +/- SE) and bottom (KL +/- SE) panels. */
+static void yranges(const plot_run *runs, size_t n, yrange *top, yrange *bottom)
+{
+  *top = *bottom = (yrange){INFINITY, -INFINITY, INFINITY, -INFINITY};
+  for (size_t i = 0; i < n; i++) {
+    const plot_csv *tr = runs[i].trace;
+    size_t cl = (size_t)plot_csv_col(tr, "log_evidence");
+    long cs = plot_csv_col(tr, "log_evidence_se");
+    for (size_t row = 0; row < tr->n_rows; row++) {
+      int tail = row >= tr->n_rows / 10;
+      double e = plot_csv_at(tr, row, 1), lp = plot_csv_at(tr, row, cl),
+             se = cs >= 0 ? plot_csv_at(tr, row, (size_t)cs) : 0.0;
+      se = isfinite(se) ? se : 0.0;
+      yrange_add(top, e, tail);
+      yrange_add(top, lp - se, tail);
+      yrange_add(top, lp + se, tail);
+      yrange_add(bottom, lp - e - se, tail);
+      yrange_add(bottom, lp - e + se, tail);
+    }
+  }
 }
 
 int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis x)
@@ -125,14 +180,24 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
         "set grid lc rgb '#dddddd'\n"
         "set lmargin 12\n"
         "set rmargin 4\n", b);
-  if (x == PLOT_X_POINTS || x == PLOT_X_GRADIENTS) fputs("set format x '%.3s%c'\n", b);
+  yrange top, bottom;
+  yranges(runs, n, &top, &bottom);
   /* Top: the decomposition. */
-  fputs("set size 1, 0.64\nset origin 0, 0.36\nset bmargin 1\nset tmargin 3.5\n"
-        "set format x ''\n"
-        "set title 'log p(X) = ELBO + KL(q || p): the KL is the band between the lines' "
-        "font ',14'\n"
-        "set ylabel 'nats'\n"
-        "set key bottom right box opaque font ',11' spacing 1.1\n"
+  yrange_set(b, &top);
+  /* The title (what each line and band is) at the top, then the runs' legend, then
+   * the panel: the legend never hides a curve. */
+  int height = t->height > 0 ? t->height : 700;
+  double line = 20.0 / height;   /* a text line, as a fraction of the picture */
+  fprintf(b, "set label 1 'log p(X) = ELBO + KL(q || p)' at screen 0.5, screen %.4f center "
+             "font ',14'\n", 1.0 - 1.2 * line);
+  fprintf(b, "set label 2 'solid: ELBO    dashed: log p(X)    dark band: KL(q || p)    "
+             "light band: log p(X) +/- SE' at screen 0.5, screen %.4f center font ',11'\n",
+          1.0 - 2.4 * line);
+  fprintf(b, "set key at screen 0.5, screen %.4f center top vertical Left reverse "
+             "font ',11' samplen 3 spacing 1.1\n", 1.0 - 3.2 * line);
+  fprintf(b, "set size 1, 0.64\nset origin 0, 0.36\nset bmargin 1\nset tmargin at screen %.4f\n",
+          1.0 - (3.8 + 1.15 * (double)n) * line);
+  fputs("set format x ''\nset ylabel 'nats'\nunset title\n"
         "plot ", b);
   const char *sep = "";
   for (size_t i = 0; i < n; i++) {
@@ -157,20 +222,18 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
     plot_quote(b, leg);
     fputs(", \\\n  ", b);
     plot_quote(b, marks[i]);
-    fprintf(b, " using 1:2:3 with labels point pt 7 ps 1.2 lc rgb '%s' left offset 0.5,-0.8 "
-               "font ',10' notitle", col);
+    fprintf(b, " index 0 using 1:2:3 with labels point pt 7 ps 1.2 lc rgb '%s' left "
+               "offset 0.5,0.8 font ',10' notitle, \\\n  ", col);
+    plot_quote(b, marks[i]);
+    fprintf(b, " index 1 using 1:2:3 with labels point pt 7 ps 1.2 lc rgb '%s' right "
+               "offset -0.5,-0.8 font ',10' notitle", col);
     sep = ", \\\n  ";
   }
-  fputs(", \\\n  NaN with linespoints pt 7 ps 0.6 lw 2.5 lc rgb '#444444' title 'ELBO (solid)', \\\n"
-        "  NaN with linespoints pt 6 ps 0.7 lw 2 dt 2 lc rgb '#444444' title 'log p(X) (dashed)', \\\n"
-        "  NaN with filledcurves fs transparent solid 0.25 lc rgb '#444444' "
-        "title 'KL(q || p)', \\\n"
-        "  NaN with filledcurves fs transparent solid 0.12 lc rgb '#444444' "
-        "title 'log p(X) +/- SE'\n", b);
+  fputs("\nunset label 1\nunset label 2\n", b);
   /* Bottom: the KL alone. */
   fputs("set size 1, 0.36\nset origin 0, 0\nset tmargin 0.5\nset bmargin 3.5\n"
         "unset title\nset format x '% h'\n", b);
-  if (x == PLOT_X_POINTS || x == PLOT_X_GRADIENTS) fputs("set format x '%.3s%c'\n", b);
+  yrange_set(b, &bottom);
   fprintf(b, "set xlabel '%s'\nset ylabel 'KL(q || p), nats'\nunset key\nplot ", x_label(x));
   sep = "";
   for (size_t i = 0; i < n; i++) {
