@@ -194,7 +194,7 @@ int plot_marginals(const plot_target *t, const plot_csv *d, char **params, size_
   fprintf(b, "set style fill solid 0.45 noborder\n"
              "unset key\n"
              "unset ytics\n"
-             "set xtics nomirror out font ',10'\n"
+             "set xtics nomirror out font ',11'\n"
              "set border 1\n"
              "set yrange [0:*]\n"
              "set offsets 0, 0, graph 0.08, 0\n");
