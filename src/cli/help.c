@@ -187,8 +187,9 @@ void cli_help_plot(FILE *out)
         "  -h, --help                this help\n"
         "\n"
         "The picture is written whole or not at all.  A missing, truncated or malformed\n"
-        "CSV is exit 6; a CSV of the other kind (a trace where draws are expected, or\n"
-        "the reverse), an unknown --params name or a bad option is exit 2.\n"
+        "CSV, or one of fewer than 5 draws (marginals, weights), is exit 6; a CSV of\n"
+        "the other kind (a trace where draws are expected, or the reverse), an unknown\n"
+        "--params name or a bad option is exit 2.\n"
         "\n",
         out);
   fputs(exit_codes, out);

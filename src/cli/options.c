@@ -363,6 +363,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   }
   (void)method_set;
 
+  if (cfg->plot_dir && cfg->output_draws < 5) {
+    cli_error("--plot: the marginals and weights plots need --output-draws of at least 5");
+    return CLI_EXIT_USAGE;
+  }
+
   /* Two outputs to one file would leave only the last one. */
   const char *paths[3] = {cfg->output_path, cfg->trace_path, cfg->json_path};
   const char *names[3] = {"--output", "--trace", "--summary-json"};

@@ -102,6 +102,9 @@ int plot_marginals(const plot_target *t, const plot_csv *draws, char **params,
                    size_t n_params);
 int plot_weights(const plot_target *t, const plot_csv *draws);
 
+/* The fewest draws the weights are computed from (PSIS fits no tail below it). */
+#define PLOT_MIN_DRAWS 5
+
 /* The normalised PSIS weights of a draws CSV's draws (row 1, q's mean, is not a draw):
  * log_w[s] = log_p__ - log_g__, smoothed[s] and w[s] (summing to 1), tail filled from
  * the fit.  Arrays of n_rows - 1; returns CLI_EXIT_OK or an error code after printing. */

@@ -33,8 +33,8 @@ static double quantile(const double *s, size_t n, double p)
 }
 
 /* The output columns the user named: a column, or NAME for NAME.1, NAME.2, ... */
-static int select_params(const plot_csv *d, char **names, size_t n_names, size_t **cols,
-                         size_t *n_cols)
+static int select_params(const plot_csv *d, const char *out, char **names, size_t n_names,
+                         size_t **cols, size_t *n_cols)
 {
   size_t n_out = d->n_cols - 3, n = 0;
   *cols = malloc((n_names ? n_names * n_out : n_out) * sizeof **cols);
@@ -45,8 +45,8 @@ static int select_params(const plot_csv *d, char **names, size_t n_names, size_t
   if (!names) {
     for (size_t j = 3; j < d->n_cols && n < PLOT_MAX_DEFAULT_PARAMS; j++) (*cols)[n++] = j;
     if (n_out > n)
-      fprintf(stderr, "vi: %s: showing the first %zu of %zu outputs; choose others with "
-                      "--params\n", d->name, n, n_out);
+      fprintf(stderr, "vi: %s: showing the first %zu of %zu outputs (vi plot marginals "
+                      "--params chooses)\n", out, n, n_out);
   }
   for (size_t i = 0; names && i < n_names; i++) {
     size_t len = strlen(names[i]), found = 0;
@@ -70,8 +70,9 @@ static int select_params(const plot_csv *d, char **names, size_t n_names, size_t
   return CLI_EXIT_OK;
 }
 
-/* The panel of column c: histogram block in hist, density curve block in kde. */
-static void write_panel(FILE *hist, FILE *kde, const plot_csv *d, size_t c, const double *w,
+/* The panel of column c: histogram block in hist, density curve block in kde.  Returns
+ * 0 when the column has fewer than two finite draws (an empty panel). */
+static int write_panel(FILE *hist, FILE *kde, const plot_csv *d, size_t c, const double *w,
                         double *x, double *sorted)
 {
   size_t n = d->n_rows - 1;
@@ -85,7 +86,7 @@ static void write_panel(FILE *hist, FILE *kde, const plot_csv *d, size_t c, cons
   if (ok < 2) {   /* nothing to draw: an empty block keeps the indices in step */
     fputs("NaN NaN NaN\n\n\n", hist);
     fputs("NaN NaN\n\n\n", kde);
-    return;
+    return 0;
   }
   qsort(sorted, ok, sizeof *sorted, cmp_double);
   double lo = quantile(sorted, ok, 0.005), hi = quantile(sorted, ok, 0.995);
@@ -126,6 +127,7 @@ static void write_panel(FILE *hist, FILE *kde, const plot_csv *d, size_t c, cons
   }
   fputs("\n\n", hist);
   fputs("\n\n", kde);
+  return 1;
 }
 
 static int close_data(FILE *fp, const char *path)
@@ -139,9 +141,10 @@ static int close_data(FILE *fp, const char *path)
 int plot_marginals(const plot_target *t, const plot_csv *d, char **params, size_t n_params)
 {
   size_t n = d->n_rows - 1, *cols = NULL, nc = 0;
-  int rc = select_params(d, params, n_params, &cols, &nc);
+  int rc = select_params(d, t->path, params, n_params, &cols, &nc);
   if (rc != CLI_EXIT_OK) return rc;
   double *lw = malloc(5 * n * sizeof *lw);
+  char *drawable = NULL;
   char *hp = NULL, *kp = NULL, *wp = NULL, *body = NULL;
   FILE *hist = NULL, *kde = NULL, *wf = NULL, *b = NULL;
   if (!lw) {
@@ -163,7 +166,13 @@ int plot_marginals(const plot_target *t, const plot_csv *d, char **params, size_
   fputs("# draw, log_p__ - log_g__, PSIS-smoothed, normalised weight\n", wf);
   for (size_t s = 0; s < n; s++)
     fprintf(wf, "%zu %.10g %.10g %.10g\n", s + 1, lw[s], sm[s], w[s]);
-  for (size_t i = 0; i < nc; i++) write_panel(hist, kde, d, cols[i], w, x, sorted);
+  drawable = malloc(nc ? nc : 1);
+  if (!drawable) {
+    cli_error("out of memory");
+    rc = CLI_EXIT_NUMERICAL;
+    goto out;
+  }
+  for (size_t i = 0; i < nc; i++) drawable[i] = (char)write_panel(hist, kde, d, cols[i], w, x, sorted);
   int bad = close_data(hist, hp);
   bad |= close_data(kde, kp);
   bad |= close_data(wf, wp);
@@ -201,6 +210,11 @@ int plot_marginals(const plot_target *t, const plot_csv *d, char **params, size_
   for (size_t i = 0; i < nc; i++) {
     fputs("set title ", b);
     plot_quote(b, d->cols[cols[i]]);
+    if (!drawable[i]) {
+      fputs("\nset label 1 'no finite draws' at graph 0.5, graph 0.5 center\n"
+            "plot [0:1] [0:1] NaN notitle\nunset label 1\n", b);
+      continue;
+    }
     fputs("\nplot ", b);
     plot_quote(b, hp);
     fprintf(b, " index %zu using 1:2:3 with boxes lc rgb '%s' %s, ", i, plot_colors[4],
@@ -220,6 +234,7 @@ out:
   if (wf) fclose(wf);
   if (b) fclose(b);
   free(body);
+  free(drawable);
   free(hp);
   free(kp);
   free(wp);

@@ -16,6 +16,11 @@ int plot_draw_weights(const plot_csv *draws, double *log_w, double *smoothed, do
                       psis_tail *tail)
 {
   size_t n = draws->n_rows - 1, n_nan = 0;
+  if (n < PLOT_MIN_DRAWS) {
+    cli_error("%s: %zu draws; the importance weights need at least %d (vi fit "
+              "--output-draws)", draws->name, n, PLOT_MIN_DRAWS);
+    return CLI_EXIT_IO;
+  }
   for (size_t s = 0; s < n; s++) {
     double lw = plot_csv_at(draws, s + 1, 1) - plot_csv_at(draws, s + 1, 2);
     if (isnan(lw)) {   /* a draw with no density (outside the support): weight 0 */

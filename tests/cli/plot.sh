@@ -50,7 +50,10 @@ for r, d in zip(rows, dat):
     assert close(kl, float(r["kl"])), "plotted KL != the trace's kl"
     se = float(r["log_evidence_se"])
     assert close(hi - lp, se) and close(lp - lo, se) and close(khi - kl, se), "SE band"
-marks = [l for l in open(sys.argv[3]) if not l.startswith("#")]
+# index 0: where M doubled, index 1 (after two blank lines): the stop
+marks = [l for l in open(sys.argv[3]) if l.strip() and not l.startswith("#")]
+assert open(sys.argv[3]).read().count("\n\n\n") == 1, "two index blocks"
+
 want = []
 for a, b in zip(rows, rows[1:]):
     if a["draws"] != b["draws"]:
@@ -77,7 +80,7 @@ PY
 # marginals: the default panels, PNG
 run plot marginals "$TMP/es.csv" -o "$TMP/m.png"
 expect_status 0
-expect_err "showing the first 16 of 18 outputs"
+expect_err "m.png: showing the first 16 of 18 outputs"
 png_size "$TMP/m.png" >/dev/null || fail "marginals PNG"
 
 # marginals: chosen parameters (theta = its 8 elements), SVG of the size asked for
@@ -160,6 +163,24 @@ PY
 run plot weights "$TMP/cg.csv" -o "$TMP/w.svg" --size 640x480
 expect_status 0
 grep -q 'width="640" height="480"' "$TMP/w.svg" || fail "weights SVG size"
+
+# a column without a finite draw gets an empty panel, the others are drawn
+"$PYTHON" - "$TMP/cg.csv" "$TMP/nan.csv" <<'PY' || fail "making nan.csv"
+import sys
+out = open(sys.argv[2], "w")
+header = None
+for l in open(sys.argv[1]):
+    if l.startswith("#") or header is None:
+        if not l.startswith("#"): header = l.strip().split(",")
+        out.write(l); continue
+    f = l.rstrip("\n").split(",")
+    f[header.index("tau")] = "nan"
+    out.write(",".join(f) + "\n")
+PY
+run plot marginals "$TMP/nan.csv" --params mu,tau -o "$TMP/nan.png" --keep-data "$TMP/kn"
+expect_status 0
+grep -F -q "no finite draws" "$TMP/kn/marginals.gp" || fail "the empty panel"
+png_size "$TMP/nan.png" >/dev/null || fail "marginals with a NaN column"
 
 # vi fit --plot DIR: the three pictures, DIR created
 run fit "$ES" --data "$ESD" --quiet --plot "$TMP/fitplots"

@@ -68,6 +68,16 @@ run plot trace "$TMP/bad.trace.csv" -o "$OUT"
 expect_status 6; expect_err "bad.trace.csv:3: field 18 ('draws_shift'): expected a number"
 no_output
 
+# too few draws for importance weights; --plot refuses them before the fit
+run fit "$ES" --data "$ESD" --output "$TMP/few.csv" --quiet --output-draws 3
+expect_status 0
+run plot weights "$TMP/few.csv" -o "$OUT"
+expect_status 6; expect_err "few.csv: 3 draws; the importance weights need at least 5"
+run fit "$ES" --data "$ESD" --quiet --output-draws 3 --plot "$TMP/plots"
+expect_status 2; expect_err "--plot: the marginals and weights plots need --output-draws of at least 5"
+[ ! -e "$TMP/plots" ] || fail "--plot made its directory on a usage error"
+no_output
+
 # unknown parameter names
 run plot marginals "$TMP/es.csv" -o "$OUT" --params mu,sigma
 expect_status 2; expect_err "--params: 'sigma' is not an output of"
