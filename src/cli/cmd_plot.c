@@ -112,10 +112,11 @@ static int load_neighbour(const char *trace_path, plot_csv *d)
 static int draw_trace(const plot_target *t, char **files, size_t n, char **labels,
                       size_t n_labels, plot_xaxis x)
 {
-  plot_csv *tr = calloc(2 * n, sizeof *tr), *dr = tr + n;
+  plot_csv *tr = calloc(2 * n, sizeof *tr);
   plot_run *runs = calloc(n, sizeof *runs);
   char **own = calloc(n, sizeof *own);
   int rc = tr && runs && own ? CLI_EXIT_OK : CLI_EXIT_NUMERICAL;
+  plot_csv *dr = tr ? tr + n : NULL;   /* the draws CSVs next to the traces */
   if (rc != CLI_EXIT_OK) cli_error("out of memory");
   if (rc == CLI_EXIT_OK && labels && n_labels != n) {
     cli_error("--labels: %zu labels for %zu traces", n_labels, n);

@@ -55,11 +55,34 @@ static void run_legend(const plot_run *r, char *buf, size_t n)
   snprintf(buf + len, n - len, "%s", ms);
 }
 
+/* One index of the bands file: the rows where the band is defined (log p(X) known, and
+ * its standard error for the SE band), a blank line wherever it is not, so that gnuplot
+ * fills each stretch on its own instead of across the gap. */
+static void write_band(FILE *fp, const plot_csv *tr, size_t cx, size_t cl, long cs, int se_band)
+{
+  int open = 0;
+  for (size_t row = 0; row < tr->n_rows; row++) {
+    double xv = plot_csv_at(tr, row, cx), e = plot_csv_at(tr, row, 1),
+           lp = plot_csv_at(tr, row, cl), se = cs >= 0 ? plot_csv_at(tr, row, (size_t)cs) : NAN;
+    int ok = isfinite(xv) && isfinite(e) && isfinite(lp) && (!se_band || isfinite(se));
+    if (ok && se_band)
+      fprintf(fp, "%.12g %.12g %.12g %.12g %.12g\n", xv, lp - se, lp + se, lp - e - se,
+              lp - e + se);
+    else if (ok)
+      fprintf(fp, "%.12g %.12g %.12g\n", xv, e, lp);
+    else if (open)
+      fputc('\n', fp);
+    open = ok;
+  }
+  if (!open) fputs(se_band ? "NaN NaN NaN NaN NaN\n" : "NaN NaN NaN\n", fp);
+}
+
 /* WORK/trace.<i>.dat: x, elbo, log p(X), kl = log p(X) - elbo, and the error band of
  * log p(X) and of the KL (NaN where there is no standard error); WORK/trace.<i>.marks.dat:
- * where M doubled and the stop, on the ELBO line. */
+ * where M doubled and the stop, on the ELBO line; WORK/trace.<i>.bands.dat: the KL band
+ * (x, elbo, log p(X)) and the SE bands (x, log p(X) -/+ SE, KL -/+ SE) where defined. */
 static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xaxis x,
-                     char **data, char **marks)
+                     char **data, char **marks, char **bands)
 {
   const plot_csv *tr = r->trace;
   size_t cx = (size_t)plot_csv_col(tr, x_column(x)), ce = 1,
@@ -72,10 +95,17 @@ static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xax
   if (!fp) return CLI_EXIT_IO;
   snprintf(name, sizeof name, "trace.%zu.marks.dat", i + 1);
   FILE *mp = plot_work_file(t->work, name, marks);
-  if (!mp) {
+  snprintf(name, sizeof name, "trace.%zu.bands.dat", i + 1);
+  FILE *bp = mp ? plot_work_file(t->work, name, bands) : NULL;
+  if (!bp) {
     fclose(fp);
+    if (mp) fclose(mp);
     return CLI_EXIT_IO;
   }
+  fputs("# index 0: x elbo log_p_x; index 1: x log_p_x-se log_p_x+se kl-se kl+se\n", bp);
+  write_band(bp, tr, cx, cl, cs, 0);
+  fputs("\n\n", bp);
+  write_band(bp, tr, cx, cl, cs, 1);
   fprintf(fp, "# %s: %s elbo log_p_x kl log_p_x-se log_p_x+se kl-se kl+se\n", tr->name,
           x_column(x));
   fputs("# x elbo label: index 0 where M doubled, index 1 the stop\n", mp);
@@ -97,9 +127,10 @@ static int write_run(const plot_target *t, const plot_run *r, size_t i, plot_xax
   size_t last = tr->n_rows - 1;
   fprintf(mp, "\n\n%.12g %.12g \"stop\"\n", plot_csv_at(tr, last, cx),
           plot_csv_at(tr, last, ce));
-  int bad = ferror(fp) || ferror(mp);
+  int bad = ferror(fp) || ferror(mp) || ferror(bp);
   bad |= fclose(fp) != 0;
   bad |= fclose(mp) != 0;
+  bad |= fclose(bp) != 0;
   if (bad) {
     cli_error("%s: cannot write", *data);
     return CLI_EXIT_IO;
@@ -159,7 +190,7 @@ static void yranges(const plot_run *runs, size_t n, yrange *top, yrange *bottom)
 
 int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis x)
 {
-  char **data = calloc(2 * n, sizeof *data), **marks = data + n;
+  char **data = calloc(3 * n, sizeof *data);
   char *body = NULL;
   size_t blen = 0;
   int rc = CLI_EXIT_OK;
@@ -169,8 +200,9 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
     free(data);
     return CLI_EXIT_NUMERICAL;
   }
+  char **marks = data + n, **bands = data + 2 * n;
   for (size_t i = 0; i < n && rc == CLI_EXIT_OK; i++)
-    rc = write_run(t, &runs[i], i, x, &data[i], &marks[i]);
+    rc = write_run(t, &runs[i], i, x, &data[i], &marks[i], &bands[i]);
   if (rc != CLI_EXIT_OK) {
     fclose(b);
     goto out;
@@ -205,11 +237,11 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
     char leg[256];
     run_legend(&runs[i], leg, sizeof leg);
     fputs(sep, b);
-    plot_quote(b, data[i]);
-    fprintf(b, " using 1:5:6 with filledcurves fs transparent solid 0.12 noborder "
+    plot_quote(b, bands[i]);
+    fprintf(b, " index 1 using 1:2:3 with filledcurves fs transparent solid 0.12 noborder "
                "lc rgb '%s' notitle, \\\n  ", col);
-    plot_quote(b, data[i]);
-    fprintf(b, " using 1:2:3 with filledcurves fs transparent solid 0.25 noborder "
+    plot_quote(b, bands[i]);
+    fprintf(b, " index 0 using 1:2:3 with filledcurves fs transparent solid 0.25 noborder "
                "lc rgb '%s' notitle, \\\n  ", col);
     plot_quote(b, data[i]);
     /* points as well as lines, so a fit that stopped at its start still shows */
@@ -239,8 +271,8 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
   for (size_t i = 0; i < n; i++) {
     const char *col = plot_colors[i % plot_n_colors];
     fputs(sep, b);
-    plot_quote(b, data[i]);
-    fprintf(b, " using 1:7:8 with filledcurves fs transparent solid 0.15 noborder "
+    plot_quote(b, bands[i]);
+    fprintf(b, " index 1 using 1:4:5 with filledcurves fs transparent solid 0.15 noborder "
                "lc rgb '%s', \\\n  ", col);
     plot_quote(b, data[i]);
     fprintf(b, " using 1:4 with linespoints pt 7 ps 0.6 pi %zu lw 2.5 lc rgb '%s'",
@@ -251,7 +283,7 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
   fclose(b);
   rc = plot_render(t, "trace", body, 1000, 700);
 out:
-  for (size_t i = 0; i < 2 * n; i++) free(data[i]);
+  for (size_t i = 0; i < 3 * n; i++) free(data[i]);
   free(data);
   free(body);
   return rc;

@@ -67,6 +67,41 @@ assert len(want) >= 2 and [(g[0], g[2]) for g in got] == [(w[0], w[2]) for w in 
 assert all(close(g[1], w[1]) for g, w in zip(got, want))
 PY
 
+# rows without log p(X): the bands stop there and start again after (two stretches),
+# never filled across the gap
+"$PYTHON" - "$TMP/es.trace.csv" "$TMP/gap.trace.csv" <<'PY' || fail "making gap.trace.csv"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(rows[0]), lineterminator="\n")
+w.writeheader()
+for i, r in enumerate(rows):
+    if 5 <= i <= 10:
+        r["log_evidence"] = r["log_evidence_se"] = r["kl"] = "nan"
+    w.writerow(r)
+PY
+run plot trace "$TMP/gap.trace.csv" -o "$TMP/gap.png" --keep-data "$TMP/kg"
+expect_status 0
+"$PYTHON" - "$TMP/gap.trace.csv" "$TMP/kg/trace.1.bands.dat" <<'PY' || fail "bands around a gap"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+text = [l for l in open(sys.argv[2]) if not l.startswith("#")]
+idx = "".join(text).split("\n\n\n")
+assert len(idx) == 2, len(idx)
+for k, block in enumerate(idx):
+    stretches = [s for s in block.strip("\n").split("\n\n")]
+    assert len(stretches) == 2, (k, len(stretches))
+    xs = [[float(l.split()[0]) for l in s.split("\n")] for s in stretches]
+    assert xs == [[0, 1, 2, 3, 4], [float(r["iter"]) for r in rows[11:]]], xs
+    assert "nan" not in block.lower()
+    for s in stretches:
+        for l in s.split("\n"):
+            v = [float(x) for x in l.split()]
+            r = rows[int(v[0])]
+            lp, e, se = float(r["log_evidence"]), float(r["elbo"]), float(r["log_evidence_se"])
+            want = [v[0], e, lp] if k == 0 else [v[0], lp - se, lp + se, lp - e - se, lp - e + se]
+            assert all(abs(a - b) < 1e-9 * max(1, abs(b)) for a, b in zip(v, want)), (v, want)
+PY
+
 # the x axis: model points
 run plot trace "$TMP/es.trace.csv" -o "$TMP/tp.png" --x points --keep-data "$TMP/kp"
 expect_status 0
