@@ -199,6 +199,15 @@ run plot weights "$TMP/cg.csv" -o "$TMP/w.svg" --size 640x480
 expect_status 0
 grep -q 'width="640" height="480"' "$TMP/w.svg" || fail "weights SVG size"
 
+# the family and covariance the header states are in the title
+sed -e 's/^#     algorithm = meanfield$/#     algorithm = fullrank/' \
+    -e 's/^#     vi_estimator = fixed$/#     vi_estimator = fixed\n#     vi_covariance = lrvb/' \
+    "$TMP/cg.csv" >"$TMP/fr.csv"
+run plot marginals "$TMP/fr.csv" --params mu -o "$TMP/fr.png" --keep-data "$TMP/kf"
+expect_status 0
+grep -F -q 'q (fullrank, covariance lrvb) against the posterior' "$TMP/kf/marginals.gp" \
+  || fail "family and covariance in the title: $(grep -m1 multiplot "$TMP/kf/marginals.gp")"
+
 # a column without a finite draw gets an empty panel, the others are drawn
 "$PYTHON" - "$TMP/cg.csv" "$TMP/nan.csv" <<'PY' || fail "making nan.csv"
 import sys
