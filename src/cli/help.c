@@ -9,7 +9,7 @@
 
 static const char exit_codes[] =
     "Exit status:\n"
-    "  0    converged\n"
+    "  0    converged (fit); success (check, plot)\n"
     "  1    not converged (iteration cap or no further progress); results still\n"
     "       reported and written\n"
     "  2    usage error (bad command line)\n"
