@@ -159,6 +159,10 @@ static void yrange_add(yrange *r, double v, int tail)
 
 static void yrange_set(FILE *b, const yrange *r)
 {
+  if (!(r->lo <= r->hi)) {   /* nothing finite to show: fixed ranges keep gnuplot drawing */
+    fputs("set yrange [-1:1]\n", b);
+    return;
+  }
   double span = r->tail_hi - r->tail_lo;
   if (span > 0 && r->hi - r->lo > 4.0 * span)
     fprintf(b, "set yrange [%.12g:%.12g]\n", r->tail_lo - 0.1 * span, r->tail_hi + 0.1 * span);
@@ -166,12 +170,16 @@ static void yrange_set(FILE *b, const yrange *r)
     fputs("set autoscale y\n", b);
 }
 
-/* The ranges of the top (ELBO, log p(X) +/- SE) and bottom (KL +/- SE) panels. */
-static void yranges(const plot_run *runs, size_t n, yrange *top, yrange *bottom)
+/* The ranges of the top (ELBO, log p(X) +/- SE) and bottom (KL +/- SE) panels, and of
+ * the x axis (lo, hi) they share. */
+static void yranges(const plot_run *runs, size_t n, plot_xaxis x, yrange *top,
+                    yrange *bottom, yrange *xr)
 {
-  *top = *bottom = (yrange){INFINITY, -INFINITY, INFINITY, -INFINITY};
+  *top = *bottom = *xr = (yrange){INFINITY, -INFINITY, INFINITY, -INFINITY};
   for (size_t i = 0; i < n; i++) {
     const plot_csv *tr = runs[i].trace;
+    size_t cx = (size_t)plot_csv_col(tr, x_column(x));
+    for (size_t row = 0; row < tr->n_rows; row++) yrange_add(xr, plot_csv_at(tr, row, cx), 1);
     size_t cl = (size_t)plot_csv_col(tr, "log_evidence");
     long cs = plot_csv_col(tr, "log_evidence_se");
     for (size_t row = 0; row < tr->n_rows; row++) {
@@ -212,8 +220,11 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
         "set grid lc rgb '#dddddd'\n"
         "set lmargin 12\n"
         "set rmargin 4\n", b);
-  yrange top, bottom;
-  yranges(runs, n, &top, &bottom);
+  yrange top, bottom, xr;
+  yranges(runs, n, x, &top, &bottom, &xr);
+  /* Without a single finite KL the bottom panel is empty: its x axis is then set from
+   * the data, as gnuplot cannot autoscale an axis without points. */
+  int no_kl = !(bottom.lo <= bottom.hi);
   /* Top: the decomposition. */
   yrange_set(b, &top);
   /* The title (what each line and band is) at the top, then the runs' legend, then
@@ -225,10 +236,11 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
   fprintf(b, "set label 2 'solid: ELBO    dashed: log p(X)    dark band: KL(q || p)    "
              "light band: log p(X) +/- SE' at screen 0.5, screen %.4f center font ',11'\n",
           1.0 - 2.4 * line);
-  fprintf(b, "set key at screen 0.5, screen %.4f center top vertical Left reverse "
-             "font ',11' samplen 3 spacing 1.1\n", 1.0 - 3.2 * line);
+  size_t key_rows = n <= 4 ? n : (n + 1) / 2;   /* two columns past four runs */
+  fprintf(b, "set key at screen 0.5, screen %.4f center top vertical maxrows %zu Left "
+             "reverse font ',11' samplen 3 spacing 1.1\n", 1.0 - 3.2 * line, key_rows);
   fprintf(b, "set size 1, 0.64\nset origin 0, 0.36\nset bmargin 1\nset tmargin at screen %.4f\n",
-          1.0 - (3.8 + 1.15 * (double)n) * line);
+          1.0 - (3.8 + 1.15 * (double)key_rows) * line);
   fputs("set format x ''\nset ylabel 'nats'\nunset title\n"
         "plot ", b);
   const char *sep = "";
@@ -266,6 +278,9 @@ int plot_trace(const plot_target *t, const plot_run *runs, size_t n, plot_xaxis 
   fputs("set size 1, 0.36\nset origin 0, 0\nset tmargin 0.5\nset bmargin 3.5\n"
         "unset title\nset format x '% h'\n", b);
   yrange_set(b, &bottom);
+  if (no_kl && xr.lo <= xr.hi)
+    fprintf(b, "set xrange [%.12g:%.12g]\nset label 3 'log p(X) was not estimated: no KL "
+               "to show' at graph 0.5, graph 0.5 center\n", xr.lo, xr.hi > xr.lo ? xr.hi : xr.lo + 1);
   fprintf(b, "set xlabel '%s'\nset ylabel 'KL(q || p), nats'\nunset key\nplot ", x_label(x));
   sep = "";
   for (size_t i = 0; i < n; i++) {

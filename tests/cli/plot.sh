@@ -102,6 +102,21 @@ for k, block in enumerate(idx):
             assert all(abs(a - b) < 1e-9 * max(1, abs(b)) for a, b in zip(v, want)), (v, want)
 PY
 
+# no log p(X) at all: the KL panel says so instead of failing
+"$PYTHON" - "$TMP/es.trace.csv" "$TMP/nolp.trace.csv" <<'PY' || fail "making nolp.trace.csv"
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+w = csv.DictWriter(open(sys.argv[2], "w", newline=""), fieldnames=list(rows[0]), lineterminator="\n")
+w.writeheader()
+for r in rows:
+    r["log_evidence"] = r["log_evidence_se"] = r["kl"] = "nan"
+    w.writerow(r)
+PY
+run plot trace "$TMP/nolp.trace.csv" -o "$TMP/nolp.png" --keep-data "$TMP/kl"
+expect_status 0
+grep -F -q "log p(X) was not estimated" "$TMP/kl/trace.gp" || fail "the empty KL panel"
+png_size "$TMP/nolp.png" >/dev/null || fail "trace without log p(X)"
+
 # the x axis: model points
 run plot trace "$TMP/es.trace.csv" -o "$TMP/tp.png" --x points --keep-data "$TMP/kp"
 expect_status 0
