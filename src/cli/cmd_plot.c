@@ -24,6 +24,12 @@ static const struct option plot_options[] = {
 
 typedef enum { KIND_TRACE, KIND_MARGINALS, KIND_WEIGHTS } plot_kind;
 
+static void free_list(char **v, size_t n)
+{
+  for (size_t i = 0; v && i < n; i++) free(v[i]);
+  free(v);
+}
+
 /* "a,b,c" -> a NULL-terminated list of strdup'ed names (empty names refused). */
 static char **split_list(const char *opt, const char *s, size_t *n)
 {
@@ -31,27 +37,22 @@ static char **split_list(const char *opt, const char *s, size_t *n)
   for (const char *c = s; *c; c++) cap += *c == ',';
   char **v = calloc(cap + 1, sizeof *v);
   *n = 0;
-  if (!v) return NULL;
-  const char *c = s;
-  for (;;) {
+  if (!v) {
+    cli_error("out of memory");
+    return NULL;
+  }
+  for (const char *c = s;; c++) {
     size_t len = strcspn(c, ",");
-    if (len == 0) {
-      cli_error("--%s: an empty name in '%s'", opt, s);
-      for (size_t i = 0; i < *n; i++) free(v[i]);
-      free(v);
+    if (!len || !(v[*n] = strndup(c, len))) {
+      if (len) cli_error("out of memory");
+      else cli_error("--%s: an empty name in '%s'", opt, s);
+      free_list(v, *n);
       return NULL;
     }
-    v[(*n)++] = strndup(c, len);
-    if (!c[len]) break;
-    c += len + 1;
+    (*n)++;
+    c += len;
+    if (!*c) return v;
   }
-  return v;
-}
-
-static void free_list(char **v, size_t n)
-{
-  for (size_t i = 0; v && i < n; i++) free(v[i]);
-  free(v);
 }
 
 static int parse_size(const char *s, int *w, int *h)
@@ -150,6 +151,94 @@ static int draw_draws(const plot_target *t, plot_kind kind, const char *file, ch
   return rc;
 }
 
+/* The command line of one `vi plot KIND ...`. */
+typedef struct plot_args {
+  plot_kind kind;
+  const char *kname;       /* the kind as typed, for messages */
+  plot_target t;
+  const char *keep;        /* --keep-data */
+  plot_xaxis x;
+  int x_set;
+  char **labels, **params;
+  size_t n_labels, n_params;
+  char **files;
+  size_t n_files;
+} plot_args;
+
+/* Options and files after the kind (argv[0]).  Returns CLI_EXIT_OK, with *help set when
+ * --help was printed, or CLI_EXIT_USAGE after a message. */
+static int parse_args(int argc, char **argv, plot_args *a, int *help)
+{
+  opterr = 0;
+  optind = 1;
+  int c;
+  while ((c = getopt_long(argc, argv, ":o:h", plot_options, NULL)) != -1) {
+    switch (c) {
+    case 'h':
+      cli_help_plot(stdout);
+      *help = 1;
+      return CLI_EXIT_OK;
+    case 'o': a->t.path = optarg; break;
+    case OPT_SIZE:
+      if (parse_size(optarg, &a->t.width, &a->t.height)) return CLI_EXIT_USAGE;
+      break;
+    case OPT_KEEP: a->keep = optarg; break;
+    case OPT_X:
+      a->x_set = 1;
+      if (strcmp(optarg, "iter") == 0) a->x = PLOT_X_ITER;
+      else if (strcmp(optarg, "gradients") == 0) a->x = PLOT_X_GRADIENTS;
+      else if (strcmp(optarg, "points") == 0) a->x = PLOT_X_POINTS;
+      else if (strcmp(optarg, "seconds") == 0) a->x = PLOT_X_SECONDS;
+      else {
+        cli_error("--x: expected iter, gradients, points or seconds, got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      break;
+    case OPT_LABELS:
+      free_list(a->labels, a->n_labels);
+      if (!(a->labels = split_list("labels", optarg, &a->n_labels))) return CLI_EXIT_USAGE;
+      break;
+    case OPT_PARAMS:
+      free_list(a->params, a->n_params);
+      if (!(a->params = split_list("params", optarg, &a->n_params))) return CLI_EXIT_USAGE;
+      break;
+    case ':':
+      cli_error("plot %s: option '%s' needs a value", a->kname, argv[optind - 1]);
+      return CLI_EXIT_USAGE;
+    default:
+      cli_error("plot %s: unknown option '%s' (try 'vi help plot')", a->kname,
+                argv[optind - 1]);
+      return CLI_EXIT_USAGE;
+    }
+  }
+  a->files = argv + optind;
+  a->n_files = (size_t)(argc - optind);
+  return CLI_EXIT_OK;
+}
+
+/* What the options cannot say alone: the files and options fit the kind. */
+static int check_args(const plot_args *a)
+{
+  const char *k = a->kname;
+  if (a->n_files == 0)
+    cli_error("plot %s: expected %s", k,
+              a->kind == KIND_TRACE ? "one or more trace CSV files (vi fit --trace)"
+                                    : "a draws CSV file (vi fit --output)");
+  else if (a->kind != KIND_TRACE && a->n_files > 1)
+    cli_error("plot %s: expected one draws CSV file, got %zu", k, a->n_files);
+  else if (!a->t.path)
+    cli_error("plot %s: -o FILE is required (FILE.png, .svg or .pdf)", k);
+  else if (!plot_format_ok(a->t.path))
+    return CLI_EXIT_USAGE;
+  else if (a->kind != KIND_TRACE && (a->labels || a->x_set))
+    cli_error("plot %s: --labels and --x are options of 'vi plot trace'", k);
+  else if (a->kind != KIND_MARGINALS && a->params)
+    cli_error("plot %s: --params is an option of 'vi plot marginals'", k);
+  else
+    return CLI_EXIT_OK;
+  return CLI_EXIT_USAGE;
+}
+
 int cli_cmd_plot(int argc, char **argv)
 {
   if (argc < 2 || argv[1][0] == '-') {
@@ -160,96 +249,25 @@ int cli_cmd_plot(int argc, char **argv)
     cli_error("plot: expected a kind: trace, marginals or weights (try 'vi help plot')");
     return CLI_EXIT_USAGE;
   }
-  plot_kind kind;
-  if (strcmp(argv[1], "trace") == 0) kind = KIND_TRACE;
-  else if (strcmp(argv[1], "marginals") == 0) kind = KIND_MARGINALS;
-  else if (strcmp(argv[1], "weights") == 0) kind = KIND_WEIGHTS;
+  plot_work work = {0};
+  plot_args a = {.kname = argv[1], .t = {.work = &work}, .x = PLOT_X_ITER};
+  if (strcmp(argv[1], "trace") == 0) a.kind = KIND_TRACE;
+  else if (strcmp(argv[1], "marginals") == 0) a.kind = KIND_MARGINALS;
+  else if (strcmp(argv[1], "weights") == 0) a.kind = KIND_WEIGHTS;
   else {
     cli_error("plot: unknown kind '%s' (kinds: trace, marginals, weights)", argv[1]);
     return CLI_EXIT_USAGE;
   }
-  const char *kname = argv[1];
-  argc--;
-  argv++;
-
-  plot_work work = {0};
-  plot_target t = {.path = NULL, .work = &work};
-  const char *keep = NULL;
-  char **labels = NULL, **params = NULL;
-  size_t n_labels = 0, n_params = 0;
-  plot_xaxis x = PLOT_X_ITER;
-  int rc = CLI_EXIT_OK, c;
-  opterr = 0;
-  optind = 1;
-  while (rc == CLI_EXIT_OK && (c = getopt_long(argc, argv, ":o:h", plot_options, NULL)) != -1) {
-    switch (c) {
-    case 'h':
-      cli_help_plot(stdout);
-      free_list(labels, n_labels);
-      free_list(params, n_params);
-      return CLI_EXIT_OK;
-    case 'o': t.path = optarg; break;
-    case OPT_SIZE:
-      if (parse_size(optarg, &t.width, &t.height)) rc = CLI_EXIT_USAGE;
-      break;
-    case OPT_KEEP: keep = optarg; break;
-    case OPT_X:
-      if (strcmp(optarg, "iter") == 0) x = PLOT_X_ITER;
-      else if (strcmp(optarg, "gradients") == 0) x = PLOT_X_GRADIENTS;
-      else if (strcmp(optarg, "points") == 0) x = PLOT_X_POINTS;
-      else if (strcmp(optarg, "seconds") == 0) x = PLOT_X_SECONDS;
-      else {
-        cli_error("--x: expected iter, gradients, points or seconds, got '%s'", optarg);
-        rc = CLI_EXIT_USAGE;
-      }
-      break;
-    case OPT_LABELS:
-      free_list(labels, n_labels);
-      if (!(labels = split_list("labels", optarg, &n_labels))) rc = CLI_EXIT_USAGE;
-      break;
-    case OPT_PARAMS:
-      free_list(params, n_params);
-      if (!(params = split_list("params", optarg, &n_params))) rc = CLI_EXIT_USAGE;
-      break;
-    case ':':
-      cli_error("plot %s: option '%s' needs a value", kname, argv[optind - 1]);
-      rc = CLI_EXIT_USAGE;
-      break;
-    default:
-      cli_error("plot %s: unknown option '%s' (try 'vi help plot')", kname, argv[optind - 1]);
-      rc = CLI_EXIT_USAGE;
-      break;
-    }
-  }
-  size_t n_files = rc == CLI_EXIT_OK ? (size_t)(argc - optind) : 0;
-  char **files = argv + optind;
-  if (rc != CLI_EXIT_OK) {
-  } else if (n_files == 0) {
-    cli_error("plot %s: expected %s", kname,
-              kind == KIND_TRACE ? "one or more trace CSV files (vi fit --trace)"
-                                 : "a draws CSV file (vi fit --output)");
-    rc = CLI_EXIT_USAGE;
-  } else if (kind != KIND_TRACE && n_files > 1) {
-    cli_error("plot %s: expected one draws CSV file, got %zu", kname, n_files);
-    rc = CLI_EXIT_USAGE;
-  } else if (!t.path) {
-    cli_error("plot %s: -o FILE is required (FILE.png, .svg or .pdf)", kname);
-    rc = CLI_EXIT_USAGE;
-  } else if (!plot_format_ok(t.path)) {
-    rc = CLI_EXIT_USAGE;
-  } else if (kind != KIND_TRACE && (labels || x != PLOT_X_ITER)) {
-    cli_error("plot %s: --labels and --x are options of 'vi plot trace'", kname);
-    rc = CLI_EXIT_USAGE;
-  } else if (kind != KIND_MARGINALS && params) {
-    cli_error("plot %s: --params is an option of 'vi plot marginals'", kname);
-    rc = CLI_EXIT_USAGE;
-  }
-  if (rc == CLI_EXIT_OK) rc = plot_work_open(&work, keep);
-  if (rc == CLI_EXIT_OK)
-    rc = kind == KIND_TRACE ? draw_trace(&t, files, n_files, labels, n_labels, x)
-                            : draw_draws(&t, kind, files[0], params, n_params);
+  int help = 0;
+  int rc = parse_args(argc - 1, argv + 1, &a, &help);
+  if (rc == CLI_EXIT_OK && !help) rc = check_args(&a);
+  if (rc == CLI_EXIT_OK && !help) rc = plot_work_open(&work, a.keep);
+  if (rc == CLI_EXIT_OK && !help)
+    rc = a.kind == KIND_TRACE
+         ? draw_trace(&a.t, a.files, a.n_files, a.labels, a.n_labels, a.x)
+         : draw_draws(&a.t, a.kind, a.files[0], a.params, a.n_params);
   plot_work_close(&work);
-  free_list(labels, n_labels);
-  free_list(params, n_params);
+  free_list(a.labels, a.n_labels);
+  free_list(a.params, a.n_params);
   return rc;
 }
