@@ -5,8 +5,8 @@
  * a script that reads them.  gnuplot renders into the work directory; the picture is then
  * copied to its place through an atomic file, so the target appears whole or not at all,
  * and an unwritable target is reported before gnuplot runs.  The terminal follows the
- * extension: .png (pngcairo, or the plain png terminal where cairo is missing), .svg,
- * .pdf (pdfcairo). */
+ * extension: .png or none (pngcairo, or the plain png terminal where cairo is missing),
+ * .svg, .pdf (pdfcairo). */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -67,7 +67,7 @@ typedef enum { FMT_NONE, FMT_PNG, FMT_SVG, FMT_PDF } plot_format;
 static plot_format format_of(const char *path)
 {
   const char *dot = strrchr(path, '.'), *slash = strrchr(path, '/');
-  if (!dot || (slash && dot < slash)) return FMT_NONE;
+  if (!dot || (slash && dot < slash)) return FMT_PNG;   /* no extension: the default */
   if (strcasecmp(dot, ".png") == 0) return FMT_PNG;
   if (strcasecmp(dot, ".svg") == 0) return FMT_SVG;
   if (strcasecmp(dot, ".pdf") == 0) return FMT_PDF;
@@ -78,8 +78,8 @@ int plot_format_ok(const char *path)
 {
   if (format_of(path) != FMT_NONE)
     return 1;
-  cli_error("%s: the output's extension must be .png, .svg or .pdf (it chooses the format)",
-            path);
+  cli_error("%s: the output's extension must be .png, .svg or .pdf (it chooses the format; "
+            "none is PNG)", path);
   return 0;
 }
 

@@ -51,7 +51,7 @@ typedef struct plot_work {
 
 /* What every plot needs to know about its output. */
 typedef struct plot_target {
-  const char *path;     /* FILE.png, .svg or .pdf */
+  const char *path;     /* FILE.png (or no extension), .svg or .pdf */
   int width, height;    /* pixels (PDF: at 100 pixels to the inch); 0: the plot's default */
   plot_work *work;
 } plot_target;
@@ -60,7 +60,8 @@ typedef struct plot_target {
  * it is found (a path, or a name on PATH), else prints how to install it and returns
  * CLI_EXIT_GNUPLOT. */
 int plot_gnuplot_check(void);
-/* Whether path names a format we render (.png, .svg, .pdf); prints an error if not. */
+/* Whether path names a format we render (.png or no extension, .svg, .pdf); prints an
+ * error if not. */
 int plot_format_ok(const char *path);
 /* A fresh temporary directory, or keep_dir (created if missing) when given. */
 int plot_work_open(plot_work *w, const char *keep_dir);

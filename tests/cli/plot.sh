@@ -209,7 +209,12 @@ assert 0 < len(tail) <= 100 and all(t <= 1e-12 for t in tail)
 assert tail == sorted(tail, reverse=True), "the fitted tail keeps the order"
 PY
 
-# SVG weights of a given size; the plain PNG of marginals from a small CSV
+# no extension: PNG
+run plot weights "$TMP/cg.csv" -o "$TMP/w_noext"
+expect_status 0
+png_size "$TMP/w_noext" >/dev/null || fail "no extension is not a PNG"
+
+# SVG weights of a given size
 run plot weights "$TMP/cg.csv" -o "$TMP/w.svg" --size 640x480
 expect_status 0
 grep -q 'width="640" height="480"' "$TMP/w.svg" || fail "weights SVG size"

@@ -119,8 +119,9 @@ if command -v gnuplot >/dev/null 2>&1; then
   # an unwritable output: reported, nothing left behind
   run plot weights "$TMP/es.csv" -o "$TMP/no/such/dir/w.png"
   expect_status 6; expect_err "w.png: cannot create a file there"
-  run plot weights "$TMP/es.csv" -o "$TMP"
-  expect_status 2; expect_err "extension must be .png"
+  mkdir "$TMP/adir"
+  run plot weights "$TMP/es.csv" -o "$TMP/adir"
+  expect_status 6; expect_err "adir: is a directory, expected a file name"
   mkdir "$TMP/dir.png"
   run plot weights "$TMP/es.csv" -o "$TMP/dir.png"
   expect_status 6; expect_err "is a directory"
