@@ -1,7 +1,7 @@
 /* cmd_plot.c: `vi plot trace|marginals|weights FILE... -o OUT [options]`: pictures of a
  * saved run, drawn by gnuplot (plot.h).  Parses the command line, reads and checks every
- * input before gnuplot is looked for, so a bad file or name is reported as such; then
- * renders one picture. */
+ * input (the plots look for gnuplot only when they render), so a bad file or name is
+ * reported as such wherever gnuplot is missing; then renders one picture. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,7 +129,6 @@ static int draw_trace(const plot_target *t, char **files, size_t n, char **label
     runs[i].label = labels ? labels[i] : (own[i] = run_label(files[i]));
     runs[i].draws = load_neighbour(files[i], &dr[i]) ? &dr[i] : NULL;
   }
-  if (rc == CLI_EXIT_OK) rc = plot_gnuplot_check();
   if (rc == CLI_EXIT_OK) rc = plot_trace(t, runs, n, x);
   for (size_t i = 0; tr && i < 2 * n; i++) plot_csv_free(&tr[i]);
   free_list(own, n);
@@ -144,9 +143,7 @@ static int draw_draws(const plot_target *t, plot_kind kind, const char *file, ch
   plot_csv d;
   int rc = plot_csv_load(file, PLOT_CSV_DRAWS, &d);
   if (rc != CLI_EXIT_OK) return rc;
-  rc = plot_gnuplot_check();
-  if (rc == CLI_EXIT_OK)
-    rc = kind == KIND_MARGINALS ? plot_marginals(t, &d, params, n_params) : plot_weights(t, &d);
+  rc = kind == KIND_MARGINALS ? plot_marginals(t, &d, params, n_params) : plot_weights(t, &d);
   plot_csv_free(&d);
   return rc;
 }

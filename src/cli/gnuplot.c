@@ -258,6 +258,9 @@ int plot_render(const plot_target *t, const char *stem, const char *body, int de
 {
   plot_format fmt = format_of(t->path);
   int w = t->width > 0 ? t->width : def_width, h = t->height > 0 ? t->height : def_height;
+  int rc = plot_gnuplot_check();
+  if (rc != CLI_EXIT_OK)
+    return rc;
   cli_atomic_file af;
   if (cli_atomic_open(&af, t->path) != 0)
     return CLI_EXIT_IO;
@@ -269,7 +272,6 @@ int plot_render(const plot_target *t, const char *stem, const char *body, int de
   char *out = work_path(t->work, name);
   snprintf(name, sizeof name, "%s.log", stem);
   char *log = work_path(t->work, name);
-  int rc = CLI_EXIT_OK;
   if (!fp || !out || !log) {
     rc = fp ? CLI_EXIT_NUMERICAL : CLI_EXIT_IO;
     goto done;

@@ -69,8 +69,9 @@ int plot_work_open(plot_work *w, const char *keep_dir);
 void plot_work_close(plot_work *w);
 /* Open WORK/name for writing (prints an error and returns NULL on failure). */
 FILE *plot_work_file(plot_work *w, const char *name, char **path_out);
-/* Render: write WORK/<stem>.gp (the terminal for the target's extension and size, then
- * body), run gnuplot on it, and put its output at t->path whole or not at all. */
+/* Render: check gnuplot is there, write WORK/<stem>.gp (the terminal for the target's
+ * extension and size, then body), run gnuplot on it, and put its output at t->path whole
+ * or not at all.  The plots call it last, after every check of their input. */
 int plot_render(const plot_target *t, const char *stem, const char *body,
                 int def_width, int def_height);
 /* Write s as a gnuplot string literal (double-quoted: a newline in s breaks the line). */

@@ -84,6 +84,13 @@ expect_status 2; expect_err "--params: 'sigma' is not an output of"
 run plot marginals "$TMP/es.csv" -o "$OUT" --params mu,,tau
 expect_status 2; expect_err "--params: an empty name"
 no_output
+# the input is checked before gnuplot is looked for
+export VI_GNUPLOT=/nonexistent/gnuplot
+run plot marginals "$TMP/es.csv" -o "$OUT" --params sigma
+expect_status 2; expect_err "--params: 'sigma' is not an output of"
+run plot weights "$TMP/few.csv" -o "$OUT"
+expect_status 6; expect_err "few.csv: 3 draws"
+unset VI_GNUPLOT
 
 # gnuplot absent: by path, and by name on PATH
 export VI_GNUPLOT=/nonexistent/gnuplot; run plot weights "$TMP/es.csv" -o "$OUT"; unset VI_GNUPLOT
