@@ -12,6 +12,7 @@
 #include <vi/status.h>
 #include <vi/fit.h>
 #include "engine/evidence.h"
+#include "engine/psis.h"
 
 START_TEST(test_entropy_hand)
 {
@@ -262,6 +263,53 @@ START_TEST(test_psis_exact_and_bad)
 }
 END_TEST
 
+/* The smoothed weights: the same tail fit as k-hat; below the tail the weights are
+ * untouched, the tail keeps its order and stays between the cut-off and the largest
+ * weight; the quantile function inverts the GPD's CDF. */
+START_TEST(test_psis_smooth_tail)
+{
+  const size_t n = 2000;
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 5);
+  double *lw = malloc(n * sizeof(double)), *sm = malloc(n * sizeof(double));
+  for (size_t i = 0; i < n; i++)
+    lw[i] = log((pow(gsl_rng_uniform_pos(r), -0.6) - 1.0) / 0.6) + 3.0;
+  psis_tail t;
+  ck_assert_int_eq(psis_smooth(lw, n, sm, &t), 0);
+  ck_assert_double_eq(t.k, vi_info_psis_khat(lw, n));
+  ck_assert_uint_eq(t.n_tail, (size_t)ceil(fmin(0.2 * n, 3.0 * sqrt((double)n))));
+  ck_assert(t.sigma > 0.0 && t.cutoff > 0.0 && t.cutoff < 1.0);
+  double top = -INFINITY;
+  for (size_t i = 0; i < n; i++) top = fmax(top, lw[i]);
+  ck_assert_double_eq(t.log_max, top);
+  size_t changed = 0;
+  for (size_t i = 0; i < n; i++) {
+    int in_tail = lw[i] > top + log(t.cutoff);
+    if (!in_tail) ck_assert_double_eq(sm[i], lw[i]);
+    changed += sm[i] != lw[i];
+    if (in_tail) {
+      ck_assert(sm[i] <= top && sm[i] >= top + log(t.cutoff));
+      for (size_t j = 0; j < n; j++)   /* order kept within the tail */
+        if (lw[j] > top + log(t.cutoff) && lw[j] < lw[i]) ck_assert(sm[j] <= sm[i]);
+    }
+  }
+  ck_assert(changed > 0 && changed <= t.n_tail);
+  for (double p = 0.05; p < 1.0; p += 0.1) {
+    double k = 0.4, s = 2.0, x = psis_gpd_quantile(p, k, s);
+    ck_assert_double_eq_tol(1.0 - pow(1.0 + k * x / s, -1.0 / k), p, 1e-13);
+    ck_assert_double_eq_tol(psis_gpd_quantile(p, 0.0, s), -s * log1p(-p), 1e-13);
+  }
+  lw[7] = NAN;
+  ck_assert_int_eq(psis_smooth(lw, n, sm, &t), -1);
+  double few[] = {1.0, 2.0, 3.0};
+  ck_assert_int_eq(psis_smooth(few, 3, sm, &t), 0);
+  ck_assert(isnan(t.k) && t.n_tail == 0 && sm[2] == 3.0);
+  free(lw);
+  free(sm);
+  gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(test_importance_sampling)
 {
   double lw[] = {2.0, 2.0, 2.0, 2.0};
@@ -307,6 +355,7 @@ int main(void)
   tcase_add_test(tc, test_psis_smooth);
   tcase_add_test(tc, test_psis_resample_moments);
   tcase_add_test(tc, test_psis_exact_and_bad);
+  tcase_add_test(tc, test_psis_smooth_tail);
   tcase_add_test(tc, test_importance_sampling);
   tcase_add_test(tc, test_strings);
   suite_add_tcase(s, tc);

@@ -19,6 +19,7 @@ enum cli_exit {
   CLI_EXIT_DATA = 4,        /* data file: missing, malformed or invalid data */
   CLI_EXIT_NUMERICAL = 5,   /* numerical failure or runtime error in the model */
   CLI_EXIT_IO = 6,          /* a file could not be read or written */
+  CLI_EXIT_GNUPLOT = 7,     /* plots: gnuplot is not installed, or failed */
   CLI_EXIT_INTERRUPTED = 130 /* SIGINT: 128 + 2, as shells report it */
 };
 
@@ -38,6 +39,7 @@ typedef struct cli_config {
   const char *output_path;    /* --output, NULL if none */
   const char *trace_path;     /* --trace */
   const char *json_path;      /* --summary-json */
+  const char *plot_dir;       /* --plot DIR: the three plots at the end of the fit */
   size_t output_draws;        /* --output-draws (default 1000) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
   int quiet;                  /* --quiet */
@@ -59,6 +61,7 @@ const char *cli_family_description(const vi_fit *f);
 void cli_help_main(FILE *out);
 void cli_help_fit(FILE *out);
 void cli_help_check(FILE *out);
+void cli_help_plot(FILE *out);
 void cli_version(FILE *out);
 
 /* ---- errors.c: one place that maps status codes to exit codes and prints errors ---- */
@@ -178,5 +181,6 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
 /* ---- commands ---- */
 int cli_cmd_fit(int argc, char **argv);
 int cli_cmd_check(int argc, char **argv);
+int cli_cmd_plot(int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/plot.h"
 
 static void print_to_stderr(void *ctx, const char *text)
 {
@@ -206,6 +207,8 @@ int cli_cmd_fit(int argc, char **argv)
       rc = CLI_EXIT_IO;
       goto out;
     }
+  if (cfg.plot_dir && (rc = plot_fit_ready(cfg.plot_dir)) != CLI_EXIT_OK)
+    goto out;
 
   f = vi_fit_alloc(&m, &cfg.opt, &st);
   if (!f) {
@@ -285,6 +288,13 @@ int cli_cmd_fit(int argc, char **argv)
   for (int i = 0; i < 3; i++)
     if (files[i].fp && cli_atomic_commit(&files[i]) != 0)
       rc = CLI_EXIT_IO;
+  /* The plots last: a failed plot keeps the files, and the fit's own exit code when that
+   * already says something went wrong. */
+  if (cfg.plot_dir) {
+    int prc = plot_fit_write(cfg.plot_dir, &cfg, f, &o, &draws);
+    if (rc == CLI_EXIT_OK)
+      rc = prc;
+  }
 
 out:
   for (int i = 0; i < 3; i++)

@@ -9,7 +9,7 @@
 
 static const char exit_codes[] =
     "Exit status:\n"
-    "  0    converged\n"
+    "  0    converged (fit); success (check, plot)\n"
     "  1    not converged (iteration cap or no further progress); results still\n"
     "       reported and written\n"
     "  2    usage error (bad command line)\n"
@@ -17,14 +17,17 @@ static const char exit_codes[] =
     "  4    data error (missing, malformed or invalid data)\n"
     "  5    numerical failure or runtime error in the model (or a linear-response\n"
     "       Hessian that is not positive definite)\n"
-    "  6    I/O error (a file could not be read or written)\n"
+    "  6    I/O error (a file could not be read or written, or is truncated or\n"
+    "       malformed)\n"
+    "  7    plots: gnuplot is not installed or failed (vi plot, vi fit --plot)\n"
     "  130  interrupted (SIGINT); the current approximation is reported and written\n";
 
 void cli_help_main(FILE *out)
 {
   fputs("Usage: vi fit MODEL.stan [--data DATA.json] [options]\n"
         "       vi check MODEL.stan [--data DATA.json]\n"
-        "       vi help [fit|check]\n"
+        "       vi plot trace|marginals|weights FILE... -o OUT.png|.svg|.pdf\n"
+        "       vi help [fit|check|plot]\n"
         "       vi --help | --version\n"
         "\n"
         "Variational inference for models written in a subset of the Stan language.\n"
@@ -36,6 +39,9 @@ void cli_help_main(FILE *out)
         "          CmdStan's CSV layout (see 'vi help fit')\n"
         "  check   compile the model and validate the data; list the parameters\n"
         "          with their sizes and the total unconstrained dimension\n"
+        "  plot    draw a saved run with gnuplot: the decomposition per iteration\n"
+        "          (trace), q's marginals against the reweighted draws (marginals), the\n"
+        "          importance weights and their Pareto tail (weights); see 'vi help plot'\n"
         "  help    show help for a command\n"
         "\n",
         out);
@@ -120,6 +126,11 @@ void cli_help_fit(FILE *out)
         "                            lrvb) for the CSV and the summary (default 1000)\n"
         "      --trace FILE.csv      one row per iteration with every diagnostic\n"
         "      --summary-json FILE   the report and final diagnostics as JSON\n"
+        "      --plot DIR            at the end, draw DIR/trace.png, DIR/marginals.png and\n"
+        "                            DIR/weights.png as 'vi plot' does (needs gnuplot,\n"
+        "                            checked before the fit; DIR is created if missing);\n"
+        "                            a plot that fails after a successful fit makes the\n"
+        "                            exit status 6 or 7\n"
         "      --print-every K       show every K-th iteration (default: automatic)\n"
         "      --refresh K           same as --print-every (CmdStan's name)\n"
         "  -q, --quiet               no progress on stderr\n"
@@ -150,6 +161,58 @@ void cli_help_check(FILE *out)
         "      --memory-limit MB     most memory one evaluation may use (default: half\n"
         "                            the machine's)\n"
         "  -h, --help                this help\n"
+        "\n",
+        out);
+  fputs(exit_codes, out);
+}
+
+void cli_help_plot(FILE *out)
+{
+  fputs("Usage: vi plot trace RUN.trace.csv [MORE.trace.csv ...] -o OUT [options]\n"
+        "       vi plot marginals RUN.csv [--params a,b,...] -o OUT [options]\n"
+        "       vi plot weights RUN.csv -o OUT [options]\n"
+        "\n"
+        "Draw a saved run with gnuplot (found on PATH when a plot is asked for, or named\n"
+        "by $VI_GNUPLOT; Debian: apt-get install gnuplot-nox).  OUT's extension chooses\n"
+        "the format: .svg, .pdf, or PNG (.png or none; cairo where gnuplot has it).\n"
+        "\n"
+        "  trace      per iteration, from --trace files: the ELBO (solid) and log p(X)\n"
+        "             (dashed) with the KL(q || p) as the band between them and\n"
+        "             log p(X) +/- its standard error as a lighter band; below, the KL\n"
+        "             alone.  The iterations where M doubled and the stop are marked.\n"
+        "             Several runs overlay; each is named by its file (or --labels) and\n"
+        "             its M, and by its method, optimizer and seed when RUN.csv sits next\n"
+        "             to RUN.trace.csv.\n"
+        "  marginals  one panel per output, from an --output draws CSV: q's density (a\n"
+        "             kernel density estimate of the CSV's draws from q, whatever family\n"
+        "             drew them) over a histogram of the same draws reweighted by their\n"
+        "             PSIS-smoothed importance weights exp(log_p__ - log_g__), an estimate\n"
+        "             of the posterior marginal; both over the central 99% of q's draws.\n"
+        "             The title names the family the CSV's header states, and k-hat.\n"
+        "  weights    the log importance weights log_p__ - log_g__, sorted, against their\n"
+        "             rank on a log scale, with the generalized Pareto tail PSIS fits to\n"
+        "             the largest, its k-hat and what it means, and the effective sample\n"
+        "             size.\n"
+        "\n"
+        "  -o, --output FILE         the picture: FILE.png (or no extension), FILE.svg or\n"
+        "                            FILE.pdf (required)\n"
+        "      --size WxH            in pixels (PDF: 100 to the inch); default 1000x700\n"
+        "                            (trace), 900x600 (weights), by the number of panels\n"
+        "                            (marginals)\n"
+        "      --x iter|gradients|points|seconds\n"
+        "                            trace: the x axis (default iter)\n"
+        "      --labels a,b,...      trace: one legend name per file\n"
+        "      --params a,b,...      marginals: the outputs to draw; a name before '.'\n"
+        "                            draws all its elements (theta: theta.1, theta.2, ...);\n"
+        "                            default the first 16\n"
+        "      --keep-data DIR       keep the numbers handed to gnuplot and its script in\n"
+        "                            DIR (created if missing) instead of a temporary one\n"
+        "  -h, --help                this help\n"
+        "\n"
+        "The picture is written whole or not at all.  A missing, truncated or malformed\n"
+        "CSV, or one of fewer than 5 draws (marginals, weights), is exit 6; a CSV of\n"
+        "the other kind (a trace where draws are expected, or the reverse), an unknown\n"
+        "--params name or a bad option is exit 2.\n"
         "\n",
         out);
   fputs(exit_codes, out);

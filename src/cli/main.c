@@ -2,7 +2,8 @@
  *
  *   vi fit MODEL.stan [--data DATA.json] [options]    fit, report, write files
  *   vi check MODEL.stan [--data DATA.json]            compile and validate only
- *   vi help [fit|check], vi --help, vi --version
+ *   vi plot trace|marginals|weights FILE... -o OUT    draw a saved run (gnuplot)
+ *   vi help [fit|check|plot], vi --help, vi --version
  *
  * Subcommands parse their own options (getopt_long, options.c), like git's. */
 #include <stdio.h>
@@ -21,6 +22,8 @@ int main(int argc, char **argv)
     return cli_cmd_fit(argc - 1, argv + 1);
   if (strcmp(cmd, "check") == 0)
     return cli_cmd_check(argc - 1, argv + 1);
+  if (strcmp(cmd, "plot") == 0)
+    return cli_cmd_plot(argc - 1, argv + 1);
   if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
     cli_help_main(stdout);
     return CLI_EXIT_OK;
@@ -42,8 +45,12 @@ int main(int argc, char **argv)
       cli_help_check(stdout);
       return CLI_EXIT_OK;
     }
+    if (argc == 3 && strcmp(argv[2], "plot") == 0) {
+      cli_help_plot(stdout);
+      return CLI_EXIT_OK;
+    }
     if (argc == 3)
-      cli_error("help: unknown command '%s' (commands: fit, check)", argv[2]);
+      cli_error("help: unknown command '%s' (commands: fit, check, plot)", argv[2]);
     else
       cli_error("help: expected at most one command name");
     return CLI_EXIT_USAGE;
@@ -51,6 +58,7 @@ int main(int argc, char **argv)
   if (cmd[0] == '-')
     cli_error("unknown option '%s' (try 'vi --help')", cmd);
   else
-    cli_error("unknown command '%s' (commands: fit, check, help; try 'vi --help')", cmd);
+    cli_error("unknown command '%s' (commands: fit, check, plot, help; try 'vi --help')",
+              cmd);
   return CLI_EXIT_USAGE;
 }

@@ -19,7 +19,7 @@ enum {
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
   OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
-  OPT_RESAMPLE
+  OPT_RESAMPLE, OPT_PLOT
 };
 
 static const struct option fit_options[] = {
@@ -42,6 +42,7 @@ static const struct option fit_options[] = {
   {"output-draws", required_argument, NULL, OPT_OUTPUT_DRAWS},
   {"trace", required_argument, NULL, OPT_TRACE},
   {"summary-json", required_argument, NULL, OPT_SUMMARY_JSON},
+  {"plot", required_argument, NULL, OPT_PLOT},
   {"init", required_argument, NULL, OPT_INIT},
   {"eval-draws", required_argument, NULL, OPT_EVAL_DRAWS},
   {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
@@ -235,6 +236,13 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case 'q': cfg->quiet = 1; break;
     case OPT_TRACE: cfg->trace_path = optarg; break;
     case OPT_SUMMARY_JSON: cfg->json_path = optarg; break;
+    case OPT_PLOT:
+      if (!optarg[0]) {
+        cli_error("--plot: expected a directory name");
+        return CLI_EXIT_USAGE;
+      }
+      cfg->plot_dir = optarg;
+      break;
     case OPT_MEMORY_LIMIT:
       if (parse_count("memory-limit", optarg, 1, &n))
         return CLI_EXIT_USAGE;
@@ -466,6 +474,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     cli_error("--resample psis: draws %d proposal points per output draw; --output-draws "
               "%zu is more than %d", CLI_RESAMPLE_FACTOR, cfg->output_draws,
               MAX_DRAWS / CLI_RESAMPLE_FACTOR);
+    return CLI_EXIT_USAGE;
+  }
+
+  if (cfg->plot_dir && cfg->output_draws < 5) {
+    cli_error("--plot: the marginals and weights plots need --output-draws of at least 5");
     return CLI_EXIT_USAGE;
   }
 

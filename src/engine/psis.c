@@ -18,16 +18,18 @@
 #include <vi/info.h>
 #include <vi/status.h>
 
+#include "engine/psis.h"
+
 static int psis_cmp(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
-/* Zhang & Stephens estimate of the GPD shape k (shrunk, as PSIS reports it) and scale
- * sigma from n >= 2 exceedances x sorted ascending (x[n-1] > 0).  Their parametrisation:
- * theta = -k / sigma. */
-static double psis_gpd_fit(const double *x, size_t n, double *sigma)
+/* Zhang & Stephens estimate of the GPD shape k (returned) and scale *sigma from n >= 2
+ * exceedances x sorted ascending (x[n-1] > 0).  Their parametrisation: theta = -k /
+ * sigma; sigma comes from k before the shrinkage, as in the paper's reference code. */
+static double psis_gpd_k(const double *x, size_t n, double *sigma)
 {
   const double prior = 3.0;
   size_t m = 30 + (size_t)floor(sqrt((double)n));
@@ -68,104 +70,101 @@ static double psis_gpd_fit(const double *x, size_t n, double *sigma)
   return k * (double)n / ((double)n + 10.0) + 10.0 * 0.5 / ((double)n + 10.0);
 }
 
-typedef struct { double v; size_t i; } psis_item;
-
-static int psis_item_cmp(const void *a, const void *b)
+double psis_gpd_quantile(double p, double k, double sigma)
 {
-  double x = ((const psis_item *)a)->v, y = ((const psis_item *)b)->v;
-  return (x > y) - (x < y);
+  if (fabs(k) < 1e-12)
+    return -sigma * log1p(-p);
+  return sigma * expm1(-k * log1p(-p)) / k;
 }
 
-/* The tail size M = ceil(min(n/5, 3 sqrt(n))), at least 4 and at most n - 1. */
-static size_t psis_tail(size_t n)
+typedef struct psis_ranked {
+  double lw;
+  size_t at;
+} psis_ranked;
+
+static int psis_ranked_cmp(const void *a, const void *b)
 {
-  size_t m = (size_t)ceil(fmin(0.2 * (double)n, 3.0 * sqrt((double)n)));
-  if (m < 4) m = 4;
-  if (m > n - 1) m = n - 1;
-  return m;
+  return psis_cmp(&((const psis_ranked *)a)->lw, &((const psis_ranked *)b)->lw);
 }
 
-/* Fit the tail of the log-weights s (sorted ascending, n >= 5): k-hat, and the GPD's
- * scale in units of the largest weight.  The tail's exceedances go to x (m values). */
-static double psis_fit_sorted(const double *s, size_t n, size_t m, double *x, double *sigma)
+int psis_smooth(const double *log_w, size_t n, double *smoothed, psis_tail *tail)
 {
-  double top = s[n - 1], cut = s[n - m - 1];
-  *sigma = NAN;
-  if (!isfinite(top)) return NAN;               /* all weights zero */
-  if (top - cut <= 0.0) return -INFINITY;       /* a flat tail: no heavy tail at all */
-  /* exceedances over the cut-off, scaled by the largest weight (exp(top) = 1) */
-  double ec = exp(cut - top);
-  for (size_t i = 0; i < m; i++) x[i] = exp(s[n - m + i] - top) - ec;
-  return psis_gpd_fit(x, m, sigma);
-}
-
-/* n log-weights, each finite or -inf: copied to s (sorted ascending, with their indices
- * when items is not NULL).  0, or -1 on NaN or +inf. */
-static int psis_sorted(const double *log_w, size_t n, double *s, psis_item *items)
-{
-  for (size_t i = 0; i < n; i++) {
+  tail->n_tail = 0;
+  tail->k = tail->sigma = tail->cutoff = tail->log_max = NAN;
+  for (size_t i = 0; i < n; i++)
     if (isnan(log_w[i]) || log_w[i] == INFINITY) return -1;
-    if (items) items[i] = (psis_item){log_w[i], i};
-    else s[i] = log_w[i];   /* -inf (zero weight) stays: it sorts first */
-  }
-  if (items) {
-    qsort(items, n, sizeof *items, psis_item_cmp);
-    for (size_t i = 0; i < n; i++) s[i] = items[i].v;
+  if (smoothed)
+    for (size_t i = 0; i < n; i++) smoothed[i] = log_w[i];
+  if (n < 5) return 0;
+  psis_ranked *r = malloc(n * sizeof *r);
+  double *x = malloc(n * sizeof *x);
+  if (!r || !x) { free(r); free(x); return -1; }
+  for (size_t i = 0; i < n; i++) r[i] = (psis_ranked){log_w[i], i};
+  /* -inf (zero weight) sorts first */
+  qsort(r, n, sizeof *r, psis_ranked_cmp);
+  double tm = ceil(fmin(0.2 * (double)n, 3.0 * sqrt((double)n)));
+  size_t m = (size_t)tm;
+  if (m < 4) m = 4;          /* small n: keep enough points to fit a tail at all */
+  if (m > n - 1) m = n - 1;
+  double top = r[n - 1].lw, cut = r[n - m - 1].lw;
+  tail->log_max = top;
+  if (!isfinite(top)) {
+    tail->k = NAN;           /* all weights zero */
+  } else if (top - cut <= 0.0) {
+    tail->k = -INFINITY;     /* a flat tail: no heavy tail at all */
   } else {
-    qsort(s, n, sizeof(double), psis_cmp);
+    /* exceedances over the cut-off, scaled by the largest weight (exp(top) = 1) */
+    double ec = exp(cut - top), sigma = NAN;
+    for (size_t i = 0; i < m; i++) x[i] = exp(r[n - m + i].lw - top) - ec;
+    double k = psis_gpd_k(x, m, &sigma);
+    tail->k = k;
+    if (isfinite(k) && sigma > 0.0) {
+      tail->n_tail = m;
+      tail->sigma = sigma;
+      tail->cutoff = ec;
+      for (size_t i = 0; smoothed && i < m; i++) {
+        double w = ec + psis_gpd_quantile(((double)i + 0.5) / (double)m, k, sigma);
+        smoothed[r[n - m + i].at] = top + log(fmin(w, 1.0));
+      }
+    }
   }
+  free(r);
+  free(x);
   return 0;
 }
 
 double vi_info_psis_khat(const double *log_w, size_t n)
 {
-  if (!log_w || n < 5) return NAN;
-  double *s = malloc(2 * n * sizeof(double)), sigma, k = NAN;
-  if (!s) return NAN;
-  if (psis_sorted(log_w, n, s, NULL) == 0) k = psis_fit_sorted(s, n, psis_tail(n), s + n, &sigma);
-  free(s);
-  return k;
+  psis_tail t;
+  if (!log_w || n < 5 || psis_smooth(log_w, n, NULL, &t) != 0)
+    return NAN;
+  return t.k;
 }
 
 double vi_info_psis_smooth(double *log_w, size_t n)
 {
-  if (!log_w || n < 5) return NAN;
-  double *s = malloc(2 * n * sizeof(double)), sigma, k = NAN;
-  psis_item *it = malloc(n * sizeof *it);
-  if (!s || !it || psis_sorted(log_w, n, s, it) != 0) goto done;
-  size_t m = psis_tail(n);
-  k = psis_fit_sorted(s, n, m, s + n, &sigma);
-  if (!isfinite(k) || !(sigma > 0.0)) goto done;   /* nothing to smooth */
-  double top = s[n - 1], ec = exp(s[n - m - 1] - top);
-  for (size_t i = 0; i < m; i++) {
-    double p = ((double)i + 0.5) / (double)m;
-    /* the GPD quantile sigma/k ((1 - p)^-k - 1); -sigma log(1 - p) as k -> 0 */
-    double q = fabs(k) < 1e-12 ? -sigma * log1p(-p) : sigma / k * expm1(-k * log1p(-p));
-    double w = fmin(q + ec, 1.0);
-    log_w[it[n - m + i].i] = top + log(w);
-  }
-done:
-  free(s);
-  free(it);
-  return k;
+  psis_tail t;
+  if (!log_w || n < 5 || psis_smooth(log_w, n, log_w, &t) != 0)
+    return NAN;
+  return t.k;
 }
 
 int vi_info_resample(const double *log_w, size_t n, size_t k, gsl_rng *rng, size_t *idx)
 {
   if (!log_w || !rng || !idx || k > n) return VI_EINVAL;
-  psis_item *it = malloc((n ? n : 1) * sizeof *it);
+  psis_ranked *it = malloc((n ? n : 1) * sizeof *it);
   if (!it) return VI_ENOMEM;
   size_t positive = 0;
   for (size_t i = 0; i < n; i++) {
     if (isnan(log_w[i]) || log_w[i] == INFINITY) { free(it); return VI_EINVAL; }
     double u = gsl_rng_uniform_pos(rng);
     /* a zero weight never wins; the others: log w + Gumbel(0, 1) */
-    it[i] = (psis_item){log_w[i] == -INFINITY ? -INFINITY : log_w[i] - log(-log(u)), i};
+    it[i] = (psis_ranked){log_w[i] == -INFINITY ? -INFINITY : log_w[i] - log(-log(u)), i};
     if (log_w[i] > -INFINITY) positive++;
   }
   if (positive < k) { free(it); return VI_ENONFINITE; }
-  qsort(it, n, sizeof *it, psis_item_cmp);
-  for (size_t j = 0; j < k; j++) idx[j] = it[n - 1 - j].i;
+  qsort(it, n, sizeof *it, psis_ranked_cmp);
+  for (size_t j = 0; j < k; j++) idx[j] = it[n - 1 - j].at;
   free(it);
   /* in the order they were drawn from the proposal */
   for (size_t a = 1; a < k; a++)

@@ -1,5 +1,6 @@
 #!/bin/sh
-# vi --help, vi help, vi help fit, vi help check, vi fit --help, vi --version: exit 0,
+# vi --help, vi help, vi help fit, vi help check, vi help plot, vi fit --help,
+# vi plot --help, vi --version: exit 0,
 # the text names the commands, every fit option and every exit code, and the note about
 # shadowing the editor.
 . "${top_srcdir:-.}/tests/cli/lib.sh"
@@ -8,7 +9,8 @@ run --help
 expect_status 0
 for w in "vi fit MODEL.stan" "vi check MODEL.stan" "Exit status:" "130  interrupted" \
          "3    model error" "4    data error" "5    numerical failure" "6    I/O error" \
-         "2    usage error" "1    not converged" "--program-prefix" "shadows the vi editor"; do
+         "2    usage error" "1    not converged" "7    plots: gnuplot" "vi plot trace" \
+         "--program-prefix" "shadows the vi editor"; do
   expect_out "$w"
 done
 
@@ -20,7 +22,7 @@ run help fit
 expect_status 0
 for o in --data --method --optimizer --draws --seed --max-iter --tol-grad --tol-rel-obj \
          --step-size --standardize-draws --no-standardize-draws --draws-max --init --eval-draws --eval-every --output --output-draws --trace \
-         --summary-json --print-every --refresh --quiet "Exit status:"; do
+         --summary-json --plot --print-every --refresh --quiet "Exit status:"; do
   expect_out "$o"
 done
 cp "$TMP/out" "$TMP/help_fit"
@@ -32,6 +34,21 @@ cmp -s "$TMP/out" "$TMP/help_fit" || fail "vi fit --help differs from vi help fi
 run help check
 expect_status 0
 expect_out "Usage: vi check MODEL.stan [--data DATA.json]"
+
+run help plot
+expect_status 0
+for o in "vi plot trace RUN.trace.csv" "vi plot marginals RUN.csv" "vi plot weights RUN.csv" \
+         --output --size --x --labels --params --keep-data VI_GNUPLOT gnuplot-nox \
+         "7    plots: gnuplot"; do
+  expect_out "$o"
+done
+cp "$TMP/out" "$TMP/help_plot"
+run plot --help
+expect_status 0
+cmp -s "$TMP/out" "$TMP/help_plot" || fail "vi plot --help differs from vi help plot"
+run plot trace --help
+expect_status 0
+cmp -s "$TMP/out" "$TMP/help_plot" || fail "vi plot trace --help differs from vi help plot"
 
 run check -h
 expect_status 0
@@ -47,5 +64,5 @@ grep -q -x 'vi [0-9][0-9.]*' "$TMP/out" || fail "-V prints 'vi X.Y.Z'"
 
 run help nosuch
 expect_status 2
-expect_err_line "vi: help: unknown command 'nosuch' (commands: fit, check)"
+expect_err_line "vi: help: unknown command 'nosuch' (commands: fit, check, plot)"
 exit 0

@@ -16,7 +16,7 @@ run
 expect_status 2
 expect_err "Usage: vi fit"
 
-usage "vi: unknown command 'fitt' (commands: fit, check, help; try 'vi --help')" fitt
+usage "vi: unknown command 'fitt' (commands: fit, check, plot, help; try 'vi --help')" fitt
 usage "vi: unknown option '--bogus' (try 'vi --help')" --bogus
 usage "vi: fit: missing the model file (usage: vi fit MODEL.stan [--data DATA.json] [options])" fit
 usage "vi: check: missing the model file (usage: vi check MODEL.stan [--data DATA.json])" check
