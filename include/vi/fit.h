@@ -38,11 +38,30 @@ typedef enum {
  * kept only if its ELBO on the fit's draws beats that of the zero start with sd init_sd
  * (vi_fit_init_kind says which).  Its model evaluations count in n_points, n_fevals and
  * n_gevals (the mode search's as one-point evaluations).  init_mu still overrides init. */
-typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2 } vi_init;
+typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2,
+               VI_INIT_AUTO = 3 /* the default: VI_INIT_LAPLACE with fixed draws,
+                                   VI_INIT_ZERO with fresh draws */ } vi_init;
 
+/* tol_rel_obj's "unset": the estimator's default. */
+#define VI_TOL_DEFAULT (-1.0)
+
+/* Options of a fit.  Always start from vi_options_default (or _for), then change fields:
+ *   - the struct is allocated by the caller and grows by appending fields; its first
+ *     field, size, records the caller's sizeof(vi_options) (set by vi_options_default),
+ *     so a library newer than the caller's header gives the fields the caller does not
+ *     know their defaults, and one older than it refuses the options (VI_EINVAL) rather
+ *     than read past them.  A zeroed struct (size 0) is refused the same way.
+ *   - fields whose default depends on the estimator or on another field are "unset" after
+ *     vi_options_default (0, VI_INIT_AUTO, VI_TOL_DEFAULT) and resolved by vi_fit_alloc;
+ *     a value the caller writes is used as written.  vi_fit_options gives the values the
+ *     fit uses. */
 typedef struct vi_options {
+  size_t size;              /* sizeof(vi_options) of the caller's header (set by
+                               vi_options_default) */
   vi_estimator estimator;   /* default VI_FIXED_DRAWS */
-  size_t draws;             /* M, draws per ELBO estimate (default 32) */
+  size_t draws;             /* M, draws per ELBO estimate.  0 (default): 32, adaptive
+                               (draws_max) with fixed draws; a number fixes M, unless
+                               draws_max is set larger */
   unsigned long seed;       /* RNG seed (default 1); same seed, same options: same bits */
   vi_optimizer optimizer;   /* default VI_OPT_BFGS2 (VI_OPT_ADAM for fresh draws) */
   double tol_grad;          /* stop when |grad ELBO|_2 < tol_grad (default 1e-6) */
@@ -52,17 +71,18 @@ typedef struct vi_options {
                                fresh draws: relative change of a running mean, default
                                1e-3); with adaptive M, a stage before the last stops at
                                max(tol_rel_obj, 1e-7): its optimum is only an M-draw
-                               estimate (0 turns the test off everywhere) */
-  size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
+                               estimate (0 turns the test off everywhere; default
+                               VI_TOL_DEFAULT: the estimator's) */
+  size_t max_iter;          /* iteration cap (0, the default: 1000 fixed, 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
-                               (defaults 0.1 / 0.05) */
+                               (0, the default: 0.1 / 0.05) */
   double line_tol;          /* GSL line-search tolerance (default 0.1) */
   size_t eval_every;        /* fresh-draw diagnostics every k iterations, 0 = never
                                (default 0: diagnostics from the optimiser's own draws) */
   size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
-  vi_init init;             /* q's start: VI_INIT_LAPLACE (above; default for fixed
-                               draws), zero (default for fresh draws) or a mean uniform
-                               in (-2, 2) (Stan's) */
+  vi_init init;             /* q's start: VI_INIT_LAPLACE (above), zero or a mean
+                               uniform in (-2, 2) (Stan's); default VI_INIT_AUTO:
+                               Laplace with fixed draws, zero with fresh draws */
   double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
                                the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
@@ -78,8 +98,9 @@ typedef struct vi_options {
                                doubles M (keeping the draws and appending new ones) and
                                converges again from the current q, until q moves by less
                                than draws_tol between two sizes or M reaches draws_max
-                               (and M * dim at most 2^20).  0 (or <= draws): M fixed at
-                               draws.  Default 512.  Ignored by fresh draws and Adam. */
+                               (and M * dim at most 2^20).  <= draws: M fixed at draws.
+                               0 (the default): 512 when draws is unset, else M fixed.
+                               Ignored by fresh draws and Adam. */
   double draws_tol;         /* adaptive M: stop doubling when, in every coordinate, the
                                optimum moved by less than draws_tol: |dmu| / sd and
                                |d log sd| (default 0.05) */
@@ -95,13 +116,12 @@ typedef struct vi_options {
 
 #define VI_FLAT_WINDOW 10
 
-/* Fill opt with the defaults above (those of fixed draws). */
+/* Fill opt with the defaults above (fixed draws), size included. */
 void vi_options_default(vi_options *opt);
-/* Fill opt with the defaults of estimator e: for VI_FRESH_DRAWS, optimizer VI_OPT_ADAM,
- * tol_rel_obj 1e-3, max_iter 10000, step_size 0.05.  vi_fit_alloc also reads a fresh-draw
- * fit whose optimizer, tol_rel_obj, max_iter or step_size still hold the fixed-draw
- * defaults of vi_options_default as "left at the default" and uses these instead (a GSL
- * line-search optimiser on a fresh-draw objective always means Adam). */
+/* The same with estimator e (and its optimizer: VI_OPT_ADAM for VI_FRESH_DRAWS).  The
+ * unset fields resolve by the estimator alone, so setting opt.estimator after
+ * vi_options_default gives the same fit.  A fresh-draw fit always steps with Adam (a
+ * noisy objective defeats a line search). */
 void vi_options_default_for(vi_options *opt, vi_estimator e);
 
 /* Diagnostics of one iteration.  Values that are not available are NaN. */

@@ -140,8 +140,7 @@ static const char *last_word(char **argv)
 int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown)
 {
   const char *cmd = fit ? "fit" : "check";
-  int method_set = 0, optimizer_set = 0, max_iter_set = 0, tol_rel_set = 0, step_set = 0;
-  int draws_fixed = 0, draws_max_set = 0, standardize_set = 0, init_set = 0;
+  int optimizer_set = 0, draws_max_set = 0, standardize_set = 0;
   size_t n;
 
   memset(cfg, 0, sizeof *cfg);
@@ -188,15 +187,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_DRAWS:
       /* 'auto': adaptive M from the default start; a number fixes M */
       if (strcmp(optarg, "auto") == 0) {
-        vi_options d;
-        vi_options_default(&d);
-        cfg->opt.draws = d.draws;
-        draws_fixed = 0;
+        cfg->opt.draws = 0;   /* the library's "unset" */
         break;
       }
       if (parse_draws("draws", optarg, &cfg->opt.draws))
         return CLI_EXIT_USAGE;
-      draws_fixed = 1;
       break;
     case OPT_DRAWS_MAX:
       if (parse_draws("draws-max", optarg, &cfg->opt.draws_max))
@@ -206,7 +201,6 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_MAX_ITER:
       if (parse_count("max-iter", optarg, 1, &cfg->opt.max_iter))
         return CLI_EXIT_USAGE;
-      max_iter_set = 1;
       break;
     case OPT_OUTPUT_DRAWS:
       if (parse_draws("output-draws", optarg, &cfg->output_draws))
@@ -236,12 +230,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_TOL_REL_OBJ:
       if (parse_real("tol-rel-obj", optarg, 0, &cfg->opt.tol_rel_obj))
         return CLI_EXIT_USAGE;
-      tol_rel_set = 1;
       break;
     case OPT_STEP_SIZE:
       if (parse_real("step-size", optarg, 1, &cfg->opt.step_size))
         return CLI_EXIT_USAGE;
-      step_set = 1;
       break;
     case OPT_STANDARDIZE: cfg->opt.standardize_draws = 1; standardize_set = 1; break;
     case OPT_NO_STANDARDIZE: cfg->opt.standardize_draws = 0; break;
@@ -254,7 +246,6 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         cli_error("--method: expected 'fixed' or 'stochastic', got '%s'", optarg);
         return CLI_EXIT_USAGE;
       }
-      method_set = 1;
       break;
     case OPT_OPTIMIZER: {
       static const struct { const char *name; vi_optimizer o; } table[] = {
@@ -274,7 +265,6 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       break;
     }
     case OPT_INIT:
-      init_set = 1;
       if (strcmp(optarg, "zero") == 0)
         cfg->opt.init = VI_INIT_ZERO;
       else if (strcmp(optarg, "random") == 0)
@@ -310,25 +300,19 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   }
   cfg->model_path = argv[optind];
 
-  /* --draws M fixes M, unless --draws-max asks for adaptive M from M. */
-  if (draws_fixed && !draws_max_set)
-    cfg->opt.draws_max = 0;
-  if (draws_max_set && cfg->opt.draws_max <= cfg->opt.draws && cfg->opt.draws_max > 0) {
+  /* --draws M fixes M, unless --draws-max asks for adaptive M from M (the library's rule:
+   * the defaults that depend on the method or on other options are left unset and
+   * resolved by vi_fit_alloc). */
+  size_t start = cfg->opt.draws ? cfg->opt.draws : 32;
+  if (draws_max_set && cfg->opt.draws_max <= start) {
     cli_error("--draws-max: expected more than the starting --draws %zu, got %zu",
-              cfg->opt.draws, cfg->opt.draws_max);
+              start, cfg->opt.draws_max);
     return CLI_EXIT_USAGE;
   }
 
-  /* Defaults that depend on the method. */
   if (cfg->opt.estimator == VI_FRESH_DRAWS) {
     if (!optimizer_set)
       cfg->opt.optimizer = VI_OPT_ADAM;
-    if (!max_iter_set)
-      cfg->opt.max_iter = 10000;
-    if (!tol_rel_set)
-      cfg->opt.tol_rel_obj = 1e-3;
-    if (!step_set)
-      cfg->opt.step_size = 0.05;
     if (cfg->opt.optimizer != VI_OPT_ADAM) {
       cli_error("--optimizer: '%s' needs a deterministic objective (--method fixed); "
                 "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));
@@ -343,17 +327,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       cli_error("--draws-max: needs --method fixed (adaptive M grows a fixed sample)");
       return CLI_EXIT_USAGE;
     }
-    cfg->opt.standardize_draws = 0;
-    cfg->opt.draws_max = 0;
-  } else {
-    if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set)
-      cfg->opt.step_size = 0.05;
-    /* the Laplace start: never worse and often much faster in the measurements of
-     * src/engine/fit.c (the library's default is still zero) */
-    if (!init_set)
-      cfg->opt.init = VI_INIT_LAPLACE;
   }
-  (void)method_set;
 
   /* Two outputs to one file would leave only the last one. */
   const char *paths[3] = {cfg->output_path, cfg->trace_path, cfg->json_path};
