@@ -625,6 +625,62 @@ START_TEST(test_reject)
 }
 END_TEST
 
+/* Why a point has no finite density: the statement, its location and its arguments; a
+ * reject's message; "" where the density is finite.  And after a fit whose q reaches
+ * the rejected region, vi_fit_finish counts the fresh draws that fall there. */
+START_TEST(test_explain)
+{
+  vi_model m;
+  vi_program *p = make(
+      "parameters { real mu; real s; }\n"
+      "model {\n"
+      "  if (mu > 1.5) reject(\"mu too large: \", mu);\n"
+      "  mu ~ normal(0, 1);\n"
+      "  s ~ normal(mu, s);\n"
+      "}\n", NULL, &m);
+  char why[2048];
+  double z[2] = {0.5, -2.0};
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "t.stan:5:5: error: the log density is -inf here; the "
+                            "arguments of normal: s = -2, mu = 0.5, s = -2") != NULL, "%s", why);
+  ck_assert_ptr_nonnull(strstr(why, "  s ~ normal(mu, s);"));   /* the source line */
+  z[0] = 1.75;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "mu too large: 1.75") != NULL, "%s", why);
+  z[1] = 1.0;
+  z[0] = 0.0;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_str_eq(why, "");
+  vi_program_free(p);
+
+  p = make("parameters { real mu; }\n"
+           "model {\n"
+           "  if (mu > 1.5) reject(\"mu too large: \", mu);\n"
+           "  mu ~ normal(0, 1);\n"
+           "}\n", NULL, &m);
+  vi_options opt;
+  vi_options_default(&opt);
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  vi_fit_run(f, NULL, NULL);
+  vi_final fin;
+  size_t bad = 99;
+  ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+  const vi_fault *ft = vi_fit_finish_fault(f, &bad);
+  /* the share of q beyond 1.5, within 5 binomial sds */
+  double pr = 0.5 * erfc((1.5 - vi_fit_mean(f)[0]) / (vi_fit_sd(f)[0] * sqrt(2.0)));
+  double n = (double)fin.draws;
+  ck_assert_msg(pr > 0.005 && fabs((double)bad - n * pr) < 5 * sqrt(n * pr * (1 - pr)) + 1,
+                "%zu failed draws, expected about %g", bad, n * pr);
+  ck_assert_ptr_nonnull(ft);
+  ck_assert(ft->z[0] > 1.5 && isinf(ft->lp) && ft->lp < 0 && ft->draw < fin.draws);
+  ck_assert_int_eq(ft->status, VI_ENONFINITE);
+  ck_assert(isinf(fin.elbo) && fin.elbo < 0);
+  vi_fit_free(f);
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_no_alloc_after_warmup)
 {
   vi_model m;
@@ -730,6 +786,7 @@ int main(void)
   tcase_add_test(tc, test_no_alloc_after_warmup);
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_fit_linreg);
+  tcase_add_test(tc, test_explain);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_start_infeasible_at_zero);
   tcase_add_test(tc, test_constrain_batched);

@@ -247,6 +247,15 @@ typedef struct vi_fault {
   const double *z;
 } vi_fault;
 const vi_fault *vi_fit_fault(const vi_fit *f);
+/* After vi_fit_finish: the fresh draws of q at which the log density was not finite
+ * (-inf, +inf or NaN: q puts mass where the model has none, or the model breaks there).
+ * *count (if not NULL) is their number, out of vi_final.draws; the result is the first of
+ * them (iter: the fit's last iteration; draw: its index among the fresh draws; lp: the
+ * model's value there; status VI_ENONFINITE; z: owned by the fit, valid until the next
+ * vi_fit_finish or vi_fit_free), or NULL when every draw was finite.  A fit with such
+ * draws has an ELBO of -inf (or NaN) and estimates that cannot be trusted, whatever the
+ * stop reason and k-hat say. */
+const vi_fault *vi_fit_finish_fault(const vi_fit *f, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -48,6 +48,14 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* Why the log density is not finite at the unconstrained point z (dim values): into buf
+ * (len bytes, always terminated), the first statement of the model whose term is not
+ * finite, as "file:line:col: error: the log density is -inf here; normal's arguments: y =
+ * 1.2, mu = 0, sigma = -1" with the source line and a caret (a `~` statement lists its
+ * arguments' values, so the one outside its domain shows), or the message of the reject()
+ * or constraint that rejected the point.  Returns VI_SUCCESS (buf "" when the log density
+ * is finite there), or the status of an evaluation error (its message in buf). */
+int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len);
 /* The most memory one evaluation of the model may use (its AD arena), in bytes; beyond
  * it the evaluation fails with VI_ENOMEM and a message naming the statement, so a loop
  * that never ends stops instead of exhausting the machine.  Default (and 0): half the

@@ -115,10 +115,14 @@ typedef struct cli_outcome {
   double rel_obj;          /* the stop's value: the last relative ELBO change
                               (VI_STOP_REL_OBJ) or the rise over the window
                               (VI_STOP_FLAT); NaN otherwise */
+  int unreliable;          /* the final diagnostics failed, or their ELBO, log p(X) or KL
+                              is not finite, or some fresh draws had a non-finite log
+                              density: never reported as converged, never exit 0 */
+  size_t nonfinite;        /* those fresh draws (vi_fit_finish_fault) */
 } cli_outcome;
 
 /* A word for the outcome: "converged", "max_iter", "no_progress", "interrupted",
- * "failed". */
+ * "unreliable", "failed". */
 const char *cli_outcome_word(const cli_outcome *o);
 /* The meaning of a PSIS k-hat in words: "good", "ok", "unreliable", "unknown". */
 const char *cli_khat_word(double khat);

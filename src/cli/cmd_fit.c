@@ -3,8 +3,10 @@
  *   progress observer -> final diagnostics -> output draws -> report on stdout -> write
  *   and commit the files -> exit code.
  * A failure before the fit leaves every output file untouched; so does a failed fit.  A
- * fit that stops without converging (iteration cap, no progress) or by Ctrl-C is still
- * reported and written, and says so in the exit code (1, 130). */
+ * fit that stops without converging (iteration cap, no progress) or by Ctrl-C or SIGTERM
+ * is still reported and written, and says so in the exit code (1, 130, 143); so is a fit
+ * whose fresh draws meet a non-finite log density or whose final ELBO, log p(X) or KL is
+ * not finite (5: never "converged"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,24 +37,61 @@ static void print_point(const char *where, double lp, const double *z, const vi_
   fputs(D > FAULT_SHOWN ? ", ...)\n" : ")\n", stderr);
 }
 
-static void report_fault(const vi_fit *f)
+/* Which statement makes the log density at z not finite, and with which arguments (the
+ * language's explanation, with its source line and caret). */
+static void explain_point(vi_program *p, const double *z)
+{
+  char why[2048];
+  if (vi_program_explain(p, z, why, sizeof why) == VI_SUCCESS && why[0]) {
+    fflush(stdout);
+    fprintf(stderr, strstr(why, ": error: ") ? "%s\n" : "vi: %s\n", why);
+  }
+}
+
+static void report_fault(const vi_fit *f, vi_program *p)
 {
   const vi_fault *ft = vi_fit_fault(f);
   if (!ft) return;
   char where[96];
   snprintf(where, sizeof where, "at iteration %zu, draw %zu", ft->iter, ft->draw);
   print_point(where, ft->lp, ft->z, vi_fit_model(f), vi_fit_dim(f));
+  if (ft->status == VI_ENONFINITE || !isfinite(ft->lp))
+    explain_point(p, ft->z);
 }
 
 /* A start that failed has no fit to ask: show the log density at the centre of the
  * starting q (z = 0, the start of --init zero and of the Laplace mode search). */
-static void report_start_point(const vi_model *m)
+static void report_start_point(const vi_model *m, vi_program *p)
 {
   double *z = calloc(m->dim ? m->dim : 1, sizeof *z), lp = NAN;
   if (!z) return;
-  if (m->log_joint(m->ctx, 1, z, &lp, NULL) == VI_SUCCESS)
+  if (m->log_joint(m->ctx, 1, z, &lp, NULL) == VI_SUCCESS) {
     print_point("at the start", lp, z, m, m->dim);
+    if (!isfinite(lp))
+      explain_point(p, z);
+  }
   free(z);
+}
+
+/* A fit whose fresh draws from q meet a non-finite log density: how many, where the first
+ * was, and the statement responsible. */
+static void report_unreliable(const vi_fit *f, vi_program *p, const cli_outcome *o)
+{
+  const vi_fault *ft = vi_fit_finish_fault(f, NULL);
+  if (!o->have_final) {
+    cli_error("the fit is not reliable: its final diagnostics failed");
+  } else if (ft) {
+    cli_error("the fit is not reliable: %zu of %zu fresh draws from q (%.1f%%) have a "
+              "non-finite log density: q puts mass where the model has none (an "
+              "unconstrained scale?) or the model breaks there", o->nonfinite,
+              o->final.draws, 100.0 * (double)o->nonfinite / (double)o->final.draws);
+    char where[96];
+    snprintf(where, sizeof where, "first at fresh draw %zu", ft->draw);
+    print_point(where, ft->lp, ft->z, vi_fit_model(f), vi_fit_dim(f));
+    explain_point(p, ft->z);
+  } else {
+    cli_error("the fit is not reliable: its final ELBO, log p(X) or KL is not finite");
+  }
 }
 
 /* A runtime error.  The model's own message, when it has one, is complete (it names the
@@ -76,6 +115,8 @@ static int exit_for_outcome(const cli_outcome *o)
 {
   if (o->interrupted)
     return CLI_EXIT_INTERRUPTED;
+  if (o->unreliable)
+    return CLI_EXIT_NUMERICAL;
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
@@ -171,9 +212,10 @@ int cli_cmd_fit(int argc, char **argv)
       rc = CLI_EXIT_USAGE;
     } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
       cli_error("cannot start the fit: the log density is not finite at the starting "
-                "draws (outside the support?); try --init random or check the model");
+                "draws; the statement responsible is named below (--init random helps "
+                "only when the start lies outside the model's support)");
       if (cfg.opt.init != VI_INIT_RANDOM && !cfg.opt.init_mu)
-        report_start_point(&m);
+        report_start_point(&m, p);
       rc = CLI_EXIT_NUMERICAL;
     } else {
       report_runtime("cannot start the fit", st, p);
@@ -207,7 +249,7 @@ int cli_cmd_fit(int argc, char **argv)
     char what[64];
     snprintf(what, sizeof what, "fit failed at iteration %zu", d ? d->iter : (size_t)0);
     report_runtime(what, o.run_status, p);
-    report_fault(f);
+    report_fault(f, p);
     rc = o.exit_code;
     goto out;
   }
@@ -217,6 +259,13 @@ int cli_cmd_fit(int argc, char **argv)
   o.have_final = st == VI_SUCCESS;
   if (!o.have_final)
     report_runtime("final diagnostics unavailable", st, p);
+  vi_fit_finish_fault(f, &o.nonfinite);
+  o.unreliable = !o.have_final || o.nonfinite > 0 || !isfinite(o.final.elbo) ||
+                 !isfinite(o.final.log_evidence) || !isfinite(o.final.kl);
+  if (o.unreliable) {
+    report_unreliable(f, p, &o);
+    o.exit_code = exit_for_outcome(&o);
+  }
   st = cli_draws_make(f, cfg.output_draws, &draws);
   if (st != VI_SUCCESS) {
     report_runtime("cannot make the output draws", st, p);

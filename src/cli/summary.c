@@ -17,6 +17,8 @@ const char *cli_outcome_word(const cli_outcome *o)
 {
   if (o->interrupted)
     return "interrupted";
+  if (o->unreliable)
+    return "unreliable";
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
@@ -75,22 +77,24 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     fprintf(out, "interrupted (SIGINT) at iteration %zu: the results are the current "
                  "approximation, not a converged fit\n", it);
   } else {
+    /* a fit whose fresh draws fail is not called converged, whatever its optimiser says */
+    const char *conv = o->unreliable ? "not reliable, though the optimiser stopped" : "converged";
     switch (o->reason) {
     case VI_STOP_GRAD:
-      fprintf(out, "converged: gradient norm %.3g < tol-grad %g\n", d->grad_norm,
+      fprintf(out, "%s: gradient norm %.3g < tol-grad %g\n", conv, d->grad_norm,
               opt->tol_grad);
       break;
     case VI_STOP_REL_OBJ:
       if (opt->estimator == VI_FRESH_DRAWS)   /* the engine compares running means */
-        fprintf(out, "converged: relative change of the ELBO's running mean < tol-rel-obj "
-                     "%g\n", opt->tol_rel_obj);
+        fprintf(out, "%s: relative change of the ELBO's running mean %.3g < tol-rel-obj "
+                     "%g\n", conv, o->rel_obj, opt->tol_rel_obj);
       else
-        fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
+        fprintf(out, "%s: relative ELBO change %.3g < tol-rel-obj %g\n", conv, o->rel_obj,
                 opt->tol_rel_obj);
       break;
     case VI_STOP_FLAT:
-      fprintf(out, "converged: the ELBO rose by %.3g nats over the last %d iterations < "
-                   "tol-abs-obj %g\n", o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
+      fprintf(out, "%s: the ELBO rose by %.3g nats over the last %d iterations < "
+                   "tol-abs-obj %g\n", conv, o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
       break;
     case VI_STOP_MAXITER:
       fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "
@@ -110,6 +114,12 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   if (d)
     fprintf(out, "          after %zu iterations, %zu gradient evaluations, %zu model "
                  "points, %.3f s\n", it, d->n_gevals, d->n_points, d->seconds);
+  if (o->unreliable && o->have_final && o->nonfinite)
+    fprintf(out, "Not reliable: %zu of %zu fresh draws from q (%.1f%%) have a non-finite log "
+                 "density (see stderr)\n", o->nonfinite, o->final.draws,
+            100.0 * (double)o->nonfinite / (double)o->final.draws);
+  else if (o->unreliable)
+    fputs("Not reliable: the final ELBO, log p(X) or KL is not finite\n", out);
   (void)cfg;
 }
 
@@ -148,8 +158,13 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   fputs(fin->kl_forward_reliable ? "  estimated (self-normalised importance sampling)\n"
                                  : "  estimated, unreliable (k-hat > 0.7)\n",
         out);
-  fprintf(out, "PSIS k-hat:      %.2f  %s\n                 %s\n", fin->khat,
-          cli_khat_word(fin->khat), khat_meaning(fin->khat));
+  if (o->unreliable)   /* the weights of the failed draws are 0: k-hat cannot see them */
+    fprintf(out, "PSIS k-hat:      %.2f  unreliable\n                 (some draws of q have a "
+                 "non-finite log density: the estimates above cannot be trusted)\n",
+            fin->khat);
+  else
+    fprintf(out, "PSIS k-hat:      %.2f  %s\n                 %s\n", fin->khat,
+            cli_khat_word(fin->khat), khat_meaning(fin->khat));
 }
 
 static void print_table(FILE *out, const cli_draws *d)

@@ -98,9 +98,13 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(root, "options", jo);
 
   json_object_set_new(root, "status", json_string(cli_outcome_word(o)));
+  /* an interrupted fit never ran its stop test: say so, not "running" */
   json_object_set_new(root, "stop_reason",
-                      json_string(vi_stop_reason_string(o->reason)));
+                      json_string(o->interrupted ? "interrupted"
+                                                 : vi_stop_reason_string(o->reason)));
   json_object_set_new(root, "interrupted", json_boolean(o->interrupted));
+  json_object_set_new(root, "reliable", json_boolean(!o->unreliable));
+  json_object_set_new(root, "nonfinite_draws", json_integer((json_int_t)o->nonfinite));
   json_object_set_new(root, "exit_code", json_integer(o->exit_code));
   json_object_set_new(root, "dim", json_integer((json_int_t)vi_fit_dim(f)));
 

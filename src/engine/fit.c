@@ -845,6 +845,7 @@ void vi_fit_free(vi_fit *f)
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
   free(f->cache_x); free(f->cache_lp); free(f->best_x); free(f->x_stage);
   free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x); free(f->fault_z);
+  free(f->final_z);
   free(f->hist);
   free(f);
 }
@@ -875,6 +876,9 @@ static int fit_grow(vi_fit *f)
     if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) return st;
     f->draws_cap = M;    /* no more doubling: the test ends the fit at this stage */
     f->stage_done = 1;
+    /* a stage stopped at STAGE_REL_OBJ is not the fit's own tolerance: iterate on */
+    if (f->stage_reason == VI_STOP_REL_OBJ && f->opt.tol_rel_obj < STAGE_REL_OBJ)
+      f->polish = 1;
     fit_flat_reset(f);
     return VI_SUCCESS;
   }

@@ -676,6 +676,36 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
 
 /* ---- target ----------------------------------------------------------------------- */
 
+/* Explain mode: the first term of the pass (one draw) whose value x is not finite.  For a
+ * `~` statement (dist not NULL) the message lists its arguments' values, so the one out of
+ * its domain (a negative scale) shows: scalars by value, other values only when one of
+ * their elements is not finite. */
+static void note_nonfinite(ev_ctx *c, vi_loc loc, double x, const char *dist,
+                           ad_val **args, const vi_expr *const *exprs, int na)
+{
+  char msg[900], text[64];
+  size_t k = (size_t)snprintf(msg, sizeof msg, "the log density is %s here",
+                              isnan(x) ? "nan" : x > 0 ? "+inf" : "-inf");
+  if (dist) k += (size_t)snprintf(msg + k, sizeof msg - k, "; the arguments of %s:", dist);
+  for (int i = 0; dist && i < na && k < sizeof msg - 200; i++) {
+    const ad_val *a = args[i];
+    /* a variable by its name, anything else by its place (1 = the variate) */
+    if (exprs[i]->kind == EX_VAR) snprintf(text, sizeof text, "%s", exprs[i]->str);
+    else snprintf(text, sizeof text, "argument %d", i + 1);
+    k += (size_t)snprintf(msg + k, sizeof msg - k, "%s %s", i ? "," : "", text);
+    if (a->len == 1) {
+      k += (size_t)snprintf(msg + k, sizeof msg - k, " = %g", a->x[0]);
+    } else {
+      size_t bad = 0;
+      for (size_t e = 0; e < a->len * a->nd; e++) bad += !isfinite(a->x[e]);
+      k += (size_t)snprintf(msg + k, sizeof msg - k, " (%zu values, %zu not finite)", a->len,
+                            bad);
+    }
+  }
+  vi_error_at(&c->nf_err, VI_ENONFINITE, c->ast, loc, "%s", msg);
+  c->nf_set = 1;
+}
+
 /* Add a term to target (and to the likelihood part if lik): per-draw values now, and
  * its adjoint seeded with 1 so the single reverse sweep gives d target / d z. */
 static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
@@ -684,6 +714,8 @@ static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
     v = ad_sum_all(c->t, v);
     if (!v) return tape_fail(c, loc, "target +=");
   }
+  if (c->explain && !c->nf_set && !isfinite(v->x[0]))
+    note_nonfinite(c, loc, v->x[0], NULL, NULL, NULL, 0);
   for (size_t s = 0; s < c->n; s++) {
     double x = v->x[v->nd == 1 ? 0 : s];
     c->lp[s] += x;
@@ -750,6 +782,14 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
     return tape_fail(c, st->loc, what);
   }
   if (lp->len != 1 && !(lp = ad_sum_all(t, lp))) return tape_fail(c, st->loc, "~");
+  if (c->explain && !c->nf_set && !isfinite(lp->x[0])) {
+    const vi_expr *exprs[9], **ex = exprs;
+    if (na > 9 && !(ex = ad_alloc(t, (size_t)na * sizeof *ex)))
+      return ev_error(c, VI_ENOMEM, st->loc, "out of memory");
+    ex[0] = st->lhs;
+    for (int i = 0; i < st->nargs; i++) ex[i + 1] = st->args[i];
+    note_nonfinite(c, st->loc, lp->x[0], st->name, args, ex, na);
+  }
   if (st->truncated) {
     const ev_trunc *tr = find_trunc(c, st);
     ad_val *lo = NULL, *hi = NULL, *y = args[0], *norm = NULL;

@@ -75,6 +75,10 @@ typedef struct ev_ctx {
   /* user-defined functions: the one running, its return value, the call depth */
   const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
   long loop_iters;             /* loop iterations in this evaluation */
+  /* explain mode (one draw, vi_program_explain): the first target term that is not
+   * finite, with its location and arguments, in nf_err */
+  int explain, nf_set;
+  vi_error nf_err;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

@@ -717,6 +717,35 @@ int vi_program_model(vi_program *p, vi_model *m)
   return VI_SUCCESS;
 }
 
+int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len)
+{
+  if (!p || !z || !buf || len == 0) return VI_EINVAL;
+  buf[0] = '\0';
+  if (!p->loaded) return VI_EINVAL;
+  ev_ctx *c = &p->ev;
+  int rc = ev_reserve(c, 1);
+  if (rc) return rc;
+  double lp = NAN;
+  p->last_error[0] = '\0';
+  c->explain = 1;
+  c->nf_set = 0;
+  rc = pass(p, 1, z, &lp, NULL, NULL);
+  c->explain = 0;
+  if (rc == EV_DIVERGE) rc = VI_ERUNTIME;   /* one draw cannot part ways */
+  if (rc < 0 || isfinite(lp)) {
+    if (rc < 0) snprintf(buf, len, "%s", p->last_error);
+    return rc < 0 ? rc : VI_SUCCESS;
+  }
+  if (c->nf_set)
+    snprintf(buf, len, "%s", c->nf_err.message);
+  else if (p->last_error[0])   /* reject() or a constraint of a transformed parameter */
+    snprintf(buf, len, "%s", p->last_error);
+  else
+    snprintf(buf, len, "the log density is %s, though every term of target is finite "
+                       "(their sum overflows)", isnan(lp) ? "nan" : lp > 0 ? "+inf" : "-inf");
+  return VI_SUCCESS;
+}
+
 const char *vi_program_last_error(const vi_program *p)
 {
   return p ? p->last_error : "";

@@ -92,8 +92,9 @@ model {
 STAN
 run fit "$TMP/neginf.stan"
 expect_status 5
-expect_err_line "vi: cannot start the fit: the log density is not finite at the starting draws (outside the support?); try --init random or check the model"
+expect_err_line "vi: cannot start the fit: the log density is not finite at the starting draws; the statement responsible is named below (--init random helps only when the start lies outside the model's support)"
 expect_err_line "vi: at the start: lp = -inf at z = (mu = 0)"
+expect_err_line "$TMP/neginf.stan:5:3: error: the log density is -inf here"
 
 # 6: an output file that cannot be created
 run fit "$ES" --data "$ESD" --output "$TMP/no/such/dir/out.csv" --quiet
