@@ -19,7 +19,8 @@ enum cli_exit {
   CLI_EXIT_DATA = 4,        /* data file: missing, malformed or invalid data */
   CLI_EXIT_NUMERICAL = 5,   /* numerical failure or runtime error in the model */
   CLI_EXIT_IO = 6,          /* a file could not be read or written */
-  CLI_EXIT_INTERRUPTED = 130 /* SIGINT: 128 + 2, as shells report it */
+  CLI_EXIT_INTERRUPTED = 130, /* SIGINT: 128 + 2, as shells report it */
+  CLI_EXIT_TERMINATED = 143   /* SIGTERM: 128 + 15 (SIGHUP: 129) */
 };
 
 /* ---- options.c: the command line of `vi fit` and `vi check` ---- */
@@ -60,10 +61,17 @@ void cli_error(const char *fmt, ...)
 /* Print a vi_error from the language (model or data) and return its exit code. */
 int cli_report_lang_error(const vi_error *err, int status);
 
-/* ---- signals.c: SIGINT stops the fit at the end of the current iteration ---- */
+/* ---- signals.c: SIGINT, SIGTERM, SIGHUP stop the fit at the end of the current
+ * iteration; a second one removes the tracked temporary files and ends the program ---- */
 void cli_signals_install(void);
 void cli_signals_restore(void);
+/* The number of the first signal caught, 0 if none. */
 int cli_signals_interrupted(void);
+const char *cli_signal_name(int sig);
+/* Remove path if the program dies by a second signal.  Returns a slot for
+ * cli_signals_untrack, or -1 (not tracked: too many or too long). */
+int cli_signals_track(const char *path);
+void cli_signals_untrack(int slot);
 
 /* ---- atomic_file.c: a file that appears whole or not at all ---- */
 typedef struct cli_atomic_file {
@@ -73,6 +81,7 @@ typedef struct cli_atomic_file {
   int direct;   /* target is a device or FIFO: buffered in memory, written at commit */
   char *buf;    /* direct mode: the buffer of open_memstream */
   size_t buflen;
+  int track;    /* slot of tmp in signals.c (-1: none) */
 } cli_atomic_file;
 /* Create the temporary file.  Returns 0, or -1 after printing an error naming path. */
 int cli_atomic_open(cli_atomic_file *af, const char *path);
@@ -108,7 +117,7 @@ void cli_draws_free(cli_draws *d);
 typedef struct cli_outcome {
   int run_status;          /* what vi_fit_run returned */
   vi_stop_reason reason;   /* the engine's stop reason */
-  int interrupted;         /* stopped by SIGINT */
+  int interrupted;         /* stopped by a signal: its number (SIGINT, SIGTERM, SIGHUP) */
   int exit_code;           /* what the command will return */
   int have_final;          /* final diagnostics available */
   vi_final final;          /* vi_fit_finish */

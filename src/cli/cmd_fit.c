@@ -114,7 +114,7 @@ static void report_runtime(const char *what, int st, const vi_program *p)
 static int exit_for_outcome(const cli_outcome *o)
 {
   if (o->interrupted)
-    return CLI_EXIT_INTERRUPTED;
+    return 128 + o->interrupted;   /* 130 SIGINT, 143 SIGTERM, 129 SIGHUP */
   if (o->unreliable)
     return CLI_EXIT_NUMERICAL;
   switch (o->reason) {
@@ -198,7 +198,12 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  /* Temporary files now: an unwritable place is reported before the fit runs. */
+  /* Temporary files now: an unwritable place is reported before the fit runs.  The
+   * signal handlers first, so that a second signal removes them; a first one stops the fit
+   * at its first iteration (the start may take a while: the Laplace search).  They stay
+   * until the end so that a first signal during the final diagnostics does not lose the
+   * report. */
+  cli_signals_install();
   for (int i = 0; i < 3; i++)
     if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {
       rc = CLI_EXIT_IO;
@@ -224,12 +229,9 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  /* The fit, with the live table; Ctrl-C stops it at the end of an iteration.  The
-   * handler stays until the end so that a first Ctrl-C during the final diagnostics
-   * does not lose the report. */
+  /* The fit, with the live table; a signal stops it at the end of an iteration. */
   cli_progress prog;
   cli_progress_init(&prog, stderr, cfg.quiet, cfg.print_every);
-  cli_signals_install();
   cli_outcome o;
   memset(&o, 0, sizeof o);
   o.rel_obj = NAN;
@@ -239,12 +241,12 @@ int cli_cmd_fit(int argc, char **argv)
     o.run_status = vi_fit_run(f, cli_progress_observer, &prog);
   cli_progress_finish(&prog, f);
   o.reason = vi_fit_stop_reason(f);
-  o.interrupted = o.run_status == VI_EINTERRUPTED;
+  o.interrupted = o.run_status == VI_EINTERRUPTED ? cli_signals_interrupted() : 0;
   o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ || vi_fit_stop_reason(f) == VI_STOP_FLAT
               ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
   if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
-      o.exit_code != CLI_EXIT_INTERRUPTED) {
+      !o.interrupted) {
     const vi_diag *d = vi_fit_diag(f);
     char what[64];
     snprintf(what, sizeof what, "fit failed at iteration %zu", d ? d->iter : (size_t)0);

@@ -76,8 +76,9 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "# vi_stop_reason = %s\n", cli_outcome_word(o));
   fprintf(fp, "# vi_interrupted = %d\n", o->interrupted ? 1 : 0);
   if (o->interrupted)
-    fprintf(fp, "# Interrupted (SIGINT) at iteration %zu: these draws come from the current "
-                "approximation, not a converged fit.\n", diag ? diag->iter : (size_t)0);
+    fprintf(fp, "# Interrupted (%s) at iteration %zu: these draws come from the current "
+                "approximation, not a converged fit.\n", cli_signal_name(o->interrupted),
+            diag ? diag->iter : (size_t)0);
   fprintf(fp, "# vi_iterations = %zu\n", diag ? diag->iter : (size_t)0);
   if (o->have_final) {
     fprintf(fp, "# vi_elbo = %.10g\n", o->final.elbo);

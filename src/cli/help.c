@@ -15,9 +15,21 @@ static const char exit_codes[] =
     "  2    usage error (bad command line)\n"
     "  3    model error (syntax, type, unsupported Stan feature)\n"
     "  4    data error (missing, malformed or invalid data)\n"
-    "  5    numerical failure or runtime error in the model\n"
+    "  5    numerical failure or runtime error in the model; also a fit whose fresh\n"
+    "       draws from q meet a non-finite log density, or whose final ELBO, log p(X)\n"
+    "       or KL is not finite (reported and written, marked unreliable)\n"
     "  6    I/O error (a file could not be read or written)\n"
-    "  130  interrupted (SIGINT); the current approximation is reported and written\n";
+    "  130  interrupted (SIGINT); the current approximation is reported and written\n"
+    "  143  terminated (SIGTERM; 129 for SIGHUP): as 130\n";
+
+static const char check_exit_codes[] =
+    "Exit status:\n"
+    "  0    the model compiles (and the data, if given, is valid)\n"
+    "  2    usage error (bad command line)\n"
+    "  3    model error (syntax, type, unsupported Stan feature)\n"
+    "  4    data error (missing, malformed or invalid data)\n"
+    "  5    runtime error in transformed data\n"
+    "  6    I/O error (a file could not be read)\n";
 
 void cli_help_main(FILE *out)
 {
@@ -109,9 +121,10 @@ void cli_help_fit(FILE *out)
         "  -h, --help                this help\n"
         "\n"
         "Files are written whole or not at all: an existing file is replaced only\n"
-        "when the run succeeds, is not converged, or is interrupted.  Ctrl-C stops the\n"
-        "fit at the end of the current iteration and reports the current approximation\n"
-        "(marked interrupted); a second Ctrl-C ends the program at once.\n"
+        "when the run succeeds, is not converged, is unreliable, or is interrupted.\n"
+        "Ctrl-C (or SIGTERM, SIGHUP) stops the fit at the end of the current iteration\n"
+        "and reports the current approximation (marked interrupted); a second signal\n"
+        "ends the program at once, leaving no temporary file behind.\n"
         "\n",
         out);
   fputs(exit_codes, out);
@@ -132,7 +145,7 @@ void cli_help_check(FILE *out)
         "  -h, --help                this help\n"
         "\n",
         out);
-  fputs(exit_codes, out);
+  fputs(check_exit_codes, out);
 }
 
 void cli_version(FILE *out)

@@ -74,8 +74,8 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   size_t it = d ? d->iter : 0;
   fputs("Stopped:  ", out);
   if (o->interrupted) {
-    fprintf(out, "interrupted (SIGINT) at iteration %zu: the results are the current "
-                 "approximation, not a converged fit\n", it);
+    fprintf(out, "interrupted (%s) at iteration %zu: the results are the current "
+                 "approximation, not a converged fit\n", cli_signal_name(o->interrupted), it);
   } else {
     /* a fit whose fresh draws fail is not called converged, whatever its optimiser says */
     const char *conv = o->unreliable ? "not reliable, though the optimiser stopped" : "converged";
