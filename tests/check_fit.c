@@ -243,6 +243,7 @@ START_TEST(test_linreg_identity_and_optimum)
     opt.standardize_draws = 1;
     opt.tol_grad = 1e-9;
     opt.tol_rel_obj = 0.0;
+    opt.tol_abs_obj = 0.0;     /* on to the gradient tolerance */
     opt.max_iter = 20000;
     opt.init = VI_INIT_ZERO;   /* the identity along a path (Laplace starts at the end) */
     int st;
@@ -404,7 +405,7 @@ static void check_nonfinite(int nan_mode, vi_estimator e, vi_optimizer o)
   /* a clear outcome: converged, no progress, cap, or a named failure */
   vi_stop_reason r = vi_fit_stop_reason(f);
   ck_assert(r != VI_STOP_NONE);
-  if (st < 0 && st != VI_EMAXITER) {
+  if (st < 0 && st != VI_EMAXITER && st != VI_ENOPROG) {
     ck_assert_int_eq(r, VI_STOP_FAILED);
     ck_assert_int_eq(st, VI_ENONFINITE);
   }
@@ -588,7 +589,7 @@ START_TEST(test_errors)
   vi_fit *f2 = vi_fit_alloc(&m, &opt, &st);
   ck_assert_int_eq(st, VI_SUCCESS);
   vi_fit_free(f2);
-  opt.draws = 32;
+  opt.draws = 0;               /* unset: adaptive from 32 */
   opt.draws_tol = 0.0;         /* adaptive M needs a positive tolerance */
   ck_assert_ptr_null(vi_fit_alloc(&m, &opt, &st));
   ck_assert_int_eq(st, VI_EINVAL);
@@ -866,6 +867,7 @@ START_TEST(test_option_defaults)
   ck_assert_uint_eq(ra->draws, 32);
   ck_assert_uint_eq(ra->draws_max, 0);
   ck_assert_int_eq(memcmp(ra, rb, sizeof *ra), 0);
+  ck_assert_uint_eq(a.draws_max, VI_DRAWS_MAX_DEFAULT);
   vi_fit_free(fa);
   vi_fit_free(fb);
   /* explicit values are kept, fixed-draw defaults included */
@@ -965,9 +967,10 @@ START_TEST(test_adaptive_draws)
     }
     const vi_diag *d = vi_fit_diag(f);
     ck_assert_uint_ge(grew, 1);   /* q is compared between two sizes at least once */
-    ck_assert(d->draws <= opt.draws_max);
+    size_t draws_max = vi_fit_options(f)->draws_max;
+    ck_assert(d->draws <= draws_max);
     ck_assert(isfinite(d->draws_shift));
-    ck_assert(d->draws_shift < opt.draws_tol || d->draws == opt.draws_max);
+    ck_assert(d->draws_shift < opt.draws_tol || d->draws == draws_max);
     /* close to the optimum: fixed plain draws at M = 32 are ~0.5 sd away */
     double dist = q_distance(6, vi_fit_mean(f), vi_fit_sd(f), rmu, rsd);
     ck_assert_msg(dist < (std ? 0.02 : 0.15), "std %d: distance %g at M %zu", std, dist,
@@ -1095,7 +1098,7 @@ START_TEST(test_laplace_start)
     st = vi_fit_run(f, NULL, NULL);
     iters[k] = vi_fit_diag(f)->iter;
     if (k == 0) {
-      ck_assert_int_eq(st, VI_SUCCESS);
+      ck_assert(st == VI_SUCCESS || st == VI_ENOPROG);
       /* within 2e-3 sd (an ELBO gap of about 1e-6 nats): the ELBO's optimiser still works
        * in raw coordinates, and its line search stalls there on these scales */
       for (size_t j = 0; j < d; j++) {

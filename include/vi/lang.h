@@ -8,7 +8,15 @@
  *     vi_program_free(p);
  *
  * Densities keep their normalising constants, `~` included (unlike Stan, which drops
- * them for `~`), so the ELBO and log p(X) are on the true scale. */
+ * them for `~`), so the ELBO and log p(X) are on the true scale.
+ *
+ * Ownership and threads.  A vi_program owns its model: the vi_model that
+ * vi_program_model fills points into it (ctx, names, out_names) and is valid until
+ * vi_program_free or the next vi_program_load_data.  A program evaluates with buffers of
+ * its own, so one program must not be used by two threads at once (not even through two
+ * fits); distinct programs may be.  Strings returned (vi_program_last_error, the names of
+ * vi_param_info) are valid until the next call on the program that changes them (an
+ * evaluation, a data load) or its free.  GSL's error handler: as in vi/fit.h. */
 #ifndef VI_LANG_H
 #define VI_LANG_H
 

@@ -9,6 +9,7 @@
  * then not to be trusted, whatever k-hat says. */
 #include <math.h>
 #include <stdlib.h>
+#include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
 #include <vi/info.h>
 #include <vi/status.h>
@@ -45,7 +46,17 @@ const vi_fault *vi_fit_finish_fault(const vi_fit *f, size_t *count)
   return f && f->final_bad ? &f->final_fault : NULL;
 }
 
+static int fit_finish(vi_fit *f, vi_final *out);
+
 int vi_fit_finish(vi_fit *f, vi_final *out)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();   /* as vi_fit_alloc */
+  int st = fit_finish(f, out);
+  gsl_set_error_handler(saved);
+  return st;
+}
+
+static int fit_finish(vi_fit *f, vi_final *out)
 {
   if (!f || !out) return VI_EINVAL;
   size_t n = f->opt.eval_draws;

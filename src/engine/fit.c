@@ -700,11 +700,10 @@ static int fit_laplace_start(vi_fit *f)
   return VI_SUCCESS;
 }
 
-vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
+static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 {
   int st = VI_EINVAL, dummy;
   if (!status) status = &dummy;
-  gsl_set_error_handler_off();   /* GSL reports through return codes, never aborts */
   if (!m || !m->log_joint || m->dim < 1) { *status = VI_EINVAL; return NULL; }
   vi_fit *f = calloc(1, sizeof *f);
   if (!f) { *status = VI_ENOMEM; return NULL; }
@@ -831,6 +830,16 @@ fail:
   return NULL;
 }
 
+/* GSL reports through return codes during our calls, never aborts; the caller's handler
+ * is restored on return (vi/fit.h: thread safety). */
+vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  vi_fit *f = fit_alloc(m, opt, status);
+  gsl_set_error_handler(saved);
+  return f;
+}
+
 void vi_fit_free(vi_fit *f)
 {
   if (!f) return;
@@ -906,7 +915,7 @@ const vi_fault *vi_fit_fault(const vi_fit *f)
   return f && f->has_fault ? &f->fault : NULL;
 }
 
-int vi_fit_iterate(vi_fit *f)
+static int fit_iterate(vi_fit *f)
 {
   if (!f) return VI_EINVAL;
   if (f->reason == VI_STOP_FAILED) return f->error;
@@ -930,6 +939,14 @@ int vi_fit_iterate(vi_fit *f)
     f->error = st;
     fit_take_fault(f);
   }
+  return st;
+}
+
+int vi_fit_iterate(vi_fit *f)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int st = fit_iterate(f);
+  gsl_set_error_handler(saved);
   return st;
 }
 

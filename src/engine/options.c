@@ -52,7 +52,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->init_sd = 1.0;
   opt->init_mu = NULL;
   opt->standardize_draws = 1;     /* read by fixed draws only */
-  opt->draws_max = 0;             /* unset: DRAWS_MAX when draws is unset */
+  opt->draws_max = VI_DRAWS_MAX_DEFAULT;
   opt->draws_tol = DRAWS_TOL;
   opt->tol_abs_obj = TOL_ABS_OBJ; /* read by fixed draws only */
 }
@@ -78,10 +78,8 @@ int vi_options_resolve(const vi_options *in, vi_options *out)
   if (out->step_size == 0.0) out->step_size = adam ? ADAM_STEP : FIXED_STEP;
   /* M left unset: adaptive from DRAWS (up to draws_max, DRAWS_MAX when unset too); an
    * explicit M is fixed unless the caller also asked for a larger draws_max */
-  if (out->draws == 0) {
-    out->draws = DRAWS;
-    if (out->draws_max == 0) out->draws_max = DRAWS_MAX;
-  }
+  if (out->draws_max == VI_DRAWS_MAX_DEFAULT) out->draws_max = out->draws ? 0 : DRAWS_MAX;
+  if (out->draws == 0) out->draws = DRAWS;
   if (fresh) {   /* new draws every step: nothing to standardise once or to grow */
     out->standardize_draws = 0;
     out->draws_max = 0;

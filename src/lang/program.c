@@ -214,13 +214,12 @@ static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
 
 static void set_status(int *status, int st) { if (status) *status = st; }
 
-vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+static vi_program *program_compile(const char *source, size_t len, const char *name,
                                vi_error *err, int *status)
 {
   vi_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
-  gsl_set_error_handler_off();
   vi_ast *ast = vi_parse(source, len, name, err);
   if (!ast) {
     if (!err->status) err->status = VI_EPARSE;
@@ -270,6 +269,19 @@ vi_program *vi_program_compile(const char *source, size_t len, const char *name,
     }
   set_status(status, VI_SUCCESS);
   return p;
+}
+
+/* Every entry point into the language (these public calls and the model's callbacks)
+ * turns GSL's error handler off while it runs, so that a special function out of its
+ * domain reports through its return value instead of aborting, and gives the caller's
+ * handler back on return (vi/lang.h: thread safety). */
+vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+                               vi_error *err, int *status)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  vi_program *r = program_compile(source, len, name, err, status);
+  gsl_set_error_handler(saved);
+  return r;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -482,7 +494,7 @@ static int build_layout(vi_program *p, vi_error *err)
 
 /* ---- data ------------------------------------------------------------------------------ */
 
-int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+static int program_load_data(vi_program *p, const char *json, size_t len, const char *name,
                          vi_error *err)
 {
   vi_error dummy;
@@ -510,6 +522,15 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
   if ((rc = ev_reserve(&p->ev, PROG_MAX_BATCH))) return rc;
   p->loaded = 1;
   return VI_SUCCESS;
+}
+
+int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+                         vi_error *err)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = program_load_data(p, json, len, name, err);
+  gsl_set_error_handler(saved);
+  return r;
 }
 
 int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
@@ -610,12 +631,20 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
   return VI_SUCCESS;
 }
 
-static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
 {
   return run_all(ctx, n, z, lp, grad, NULL);
 }
 
-static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
+static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = log_joint_(ctx, n, z, lp, grad);
+  gsl_set_error_handler(saved);
+  return r;
+}
+
+static int log_lik_(void *ctx, size_t n, const double *z, double *ll)
 {
   vi_program *p = ctx;
   int rc;
@@ -630,6 +659,14 @@ static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
   return VI_SUCCESS;
 }
 
+static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = log_lik_(ctx, n, z, ll);
+  gsl_set_error_handler(saved);
+  return r;
+}
+
 /* The outputs of draw s of the last pass into out (n_out values). */
 static void read_outputs(const vi_program *p, size_t s, double *out)
 {
@@ -642,7 +679,7 @@ static void read_outputs(const vi_program *p, size_t s, double *out)
   }
 }
 
-static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
+static int constrain_(void *ctx, const double *z, gsl_rng *rng, double *out)
 {
   vi_program *p = ctx;
   ev_ctx *c = &p->ev;
@@ -660,9 +697,17 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
   return VI_SUCCESS;
 }
 
+static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = constrain_(ctx, z, rng, out);
+  gsl_set_error_handler(saved);
+  return r;
+}
+
 /* n points in batched passes; a batch that fails or whose draws part ways (a branch on
  * a parameter) is redone one point at a time, which also names a failing draw. */
-static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+static int constrain_n_(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
 {
   vi_program *p = ctx;
   ev_ctx *c = &p->ev;
@@ -686,6 +731,14 @@ static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, 
         return rc;
   }
   return VI_SUCCESS;
+}
+
+static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = constrain_n_(ctx, n, z, rng, out);
+  gsl_set_error_handler(saved);
+  return r;
 }
 
 int vi_program_model(vi_program *p, vi_model *m)
@@ -717,7 +770,7 @@ int vi_program_model(vi_program *p, vi_model *m)
   return VI_SUCCESS;
 }
 
-int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len)
+static int program_explain(vi_program *p, const double *z, char *buf, size_t len)
 {
   if (!p || !z || !buf || len == 0) return VI_EINVAL;
   buf[0] = '\0';
@@ -744,6 +797,14 @@ int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len)
     snprintf(buf, len, "the log density is %s, though every term of target is finite "
                        "(their sum overflows)", isnan(lp) ? "nan" : lp > 0 ? "+inf" : "-inf");
   return VI_SUCCESS;
+}
+
+int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int r = program_explain(p, z, buf, len);
+  gsl_set_error_handler(saved);
+  return r;
 }
 
 const char *vi_program_last_error(const vi_program *p)
