@@ -8,6 +8,7 @@
  * parameter constraints as -inf, truncation, the likelihood split, output names and
  * values. */
 #include <check.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,11 +151,16 @@ START_TEST(test_gradients_constrained)
   vi_program *p = make(CONSTRAINED, "{\"N\": 3, \"y\": [0.5, 1.5, -0.2]}", &m);
   /* 1 + 1 + 1 + 3 + 1 + 1 + 3 + 3 + 2 + 3 + 5 + 3 + 2 + 3 + 3 */
   ck_assert_uint_eq(m.dim, 35);
-  ck_assert_str_eq(m.names[0], "s");
-  ck_assert_str_eq(m.names[3], "v.1");
-  ck_assert_str_eq(m.names[8], "w.1");
-  ck_assert_str_eq(m.names[10], "w.3");
-  ck_assert_str_eq(m.names[27], "ar.1");
+  /* the names of the unconstrained coordinates say their transform */
+  ck_assert_str_eq(m.names[0], "log(s)");
+  ck_assert_str_eq(m.names[1], "logit((a - -1) / (2 - -1))");
+  ck_assert_str_eq(m.names[2], "(o - 1) / 2");
+  ck_assert_str_eq(m.names[3], "log(v.1)");
+  ck_assert_str_eq(m.names[6], "log(t - s)");
+  ck_assert_str_eq(m.names[7], "logit((r - lower) / (upper - lower))");
+  ck_assert_str_eq(m.names[8], "unconstrained(w).1");
+  ck_assert_str_eq(m.names[10], "unconstrained(w).3");
+  ck_assert_str_eq(m.names[27], "log(3 - ar.1)");
   double z[3 * 35];
   fill_z(z, 3 * 35, 0.1);
   double e = fd_error(&m, 3, z);
@@ -507,7 +513,7 @@ START_TEST(test_eight_schools)
     vi_model m;
     ck_assert_int_eq(vi_program_model(p, &m), 0);
     ck_assert_uint_eq(m.dim, 10);
-    ck_assert_str_eq(m.names[1], "tau");
+    ck_assert_str_eq(m.names[1], "log(tau)");
     double z[5 * 10];
     fill_z(z, 50, 0.2 + k);
     double e = fd_error(&m, 5, z);
@@ -681,6 +687,69 @@ START_TEST(test_explain)
 }
 END_TEST
 
+/* A host under a decimal-comma locale (R, Python and GUI programs call
+ * setlocale(LC_ALL, "")): the model's literals, the JSON data and the messages read and
+ * print numbers as in "C", the fit is the same bits, and the host's locale is untouched.
+ * Needs de_DE.UTF-8 (.ci/run generates it); skipped with a message where it is absent. */
+static void fit_under_locale(double *out)
+{
+  vi_model m;
+  vi_program *p = make("data { int N; vector[N] y; real s; }\n"
+                       "parameters { real mu; real<lower=0> sigma; }\n"
+                       "model { mu ~ normal(2.5, 0.5); sigma ~ lognormal(-0.25, 1.5e-1 * 10);\n"
+                       "  y ~ normal(mu, sigma * s); }\n",
+                       "{\"N\": 3, \"y\": [1.25, 2.75, 3.5e0], \"s\": 0.5}", &m);
+  vi_options opt;
+  vi_options_default(&opt);
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  vi_fit_run(f, NULL, NULL);
+  out[0] = vi_fit_mean(f)[0];
+  out[1] = vi_fit_sd(f)[0];
+  out[2] = vi_fit_diag(f)->elbo;
+  /* log p at mu = 0, sigma = 1: the literals and data as written */
+  double z[2] = {0, 0}, lp;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, z, &lp, NULL), VI_SUCCESS);
+  out[3] = lp;
+  vi_fit_free(f);
+  char why[2048];
+  z[0] = 1.5;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_str_eq(why, "");
+  vi_program_free(p);
+  /* a message with a number: a point decimal, whatever the host's locale */
+  p = make("parameters { real s; }\nmodel { s ~ normal(0, -1.5); }\n", NULL, &m);
+  z[0] = 0.25;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "s = 0.25, argument 2 = 0, argument 3 = -1.5") != NULL, "%s", why);
+  vi_program_free(p);
+}
+
+START_TEST(test_locale)
+{
+  double c[4], de[4];
+  fit_under_locale(c);
+  /* the literals: log N(0 | 2.5, 0.5) + log lognormal(1 | -0.25, 1.5) + the data's */
+  double want = -0.5 * 25.0 - log(0.5) - LOG_SQRT_2PI
+                - 0.5 * (0.25 / 1.5) * (0.25 / 1.5) - log(1.5) - LOG_SQRT_2PI;
+  double y[3] = {1.25, 2.75, 3.5};
+  for (int i = 0; i < 3; i++) want += -0.5 * (y[i] / 0.5) * (y[i] / 0.5) - log(0.5) - LOG_SQRT_2PI;
+  ck_assert_msg(fabs(c[3] - want) < 1e-12, "lp %.17g vs %.17g", c[3], want);
+  if (!setlocale(LC_ALL, "de_DE.UTF-8")) {
+    fprintf(stderr, "check_program: SKIP test_locale: the de_DE.UTF-8 locale is not installed "
+                    "(localedef -i de_DE -f UTF-8 de_DE.UTF-8)\n");
+    return;
+  }
+  ck_assert_str_eq(localeconv()->decimal_point, ",");   /* the test would show nothing */
+  ck_assert_double_eq(strtod("2.5", NULL), 2.0);
+  fit_under_locale(de);
+  ck_assert_str_eq(localeconv()->decimal_point, ",");   /* the host's locale is kept */
+  setlocale(LC_ALL, "C");
+  for (int i = 0; i < 4; i++)
+    ck_assert_msg(de[i] == c[i], "value %d: %.17g under de_DE, %.17g under C", i, de[i], c[i]);
+}
+END_TEST
+
 START_TEST(test_no_alloc_after_warmup)
 {
   vi_model m;
@@ -787,6 +856,7 @@ int main(void)
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_explain);
+  tcase_add_test(tc, test_locale);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_start_infeasible_at_zero);
   tcase_add_test(tc, test_constrain_batched);

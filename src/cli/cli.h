@@ -33,6 +33,7 @@ typedef struct cli_config {
   const char *json_path;      /* --summary-json */
   size_t output_draws;        /* --output-draws (default 1000) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
+  int no_progress;            /* --refresh 0 (or --print-every 0): no progress lines */
   int quiet;                  /* --quiet */
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
 } cli_config;
@@ -43,6 +44,7 @@ typedef struct cli_config {
 int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown);
 const char *cli_optimizer_name(vi_optimizer o);
 const char *cli_method_name(vi_estimator e);
+const char *cli_init_name(vi_init i);   /* "zero", "random", "laplace" */
 
 /* ---- help.c ---- */
 void cli_help_main(FILE *out);
@@ -128,6 +130,7 @@ typedef struct cli_outcome {
                               is not finite, or some fresh draws had a non-finite log
                               density: never reported as converged, never exit 0 */
   size_t nonfinite;        /* those fresh draws (vi_fit_finish_fault) */
+  double seconds_total;    /* from the start of the command to the report */
 } cli_outcome;
 
 /* A word for the outcome: "converged", "max_iter", "no_progress", "interrupted",

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
 
@@ -156,8 +157,17 @@ static int overwrites_input(const cli_config *cfg)
   return 0;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
 int cli_cmd_fit(int argc, char **argv)
 {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_config cfg;
   int help = 0;
   int rc = cli_options_parse(argc, argv, 1, &cfg, &help);
@@ -231,7 +241,7 @@ int cli_cmd_fit(int argc, char **argv)
 
   /* The fit, with the live table; a signal stops it at the end of an iteration. */
   cli_progress prog;
-  cli_progress_init(&prog, stderr, cfg.quiet, cfg.print_every);
+  cli_progress_init(&prog, stderr, cfg.quiet || cfg.no_progress, cfg.print_every);
   cli_outcome o;
   memset(&o, 0, sizeof o);
   o.rel_obj = NAN;
@@ -275,6 +285,7 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
+  o.seconds_total = seconds_since(&t0);
   cli_summary_print(stdout, &cfg, f, &o, &draws);
 
   rc = o.exit_code;

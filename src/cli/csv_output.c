@@ -11,7 +11,8 @@
  *   - then one row per output draw: lp__ = 0, log_p__ = log p(x, z) (with the Jacobian,
  *     all normalising constants kept), log_g__ = log q(z) on the unconstrained space.
  *     CmdStan drops q's normalising constant from log_g__; we keep it, so log_p__ -
- *     log_g__ are exactly the log importance weights behind log p(X) and k-hat. */
+ *     log_g__ are exactly the log importance weights behind log p(X) and k-hat;
+ *   - CmdStan's closing "# Elapsed Time" comment lines (the fit, the rest, the total). */
 #include "config.h"
 
 #include <math.h>
@@ -51,7 +52,8 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     algorithm = meanfield\n");
   fprintf(fp, "#       meanfield\n");
   fprintf(fp, "#     iter = %zu\n", opt->max_iter);
-  fprintf(fp, "#     grad_samples = %zu\n", opt->draws);
+  /* the M that ran at the end (adaptive M doubles it); where it started below */
+  fprintf(fp, "#     grad_samples = %zu\n", diag ? diag->draws : opt->draws);
   fprintf(fp, "#     elbo_samples = %zu\n", opt->eval_draws);
   fprintf(fp, "#     eta = %g\n", opt->step_size);
   fprintf(fp, "#     tol_rel_obj = %g\n", opt->tol_rel_obj);
@@ -60,10 +62,12 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     vi_estimator = %s\n", cli_method_name(opt->estimator));
   fprintf(fp, "#     vi_optimizer = %s\n", cli_optimizer_name(opt->optimizer));
   fprintf(fp, "#     vi_tol_grad = %g\n", opt->tol_grad);
-  vi_init ik = vi_fit_init_kind(f);   /* the start taken */
-  fprintf(fp, "#     vi_init = %s\n", ik == VI_INIT_LAPLACE  ? "laplace"
-                                       : ik == VI_INIT_RANDOM ? "random"
-                                                              : "zero");
+  fprintf(fp, "#     vi_draws_start = %zu\n", opt->draws);
+  fprintf(fp, "#     vi_draws_max = %zu\n", opt->draws_max);
+  /* the start taken, and the one asked for (a Laplace start may lose to zero's) */
+  vi_init ik = vi_fit_init_kind(f);
+  fprintf(fp, "#     vi_init = %s\n", cli_init_name(ik));
+  fprintf(fp, "#     vi_init_requested = %s\n", opt->init_mu ? "file" : cli_init_name(opt->init));
   fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
   fprintf(fp, "# id = 1\n");
   fprintf(fp, "# data\n");
@@ -112,5 +116,10 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
     }
     fputc('\n', fp);
   }
+  /* CmdStan ends its CSV files with these comment lines; readers look for them */
+  double fit_s = diag ? diag->seconds : 0.0;
+  fprintf(fp, "# \n#  Elapsed Time: %.6f seconds (Fit)\n#                %.6f seconds (Final "
+              "diagnostics and draws)\n#                %.6f seconds (Total)\n# \n",
+          fit_s, o->seconds_total > fit_s ? o->seconds_total - fit_s : 0.0, o->seconds_total);
   return ferror(fp) ? -1 : 0;
 }

@@ -73,6 +73,11 @@ const char *cli_method_name(vi_estimator e)
   return e == VI_FRESH_DRAWS ? "stochastic" : "fixed";
 }
 
+const char *cli_init_name(vi_init i)
+{
+  return i == VI_INIT_LAPLACE ? "laplace" : i == VI_INIT_RANDOM ? "random" : "zero";
+}
+
 /* Draw counts are held in memory (draws x dimension doubles): a bound keeps a typo from
  * asking for terabytes. */
 #define MAX_DRAWS 10000000
@@ -127,6 +132,38 @@ static int parse_real(const char *opt, const char *s, int positive, double *out)
   }
   *out = v;
   return 0;
+}
+
+/* CmdStan's names (and common slips) for our options, for "did you mean". */
+static const struct { const char *theirs, *ours; } similar[] = {
+  {"iter", "max-iter"}, {"max_iter", "max-iter"}, {"max_iterations", "max-iter"},
+  {"algorithm", "method"}, {"grad_samples", "draws"}, {"elbo_samples", "eval-draws"},
+  {"output_samples", "output-draws"}, {"draws-out", "output-draws"}, {"eta", "step-size"},
+  {"eval_elbo", "eval-every"}, {"tol_rel_obj", "tol-rel-obj"}, {"tol_grad", "tol-grad"},
+  {"random_seed", "seed"}, {"file", "output"}, {"data_file", "data"}, {"init_file", "init"},
+};
+
+/* The option the user probably meant by the unknown word (leading dashes and any
+ * "=value" removed): CmdStan's spelling, or ours with '_' for '-'; NULL if none. */
+static const char *did_you_mean(const char *word, const struct option *longopts)
+{
+  char name[64];
+  word += strspn(word, "-");
+  size_t n = strcspn(word, "=");
+  if (n == 0 || n >= sizeof name)
+    return NULL;
+  memcpy(name, word, n);
+  name[n] = '\0';
+  for (size_t i = 0; i < sizeof similar / sizeof similar[0]; i++)
+    if (strcmp(name, similar[i].theirs) == 0)
+      return similar[i].ours;
+  for (char *c = name; *c; c++)
+    if (*c == '_')
+      *c = '-';
+  for (const struct option *o = longopts; o->name; o++)
+    if (strcmp(name, o->name) == 0)
+      return o->name;
+  return NULL;
 }
 
 /* The command-line word of the option just read by getopt_long, for error messages:
@@ -214,10 +251,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       if (parse_count("eval-every", optarg, 0, &cfg->opt.eval_every))
         return CLI_EXIT_USAGE;
       break;
-    case OPT_PRINT_EVERY:
-      if (parse_count(li >= 0 ? longopts[li].name : "print-every", optarg, 1,
+    case OPT_PRINT_EVERY:   /* 0: no progress lines (CmdStan's refresh=0) */
+      if (parse_count(li >= 0 ? longopts[li].name : "print-every", optarg, 0,
                       &cfg->print_every))
         return CLI_EXIT_USAGE;
+      cfg->no_progress = cfg->print_every == 0;
       break;
     case OPT_TOL_GRAD:
       if (parse_real("tol-grad", optarg, 0, &cfg->opt.tol_grad))
@@ -281,10 +319,16 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       return CLI_EXIT_USAGE;
     case '?':
     default:
-      if (optopt > 0 && optopt < 256)
+      if (optopt > 0 && optopt < 256) {
         cli_error("%s: unknown option '-%c' (try 'vi help %s')", cmd, optopt, cmd);
-      else
-        cli_error("%s: unknown option '%s' (try 'vi help %s')", cmd, last_word(argv), cmd);
+      } else {
+        const char *mean = did_you_mean(last_word(argv), longopts);
+        if (mean)
+          cli_error("%s: unknown option '%s' (did you mean '--%s'? try 'vi help %s')", cmd,
+                    last_word(argv), mean, cmd);
+        else
+          cli_error("%s: unknown option '%s' (try 'vi help %s')", cmd, last_word(argv), cmd);
+      }
       return CLI_EXIT_USAGE;
     }
   }

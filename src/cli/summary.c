@@ -13,6 +13,9 @@
 
 #include "cli/cli.h"
 
+/* nats below zero of the KL(q || prior) estimate that no Monte Carlo error explains */
+#define IMPROPER_KL 0.05
+
 const char *cli_outcome_word(const cli_outcome *o)
 {
   if (o->interrupted)
@@ -132,6 +135,8 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   }
   fprintf(out, "Decomposition  log p(X) = ELBO + KL(q || p), from %zu fresh draws from q:\n",
           fin->draws);
+  fputs("  (the progress lines estimate these from the optimiser's own M draws, which q is\n"
+        "   fitted to: their KL is smaller, and log p(X) noisier, than these)\n", out);
   fputs("  log p(X)        = ", out);
   put_value(out, fin->log_evidence, fin->log_evidence_exact ? NAN : fin->log_evidence_se);
   fputs(fin->log_evidence_exact ? "  exact (closed form)\n"
@@ -152,6 +157,11 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
     fputs("  KL(q || prior)  = ", out);
     put_value(out, fin->kl_prior, NAN);
     fputs("  estimated (ELBO = E_q[log p(X|Z)] - KL(q || prior))\n", out);
+    if (fin->kl_prior < -IMPROPER_KL)   /* a KL between proper densities is >= 0 */
+      fputs("  (negative: the prior is improper, some parameter has none on its\n"
+            "   unconstrained scale (a flat prior); KL(q || prior) and E_q[log p(X|Z)]\n"
+            "   then mean little, log p(X) too: give every parameter a proper prior)\n",
+            out);
   }
   fputs("  KL(p || q)      = ", out);
   put_value(out, fin->kl_forward, NAN);
@@ -208,6 +218,10 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   vi_init ik = vi_fit_init_kind(f);
   if (ik == VI_INIT_LAPLACE)
     fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
+  else if (opt->init == VI_INIT_LAPLACE && !opt->init_mu)
+    fprintf(out, "Start:    zero (the Laplace start was tried and not kept: its mode search "
+                 "of %zu iterations found no proper mode, or its ELBO lost to zero's)\n",
+            vi_fit_init_iterations(f));
   else
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_stop(out, cfg, f, o);

@@ -164,6 +164,16 @@ static int relabel(ev_ctx *c, vi_error *err, int status)
   return status;
 }
 
+/* An R dump ("N <- 3", "y <- c(1, 2)", "structure(...)") rather than JSON: an assignment
+ * arrow in the first kilobyte. */
+static int looks_like_rdump(const char *text, size_t len)
+{
+  size_t n = len < 1024 ? len : 1024;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (text[i] == '<' && text[i + 1] == '-') return 1;
+  return 0;
+}
+
 int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
 {
   json_t *root = NULL;
@@ -190,8 +200,13 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
         snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
         err->line = je.line > 0 ? je.line : 0;
         err->col = je.column > 0 ? je.column : 0;
-        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s",
-                 fname && *fname ? fname : "<data>", je.line, je.column, je.text);
+        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s%s",
+                 fname && *fname ? fname : "<data>", je.line, je.column, je.text,
+                 looks_like_rdump(json, len)
+                     ? " (this looks like an R dump file, the older CmdStan data format; "
+                       "vi reads Stan's JSON data: in R, cmdstanr::write_stan_json(list) "
+                       "writes it)"
+                     : "");
       }
       return VI_EDATA;
     }

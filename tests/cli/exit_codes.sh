@@ -62,7 +62,7 @@ printf '{"N": 3, "y": [4, 5, 6]}\n' >"$TMP/oob2.json"
 run fit "$TMP/oob2.stan" --data "$TMP/oob2.json" --init zero --quiet
 expect_status 5
 head -n 1 "$TMP/err" | grep -q -F -e "$TMP/oob2.stan:14:" || fail "mid-fit error location"
-grep -q -E '^vi: at iteration [1-9][0-9]*, draw [0-9]+: lp = nan at z = \(mu = [0-9.e+-]+, sigma = [0-9.e+-]+\)$' "$TMP/err" ||
+grep -q -E '^vi: at iteration [1-9][0-9]*, draw [0-9]+: lp = nan at z = \(mu = [0-9.e+-]+, log\(sigma\) = [0-9.e+-]+\)$' "$TMP/err" ||
   fail "mid-fit error: no 'at iteration' line"
 mu=$(sed -n 's/^vi: at iteration .* z = (mu = \([^,]*\),.*/\1/p' "$TMP/err")
 awk -v m="$mu" 'BEGIN { exit !(m > 2.5) }' || fail "mid-fit error: z is not the failing point ($mu)"

@@ -60,7 +60,8 @@ rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 s = json.load(open(sys.argv[2]))
 ms = [int(r["draws"]) for r in rows]
 assert ms[0] == 32 and max(ms) <= 128 and ms == sorted(ms) and len(set(ms)) >= 2, ms
-assert s["options"]["draws"] == 32 and s["options"]["draws_max"] == 128, s["options"]
+assert s["options"]["draws_start"] == 32 and s["options"]["draws_max"] == 128, s["options"]
+assert s["options"]["draws"] == ms[-1], s["options"]
 assert s["last_iteration"]["draws"] == ms[-1]
 assert int(rows[-1]["n_points"]) == s["last_iteration"]["n_points"] > 32 * int(rows[-1]["n_fevals"])
 PY

@@ -39,8 +39,8 @@ usage "vi: --max-iter: expected a positive integer, got 'x'" fit "$ES" --max-ite
 usage "vi: --output-draws: expected a positive integer, got '0'" fit "$ES" --output-draws 0
 usage "vi: --eval-draws: expected a positive integer, got ''" fit "$ES" --eval-draws ""
 usage "vi: --eval-every: expected a non-negative integer, got 'often'" fit "$ES" --eval-every often
-usage "vi: --print-every: expected a positive integer, got '0'" fit "$ES" --print-every 0
-usage "vi: --refresh: expected a positive integer, got 'no'" fit "$ES" --refresh no
+usage "vi: --print-every: expected a non-negative integer, got '-1'" fit "$ES" --print-every -1
+usage "vi: --refresh: expected a non-negative integer, got 'no'" fit "$ES" --refresh no
 usage "vi: --tol-grad: expected a non-negative number, got '-1'" fit "$ES" --tol-grad -1
 usage "vi: --tol-grad: expected a non-negative number, got 'nan'" fit "$ES" --tol-grad nan
 usage "vi: --tol-rel-obj: expected a non-negative number, got '1e-3x'" fit "$ES" --tol-rel-obj 1e-3x
