@@ -750,6 +750,45 @@ START_TEST(test_locale)
 }
 END_TEST
 
+/* Initial values (CmdStan's init files) to the unconstrained point: bounds that depend on
+ * earlier parameters, a simplex, per-element bounds; the round trip through the model's
+ * constrain gives the values back; a missing parameter gets 0; a value outside its
+ * constraint is an error naming it. */
+START_TEST(test_unconstrain)
+{
+  vi_model m;
+  vi_program *p = make("data { vector[2] lo; }\n"
+                       "parameters { real mu; real<lower=0> tau; real<lower=tau, upper=tau + 2> t;\n"
+                       "  simplex[3] w; vector<lower=lo>[2] v; real absent; }\n"
+                       "model { mu ~ normal(0, 1); tau ~ normal(0, 1); absent ~ normal(0, 1); }\n",
+                       "{\"lo\": [0, 1]}", &m);
+  ck_assert_uint_eq(m.dim, 8);
+  const char *init = "{\"mu\": 1.5, \"tau\": 2, \"t\": 3.5, \"w\": [0.2, 0.3, 0.5], \"v\": [1, 4]}";
+  double z[8];
+  vi_error err;
+  ck_assert_int_eq(vi_program_unconstrain(p, init, strlen(init), "init.json", z, &err), VI_SUCCESS);
+  ck_assert_double_eq_tol(z[0], 1.5, 1e-15);
+  ck_assert_double_eq_tol(z[1], log(2.0), 1e-15);
+  ck_assert_double_eq_tol(z[2], log(0.75 / 0.25), 1e-12);   /* logit((3.5 - 2) / 2) */
+  ck_assert_double_eq_tol(z[5], 0.0, 1e-15);                 /* log(1 - 0) */
+  ck_assert_double_eq_tol(z[6], log(3.0), 1e-15);            /* log(4 - 1) */
+  ck_assert_double_eq(z[7], 0.0);                            /* absent */
+  double out[16];
+  ck_assert_uint_eq(m.n_out, 9);
+  ck_assert_int_eq(m.constrain(m.ctx, z, NULL, out), VI_SUCCESS);
+  double want[9] = {1.5, 2, 3.5, 0.2, 0.3, 0.5, 1, 4, 0};
+  for (int i = 0; i < 9; i++) ck_assert_double_eq_tol(out[i], want[i], 1e-12);
+  const char *bad = "{\"tau\": 2, \"t\": 1.5}";   /* t must be >= tau */
+  ck_assert_int_eq(vi_program_unconstrain(p, bad, strlen(bad), "init.json", z, &err), VI_EDATA);
+  ck_assert_msg(strstr(err.message, "parameter 't'") != NULL, "%s", err.message);
+  const char *shape = "{\"v\": [1, 2, 3]}";
+  ck_assert_int_eq(vi_program_unconstrain(p, shape, strlen(shape), "init.json", z, &err), VI_EDATA);
+  ck_assert_msg(strstr(err.message, "variable 'v': dimension 1: declared size 2, found 3") != NULL,
+                "%s", err.message);
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_no_alloc_after_warmup)
 {
   vi_model m;
@@ -857,6 +896,7 @@ int main(void)
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_explain);
   tcase_add_test(tc, test_locale);
+  tcase_add_test(tc, test_unconstrain);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_start_infeasible_at_zero);
   tcase_add_test(tc, test_constrain_batched);

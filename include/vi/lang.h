@@ -56,6 +56,15 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* Initial values, as CmdStan's init files hold them: Stan's JSON with the constrained
+ * value of some or all parameters ({"mu": 1.5, "tau": 2, "theta": [...]}), mapped to
+ * the unconstrained point z (dim values; a parameter not in the JSON gets 0 for its
+ * coordinates), ready for vi_options.init_mu.  Data must be loaded.  Errors: VI_EDATA
+ * with err naming the parameter (a wrong shape, a value outside its constraint), VI_EIO
+ * for a file that cannot be read. */
+int vi_program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                           double *z, vi_error *err);
+int vi_program_unconstrain_file(vi_program *p, const char *path, double *z, vi_error *err);
 /* Why the log density is not finite at the unconstrained point z (dim values): into buf
  * (len bytes, always terminated), the first statement of the model whose term is not
  * finite, as "file:line:col: error: the log density is -inf here; normal's arguments: y =

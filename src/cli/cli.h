@@ -34,6 +34,7 @@ typedef struct cli_config {
   size_t output_draws;        /* --output-draws (default 1000) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
   int no_progress;            /* --refresh 0 (or --print-every 0): no progress lines */
+  const char *init_file;      /* --init FILE.json: initial values (CmdStan's init file) */
   int quiet;                  /* --quiet */
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
 } cli_config;

@@ -180,6 +180,7 @@ int cli_cmd_fit(int argc, char **argv)
   memset(&err, 0, sizeof err);
   int st = VI_SUCCESS;
   vi_fit *f = NULL;
+  double *init_z = NULL;
   cli_draws draws;
   memset(&draws, 0, sizeof draws);
   cli_atomic_file files[3];
@@ -206,6 +207,22 @@ int cli_cmd_fit(int argc, char **argv)
     /* EINVAL here is the model's own fault (no parameters, say), not the command line */
     rc = st == VI_EINVAL ? CLI_EXIT_MODEL : cli_exit_for_status(st);
     goto out;
+  }
+
+  /* --init FILE.json: the parameters' values as q's starting mean (unconstrained) */
+  if (cfg.init_file) {
+    if (!(init_z = malloc(m.dim * sizeof *init_z))) {
+      cli_error("out of memory");
+      rc = CLI_EXIT_NUMERICAL;
+      goto out;
+    }
+    memset(&err, 0, sizeof err);
+    st = vi_program_unconstrain_file(p, cfg.init_file, init_z, &err);
+    if (st != VI_SUCCESS) {
+      rc = cli_report_lang_error(&err, st);
+      goto out;
+    }
+    cfg.opt.init_mu = init_z;
   }
 
   /* Temporary files now: an unwritable place is reported before the fit runs.  The
@@ -311,6 +328,7 @@ out:
   cli_signals_restore();
   cli_draws_free(&draws);
   vi_fit_free(f);
+  free(init_z);
   vi_program_free(p);
   return rc;
 }

@@ -309,8 +309,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         cfg->opt.init = VI_INIT_RANDOM;
       else if (strcmp(optarg, "laplace") == 0)
         cfg->opt.init = VI_INIT_LAPLACE;
+      else if (strlen(optarg) > 5 && strcmp(optarg + strlen(optarg) - 5, ".json") == 0)
+        cfg->init_file = optarg;   /* read once the model and data are in (cmd_fit.c) */
       else {
-        cli_error("--init: expected 'zero', 'random' or 'laplace', got '%s'", optarg);
+        cli_error("--init: expected 'zero', 'random', 'laplace' or a FILE.json of initial "
+                  "values, got '%s'", optarg);
         return CLI_EXIT_USAGE;
       }
       break;

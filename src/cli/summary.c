@@ -216,7 +216,9 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
           cli_optimizer_name(opt->optimizer), opt->seed);
   /* the start actually taken (a Laplace start that lost to zero's says zero) */
   vi_init ik = vi_fit_init_kind(f);
-  if (ik == VI_INIT_LAPLACE)
+  if (opt->init_mu && cfg->init_file)
+    fprintf(out, "Start:    %s (the initial values as q's mean)\n", cfg->init_file);
+  else if (ik == VI_INIT_LAPLACE)
     fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
   else if (opt->init == VI_INIT_LAPLACE && !opt->init_mu)
     fprintf(out, "Start:    zero (the Laplace start was tried and not kept: its mode search "

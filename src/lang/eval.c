@@ -1299,6 +1299,22 @@ int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status)
 
 /* ---- a whole pass ------------------------------------------------------------------ */
 
+int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
+{
+  const vi_decl *d = p->decl;
+  *lb = *ub = NULL;
+  if (d->con == CON_BOUNDS) {
+    if (d->lower && !(*lb = ev_expr(c, d->lower))) return c->rc;
+    if (d->upper && !(*ub = ev_expr(c, d->upper))) return c->rc;
+  } else if (d->con == CON_OFFSET_MULT) {
+    if (d->offset && !(*lb = ev_expr(c, d->offset))) return c->rc;
+    if (d->multiplier && !(*ub = ev_expr(c, d->multiplier))) return c->rc;
+  }
+  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0});
+  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0});
+  return 0;
+}
+
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval)
 {
   ad_tape *t = c->t;
@@ -1315,16 +1331,8 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
     const vi_decl *d = p->decl;
-    ad_val *lb = NULL, *ub = NULL, *lj = NULL;
-    if (d->con == CON_BOUNDS) {
-      if (d->lower && !(lb = ev_expr(c, d->lower))) return c->rc;
-      if (d->upper && !(ub = ev_expr(c, d->upper))) return c->rc;
-    } else if (d->con == CON_OFFSET_MULT) {
-      if (d->offset && !(lb = ev_expr(c, d->offset))) return c->rc;
-      if (d->multiplier && !(ub = ev_expr(c, d->multiplier))) return c->rc;
-    }
-    if (lb) lb = promote(c, lb, (vi_type){VT_REAL, 0});
-    if (ub) ub = promote(c, ub, (vi_type){VT_REAL, 0});
+    ad_val *lb, *ub, *lj = NULL;
+    if ((rc = ev_param_bounds(c, p, &lb, &ub))) return rc;
     tr_spec sp = p->spec;
     sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
     ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);

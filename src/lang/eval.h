@@ -112,6 +112,10 @@ int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status);
 long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char *why,
                     size_t whylen, int *rc);
 
+/* The bounds of parameter p (lower / upper, or offset / multiplier), NULL where absent,
+ * evaluated in the current pass (earlier parameters in their slots).  0 or the error. */
+int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub);
+
 /* A full pass: parameters from z (n points, row-major n x dim), transformed parameters,
  * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns
  * EV_OK, EV_REJECT, EV_DIVERGE or an error.  *zval: the tape value of z (for gradients). */

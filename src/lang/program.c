@@ -858,6 +858,40 @@ int vi_program_model(vi_program *p, vi_model *m)
   return VI_SUCCESS;
 }
 
+static int program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                               double *z, vi_error *err)
+{
+  vi_error dummy;
+  if (!err) err = &dummy;
+  memset(err, 0, sizeof *err);
+  if (!p || !json || !z) return VI_EINVAL;
+  if (!p->loaded) return VI_EINVAL;
+  int rc = ev_reserve(&p->ev, 1);
+  if (rc) return rc;
+  rc = data_unconstrain(&p->ev, json, len, name, z, err);
+  return rc < 0 ? rc : rc ? VI_EDATA : VI_SUCCESS;
+}
+
+int vi_program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                           double *z, vi_error *err)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = program_unconstrain(p, json, len, name, z, err);
+  guard_leave(&g);
+  return r;
+}
+
+int vi_program_unconstrain_file(vi_program *p, const char *path, double *z, vi_error *err)
+{
+  size_t len;
+  char *buf = read_file(path, &len);
+  if (!buf) { io_error(err, path, "initial values"); return VI_EIO; }
+  int rc = vi_program_unconstrain(p, buf, len, path, z, err);
+  free(buf);
+  return rc;
+}
+
 static int program_explain(vi_program *p, const double *z, char *buf, size_t len)
 {
   if (!p || !z || !buf || len == 0) return VI_EINVAL;

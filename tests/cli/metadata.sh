@@ -46,6 +46,24 @@ assert lines[-2] == "# " and lines[-1] == ""
 PY
 "$PYTHON" "$top_srcdir/tests/cli/read_stan_csv.py" "$C" >/dev/null || fail "the CSV no longer reads"
 
+# --init FILE.json: CmdStan's init file, the parameters' constrained values
+echo '{"mu": 4.5, "tau": 3}' >"$TMP/init.json"
+run fit "$ES" --data "$ESD" --init "$TMP/init.json" --summary-json "$J" --output "$C" --quiet
+expect_status 0
+expect_out "Start:    $TMP/init.json (the initial values as q's mean)"
+grep -q '^#     vi_init_requested = file$' "$C" || fail "--init FILE.json: CSV"
+"$PYTHON" -c "import json; s = json.load(open('$J')); assert s['options']['init_requested'] == 'file'" ||
+  fail "--init FILE.json: JSON"
+echo '{"mu": 4.5, "tau": -3}' >"$TMP/bad.json"
+run fit "$ES" --data "$ESD" --init "$TMP/bad.json"
+expect_status 4
+expect_err_line "$TMP/bad.json: error: parameter 'tau': element 1 (-3) is outside its bounds"
+run fit "$ES" --data "$ESD" --init "$TMP/none.json"
+expect_status 6
+run fit "$ES" --data "$ESD" --init files
+expect_status 2
+expect_err_line "vi: --init: expected 'zero', 'random', 'laplace' or a FILE.json of initial values, got 'files'"
+
 # --refresh 0: no progress lines (the report still comes)
 run fit "$ES" --data "$ESD" --refresh 0
 expect_status 0

@@ -47,7 +47,7 @@ usage "vi: --tol-rel-obj: expected a non-negative number, got '1e-3x'" fit "$ES"
 usage "vi: --step-size: expected a positive number, got '0'" fit "$ES" --step-size 0
 usage "vi: --method: expected 'fixed' or 'stochastic', got 'exact'" fit "$ES" --method exact
 usage "vi: --optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, got 'lbfgs'" fit "$ES" --optimizer lbfgs
-usage "vi: --init: expected 'zero', 'random' or 'laplace', got 'one'" fit "$ES" --init one
+usage "vi: --init: expected 'zero', 'random', 'laplace' or a FILE.json of initial values, got 'one'" fit "$ES" --init one
 usage "vi: --optimizer: 'cg-fr' needs a deterministic objective (--method fixed); --method stochastic uses adam" fit "$ES" --method stochastic --optimizer cg-fr
 usage "vi: --standardize-draws: needs --method fixed (the stochastic method draws afresh every step)" fit "$ES" --method stochastic --standardize-draws
 usage "vi: --draws-max: needs --method fixed (adaptive M grows a fixed sample)" fit "$ES" --method stochastic --draws-max 64
