@@ -136,7 +136,7 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   fprintf(out, "Decomposition  log p(X) = ELBO + KL(q || p), from %zu fresh draws from q:\n",
           fin->draws);
   fputs("  (the progress lines estimate these from the optimiser's own M draws, which q is\n"
-        "   fitted to: their KL is smaller, and log p(X) noisier, than these)\n", out);
+        "   fitted to: their KL is usually smaller, and their log p(X) noisier)\n", out);
   fputs("  log p(X)        = ", out);
   put_value(out, fin->log_evidence, fin->log_evidence_exact ? NAN : fin->log_evidence_se);
   fputs(fin->log_evidence_exact ? "  exact (closed form)\n"
