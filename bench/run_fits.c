@@ -435,6 +435,7 @@ int main(int argc, char **argv)
     return 2;
   }
   /* Re-read the defaults of the chosen estimator (the cap and the tolerance differ). */
+  int adaptive_row = opt.draws_max != 0;
   {
     vi_optimizer o = opt.optimizer;
     vi_estimator e = opt.estimator;
@@ -454,6 +455,8 @@ int main(int argc, char **argv)
   opt.seed = seed;
   if (draws)
     opt.draws = draws;
+  if (draws && adaptive_row)   /* an explicit M alone is fixed: adaptive from it */
+    opt.draws_max = 512;
   if (max_iter)
     opt.max_iter = max_iter;
   if (eval_draws)
@@ -556,7 +559,8 @@ int main(int argc, char **argv)
       kx = gaussian_kl(gp, vi_fit_mean(fit), vi_fit_sd(fit), tc.tmp);
     fprintf(o, "{\n  \"model\": \"%s\",\n  \"optimizer\": \"%s\",\n", model_path, opt_name);
     fprintf(o, "  \"estimator\": \"%s\",\n  \"seed\": %zu,\n  \"draws\": %zu,\n",
-            opt.estimator == VI_FIXED_DRAWS ? "fixed" : "stochastic", seed, opt.draws);
+            opt.estimator == VI_FIXED_DRAWS ? "fixed" : "stochastic", seed,
+            vi_fit_options(fit)->draws);
     fprintf(o, "  \"status\": \"%s\",\n  \"stop_reason\": \"%s\",\n", vi_strerror(run_st),
             stage);
     fprintf(o, "  \"dim\": %zu,\n  \"iterations\": %zu,\n  \"n_fevals\": %zu,\n"

@@ -10,6 +10,7 @@
 #ifndef VI_H
 #define VI_H
 
+#include <vi/version.h>
 #include <vi/status.h>
 #include <vi/model.h>
 #include <vi/family.h>

@@ -96,6 +96,8 @@ static int run_checked(const vi_model *m, const vi_options *opt, int *alloc_stat
   ck_assert(isfinite(vi_fit_diag(f)->elbo));
   if (run == VI_EMAXITER)
     ck_assert_int_eq(vi_fit_stop_reason(f), VI_STOP_MAXITER);
+  else if (run == VI_ENOPROG)
+    ck_assert_int_eq(vi_fit_stop_reason(f), VI_STOP_NOPROGRESS);
   else if (run < 0)
     ck_assert_int_eq(vi_fit_stop_reason(f), VI_STOP_FAILED);
   else

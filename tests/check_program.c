@@ -8,6 +8,7 @@
  * parameter constraints as -inf, truncation, the likelihood split, output names and
  * values. */
 #include <check.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -150,11 +151,16 @@ START_TEST(test_gradients_constrained)
   vi_program *p = make(CONSTRAINED, "{\"N\": 3, \"y\": [0.5, 1.5, -0.2]}", &m);
   /* 1 + 1 + 1 + 3 + 1 + 1 + 3 + 3 + 2 + 3 + 5 + 3 + 2 + 3 + 3 */
   ck_assert_uint_eq(m.dim, 35);
-  ck_assert_str_eq(m.names[0], "s");
-  ck_assert_str_eq(m.names[3], "v.1");
-  ck_assert_str_eq(m.names[8], "w.1");
-  ck_assert_str_eq(m.names[10], "w.3");
-  ck_assert_str_eq(m.names[27], "ar.1");
+  /* the names of the unconstrained coordinates say their transform */
+  ck_assert_str_eq(m.names[0], "log(s)");
+  ck_assert_str_eq(m.names[1], "logit((a - -1) / (2 - -1))");
+  ck_assert_str_eq(m.names[2], "(o - 1) / 2");
+  ck_assert_str_eq(m.names[3], "log(v.1)");
+  ck_assert_str_eq(m.names[6], "log(t - s)");
+  ck_assert_str_eq(m.names[7], "logit((r - lower) / (upper - lower))");
+  ck_assert_str_eq(m.names[8], "unconstrained(w).1");
+  ck_assert_str_eq(m.names[10], "unconstrained(w).3");
+  ck_assert_str_eq(m.names[27], "log(3 - ar.1)");
   double z[3 * 35];
   fill_z(z, 3 * 35, 0.1);
   double e = fd_error(&m, 3, z);
@@ -507,7 +513,7 @@ START_TEST(test_eight_schools)
     vi_model m;
     ck_assert_int_eq(vi_program_model(p, &m), 0);
     ck_assert_uint_eq(m.dim, 10);
-    ck_assert_str_eq(m.names[1], "tau");
+    ck_assert_str_eq(m.names[1], "log(tau)");
     double z[5 * 10];
     fill_z(z, 50, 0.2 + k);
     double e = fd_error(&m, 5, z);
@@ -625,6 +631,164 @@ START_TEST(test_reject)
 }
 END_TEST
 
+/* Why a point has no finite density: the statement, its location and its arguments; a
+ * reject's message; "" where the density is finite.  And after a fit whose q reaches
+ * the rejected region, vi_fit_finish counts the fresh draws that fall there. */
+START_TEST(test_explain)
+{
+  vi_model m;
+  vi_program *p = make(
+      "parameters { real mu; real s; }\n"
+      "model {\n"
+      "  if (mu > 1.5) reject(\"mu too large: \", mu);\n"
+      "  mu ~ normal(0, 1);\n"
+      "  s ~ normal(mu, s);\n"
+      "}\n", NULL, &m);
+  char why[2048];
+  double z[2] = {0.5, -2.0};
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "t.stan:5:5: error: the log density is -inf here; the "
+                            "arguments of normal: s = -2, mu = 0.5, s = -2") != NULL, "%s", why);
+  ck_assert_ptr_nonnull(strstr(why, "  s ~ normal(mu, s);"));   /* the source line */
+  z[0] = 1.75;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "mu too large: 1.75") != NULL, "%s", why);
+  z[1] = 1.0;
+  z[0] = 0.0;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_str_eq(why, "");
+  vi_program_free(p);
+
+  p = make("parameters { real mu; }\n"
+           "model {\n"
+           "  if (mu > 1.5) reject(\"mu too large: \", mu);\n"
+           "  mu ~ normal(0, 1);\n"
+           "}\n", NULL, &m);
+  vi_options opt;
+  vi_options_default(&opt);
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  vi_fit_run(f, NULL, NULL);
+  vi_final fin;
+  size_t bad = 99;
+  ck_assert_int_eq(vi_fit_finish(f, &fin), VI_SUCCESS);
+  const vi_fault *ft = vi_fit_finish_fault(f, &bad);
+  /* the share of q beyond 1.5, within 5 binomial sds */
+  double pr = 0.5 * erfc((1.5 - vi_fit_mean(f)[0]) / (vi_fit_sd(f)[0] * sqrt(2.0)));
+  double n = (double)fin.draws;
+  ck_assert_msg(pr > 0.005 && fabs((double)bad - n * pr) < 5 * sqrt(n * pr * (1 - pr)) + 1,
+                "%zu failed draws, expected about %g", bad, n * pr);
+  ck_assert_ptr_nonnull(ft);
+  ck_assert(ft->z[0] > 1.5 && isinf(ft->lp) && ft->lp < 0 && ft->draw < fin.draws);
+  ck_assert_int_eq(ft->status, VI_ENONFINITE);
+  ck_assert(isinf(fin.elbo) && fin.elbo < 0);
+  vi_fit_free(f);
+  vi_program_free(p);
+}
+END_TEST
+
+/* A host under a decimal-comma locale (R, Python and GUI programs call
+ * setlocale(LC_ALL, "")): the model's literals, the JSON data and the messages read and
+ * print numbers as in "C", the fit is the same bits, and the host's locale is untouched.
+ * Needs de_DE.UTF-8 (.ci/run generates it); skipped with a message where it is absent. */
+static void fit_under_locale(double *out)
+{
+  vi_model m;
+  vi_program *p = make("data { int N; vector[N] y; real s; }\n"
+                       "parameters { real mu; real<lower=0> sigma; }\n"
+                       "model { mu ~ normal(2.5, 0.5); sigma ~ lognormal(-0.25, 1.5e-1 * 10);\n"
+                       "  y ~ normal(mu, sigma * s); }\n",
+                       "{\"N\": 3, \"y\": [1.25, 2.75, 3.5e0], \"s\": 0.5}", &m);
+  vi_options opt;
+  vi_options_default(&opt);
+  vi_fit *f = vi_fit_alloc(&m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  vi_fit_run(f, NULL, NULL);
+  out[0] = vi_fit_mean(f)[0];
+  out[1] = vi_fit_sd(f)[0];
+  out[2] = vi_fit_diag(f)->elbo;
+  /* log p at mu = 0, sigma = 1: the literals and data as written */
+  double z[2] = {0, 0}, lp;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, z, &lp, NULL), VI_SUCCESS);
+  out[3] = lp;
+  vi_fit_free(f);
+  char why[2048];
+  z[0] = 1.5;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_str_eq(why, "");
+  vi_program_free(p);
+  /* a message with a number: a point decimal, whatever the host's locale */
+  p = make("parameters { real s; }\nmodel { s ~ normal(0, -1.5); }\n", NULL, &m);
+  z[0] = 0.25;
+  ck_assert_int_eq(vi_program_explain(p, z, why, sizeof why), VI_SUCCESS);
+  ck_assert_msg(strstr(why, "s = 0.25, argument 2 = 0, argument 3 = -1.5") != NULL, "%s", why);
+  vi_program_free(p);
+}
+
+START_TEST(test_locale)
+{
+  double c[4], de[4];
+  fit_under_locale(c);
+  /* the literals: log N(0 | 2.5, 0.5) + log lognormal(1 | -0.25, 1.5) + the data's */
+  double want = -0.5 * 25.0 - log(0.5) - LOG_SQRT_2PI
+                - 0.5 * (0.25 / 1.5) * (0.25 / 1.5) - log(1.5) - LOG_SQRT_2PI;
+  double y[3] = {1.25, 2.75, 3.5};
+  for (int i = 0; i < 3; i++) want += -0.5 * (y[i] / 0.5) * (y[i] / 0.5) - log(0.5) - LOG_SQRT_2PI;
+  ck_assert_msg(fabs(c[3] - want) < 1e-12, "lp %.17g vs %.17g", c[3], want);
+  if (!setlocale(LC_ALL, "de_DE.UTF-8")) {
+    fprintf(stderr, "check_program: SKIP test_locale: the de_DE.UTF-8 locale is not installed "
+                    "(localedef -i de_DE -f UTF-8 de_DE.UTF-8)\n");
+    return;
+  }
+  ck_assert_str_eq(localeconv()->decimal_point, ",");   /* the test would show nothing */
+  ck_assert_double_eq(strtod("2.5", NULL), 2.0);
+  fit_under_locale(de);
+  ck_assert_str_eq(localeconv()->decimal_point, ",");   /* the host's locale is kept */
+  setlocale(LC_ALL, "C");
+  for (int i = 0; i < 4; i++)
+    ck_assert_msg(de[i] == c[i], "value %d: %.17g under de_DE, %.17g under C", i, de[i], c[i]);
+}
+END_TEST
+
+/* Initial values (CmdStan's init files) to the unconstrained point: bounds that depend on
+ * earlier parameters, a simplex, per-element bounds; the round trip through the model's
+ * constrain gives the values back; a missing parameter gets 0; a value outside its
+ * constraint is an error naming it. */
+START_TEST(test_unconstrain)
+{
+  vi_model m;
+  vi_program *p = make("data { vector[2] lo; }\n"
+                       "parameters { real mu; real<lower=0> tau; real<lower=tau, upper=tau + 2> t;\n"
+                       "  simplex[3] w; vector<lower=lo>[2] v; real absent; }\n"
+                       "model { mu ~ normal(0, 1); tau ~ normal(0, 1); absent ~ normal(0, 1); }\n",
+                       "{\"lo\": [0, 1]}", &m);
+  ck_assert_uint_eq(m.dim, 8);
+  const char *init = "{\"mu\": 1.5, \"tau\": 2, \"t\": 3.5, \"w\": [0.2, 0.3, 0.5], \"v\": [1, 4]}";
+  double z[8];
+  vi_error err;
+  ck_assert_int_eq(vi_program_unconstrain(p, init, strlen(init), "init.json", z, &err), VI_SUCCESS);
+  ck_assert_double_eq_tol(z[0], 1.5, 1e-15);
+  ck_assert_double_eq_tol(z[1], log(2.0), 1e-15);
+  ck_assert_double_eq_tol(z[2], log(0.75 / 0.25), 1e-12);   /* logit((3.5 - 2) / 2) */
+  ck_assert_double_eq_tol(z[5], 0.0, 1e-15);                 /* log(1 - 0) */
+  ck_assert_double_eq_tol(z[6], log(3.0), 1e-15);            /* log(4 - 1) */
+  ck_assert_double_eq(z[7], 0.0);                            /* absent */
+  double out[16];
+  ck_assert_uint_eq(m.n_out, 9);
+  ck_assert_int_eq(m.constrain(m.ctx, z, NULL, out), VI_SUCCESS);
+  double want[9] = {1.5, 2, 3.5, 0.2, 0.3, 0.5, 1, 4, 0};
+  for (int i = 0; i < 9; i++) ck_assert_double_eq_tol(out[i], want[i], 1e-12);
+  const char *bad = "{\"tau\": 2, \"t\": 1.5}";   /* t must be >= tau */
+  ck_assert_int_eq(vi_program_unconstrain(p, bad, strlen(bad), "init.json", z, &err), VI_EDATA);
+  ck_assert_msg(strstr(err.message, "parameter 't'") != NULL, "%s", err.message);
+  const char *shape = "{\"v\": [1, 2, 3]}";
+  ck_assert_int_eq(vi_program_unconstrain(p, shape, strlen(shape), "init.json", z, &err), VI_EDATA);
+  ck_assert_msg(strstr(err.message, "variable 'v': dimension 1: declared size 2, found 3") != NULL,
+                "%s", err.message);
+  vi_program_free(p);
+}
+END_TEST
+
 START_TEST(test_no_alloc_after_warmup)
 {
   vi_model m;
@@ -730,6 +894,9 @@ int main(void)
   tcase_add_test(tc, test_no_alloc_after_warmup);
   tcase_add_test(tc, test_linreg_vs_c);
   tcase_add_test(tc, test_fit_linreg);
+  tcase_add_test(tc, test_explain);
+  tcase_add_test(tc, test_locale);
+  tcase_add_test(tc, test_unconstrain);
   tcase_add_test(tc, test_eight_schools);
   tcase_add_test(tc, test_start_infeasible_at_zero);
   tcase_add_test(tc, test_constrain_batched);

@@ -11,7 +11,33 @@
  *
  * Estimators: fixed draws (sample-average approximation as in DADVI, Giordano, Ingram &
  * Broderick 2024: a deterministic objective maximised by a GSL quasi-Newton method) or
- * fresh draws each step (ADVI, Kucukelbir et al. 2017, with a stochastic step rule). */
+ * fresh draws each step (ADVI, Kucukelbir et al. 2017, with a stochastic step rule).
+ *
+ * Ownership and lifetimes.  A vi_fit owns everything it allocates and frees it in
+ * vi_fit_free.  vi_fit_alloc copies the model and the options (the caller's structs may
+ * go away), but not what they point to: the model's ctx and names, and opt.init_mu (read
+ * during vi_fit_alloc only), must stay valid while the fit lives.  Pointers returned by
+ * the accessors point into the fit:
+ *   vi_fit_mean, vi_fit_sd, vi_fit_diag      change with every vi_fit_iterate (read them
+ *                                            again; the pointers stay valid until free)
+ *   vi_fit_history(f, i)                     valid until the next vi_fit_iterate (the
+ *                                            history grows and may move); copy the
+ *                                            vi_diag to keep it
+ *   vi_fit_model, vi_fit_options, vi_fit_rng valid until vi_fit_free
+ *   vi_fit_fault()->z                        valid until vi_fit_free
+ *   vi_fit_finish_fault()->z                 valid until the next vi_fit_finish or free
+ * Strings from vi_strerror and vi_stop_reason_string are static.
+ *
+ * Thread safety.  The library keeps no global state of its own: distinct fits (and
+ * distinct programs of vi/lang.h) may be used from different threads at the same time;
+ * one fit must not be used by two threads at once (every call, accessors included,
+ * reads or writes it), and a model's callbacks are called from the thread that calls
+ * the fit.  One exception: GSL's error handler is a process-wide variable.  Every call of
+ * libvi that may reach GSL turns it off while it runs (GSL then reports through return
+ * values instead of aborting) and restores the caller's handler on return; a program
+ * that calls libvi from several threads, or GSL in another thread meanwhile, should call
+ * gsl_set_error_handler_off() once before starting them, so that these saves and
+ * restores write back the value already there. */
 #ifndef VI_FIT_H
 #define VI_FIT_H
 
@@ -40,11 +66,32 @@ typedef enum {
  * kept only if its ELBO on the fit's draws beats that of the zero start with sd init_sd
  * (vi_fit_init_kind says which).  Its model evaluations count in n_points, n_fevals and
  * n_gevals (the mode search's as one-point evaluations).  init_mu still overrides init. */
-typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2 } vi_init;
+typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2,
+               VI_INIT_AUTO = 3 /* the default: VI_INIT_LAPLACE with fixed draws,
+                                   VI_INIT_ZERO with fresh draws */ } vi_init;
 
+/* tol_rel_obj's "unset": the estimator's default. */
+#define VI_TOL_DEFAULT (-1.0)
+/* draws_max's "unset": adaptive M up to 512 when draws is unset, else M fixed. */
+#define VI_DRAWS_MAX_DEFAULT ((size_t)-1)
+
+/* Options of a fit.  Always start from vi_options_default (or _for), then change fields:
+ *   - the struct is allocated by the caller and grows by appending fields; its first
+ *     field, size, records the caller's sizeof(vi_options) (set by vi_options_default),
+ *     so a library newer than the caller's header gives the fields the caller does not
+ *     know their defaults, and one older than it refuses the options (VI_EINVAL) rather
+ *     than read past them.  A zeroed struct (size 0) is refused the same way.
+ *   - fields whose default depends on the estimator or on another field are "unset" after
+ *     vi_options_default (0, VI_INIT_AUTO, VI_TOL_DEFAULT) and resolved by vi_fit_alloc;
+ *     a value the caller writes is used as written.  vi_fit_options gives the values the
+ *     fit uses. */
 typedef struct vi_options {
+  size_t size;              /* sizeof(vi_options) of the caller's header (set by
+                               vi_options_default) */
   vi_estimator estimator;   /* default VI_FIXED_DRAWS */
-  size_t draws;             /* M, draws per ELBO estimate (default 32) */
+  size_t draws;             /* M, draws per ELBO estimate.  0 (default): 32, adaptive
+                               (draws_max) with fixed draws; a number fixes M, unless
+                               draws_max is set larger */
   unsigned long seed;       /* RNG seed (default 1); same seed, same options: same bits */
   vi_optimizer optimizer;   /* default VI_OPT_BFGS2 (VI_OPT_ADAM for fresh draws) */
   double tol_grad;          /* stop when |grad ELBO|_2 < tol_grad (default 1e-6) */
@@ -54,17 +101,18 @@ typedef struct vi_options {
                                fresh draws: relative change of a running mean, default
                                1e-3); with adaptive M, a stage before the last stops at
                                max(tol_rel_obj, 1e-7): its optimum is only an M-draw
-                               estimate (0 turns the test off everywhere) */
-  size_t max_iter;          /* iteration cap (default 1000 fixed, 10000 fresh) */
+                               estimate (0 turns the test off everywhere; default
+                               VI_TOL_DEFAULT: the estimator's) */
+  size_t max_iter;          /* iteration cap (0, the default: 1000 fixed, 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
-                               (defaults 0.1 / 0.05) */
+                               (0, the default: 0.1 / 0.05) */
   double line_tol;          /* GSL line-search tolerance (default 0.1) */
   size_t eval_every;        /* fresh-draw diagnostics every k iterations, 0 = never
                                (default 0: diagnostics from the optimiser's own draws) */
   size_t eval_draws;        /* draws for the fresh-draw and final diagnostics (default 2000) */
-  vi_init init;             /* q's start: VI_INIT_LAPLACE (above; default for fixed
-                               draws), zero (default for fresh draws) or a mean uniform
-                               in (-2, 2) (Stan's) */
+  vi_init init;             /* q's start: VI_INIT_LAPLACE (above), zero or a mean
+                               uniform in (-2, 2) (Stan's); default VI_INIT_AUTO:
+                               Laplace with fixed draws, zero with fresh draws */
   double init_sd;           /* starting sd of q (default 1); halved, up to 10 times, while
                                the log joint is not finite at every starting draw */
   const double *init_mu;    /* optional starting mean (dim values), overrides init */
@@ -80,8 +128,10 @@ typedef struct vi_options {
                                doubles M (keeping the draws and appending new ones) and
                                converges again from the current q, until q moves by less
                                than draws_tol between two sizes or M reaches draws_max
-                               (and M * dim at most 2^20).  0 (or <= draws): M fixed at
-                               draws.  Default 512.  Ignored by fresh draws and Adam. */
+                               (and M * dim at most 2^20).  <= draws (0 included): M
+                               fixed at draws.  Default VI_DRAWS_MAX_DEFAULT: 512 when
+                               draws is unset, else M fixed.  Ignored by fresh draws
+                               and Adam. */
   double draws_tol;         /* adaptive M: stop doubling when, in every coordinate, the
                                optimum moved by less than draws_tol: |dmu| / sd and
                                |d log sd| (default 0.05) */
@@ -105,13 +155,12 @@ typedef struct vi_options {
 
 #define VI_FLAT_WINDOW 10
 
-/* Fill opt with the defaults above (those of fixed draws). */
+/* Fill opt with the defaults above (fixed draws), size included. */
 void vi_options_default(vi_options *opt);
-/* Fill opt with the defaults of estimator e: for VI_FRESH_DRAWS, optimizer VI_OPT_ADAM,
- * tol_rel_obj 1e-3, max_iter 10000, step_size 0.05.  vi_fit_alloc also reads a fresh-draw
- * fit whose optimizer, tol_rel_obj, max_iter or step_size still hold the fixed-draw
- * defaults of vi_options_default as "left at the default" and uses these instead (a GSL
- * line-search optimiser on a fresh-draw objective always means Adam). */
+/* The same with estimator e (and its optimizer: VI_OPT_ADAM for VI_FRESH_DRAWS).  The
+ * unset fields resolve by the estimator alone, so setting opt.estimator after
+ * vi_options_default gives the same fit.  A fresh-draw fit always steps with Adam (a
+ * noisy objective defeats a line search). */
 void vi_options_default_for(vi_options *opt, vi_estimator e);
 
 /* Diagnostics of one iteration.  Values that are not available are NaN. */
@@ -150,7 +199,8 @@ typedef enum {
   VI_STOP_GRAD,        /* gradient norm below tol_grad */
   VI_STOP_REL_OBJ,     /* relative ELBO change below tol_rel_obj */
   VI_STOP_MAXITER,     /* iteration cap */
-  VI_STOP_NOPROGRESS,  /* the line search could not improve the objective */
+  VI_STOP_NOPROGRESS,  /* the line search could not improve the objective (not
+                          convergence: vi_fit_test) */
   VI_STOP_FAILED,      /* an error status from the model or the optimiser */
   VI_STOP_FLAT         /* (added later) the ELBO rose by less than tol_abs_obj nats over
                           the last VI_FLAT_WINDOW iterations */
@@ -158,7 +208,10 @@ typedef enum {
 
 const char *vi_stop_reason_string(vi_stop_reason r);
 
-/* Final diagnostics from many fresh draws (vi_fit_finish). */
+/* Final diagnostics from many fresh draws (vi_fit_finish).  Filled whole by the library;
+ * like vi_diag, it only grows by appending fields, and new final diagnostics that a
+ * caller's struct could not hold come as accessors (vi_fit_finish_fault), so a caller
+ * built against an older header is never written past its struct. */
 typedef struct vi_final {
   size_t draws;              /* number of fresh draws used */
   double elbo, elbo_se;      /* fresh-draw ELBO and its Monte Carlo standard error */
@@ -173,20 +226,28 @@ typedef struct vi_final {
 typedef struct vi_fit vi_fit;
 
 /* Allocate a fit of model m (copied by value; its ctx must outlive the fit) with options
- * opt (NULL: defaults).  Evaluates the starting point.  On failure returns NULL and sets
- * *status (if status is not NULL). */
+ * opt (NULL: defaults; copied, resolved values in vi_fit_options).  Evaluates the starting
+ * point.  On failure returns NULL and sets *status (if status is not NULL): VI_EINVAL for
+ * invalid options, a vi_options not made by vi_options_default, or one from a newer
+ * header than the library (its size field). */
 vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status);
 /* One optimiser step.  VI_SUCCESS, or a negative status (the state is left unchanged at
  * the last good point; never NaN in q). */
 int vi_fit_iterate(vi_fit *f);
-/* Convergence test, separate from the step: VI_SUCCESS (converged), VI_CONTINUE, or
- * VI_EMAXITER.  The reason is available from vi_fit_stop_reason. */
+/* Stopping test, separate from the step: VI_CONTINUE (iterate again), VI_EMAXITER (the
+ * iteration cap), or VI_SUCCESS: the fit stopped by a test, which is not always
+ * convergence.  vi_fit_stop_reason says which: VI_STOP_GRAD, VI_STOP_REL_OBJ and
+ * VI_STOP_FLAT are convergence; VI_STOP_NOPROGRESS (the optimiser can improve the
+ * objective no further, often short of the optimum) is not, and `vi fit` reports it as
+ * "not converged" (exit 1).  A fit is reliable only if vi_fit_finish also finds every
+ * fresh draw finite (vi_fit_finish_fault). */
 int vi_fit_test(vi_fit *f);
 /* Run iterate/test to the end, calling observer (if not NULL) for the starting point
  * (iteration 0, when the fit has not iterated yet) and after every iteration;
  * a non-zero return from the observer stops the fit with VI_EINTERRUPTED.  Returns
- * VI_SUCCESS (converged, or no further progress: see vi_fit_stop_reason), VI_EMAXITER,
- * or the negative status that stopped the fit. */
+ * what vi_fit_test returned last (VI_SUCCESS: see vi_fit_stop_reason for whether that
+ * is convergence, VI_EMAXITER), or the negative status that stopped the fit.  The observer gets the fit as const: it may read it
+ * (d is vi_fit_diag(f)), not iterate or free it. */
 typedef int (*vi_observer_fn)(void *ctx, const vi_fit *f, const vi_diag *d);
 int vi_fit_run(vi_fit *f, vi_observer_fn observer, void *ctx);
 /* Final fresh-draw diagnostics (uses opt.eval_draws draws from the fit's RNG). */
@@ -201,6 +262,7 @@ const vi_model *vi_fit_model(const vi_fit *f);
 const vi_options *vi_fit_options(const vi_fit *f);
 const vi_diag *vi_fit_diag(const vi_fit *f);     /* current iteration */
 size_t vi_fit_history_len(const vi_fit *f);      /* iterations recorded, incl. iter 0 */
+/* Iteration i of the history, NULL past its end; valid until the next vi_fit_iterate. */
 const vi_diag *vi_fit_history(const vi_fit *f, size_t i);
 vi_stop_reason vi_fit_stop_reason(const vi_fit *f);
 /* The fit's RNG (for drawing output draws from q after the fit). */
@@ -266,6 +328,15 @@ typedef struct vi_fault {
   const double *z;
 } vi_fault;
 const vi_fault *vi_fit_fault(const vi_fit *f);
+/* After vi_fit_finish: the fresh draws of q at which the log density was not finite
+ * (-inf, +inf or NaN: q puts mass where the model has none, or the model breaks there).
+ * *count (if not NULL) is their number, out of vi_final.draws; the result is the first of
+ * them (iter: the fit's last iteration; draw: its index among the fresh draws; lp: the
+ * model's value there; status VI_ENONFINITE; z: owned by the fit, valid until the next
+ * vi_fit_finish or vi_fit_free), or NULL when every draw was finite.  A fit with such
+ * draws has an ELBO of -inf (or NaN) and estimates that cannot be trusted, whatever the
+ * stop reason and k-hat say. */
+const vi_fault *vi_fit_finish_fault(const vi_fit *f, size_t *count);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,15 @@
  *     vi_program_free(p);
  *
  * Densities keep their normalising constants, `~` included (unlike Stan, which drops
- * them for `~`), so the ELBO and log p(X) are on the true scale. */
+ * them for `~`), so the ELBO and log p(X) are on the true scale.
+ *
+ * Ownership and threads.  A vi_program owns its model: the vi_model that
+ * vi_program_model fills points into it (ctx, names, out_names) and is valid until
+ * vi_program_free or the next vi_program_load_data.  A program evaluates with buffers of
+ * its own, so one program must not be used by two threads at once (not even through two
+ * fits); distinct programs may be.  Strings returned (vi_program_last_error, the names of
+ * vi_param_info) are valid until the next call on the program that changes them (an
+ * evaluation, a data load) or its free.  GSL's error handler: as in vi/fit.h. */
 #ifndef VI_LANG_H
 #define VI_LANG_H
 
@@ -48,6 +56,23 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* Initial values, as CmdStan's init files hold them: Stan's JSON with the constrained
+ * value of some or all parameters ({"mu": 1.5, "tau": 2, "theta": [...]}), mapped to
+ * the unconstrained point z (dim values; a parameter not in the JSON gets 0 for its
+ * coordinates), ready for vi_options.init_mu.  Data must be loaded.  Errors: VI_EDATA
+ * with err naming the parameter (a wrong shape, a value outside its constraint), VI_EIO
+ * for a file that cannot be read. */
+int vi_program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                           double *z, vi_error *err);
+int vi_program_unconstrain_file(vi_program *p, const char *path, double *z, vi_error *err);
+/* Why the log density is not finite at the unconstrained point z (dim values): into buf
+ * (len bytes, always terminated), the first statement of the model whose term is not
+ * finite, as "file:line:col: error: the log density is -inf here; normal's arguments: y =
+ * 1.2, mu = 0, sigma = -1" with the source line and a caret (a `~` statement lists its
+ * arguments' values, so the one outside its domain shows), or the message of the reject()
+ * or constraint that rejected the point.  Returns VI_SUCCESS (buf "" when the log density
+ * is finite there), or the status of an evaluation error (its message in buf). */
+int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len);
 /* The most memory one evaluation of the model may use (its AD arena), in bytes; beyond
  * it the evaluation fails with VI_ENOMEM and a message naming the statement, so a loop
  * that never ends stops instead of exhausting the machine.  Default (and 0): half the

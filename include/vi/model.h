@@ -11,7 +11,10 @@
 extern "C" {
 #endif
 
-/* Evaluate log p(x, z) at n points.
+/* The callbacks are called from the thread that calls the fit, one at a time per fit;
+ * the pointers they receive are valid only during the call (copy what you keep).
+ *
+ * Evaluate log p(x, z) at n points.
  *   z    n * dim doubles, point s at z[s * dim .. s * dim + dim - 1]
  *   lp   n doubles out: log p(x, z_s).  -inf, +inf or NaN are legal answers (outside the
  *        support, overflow): the engine rejects such points, it never propagates them.

@@ -10,7 +10,7 @@ extern "C" {
 #endif
 
 enum vi_status {
-  VI_SUCCESS = 0,
+  VI_SUCCESS = 0,       /* the call succeeded (from vi_fit_test: stopped; see there) */
   VI_CONTINUE = 1,      /* iteration not finished: call iterate again */
   VI_EINVAL = -1,       /* invalid argument or option */
   VI_ENOMEM = -2,       /* out of memory */

@@ -9,7 +9,8 @@
  * file it names is replaced, the link stays), and a device or FIFO (/dev/stdout, a pipe)
  * is written in place at commit time from a buffer held in memory, so nothing reaches it
  * from a run that fails.  An existing file keeps its permission bits; a new one gets
- * those of fopen (0666 less the umask). */
+ * those of fopen (0666 less the umask).  The temporary file is registered with signals.c,
+ * which removes it if a second signal ends the program before the commit. */
 #define _XOPEN_SOURCE 700   /* realpath (XSI) */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,10 +25,13 @@
 
 static void atomic_clear(cli_atomic_file *af)
 {
+  if (af->tmp)
+    cli_signals_untrack(af->track);
   free(af->path);
   free(af->tmp);
   free(af->buf);
   memset(af, 0, sizeof *af);
+  af->track = -1;
 }
 
 /* Direct mode: collect the output in memory, write it to the target at commit. */
@@ -47,6 +51,7 @@ int cli_atomic_open(cli_atomic_file *af, const char *path)
 {
   struct stat st;
   memset(af, 0, sizeof *af);
+  af->track = -1;
   if (path[0] == '\0') {
     cli_error("cannot write to an empty file name");
     return -1;
@@ -92,6 +97,7 @@ int cli_atomic_open(cli_atomic_file *af, const char *path)
     atomic_clear(af);
     return -1;
   }
+  af->track = cli_signals_track(af->tmp);   /* a second signal removes it */
   /* mkstemp makes the file 0600: keep the mode of the file we replace, or give a new
    * file the mode a plain fopen would. */
   mode_t mode;

@@ -20,7 +20,8 @@ enum cli_exit {
   CLI_EXIT_NUMERICAL = 5,   /* numerical failure or runtime error in the model */
   CLI_EXIT_IO = 6,          /* a file could not be read or written */
   CLI_EXIT_GNUPLOT = 7,     /* plots: gnuplot is not installed, or failed */
-  CLI_EXIT_INTERRUPTED = 130 /* SIGINT: 128 + 2, as shells report it */
+  CLI_EXIT_INTERRUPTED = 130, /* SIGINT: 128 + 2, as shells report it */
+  CLI_EXIT_TERMINATED = 143   /* SIGTERM: 128 + 15 (SIGHUP: 129) */
 };
 
 /* Modes listed in a report, and the ELBO gap under which two modes mean a multimodal
@@ -42,6 +43,8 @@ typedef struct cli_config {
   const char *plot_dir;       /* --plot DIR: the three plots at the end of the fit */
   size_t output_draws;        /* --output-draws (default 1000) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
+  int no_progress;            /* --refresh 0 (or --print-every 0): no progress lines */
+  const char *init_file;      /* --init FILE.json: initial values (CmdStan's init file) */
   int quiet;                  /* --quiet */
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
   int lrvb;                   /* --covariance lrvb (0: meanfield) */
@@ -56,6 +59,7 @@ const char *cli_optimizer_name(vi_optimizer o);
 const char *cli_method_name(vi_estimator e);
 /* "mean-field Gaussian", "full-rank Gaussian", "low-rank Gaussian (diagonal + rank K)" */
 const char *cli_family_description(const vi_fit *f);
+const char *cli_init_name(vi_init i);   /* "zero", "random", "laplace" */
 
 /* ---- help.c ---- */
 void cli_help_main(FILE *out);
@@ -75,10 +79,17 @@ void cli_error(const char *fmt, ...)
 /* Print a vi_error from the language (model or data) and return its exit code. */
 int cli_report_lang_error(const vi_error *err, int status);
 
-/* ---- signals.c: SIGINT stops the fit at the end of the current iteration ---- */
+/* ---- signals.c: SIGINT, SIGTERM, SIGHUP stop the fit at the end of the current
+ * iteration; a second one removes the tracked temporary files and ends the program ---- */
 void cli_signals_install(void);
 void cli_signals_restore(void);
+/* The number of the first signal caught, 0 if none. */
 int cli_signals_interrupted(void);
+const char *cli_signal_name(int sig);
+/* Remove path if the program dies by a second signal.  Returns a slot for
+ * cli_signals_untrack, or -1 (not tracked: too many or too long). */
+int cli_signals_track(const char *path);
+void cli_signals_untrack(int slot);
 
 /* ---- atomic_file.c: a file that appears whole or not at all ---- */
 typedef struct cli_atomic_file {
@@ -88,6 +99,7 @@ typedef struct cli_atomic_file {
   int direct;   /* target is a device or FIFO: buffered in memory, written at commit */
   char *buf;    /* direct mode: the buffer of open_memstream */
   size_t buflen;
+  int track;    /* slot of tmp in signals.c (-1: none) */
 } cli_atomic_file;
 /* Create the temporary file.  Returns 0, or -1 after printing an error naming path. */
 int cli_atomic_open(cli_atomic_file *af, const char *path);
@@ -133,7 +145,7 @@ void cli_draws_free(cli_draws *d);
 typedef struct cli_outcome {
   int run_status;          /* what vi_fit_run returned */
   vi_stop_reason reason;   /* the engine's stop reason */
-  int interrupted;         /* stopped by SIGINT */
+  int interrupted;         /* stopped by a signal: its number (SIGINT, SIGTERM, SIGHUP) */
   int exit_code;           /* what the command will return */
   int have_final;          /* final diagnostics available */
   vi_final final;          /* vi_fit_finish */
@@ -143,10 +155,15 @@ typedef struct cli_outcome {
   double rel_obj;          /* the stop's value: the last relative ELBO change
                               (VI_STOP_REL_OBJ) or the rise over the window
                               (VI_STOP_FLAT); NaN otherwise */
+  int unreliable;          /* the final diagnostics failed, or their ELBO, log p(X) or KL
+                              is not finite, or some fresh draws had a non-finite log
+                              density: never reported as converged, never exit 0 */
+  size_t nonfinite;        /* those fresh draws (vi_fit_finish_fault) */
+  double seconds_total;    /* from the start of the command to the report */
 } cli_outcome;
 
 /* A word for the outcome: "converged", "max_iter", "no_progress", "interrupted",
- * "failed". */
+ * "unreliable", "failed". */
 const char *cli_outcome_word(const cli_outcome *o);
 /* The meaning of a PSIS k-hat in words: "good", "ok", "unreliable", "unknown". */
 const char *cli_khat_word(double khat);

@@ -3,13 +3,16 @@
  *   progress observer -> final diagnostics -> output draws -> report on stdout -> write
  *   and commit the files -> exit code.
  * A failure before the fit leaves every output file untouched; so does a failed fit.  A
- * fit that stops without converging (iteration cap, no progress) or by Ctrl-C is still
- * reported and written, and says so in the exit code (1, 130). */
+ * fit that stops without converging (iteration cap, no progress) or by Ctrl-C or SIGTERM
+ * is still reported and written, and says so in the exit code (1, 130, 143); so is a fit
+ * whose fresh draws meet a non-finite log density or whose final ELBO, log p(X) or KL is
+ * not finite (5: never "converged"). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/plot.h"
@@ -36,24 +39,61 @@ static void print_point(const char *where, double lp, const double *z, const vi_
   fputs(D > FAULT_SHOWN ? ", ...)\n" : ")\n", stderr);
 }
 
-static void report_fault(const vi_fit *f)
+/* Which statement makes the log density at z not finite, and with which arguments (the
+ * language's explanation, with its source line and caret). */
+static void explain_point(vi_program *p, const double *z)
+{
+  char why[2048];
+  if (vi_program_explain(p, z, why, sizeof why) == VI_SUCCESS && why[0]) {
+    fflush(stdout);
+    fprintf(stderr, strstr(why, ": error: ") ? "%s\n" : "vi: %s\n", why);
+  }
+}
+
+static void report_fault(const vi_fit *f, vi_program *p)
 {
   const vi_fault *ft = vi_fit_fault(f);
   if (!ft) return;
   char where[96];
   snprintf(where, sizeof where, "at iteration %zu, draw %zu", ft->iter, ft->draw);
   print_point(where, ft->lp, ft->z, vi_fit_model(f), vi_fit_dim(f));
+  if (ft->status == VI_ENONFINITE || !isfinite(ft->lp))
+    explain_point(p, ft->z);
 }
 
 /* A start that failed has no fit to ask: show the log density at the centre of the
  * starting q (z = 0, the start of --init zero and of the Laplace mode search). */
-static void report_start_point(const vi_model *m)
+static void report_start_point(const vi_model *m, vi_program *p)
 {
   double *z = calloc(m->dim ? m->dim : 1, sizeof *z), lp = NAN;
   if (!z) return;
-  if (m->log_joint(m->ctx, 1, z, &lp, NULL) == VI_SUCCESS)
+  if (m->log_joint(m->ctx, 1, z, &lp, NULL) == VI_SUCCESS) {
     print_point("at the start", lp, z, m, m->dim);
+    if (!isfinite(lp))
+      explain_point(p, z);
+  }
   free(z);
+}
+
+/* A fit whose fresh draws from q meet a non-finite log density: how many, where the first
+ * was, and the statement responsible. */
+static void report_unreliable(const vi_fit *f, vi_program *p, const cli_outcome *o)
+{
+  const vi_fault *ft = vi_fit_finish_fault(f, NULL);
+  if (!o->have_final) {
+    cli_error("the fit is not reliable: its final diagnostics failed");
+  } else if (ft) {
+    cli_error("the fit is not reliable: %zu of %zu fresh draws from q (%.1f%%) have a "
+              "non-finite log density: q puts mass where the model has none (an "
+              "unconstrained scale?) or the model breaks there", o->nonfinite,
+              o->final.draws, 100.0 * (double)o->nonfinite / (double)o->final.draws);
+    char where[96];
+    snprintf(where, sizeof where, "first at fresh draw %zu", ft->draw);
+    print_point(where, ft->lp, ft->z, vi_fit_model(f), vi_fit_dim(f));
+    explain_point(p, ft->z);
+  } else {
+    cli_error("the fit is not reliable: its final ELBO, log p(X) or KL is not finite");
+  }
 }
 
 /* A runtime error.  The model's own message, when it has one, is complete (it names the
@@ -102,7 +142,9 @@ static int lrvb_run(vi_fit *f, cli_outcome *o, const vi_program *p)
 static int exit_for_outcome(const cli_outcome *o)
 {
   if (o->interrupted)
-    return CLI_EXIT_INTERRUPTED;
+    return 128 + o->interrupted;   /* 130 SIGINT, 143 SIGTERM, 129 SIGHUP */
+  if (o->unreliable)
+    return CLI_EXIT_NUMERICAL;
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
@@ -142,8 +184,17 @@ static int overwrites_input(const cli_config *cfg)
   return 0;
 }
 
+static double seconds_since(const struct timespec *t0)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
+}
+
 int cli_cmd_fit(int argc, char **argv)
 {
+  struct timespec t0;
+  clock_gettime(CLOCK_MONOTONIC, &t0);
   cli_config cfg;
   int help = 0;
   int rc = cli_options_parse(argc, argv, 1, &cfg, &help);
@@ -156,6 +207,7 @@ int cli_cmd_fit(int argc, char **argv)
   memset(&err, 0, sizeof err);
   int st = VI_SUCCESS;
   vi_fit *f = NULL;
+  double *init_z = NULL;
   cli_draws draws;
   memset(&draws, 0, sizeof draws);
   cli_outcome o;
@@ -201,7 +253,28 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  /* Temporary files now: an unwritable place is reported before the fit runs. */
+  /* --init FILE.json: the parameters' values as q's starting mean (unconstrained) */
+  if (cfg.init_file) {
+    if (!(init_z = malloc(m.dim * sizeof *init_z))) {
+      cli_error("out of memory");
+      rc = CLI_EXIT_NUMERICAL;
+      goto out;
+    }
+    memset(&err, 0, sizeof err);
+    st = vi_program_unconstrain_file(p, cfg.init_file, init_z, &err);
+    if (st != VI_SUCCESS) {
+      rc = cli_report_lang_error(&err, st);
+      goto out;
+    }
+    cfg.opt.init_mu = init_z;
+  }
+
+  /* Temporary files now: an unwritable place is reported before the fit runs.  The
+   * signal handlers first, so that a second signal removes them; a first one stops the fit
+   * at its first iteration (the start may take a while: the Laplace search).  They stay
+   * until the end so that a first signal during the final diagnostics does not lose the
+   * report. */
+  cli_signals_install();
   for (int i = 0; i < 3; i++)
     if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {
       rc = CLI_EXIT_IO;
@@ -217,9 +290,10 @@ int cli_cmd_fit(int argc, char **argv)
       rc = CLI_EXIT_USAGE;
     } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
       cli_error("cannot start the fit: the log density is not finite at the starting "
-                "draws (outside the support?); try --init random or check the model");
+                "draws; the statement responsible is named below (--init random helps "
+                "only when the start lies outside the model's support)");
       if (cfg.opt.init != VI_INIT_RANDOM && !cfg.opt.init_mu)
-        report_start_point(&m);
+        report_start_point(&m, p);
       rc = CLI_EXIT_NUMERICAL;
     } else {
       report_runtime("cannot start the fit", st, p);
@@ -228,12 +302,9 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  /* The fit, with the live table; Ctrl-C stops it at the end of an iteration.  The
-   * handler stays until the end so that a first Ctrl-C during the final diagnostics
-   * does not lose the report. */
+  /* The fit, with the live table; a signal stops it at the end of an iteration. */
   cli_progress prog;
-  cli_progress_init(&prog, stderr, cfg.quiet, cfg.print_every);
-  cli_signals_install();
+  cli_progress_init(&prog, stderr, cfg.quiet || cfg.no_progress, cfg.print_every);
   o.rel_obj = NAN;
   if (cli_progress_observer(&prog, f, vi_fit_diag(f)) != 0)
     o.run_status = VI_EINTERRUPTED;
@@ -241,17 +312,17 @@ int cli_cmd_fit(int argc, char **argv)
     o.run_status = vi_fit_run(f, cli_progress_observer, &prog);
   cli_progress_finish(&prog, f);
   o.reason = vi_fit_stop_reason(f);
-  o.interrupted = o.run_status == VI_EINTERRUPTED;
+  o.interrupted = o.run_status == VI_EINTERRUPTED ? cli_signals_interrupted() : 0;
   o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ || vi_fit_stop_reason(f) == VI_STOP_FLAT
               ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
   if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
-      o.exit_code != CLI_EXIT_INTERRUPTED) {
+      !o.interrupted) {
     const vi_diag *d = vi_fit_diag(f);
     char what[64];
     snprintf(what, sizeof what, "fit failed at iteration %zu", d ? d->iter : (size_t)0);
     report_runtime(what, o.run_status, p);
-    report_fault(f);
+    report_fault(f, p);
     rc = o.exit_code;
     goto out;
   }
@@ -261,6 +332,13 @@ int cli_cmd_fit(int argc, char **argv)
   o.have_final = st == VI_SUCCESS;
   if (!o.have_final)
     report_runtime("final diagnostics unavailable", st, p);
+  vi_fit_finish_fault(f, &o.nonfinite);
+  o.unreliable = !o.have_final || o.nonfinite > 0 || !isfinite(o.final.elbo) ||
+                 !isfinite(o.final.log_evidence) || !isfinite(o.final.kl);
+  if (o.unreliable) {
+    report_unreliable(f, p, &o);
+    o.exit_code = exit_for_outcome(&o);
+  }
   if (cfg.lrvb && (rc = lrvb_run(f, &o, p)) != CLI_EXIT_OK)
     goto out;
   st = cli_draws_make(f, cfg.output_draws, o.lrvb_cov, cfg.resample, &draws);
@@ -270,6 +348,7 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
+  o.seconds_total = seconds_since(&t0);
   cli_summary_print(stdout, &cfg, f, &o, &draws);
 
   rc = o.exit_code;
@@ -303,6 +382,7 @@ out:
   cli_draws_free(&draws);
   free(o.lrvb_cov);
   vi_fit_free(f);
+  free(init_z);
   vi_program_free(p);
   return rc;
 }

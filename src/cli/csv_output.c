@@ -16,7 +16,8 @@
  *     --resample psis the rows are the kept draws and log_p__ - log_g__ their raw
  *     (unsmoothed) log weights under the proposal they were drawn from; the rows are
  *     then (approximately) draws from p, not from g, so these are no longer weights to
- *     apply to them. */
+ *     apply to them;
+ *   - CmdStan's closing "# Elapsed Time" comment lines (the fit, the rest, the total). */
 #include "config.h"
 
 #include <math.h>
@@ -60,7 +61,8 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   if (vi_family_ranked(vi_fit_family(f)))
     fprintf(fp, "#         rank = %zu\n", vi_fit_family_rank(f));
   fprintf(fp, "#     iter = %zu\n", opt->max_iter);
-  fprintf(fp, "#     grad_samples = %zu\n", opt->draws);
+  /* the M that ran at the end (adaptive M doubles it); where it started below */
+  fprintf(fp, "#     grad_samples = %zu\n", diag ? diag->draws : opt->draws);
   fprintf(fp, "#     elbo_samples = %zu\n", opt->eval_draws);
   fprintf(fp, "#     eta = %g\n", opt->step_size);
   fprintf(fp, "#     tol_rel_obj = %g\n", opt->tol_rel_obj);
@@ -74,10 +76,12 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "\n");
   fprintf(fp, "#     vi_optimizer = %s\n", cli_optimizer_name(opt->optimizer));
   fprintf(fp, "#     vi_tol_grad = %g\n", opt->tol_grad);
-  vi_init ik = vi_fit_init_kind(f);   /* the start taken */
-  fprintf(fp, "#     vi_init = %s\n", ik == VI_INIT_LAPLACE  ? "laplace"
-                                       : ik == VI_INIT_RANDOM ? "random"
-                                                              : "zero");
+  fprintf(fp, "#     vi_draws_start = %zu\n", opt->draws);
+  fprintf(fp, "#     vi_draws_max = %zu\n", opt->draws_max);
+  /* the start taken, and the one asked for (a Laplace start may lose to zero's) */
+  vi_init ik = vi_fit_init_kind(f);
+  fprintf(fp, "#     vi_init = %s\n", cli_init_name(ik));
+  fprintf(fp, "#     vi_init_requested = %s\n", opt->init_mu ? "file" : cli_init_name(opt->init));
   fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
   fprintf(fp, "#     covariance = %s\n", cfg->lrvb ? "lrvb" : "meanfield");
   fprintf(fp, "#     resample = %s\n", cfg->resample ? "psis" : "none");
@@ -92,8 +96,9 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "# vi_stop_reason = %s\n", cli_outcome_word(o));
   fprintf(fp, "# vi_interrupted = %d\n", o->interrupted ? 1 : 0);
   if (o->interrupted)
-    fprintf(fp, "# Interrupted (SIGINT) at iteration %zu: these draws come from the current "
-                "approximation, not a converged fit.\n", diag ? diag->iter : (size_t)0);
+    fprintf(fp, "# Interrupted (%s) at iteration %zu: these draws come from the current "
+                "approximation, not a converged fit.\n", cli_signal_name(o->interrupted),
+            diag ? diag->iter : (size_t)0);
   fprintf(fp, "# vi_iterations = %zu\n", diag ? diag->iter : (size_t)0);
   if (o->have_final) {
     fprintf(fp, "# vi_elbo = %.10g\n", o->final.elbo);
@@ -134,5 +139,10 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
     }
     fputc('\n', fp);
   }
+  /* CmdStan ends its CSV files with these comment lines; readers look for them */
+  double fit_s = diag ? diag->seconds : 0.0;
+  fprintf(fp, "# \n#  Elapsed Time: %.6f seconds (Fit)\n#                %.6f seconds (Final "
+              "diagnostics and draws)\n#                %.6f seconds (Total)\n# \n",
+          fit_s, o->seconds_total > fit_s ? o->seconds_total - fit_s : 0.0, o->seconds_total);
   return ferror(fp) ? -1 : 0;
 }

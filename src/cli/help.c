@@ -16,11 +16,23 @@ static const char exit_codes[] =
     "  3    model error (syntax, type, unsupported Stan feature)\n"
     "  4    data error (missing, malformed or invalid data)\n"
     "  5    numerical failure or runtime error in the model (or a linear-response\n"
-    "       Hessian that is not positive definite)\n"
+    "       Hessian that is not positive definite); also a fit whose fresh draws\n"
+    "       from q meet a non-finite log density, or whose final ELBO, log p(X) or KL\n"
+    "       is not finite (reported and written, marked unreliable)\n"
     "  6    I/O error (a file could not be read or written, or is truncated or\n"
     "       malformed)\n"
     "  7    plots: gnuplot is not installed or failed (vi plot, vi fit --plot)\n"
-    "  130  interrupted (SIGINT); the current approximation is reported and written\n";
+    "  130  interrupted (SIGINT); the current approximation is reported and written\n"
+    "  143  terminated (SIGTERM; 129 for SIGHUP): as 130\n";
+
+static const char check_exit_codes[] =
+    "Exit status:\n"
+    "  0    the model compiles (and the data, if given, is valid)\n"
+    "  2    usage error (bad command line)\n"
+    "  3    model error (syntax, type, unsupported Stan feature)\n"
+    "  4    data error (missing, malformed or invalid data)\n"
+    "  5    runtime error in transformed data\n"
+    "  6    I/O error (a file could not be read)\n";
 
 void cli_help_main(FILE *out)
 {
@@ -97,11 +109,12 @@ void cli_help_fit(FILE *out)
         "                            covariance I exactly when M > D (exact for Gaussian\n"
         "                            posteriors), else mean 0 and variance 1 per coordinate\n"
         "      --no-standardize-draws  use the fixed draws as drawn (plain DADVI)\n"
-        "      --init zero|random|laplace\n"
+        "      --init zero|random|laplace|FILE.json\n"
         "                            q's start: mean 0, or uniform(-2, 2), sd 1; or laplace:\n"
         "                            mean at a mode search's end, sd from the curvature\n"
         "                            there, kept if its ELBO beats zero's (default laplace;\n"
-        "                            zero with --method stochastic)\n"
+        "                            zero with --method stochastic); or FILE.json: the\n"
+        "                            parameters' values (a CmdStan init file) as q's mean\n"
         "      --starts K            laplace: K mode searches, the first from zero, the\n"
         "                            others from uniform(-2, 2) (per seed); the fit starts\n"
         "                            from the best distinct mode, and the report lists the\n"
@@ -131,7 +144,8 @@ void cli_help_fit(FILE *out)
         "                            checked before the fit; DIR is created if missing);\n"
         "                            a plot that fails after a successful fit makes the\n"
         "                            exit status 6 or 7\n"
-        "      --print-every K       show every K-th iteration (default: automatic)\n"
+        "      --print-every K       show every K-th iteration (default: automatic;\n"
+        "                            0: no progress lines)\n"
         "      --refresh K           same as --print-every (CmdStan's name)\n"
         "  -q, --quiet               no progress on stderr\n"
         "      --memory-limit MB     most memory one evaluation of the model may use\n"
@@ -140,9 +154,10 @@ void cli_help_fit(FILE *out)
         "  -h, --help                this help\n"
         "\n"
         "Files are written whole or not at all: an existing file is replaced only\n"
-        "when the run succeeds, is not converged, or is interrupted.  Ctrl-C stops the\n"
-        "fit at the end of the current iteration and reports the current approximation\n"
-        "(marked interrupted); a second Ctrl-C ends the program at once.\n"
+        "when the run succeeds, is not converged, is unreliable, or is interrupted.\n"
+        "Ctrl-C (or SIGTERM, SIGHUP) stops the fit at the end of the current iteration\n"
+        "and reports the current approximation (marked interrupted); a second signal\n"
+        "ends the program at once, leaving no temporary file behind.\n"
         "\n",
         out);
   fputs(exit_codes, out);
@@ -163,7 +178,7 @@ void cli_help_check(FILE *out)
         "  -h, --help                this help\n"
         "\n",
         out);
-  fputs(exit_codes, out);
+  fputs(check_exit_codes, out);
 }
 
 void cli_help_plot(FILE *out)

@@ -137,6 +137,11 @@ const char *cli_family_description(const vi_fit *f)
   return "mean-field Gaussian";
 }
 
+const char *cli_init_name(vi_init i)
+{
+  return i == VI_INIT_LAPLACE ? "laplace" : i == VI_INIT_RANDOM ? "random" : "zero";
+}
+
 /* Draw counts are held in memory (draws x dimension doubles): a bound keeps a typo from
  * asking for terabytes. */
 #define MAX_DRAWS 10000000
@@ -194,6 +199,38 @@ static int parse_real(const char *opt, const char *s, int positive, double *out)
   return 0;
 }
 
+/* CmdStan's names (and common slips) for our options, for "did you mean". */
+static const struct { const char *theirs, *ours; } similar[] = {
+  {"iter", "max-iter"}, {"max_iter", "max-iter"}, {"max_iterations", "max-iter"},
+  {"algorithm", "method"}, {"grad_samples", "draws"}, {"elbo_samples", "eval-draws"},
+  {"output_samples", "output-draws"}, {"draws-out", "output-draws"}, {"eta", "step-size"},
+  {"eval_elbo", "eval-every"}, {"tol_rel_obj", "tol-rel-obj"}, {"tol_grad", "tol-grad"},
+  {"random_seed", "seed"}, {"file", "output"}, {"data_file", "data"}, {"init_file", "init"},
+};
+
+/* The option the user probably meant by the unknown word (leading dashes and any
+ * "=value" removed): CmdStan's spelling, or ours with '_' for '-'; NULL if none. */
+static const char *did_you_mean(const char *word, const struct option *longopts)
+{
+  char name[64];
+  word += strspn(word, "-");
+  size_t n = strcspn(word, "=");
+  if (n == 0 || n >= sizeof name)
+    return NULL;
+  memcpy(name, word, n);
+  name[n] = '\0';
+  for (size_t i = 0; i < sizeof similar / sizeof similar[0]; i++)
+    if (strcmp(name, similar[i].theirs) == 0)
+      return similar[i].ours;
+  for (char *c = name; *c; c++)
+    if (*c == '_')
+      *c = '-';
+  for (const struct option *o = longopts; o->name; o++)
+    if (strcmp(name, o->name) == 0)
+      return o->name;
+  return NULL;
+}
+
 /* The command-line word of the option just read by getopt_long, for error messages:
  * after a value-less or unknown option, or one missing its value, it is the last word
  * consumed. */
@@ -205,8 +242,7 @@ static const char *last_word(char **argv)
 int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help_shown)
 {
   const char *cmd = fit ? "fit" : "check";
-  int method_set = 0, optimizer_set = 0, max_iter_set = 0, tol_rel_set = 0, step_set = 0;
-  int draws_fixed = 0, draws_max_set = 0, standardize_set = 0, init_set = 0;
+  int optimizer_set = 0, draws_max_set = 0, standardize_set = 0;
   size_t n;
 
   memset(cfg, 0, sizeof *cfg);
@@ -260,15 +296,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_DRAWS:
       /* 'auto': adaptive M from the default start; a number fixes M */
       if (strcmp(optarg, "auto") == 0) {
-        vi_options d;
-        vi_options_default(&d);
-        cfg->opt.draws = d.draws;
-        draws_fixed = 0;
+        cfg->opt.draws = 0;   /* the library's "unset" */
         break;
       }
       if (parse_draws("draws", optarg, &cfg->opt.draws))
         return CLI_EXIT_USAGE;
-      draws_fixed = 1;
       break;
     case OPT_DRAWS_MAX:
       if (parse_draws("draws-max", optarg, &cfg->opt.draws_max))
@@ -286,7 +318,6 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_MAX_ITER:
       if (parse_count("max-iter", optarg, 1, &cfg->opt.max_iter))
         return CLI_EXIT_USAGE;
-      max_iter_set = 1;
       break;
     case OPT_OUTPUT_DRAWS:
       if (parse_draws("output-draws", optarg, &cfg->output_draws))
@@ -300,10 +331,11 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       if (parse_count("eval-every", optarg, 0, &cfg->opt.eval_every))
         return CLI_EXIT_USAGE;
       break;
-    case OPT_PRINT_EVERY:
-      if (parse_count(li >= 0 ? longopts[li].name : "print-every", optarg, 1,
+    case OPT_PRINT_EVERY:   /* 0: no progress lines (CmdStan's refresh=0) */
+      if (parse_count(li >= 0 ? longopts[li].name : "print-every", optarg, 0,
                       &cfg->print_every))
         return CLI_EXIT_USAGE;
+      cfg->no_progress = cfg->print_every == 0;
       break;
     case OPT_TOL_GRAD:
       if (parse_real("tol-grad", optarg, 0, &cfg->opt.tol_grad))
@@ -316,12 +348,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     case OPT_TOL_REL_OBJ:
       if (parse_real("tol-rel-obj", optarg, 0, &cfg->opt.tol_rel_obj))
         return CLI_EXIT_USAGE;
-      tol_rel_set = 1;
       break;
     case OPT_STEP_SIZE:
       if (parse_real("step-size", optarg, 1, &cfg->opt.step_size))
         return CLI_EXIT_USAGE;
-      step_set = 1;
       break;
     case OPT_STANDARDIZE: cfg->opt.standardize_draws = 1; standardize_set = 1; break;
     case OPT_NO_STANDARDIZE: cfg->opt.standardize_draws = 0; break;
@@ -334,7 +364,6 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         cli_error("--method: expected 'fixed' or 'stochastic', got '%s'", optarg);
         return CLI_EXIT_USAGE;
       }
-      method_set = 1;
       break;
     case OPT_OPTIMIZER: {
       static const struct { const char *name; vi_optimizer o; } table[] = {
@@ -358,15 +387,17 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       break;
     case OPT_INIT:
-      init_set = 1;
       if (strcmp(optarg, "zero") == 0)
         cfg->opt.init = VI_INIT_ZERO;
       else if (strcmp(optarg, "random") == 0)
         cfg->opt.init = VI_INIT_RANDOM;
       else if (strcmp(optarg, "laplace") == 0)
         cfg->opt.init = VI_INIT_LAPLACE;
+      else if (strlen(optarg) > 5 && strcmp(optarg + strlen(optarg) - 5, ".json") == 0)
+        cfg->init_file = optarg;   /* read once the model and data are in (cmd_fit.c) */
       else {
-        cli_error("--init: expected 'zero', 'random' or 'laplace', got '%s'", optarg);
+        cli_error("--init: expected 'zero', 'random', 'laplace' or a FILE.json of initial "
+                  "values, got '%s'", optarg);
         return CLI_EXIT_USAGE;
       }
       break;
@@ -395,10 +426,16 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       return CLI_EXIT_USAGE;
     case '?':
     default:
-      if (optopt > 0 && optopt < 256)
+      if (optopt > 0 && optopt < 256) {
         cli_error("%s: unknown option '-%c' (try 'vi help %s')", cmd, optopt, cmd);
-      else
-        cli_error("%s: unknown option '%s' (try 'vi help %s')", cmd, last_word(argv), cmd);
+      } else {
+        const char *mean = did_you_mean(last_word(argv), longopts);
+        if (mean)
+          cli_error("%s: unknown option '%s' (did you mean '--%s'? try 'vi help %s')", cmd,
+                    last_word(argv), mean, cmd);
+        else
+          cli_error("%s: unknown option '%s' (try 'vi help %s')", cmd, last_word(argv), cmd);
+      }
       return CLI_EXIT_USAGE;
     }
   }
@@ -414,25 +451,19 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   }
   cfg->model_path = argv[optind];
 
-  /* --draws M fixes M, unless --draws-max asks for adaptive M from M. */
-  if (draws_fixed && !draws_max_set)
-    cfg->opt.draws_max = 0;
-  if (draws_max_set && cfg->opt.draws_max <= cfg->opt.draws && cfg->opt.draws_max > 0) {
+  /* --draws M fixes M, unless --draws-max asks for adaptive M from M (the library's rule:
+   * the defaults that depend on the method or on other options are left unset and
+   * resolved by vi_fit_alloc). */
+  size_t start = cfg->opt.draws ? cfg->opt.draws : 32;
+  if (draws_max_set && cfg->opt.draws_max <= start) {
     cli_error("--draws-max: expected more than the starting --draws %zu, got %zu",
-              cfg->opt.draws, cfg->opt.draws_max);
+              start, cfg->opt.draws_max);
     return CLI_EXIT_USAGE;
   }
 
-  /* Defaults that depend on the method. */
   if (cfg->opt.estimator == VI_FRESH_DRAWS) {
     if (!optimizer_set)
       cfg->opt.optimizer = VI_OPT_ADAM;
-    if (!max_iter_set)
-      cfg->opt.max_iter = 10000;
-    if (!tol_rel_set)
-      cfg->opt.tol_rel_obj = 1e-3;
-    if (!step_set)
-      cfg->opt.step_size = 0.05;
     if (cfg->opt.optimizer != VI_OPT_ADAM) {
       cli_error("--optimizer: '%s' needs a deterministic objective (--method fixed); "
                 "--method stochastic uses adam", cli_optimizer_name(cfg->opt.optimizer));
@@ -453,17 +484,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
                 "method's objective changes every step)");
       return CLI_EXIT_USAGE;
     }
-    cfg->opt.standardize_draws = 0;
-    cfg->opt.draws_max = 0;
-  } else {
-    if (cfg->opt.optimizer == VI_OPT_ADAM && !step_set)
-      cfg->opt.step_size = 0.05;
-    /* the Laplace start, as vi_options_default sets it for fixed draws: never worse
-     * and often much faster in the benchmark (bench/README.md) */
-    if (!init_set)
-      cfg->opt.init = VI_INIT_LAPLACE;
   }
-  (void)method_set;
   if (cfg->lrvb && cfg->opt.family && cfg->opt.family != vi_family_meanfield) {
     cli_error("--covariance lrvb: corrects a mean-field fit; --family %s has a covariance of "
               "its own", vi_family_name(cfg->opt.family));

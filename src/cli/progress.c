@@ -4,7 +4,9 @@
  * (the ELBO rises, the KL falls, their sum stays at the evidence); elsewhere (a pipe, a
  * log file) it is one plain key=value line per row, easy to grep.  Long runs show every
  * iteration up to 10, then every 10th to 100, every 100th to 1000, every 1000th beyond
- * (or every K-th with --print-every K); the last iteration is always shown.  The observer
+ * (or every K-th with --print-every K); the last iteration is always shown.  M (the draws
+ * of the objective) is shown, since the ELBO on the draws jumps when adaptive M doubles
+ * them.  The observer
  * also carries the SIGINT flag back to vi_fit_run (signals.c). */
 #include <math.h>
 #include <stdint.h>
@@ -58,8 +60,8 @@ static void print_row(cli_progress *p, const vi_fit *f, const vi_diag *d)
       else
         fprintf(out, "log p(X): importance-sampling estimate from the optimiser's %zu draws "
                      "(q as proposal)\n", opt->draws);
-      fprintf(out, "%6s  %12s + %12s = %12s  %10s  %9s %7s %8s\n", "iter", "KL(q||p)", "ELBO",
-              "log p(X)", "+/- se", "|grad|", "evals", "sec");
+      fprintf(out, "%6s  %12s + %12s = %12s  %10s  %9s %5s %7s %8s\n", "iter", "KL(q||p)",
+              "ELBO", "log p(X)", "+/- se", "|grad|", "M", "evals", "sec");
       p->header_done = 1;
     }
     fprintf(out, "%6zu  ", d->iter);
@@ -74,13 +76,13 @@ static void print_row(cli_progress *p, const vi_fit *f, const vi_diag *d)
       fprintf(out, "  %10s", "-");
     else
       fprintf(out, "  %10.2e", d->log_evidence_se);
-    fprintf(out, "  %9.2e %7zu %8.3f\n", d->grad_norm, d->n_gevals, d->seconds);
+    fprintf(out, "  %9.2e %5zu %7zu %8.3f\n", d->grad_norm, d->draws, d->n_gevals, d->seconds);
   } else {
     fprintf(out,
             "iter=%zu elbo=%.10g kl=%.6g log_p_x=%.10g log_p_x_se=%.3g log_p_x_exact=%d "
-            "grad_norm=%.6g evals=%zu seconds=%.3f\n",
+            "grad_norm=%.6g draws=%zu evals=%zu seconds=%.3f\n",
             d->iter, d->elbo, d->kl, d->log_evidence, d->log_evidence_se,
-            d->log_evidence_exact, d->grad_norm, d->n_gevals, d->seconds);
+            d->log_evidence_exact, d->grad_norm, d->draws, d->n_gevals, d->seconds);
   }
   fflush(out);
   p->last_printed = d->iter;

@@ -13,10 +13,15 @@
 
 #include "cli/cli.h"
 
+/* nats below zero of the KL(q || prior) estimate that no Monte Carlo error explains */
+#define IMPROPER_KL 0.05
+
 const char *cli_outcome_word(const cli_outcome *o)
 {
   if (o->interrupted)
     return "interrupted";
+  if (o->unreliable)
+    return "unreliable";
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
@@ -72,25 +77,27 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   size_t it = d ? d->iter : 0;
   fputs("Stopped:  ", out);
   if (o->interrupted) {
-    fprintf(out, "interrupted (SIGINT) at iteration %zu: the results are the current "
-                 "approximation, not a converged fit\n", it);
+    fprintf(out, "interrupted (%s) at iteration %zu: the results are the current "
+                 "approximation, not a converged fit\n", cli_signal_name(o->interrupted), it);
   } else {
+    /* a fit whose fresh draws fail is not called converged, whatever its optimiser says */
+    const char *conv = o->unreliable ? "not reliable, though the optimiser stopped" : "converged";
     switch (o->reason) {
     case VI_STOP_GRAD:
-      fprintf(out, "converged: gradient norm %.3g < tol-grad %g\n", d->grad_norm,
+      fprintf(out, "%s: gradient norm %.3g < tol-grad %g\n", conv, d->grad_norm,
               opt->tol_grad);
       break;
     case VI_STOP_REL_OBJ:
       if (opt->estimator == VI_FRESH_DRAWS)   /* the engine compares running means */
-        fprintf(out, "converged: relative change of the ELBO's running mean < tol-rel-obj "
-                     "%g\n", opt->tol_rel_obj);
+        fprintf(out, "%s: relative change of the ELBO's running mean %.3g < tol-rel-obj "
+                     "%g\n", conv, o->rel_obj, opt->tol_rel_obj);
       else
-        fprintf(out, "converged: relative ELBO change %.3g < tol-rel-obj %g\n", o->rel_obj,
+        fprintf(out, "%s: relative ELBO change %.3g < tol-rel-obj %g\n", conv, o->rel_obj,
                 opt->tol_rel_obj);
       break;
     case VI_STOP_FLAT:
-      fprintf(out, "converged: the ELBO rose by %.3g nats over the last %d iterations < "
-                   "tol-abs-obj %g\n", o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
+      fprintf(out, "%s: the ELBO rose by %.3g nats over the last %d iterations < "
+                   "tol-abs-obj %g\n", conv, o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
       break;
     case VI_STOP_MAXITER:
       fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "
@@ -110,6 +117,12 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   if (d)
     fprintf(out, "          after %zu iterations, %zu gradient evaluations, %zu model "
                  "points, %.3f s\n", it, d->n_gevals, d->n_points, d->seconds);
+  if (o->unreliable && o->have_final && o->nonfinite)
+    fprintf(out, "Not reliable: %zu of %zu fresh draws from q (%.1f%%) have a non-finite log "
+                 "density (see stderr)\n", o->nonfinite, o->final.draws,
+            100.0 * (double)o->nonfinite / (double)o->final.draws);
+  else if (o->unreliable)
+    fputs("Not reliable: the final ELBO, log p(X) or KL is not finite\n", out);
   (void)cfg;
 }
 
@@ -122,6 +135,8 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   }
   fprintf(out, "Decomposition  log p(X) = ELBO + KL(q || p), from %zu fresh draws from q:\n",
           fin->draws);
+  fputs("  (the progress lines estimate these from the optimiser's own M draws, which q is\n"
+        "   fitted to: their KL is usually smaller, and their log p(X) noisier)\n", out);
   fputs("  log p(X)        = ", out);
   put_value(out, fin->log_evidence, fin->log_evidence_exact ? NAN : fin->log_evidence_se);
   fputs(fin->log_evidence_exact ? "  exact (closed form)\n"
@@ -142,14 +157,24 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
     fputs("  KL(q || prior)  = ", out);
     put_value(out, fin->kl_prior, NAN);
     fputs("  estimated (ELBO = E_q[log p(X|Z)] - KL(q || prior))\n", out);
+    if (fin->kl_prior < -IMPROPER_KL)   /* a KL between proper densities is >= 0 */
+      fputs("  (negative: the prior is improper, some parameter has none on its\n"
+            "   unconstrained scale (a flat prior); KL(q || prior) and E_q[log p(X|Z)]\n"
+            "   then mean little, log p(X) too: give every parameter a proper prior)\n",
+            out);
   }
   fputs("  KL(p || q)      = ", out);
   put_value(out, fin->kl_forward, NAN);
   fputs(fin->kl_forward_reliable ? "  estimated (self-normalised importance sampling)\n"
                                  : "  estimated, unreliable (k-hat > 0.7)\n",
         out);
-  fprintf(out, "PSIS k-hat:      %.2f  %s\n                 %s\n", fin->khat,
-          cli_khat_word(fin->khat), khat_meaning(fin->khat));
+  if (o->unreliable)   /* the weights of the failed draws are 0: k-hat cannot see them */
+    fprintf(out, "PSIS k-hat:      %.2f  unreliable\n                 (some draws of q have a "
+                 "non-finite log density: the estimates above cannot be trusted)\n",
+            fin->khat);
+  else
+    fprintf(out, "PSIS k-hat:      %.2f  %s\n                 %s\n", fin->khat,
+            cli_khat_word(fin->khat), khat_meaning(fin->khat));
 }
 
 /* The modes the Laplace start's searches found, when there was more than one search or
@@ -267,8 +292,14 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
           cli_optimizer_name(opt->optimizer), opt->seed);
   /* the start actually taken (a Laplace start that lost to zero's says zero) */
   vi_init ik = vi_fit_init_kind(f);
-  if (ik == VI_INIT_LAPLACE)
+  if (opt->init_mu && cfg->init_file)
+    fprintf(out, "Start:    %s (the initial values as q's mean)\n", cfg->init_file);
+  else if (ik == VI_INIT_LAPLACE)
     fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
+  else if (opt->init == VI_INIT_LAPLACE && !opt->init_mu)
+    fprintf(out, "Start:    zero (the Laplace start was tried and not kept: its mode search "
+                 "of %zu iterations found no proper mode, or its ELBO lost to zero's)\n",
+            vi_fit_init_iterations(f));
   else
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_modes(out, f);

@@ -79,7 +79,10 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_t *jo = json_object();
   json_object_set_new(jo, "method", json_string(cli_method_name(opt->estimator)));
   json_object_set_new(jo, "optimizer", json_string(cli_optimizer_name(opt->optimizer)));
-  json_object_set_new(jo, "draws", json_integer((json_int_t)opt->draws));
+  /* what ran: the final M (adaptive M doubles it from draws_start) */
+  const vi_diag *cur = vi_fit_diag(f);
+  json_object_set_new(jo, "draws", json_integer((json_int_t)(cur ? cur->draws : opt->draws)));
+  json_object_set_new(jo, "draws_start", json_integer((json_int_t)opt->draws));
   json_object_set_new(jo, "seed", json_integer((json_int_t)opt->seed));
   json_object_set_new(jo, "max_iter", json_integer((json_int_t)opt->max_iter));
   json_object_set_new(jo, "tol_grad", num(opt->tol_grad));
@@ -89,10 +92,9 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(jo, "standardize_draws", json_boolean(opt->standardize_draws));
   json_object_set_new(jo, "draws_max", json_integer((json_int_t)opt->draws_max));
   /* the start the fit took (vi_fit_init_kind), not only the one asked for */
-  vi_init ik = vi_fit_init_kind(f);
-  json_object_set_new(jo, "init", json_string(ik == VI_INIT_LAPLACE  ? "laplace"
-                                              : ik == VI_INIT_RANDOM ? "random"
-                                                                     : "zero"));
+  json_object_set_new(jo, "init", json_string(cli_init_name(vi_fit_init_kind(f))));
+  json_object_set_new(jo, "init_requested",
+                      json_string(opt->init_mu ? "file" : cli_init_name(opt->init)));
   json_object_set_new(jo, "init_iterations",
                       json_integer((json_int_t)vi_fit_init_iterations(f)));
   json_object_set_new(jo, "starts", json_integer((json_int_t)opt->starts));
@@ -105,9 +107,13 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(root, "options", jo);
 
   json_object_set_new(root, "status", json_string(cli_outcome_word(o)));
+  /* an interrupted fit never ran its stop test: say so, not "running" */
   json_object_set_new(root, "stop_reason",
-                      json_string(vi_stop_reason_string(o->reason)));
+                      json_string(o->interrupted ? "interrupted"
+                                                 : vi_stop_reason_string(o->reason)));
   json_object_set_new(root, "interrupted", json_boolean(o->interrupted));
+  json_object_set_new(root, "reliable", json_boolean(!o->unreliable));
+  json_object_set_new(root, "nonfinite_draws", json_integer((json_int_t)o->nonfinite));
   json_object_set_new(root, "exit_code", json_integer(o->exit_code));
   json_object_set_new(root, "dim", json_integer((json_int_t)vi_fit_dim(f)));
 

@@ -554,11 +554,10 @@ static int fit_iterate_adam(vi_fit *f)
 
 /* ---- public API ------------------------------------------------------------------- */
 
-vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
+static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 {
   int st = VI_EINVAL, dummy;
   if (!status) status = &dummy;
-  gsl_set_error_handler_off();   /* GSL reports through return codes, never aborts */
   if (!m || !m->log_joint || m->dim < 1) { *status = VI_EINVAL; return NULL; }
   vi_fit *f = calloc(1, sizeof *f);
   if (!f) { *status = VI_ENOMEM; return NULL; }
@@ -700,6 +699,16 @@ fail:
   return NULL;
 }
 
+/* GSL reports through return codes during our calls, never aborts; the caller's handler
+ * is restored on return (vi/fit.h: thread safety). */
+vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  vi_fit *f = fit_alloc(m, opt, status);
+  gsl_set_error_handler(saved);
+  return f;
+}
+
 void vi_fit_free(vi_fit *f)
 {
   if (!f) return;
@@ -717,6 +726,7 @@ void vi_fit_free(vi_fit *f)
   free(f->pre_c); free(f->pre_L); free(f->xv); free(f->gbad_x); free(f->fault_z);
   free(f->eeps); free(f->sd_stage); free(f->cov_stage); free(f->modes); free(f->mode_x);
   free(f->mode_has_h);
+  free(f->final_z);
   free(f->hist);
   free(f);
 }
@@ -749,6 +759,9 @@ static int fit_grow(vi_fit *f)
     if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) return st;
     f->draws_cap = M;    /* no more doubling: the test ends the fit at this stage */
     f->stage_done = 1;
+    /* a stage stopped at STAGE_REL_OBJ is not the fit's own tolerance: iterate on */
+    if (f->stage_reason == VI_STOP_REL_OBJ && f->opt.tol_rel_obj < STAGE_REL_OBJ)
+      f->polish = 1;
     fit_flat_reset(f);
     return VI_SUCCESS;
   }
@@ -776,7 +789,7 @@ const vi_fault *vi_fit_fault(const vi_fit *f)
   return f && f->has_fault ? &f->fault : NULL;
 }
 
-int vi_fit_iterate(vi_fit *f)
+static int fit_iterate(vi_fit *f)
 {
   if (!f) return VI_EINVAL;
   if (f->reason == VI_STOP_FAILED) return f->error;
@@ -800,6 +813,14 @@ int vi_fit_iterate(vi_fit *f)
     f->error = st;
     fit_take_fault(f);
   }
+  return st;
+}
+
+int vi_fit_iterate(vi_fit *f)
+{
+  gsl_error_handler_t *saved = gsl_set_error_handler_off();
+  int st = fit_iterate(f);
+  gsl_set_error_handler(saved);
   return st;
 }
 

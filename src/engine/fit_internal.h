@@ -112,6 +112,10 @@ struct vi_fit {
   vi_fault fault;          /* the last hard failure (vi_fit_fault) */
   int has_fault;
   double *fault_z;         /* dim values, fault.z */
+  /* the last vi_fit_finish: its draws with a non-finite log density, and the first */
+  size_t final_bad;
+  vi_fault final_fault;
+  double *final_z;         /* dim values, final_fault.z (allocated by the first finish) */
 };
 
 double vi_fit_seconds_(const vi_fit *f);

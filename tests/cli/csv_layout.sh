@@ -16,7 +16,10 @@ head -n 1 "$TMP/es.csv" | grep -q '^# ' || fail "the file starts with the commen
 grep -x -q '# method = variational' "$TMP/es.csv" || fail "method = variational"
 grep -x -q '#     algorithm = meanfield' "$TMP/es.csv" || fail "algorithm = meanfield"
 grep -x -q '#     output_samples = 250' "$TMP/es.csv" || fail "output_samples"
-grep -x -q '#     grad_samples = 32' "$TMP/es.csv" || fail "grad_samples"
+# grad_samples: the M that ran at the end (adaptive from 32, the Fit line's M)
+m=$(sed -n 's/^Fit: .*(M = \([0-9]*\),.*/\1/p' "$TMP/out")
+grep -x -q "#     grad_samples = $m" "$TMP/es.csv" || fail "grad_samples (M = $m)"
+grep -x -q '#     vi_draws_start = 32' "$TMP/es.csv" || fail "vi_draws_start"
 grep -x -q '#   seed = 5' "$TMP/es.csv" || fail "seed"
 grep -x -q "#   file = $ESD" "$TMP/es.csv" || fail "data file"
 grep -x -q '# vi_interrupted = 0' "$TMP/es.csv" || fail "not interrupted"
@@ -49,10 +52,14 @@ for k in ("mu", "theta_tilde.1"):
     assert abs(d["means"][k] - m[k]) < 5 * d["sds"][k] / math.sqrt(250) + 1e-9, k
 PY
 
-# Same seed, same options: the same file, byte for byte; another seed: other draws.
+# Same seed, same options: the same file, byte for byte but for the closing elapsed
+# times; another seed: other draws.
 run fit "$ES" --data "$ESD" --output "$TMP/es2.csv" --output-draws 250 --seed 5 --quiet
 expect_status 0
-sed 's|es2.csv|es.csv|' "$TMP/es2.csv" | cmp -s - "$TMP/es.csv" || fail "same seed, different CSV"
+grep -v ' seconds (' "$TMP/es.csv" >"$TMP/es.untimed"
+[ "$(grep -c ' seconds (' "$TMP/es.csv")" -eq 3 ] || fail "the CSV lacks the Elapsed Time lines"
+sed 's|es2.csv|es.csv|' "$TMP/es2.csv" | grep -v ' seconds (' | cmp -s - "$TMP/es.untimed" ||
+  fail "same seed, different CSV"
 run fit "$ES" --data "$ESD" --output "$TMP/es3.csv" --output-draws 250 --seed 6 --quiet
 expect_status 0
 sed 's|es3.csv|es.csv|; s|seed = 6|seed = 5|' "$TMP/es3.csv" | cmp -s - "$TMP/es.csv" &&

@@ -60,7 +60,8 @@ rows = list(csv.DictReader(open(sys.argv[1], newline="")))
 s = json.load(open(sys.argv[2]))
 ms = [int(r["draws"]) for r in rows]
 assert ms[0] == 32 and max(ms) <= 128 and ms == sorted(ms) and len(set(ms)) >= 2, ms
-assert s["options"]["draws"] == 32 and s["options"]["draws_max"] == 128, s["options"]
+assert s["options"]["draws_start"] == 32 and s["options"]["draws_max"] == 128, s["options"]
+assert s["options"]["draws"] == ms[-1], s["options"]
 assert s["last_iteration"]["draws"] == ms[-1]
 assert int(rows[-1]["n_points"]) == s["last_iteration"]["n_points"] > 32 * int(rows[-1]["n_fevals"])
 PY
@@ -136,6 +137,21 @@ echo "$its" | awk '{ for (i = 1; i <= NF; i++) {
     if (i > 11 && i < NF && ($i % 10 != 0 || $i <= $(i - 1))) exit 1 } }' ||
   fail "automatic refresh printed: $its"
 [ "$(echo "$its" | wc -w)" -ge 12 ] || fail "automatic refresh printed too little: $its"
+
+# --method stochastic starts from zero, as its help says (no Laplace mode search), with
+# the stochastic defaults; an explicit tolerance is kept as written
+run fit "$LR" --data "$LRD" --method stochastic --summary-json "$J" --output "$TMP/st.csv" --quiet
+expect_out "Start:    zero"
+grep -q '^#     vi_init = zero$' "$TMP/st.csv" || fail "stochastic: CSV vi_init"
+[ "$(jget 's["options"]["init"], s["options"]["init_iterations"], s["options"]["tol_rel_obj"], s["options"]["max_iter"], s["options"]["step_size"]')" = "zero 0 0.001 10000 0.05" ] ||
+  fail "stochastic defaults: $(jget 's["options"]')"
+run fit "$LR" --data "$LRD" --method stochastic --tol-rel-obj 1e-10 --max-iter 50 --summary-json "$J" --quiet
+[ "$(jget 's["options"]["tol_rel_obj"]')" = "1e-10" ] || fail "explicit --tol-rel-obj: $(jget 's["options"]')"
+# --draws M fixes M, as in the library (vi_options.draws set, draws_max left unset)
+run fit "$LR" --data "$LRD" --draws 200 --summary-json "$J" --quiet
+[ "$(jget 's["options"]["draws"], s["options"]["draws_max"]')" = "200 0" ] || fail "--draws 200: $(jget 's["options"]')"
+run fit "$LR" --data "$LRD" --draws 64 --draws-max 256 --summary-json "$J" --quiet
+[ "$(jget 's["options"]["draws_max"]')" = "256" ] || fail "--draws 64 --draws-max 256"
 
 # -o and -d short forms
 run fit "$ES" -d "$ESD" -o "$TMP/short.csv" -q

@@ -62,6 +62,15 @@ run -V
 expect_status 0
 grep -q -x 'vi [0-9][0-9.]*' "$TMP/out" || fail "-V prints 'vi X.Y.Z'"
 
+# each command lists its own exit statuses: check has no fit to converge or interrupt
+run help check
+expect_status 0
+expect_out "  0    the model compiles (and the data, if given, is valid)"
+expect_no_out "130"
+expect_no_out "not converged"
+run help fit
+expect_out "  143  terminated (SIGTERM; 129 for SIGHUP): as 130"
+
 run help nosuch
 expect_status 2
 expect_err_line "vi: help: unknown command 'nosuch' (commands: fit, check, plot)"

@@ -39,15 +39,15 @@ usage "vi: --max-iter: expected a positive integer, got 'x'" fit "$ES" --max-ite
 usage "vi: --output-draws: expected a positive integer, got '0'" fit "$ES" --output-draws 0
 usage "vi: --eval-draws: expected a positive integer, got ''" fit "$ES" --eval-draws ""
 usage "vi: --eval-every: expected a non-negative integer, got 'often'" fit "$ES" --eval-every often
-usage "vi: --print-every: expected a positive integer, got '0'" fit "$ES" --print-every 0
-usage "vi: --refresh: expected a positive integer, got 'no'" fit "$ES" --refresh no
+usage "vi: --print-every: expected a non-negative integer, got '-1'" fit "$ES" --print-every -1
+usage "vi: --refresh: expected a non-negative integer, got 'no'" fit "$ES" --refresh no
 usage "vi: --tol-grad: expected a non-negative number, got '-1'" fit "$ES" --tol-grad -1
 usage "vi: --tol-grad: expected a non-negative number, got 'nan'" fit "$ES" --tol-grad nan
 usage "vi: --tol-rel-obj: expected a non-negative number, got '1e-3x'" fit "$ES" --tol-rel-obj 1e-3x
 usage "vi: --step-size: expected a positive number, got '0'" fit "$ES" --step-size 0
 usage "vi: --method: expected 'fixed' or 'stochastic', got 'exact'" fit "$ES" --method exact
 usage "vi: --optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, got 'lbfgs'" fit "$ES" --optimizer lbfgs
-usage "vi: --init: expected 'zero', 'random' or 'laplace', got 'one'" fit "$ES" --init one
+usage "vi: --init: expected 'zero', 'random', 'laplace' or a FILE.json of initial values, got 'one'" fit "$ES" --init one
 usage "vi: --optimizer: 'cg-fr' needs a deterministic objective (--method fixed); --method stochastic uses adam" fit "$ES" --method stochastic --optimizer cg-fr
 usage "vi: --standardize-draws: needs --method fixed (the stochastic method draws afresh every step)" fit "$ES" --method stochastic --standardize-draws
 usage "vi: --draws-max: needs --method fixed (adaptive M grows a fixed sample)" fit "$ES" --method stochastic --draws-max 64

@@ -81,6 +81,10 @@ typedef struct ev_ctx {
   /* user-defined functions: the one running, its return value, the call depth */
   const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
   long loop_iters;             /* loop iterations in this evaluation */
+  /* explain mode (one draw, vi_program_explain): the first target term that is not
+   * finite, with its location and arguments, in nf_err */
+  int explain, nf_set;
+  vi_error nf_err;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -113,6 +117,10 @@ int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status);
 /* Check one value against decl d's constraint for draw s: -1 if fine, else the element. */
 long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char *why,
                     size_t whylen, int *rc);
+
+/* The bounds of parameter p (lower / upper, or offset / multiplier), NULL where absent,
+ * evaluated in the current pass (earlier parameters in their slots).  0 or the error. */
+int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub);
 
 /* A full pass: parameters from z (n points, row-major n x dim), transformed parameters,
  * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns

@@ -164,6 +164,16 @@ static int relabel(ev_ctx *c, vi_error *err, int status)
   return status;
 }
 
+/* An R dump ("N <- 3", "y <- c(1, 2)", "structure(...)") rather than JSON: an assignment
+ * arrow in the first kilobyte. */
+static int looks_like_rdump(const char *text, size_t len)
+{
+  size_t n = len < 1024 ? len : 1024;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (text[i] == '<' && text[i + 1] == '-') return 1;
+  return 0;
+}
+
 int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
 {
   json_t *root = NULL;
@@ -190,8 +200,13 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
         snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
         err->line = je.line > 0 ? je.line : 0;
         err->col = je.column > 0 ? je.column : 0;
-        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s",
-                 fname && *fname ? fname : "<data>", je.line, je.column, je.text);
+        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s%s",
+                 fname && *fname ? fname : "<data>", je.line, je.column, je.text,
+                 looks_like_rdump(json, len)
+                     ? " (this looks like an R dump file, the older CmdStan data format; "
+                       "vi reads Stan's JSON data: in R, cmdstanr::write_stan_json(list) "
+                       "writes it)"
+                     : "");
       }
       return VI_EDATA;
     }
@@ -243,6 +258,86 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
                     d->type_text ? d->type_text : "");
       goto out;
     }
+  }
+out:
+  json_decref(root);
+  return rc;
+}
+
+/* One parameter's JSON value x (constrained) into its unconstrained coordinates z (at
+ * p->off), with bounds lb / ub (NULL, scalars, or one per element). */
+static int unconstrain_param(const ev_param *p, const ad_val *x, const ad_val *lb,
+                             const ad_val *ub, double *z, const char *fname, vi_error *err)
+{
+  const tr_spec *s = &p->spec;
+  int elementwise = s->con == CON_NONE || s->con == CON_BOUNDS || s->con == CON_OFFSET_MULT;
+  size_t n = s->nelem * s->csize;
+  if (elementwise) {   /* one scalar at a time: bounds may differ per element */
+    tr_spec one = *s;
+    one.csize = one.usize = 1;
+    for (size_t e = 0; e < n; e++) {
+      double l = lb ? lb->x[lb->len == 1 ? 0 : e] : 0, u = ub ? ub->x[ub->len == 1 ? 0 : e] : 0;
+      if (tr_unconstrain_d(&one, x->x + e, l, u, z + p->off + e) != VI_SUCCESS)
+        return data_err(err, fname, "parameter '%s': element %zu (%g) is outside its bounds",
+                        p->decl->name, e + 1, x->x[e]);
+    }
+    return 0;
+  }
+  for (size_t a = 0; a < s->nelem; a++)
+    if (tr_unconstrain_d(s, x->x + a * s->csize, 0, 0, z + p->off + a * s->usize) != VI_SUCCESS)
+      return data_err(err, fname, "parameter '%s'%s is not a valid %s", p->decl->name,
+                      s->nelem > 1 ? " (an array element)" : "", tr_name(s->con));
+  return 0;
+}
+
+int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname, double *z,
+                     vi_error *err)
+{
+  json_error_t je;
+  json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
+  if (!root)
+    return data_err(err, fname, "invalid JSON at line %d, column %d: %s", je.line, je.column,
+                    je.text);
+  int rc = 0;
+  if (!json_is_object(root)) {
+    rc = data_err(err, fname, "the initial values must be a JSON object {\"name\": value, "
+                              "...}, found %s", json_kind(root));
+    goto out;
+  }
+  for (size_t k = 0; k < c->dim; k++) z[k] = 0.0;
+  ev_begin(c, 1, 0);
+  c->block = BLK_PARAMS;
+  size_t D = c->dim;
+  ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0}, 1, &D, 1, 0);
+  if (!zv) { rc = data_err(err, fname, "out of memory"); goto out; }
+  for (size_t i = 0; i < c->nparams; i++) {
+    const ev_param *p = &c->params[i];
+    const vi_decl *d = p->decl;
+    ad_val *lb, *ub;
+    if ((rc = ev_param_bounds(c, p, &lb, &ub))) { rc = relabel(c, err, VI_EDATA); goto out; }
+    const json_t *j = json_object_get(root, d->name);
+    if (j) {   /* absent: z = 0 for its coordinates, as --init zero */
+      fill_ctx f;
+      memset(&f, 0, sizeof f);
+      f.d = d; f.dims = p->dims; f.rank = p->ndims; f.arr = d->type.ndims;
+      f.is_int = 0; f.fname = fname; f.err = err;
+      if ((rc = fill(&f, j, 0))) goto out;
+      ad_val *x = ad_val_new_persistent(d->type, p->ndims, p->dims);
+      if (!x) { rc = data_err(err, fname, "out of memory"); goto out; }
+      f.v = x;
+      rc = fill(&f, j, 0);
+      if (!rc) rc = unconstrain_param(p, x, lb, ub, z, fname, err);
+      ad_val_free(x);
+      if (rc) goto out;
+    }
+    /* its constrained value, for the bounds of the parameters after it */
+    for (size_t k = 0; k < p->usize; k++) zv->x[p->off + k] = z[p->off + k];
+    tr_spec sp = p->spec;
+    sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
+    ad_val *lj = NULL, *v = tr_constrain(c->t, &sp, d->type, p->ndims, p->dims, zv, p->off,
+                                         lb, ub, &lj);
+    if (!v) { rc = data_err(err, fname, "parameter '%s': cannot evaluate", d->name); goto out; }
+    c->slot[d->slot] = v;
   }
 out:
   json_decref(root);

@@ -18,6 +18,13 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
  * VI_ERUNTIME). */
 int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err);
 
+/* Initial values of the parameters (constrained, Stan's JSON as in CmdStan's init files)
+ * to the unconstrained z (c->dim values), parameter by parameter, with the bounds each
+ * has given the ones before it; a parameter the JSON lacks gets z = 0.  Errors: VI_EDATA
+ * naming the parameter (shape, a value outside its constraint). */
+int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname, double *z,
+                     vi_error *err);
+
 /* Free the persistent values in c->data (not the array). */
 void data_free_values(ev_ctx *c);
 

@@ -677,6 +677,36 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
 
 /* ---- target ----------------------------------------------------------------------- */
 
+/* Explain mode: the first term of the pass (one draw) whose value x is not finite.  For a
+ * `~` statement (dist not NULL) the message lists its arguments' values, so the one out of
+ * its domain (a negative scale) shows: scalars by value, other values only when one of
+ * their elements is not finite. */
+static void note_nonfinite(ev_ctx *c, vi_loc loc, double x, const char *dist,
+                           ad_val **args, const vi_expr *const *exprs, int na)
+{
+  char msg[900], text[64];
+  size_t k = (size_t)snprintf(msg, sizeof msg, "the log density is %s here",
+                              isnan(x) ? "nan" : x > 0 ? "+inf" : "-inf");
+  if (dist) k += (size_t)snprintf(msg + k, sizeof msg - k, "; the arguments of %s:", dist);
+  for (int i = 0; dist && i < na && k < sizeof msg - 200; i++) {
+    const ad_val *a = args[i];
+    /* a variable by its name, anything else by its place (1 = the variate) */
+    if (exprs[i]->kind == EX_VAR) snprintf(text, sizeof text, "%s", exprs[i]->str);
+    else snprintf(text, sizeof text, "argument %d", i + 1);
+    k += (size_t)snprintf(msg + k, sizeof msg - k, "%s %s", i ? "," : "", text);
+    if (a->len == 1) {
+      k += (size_t)snprintf(msg + k, sizeof msg - k, " = %g", a->x[0]);
+    } else {
+      size_t bad = 0;
+      for (size_t e = 0; e < a->len * a->nd; e++) bad += !isfinite(a->x[e]);
+      k += (size_t)snprintf(msg + k, sizeof msg - k, " (%zu values, %zu not finite)", a->len,
+                            bad);
+    }
+  }
+  front_error_at(&c->nf_err, VI_ENONFINITE, c->ast, loc, "%s", msg);
+  c->nf_set = 1;
+}
+
 /* Add a term to target (and to the likelihood part if lik): per-draw values now, and
  * its adjoint seeded with 1 so the single reverse sweep gives d target / d z. */
 static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
@@ -685,6 +715,8 @@ static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
     v = ad_sum_all(c->t, v);
     if (!v) return tape_fail(c, loc, "target +=");
   }
+  if (c->explain && !c->nf_set && !isfinite(v->x[0]))
+    note_nonfinite(c, loc, v->x[0], NULL, NULL, NULL, 0);
   for (size_t s = 0; s < c->n; s++) {
     double x = v->x[v->nd == 1 ? 0 : s];
     c->lp[s] += x;
@@ -751,6 +783,14 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
     return tape_fail(c, st->loc, what);
   }
   if (lp->len != 1 && !(lp = ad_sum_all(t, lp))) return tape_fail(c, st->loc, "~");
+  if (c->explain && !c->nf_set && !isfinite(lp->x[0])) {
+    const vi_expr *exprs[9], **ex = exprs;
+    if (na > 9 && !(ex = ad_alloc(t, (size_t)na * sizeof *ex)))
+      return ev_error(c, VI_ENOMEM, st->loc, "out of memory");
+    ex[0] = st->lhs;
+    for (int i = 0; i < st->nargs; i++) ex[i + 1] = st->args[i];
+    note_nonfinite(c, st->loc, lp->x[0], st->name, args, ex, na);
+  }
   if (st->truncated) {
     const ev_trunc *tr = find_trunc(c, st);
     ad_val *lo = NULL, *hi = NULL, *y = args[0], *norm = NULL;
@@ -1260,6 +1300,22 @@ int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status)
 
 /* ---- a whole pass ------------------------------------------------------------------ */
 
+int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
+{
+  const vi_decl *d = p->decl;
+  *lb = *ub = NULL;
+  if (d->con == CON_BOUNDS) {
+    if (d->lower && !(*lb = ev_expr(c, d->lower))) return c->rc;
+    if (d->upper && !(*ub = ev_expr(c, d->upper))) return c->rc;
+  } else if (d->con == CON_OFFSET_MULT) {
+    if (d->offset && !(*lb = ev_expr(c, d->offset))) return c->rc;
+    if (d->multiplier && !(*ub = ev_expr(c, d->multiplier))) return c->rc;
+  }
+  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0});
+  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0});
+  return 0;
+}
+
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval)
 {
   ad_tape *t = c->t;
@@ -1276,16 +1332,8 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
     const vi_decl *d = p->decl;
-    ad_val *lb = NULL, *ub = NULL, *lj = NULL;
-    if (d->con == CON_BOUNDS) {
-      if (d->lower && !(lb = ev_expr(c, d->lower))) return c->rc;
-      if (d->upper && !(ub = ev_expr(c, d->upper))) return c->rc;
-    } else if (d->con == CON_OFFSET_MULT) {
-      if (d->offset && !(lb = ev_expr(c, d->offset))) return c->rc;
-      if (d->multiplier && !(ub = ev_expr(c, d->multiplier))) return c->rc;
-    }
-    if (lb) lb = promote(c, lb, (vi_type){VT_REAL, 0});
-    if (ub) ub = promote(c, ub, (vi_type){VT_REAL, 0});
+    ad_val *lb, *ub, *lj = NULL;
+    if ((rc = ev_param_bounds(c, p, &lb, &ub))) return rc;
     tr_spec sp = p->spec;
     sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
     ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <locale.h>
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <vi/lang.h>
@@ -215,13 +216,12 @@ static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
 
 static void set_status(int *status, int st) { if (status) *status = st; }
 
-vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+static vi_program *program_compile(const char *source, size_t len, const char *name,
                                vi_error *err, int *status)
 {
   vi_error dummy;
   if (!err) err = &dummy;
   memset(err, 0, sizeof *err);
-  gsl_set_error_handler_off();
   vi_ast *ast = front_parse(source, len, name, err);
   if (!ast) {
     if (!err->status) err->status = VI_EPARSE;
@@ -271,6 +271,45 @@ vi_program *vi_program_compile(const char *source, size_t len, const char *name,
     }
   set_status(status, VI_SUCCESS);
   return p;
+}
+
+/* Every entry point into the language (these public calls and the model's callbacks)
+ * runs in the "C" locale and with GSL's error handler off, and gives the caller's back
+ * on return: a host that set a locale with a decimal comma (R, Python, GUI programs call
+ * setlocale(LC_ALL, "")) would otherwise have strtod read "2.5" as 2 in the lexer, and
+ * snprintf write "2,5" in messages and print(); a special function out of its domain
+ * reports through its return value instead of aborting.  uselocale is per thread, so
+ * other threads keep theirs (vi/lang.h).  jansson parses and prints JSON numbers in a
+ * locale-independent way itself. */
+typedef struct call_guard {
+  gsl_error_handler_t *gsl;
+  locale_t c, old;
+} call_guard;
+
+static void guard_enter(call_guard *g)
+{
+  g->gsl = gsl_set_error_handler_off();
+  g->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  g->old = g->c ? uselocale(g->c) : (locale_t)0;
+}
+
+static void guard_leave(call_guard *g)
+{
+  if (g->c) {
+    uselocale(g->old);
+    freelocale(g->c);
+  }
+  gsl_set_error_handler(g->gsl);
+}
+
+vi_program *vi_program_compile(const char *source, size_t len, const char *name,
+                               vi_error *err, int *status)
+{
+  call_guard g;
+  guard_enter(&g);
+  vi_program *r = program_compile(source, len, name, err, status);
+  guard_leave(&g);
+  return r;
 }
 
 static char *read_file(const char *path, size_t *len)
@@ -348,6 +387,58 @@ static char *make_name(const char *name, const size_t *idx, int k)
   return strdup(buf);
 }
 
+/* A bound as written when it is a number or a variable, else its role ("lower"). */
+static void bound_text(const vi_expr *e, const char *role, char *buf, size_t n)
+{
+  int neg = e->kind == EX_UNARY && e->op == OP_NEG && e->nargs == 1;
+  const vi_expr *v = neg ? e->args[0] : e;
+  if (v->kind == EX_INT_LIT) snprintf(buf, n, "%s%ld", neg ? "-" : "", v->ival);
+  else if (v->kind == EX_REAL_LIT) snprintf(buf, n, "%s%g", neg ? "-" : "", v->rval);
+  else if (e->kind == EX_VAR) snprintf(buf, n, "%s", e->str);
+  else snprintf(buf, n, "%s", role);
+}
+
+static int is_zero(const vi_expr *e)
+{
+  return (e->kind == EX_INT_LIT && e->ival == 0) || (e->kind == EX_REAL_LIT && e->rval == 0);
+}
+
+/* The name of an unconstrained coordinate: what q's mean and sd are about.  The element's
+ * name (el, "tau", "v.2") under its transform: log(tau) for <lower=0>, log(x - L),
+ * log(U - x), logit((x - L) / (U - L)), (x - offset) / multiplier; the coordinates of a
+ * simplex, ordered, correlation ... are not elements: unconstrained(theta).k, k-th of
+ * the array element el. */
+static char *unconstrained_name(const vi_decl *d, const char *el, size_t k)
+{
+  char buf[640], lo[64] = "", hi[64] = "";
+  switch (d->con) {
+  case CON_NONE: return strdup(el);
+  case CON_BOUNDS:
+    if (d->lower) bound_text(d->lower, "lower", lo, sizeof lo);
+    if (d->upper) bound_text(d->upper, "upper", hi, sizeof hi);
+    if (d->lower && d->upper)
+      snprintf(buf, sizeof buf, "logit((%s - %s) / (%s - %s))", el, lo, hi, lo);
+    else if (d->lower && is_zero(d->lower))
+      snprintf(buf, sizeof buf, "log(%s)", el);
+    else if (d->lower)
+      snprintf(buf, sizeof buf, "log(%s - %s)", el, lo);
+    else
+      snprintf(buf, sizeof buf, "log(%s - %s)", hi, el);
+    return strdup(buf);
+  case CON_OFFSET_MULT:
+    if (d->offset) bound_text(d->offset, "offset", lo, sizeof lo);
+    if (d->multiplier) bound_text(d->multiplier, "multiplier", hi, sizeof hi);
+    if (d->offset && d->multiplier) snprintf(buf, sizeof buf, "(%s - %s) / %s", el, lo, hi);
+    else if (d->offset) snprintf(buf, sizeof buf, "%s - %s", el, lo);
+    else if (d->multiplier) snprintf(buf, sizeof buf, "%s / %s", el, hi);
+    else snprintf(buf, sizeof buf, "%s", el);
+    return strdup(buf);
+  default:
+    snprintf(buf, sizeof buf, "unconstrained(%s).%zu", el, k);
+    return strdup(buf);
+  }
+}
+
 static size_t internal_offset(const size_t *dims, int ndims, int arr, const size_t *idx0)
 {
   size_t off = 0, inner = 1;
@@ -412,15 +503,19 @@ static int build_layout(vi_program *p, vi_error *err)
     for (size_t a = 0; a < q->spec.nelem; a++)
       for (size_t u = 0; u < q->spec.usize; u++) {
         size_t idx[AD_MAX_DIMS], k = 0;
-        if (q->spec.con == CON_NONE || q->spec.con == CON_BOUNDS || q->spec.con == CON_OFFSET_MULT) {
+        int elementwise = q->spec.con == CON_NONE || q->spec.con == CON_BOUNDS ||
+                          q->spec.con == CON_OFFSET_MULT;
+        if (elementwise) {
           ev_elem_index(q->dims, q->ndims, arr, a * q->spec.usize + u, idx);
           k = (size_t)q->ndims;
-        } else {
+        } else {   /* the array element's name, the coordinate's number after it */
           ev_elem_index(q->dims, arr, arr, a, idx);
-          idx[arr] = u + 1;
-          k = (size_t)arr + 1;
+          k = (size_t)arr;
         }
-        char *nm = make_name(q->decl->name, idx, (int)k);
+        char *el = make_name(q->decl->name, idx, (int)k);
+        if (!el) return VI_ENOMEM;
+        char *nm = unconstrained_name(q->decl, el, u + 1);
+        free(el);
         if (!nm) return VI_ENOMEM;
         p->znames[q->off + a * q->spec.usize + u] = nm;
       }
@@ -483,7 +578,7 @@ static int build_layout(vi_program *p, vi_error *err)
 
 /* ---- data ------------------------------------------------------------------------------ */
 
-int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+static int program_load_data(vi_program *p, const char *json, size_t len, const char *name,
                          vi_error *err)
 {
   vi_error dummy;
@@ -511,6 +606,16 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
   if ((rc = ev_reserve(&p->ev, PROG_MAX_BATCH))) return rc;
   p->loaded = 1;
   return VI_SUCCESS;
+}
+
+int vi_program_load_data(vi_program *p, const char *json, size_t len, const char *name,
+                         vi_error *err)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = program_load_data(p, json, len, name, err);
+  guard_leave(&g);
+  return r;
 }
 
 int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
@@ -611,12 +716,21 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
   return VI_SUCCESS;
 }
 
-static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
 {
   return run_all(ctx, n, z, lp, grad, NULL);
 }
 
-static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
+static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = log_joint_(ctx, n, z, lp, grad);
+  guard_leave(&g);
+  return r;
+}
+
+static int log_lik_(void *ctx, size_t n, const double *z, double *ll)
 {
   vi_program *p = ctx;
   int rc;
@@ -631,6 +745,15 @@ static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
   return VI_SUCCESS;
 }
 
+static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = log_lik_(ctx, n, z, ll);
+  guard_leave(&g);
+  return r;
+}
+
 /* The outputs of draw s of the last pass into out (n_out values). */
 static void read_outputs(const vi_program *p, size_t s, double *out)
 {
@@ -643,7 +766,7 @@ static void read_outputs(const vi_program *p, size_t s, double *out)
   }
 }
 
-static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
+static int constrain_(void *ctx, const double *z, gsl_rng *rng, double *out)
 {
   vi_program *p = ctx;
   ev_ctx *c = &p->ev;
@@ -661,9 +784,18 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
   return VI_SUCCESS;
 }
 
+static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = constrain_(ctx, z, rng, out);
+  guard_leave(&g);
+  return r;
+}
+
 /* n points in batched passes; a batch that fails or whose draws part ways (a branch on
  * a parameter) is redone one point at a time, which also names a failing draw. */
-static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+static int constrain_n_(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
 {
   vi_program *p = ctx;
   ev_ctx *c = &p->ev;
@@ -687,6 +819,15 @@ static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, 
         return rc;
   }
   return VI_SUCCESS;
+}
+
+static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, double *out)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = constrain_n_(ctx, n, z, rng, out);
+  guard_leave(&g);
+  return r;
 }
 
 int vi_program_model(vi_program *p, vi_model *m)
@@ -716,6 +857,78 @@ int vi_program_model(vi_program *p, vi_model *m)
   m->constrain = prog_constrain;
   m->constrain_n = prog_constrain_n;
   return VI_SUCCESS;
+}
+
+static int program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                               double *z, vi_error *err)
+{
+  vi_error dummy;
+  if (!err) err = &dummy;
+  memset(err, 0, sizeof *err);
+  if (!p || !json || !z) return VI_EINVAL;
+  if (!p->loaded) return VI_EINVAL;
+  int rc = ev_reserve(&p->ev, 1);
+  if (rc) return rc;
+  rc = data_unconstrain(&p->ev, json, len, name, z, err);
+  return rc < 0 ? rc : rc ? VI_EDATA : VI_SUCCESS;
+}
+
+int vi_program_unconstrain(vi_program *p, const char *json, size_t len, const char *name,
+                           double *z, vi_error *err)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = program_unconstrain(p, json, len, name, z, err);
+  guard_leave(&g);
+  return r;
+}
+
+int vi_program_unconstrain_file(vi_program *p, const char *path, double *z, vi_error *err)
+{
+  size_t len;
+  char *buf = read_file(path, &len);
+  if (!buf) { io_error(err, path, "initial values"); return VI_EIO; }
+  int rc = vi_program_unconstrain(p, buf, len, path, z, err);
+  free(buf);
+  return rc;
+}
+
+static int program_explain(vi_program *p, const double *z, char *buf, size_t len)
+{
+  if (!p || !z || !buf || len == 0) return VI_EINVAL;
+  buf[0] = '\0';
+  if (!p->loaded) return VI_EINVAL;
+  ev_ctx *c = &p->ev;
+  int rc = ev_reserve(c, 1);
+  if (rc) return rc;
+  double lp = NAN;
+  p->last_error[0] = '\0';
+  c->explain = 1;
+  c->nf_set = 0;
+  rc = pass(p, 1, z, &lp, NULL, NULL);
+  c->explain = 0;
+  if (rc == EV_DIVERGE) rc = VI_ERUNTIME;   /* one draw cannot part ways */
+  if (rc < 0 || isfinite(lp)) {
+    if (rc < 0) snprintf(buf, len, "%s", p->last_error);
+    return rc < 0 ? rc : VI_SUCCESS;
+  }
+  if (c->nf_set)
+    snprintf(buf, len, "%s", c->nf_err.message);
+  else if (p->last_error[0])   /* reject() or a constraint of a transformed parameter */
+    snprintf(buf, len, "%s", p->last_error);
+  else
+    snprintf(buf, len, "the log density is %s, though every term of target is finite "
+                       "(their sum overflows)", isnan(lp) ? "nan" : lp > 0 ? "+inf" : "-inf");
+  return VI_SUCCESS;
+}
+
+int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len)
+{
+  call_guard g;
+  guard_enter(&g);
+  int r = program_explain(p, z, buf, len);
+  guard_leave(&g);
+  return r;
 }
 
 const char *vi_program_last_error(const vi_program *p)
