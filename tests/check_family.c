@@ -135,19 +135,19 @@ static void check_family_pieces(const vi_family_type *t, size_t K)
   ck_assert_int_eq(t->init(&fam, mu0, sd0, NULL, r, x), VI_SUCCESS);
   for (size_t i = D; i < P; i++) x[i] += 0.3 * gsl_ran_gaussian(r, 1.0);   /* off the start */
 
-  vi_objective o;
-  ck_assert_int_eq(vi_objective_init(&o, &m, &fam, M), VI_SUCCESS);
-  vi_objective_draw(&o, r);
+  objective o;
+  ck_assert_int_eq(objective_init(&o, &m, &fam, M), VI_SUCCESS);
+  objective_draw(&o, r);
   double elbo, elj, fp, fm;
-  ck_assert_int_eq(vi_objective_eval(&o, x, &elbo, &elj, grad), VI_SUCCESS);
+  ck_assert_int_eq(objective_eval(&o, x, &elbo, &elj, grad), VI_SUCCESS);
   ck_assert(isfinite(elbo));
   for (size_t i = 0; i < P; i++) {
     double h = 1e-5;
     memcpy(xp, x, P * sizeof(double));
     xp[i] += h;
-    vi_objective_eval(&o, xp, &fp, &elj, NULL);
+    objective_eval(&o, xp, &fp, &elj, NULL);
     xp[i] -= 2 * h;
-    vi_objective_eval(&o, xp, &fm, &elj, NULL);
+    objective_eval(&o, xp, &fm, &elj, NULL);
     double fd = (fp - fm) / (2 * h);
     ck_assert_msg(fabs(grad[i] - fd) < 1e-6 * fmax(1.0, fabs(fd)),
                   "%s: d/dx[%zu] = %g, finite difference %g", vi_family_name(t), i, grad[i], fd);
@@ -192,7 +192,7 @@ static void check_family_pieces(const vi_family_type *t, size_t K)
   for (size_t i = 0; i < D; i++) ck_assert_double_eq(xp[i], x[i]);
   for (size_t i = 0; i < D * D; i++) ck_assert_double_eq_tol(C2[i], 4.0 * C[i], 1e-10 * (1 + fabs(C[i])));
 
-  vi_objective_clear(&o);
+  objective_clear(&o);
   family_clear(&fam);
   free(x); free(xp); free(grad); free(C); free(C2); free(e);
   gsl_rng_free(r);

@@ -113,19 +113,19 @@ static int failing_log_joint(void *ctx, size_t n, const double *z, double *lp, d
 
 /* ---- objective gradient ------------------------------------------------------------ */
 
-static void check_objective_fd(vi_objective *o, const double *x0, size_t D)
+static void check_objective_fd(objective *o, const double *x0, size_t D)
 {
   double elbo, elj, g[20], x[20];
-  ck_assert_int_eq(vi_objective_eval(o, x0, &elbo, &elj, g), VI_SUCCESS);
+  ck_assert_int_eq(objective_eval(o, x0, &elbo, &elj, g), VI_SUCCESS);
   ck_assert(isfinite(elbo));
-  ck_assert_double_eq_tol(elbo - elj, vi_objective_entropy(o, x0), 1e-10);
+  ck_assert_double_eq_tol(elbo - elj, objective_entropy(o, x0), 1e-10);
   for (size_t i = 0; i < 2 * D; i++) {
     double h = 1e-5, fp, fm, e2;
     memcpy(x, x0, 2 * D * sizeof(double));
     x[i] += h;
-    vi_objective_eval(o, x, &fp, &e2, NULL);
+    objective_eval(o, x, &fp, &e2, NULL);
     x[i] -= 2 * h;
-    vi_objective_eval(o, x, &fm, &e2, NULL);
+    objective_eval(o, x, &fm, &e2, NULL);
     double fd = (fp - fm) / (2 * h);
     ck_assert_double_eq_tol(g[i], fd, 1e-6 * fmax(1.0, fabs(fd)));
   }
@@ -135,23 +135,23 @@ START_TEST(test_gradient_fd)
 {
   vi_model m;
   cm_logreg *c = make_logreg(200, 5, &m);
-  vi_objective o;
+  objective o;
   family mf;
   ck_assert_int_eq(family_init(&mf, NULL, 5, 0), VI_SUCCESS);
-  ck_assert_int_eq(vi_objective_init(&o, &m, &mf, 16), VI_SUCCESS);
+  ck_assert_int_eq(objective_init(&o, &m, &mf, 16), VI_SUCCESS);
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
   gsl_rng_set(r, 1);
   double x[10] = {0.3, -0.2, 0.5, 1.0, -0.7, log(0.3), log(0.5), log(0.2), 0.0, log(0.1)};
   /* fixed draws: eps drawn once, the objective is a deterministic function of x */
-  vi_objective_draw(&o, r);
+  objective_draw(&o, r);
   check_objective_fd(&o, x, 5);
   /* fresh draws: new eps each step; the gradient of that step's estimate, same eps */
   for (int k = 0; k < 3; k++) {
-    vi_objective_draw(&o, r);
+    objective_draw(&o, r);
     check_objective_fd(&o, x, 5);
   }
   /* standardised draws: sample mean 0, sample covariance I */
-  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  ck_assert_int_eq(objective_standardize(&o), VI_SUCCESS);
   for (size_t j = 0; j < 5; j++)
     for (size_t k = 0; k < 5; k++) {
       double s = 0.0, mj = 0.0;
@@ -166,12 +166,12 @@ START_TEST(test_gradient_fd)
   ck_assert_uint_eq(o.n_fevals, 5 * 21);
   ck_assert_uint_eq(o.n_gevals, 5);
   ck_assert_uint_eq(o.n_points, 5 * 21 * 16);
-  vi_objective_clear(&o);
+  objective_clear(&o);
 
   /* M <= D: per-coordinate standardisation (mean 0, variance 1 in each column) */
-  ck_assert_int_eq(vi_objective_init(&o, &m, &mf, 4), VI_SUCCESS);
-  vi_objective_draw(&o, r);
-  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  ck_assert_int_eq(objective_init(&o, &m, &mf, 4), VI_SUCCESS);
+  objective_draw(&o, r);
+  ck_assert_int_eq(objective_standardize(&o), VI_SUCCESS);
   for (size_t j = 0; j < 5; j++) {
     double s1 = 0.0, s2 = 0.0;
     for (size_t i = 0; i < 4; i++) {
@@ -182,28 +182,28 @@ START_TEST(test_gradient_fd)
     ck_assert_double_eq_tol(s2 / 4.0, 1.0, 1e-12);
   }
   check_objective_fd(&o, x, 5);
-  vi_objective_clear(&o);
+  objective_clear(&o);
   /* M = 1: left as drawn (centring would zero it) */
-  ck_assert_int_eq(vi_objective_init(&o, &m, &mf, 1), VI_SUCCESS);
-  vi_objective_draw(&o, r);
+  ck_assert_int_eq(objective_init(&o, &m, &mf, 1), VI_SUCCESS);
+  objective_draw(&o, r);
   double e0[5];
   memcpy(e0, o.eps, sizeof e0);
-  ck_assert_int_eq(vi_objective_standardize(&o), VI_SUCCESS);
+  ck_assert_int_eq(objective_standardize(&o), VI_SUCCESS);
   ck_assert_int_eq(memcmp(e0, o.eps, sizeof e0), 0);
-  vi_objective_clear(&o);
+  objective_clear(&o);
 
   /* growing: 4 -> 8 -> 16 draws keeps the plain draws and appends new ones; the
    * standardised union is what a sample of 16 plain draws standardises to */
-  ck_assert_int_eq(vi_objective_init_cap(&o, &m, &mf, 4, 16), VI_SUCCESS);
-  vi_objective_draw(&o, r);
+  ck_assert_int_eq(objective_init_cap(&o, &m, &mf, 4, 16), VI_SUCCESS);
+  objective_draw(&o, r);
   double raw4[20];
   memcpy(raw4, o.eps, sizeof raw4);
-  ck_assert_int_eq(vi_objective_grow(&o, 3, r, 1), VI_EINVAL);    /* not a growth */
-  ck_assert_int_eq(vi_objective_grow(&o, 17, r, 1), VI_EINVAL);   /* beyond the cap */
-  ck_assert_int_eq(vi_objective_grow(&o, 8, r, 0), VI_SUCCESS);
+  ck_assert_int_eq(objective_grow(&o, 3, r, 1), VI_EINVAL);    /* not a growth */
+  ck_assert_int_eq(objective_grow(&o, 17, r, 1), VI_EINVAL);   /* beyond the cap */
+  ck_assert_int_eq(objective_grow(&o, 8, r, 0), VI_SUCCESS);
   ck_assert_uint_eq(o.draws, 8);
   ck_assert_int_eq(memcmp(raw4, o.eps, sizeof raw4), 0);          /* kept, plain */
-  ck_assert_int_eq(vi_objective_grow(&o, 16, r, 1), VI_SUCCESS);
+  ck_assert_int_eq(objective_grow(&o, 16, r, 1), VI_SUCCESS);
   ck_assert_int_eq(memcmp(raw4, o.raw, sizeof raw4), 0);
   for (size_t j = 0; j < 5; j++)
     for (size_t k = 0; k < 5; k++) {
@@ -211,14 +211,14 @@ START_TEST(test_gradient_fd)
       for (size_t i = 0; i < 16; i++) sjk += o.eps[i * 5 + j] * o.eps[i * 5 + k];
       ck_assert_double_eq_tol(sjk / 16.0, j == k ? 1.0 : 0.0, 1e-12);
     }
-  vi_objective o2;
-  ck_assert_int_eq(vi_objective_init(&o2, &m, &mf, 16), VI_SUCCESS);
+  objective o2;
+  ck_assert_int_eq(objective_init(&o2, &m, &mf, 16), VI_SUCCESS);
   memcpy(o2.eps, o.raw, 16 * 5 * sizeof(double));
-  ck_assert_int_eq(vi_objective_standardize(&o2), VI_SUCCESS);
+  ck_assert_int_eq(objective_standardize(&o2), VI_SUCCESS);
   for (size_t i = 0; i < 16 * 5; i++) ck_assert_double_eq_tol(o2.eps[i], o.eps[i], 1e-12);
   check_objective_fd(&o, x, 5);
-  vi_objective_clear(&o2);
-  vi_objective_clear(&o);
+  objective_clear(&o2);
+  objective_clear(&o);
   family_clear(&mf);
   gsl_rng_free(r);
   cm_logreg_free(c);
@@ -297,19 +297,19 @@ START_TEST(test_elbo_estimator_converges)
   family mf;
   ck_assert_int_eq(family_init(&mf, NULL, 4, 0), VI_SUCCESS);
   for (int k = 0; k < 4; k++) {
-    vi_objective o;
-    ck_assert_int_eq(vi_objective_init(&o, &m, &mf, Ms[k]), VI_SUCCESS);
-    vi_objective_draw(&o, r);
+    objective o;
+    ck_assert_int_eq(objective_init(&o, &m, &mf, Ms[k]), VI_SUCCESS);
+    objective_draw(&o, r);
     double x[8], el, elj, s1 = 0.0, s2 = 0.0;
     for (int j = 0; j < 4; j++) { x[j] = mu[j]; x[4 + j] = log(sd[j]); }
-    vi_objective_eval(&o, x, &el, &elj, NULL);
+    objective_eval(&o, x, &el, &elj, NULL);
     for (size_t i = 0; i < Ms[k]; i++) { s1 += o.lp[i]; s2 += o.lp[i] * o.lp[i]; }
     double mean = s1 / (double)Ms[k];
     se[k] = sqrt((s2 / (double)Ms[k] - mean * mean) / (double)Ms[k]);
     ck_assert_msg(fabs(el - exact) < 5.0 * se[k], "M=%zu: error %g, se %g", Ms[k],
                   el - exact, se[k]);
     if (k > 0) ck_assert(se[k] / se[k - 1] > 0.1 && se[k] / se[k - 1] < 0.5);   /* 1/4 */
-    vi_objective_clear(&o);
+    objective_clear(&o);
   }
   ck_assert(se[3] < 0.05);
   family_clear(&mf);

@@ -12,7 +12,6 @@
 #include <vi/status.h>
 #include <vi/fit.h>
 #include "engine/evidence.h"
-#include "engine/psis.h"
 
 START_TEST(test_entropy_hand)
 {
@@ -274,8 +273,8 @@ START_TEST(test_psis_smooth_tail)
   double *lw = malloc(n * sizeof(double)), *sm = malloc(n * sizeof(double));
   for (size_t i = 0; i < n; i++)
     lw[i] = log((pow(gsl_rng_uniform_pos(r), -0.6) - 1.0) / 0.6) + 3.0;
-  psis_tail t;
-  ck_assert_int_eq(psis_smooth(lw, n, sm, &t), 0);
+  vi_psis_tail t;
+  ck_assert_int_eq(vi_info_psis(lw, n, sm, &t), 0);
   ck_assert_double_eq(t.k, vi_info_psis_khat(lw, n));
   ck_assert_uint_eq(t.n_tail, (size_t)ceil(fmin(0.2 * n, 3.0 * sqrt((double)n))));
   ck_assert(t.sigma > 0.0 && t.cutoff > 0.0 && t.cutoff < 1.0);
@@ -295,14 +294,14 @@ START_TEST(test_psis_smooth_tail)
   }
   ck_assert(changed > 0 && changed <= t.n_tail);
   for (double p = 0.05; p < 1.0; p += 0.1) {
-    double k = 0.4, s = 2.0, x = psis_gpd_quantile(p, k, s);
+    double k = 0.4, s = 2.0, x = vi_info_gpd_quantile(p, k, s);
     ck_assert_double_eq_tol(1.0 - pow(1.0 + k * x / s, -1.0 / k), p, 1e-13);
-    ck_assert_double_eq_tol(psis_gpd_quantile(p, 0.0, s), -s * log1p(-p), 1e-13);
+    ck_assert_double_eq_tol(vi_info_gpd_quantile(p, 0.0, s), -s * log1p(-p), 1e-13);
   }
   lw[7] = NAN;
-  ck_assert_int_eq(psis_smooth(lw, n, sm, &t), -1);
+  ck_assert_int_eq(vi_info_psis(lw, n, sm, &t), -1);
   double few[] = {1.0, 2.0, 3.0};
-  ck_assert_int_eq(psis_smooth(few, 3, sm, &t), 0);
+  ck_assert_int_eq(vi_info_psis(few, 3, sm, &t), 0);
   ck_assert(isnan(t.k) && t.n_tail == 0 && sm[2] == 3.0);
   free(lw);
   free(sm);
@@ -314,20 +313,20 @@ START_TEST(test_importance_sampling)
 {
   double lw[] = {2.0, 2.0, 2.0, 2.0};
   double lz, se;
-  vi_evidence_is(lw, 4, &lz, &se);
+  evidence_is(lw, 4, &lz, &se);
   ck_assert_double_eq_tol(lz, 2.0, 1e-15);
   ck_assert_double_eq_tol(se, 0.0, 1e-15);
-  ck_assert_double_eq_tol(vi_evidence_forward_kl(lw, 4), 0.0, 1e-15);
+  ck_assert_double_eq_tol(evidence_forward_kl(lw, 4), 0.0, 1e-15);
   /* weights 1 and 3: mean 2, sd sqrt(2), se = sqrt(2)/sqrt(2)/2 = 0.5 */
   double lv[] = {0.0, log(3.0)};
-  vi_evidence_is(lv, 2, &lz, &se);
+  evidence_is(lv, 2, &lz, &se);
   ck_assert_double_eq_tol(lz, log(2.0), 1e-15);
   ck_assert_double_eq_tol(se, 0.5, 1e-15);
   /* normalised weights (1/4, 3/4) vs uniform: KL = 1/4 log(1/2) + 3/4 log(3/2) */
-  ck_assert_double_eq_tol(vi_evidence_forward_kl(lv, 2), 0.25 * log(0.5) + 0.75 * log(1.5),
+  ck_assert_double_eq_tol(evidence_forward_kl(lv, 2), 0.25 * log(0.5) + 0.75 * log(1.5),
                           1e-15);
   double lu[] = {-INFINITY, 0.0};
-  ck_assert_double_eq_tol(vi_evidence_forward_kl(lu, 2), log(2.0), 1e-15);
+  ck_assert_double_eq_tol(evidence_forward_kl(lu, 2), log(2.0), 1e-15);
 }
 END_TEST
 

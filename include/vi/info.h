@@ -27,6 +27,28 @@ double vi_info_log_sum_exp(const double *x, size_t n);
 /* PSIS (Vehtari et al. 2024): Pareto k-hat of the upper tail of n log-weights.
  * Returns NaN when n is too small (< 5) to fit a tail. */
 double vi_info_psis_khat(const double *log_w, size_t n);
+/* The generalized Pareto tail fitted to the largest weights.  Weights are scaled so that
+ * the largest is 1: the tail's weights are cutoff + GPD(k, sigma) draws. */
+typedef struct vi_psis_tail {
+  size_t n_tail;   /* weights in the tail (0: no tail was fitted) */
+  double k;        /* shape, the k-hat diagnostic (shrunk towards 0.5 as PSIS does) */
+  double sigma;    /* scale, in units of the largest weight */
+  double cutoff;   /* exp(log weight just below the tail - largest log weight) */
+  double log_max;  /* the largest log weight */
+} vi_psis_tail;
+
+/* PSIS in full: the tail fitted to n log-weights, and (when smoothed is not NULL) the
+ * smoothed log-weights: the n_tail largest are replaced, rank for rank, by the expected
+ * order statistics of the fitted tail (the GPD quantiles at (i - 1/2) / n_tail), never
+ * above the largest raw weight; the others are kept.  smoothed (n values, unnormalised,
+ * on the scale of log_w) may be NULL when only the tail is wanted.  Returns 0, or -1 when
+ * the weights hold a NaN or +inf or memory ran out; with n < 5 or a flat or NaN fit the
+ * weights are copied unsmoothed and tail->k is NaN (too few) or -inf (flat). */
+int vi_info_psis(const double *log_w, size_t n, double *smoothed, vi_psis_tail *tail);
+
+/* The GPD quantile function at p in [0, 1). */
+double vi_info_gpd_quantile(double p, double k, double sigma);
+
 /* PSIS smoothing in place: the largest M = min(n/5, 3 sqrt(n)) log-weights are replaced by
  * the quantiles of the generalized Pareto distribution fitted to them, capped at the
  * largest raw weight.  Returns k-hat (as vi_info_psis_khat); log_w is left unchanged when

@@ -110,9 +110,9 @@ int plot_weights(const plot_target *t, const plot_csv *draws);
 /* The normalised PSIS weights of a draws CSV's draws (row 1, q's mean, is not a draw):
  * log_w[s] = log_p__ - log_g__, smoothed[s] and w[s] (summing to 1), tail filled from
  * the fit.  Arrays of n_rows - 1; returns CLI_EXIT_OK or an error code after printing. */
-struct psis_tail;
+struct vi_psis_tail;
 int plot_draw_weights(const plot_csv *draws, double *log_w, double *smoothed, double *w,
-                      struct psis_tail *tail);
+                      struct vi_psis_tail *tail);
 
 /* ---- plot_fit.c: vi fit --plot DIR ---- */
 /* Before the fit: gnuplot is there and DIR exists or can be made. */

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "cli/plot.h"
-#include "engine/psis.h"
 
 #define KDE_POINTS 200
 #define SQRT_2PI 2.50662827463100050242
@@ -153,7 +152,7 @@ int plot_marginals(const plot_target *t, const plot_csv *d, char **params, size_
     goto out;
   }
   double *sm = lw + n, *w = sm + n, *x = w + n, *sorted = x + n;
-  psis_tail tail;
+  vi_psis_tail tail;
   if ((rc = plot_draw_weights(d, lw, sm, w, &tail)) != CLI_EXIT_OK) goto out;
 
   hist = plot_work_file(t->work, "marginals.hist.dat", &hp);

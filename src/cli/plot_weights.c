@@ -10,10 +10,9 @@
 #include <string.h>
 
 #include "cli/plot.h"
-#include "engine/psis.h"
 
 int plot_draw_weights(const plot_csv *draws, double *log_w, double *smoothed, double *w,
-                      psis_tail *tail)
+                      vi_psis_tail *tail)
 {
   size_t n = draws->n_rows - 1, n_nan = 0;
   if (n < PLOT_MIN_DRAWS) {
@@ -37,7 +36,7 @@ int plot_draw_weights(const plot_csv *draws, double *log_w, double *smoothed, do
   if (n_nan)
     fprintf(stderr, "vi: %s: %zu of %zu draws have no log weight (NaN); they get weight 0\n",
             draws->name, n_nan, n);
-  if (psis_smooth(log_w, n, smoothed, tail) != 0) {
+  if (vi_info_psis(log_w, n, smoothed, tail) != 0) {
     cli_error("out of memory");
     return CLI_EXIT_NUMERICAL;
   }
@@ -75,7 +74,7 @@ int plot_weights(const plot_target *t, const plot_csv *draws)
     return CLI_EXIT_NUMERICAL;
   }
   double *sm = lw + n, *w = sm + n, *sorted = w + n;
-  psis_tail tail;
+  vi_psis_tail tail;
   int rc = plot_draw_weights(draws, lw, sm, w, &tail);
   if (rc != CLI_EXIT_OK) {
     free(lw);

@@ -7,9 +7,9 @@
 #include <string.h>
 #include "engine/adam.h"
 
-vi_adam *vi_adam_alloc(size_t n)
+adam_state *adam_alloc(size_t n)
 {
-  vi_adam *a = calloc(1, sizeof *a);
+  adam_state *a = calloc(1, sizeof *a);
   if (!a) return NULL;
   a->n = n;
   a->beta1 = 0.9;
@@ -23,14 +23,14 @@ vi_adam *vi_adam_alloc(size_t n)
   return a;
 }
 
-void vi_adam_free(vi_adam *a)
+void adam_free(adam_state *a)
 {
   if (!a) return;
   free(a->m);
   free(a);
 }
 
-void vi_adam_propose(vi_adam *a, const double *g, double lr, double *delta)
+void adam_propose(adam_state *a, const double *g, double lr, double *delta)
 {
   double t = (double)(a->t + 1);
   double c1 = 1.0 - pow(a->beta1, t), c2 = 1.0 - pow(a->beta2, t);
@@ -41,7 +41,7 @@ void vi_adam_propose(vi_adam *a, const double *g, double lr, double *delta)
   }
 }
 
-void vi_adam_commit(vi_adam *a)
+void adam_commit(adam_state *a)
 {
   memcpy(a->m, a->m_new, a->n * sizeof(double));
   memcpy(a->v, a->v_new, a->n * sizeof(double));

@@ -5,18 +5,18 @@
 #define VI_ENGINE_ADAM_H
 #include <stddef.h>
 
-typedef struct vi_adam {
+typedef struct adam_state {
   size_t n;
   double beta1, beta2, eps;
   unsigned long t;                 /* steps committed */
   double *m, *v, *m_new, *v_new;
-} vi_adam;
+} adam_state;
 
-vi_adam *vi_adam_alloc(size_t n);
-void vi_adam_free(vi_adam *a);
+adam_state *adam_alloc(size_t n);
+void adam_free(adam_state *a);
 /* The ascent step delta (n values) for gradient g and learning rate lr; the state is only
- * updated by vi_adam_commit. */
-void vi_adam_propose(vi_adam *a, const double *g, double lr, double *delta);
-void vi_adam_commit(vi_adam *a);
+ * updated by adam_commit. */
+void adam_propose(adam_state *a, const double *g, double lr, double *delta);
+void adam_commit(adam_state *a);
 
 #endif

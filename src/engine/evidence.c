@@ -10,7 +10,7 @@
 #include <math.h>
 #include "engine/evidence.h"
 
-void vi_evidence_is(const double *lw, size_t n, double *log_z, double *se)
+void evidence_is(const double *lw, size_t n, double *log_z, double *se)
 {
   double m = -INFINITY;
   for (size_t i = 0; i < n; i++)
@@ -34,7 +34,7 @@ void vi_evidence_is(const double *lw, size_t n, double *log_z, double *se)
   *se = sqrt(var / (double)n) / mean;
 }
 
-double vi_evidence_forward_kl(const double *lw, size_t n)
+double evidence_forward_kl(const double *lw, size_t n)
 {
   double m = -INFINITY;
   for (size_t i = 0; i < n; i++)

@@ -6,9 +6,9 @@
 
 /* log p(X) ~ log mean_s exp(lw_s), with the delta-method standard error
  * se(log mean w) = sd(w) / (sqrt(n) mean(w)).  All weights zero: -inf and se NaN. */
-void vi_evidence_is(const double *lw, size_t n, double *log_z, double *se);
+void evidence_is(const double *lw, size_t n, double *log_z, double *se);
 /* KL(p(z|x) || q) by self-normalised importance sampling:
  * sum_s wbar_s lw_s - log mean_s w_s, with wbar the normalised weights (>= 0). */
-double vi_evidence_forward_kl(const double *lw, size_t n);
+double evidence_forward_kl(const double *lw, size_t n);
 
 #endif

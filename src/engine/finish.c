@@ -16,9 +16,9 @@
 #include "engine/evidence.h"
 #include "engine/fit_internal.h"
 
-/* Count the draws whose log density is not finite (vi_fit_eval_draws_ made them -inf)
+/* Count the draws whose log density is not finite (fit_eval_draws made them -inf)
  * and keep the first: its z drawn again from replay (a copy of the RNG before the draws,
- * which vi_fit_eval_draws_ consumes D normals per draw, in order) and its own lp. */
+ * which fit_eval_draws consumes D normals per draw, in order) and its own lp. */
 static int finish_failed_draws(vi_fit *f, gsl_rng *replay, const double *lp, size_t n)
 {
   size_t D = f->dim, first = n;
@@ -63,7 +63,7 @@ static int fit_finish(vi_fit *f, vi_final *out)
   double *lp = f->eval_lp, *lq = f->eval_lq, *ll = f->model.log_lik ? f->eval_ll : NULL;
   gsl_rng *replay = gsl_rng_clone(f->rng);   /* to find a failed draw's z again */
   if (!replay) return VI_ENOMEM;
-  int st = vi_fit_eval_draws_(f, f->rng, n, lp, lq, ll);
+  int st = fit_eval_draws(f, f->rng, n, lp, lq, ll);
   if (st == VI_SUCCESS) st = finish_failed_draws(f, replay, lp, n);
   gsl_rng_free(replay);
   if (st != VI_SUCCESS) return st;
@@ -88,7 +88,7 @@ static int fit_finish(vi_fit *f, vi_final *out)
   }
 
   double lz, lz_se;
-  vi_evidence_is(lq, n, &lz, &lz_se);
+  evidence_is(lq, n, &lz, &lz_se);
   if (f->model.has_log_evidence) {
     out->log_evidence = f->model.log_evidence;
     out->log_evidence_se = 0.0;
@@ -102,7 +102,7 @@ static int fit_finish(vi_fit *f, vi_final *out)
   /* the two estimates come from the same draws; adding variances is the cautious side */
   out->kl_se = sqrt(out->elbo_se * out->elbo_se + out->log_evidence_se * out->log_evidence_se);
   out->khat = vi_info_psis_khat(lq, n);
-  out->kl_forward = vi_evidence_forward_kl(lq, n);
+  out->kl_forward = evidence_forward_kl(lq, n);
   out->kl_forward_reliable = isfinite(out->kl_forward) && out->khat <= 0.7;
 
   out->expected_log_lik = NAN;

@@ -84,7 +84,7 @@
 #define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
 #define ADAPTIVE_POINTS ((size_t)1 << 20)   /* adaptive M: M * dim at most this */
 
-double vi_fit_seconds_(const vi_fit *f)
+double fit_seconds(const vi_fit *f)
 {
   struct timespec t;
   clock_gettime(CLOCK_MONOTONIC, &t);
@@ -125,7 +125,7 @@ static int fit_diag(vi_fit *f)
   d->iter = f->iter;
   d->elbo = f->elbo;
   d->expected_log_joint = f->elj;
-  d->entropy = vi_objective_entropy(&f->obj, f->x);
+  d->entropy = objective_entropy(&f->obj, f->x);
   d->expected_log_lik = NAN;
   d->kl_prior = NAN;
   if (f->model.log_lik) {
@@ -146,15 +146,15 @@ static int fit_diag(vi_fit *f)
     d->log_evidence_exact = 0;
     if (f->opt.eval_every > 0 && f->iter % f->opt.eval_every == 0) {
       size_t n = f->opt.eval_draws;
-      int st = vi_fit_eval_draws_(f, f->rng_eval, n, f->eval_lp, f->eval_lq, NULL);
+      int st = fit_eval_draws(f, f->rng_eval, n, f->eval_lp, f->eval_lq, NULL);
       if (st != VI_SUCCESS) return st;
       for (size_t i = 0; i < n; i++) f->eval_lp[i] -= f->eval_lq[i];
-      vi_evidence_is(f->eval_lp, n, &d->log_evidence, &d->log_evidence_se);
+      evidence_is(f->eval_lp, n, &d->log_evidence, &d->log_evidence_se);
     } else {
       /* free: the optimiser's own draws as importance samples */
       double *lw = f->obj.lp;
       for (size_t i = 0; i < M; i++) lw[i] = f->lp[i] - f->lq[i];
-      vi_evidence_is(lw, M, &d->log_evidence, &d->log_evidence_se);
+      evidence_is(lw, M, &d->log_evidence, &d->log_evidence_se);
     }
   }
   d->kl = d->log_evidence - d->elbo;
@@ -162,7 +162,7 @@ static int fit_diag(vi_fit *f)
   d->step = f->step;
   d->n_fevals = f->obj.n_fevals;
   d->n_gevals = f->obj.n_gevals;
-  d->seconds = vi_fit_seconds_(f);
+  d->seconds = fit_seconds(f);
   d->draws = M;
   d->n_points = f->obj.n_points;
   d->draws_shift = f->draws_shift;
@@ -184,7 +184,7 @@ static int fit_record(vi_fit *f)
   return VI_SUCCESS;
 }
 
-int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                        double *ll)
 {
   const vi_family_type *t = f->fam.type;
@@ -317,7 +317,7 @@ static double fit_gsl_eval(vi_fit *f, const gsl_vector *v, gsl_vector *g)
     if (g) gsl_vector_set_zero(g);
     return INFINITY;
   }
-  int st = vi_objective_eval(&f->obj, x, &elbo, &elj, g ? f->gtmp : NULL);
+  int st = objective_eval(&f->obj, x, &elbo, &elj, g ? f->gtmp : NULL);
   if (st != VI_SUCCESS) {
     f->hard_error = st;
     if (g) gsl_vector_set_zero(g);
@@ -461,7 +461,7 @@ static int fit_iterate_gsl(vi_fit *f)
     lp = fit_cache_find(f, xn);
     if (!lp) {   /* GSL accepted a point we no longer hold: evaluate its values again */
       double e, l;
-      int s2 = vi_objective_eval(&f->obj, xn, &e, &l, NULL);
+      int s2 = objective_eval(&f->obj, xn, &e, &l, NULL);
       if (s2 != VI_SUCCESS) return s2;
       if (!isfinite(e)) bad = 1;
       else { fit_cache_store(f, xn); lp = fit_cache_find(f, xn); }
@@ -507,14 +507,14 @@ static int fit_iterate_adam(vi_fit *f)
 {
   size_t D2 = f->np;
   double *xn = f->xtmp, elbo, elj;
-  vi_adam_propose(f->adam, f->grad, f->opt.step_size * f->lr_scale, f->delta);
+  adam_propose(f->adam, f->grad, f->opt.step_size * f->lr_scale, f->delta);
   for (size_t i = 0; i < D2; i++) xn[i] = f->x[i] + f->delta[i];
-  if (f->opt.estimator == VI_FRESH_DRAWS) vi_objective_draw(&f->obj, f->rng);
+  if (f->opt.estimator == VI_FRESH_DRAWS) objective_draw(&f->obj, f->rng);
   int feasible = 1;
   for (size_t i = 0; i < D2; i++)
     if (!isfinite(xn[i])) feasible = 0;
   if (feasible) {
-    int st = vi_objective_eval(&f->obj, xn, &elbo, &elj, f->gtmp);
+    int st = objective_eval(&f->obj, xn, &elbo, &elj, f->gtmp);
     if (st != VI_SUCCESS) return st;
     feasible = isfinite(elbo);
   }
@@ -527,7 +527,7 @@ static int fit_iterate_adam(vi_fit *f)
   } else {
     f->rejects = 0;
     if (f->lr_scale < 1.0) f->lr_scale = fmin(1.0, 2.0 * f->lr_scale);
-    vi_adam_commit(f->adam);
+    adam_commit(f->adam);
     f->step = norm2(f->delta, D2);
     fit_set_x(f, xn);
     fit_take_draws(f, f->obj.lp);
@@ -564,7 +564,7 @@ static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   clock_gettime(CLOCK_MONOTONIC, &f->t0);
   f->model = *m;
   f->dim = m->dim;
-  if (vi_options_resolve(opt, &f->opt) != 0) goto fail;
+  if (options_resolve(opt, &f->opt) != 0) goto fail;
   if ((st = family_init(&f->fam, f->opt.family, m->dim, f->opt.family_rank)) != VI_SUCCESS)
     goto fail;
   f->np = f->fam.n_params;
@@ -614,7 +614,7 @@ static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
       !f->rng || !f->rng_eval || !f->x_stage || !f->xv || !f->gbad_x || !f->fault_z ||
       !f->eeps || !f->sd_stage)
     goto fail;
-  if (vi_objective_init_cap(&f->obj, m, &f->fam, M0, M) != VI_SUCCESS) goto fail;
+  if (objective_init_cap(&f->obj, m, &f->fam, M0, M) != VI_SUCCESS) goto fail;
   gsl_rng_set(f->rng, f->opt.seed);
   /* a different stream for the diagnostics, still a function of the seed only */
   gsl_rng_set(f->rng_eval, f->opt.seed ^ 0x5bd1e995UL);
@@ -630,8 +630,8 @@ static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
   st = VI_EINVAL;
   for (size_t i = 0; i < D2; i++)
     if (!isfinite(f->x[i])) goto fail;
-  vi_objective_draw(&f->obj, f->rng);
-  if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
+  objective_draw(&f->obj, f->rng);
+  if (f->opt.standardize_draws && (st = objective_standardize(&f->obj)) != VI_SUCCESS)
     goto fail;
   f->init_kind = f->opt.init == VI_INIT_RANDOM && !f->opt.init_mu ? VI_INIT_RANDOM
                                                                   : VI_INIT_ZERO;
@@ -641,10 +641,10 @@ static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
 
   if (f->opt.optimizer == VI_OPT_ADAM) {
     st = VI_ENOMEM;
-    if (!(f->adam = vi_adam_alloc(D2))) goto fail;
+    if (!(f->adam = adam_alloc(D2))) goto fail;
     f->lr_scale = 1.0;
     for (int k = 0, tried = 0;; k++) {
-      st = vi_objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
+      st = objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
       if (st != VI_SUCCESS) goto fail;
       if (isfinite(f->elbo)) break;
       st = VI_ENONFINITE;
@@ -716,9 +716,9 @@ void vi_fit_free(vi_fit *f)
   if (f->gx) gsl_vector_free(f->gx);
   if (f->rng) gsl_rng_free(f->rng);
   if (f->rng_eval) gsl_rng_free(f->rng_eval);
-  vi_objective_clear(&f->obj);
+  objective_clear(&f->obj);
   family_clear(&f->fam);
-  vi_adam_free(f->adam);
+  adam_free(f->adam);
   free(f->x); free(f->sd); free(f->grad); free(f->xtmp); free(f->gtmp); free(f->delta);
   free(f->lp); free(f->lq); free(f->zx); free(f->ez);
   free(f->eval_lp); free(f->eval_lq); free(f->eval_ll);
@@ -743,7 +743,7 @@ static int fit_grow(vi_fit *f)
   memcpy(f->sd_stage, f->sd, f->dim * sizeof(double));
   if (f->cov_stage) f->fam.type->covariance(&f->fam, f->x, f->cov_stage);
   f->have_stage = 1;
-  int st = vi_objective_grow(&f->obj, M2, f->rng, f->opt.standardize_draws);
+  int st = objective_grow(&f->obj, M2, f->rng, f->opt.standardize_draws);
   if (st != VI_SUCCESS) return st;
   f->cache_used = f->cache_next = 0;   /* cached lp belong to the old draws */
   f->noprog = 0;
@@ -753,7 +753,7 @@ static int fit_grow(vi_fit *f)
   if (st == VI_ENONFINITE || st == VI_ENOPROG) {
     f->obj.draws = M;
     memcpy(f->obj.eps, f->obj.raw, M * f->dim * sizeof(double));
-    if (f->opt.standardize_draws && (st = vi_objective_standardize(&f->obj)) != VI_SUCCESS)
+    if (f->opt.standardize_draws && (st = objective_standardize(&f->obj)) != VI_SUCCESS)
       return st;
     f->cache_used = f->cache_next = 0;
     if ((st = fit_gsl_set(f, f->opt.step_size)) != VI_SUCCESS) return st;

@@ -49,7 +49,7 @@ struct vi_fit {
 
   gsl_rng *rng;       /* init, optimiser draws, finish, output draws */
   gsl_rng *rng_eval;  /* eval_every diagnostics: never perturbs the optimiser's draws */
-  vi_objective obj;
+  objective obj;
 
   /* fixed draws + GSL multimin */
   gsl_multimin_fdfminimizer *gmin;
@@ -94,7 +94,7 @@ struct vi_fit {
   double draws_shift; /* fit_shift at the last comparison (NaN before) */
 
   /* Adam */
-  vi_adam *adam;
+  adam_state *adam;
   double *delta;
   double lr_scale;
   size_t rejects;     /* consecutive rejected steps */
@@ -118,7 +118,7 @@ struct vi_fit {
   double *final_z;         /* dim values, final_fault.z (allocated by the first finish) */
 };
 
-double vi_fit_seconds_(const vi_fit *f);
+double fit_seconds(const vi_fit *f);
 /* q's parameters become x (np values); the marginal sds follow. */
 void fit_set_x(vi_fit *f, const double *x);
 
@@ -135,7 +135,7 @@ int fit_start_laplace(vi_fit *f);
 /* Evaluate n fresh draws from q (from rng) in batches: log p into lp, log q into lq, and,
  * when ll is not NULL and the model has log_lik, log p(x|z) into ll (n values each).
  * Non-finite log p values become -inf. */
-int vi_fit_eval_draws_(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                        double *ll);
 
 #endif

@@ -45,7 +45,7 @@ typedef struct {
   double best_f;          /* its -log p (+inf: none) */
   int hard;               /* a model error seen inside a callback */
   int converged;          /* the last search stopped on a small gradient */
-  vi_laplace_stats *st;
+  laplace_stats *st;
 } laplace_ctx;
 
 static double laplace_eval(laplace_ctx *c, const gsl_vector *v, gsl_vector *gv)
@@ -128,7 +128,7 @@ static int laplace_mode(laplace_ctx *c)
  * h_d = CURV_REL * max(sc_d, |z_d|): points in zc, values in lc, gradients in gc. */
 static int laplace_diff_pairs(const vi_model *m, const double *z, const double *sc,
                               size_t d0, size_t k, double *zc, double *gc, double *lc,
-                              vi_laplace_stats *stats)
+                              laplace_stats *stats)
 {
   size_t D = m->dim;
   for (size_t i = 0; i < k; i++) {
@@ -147,7 +147,7 @@ static int laplace_diff_pairs(const vi_model *m, const double *z, const double *
 
 static int laplace_curvature(const vi_model *m, const double *z, const double *sc,
                              size_t pairs, double *zc, double *gc, double *lc, double *sd,
-                             vi_laplace_stats *stats)
+                             laplace_stats *stats)
 {
   size_t D = m->dim;
   for (size_t d0 = 0; d0 < D; d0 += pairs) {
@@ -171,7 +171,7 @@ static int laplace_curvature(const vi_model *m, const double *z, const double *s
 /* Cholesky of the D x D symmetric A (lower triangle used) in place into its lower
  * triangle, upper triangle zeroed (GSL); 0 on success, -1 when A is not (numerically)
  * positive definite. */
-int vi_laplace_cholesky(double *A, size_t D)
+int laplace_cholesky(double *A, size_t D)
 {
   gsl_matrix_view v = gsl_matrix_view_array(A, D, D);
   if (gsl_linalg_cholesky_decomp1(&v.matrix) != GSL_SUCCESS) return -1;
@@ -187,7 +187,7 @@ int vi_laplace_cholesky(double *A, size_t D)
  * Returns VI_SUCCESS, a model status, or 1 when some difference point is not finite. */
 static int laplace_hessian(const vi_model *m, const double *z, const double *sc,
                            size_t pairs, double *zc, double *gc, double *lc, double *H,
-                           vi_laplace_stats *stats)
+                           laplace_stats *stats)
 {
   size_t D = m->dim;
   for (size_t d0 = 0; d0 < D; d0 += pairs) {
@@ -269,7 +269,7 @@ static int laplace_newton(laplace_ctx *c, size_t pairs, double *zc, double *gc, 
         for (size_t j = 0; j < D; j++)
           A[i * D + j] = H[i * D + j] +
                          (i == j ? lambda * fmax(fabs(H[i * D + i]), 1e-8) : 0.0);
-      if (vi_laplace_cholesky(A, D) != 0) {
+      if (laplace_cholesky(A, D) != 0) {
         lambda = lambda > 0.0 ? 10.0 * lambda : 1e-4;
         continue;
       }
@@ -315,8 +315,8 @@ static int laplace_newton(laplace_ctx *c, size_t pairs, double *zc, double *gc, 
   return VI_SUCCESS;
 }
 
-int vi_laplace_start(const vi_model *m, const double *z0, double default_sd, double *x,
-                     double *hess, vi_laplace_stats *stats)
+int laplace_start(const vi_model *m, const double *z0, double default_sd, double *x,
+                     double *hess, laplace_stats *stats)
 {
   size_t D = m->dim;
   memset(stats, 0, sizeof *stats);

@@ -15,7 +15,7 @@
                                      not run off along flat directions as BFGS's do, and
                                      an uncentred regression's intercept is at -7e4 (eh) */
 
-typedef struct vi_laplace_stats {
+typedef struct laplace_stats {
   size_t iters;      /* mode-search iterations (both passes) */
   size_t n_calls;    /* log_joint calls (each with gradient) */
   size_t n_points;   /* points evaluated over those calls */
@@ -23,7 +23,7 @@ typedef struct vi_laplace_stats {
   int found;         /* 1: a finite point was found (x holds the Laplace start) */
   int converged;     /* 1: the last pass stopped on a small gradient (a proper mode) */
   int have_hess;     /* 1: hess holds the full negative Hessian at the returned mode */
-} vi_laplace_stats;
+} laplace_stats;
 
 /* Search for the mode of the log joint from z0 (dim values) with GSL's vector_bfgs2 (two
  * passes of at most VI_LAPLACE_MAX_ITER iterations, the second in coordinates scaled by the
@@ -42,10 +42,10 @@ typedef struct vi_laplace_stats {
  * correlated, badly scaled posteriors in a few steps); the BFGS passes below run only when
  * it does not converge.  On a converged search, hess receives the full negative Hessian at
  * the mode (stats->have_hess). */
-int vi_laplace_start(const vi_model *m, const double *z0, double default_sd, double *x,
-                     double *hess, vi_laplace_stats *stats);
+int laplace_start(const vi_model *m, const double *z0, double default_sd, double *x,
+                     double *hess, laplace_stats *stats);
 /* In place Cholesky A = L L^T of a D x D symmetric matrix (row-major, lower triangle used;
  * the upper triangle is zeroed): 0, or -1 when A is not positive definite. */
-int vi_laplace_cholesky(double *A, size_t D);
+int laplace_cholesky(double *A, size_t D);
 
 #endif

@@ -14,12 +14,12 @@
 #include <vi/status.h>
 #include "engine/objective.h"
 
-int vi_objective_init(vi_objective *o, const vi_model *m, family *fam, size_t draws)
+int objective_init(objective *o, const vi_model *m, family *fam, size_t draws)
 {
-  return vi_objective_init_cap(o, m, fam, draws, draws);
+  return objective_init_cap(o, m, fam, draws, draws);
 }
 
-int vi_objective_init_cap(vi_objective *o, const vi_model *m, family *fam, size_t draws,
+int objective_init_cap(objective *o, const vi_model *m, family *fam, size_t draws,
                           size_t cap)
 {
   memset(o, 0, sizeof *o);
@@ -38,13 +38,13 @@ int vi_objective_init_cap(vi_objective *o, const vi_model *m, family *fam, size_
   o->fault_z = calloc(m->dim, sizeof(double));
   if (cap > draws) o->raw = calloc(ne, sizeof(double));
   if (!o->eps || !o->z || !o->gz || !o->lp || !o->fault_z || (cap > draws && !o->raw)) {
-    vi_objective_clear(o);
+    objective_clear(o);
     return VI_ENOMEM;
   }
   return VI_SUCCESS;
 }
 
-void vi_objective_clear(vi_objective *o)
+void objective_clear(objective *o)
 {
   if (!o) return;
   free(o->eps);
@@ -56,7 +56,7 @@ void vi_objective_clear(vi_objective *o)
   o->eps = o->z = o->gz = o->lp = o->raw = o->fault_z = NULL;
 }
 
-void vi_objective_draw(vi_objective *o, gsl_rng *rng)
+void objective_draw(objective *o, gsl_rng *rng)
 {
   size_t nd = o->draws * o->noise;
   for (size_t i = 0; i < nd; i++) o->eps[i] = gsl_ran_gaussian_ziggurat(rng, 1.0);
@@ -76,7 +76,7 @@ static void objective_scale_columns(double *eps, size_t M, size_t D)
   }
 }
 
-int vi_objective_standardize(vi_objective *o)
+int objective_standardize(objective *o)
 {
   size_t M = o->draws, D = o->noise;
   if (M < 2) return VI_SUCCESS;
@@ -114,7 +114,7 @@ int vi_objective_standardize(vi_objective *o)
   return VI_SUCCESS;
 }
 
-int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize)
+int objective_grow(objective *o, size_t M2, gsl_rng *rng, int standardize)
 {
   size_t D = o->noise;
   if (!o->raw || M2 <= o->draws || M2 > o->cap) return VI_EINVAL;
@@ -123,17 +123,17 @@ int vi_objective_grow(vi_objective *o, size_t M2, gsl_rng *rng, int standardize)
   size_t M = o->draws;
   o->draws = M2;
   memcpy(o->eps, o->raw, M2 * D * sizeof(double));
-  int st = standardize ? vi_objective_standardize(o) : VI_SUCCESS;
+  int st = standardize ? objective_standardize(o) : VI_SUCCESS;
   if (st != VI_SUCCESS) {   /* keep the old draws: recompute them from raw */
     o->draws = M;
     memcpy(o->eps, o->raw, M * D * sizeof(double));
-    if (standardize) vi_objective_standardize(o);   /* no allocation when M <= D ... */
+    if (standardize) objective_standardize(o);   /* no allocation when M <= D ... */
   }
   return st;
 }
 
 /* Record draw i of the last evaluation as the fault (no allocation). */
-static void objective_fault(vi_objective *o, int status, size_t i)
+static void objective_fault(objective *o, int status, size_t i)
 {
   o->fault_set = 1;
   o->fault_status = status;
@@ -142,12 +142,12 @@ static void objective_fault(vi_objective *o, int status, size_t i)
   memcpy(o->fault_z, o->z + i * o->dim, o->dim * sizeof(double));
 }
 
-double vi_objective_entropy(const vi_objective *o, const double *x)
+double objective_entropy(const objective *o, const double *x)
 {
   return o->fam->type->entropy(o->fam, x, NULL);
 }
 
-int vi_objective_eval(vi_objective *o, const double *x, double *elbo, double *elj,
+int objective_eval(objective *o, const double *x, double *elbo, double *elj,
                       double *grad)
 {
   size_t M = o->draws, D = o->dim, P = o->fam->n_params;

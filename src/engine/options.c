@@ -63,7 +63,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->starts = STARTS;
 }
 
-int vi_options_resolve(const vi_options *in, vi_options *out)
+int options_resolve(const vi_options *in, vi_options *out)
 {
   vi_options_default(out);
   if (in) {

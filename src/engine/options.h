@@ -6,6 +6,6 @@
 
 /* Copy in (NULL: defaults) to out, resolving estimator-dependent defaults.  0 if valid,
  * -1 if an option is out of range. */
-int vi_options_resolve(const vi_options *in, vi_options *out);
+int options_resolve(const vi_options *in, vi_options *out);
 
 #endif

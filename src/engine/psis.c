@@ -18,7 +18,6 @@
 #include <vi/info.h>
 #include <vi/status.h>
 
-#include "engine/psis.h"
 
 static int psis_cmp(const void *a, const void *b)
 {
@@ -70,7 +69,7 @@ static double psis_gpd_k(const double *x, size_t n, double *sigma)
   return k * (double)n / ((double)n + 10.0) + 10.0 * 0.5 / ((double)n + 10.0);
 }
 
-double psis_gpd_quantile(double p, double k, double sigma)
+double vi_info_gpd_quantile(double p, double k, double sigma)
 {
   if (fabs(k) < 1e-12)
     return -sigma * log1p(-p);
@@ -87,7 +86,7 @@ static int psis_ranked_cmp(const void *a, const void *b)
   return psis_cmp(&((const psis_ranked *)a)->lw, &((const psis_ranked *)b)->lw);
 }
 
-int psis_smooth(const double *log_w, size_t n, double *smoothed, psis_tail *tail)
+int vi_info_psis(const double *log_w, size_t n, double *smoothed, vi_psis_tail *tail)
 {
   tail->n_tail = 0;
   tail->k = tail->sigma = tail->cutoff = tail->log_max = NAN;
@@ -123,7 +122,7 @@ int psis_smooth(const double *log_w, size_t n, double *smoothed, psis_tail *tail
       tail->sigma = sigma;
       tail->cutoff = ec;
       for (size_t i = 0; smoothed && i < m; i++) {
-        double w = ec + psis_gpd_quantile(((double)i + 0.5) / (double)m, k, sigma);
+        double w = ec + vi_info_gpd_quantile(((double)i + 0.5) / (double)m, k, sigma);
         smoothed[r[n - m + i].at] = top + log(fmin(w, 1.0));
       }
     }
@@ -135,16 +134,16 @@ int psis_smooth(const double *log_w, size_t n, double *smoothed, psis_tail *tail
 
 double vi_info_psis_khat(const double *log_w, size_t n)
 {
-  psis_tail t;
-  if (!log_w || n < 5 || psis_smooth(log_w, n, NULL, &t) != 0)
+  vi_psis_tail t;
+  if (!log_w || n < 5 || vi_info_psis(log_w, n, NULL, &t) != 0)
     return NAN;
   return t.k;
 }
 
 double vi_info_psis_smooth(double *log_w, size_t n)
 {
-  psis_tail t;
-  if (!log_w || n < 5 || psis_smooth(log_w, n, log_w, &t) != 0)
+  vi_psis_tail t;
+  if (!log_w || n < 5 || vi_info_psis(log_w, n, log_w, &t) != 0)
     return NAN;
   return t.k;
 }

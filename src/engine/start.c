@@ -81,9 +81,9 @@ int fit_start_feasible_mean(vi_fit *f)
 
 /* One mode search from z0, its model calls counted in the fit's totals. */
 static int fit_laplace_run(vi_fit *f, const double *z0, double *xl, double *hess,
-                           vi_laplace_stats *ls)
+                           laplace_stats *ls)
 {
-  int st = vi_laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, ls);
+  int st = laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, ls);
   f->obj.n_fevals += ls->n_calls;
   f->obj.n_gevals += ls->n_calls;
   f->obj.n_points += ls->n_points;
@@ -97,7 +97,7 @@ static int fit_proper_mode(const double *h, size_t D)
   double *a = malloc(D * D * sizeof *a);
   if (!a) return 1;   /* cannot tell: take the search's word */
   memcpy(a, h, D * D * sizeof *a);
-  int ok = vi_laplace_cholesky(a, D) == 0;
+  int ok = laplace_cholesky(a, D) == 0;
   free(a);
   return ok;
 }
@@ -111,7 +111,7 @@ static int fit_inverse_chol(const double *h, size_t D, double *c)
   if (gsl_linalg_cholesky_decomp1(&v.matrix) != GSL_SUCCESS ||
       gsl_linalg_cholesky_invert(&v.matrix) != GSL_SUCCESS)
     return -1;
-  return vi_laplace_cholesky(c, D);
+  return laplace_cholesky(c, D);
 }
 
 /* The Laplace start xl = (mode, log sd) as the family's parameters, into cand (its own
@@ -142,7 +142,7 @@ static int start_search(vi_fit *f, double *z0, double *xl, double *hess, gsl_rng
                         int first, int *ok)
 {
   size_t D = f->dim;
-  vi_laplace_stats ls;
+  laplace_stats ls;
   *ok = 0;
   int st = fit_laplace_run(f, z0, xl, hess, &ls);
   if (first && st == VI_SUCCESS && !ls.found && fit_start_feasible_mean(f)) {
@@ -223,7 +223,7 @@ static int start_add_mode(vi_fit *f, const double *xl, const double *hess, doubl
   int st = fit_laplace_candidate(f, xl, hess, &cand, xc);
   if (st == VI_SUCCESS) {
     f->obj.fam = &cand;
-    st = vi_objective_eval(&f->obj, xc, &el, &elj, NULL);
+    st = objective_eval(&f->obj, xc, &el, &elj, NULL);
     f->obj.fam = &f->fam;
   }
   if (st == VI_SUCCESS && isfinite(el)) {
@@ -333,7 +333,7 @@ int fit_start_laplace(vi_fit *f)
   if (!best.have) goto done;
   start_sort_modes(f);
   const double *h = f->best_have_hess ? best_hess : NULL;
-  if ((st = vi_objective_eval(&f->obj, f->x, &e0, &elj, NULL)) != VI_SUCCESS) goto done;
+  if ((st = objective_eval(&f->obj, f->x, &e0, &elj, NULL)) != VI_SUCCESS) goto done;
   int take = !(best.elbo <= e0);   /* e0 may be -inf */
   if (take) {
     family_copy_base(&f->fam, &best.cand);
@@ -357,7 +357,7 @@ int fit_start_laplace(vi_fit *f)
     if (r > PRE_CORR) {
       if (!(f->pre_c = malloc(D * sizeof(double)))) { st = VI_ENOMEM; goto done; }
       memcpy(f->pre_c, f->x, D * sizeof(double));
-      if (vi_laplace_cholesky(best_hess, D) == 0) f->pre = 1;
+      if (laplace_cholesky(best_hess, D) == 0) f->pre = 1;
     }
   }
 done:
