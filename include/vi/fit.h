@@ -155,6 +155,12 @@ typedef struct vi_options {
 
 #define VI_FLAT_WINDOW 10
 
+/* The optimisers' names, as `vi fit --optimizer` takes them: "bfgs2", "cg-fr", "cg-pr",
+ * "steepest", "adam" (NULL for a value out of range; the enum's order).  lookup: 0 and *o
+ * set when name is one of them, else -1. */
+const char *vi_optimizer_name(vi_optimizer o);
+int vi_optimizer_lookup(const char *name, vi_optimizer *o);
+
 /* Fill opt with the defaults above (fixed draws), size included. */
 void vi_options_default(vi_options *opt);
 /* The same with estimator e (and its optimizer: VI_OPT_ADAM for VI_FRESH_DRAWS).  The

@@ -109,14 +109,8 @@ static int parse_family(const char *arg, vi_options *opt)
 
 const char *cli_optimizer_name(vi_optimizer o)
 {
-  switch (o) {
-  case VI_OPT_BFGS2: return "bfgs2";
-  case VI_OPT_CG_FR: return "cg-fr";
-  case VI_OPT_CG_PR: return "cg-pr";
-  case VI_OPT_STEEPEST: return "steepest";
-  case VI_OPT_ADAM: return "adam";
-  }
-  return "?";
+  const char *n = vi_optimizer_name(o);
+  return n ? n : "?";
 }
 
 const char *cli_method_name(vi_estimator e)
@@ -365,23 +359,18 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       }
       break;
-    case OPT_OPTIMIZER: {
-      static const struct { const char *name; vi_optimizer o; } table[] = {
-        {"bfgs2", VI_OPT_BFGS2}, {"cg-fr", VI_OPT_CG_FR}, {"cg-pr", VI_OPT_CG_PR},
-        {"steepest", VI_OPT_STEEPEST}, {"adam", VI_OPT_ADAM}};
-      size_t i;
-      for (i = 0; i < sizeof table / sizeof table[0]; i++)
-        if (strcmp(optarg, table[i].name) == 0)
-          break;
-      if (i == sizeof table / sizeof table[0]) {
-        cli_error("--optimizer: expected one of bfgs2, cg-fr, cg-pr, steepest, adam, "
-                  "got '%s'", optarg);
+    case OPT_OPTIMIZER:
+      if (vi_optimizer_lookup(optarg, &cfg->opt.optimizer) != 0) {
+        char list[128] = "";
+        for (int o = 0; vi_optimizer_name((vi_optimizer)o); o++) {
+          strcat(list, o ? ", " : "");
+          strcat(list, vi_optimizer_name((vi_optimizer)o));
+        }
+        cli_error("--optimizer: expected one of %s, got '%s'", list, optarg);
         return CLI_EXIT_USAGE;
       }
-      cfg->opt.optimizer = table[i].o;
       optimizer_set = 1;
       break;
-    }
     case OPT_FAMILY:
       if (parse_family(optarg, &cfg->opt) != 0)
         return CLI_EXIT_USAGE;

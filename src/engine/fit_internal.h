@@ -14,10 +14,29 @@
 #define VI_FIT_CACHE 4      /* last objective evaluations kept (x, lp) for diagnostics */
 #define VI_FIT_BATCH 256    /* points per log_joint call for the fresh-draw diagnostics */
 
+#define STAGE_REL_OBJ 1e-7   /* the relative-change tolerance of a stage of the adaptive M
+                                before the last: its optimum is itself an M-draw estimate,
+                                so polishing it further than this is wasted */
+#define START_SHRINKS 10     /* halvings of an infeasible starting sd before giving up */
+
+/* An optimiser of the fit, GSL-style: a const table per kind (driver_gsl.c: GSL's
+ * quasi-Newton, conjugate-gradient and steepest-descent minimisers on the fixed draws;
+ * driver_adam.c: Adam on fresh or fixed draws).  The fit, the start, adaptive M and the
+ * common stopping rules (gradient norm, no progress, iteration cap) do not branch on it. */
+typedef struct fit_driver {
+  const char *name;
+  int (*start)(vi_fit *f);      /* its state, and the first evaluation at q's start */
+  int (*iterate)(vi_fit *f);    /* one step: VI_SUCCESS or a negative status */
+  void (*test)(vi_fit *f);      /* its own stops: sets f->reason and f->stop_value */
+  void (*free)(vi_fit *f);      /* its state (NULL-safe on a failed start) */
+} fit_driver;
+extern const fit_driver fit_driver_gsl, fit_driver_adam;
+
 struct vi_fit {
   vi_model model;
   vi_options opt;
   size_t dim;
+  const fit_driver *driver;   /* the optimiser */
   family fam;         /* q's family and its base scale */
   size_t np;          /* its parameter count: x, grad and GSL's vector have np values */
   /* the accepted state: never non-finite */
@@ -119,6 +138,15 @@ struct vi_fit {
 };
 
 double fit_seconds(const vi_fit *f);
+/* The state's per-draw values from the objective's last evaluation at x (lp). */
+void fit_take_draws(vi_fit *f, const double *lp);
+/* The diagnostics of the current iteration, appended to the history. */
+int fit_record(vi_fit *f);
+double fit_norm2(const double *v, size_t n);
+/* The flat-ELBO window starts afresh at the current ELBO (a new objective). */
+void fit_flat_reset(vi_fit *f);
+/* driver_gsl.c: restart the GSL minimiser at the state on a new objective (new draws). */
+int fit_gsl_restart(vi_fit *f);
 /* q's parameters become x (np values); the marginal sds follow. */
 void fit_set_x(vi_fit *f, const double *x);
 
