@@ -15,6 +15,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 #include "ad_testutil.h"
+#include "lang/ad/ad_kernels.h"
 
 /* ---- unary functions ------------------------------------------------------------ */
 
@@ -1020,6 +1021,207 @@ END_TEST
 /* The checker's signature table (front/) and the evaluator's kernel table (lib/) come
  * from the same table_*.def files in the same order: an id means the same builtin in
  * both. */
+/* ---- hidden Markov models and sparse matrices ------------------------------------ */
+
+/* Resolve name for args, evaluate it on one draw; the tape's error (copied into err,
+ * "" on success) and the value's draw-0 elements through y (len n). */
+static void call_once(const char *name, const targ *args, int nargs, char *err, size_t errlen,
+                      double *y, size_t *n)
+{
+  vi_type types[8], ret;
+  for (int i = 0; i < nargs; i++) types[i] = (vi_type){args[i].base, args[i].arr};
+  char why[512];
+  int id = builtin_resolve(name, types, nargs, &ret, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s: %s", name, why);
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 0);
+  ad_val *av[8];
+  for (int i = 0; i < nargs; i++) av[i] = ta_make(t, &args[i], 1, 0, 0, -1, 0);
+  ad_val *r = builtin_call(t, id, av, nargs);
+  snprintf(err, errlen, "%s", r ? "" : ad_tape_error(t));
+  if (r && y) {
+    for (size_t e = 0; e < r->len; e++) y[e] = r->x[e];
+    *n = r->len;
+  }
+  ad_tape_free(t);
+}
+
+#define EXPECT_ERROR(msg, name, nargs, ...) do { char err_[512]; \
+  call_once(name, (targ[]){__VA_ARGS__}, nargs, err_, sizeof err_, NULL, NULL); \
+  ck_assert_str_eq(err_, msg); } while (0)
+
+/* The HMM's log density by brute force: log of the sum over all K^N state paths. */
+static double hmm_brute_force(const double *lw, const double *G, const double *rho, int K,
+                              int N)
+{
+  int z[8] = {0};
+  double terms[4096], m = -INFINITY;
+  int np = 0;
+  for (;;) {
+    double lp = log(rho[z[0]]) + lw[z[0]];
+    for (int t = 1; t < N; t++) lp += log(G[z[t - 1] + z[t] * K]) + lw[z[t] + t * K];
+    terms[np++] = lp;
+    if (lp > m) m = lp;
+    int t = 0;
+    while (t < N && ++z[t] == K) z[t++] = 0;
+    if (t == N) break;
+  }
+  if (!isfinite(m)) return m;
+  double acc = 0;
+  for (int i = 0; i < np; i++) acc += exp(terms[i] - m);
+  return m + log(acc);
+}
+
+/* hmm_marginal on Gamma's rows and rho normalised to simplexes inside the tape, so the
+ * finite differences of the generic checker stay on the simplexes and reach every
+ * direction they allow. */
+typedef struct hmm_ids { int hmm, dpm; } hmm_ids;
+static ad_val *hmm_on_simplexes(ad_tape *t, ad_val **a, int nargs, const void *ctx)
+{
+  (void)nargs;
+  const hmm_ids *ids = ctx;
+  size_t K = a[2]->len;
+  ad_val *ones = ad_new_mat(t, VT_VECTOR, K, 1, 1, 0);
+  for (size_t k = 0; k < K; k++) ones->x[k] = 1;
+  ad_val *inv_rows = ad_binary(t, OP_EDIV, ones, ad_binary(t, OP_MUL, a[1], ones));
+  ad_val *dpm_args[2] = {inv_rows, a[1]};
+  ad_val *G = builtin_call(t, ids->dpm, dpm_args, 2);
+  ad_val *rho = ad_binary(t, OP_DIV, a[2], ad_sum_all(t, a[2]));
+  ad_val *hmm_args[3] = {a[0], G, rho};
+  return builtin_call(t, ids->hmm, hmm_args, 3);
+}
+
+static int resolve_or_fail(const char *name, const vi_type *types, int nargs)
+{
+  vi_type ret;
+  char why[512];
+  int id = builtin_resolve(name, types, nargs, &ret, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s: %s", name, why);
+  return id;
+}
+
+/* Check hmm_marginal on log_omega (3 x 4), Gamma and rho given unnormalised: value
+ * against the brute force, gradient against finite differences, batched against one
+ * draw at a time. */
+static void check_hmm_case(const targ *lw, const targ *Graw, const targ *rhoraw)
+{
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  hmm_ids ids = {resolve_or_fail("hmm_marginal", (vi_type[]){tm, tm, tv}, 3),
+                 resolve_or_fail("diag_pre_multiply", (vi_type[]){tv, tm}, 2)};
+  targ args[3] = {*lw, *Graw, *rhoraw};
+  double y[TA_MAXV];
+  size_t n;
+  ta_check("hmm_marginal", hmm_on_simplexes, &ids, args, 3, 1e-6, y, &n);
+  int K = (int)rhoraw->dims[0], N = (int)lw->dims[1];
+  double G[9], rho[3], rs = 0;
+  for (int i = 0; i < K; i++) {
+    double s = 0;
+    for (int j = 0; j < K; j++) s += Graw->v[i + j * K];
+    for (int j = 0; j < K; j++) G[i + j * K] = Graw->v[i + j * K] / s;
+    rs += rhoraw->v[i];
+  }
+  for (int i = 0; i < K; i++) rho[i] = rhoraw->v[i] / rs;
+  ck_assert_uint_eq(n, 1);
+  double ref = hmm_brute_force(lw->v, G, rho, K, N);
+  ck_assert_msg(fabs(y[0] - ref) <= 1e-12 * (1 + fabs(ref)), "hmm_marginal %.17g, brute force %.17g",
+                y[0], ref);
+}
+
+START_TEST(t_hmm_marginal)
+{
+  targ lw = TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2);
+  targ G = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6);
+  targ rho = TV(3, 0.5, 0.3, 0.2);
+  check_hmm_case(&lw, &G, &rho);
+  /* far below exp's range: the scaled recursion must not underflow */
+  targ lw_small = lw;
+  for (int e = 0; e < 12; e++) lw_small.v[e] -= 900 + 37 * e;
+  check_hmm_case(&lw_small, &G, &rho);
+  /* one state impossible at time 2 (density zero) */
+  targ lw_zero = lw;
+  lw_zero.v[1 + 1 * 3] = -INFINITY;
+  double y[TA_MAXV];
+  size_t n;
+  char err[512];
+  targ Gs = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6);
+  call_once("hmm_marginal", (targ[]){lw_zero, Gs, rho}, 3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert(fabs(y[0] - hmm_brute_force(lw_zero.v, Gs.v, rho.v, 3, 4)) < 1e-12);
+  /* no path possible: state 1 only at time 1, and state 1 cannot be left */
+  targ lw_none = TM(2, 2, 0.0, -INFINITY, -INFINITY, 0.0);
+  call_once("hmm_marginal", (targ[]){lw_none, TM(2, 2, 1.0, 0.5, 0.0, 0.5), TV(2, 0.5, 0.5)},
+            3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert(y[0] == -INFINITY);
+  /* one time point: log sum_k rho_k omega_k */
+  call_once("hmm_marginal", (targ[]){TM(2, 1, -1.0, -2.0), TM(2, 2, 0.9, 0.4, 0.1, 0.6),
+                                     TV(2, 0.25, 0.75)}, 3, err, sizeof err, y, &n);
+  ck_assert(fabs(y[0] - log(0.25 * exp(-1.0) + 0.75 * exp(-2.0))) < 1e-14);
+}
+END_TEST
+
+/* Identities of the gradient that hold off the simplexes too: log p is homogeneous of
+ * degree N - 1 in Gamma and 1 in rho, and shifting a column of log_omega by c adds c. */
+START_TEST(t_hmm_marginal_identities)
+{
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  int id = resolve_or_fail("hmm_marginal", (vi_type[]){tm, tm, tv}, 3);
+  targ a[3] = {TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2),
+               TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6), TV(3, 0.5, 0.3, 0.2)};
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 1);
+  ad_val *av[3];
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 1, 0, -1, 0);
+  ad_val *y = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(y);
+  y->adj[0] = 1;
+  ad_tape_backward(t);
+  double sg = 0, sr = 0;
+  for (int e = 0; e < 9; e++) sg += av[1]->x[e] * av[1]->adj[e];
+  for (int e = 0; e < 3; e++) sr += av[2]->x[e] * av[2]->adj[e];
+  ck_assert_msg(fabs(sg - 3) < 1e-12, "sum Gamma .* Gamma_bar = %.17g, N - 1 = 3", sg);
+  ck_assert_msg(fabs(sr - 1) < 1e-12, "sum rho .* rho_bar = %.17g", sr);
+  for (int c = 0; c < 4; c++) {
+    double s = 0;
+    for (int k = 0; k < 3; k++) {
+      double g = av[0]->adj[k + c * 3];
+      ck_assert(g >= 0 && g <= 1);
+      s += g;
+    }
+    ck_assert_msg(fabs(s - 1) < 1e-12, "column %d of log_omega's adjoint sums to %.17g", c, s);
+  }
+  /* a draw whose Gamma is not row-stochastic gets NaN; the other draw is unaffected */
+  ad_tape_reset(t, 2, 0);
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 2, 0, 0, -1, 0);
+  av[1]->x[0 * 2 + 1] = 0.9;   /* Gamma[1, 1] in draw 2: row 1 sums to 1.2 */
+  y = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(y);
+  ck_assert(isfinite(y->x[0]) && isnan(y->x[1]));
+  ad_tape_free(t);
+}
+END_TEST
+
+START_TEST(t_hmm_marginal_errors)
+{
+  targ lw = TM(2, 3, -1.0, -2.0, -0.5, -0.1, -3.0, -1.0);
+  targ G = TM(2, 2, 0.9, 0.4, 0.1, 0.6), rho = TV(2, 0.25, 0.75);
+  EXPECT_ERROR("hmm_marginal: Gamma must be square, found 2 x 3", "hmm_marginal", 3, lw, lw, rho);
+  EXPECT_ERROR("hmm_marginal: log_omega has 3 rows, Gamma has 2 states", "hmm_marginal", 3,
+               TM(3, 1, 0.0, 0.0, 0.0), G, rho);
+  EXPECT_ERROR("hmm_marginal: rho has 3 elements, Gamma has 2 states", "hmm_marginal", 3, lw,
+               G, TV(3, 0.2, 0.3, 0.5));
+  EXPECT_ERROR("hmm_marginal: log_omega has no columns (no observations)", "hmm_marginal", 3,
+               TM(2, 0, 0.0), G, rho);
+  EXPECT_ERROR("hmm_marginal: Gamma has no states (0 x 0)", "hmm_marginal", 3, TM(0, 2, 0.0),
+               TM(0, 0, 0.0), TV(0, 0.0));
+  EXPECT_ERROR("hmm_marginal: row 2 of Gamma is not a simplex", "hmm_marginal", 3, lw,
+               TM(2, 2, 0.9, 0.4, 0.1, 0.5), rho);
+  EXPECT_ERROR("hmm_marginal: row 1 of Gamma is not a simplex", "hmm_marginal", 3, lw,
+               TM(2, 2, 1.1, 0.4, -0.1, 0.6), rho);
+  EXPECT_ERROR("hmm_marginal: rho is not a simplex", "hmm_marginal", 3, lw, G, TV(2, 0.5, 0.6));
+}
+END_TEST
+
 START_TEST(t_tables_agree)
 {
   int n = builtin_count();
@@ -1050,6 +1252,9 @@ Suite *math_suite(void)
   tcase_add_test(tc, t_containers);
   tcase_add_test(tc, t_special);
   tcase_add_test(tc, t_matrix_functions);
+  tcase_add_test(tc, t_hmm_marginal);
+  tcase_add_test(tc, t_hmm_marginal_identities);
+  tcase_add_test(tc, t_hmm_marginal_errors);
   suite_add_tcase(s, tc);
   TCase *tm = tcase_create("matcher");
   tcase_add_test(tm, t_matcher);
