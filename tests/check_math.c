@@ -1222,6 +1222,106 @@ START_TEST(t_hmm_marginal_errors)
 }
 END_TEST
 
+/* The 3 x 4 matrix [1 0 2 0; 0 0 0 0; 0 3 0 4] in Stan's CSR form: w = (1, 2, 3, 4),
+ * v = (1, 3, 2, 4), u = (1, 3, 3, 5). */
+#define CSR_DENSE TM(3, 4, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, 2.0, 0.0, 0.0, 0.0, 0.0, 4.0)
+#define CSR_ARGS TI(3), TI(4), TV(4, 1.0, 2.0, 3.0, 4.0), TAI(4, 1, 3, 2, 4), TAI(4, 1, 3, 3, 5)
+
+/* csr_extract_w of A .* mask, the mask data: the zeros stay exactly zero in every draw
+ * and under the finite differences, so the pattern stays fixed. */
+static ad_val *extract_w_masked(ad_tape *t, ad_val **a, int nargs, const void *ctx)
+{
+  (void)nargs;
+  ad_val *mask = ad_new_mat(t, VT_MATRIX, 3, 4, 1, 0);
+  const double *dense = ctx;
+  for (size_t e = 0; e < 12; e++) mask->x[e] = dense[e] != 0;
+  ad_val *masked = ad_binary(t, OP_EMUL, a[0], mask);
+  vi_type tm = {VT_MATRIX, 0};
+  return builtin_call(t, resolve_or_fail("csr_extract_w", &tm, 1), &masked, 1);
+}
+
+START_TEST(t_csr)
+{
+  double y[TA_MAXV];
+  size_t n;
+  char err[512];
+  targ A = CSR_DENSE;
+  ta_check("csr_extract_w", extract_w_masked, A.v, &A, 1, 1e-6, y, &n);
+  EXPECT("csr_extract_w", 1, 2, 3, 4);
+  call_once("csr_extract_v", &A, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_v", 1, 3, 2, 4);
+  call_once("csr_extract_u", &A, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_u", 1, 3, 3, 5);
+  /* an all-zero matrix: no values, every row empty */
+  call_once("csr_extract_u", (targ[]){TM(2, 2, 0.0, 0.0, 0.0, 0.0)}, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_u of zeros", 1, 1, 1);
+  CHK("csr_to_dense_matrix", 5, CSR_ARGS);
+  EXPECT("csr_to_dense_matrix", 1, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 4);
+  /* the product against the dense product, written out */
+  CHK("csr_matrix_times_vector", 6, CSR_ARGS, TV(4, 0.5, -1.0, 2.0, 0.25));
+  EXPECT("csr_matrix_times_vector", 1 * 0.5 + 2 * 2.0, 0, 3 * -1.0 + 4 * 0.25);
+  /* a repeated column in a row: the product adds, the dense matrix keeps the last */
+  CHK("csr_matrix_times_vector", 6, TI(1), TI(2), TV(3, 1.0, 2.0, 5.0), TAI(3, 2, 2, 1),
+      TAI(2, 1, 4), TV(2, 10.0, 100.0));
+  EXPECT("repeated column product", 5 * 10.0 + 3 * 100.0);
+  CHK("csr_to_dense_matrix", 5, TI(1), TI(2), TV(3, 1.0, 2.0, 5.0), TAI(3, 2, 2, 1),
+      TAI(2, 1, 4));
+  EXPECT("repeated column dense", 5, 2);
+}
+END_TEST
+
+/* A matrix that varies by draw: its pattern is the union over the draws. */
+START_TEST(t_csr_union_pattern)
+{
+  vi_type tm = {VT_MATRIX, 0};
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 2, 0);
+  targ A = TM(2, 2, 1.0, 0.0, 0.0, 2.0);
+  ad_val *a = ta_make(t, &A, 2, 0, 0, -1, 0);
+  for (size_t e = 0; e < 4; e++) a->x[e * 2 + 1] = A.v[e];
+  a->x[1 * 2 + 1] = 7;   /* A[2, 1] non-zero in draw 2 only */
+  ad_val *w = builtin_call(t, resolve_or_fail("csr_extract_w", &tm, 1), &a, 1);
+  ad_val *v = builtin_call(t, resolve_or_fail("csr_extract_v", &tm, 1), &a, 1);
+  ad_val *u = builtin_call(t, resolve_or_fail("csr_extract_u", &tm, 1), &a, 1);
+  ck_assert(w && v && u);
+  ck_assert_uint_eq(w->len, 3);
+  const double w_ref[2][3] = {{1, 0, 2}, {1, 7, 2}}, v_ref[3] = {1, 1, 2}, u_ref[3] = {1, 2, 4};
+  for (size_t k = 0; k < 3; k++) {
+    ck_assert(w->x[k * 2] == w_ref[0][k] && w->x[k * 2 + 1] == w_ref[1][k]);
+    ck_assert(v->x[k] == v_ref[k] && u->x[k] == u_ref[k]);
+  }
+  ad_tape_free(t);
+}
+END_TEST
+
+START_TEST(t_csr_errors)
+{
+  targ w = TV(4, 1.0, 2.0, 3.0, 4.0), v = TAI(4, 1, 3, 2, 4), u = TAI(4, 1, 3, 3, 5);
+  targ b = TV(4, 1.0, 1.0, 1.0, 1.0);
+  const char *f = "csr_matrix_times_vector";
+  EXPECT_ERROR("csr_matrix_times_vector: m must be positive, found 0", f, 6, TI(0), TI(4), w,
+               v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: n must be positive, found -1", f, 6, TI(3), TI(-1),
+               w, v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: b has 3 elements, n = 4 expected", f, 6, TI(3), TI(4),
+               w, v, u, TV(3, 1.0, 1.0, 1.0));
+  EXPECT_ERROR("csr_matrix_times_vector: u has 4 elements, m + 1 = 3 expected", f, 6, TI(2),
+               TI(4), w, v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: w has 4 elements, v has 3", f, 6, TI(3), TI(4), w,
+               TAI(3, 1, 3, 2), u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: u[4] is 4, size(w) + 1 = 5 expected", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 1, 3, 3, 4), b);
+  EXPECT_ERROR("csr_matrix_times_vector: u decreases from u[2] = 3 to u[3] = 2", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 1, 3, 2, 5), b);
+  EXPECT_ERROR("csr_matrix_times_vector: u[1] is 0, row starts are 1 or more", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 0, 3, 3, 5), b);
+  EXPECT_ERROR("csr_matrix_times_vector: v[3] is 5, outside the columns 1..4", f, 6, TI(3),
+               TI(4), w, TAI(4, 1, 3, 5, 4), u, b);
+  EXPECT_ERROR("csr_to_dense_matrix: v[1] is 0, outside the columns 1..4",
+               "csr_to_dense_matrix", 5, TI(3), TI(4), w, TAI(4, 0, 3, 2, 4), u);
+}
+END_TEST
+
 START_TEST(t_tables_agree)
 {
   int n = builtin_count();
@@ -1255,6 +1355,9 @@ Suite *math_suite(void)
   tcase_add_test(tc, t_hmm_marginal);
   tcase_add_test(tc, t_hmm_marginal_identities);
   tcase_add_test(tc, t_hmm_marginal_errors);
+  tcase_add_test(tc, t_csr);
+  tcase_add_test(tc, t_csr_union_pattern);
+  tcase_add_test(tc, t_csr_errors);
   suite_add_tcase(s, tc);
   TCase *tm = tcase_create("matcher");
   tcase_add_test(tm, t_matcher);
