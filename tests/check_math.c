@@ -1222,6 +1222,112 @@ START_TEST(t_hmm_marginal_errors)
 }
 END_TEST
 
+/* The posterior of the path: each path's probability into prob (K^N, the path's index
+ * sum z_t K^t), by brute force. */
+static void hmm_path_posterior(const double *lw, const double *G, const double *rho, int K,
+                               int N, double *prob)
+{
+  int z[8] = {0}, np = 0;
+  double tot = 0;
+  for (;;) {
+    double p = rho[z[0]] * exp(lw[z[0]]);
+    for (int t = 1; t < N; t++) p *= G[z[t - 1] + z[t] * K] * exp(lw[z[t] + t * K]);
+    prob[np++] = p;
+    tot += p;
+    int t = 0;
+    while (t < N && ++z[t] == K) z[t++] = 0;
+    if (t == N) break;
+  }
+  for (int i = 0; i < np; i++) prob[i] /= tot;
+}
+
+START_TEST(t_hmm_hidden_state_prob)
+{
+  targ lw = TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2);
+  targ G = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6), rho = TV(3, 0.5, 0.3, 0.2);
+  double y[TA_MAXV], prob[81];
+  size_t n;
+  char err[512];
+  call_once("hmm_hidden_state_prob", (targ[]){lw, G, rho}, 3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert_uint_eq(n, 12);
+  hmm_path_posterior(lw.v, G.v, rho.v, 3, 4, prob);
+  for (int t = 0; t < 4; t++)
+    for (int k = 0; k < 3; k++) {
+      double ref = 0;
+      for (int path = 0; path < 81; path++) {
+        int zt = path;
+        for (int i = 0; i < t; i++) zt /= 3;
+        if (zt % 3 == k) ref += prob[path];
+      }
+      ck_assert_msg(fabs(y[k + 3 * t] - ref) < 1e-13, "P(z_%d = %d): %.17g, brute force %.17g",
+                    t + 1, k + 1, y[k + 3 * t], ref);
+    }
+  /* far below exp's range, the same probabilities after shifting each column */
+  targ lw_small = lw;
+  for (int e = 0; e < 12; e++) lw_small.v[e] -= 900 + 50 * (e / 3);
+  double y2[TA_MAXV];
+  call_once("hmm_hidden_state_prob", (targ[]){lw_small, G, rho}, 3, err, sizeof err, y2, &n);
+  for (int e = 0; e < 12; e++) ck_assert(fabs(y2[e] - y[e]) < 1e-12);
+  EXPECT_ERROR("hmm_hidden_state_prob: rho is not a simplex", "hmm_hidden_state_prob", 3, lw,
+               G, TV(3, 0.5, 0.3, 0.3));
+}
+END_TEST
+
+/* hmm_latent_rng: the frequencies of the 8 paths of a 2-state, 3-step model over 40000
+ * draws (one batched call) against their posterior probabilities, within 4.5 binomial
+ * standard deviations (fixed seed). */
+START_TEST(t_hmm_latent_rng)
+{
+  targ a[3] = {TM(2, 3, -0.2, -1.5, -1.1, -0.3, -0.4, -0.9), TM(2, 2, 0.8, 0.3, 0.2, 0.7),
+               TV(2, 0.6, 0.4)};
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  int id = resolve_or_fail("hmm_latent_rng", (vi_type[]){tm, tm, tv}, 3);
+  double prob[8], count[8] = {0};
+  hmm_path_posterior(a[0].v, a[1].v, a[2].v, 2, 3, prob);
+  const size_t S = 40000;
+  ad_tape *t = ad_tape_alloc();
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 2024);
+  ad_tape_reset(t, S, 0);
+  ad_tape_set_rng(t, r);
+  ad_val *av[3];
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  ad_val *z = builtin_call(t, id, av, 3);
+  ck_assert_msg(z != NULL, "%s", ad_tape_error(t));
+  ck_assert(z->type.base == VT_INT && z->len == 3 && z->nd == S);
+  for (size_t s = 0; s < S; s++) {
+    int path = 0;
+    for (int i = 2; i >= 0; i--) {
+      double v = z->x[(size_t)i * S + s];
+      ck_assert(v == 1 || v == 2);
+      path = 2 * path + (int)v - 1;
+    }
+    count[path]++;
+  }
+  for (int p = 0; p < 8; p++) {
+    double sdv = sqrt(S * prob[p] * (1 - prob[p]));
+    ck_assert_msg(fabs(count[p] - S * prob[p]) < 4.5 * sdv + 1e-9,
+                  "path %d: %g of %zu, expected %.1f", p, count[p], S, S * prob[p]);
+  }
+  /* a state with zero density is never drawn */
+  ad_tape_reset(t, 100, 0);
+  ad_tape_set_rng(t, r);
+  a[0].v[1 + 2 * 1] = -INFINITY;   /* state 2 impossible at time 2 */
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  z = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(z);
+  for (size_t s = 0; s < 100; s++) ck_assert(z->x[1 * 100 + s] == 1);
+  /* without a generator (the model block) it is an error */
+  ad_tape_reset(t, 1, 0);
+  ad_tape_set_rng(t, NULL);
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  ck_assert_ptr_null(builtin_call(t, id, av, 3));
+  gsl_rng_free(r);
+  ad_tape_free(t);
+}
+END_TEST
+
 /* The 3 x 4 matrix [1 0 2 0; 0 0 0 0; 0 3 0 4] in Stan's CSR form: w = (1, 2, 3, 4),
  * v = (1, 3, 2, 4), u = (1, 3, 3, 5). */
 #define CSR_DENSE TM(3, 4, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, 2.0, 0.0, 0.0, 0.0, 0.0, 4.0)
@@ -1355,6 +1461,8 @@ Suite *math_suite(void)
   tcase_add_test(tc, t_hmm_marginal);
   tcase_add_test(tc, t_hmm_marginal_identities);
   tcase_add_test(tc, t_hmm_marginal_errors);
+  tcase_add_test(tc, t_hmm_hidden_state_prob);
+  tcase_add_test(tc, t_hmm_latent_rng);
   tcase_add_test(tc, t_csr);
   tcase_add_test(tc, t_csr_union_pattern);
   tcase_add_test(tc, t_csr_errors);

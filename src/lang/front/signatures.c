@@ -71,6 +71,7 @@ int builtin_kind(int id)
   if (!d) return BUILTIN_PLAIN;
   if (ends_with(d->name, "_rng")) return BUILTIN_RNG;
   if (name_is_density(d->name)) return BUILTIN_DENSITY;
+  if (strcmp(d->name, "hmm_hidden_state_prob") == 0) return BUILTIN_VALUE_ONLY;
   return BUILTIN_PLAIN;
 }
 
@@ -303,7 +304,7 @@ static const char *const unsupported_funcs[] = {
   "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
   "conj", "csr_extract", "eigendecompose",
   "eigendecompose_sym", "eigenvalues", "eigenvectors", "fft", "fft2", "generalized_inverse",
-  "get_imag", "get_real", "hmm_hidden_state_prob", "hmm_latent_rng",
+  "get_imag", "get_real",
   "integrate_1d", "integrate_ode",
   "inv_erfc", "inv_fft", "inv_fft2",
   "inv_inc_beta", "linspaced_int_array",

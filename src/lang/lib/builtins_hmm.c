@@ -1,6 +1,7 @@
-/* builtins_hmm.c: Stan's hidden Markov model function hmm_marginal(log_omega, Gamma, rho),
- * the log marginal density of the observations with the discrete hidden states summed
- * out: K states, N time points, log_omega[k, t] the log density of observation t in
+/* builtins_hmm.c: Stan's hidden Markov model functions.  hmm_marginal(log_omega, Gamma,
+ * rho) is the log marginal density of the observations with the discrete hidden states
+ * summed out; hmm_hidden_state_prob the posterior probability of each state at each time
+ * (K x N); hmm_latent_rng a draw of the whole state path from its posterior.  K states, N time points, log_omega[k, t] the log density of observation t in
  * state k, Gamma[i, j] the probability of moving from state i to state j (rows are
  * simplexes), rho the distribution of the first state (a simplex).
  *
@@ -15,11 +16,17 @@
  *   d log p / d rho[k]          = w_1[k] beta_1[k] / c_1,
  *   d log p / d Gamma[i, j]     = sum_{t >= 2} ahat_{t-1}[i] w_t[j] beta_t[j] / c_t.
  *
+ * The state probabilities are ahat_t .* beta_t; the path is drawn backwards (forward
+ * filtering, backward sampling: z_N ~ ahat_N, then z_t ~ ahat_t .* Gamma[, z_{t+1}]).
+ * Neither has a gradient (in Stan their values are constants for autodiff), so the
+ * checker allows them only in transformed data and generated quantities.
+ *
  * As in Stan, Gamma's rows and rho must be simplexes (within 1e-8): an argument that is
  * the same in every draw (data) and is not one is an error; a draw of a varying one that
  * is not gets NaN. */
 #include <math.h>
 #include <string.h>
+#include <gsl/gsl_rng.h>
 #include "lang/ad/ad_kernels.h"
 #include "lang/lib/dist_impl.h"
 #include "lang/lib/lib.h"
@@ -187,6 +194,125 @@ static ad_val *b_hmm_marginal(ad_tape *t, ad_val **a, int nargs)
     node->saved = saved;
   }
   return o;
+}
+
+/* The forward pass of every draw for the value-only functions: ahat and c per draw (as
+ * hmm_marginal saves them) into an arena array; log p per draw into lp.  NULL with the
+ * tape's error when a shape is wrong or Gamma / rho are not simplexes. */
+static double *hmm_filter_all(ad_tape *t, const char *fn, ad_val **a, size_t *K, size_t *N,
+                              size_t *nd, double **lp, double **w)
+{
+  ad_val *lw = a[0], *G = a[1], *rho = a[2];
+  if (hmm_shapes(t, fn, lw, G, rho, K, N) != 0) return NULL;
+  *nd = ad_nd2(lw, G);
+  if (rho->nd > *nd) *nd = rho->nd;
+  size_t per = *K * *N + *N;
+  double *saved = ad_alloc(t, (*nd * per + *nd + 3 * *K) * sizeof(double));
+  if (!saved) return NULL;
+  *lp = saved + *nd * per;
+  *w = *lp + *nd;
+  for (size_t s = 0; s < *nd; s++) {
+    size_t row;
+    if (!hmm_gamma_valid(G, *K, s, &row)) {
+      ad_tape_set_error(t, "%s: row %zu of Gamma is not a simplex", fn, row);
+      return NULL;
+    }
+    if (!hmm_rho_valid(rho, *K, s)) {
+      ad_tape_set_error(t, "%s: rho is not a simplex", fn);
+      return NULL;
+    }
+    double *ahat = saved + s * per;
+    (*lp)[s] = hmm_forward(lw, G, rho, *K, *N, s, ahat, ahat + *K * *N, *w);
+  }
+  return saved;
+}
+
+static ad_val *b_hmm_hidden_state_prob(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  size_t K, N, nd;
+  double *lp, *w;
+  double *saved = hmm_filter_all(t, "hmm_hidden_state_prob", a, &K, &N, &nd, &lp, &w);
+  if (!saved) return NULL;
+  ad_val *lw = a[0], *G = a[1];
+  ad_val *P = ad_new_mat(t, VT_MATRIX, K, N, nd, 0);
+  if (!P) return NULL;
+  double *beta = w + K, *next = beta + K;
+  size_t per = K * N + N;
+  for (size_t s = 0; s < nd; s++) {
+    const double *ahat = saved + s * per, *c = ahat + K * N;
+    if (!isfinite(lp[s])) {   /* no path has positive probability */
+      for (size_t e = 0; e < K * N; e++) P->x[e * nd + s] = NAN;
+      continue;
+    }
+    for (size_t k = 0; k < K; k++) beta[k] = 1;
+    for (size_t t1 = N; t1-- > 0;) {
+      for (size_t k = 0; k < K; k++)
+        P->x[(k + t1 * K) * nd + s] = ahat[k + t1 * K] * beta[k];
+      if (t1 == 0) break;
+      hmm_column(lw, K, t1, s, w);
+      for (size_t k = 0; k < K; k++) next[k] = w[k] * beta[k] / c[t1];
+      for (size_t i = 0; i < K; i++) {
+        double acc = 0;
+        for (size_t j = 0; j < K; j++) acc += ad_get(G, i + j * K, s) * next[j];
+        beta[i] = acc;
+      }
+    }
+  }
+  return P;
+}
+
+/* State k (0-based) with probability p[k] / sum(p). */
+static size_t hmm_draw(gsl_rng *r, const double *p, size_t K)
+{
+  double tot = 0, acc = 0;
+  for (size_t k = 0; k < K; k++) tot += p[k];
+  double u = gsl_rng_uniform(r) * tot;
+  size_t last = 0;
+  for (size_t k = 0; k < K; k++) {
+    if (!(p[k] > 0)) continue;
+    acc += p[k];
+    last = k;
+    if (u < acc) return k;
+  }
+  return last;
+}
+
+static ad_val *b_hmm_latent_rng(ad_tape *t, ad_val **a, int nargs)
+{
+  UNUSED(nargs);
+  const char *fn = "hmm_latent_rng";
+  gsl_rng *r = ad_tape_rng(t);
+  if (!r) {
+    ad_tape_set_error(t, "%s: random numbers are only available in transformed data and "
+                         "generated quantities", fn);
+    return NULL;
+  }
+  size_t K, N, nd;
+  double *lp, *w;
+  double *saved = hmm_filter_all(t, fn, a, &K, &N, &nd, &lp, &w);
+  if (!saved) return NULL;
+  ad_val *G = a[1];
+  vi_type ty = {VT_INT, 1};
+  ad_val *z = ad_new(t, ty, 1, &N, 1, 0);
+  if (!z) return NULL;
+  size_t per = K * N + N;
+  for (size_t s = 0; s < z->nd; s++) {
+    size_t sd = nd == 1 ? 0 : s;
+    const double *ahat = saved + sd * per;
+    if (!isfinite(lp[sd])) {
+      ad_tape_set_error(t, "%s: no path of hidden states has positive probability", fn);
+      return NULL;
+    }
+    size_t next = hmm_draw(r, ahat + (N - 1) * K, K);
+    z->x[(N - 1) * z->nd + s] = (double)(next + 1);
+    for (size_t t1 = N - 1; t1-- > 0;) {
+      for (size_t i = 0; i < K; i++) w[i] = ahat[i + t1 * K] * ad_get(G, i + next * K, s);
+      next = hmm_draw(r, w, K);
+      z->x[t1 * z->nd + s] = (double)(next + 1);
+    }
+  }
+  return z;
 }
 
 #define BUILTIN(name, sig, impl) {name, sig, impl},
