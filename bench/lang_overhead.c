@@ -3,7 +3,8 @@
  * hand in C: logistic regression with N = 10,000, D = 20 (models/c_models.h's
  * cm_logreg, and the language's `y ~ bernoulli_logit(X * beta)`; also the
  * `alpha + X * beta` form), and eight schools (non-centered; the C version is written
- * here).  Reports the median over repetitions and the ratio.  Not a test: no
+ * here); and a 3-state HMM over 200 points, hmm_marginal against the forward algorithm
+ * written in the language.  Reports the median over repetitions and the ratio.  Not a test: no
  * assertions on time. */
 #include <math.h>
 #include <stdio.h>
@@ -165,6 +166,54 @@ int main(int argc, char **argv)
   printf("  hand-written C                   %9.3f us\n", 1e6 * th);
   printf("  language                         %9.3f us   ratio %.2f   (lp[0] C %.10g, lang %.10g)\n",
          1e6 * te, te / th, lph, lpe);
+
+  /* a 3-state Gaussian HMM over T = 200 points: the builtin against the forward
+     algorithm written in the language */
+  const size_t T = 200;
+  char *hj = malloc(T * 32 + 64);
+  size_t ho = (size_t)sprintf(hj, "{\"N\": %zu, \"y\": [", T);
+  for (size_t t = 0; t < T; t++)
+    ho += (size_t)sprintf(hj + ho, "%s%.6f", t ? "," : "", 2.0 * ((t / 17) % 3) + sin(0.9 * (double)t));
+  sprintf(hj + ho, "]}");
+#define HMM_HEAD \
+  "data { int N; array[N] real y; }\n" \
+  "parameters { simplex[3] rho; array[3] simplex[3] theta; ordered[3] mu; }\n" \
+  "model {\n" \
+  "  matrix[3, N] log_omega;\n" \
+  "  for (k in 1:3) for (t in 1:N) log_omega[k, t] = normal_lpdf(y[t] | mu[k], 1);\n" \
+  "  mu ~ normal(0, 3);\n"
+  const char *hmm_builtin = HMM_HEAD
+    "  matrix[3, 3] Gamma;\n"
+    "  for (k in 1:3) Gamma[k] = theta[k]';\n"
+    "  target += hmm_marginal(log_omega, Gamma, rho);\n"
+    "}\n";
+  const char *hmm_by_hand = HMM_HEAD
+    "  vector[3] alpha = log(rho) + log_omega[, 1];\n"
+    "  for (t in 2:N) {\n"
+    "    vector[3] next;\n"
+    "    for (j in 1:3) {\n"
+    "      vector[3] acc;\n"
+    "      for (i in 1:3) acc[i] = alpha[i] + log(theta[i, j]);\n"
+    "      next[j] = log_sum_exp(acc) + log_omega[j, t];\n"
+    "    }\n"
+    "    alpha = next;\n"
+    "  }\n"
+    "  target += log_sum_exp(alpha);\n"
+    "}\n";
+#undef HMM_HEAD
+  vi_program *pb = compile(hmm_builtin, hj), *pf = compile(hmm_by_hand, hj);
+  if (!pb || !pf) return 1;
+  vi_model mb, mf;
+  vi_program_model(pb, &mb);
+  vi_program_model(pf, &mf);
+  double lpb, lpf;
+  double tf = time_model(&mf, reps, &lpf);
+  double tb = time_model(&mb, reps, &lpb);
+  printf("HMM, 3 states, %zu points, %d draws, gradient included\n", T, NDRAWS);
+  printf("  forward algorithm in the language %9.3f ms\n", 1e3 * tf);
+  printf("  hmm_marginal                      %9.3f ms   ratio %.3f   (lp[0] by hand %.10g, builtin %.10g)\n",
+         1e3 * tb, tb / tf, lpf, lpb);
+  vi_program_free(pb); vi_program_free(pf); free(hj);
   vi_program_free(p); vi_program_free(p2); vi_program_free(pe);
   cm_logreg_free(c);
   free(X); free(y); free(json);

@@ -15,6 +15,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <gsl/gsl_sf_psi.h>
 #include "ad_testutil.h"
+#include "lang/ad/ad_kernels.h"
 
 /* ---- unary functions ------------------------------------------------------------ */
 
@@ -1020,6 +1021,413 @@ END_TEST
 /* The checker's signature table (front/) and the evaluator's kernel table (lib/) come
  * from the same table_*.def files in the same order: an id means the same builtin in
  * both. */
+/* ---- hidden Markov models and sparse matrices ------------------------------------ */
+
+/* Resolve name for args, evaluate it on one draw; the tape's error (copied into err,
+ * "" on success) and the value's draw-0 elements through y (len n). */
+static void call_once(const char *name, const targ *args, int nargs, char *err, size_t errlen,
+                      double *y, size_t *n)
+{
+  vi_type types[8], ret;
+  for (int i = 0; i < nargs; i++) types[i] = (vi_type){args[i].base, args[i].arr};
+  char why[512];
+  int id = builtin_resolve(name, types, nargs, &ret, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s: %s", name, why);
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 0);
+  ad_val *av[8];
+  for (int i = 0; i < nargs; i++) av[i] = ta_make(t, &args[i], 1, 0, 0, -1, 0);
+  ad_val *r = builtin_call(t, id, av, nargs);
+  snprintf(err, errlen, "%s", r ? "" : ad_tape_error(t));
+  if (r && y) {
+    for (size_t e = 0; e < r->len; e++) y[e] = r->x[e];
+    *n = r->len;
+  }
+  ad_tape_free(t);
+}
+
+#define EXPECT_ERROR(msg, name, nargs, ...) do { char err_[512]; \
+  call_once(name, (targ[]){__VA_ARGS__}, nargs, err_, sizeof err_, NULL, NULL); \
+  ck_assert_str_eq(err_, msg); } while (0)
+
+/* The HMM's log density by brute force: log of the sum over all K^N state paths. */
+static double hmm_brute_force(const double *lw, const double *G, const double *rho, int K,
+                              int N)
+{
+  int z[8] = {0};
+  double terms[4096], m = -INFINITY;
+  int np = 0;
+  for (;;) {
+    double lp = log(rho[z[0]]) + lw[z[0]];
+    for (int t = 1; t < N; t++) lp += log(G[z[t - 1] + z[t] * K]) + lw[z[t] + t * K];
+    terms[np++] = lp;
+    if (lp > m) m = lp;
+    int t = 0;
+    while (t < N && ++z[t] == K) z[t++] = 0;
+    if (t == N) break;
+  }
+  if (!isfinite(m)) return m;
+  double acc = 0;
+  for (int i = 0; i < np; i++) acc += exp(terms[i] - m);
+  return m + log(acc);
+}
+
+/* hmm_marginal on Gamma's rows and rho normalised to simplexes inside the tape, so the
+ * finite differences of the generic checker stay on the simplexes and reach every
+ * direction they allow. */
+typedef struct hmm_ids { int hmm, dpm; } hmm_ids;
+static ad_val *hmm_on_simplexes(ad_tape *t, ad_val **a, int nargs, const void *ctx)
+{
+  (void)nargs;
+  const hmm_ids *ids = ctx;
+  size_t K = a[2]->len;
+  ad_val *ones = ad_new_mat(t, VT_VECTOR, K, 1, 1, 0);
+  for (size_t k = 0; k < K; k++) ones->x[k] = 1;
+  ad_val *inv_rows = ad_binary(t, OP_EDIV, ones, ad_binary(t, OP_MUL, a[1], ones));
+  ad_val *dpm_args[2] = {inv_rows, a[1]};
+  ad_val *G = builtin_call(t, ids->dpm, dpm_args, 2);
+  ad_val *rho = ad_binary(t, OP_DIV, a[2], ad_sum_all(t, a[2]));
+  ad_val *hmm_args[3] = {a[0], G, rho};
+  return builtin_call(t, ids->hmm, hmm_args, 3);
+}
+
+static int resolve_or_fail(const char *name, const vi_type *types, int nargs)
+{
+  vi_type ret;
+  char why[512];
+  int id = builtin_resolve(name, types, nargs, &ret, why, sizeof why);
+  ck_assert_msg(id >= 0, "%s: %s", name, why);
+  return id;
+}
+
+/* Check hmm_marginal on log_omega (3 x 4), Gamma and rho given unnormalised: value
+ * against the brute force, gradient against finite differences, batched against one
+ * draw at a time. */
+static void check_hmm_case(const targ *lw, const targ *Graw, const targ *rhoraw)
+{
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  hmm_ids ids = {resolve_or_fail("hmm_marginal", (vi_type[]){tm, tm, tv}, 3),
+                 resolve_or_fail("diag_pre_multiply", (vi_type[]){tv, tm}, 2)};
+  targ args[3] = {*lw, *Graw, *rhoraw};
+  double y[TA_MAXV];
+  size_t n;
+  ta_check("hmm_marginal", hmm_on_simplexes, &ids, args, 3, 1e-6, y, &n);
+  int K = (int)rhoraw->dims[0], N = (int)lw->dims[1];
+  double G[9], rho[3], rs = 0;
+  for (int i = 0; i < K; i++) {
+    double s = 0;
+    for (int j = 0; j < K; j++) s += Graw->v[i + j * K];
+    for (int j = 0; j < K; j++) G[i + j * K] = Graw->v[i + j * K] / s;
+    rs += rhoraw->v[i];
+  }
+  for (int i = 0; i < K; i++) rho[i] = rhoraw->v[i] / rs;
+  ck_assert_uint_eq(n, 1);
+  double ref = hmm_brute_force(lw->v, G, rho, K, N);
+  ck_assert_msg(fabs(y[0] - ref) <= 1e-12 * (1 + fabs(ref)), "hmm_marginal %.17g, brute force %.17g",
+                y[0], ref);
+}
+
+START_TEST(t_hmm_marginal)
+{
+  targ lw = TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2);
+  targ G = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6);
+  targ rho = TV(3, 0.5, 0.3, 0.2);
+  check_hmm_case(&lw, &G, &rho);
+  /* far below exp's range: the scaled recursion must not underflow */
+  targ lw_small = lw;
+  for (int e = 0; e < 12; e++) lw_small.v[e] -= 900 + 37 * e;
+  check_hmm_case(&lw_small, &G, &rho);
+  /* one state impossible at time 2 (density zero) */
+  targ lw_zero = lw;
+  lw_zero.v[1 + 1 * 3] = -INFINITY;
+  double y[TA_MAXV];
+  size_t n;
+  char err[512];
+  targ Gs = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6);
+  call_once("hmm_marginal", (targ[]){lw_zero, Gs, rho}, 3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert(fabs(y[0] - hmm_brute_force(lw_zero.v, Gs.v, rho.v, 3, 4)) < 1e-12);
+  /* no path possible: state 1 only at time 1, and state 1 cannot be left */
+  targ lw_none = TM(2, 2, 0.0, -INFINITY, -INFINITY, 0.0);
+  call_once("hmm_marginal", (targ[]){lw_none, TM(2, 2, 1.0, 0.5, 0.0, 0.5), TV(2, 0.5, 0.5)},
+            3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert(y[0] == -INFINITY);
+  /* one time point: log sum_k rho_k omega_k */
+  call_once("hmm_marginal", (targ[]){TM(2, 1, -1.0, -2.0), TM(2, 2, 0.9, 0.4, 0.1, 0.6),
+                                     TV(2, 0.25, 0.75)}, 3, err, sizeof err, y, &n);
+  ck_assert(fabs(y[0] - log(0.25 * exp(-1.0) + 0.75 * exp(-2.0))) < 1e-14);
+}
+END_TEST
+
+/* Identities of the gradient that hold off the simplexes too: log p is homogeneous of
+ * degree N - 1 in Gamma and 1 in rho, and shifting a column of log_omega by c adds c. */
+START_TEST(t_hmm_marginal_identities)
+{
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  int id = resolve_or_fail("hmm_marginal", (vi_type[]){tm, tm, tv}, 3);
+  targ a[3] = {TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2),
+               TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6), TV(3, 0.5, 0.3, 0.2)};
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 1);
+  ad_val *av[3];
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 1, 0, -1, 0);
+  ad_val *y = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(y);
+  y->adj[0] = 1;
+  ad_tape_backward(t);
+  double sg = 0, sr = 0;
+  for (int e = 0; e < 9; e++) sg += av[1]->x[e] * av[1]->adj[e];
+  for (int e = 0; e < 3; e++) sr += av[2]->x[e] * av[2]->adj[e];
+  ck_assert_msg(fabs(sg - 3) < 1e-12, "sum Gamma .* Gamma_bar = %.17g, N - 1 = 3", sg);
+  ck_assert_msg(fabs(sr - 1) < 1e-12, "sum rho .* rho_bar = %.17g", sr);
+  for (int c = 0; c < 4; c++) {
+    double s = 0;
+    for (int k = 0; k < 3; k++) {
+      double g = av[0]->adj[k + c * 3];
+      ck_assert(g >= 0 && g <= 1);
+      s += g;
+    }
+    ck_assert_msg(fabs(s - 1) < 1e-12, "column %d of log_omega's adjoint sums to %.17g", c, s);
+  }
+  /* a draw whose Gamma is not row-stochastic gets NaN; the other draw is unaffected */
+  ad_tape_reset(t, 2, 0);
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 2, 0, 0, -1, 0);
+  av[1]->x[0 * 2 + 1] = 0.9;   /* Gamma[1, 1] in draw 2: row 1 sums to 1.2 */
+  y = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(y);
+  ck_assert(isfinite(y->x[0]) && isnan(y->x[1]));
+  ad_tape_free(t);
+}
+END_TEST
+
+START_TEST(t_hmm_marginal_errors)
+{
+  targ lw = TM(2, 3, -1.0, -2.0, -0.5, -0.1, -3.0, -1.0);
+  targ G = TM(2, 2, 0.9, 0.4, 0.1, 0.6), rho = TV(2, 0.25, 0.75);
+  EXPECT_ERROR("hmm_marginal: Gamma must be square, found 2 x 3", "hmm_marginal", 3, lw, lw, rho);
+  EXPECT_ERROR("hmm_marginal: log_omega has 3 rows, Gamma has 2 states", "hmm_marginal", 3,
+               TM(3, 1, 0.0, 0.0, 0.0), G, rho);
+  EXPECT_ERROR("hmm_marginal: rho has 3 elements, Gamma has 2 states", "hmm_marginal", 3, lw,
+               G, TV(3, 0.2, 0.3, 0.5));
+  EXPECT_ERROR("hmm_marginal: log_omega has no columns (no observations)", "hmm_marginal", 3,
+               TM(2, 0, 0.0), G, rho);
+  EXPECT_ERROR("hmm_marginal: Gamma has no states (0 x 0)", "hmm_marginal", 3, TM(0, 2, 0.0),
+               TM(0, 0, 0.0), TV(0, 0.0));
+  EXPECT_ERROR("hmm_marginal: row 2 of Gamma is not a simplex", "hmm_marginal", 3, lw,
+               TM(2, 2, 0.9, 0.4, 0.1, 0.5), rho);
+  EXPECT_ERROR("hmm_marginal: row 1 of Gamma is not a simplex", "hmm_marginal", 3, lw,
+               TM(2, 2, 1.1, 0.4, -0.1, 0.6), rho);
+  EXPECT_ERROR("hmm_marginal: rho is not a simplex", "hmm_marginal", 3, lw, G, TV(2, 0.5, 0.6));
+}
+END_TEST
+
+/* The posterior of the path: each path's probability into prob (K^N, the path's index
+ * sum z_t K^t), by brute force. */
+static void hmm_path_posterior(const double *lw, const double *G, const double *rho, int K,
+                               int N, double *prob)
+{
+  int z[8] = {0}, np = 0;
+  double tot = 0;
+  for (;;) {
+    double p = rho[z[0]] * exp(lw[z[0]]);
+    for (int t = 1; t < N; t++) p *= G[z[t - 1] + z[t] * K] * exp(lw[z[t] + t * K]);
+    prob[np++] = p;
+    tot += p;
+    int t = 0;
+    while (t < N && ++z[t] == K) z[t++] = 0;
+    if (t == N) break;
+  }
+  for (int i = 0; i < np; i++) prob[i] /= tot;
+}
+
+START_TEST(t_hmm_hidden_state_prob)
+{
+  targ lw = TM(3, 4, -1.2, -0.3, -2.5, -0.7, -1.9, -0.4, -3.0, -0.1, -1.1, -0.6, -0.8, -2.2);
+  targ G = TM(3, 3, 0.7, 0.2, 0.1, 0.2, 0.5, 0.3, 0.1, 0.3, 0.6), rho = TV(3, 0.5, 0.3, 0.2);
+  double y[TA_MAXV], prob[81];
+  size_t n;
+  char err[512];
+  call_once("hmm_hidden_state_prob", (targ[]){lw, G, rho}, 3, err, sizeof err, y, &n);
+  ck_assert_str_eq(err, "");
+  ck_assert_uint_eq(n, 12);
+  hmm_path_posterior(lw.v, G.v, rho.v, 3, 4, prob);
+  for (int t = 0; t < 4; t++)
+    for (int k = 0; k < 3; k++) {
+      double ref = 0;
+      for (int path = 0; path < 81; path++) {
+        int zt = path;
+        for (int i = 0; i < t; i++) zt /= 3;
+        if (zt % 3 == k) ref += prob[path];
+      }
+      ck_assert_msg(fabs(y[k + 3 * t] - ref) < 1e-13, "P(z_%d = %d): %.17g, brute force %.17g",
+                    t + 1, k + 1, y[k + 3 * t], ref);
+    }
+  /* far below exp's range, the same probabilities after shifting each column */
+  targ lw_small = lw;
+  for (int e = 0; e < 12; e++) lw_small.v[e] -= 900 + 50 * (e / 3);
+  double y2[TA_MAXV];
+  call_once("hmm_hidden_state_prob", (targ[]){lw_small, G, rho}, 3, err, sizeof err, y2, &n);
+  for (int e = 0; e < 12; e++) ck_assert(fabs(y2[e] - y[e]) < 1e-12);
+  EXPECT_ERROR("hmm_hidden_state_prob: rho is not a simplex", "hmm_hidden_state_prob", 3, lw,
+               G, TV(3, 0.5, 0.3, 0.3));
+}
+END_TEST
+
+/* hmm_latent_rng: the frequencies of the 8 paths of a 2-state, 3-step model over 40000
+ * draws (one batched call) against their posterior probabilities, within 4.5 binomial
+ * standard deviations (fixed seed). */
+START_TEST(t_hmm_latent_rng)
+{
+  targ a[3] = {TM(2, 3, -0.2, -1.5, -1.1, -0.3, -0.4, -0.9), TM(2, 2, 0.8, 0.3, 0.2, 0.7),
+               TV(2, 0.6, 0.4)};
+  vi_type tm = {VT_MATRIX, 0}, tv = {VT_VECTOR, 0};
+  int id = resolve_or_fail("hmm_latent_rng", (vi_type[]){tm, tm, tv}, 3);
+  double prob[8], count[8] = {0};
+  hmm_path_posterior(a[0].v, a[1].v, a[2].v, 2, 3, prob);
+  const size_t S = 40000;
+  ad_tape *t = ad_tape_alloc();
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  gsl_rng_set(r, 2024);
+  ad_tape_reset(t, S, 0);
+  ad_tape_set_rng(t, r);
+  ad_val *av[3];
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  ad_val *z = builtin_call(t, id, av, 3);
+  ck_assert_msg(z != NULL, "%s", ad_tape_error(t));
+  ck_assert(z->type.base == VT_INT && z->len == 3 && z->nd == S);
+  for (size_t s = 0; s < S; s++) {
+    int path = 0;
+    for (int i = 2; i >= 0; i--) {
+      double v = z->x[(size_t)i * S + s];
+      ck_assert(v == 1 || v == 2);
+      path = 2 * path + (int)v - 1;
+    }
+    count[path]++;
+  }
+  for (int p = 0; p < 8; p++) {
+    double sdv = sqrt(S * prob[p] * (1 - prob[p]));
+    ck_assert_msg(fabs(count[p] - S * prob[p]) < 4.5 * sdv + 1e-9,
+                  "path %d: %g of %zu, expected %.1f", p, count[p], S, S * prob[p]);
+  }
+  /* a state with zero density is never drawn */
+  ad_tape_reset(t, 100, 0);
+  ad_tape_set_rng(t, r);
+  a[0].v[1 + 2 * 1] = -INFINITY;   /* state 2 impossible at time 2 */
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  z = builtin_call(t, id, av, 3);
+  ck_assert_ptr_nonnull(z);
+  for (size_t s = 0; s < 100; s++) ck_assert(z->x[1 * 100 + s] == 1);
+  /* without a generator (the model block) it is an error */
+  ad_tape_reset(t, 1, 0);
+  ad_tape_set_rng(t, NULL);
+  for (int i = 0; i < 3; i++) av[i] = ta_make(t, &a[i], 1, 0, 0, -1, 0);
+  ck_assert_ptr_null(builtin_call(t, id, av, 3));
+  gsl_rng_free(r);
+  ad_tape_free(t);
+}
+END_TEST
+
+/* The 3 x 4 matrix [1 0 2 0; 0 0 0 0; 0 3 0 4] in Stan's CSR form: w = (1, 2, 3, 4),
+ * v = (1, 3, 2, 4), u = (1, 3, 3, 5). */
+#define CSR_DENSE TM(3, 4, 1.0, 0.0, 0.0, 0.0, 0.0, 3.0, 2.0, 0.0, 0.0, 0.0, 0.0, 4.0)
+#define CSR_ARGS TI(3), TI(4), TV(4, 1.0, 2.0, 3.0, 4.0), TAI(4, 1, 3, 2, 4), TAI(4, 1, 3, 3, 5)
+
+/* csr_extract_w of A .* mask, the mask data: the zeros stay exactly zero in every draw
+ * and under the finite differences, so the pattern stays fixed. */
+static ad_val *extract_w_masked(ad_tape *t, ad_val **a, int nargs, const void *ctx)
+{
+  (void)nargs;
+  ad_val *mask = ad_new_mat(t, VT_MATRIX, 3, 4, 1, 0);
+  const double *dense = ctx;
+  for (size_t e = 0; e < 12; e++) mask->x[e] = dense[e] != 0;
+  ad_val *masked = ad_binary(t, OP_EMUL, a[0], mask);
+  vi_type tm = {VT_MATRIX, 0};
+  return builtin_call(t, resolve_or_fail("csr_extract_w", &tm, 1), &masked, 1);
+}
+
+START_TEST(t_csr)
+{
+  double y[TA_MAXV];
+  size_t n;
+  char err[512];
+  targ A = CSR_DENSE;
+  ta_check("csr_extract_w", extract_w_masked, A.v, &A, 1, 1e-6, y, &n);
+  EXPECT("csr_extract_w", 1, 2, 3, 4);
+  call_once("csr_extract_v", &A, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_v", 1, 3, 2, 4);
+  call_once("csr_extract_u", &A, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_u", 1, 3, 3, 5);
+  /* an all-zero matrix: no values, every row empty */
+  call_once("csr_extract_u", (targ[]){TM(2, 2, 0.0, 0.0, 0.0, 0.0)}, 1, err, sizeof err, y, &n);
+  EXPECT("csr_extract_u of zeros", 1, 1, 1);
+  CHK("csr_to_dense_matrix", 5, CSR_ARGS);
+  EXPECT("csr_to_dense_matrix", 1, 0, 0, 0, 0, 3, 2, 0, 0, 0, 0, 4);
+  /* the product against the dense product, written out */
+  CHK("csr_matrix_times_vector", 6, CSR_ARGS, TV(4, 0.5, -1.0, 2.0, 0.25));
+  EXPECT("csr_matrix_times_vector", 1 * 0.5 + 2 * 2.0, 0, 3 * -1.0 + 4 * 0.25);
+  /* a repeated column in a row: the product adds, the dense matrix keeps the last */
+  CHK("csr_matrix_times_vector", 6, TI(1), TI(2), TV(3, 1.0, 2.0, 5.0), TAI(3, 2, 2, 1),
+      TAI(2, 1, 4), TV(2, 10.0, 100.0));
+  EXPECT("repeated column product", 5 * 10.0 + 3 * 100.0);
+  CHK("csr_to_dense_matrix", 5, TI(1), TI(2), TV(3, 1.0, 2.0, 5.0), TAI(3, 2, 2, 1),
+      TAI(2, 1, 4));
+  EXPECT("repeated column dense", 5, 2);
+}
+END_TEST
+
+/* A matrix that varies by draw: its pattern is the union over the draws. */
+START_TEST(t_csr_union_pattern)
+{
+  vi_type tm = {VT_MATRIX, 0};
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 2, 0);
+  targ A = TM(2, 2, 1.0, 0.0, 0.0, 2.0);
+  ad_val *a = ta_make(t, &A, 2, 0, 0, -1, 0);
+  for (size_t e = 0; e < 4; e++) a->x[e * 2 + 1] = A.v[e];
+  a->x[1 * 2 + 1] = 7;   /* A[2, 1] non-zero in draw 2 only */
+  ad_val *w = builtin_call(t, resolve_or_fail("csr_extract_w", &tm, 1), &a, 1);
+  ad_val *v = builtin_call(t, resolve_or_fail("csr_extract_v", &tm, 1), &a, 1);
+  ad_val *u = builtin_call(t, resolve_or_fail("csr_extract_u", &tm, 1), &a, 1);
+  ck_assert(w && v && u);
+  ck_assert_uint_eq(w->len, 3);
+  const double w_ref[2][3] = {{1, 0, 2}, {1, 7, 2}}, v_ref[3] = {1, 1, 2}, u_ref[3] = {1, 2, 4};
+  for (size_t k = 0; k < 3; k++) {
+    ck_assert(w->x[k * 2] == w_ref[0][k] && w->x[k * 2 + 1] == w_ref[1][k]);
+    ck_assert(v->x[k] == v_ref[k] && u->x[k] == u_ref[k]);
+  }
+  ad_tape_free(t);
+}
+END_TEST
+
+START_TEST(t_csr_errors)
+{
+  targ w = TV(4, 1.0, 2.0, 3.0, 4.0), v = TAI(4, 1, 3, 2, 4), u = TAI(4, 1, 3, 3, 5);
+  targ b = TV(4, 1.0, 1.0, 1.0, 1.0);
+  const char *f = "csr_matrix_times_vector";
+  EXPECT_ERROR("csr_matrix_times_vector: m must be positive, found 0", f, 6, TI(0), TI(4), w,
+               v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: n must be positive, found -1", f, 6, TI(3), TI(-1),
+               w, v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: b has 3 elements, n = 4 expected", f, 6, TI(3), TI(4),
+               w, v, u, TV(3, 1.0, 1.0, 1.0));
+  EXPECT_ERROR("csr_matrix_times_vector: u has 4 elements, m + 1 = 3 expected", f, 6, TI(2),
+               TI(4), w, v, u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: w has 4 elements, v has 3", f, 6, TI(3), TI(4), w,
+               TAI(3, 1, 3, 2), u, b);
+  EXPECT_ERROR("csr_matrix_times_vector: u[4] is 4, size(w) + 1 = 5 expected", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 1, 3, 3, 4), b);
+  EXPECT_ERROR("csr_matrix_times_vector: u decreases from u[2] = 3 to u[3] = 2", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 1, 3, 2, 5), b);
+  EXPECT_ERROR("csr_matrix_times_vector: u[1] is 0, row starts are 1 or more", f, 6, TI(3),
+               TI(4), w, v, TAI(4, 0, 3, 3, 5), b);
+  EXPECT_ERROR("csr_matrix_times_vector: v[3] is 5, outside the columns 1..4", f, 6, TI(3),
+               TI(4), w, TAI(4, 1, 3, 5, 4), u, b);
+  EXPECT_ERROR("csr_to_dense_matrix: v[1] is 0, outside the columns 1..4",
+               "csr_to_dense_matrix", 5, TI(3), TI(4), w, TAI(4, 0, 3, 2, 4), u);
+}
+END_TEST
+
 START_TEST(t_tables_agree)
 {
   int n = builtin_count();
@@ -1050,6 +1458,14 @@ Suite *math_suite(void)
   tcase_add_test(tc, t_containers);
   tcase_add_test(tc, t_special);
   tcase_add_test(tc, t_matrix_functions);
+  tcase_add_test(tc, t_hmm_marginal);
+  tcase_add_test(tc, t_hmm_marginal_identities);
+  tcase_add_test(tc, t_hmm_marginal_errors);
+  tcase_add_test(tc, t_hmm_hidden_state_prob);
+  tcase_add_test(tc, t_hmm_latent_rng);
+  tcase_add_test(tc, t_csr);
+  tcase_add_test(tc, t_csr_union_pattern);
+  tcase_add_test(tc, t_csr_errors);
   suite_add_tcase(s, tc);
   TCase *tm = tcase_create("matcher");
   tcase_add_test(tm, t_matcher);

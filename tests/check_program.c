@@ -360,6 +360,96 @@ static void read_linreg(double **X, double **y, size_t *n, size_t *d, double *si
   free(path);
 }
 
+/* Two programs over the same parameters and data give the same log joint and gradient
+ * at S draws (to 1e-10), and the first passes the finite-difference and batch checks. */
+static void same_log_joint(const char *src_a, const char *src_b, const char *json)
+{
+  vi_model ma, mb;
+  vi_program *pa = make(src_a, json, &ma), *pb = make(src_b, json, &mb);
+  ck_assert_uint_eq(ma.dim, mb.dim);
+  size_t S = 7, D = ma.dim;
+  double *z = malloc(S * D * sizeof *z), *ga = malloc(S * D * sizeof *ga);
+  double *gb = malloc(S * D * sizeof *gb), lpa[7], lpb[7];
+  fill_z(z, S * D, 0.9);
+  ck_assert_int_eq(ma.log_joint(ma.ctx, S, z, lpa, ga), 0);
+  ck_assert_int_eq(mb.log_joint(mb.ctx, S, z, lpb, gb), 0);
+  for (size_t s = 0; s < S; s++) {
+    ck_assert_msg(isfinite(lpa[s]) && fabs(lpa[s] - lpb[s]) < 1e-10 * fmax(1, fabs(lpb[s])),
+                  "draw %zu: %.17g vs %.17g", s, lpa[s], lpb[s]);
+    for (size_t j = 0; j < D; j++)
+      ck_assert_msg(fabs(ga[s * D + j] - gb[s * D + j]) < 1e-10 * fmax(1, fabs(gb[s * D + j])),
+                    "draw %zu grad %zu: %.17g vs %.17g", s, j, ga[s * D + j], gb[s * D + j]);
+  }
+  ck_assert_double_lt(fd_error(&ma, S, z), 1e-6);
+  batch_vs_single(&ma, S, z);
+  free(z); free(ga); free(gb);
+  vi_program_free(pa);
+  vi_program_free(pb);
+}
+
+/* A two-state Gaussian HMM: hmm_marginal against the forward algorithm written in the
+ * language. */
+static const char *HMM_DATA = "{\"N\": 7, \"y\": [0.3, -0.8, 2.1, 2.5, 1.9, -0.2, 0.1]}";
+#define HMM_HEAD \
+  "data { int N; array[N] real y; }\n" \
+  "parameters { simplex[2] rho; array[2] simplex[2] theta; ordered[2] mu; }\n" \
+  "model {\n" \
+  "  matrix[2, N] log_omega;\n" \
+  "  for (k in 1:2) for (t in 1:N) log_omega[k, t] = normal_lpdf(y[t] | mu[k], 1);\n" \
+  "  mu ~ normal(0, 3);\n"
+static const char *HMM_BUILTIN = HMM_HEAD
+  "  matrix[2, 2] Gamma;\n"
+  "  for (k in 1:2) Gamma[k] = theta[k]';\n"
+  "  target += hmm_marginal(log_omega, Gamma, rho);\n"
+  "}\n";
+static const char *HMM_BY_HAND = HMM_HEAD
+  "  vector[2] alpha = log(rho) + log_omega[, 1];\n"
+  "  for (t in 2:N) {\n"
+  "    vector[2] next;\n"
+  "    for (j in 1:2)\n"
+  "      next[j] = log_sum_exp(alpha[1] + log(theta[1, j]), alpha[2] + log(theta[2, j]))\n"
+  "                + log_omega[j, t];\n"
+  "    alpha = next;\n"
+  "  }\n"
+  "  target += log_sum_exp(alpha);\n"
+  "}\n";
+
+START_TEST(test_hmm_marginal_vs_forward)
+{
+  same_log_joint(HMM_BUILTIN, HMM_BY_HAND, HMM_DATA);
+}
+END_TEST
+
+/* A regression on a sparse design matrix: csr_matrix_times_vector on the CSR form the
+ * model extracts in transformed data, against the dense product. */
+static const char *CSR_DATA =
+  "{\"N\": 4, \"K\": 3, \"X\": [[1, 0, 2], [0, 0, 0], [0, 3, 0], [4, 0, 5]],"
+  " \"y\": [1.5, 0.2, -0.7, 3.1]}";
+#define CSR_HEAD \
+  "data { int N; int K; matrix[N, K] X; vector[N] y; }\n" \
+  "transformed data {\n" \
+  "  vector[size(csr_extract_w(X))] w = csr_extract_w(X);\n" \
+  "  array[size(w)] int v = csr_extract_v(X);\n" \
+  "  array[N + 1] int u = csr_extract_u(X);\n" \
+  "  if (max(abs(csr_to_dense_matrix(N, K, w, v, u) - X)) != 0) reject(\"round trip\");\n" \
+  "}\n" \
+  "parameters { vector[K] beta; real<lower=0> sigma; }\n" \
+  "model {\n" \
+  "  beta ~ normal(0, 2);\n" \
+  "  sigma ~ exponential(1);\n"
+static const char *CSR_SPARSE = CSR_HEAD
+  "  y ~ normal(csr_matrix_times_vector(N, K, w, v, u, beta), sigma);\n"
+  "}\n";
+static const char *CSR_DENSE_MODEL = CSR_HEAD
+  "  y ~ normal(X * beta, sigma);\n"
+  "}\n";
+
+START_TEST(test_csr_vs_dense)
+{
+  same_log_joint(CSR_SPARSE, CSR_DENSE_MODEL, CSR_DATA);
+}
+END_TEST
+
 START_TEST(test_linreg_vs_c)
 {
   double *X, *y, sigma, tau;
@@ -893,6 +983,8 @@ int main(void)
   tcase_add_test(tc, test_fallback);
   tcase_add_test(tc, test_no_alloc_after_warmup);
   tcase_add_test(tc, test_linreg_vs_c);
+  tcase_add_test(tc, test_hmm_marginal_vs_forward);
+  tcase_add_test(tc, test_csr_vs_dense);
   tcase_add_test(tc, test_fit_linreg);
   tcase_add_test(tc, test_explain);
   tcase_add_test(tc, test_locale);

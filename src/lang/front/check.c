@@ -617,6 +617,9 @@ static void check_call(checker *c, vi_expr *e)
              block_names[c->block]);
     data = c->block == BLK_TDATA;
   }
+  if (builtin_kind(id) == BUILTIN_VALUE_ONLY && !rng_allowed(c))
+    c_fail(c, VI_ECHECK, e->loc, "'%s' has no gradient: it is only allowed in transformed "
+           "data, generated quantities and _rng functions", e->str);
   e->data_only = data;
 }
 

@@ -34,11 +34,13 @@ const char *builtin_name(int id);
 const char *builtin_signature(int id);
 int builtin_count(void);
 /* 1 if id is an _rng function (allowed only in transformed data and generated
- * quantities), 2 if it is a density (_lpdf/_lpmf/_lupdf/_lupmf), 0 otherwise. */
+ * quantities), 2 if it is a density (_lpdf/_lpmf/_lupdf/_lupmf), 3 if its value has no
+ * gradient (allowed only where an _rng is), 0 otherwise. */
 int builtin_kind(int id);
 #define BUILTIN_PLAIN 0
 #define BUILTIN_RNG 1
 #define BUILTIN_DENSITY 2
+#define BUILTIN_VALUE_ONLY 3
 /* Does signature spec sig accept args?  1 (and *ret) if so, 0 if not, -1 if sig is
  * malformed.  For tests and tools; resolve uses the same matcher. */
 int builtin_sig_match(const char *sig, const vi_type *args, int nargs, vi_type *ret);

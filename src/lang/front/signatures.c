@@ -25,6 +25,8 @@ static const builtin_sig sigs[] = {
 #include "lang/lib/table_linalg.def"
 #include "lang/lib/table_special.def"
 #include "lang/lib/table_eigen.def"
+#include "lang/lib/table_hmm.def"
+#include "lang/lib/table_sparse.def"
 #include "lang/lib/table_dist.def"
 };
 #undef BUILTIN
@@ -69,6 +71,7 @@ int builtin_kind(int id)
   if (!d) return BUILTIN_PLAIN;
   if (ends_with(d->name, "_rng")) return BUILTIN_RNG;
   if (name_is_density(d->name)) return BUILTIN_DENSITY;
+  if (strcmp(d->name, "hmm_hidden_state_prob") == 0) return BUILTIN_VALUE_ONLY;
   return BUILTIN_PLAIN;
 }
 
@@ -299,11 +302,10 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 static const char *const unsupported_funcs[] = {
   "abs2", "chol2inv", "cholesky_corr",
   "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
-  "conj", "csr_extract", "csr_extract_u", "csr_extract_v", "csr_extract_w",
-  "csr_matrix_times_vector", "csr_to_dense_matrix", "eigendecompose",
+  "conj", "csr_extract", "eigendecompose",
   "eigendecompose_sym", "eigenvalues", "eigenvectors", "fft", "fft2", "generalized_inverse",
-  "get_imag", "get_real", "hmm_hidden_state_prob", "hmm_latent_rng",
-  "hmm_marginal", "integrate_1d", "integrate_ode",
+  "get_imag", "get_real",
+  "integrate_1d", "integrate_ode",
   "inv_erfc", "inv_fft", "inv_fft2",
   "inv_inc_beta", "linspaced_int_array",
   "log1m_inv_logit_diff", "map_rect", "matrix_exp",

@@ -7,7 +7,7 @@
  * without this library.
  *
  * One table per kernel file (builtins_elementwise.c, _reduce.c, _containers.c,
- * _linalg.c, _special.c, _eigen.c, _dist.c) written once as table_*.def:
+ * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c) written once as table_*.def:
  * BUILTIN(name, signature, kernel) per signature.  A builtin's id is its index in the
  * concatenation in that order (lib/builtins.c and front/signatures.c both follow it).
  *
@@ -66,6 +66,8 @@ extern const builtin_def builtin_kernels_containers[];   /* builtins_containers.
 extern const builtin_def builtin_kernels_linalg[];       /* builtins_linalg.c */
 extern const builtin_def builtin_kernels_special[]; /* builtins_special.c */
 extern const builtin_def builtin_kernels_eigen[];   /* builtins_eigen.c */
+extern const builtin_def builtin_kernels_hmm[];     /* builtins_hmm.c */
+extern const builtin_def builtin_kernels_sparse[];  /* builtins_sparse.c */
 extern const builtin_def builtin_kernels_dist[];    /* builtins_dist.c */
 
 #endif
