@@ -145,6 +145,10 @@ int fit_record(vi_fit *f);
 double fit_norm2(const double *v, size_t n);
 /* The flat-ELBO window starts afresh at the current ELBO (a new objective). */
 void fit_flat_reset(vi_fit *f);
+/* stages.c: adaptive M.  Double M and restart the optimiser (fit_stage_grow, run by
+ * vi_fit_iterate when a stage asked for it); the stage's part of vi_fit_test. */
+int fit_stage_grow(vi_fit *f);
+void fit_stage_test(vi_fit *f);
 /* driver_gsl.c: restart the GSL minimiser at the state on a new objective (new draws). */
 int fit_gsl_restart(vi_fit *f);
 /* q's parameters become x (np values); the marginal sds follow. */
