@@ -21,8 +21,8 @@
 static size_t lr_n_params(size_t D, size_t K) { return D * (K + 2); }
 static size_t lr_n_noise(size_t D, size_t K) { return D + K; }
 static size_t lr_n_base(size_t D, size_t K) { return D; }
-/* A^-1 (K x K), F (D x K), F A^-1 (D x K), u and v (K each) */
-static size_t lr_n_work(size_t D, size_t K) { return K * K + 2 * D * K + 2 * K; }
+/* A^-1 (K x K), F (D x K), u and v (K each) */
+static size_t lr_n_work(size_t D, size_t K) { return K * K + D * K + 2 * K; }
 
 /* work: F = diag(s0) G, then A^-1 and log det A.  0, or -1 when A is not positive
  * definite (it always is for finite x: A = I + a Gram matrix). */
@@ -155,13 +155,11 @@ static double lr_entropy(family *fam, const double *x, double *gx)
   for (size_t j = 0; j < D; j++) so += x[D + j];
   if (gx) {
     const double *Ai = fam->work, *F = Ai + K * K;
-    double *FA = fam->work + K * K + D * K;   /* F A^-1 */
     for (size_t j = 0; j < D; j++) {
       double djj = 0.0, s2 = exp(-2.0 * x[D + j]);
       for (size_t k = 0; k < K; k++) {
         double t = 0.0;
         for (size_t l = 0; l < K; l++) t += F[j * K + l] * Ai[l * K + k];
-        FA[j * K + k] = t;
         djj += t * F[j * K + k];
         gx[2 * D + j * K + k] += s2 * t * fam->base[j];
       }
@@ -181,7 +179,7 @@ static void lr_log_q(family *fam, const double *x, size_t n, const double *eps,
     return;
   }
   const double *Ai = fam->work, *F = Ai + K * K;
-  double *u = fam->work + K * K + 2 * D * K, *v = u + K;
+  double *u = fam->work + K * K + D * K, *v = u + K;
   double so = 0.0;
   for (size_t j = 0; j < D; j++) so += x[D + j];
   double c = -so - 0.5 * lda - 0.5 * (double)D * FAMILY_LOG_2PI;
