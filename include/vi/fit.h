@@ -103,7 +103,8 @@ typedef struct vi_options {
                                max(tol_rel_obj, 1e-7): its optimum is only an M-draw
                                estimate (0 turns the test off everywhere; default
                                VI_TOL_DEFAULT: the estimator's) */
-  size_t max_iter;          /* iteration cap (0, the default: 1000 fixed, 10000 fresh) */
+  size_t max_iter;          /* iteration cap (0, the default: 1000 fixed; 5000 fixed with a
+                               lowrank or fullrank family; 10000 fresh) */
   double step_size;         /* first line-search step (GSL) / Adam learning rate
                                (0, the default: 0.1 / 0.05) */
   double line_tol;          /* GSL line-search tolerance (default 0.1) */

@@ -49,7 +49,16 @@ typedef struct cli_config {
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
   int lrvb;                   /* --covariance lrvb (0: meanfield) */
   int resample;               /* --resample psis (0: none) */
+  int family_auto;            /* --family auto (the default): chosen by D, cli_family_choose */
 } cli_config;
+
+/* --family auto: a full-rank q up to this many unconstrained dimensions, mean-field
+ * above.  On the 45 posteriordb reference posteriors (D <= 26) full rank gave sds
+ * 0.85-1.05x the reference where mean-field gave 0.005-0.3x on correlated ones, at a
+ * similar cost; above ~30 dimensions its D(D+1)/2 parameters cost 3-10x mean-field's
+ * time (bench/README.md, "Which family by default"). */
+#define CLI_AUTO_FULLRANK_MAX_DIM 32
+void cli_family_choose(cli_config *cfg, size_t dim);
 
 /* Parse the arguments of `vi fit` (fit = 1) or `vi check` (fit = 0); argv[0] is the
  * command name.  Returns CLI_EXIT_OK, or CLI_EXIT_USAGE after printing one line that

@@ -238,6 +238,7 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
+  cli_family_choose(&cfg, m.dim);
   if (vi_family_ranked(cfg.opt.family) && cfg.opt.family_rank > m.dim) {
     cli_error("--family: rank %zu exceeds the model's %zu unconstrained dimension%s "
               "(use %s:K with K <= %zu, or fullrank)", cfg.opt.family_rank, m.dim,

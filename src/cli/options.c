@@ -63,9 +63,15 @@ static const struct option check_options[] = {
   {NULL, 0, NULL, 0}
 };
 
-/* --family NAME or NAME:K, the names from the library's table of families. */
-static int parse_family(const char *arg, vi_options *opt)
+/* --family auto, NAME or NAME:K, the names from the library's table of families. */
+static int parse_family(const char *arg, vi_options *opt, int *automatic)
 {
+  *automatic = strcmp(arg, "auto") == 0;
+  if (*automatic) {
+    opt->family = NULL;
+    opt->family_rank = 0;
+    return 0;
+  }
   char name[32];
   const char *colon = strchr(arg, ':');
   size_t len = colon ? (size_t)(colon - arg) : strlen(arg);
@@ -76,9 +82,9 @@ static int parse_family(const char *arg, vi_options *opt)
     t = vi_family_lookup(name);
   }
   if (!t) {
-    char list[128] = "";
+    char list[128] = "auto";
     for (const vi_family_type *const *p = vi_family_types(); *p; p++) {
-      strcat(list, p == vi_family_types() ? "" : ", ");
+      strcat(list, ", ");
       strcat(list, vi_family_name(*p));
       if (vi_family_ranked(*p)) strcat(list, ":K");
     }
@@ -105,6 +111,17 @@ static int parse_family(const char *arg, vi_options *opt)
   }
   opt->family_rank = (size_t)k;
   return 0;
+}
+
+/* --family auto: full rank for small D on fixed draws; mean-field otherwise, and always
+ * where the fit needs mean-field (the linear-response correction, fresh draws). */
+void cli_family_choose(cli_config *cfg, size_t dim)
+{
+  if (!cfg->family_auto) return;
+  int fullrank = dim <= CLI_AUTO_FULLRANK_MAX_DIM && !cfg->lrvb &&
+                 cfg->opt.estimator == VI_FIXED_DRAWS;
+  cfg->opt.family = fullrank ? vi_family_fullrank : vi_family_meanfield;
+  cfg->opt.family_rank = 0;
 }
 
 const char *cli_optimizer_name(vi_optimizer o)
@@ -242,6 +259,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   memset(cfg, 0, sizeof *cfg);
   vi_options_default(&cfg->opt);
   cfg->output_draws = 1000;
+  cfg->family_auto = 1;
   *help_shown = 0;
 
   opterr = 0;   /* we print our own messages */
@@ -372,7 +390,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       optimizer_set = 1;
       break;
     case OPT_FAMILY:
-      if (parse_family(optarg, &cfg->opt) != 0)
+      if (parse_family(optarg, &cfg->opt, &cfg->family_auto) != 0)
         return CLI_EXIT_USAGE;
       break;
     case OPT_INIT:

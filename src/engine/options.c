@@ -13,6 +13,9 @@
 
 #define FIXED_TOL_REL_OBJ 1e-10
 #define FIXED_MAX_ITER 1000
+#define RICH_MAX_ITER 5000  /* lowrank/fullrank: D(D+1)/2 parameters need more quasi-Newton
+                               steps; hierarchical models with D = 18-29 converged at
+                               1600-1700 iterations (bench/README.md) */
 #define FIXED_STEP 0.1
 #define FRESH_TOL_REL_OBJ 1e-3
 #define FRESH_MAX_ITER 10000
@@ -80,7 +83,9 @@ int options_resolve(const vi_options *in, vi_options *out)
   int adam = out->optimizer == VI_OPT_ADAM;
   if (out->init == VI_INIT_AUTO) out->init = fresh ? VI_INIT_ZERO : VI_INIT_LAPLACE;
   if (out->tol_rel_obj < 0) out->tol_rel_obj = fresh ? FRESH_TOL_REL_OBJ : FIXED_TOL_REL_OBJ;
-  if (out->max_iter == 0) out->max_iter = fresh ? FRESH_MAX_ITER : FIXED_MAX_ITER;
+  int rich = out->family && out->family != vi_family_meanfield;
+  if (out->max_iter == 0)
+    out->max_iter = fresh ? FRESH_MAX_ITER : rich ? RICH_MAX_ITER : FIXED_MAX_ITER;
   if (out->step_size == 0.0) out->step_size = adam ? ADAM_STEP : FIXED_STEP;
   /* M left unset: adaptive from DRAWS (up to draws_max, DRAWS_MAX when unset too); an
    * explicit M is fixed unless the caller also asked for a larger draws_max */

@@ -14,7 +14,7 @@ expect_empty_err
 # Raw layout, line by line.
 head -n 1 "$TMP/es.csv" | grep -q '^# ' || fail "the file starts with the comment header"
 grep -x -q '# method = variational' "$TMP/es.csv" || fail "method = variational"
-grep -x -q '#     algorithm = meanfield' "$TMP/es.csv" || fail "algorithm = meanfield"
+grep -x -q '#     algorithm = fullrank' "$TMP/es.csv" || fail "algorithm = fullrank (auto at D = 10)"
 grep -x -q '#     output_samples = 250' "$TMP/es.csv" || fail "output_samples"
 # grad_samples: the M that ran at the end (adaptive from 32, the Fit line's M)
 m=$(sed -n 's/^Fit: .*(M = \([0-9]*\),.*/\1/p' "$TMP/out")

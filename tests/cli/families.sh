@@ -46,7 +46,7 @@ PY
 }
 
 J="$TMP/s.json"
-run fit "$KQ" --data "$KQD" --summary-json "$J" --quiet
+run fit "$KQ" --data "$KQD" --family meanfield --summary-json "$J" --quiet
 expect_status 0
 expect_out "Fit:      mean-field Gaussian over D = 5"
 check_sds "$J" 0 0.2   # the mean-field shrinkage this family exists to fix
@@ -68,6 +68,21 @@ check_sds "$J" 0.9 1.1
 grep -q "^#     algorithm = lowrank$" "$TMP/lr.csv" || fail "CSV header: algorithm = lowrank"
 grep -q "^#         rank = 2$" "$TMP/lr.csv" || fail "CSV header: rank = 2"
 
+# the default, --family auto: full rank at D <= 32 ...
+run fit "$KQ" --data "$KQD" --summary-json "$J" --quiet
+expect_status 0
+expect_out "Fit:      full-rank Gaussian over D = 5"
+check_sds "$J" 0.9 1.1
+# ... mean-field with --covariance lrvb (it corrects a mean-field fit) ...
+run fit "$KQ" --data "$KQD" --covariance lrvb --quiet
+expect_status 0
+expect_out "Fit:      mean-field Gaussian over D = 5"
+# ... and above 32 dimensions (capture_mth: D = 87; one iteration is enough to see it)
+E2E="$top_srcdir/tests/lang/e2e"
+run fit "$E2E/capture_mth.stan" --data "$E2E/capture_mth.data.json" --max-iter 1 --starts 1 \
+  --eval-draws 10 --output-draws 10 --quiet
+expect_out "Fit:      mean-field Gaussian over D = 87"
+
 # full rank with the stochastic method (Adam on fresh draws) runs too
 run fit "$ES" --data "$ESD" --family fullrank --method stochastic --max-iter 300 --quiet
 [ "$status" -eq 0 ] || [ "$status" -eq 1 ] || fail "fullrank + stochastic: status $status"
@@ -81,7 +96,7 @@ for arg in bogus lowrank lowrank:0 lowrank:x lowrank:-1 lowrank:2.5 "lowrank:" f
   [ ! -e "$TMP/bad.csv" ] || fail "--family $arg wrote the output"
 done
 run fit "$KQ" --data "$KQD" --family bogus
-expect_err "expected one of meanfield, lowrank:K, fullrank"
+expect_err "expected one of auto, meanfield, lowrank:K, fullrank"
 run fit "$KQ" --data "$KQD" --family lowrank:6 --output "$TMP/bad.csv"
 expect_status 2
 expect_err "rank 6 exceeds the model's 5 unconstrained dimensions"

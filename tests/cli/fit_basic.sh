@@ -1,5 +1,5 @@
 #!/bin/sh
-# vi fit on eight schools with the defaults: exit 0 (converged); stdout reports the stop
+# vi fit on eight schools with the defaults (--family auto: full rank at D = 10): exit 0 (converged); stdout reports the stop
 # reason, the decomposition with exact/estimated labels, k-hat in words, and a summary row
 # for every output (mu, tau, theta_tilde.1-8, theta.1-8); stderr shows the progress as
 # plain key=value lines (stderr is not a terminal here), starting at iteration 0.
@@ -8,7 +8,7 @@
 run fit "$ES" --data "$ESD"
 expect_status 0
 expect_out "Model:    $ES  (data: $ESD)"
-expect_out "Fit:      mean-field Gaussian over D = 10 unconstrained dimensions; fixed draws (M = "
+expect_out "Fit:      full-rank Gaussian over D = 10 unconstrained dimensions; fixed draws (M = "
 expect_out ", adaptive from 32 up to 512, standardized), bfgs2, seed 1"
 expect_out "Stopped:  converged: "
 expect_out "Decomposition  log p(X) = ELBO + KL(q || p), from 2000 fresh draws from q:"

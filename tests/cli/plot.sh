@@ -9,9 +9,9 @@
 have_python || { echo "SKIP: python3 not found"; exit 77; }
 command -v gnuplot >/dev/null 2>&1 || { echo "SKIP: gnuplot not found (Debian: gnuplot-nox)"; exit 77; }
 
-run fit "$ES" --data "$ESD" --output "$TMP/es.csv" --trace "$TMP/es.trace.csv" --quiet
+run fit "$ES" --data "$ESD" --family meanfield --output "$TMP/es.csv" --trace "$TMP/es.trace.csv" --quiet
 expect_status 0
-run fit "$ES" --data "$ESD" --output "$TMP/cg.csv" --trace "$TMP/cg.trace.csv" --quiet \
+run fit "$ES" --data "$ESD" --family meanfield --output "$TMP/cg.csv" --trace "$TMP/cg.trace.csv" --quiet \
   --optimizer cg-pr --seed 2 --output-draws 300
 expect_status 0
 

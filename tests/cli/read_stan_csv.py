@@ -5,7 +5,7 @@ as CmdStanPy's scan_config parses it), check the layout, and print what was read
 
 Layout checked (CmdStan's variational output):
   - zero or more comment lines "# ..." (the configuration), including method = variational
-    and algorithm = meanfield;
+    and algorithm = meanfield or fullrank (what CmdStanPy accepts);
   - the header row: lp__,log_p__,log_g__ then the output names;
   - the first data row: the mean of q, with lp__ = log_p__ = log_g__ = 0;
   - then the draws, lp__ = 0, every row as many fields as the header, every field a
@@ -76,7 +76,7 @@ def main(path):
     for key in ("method", "algorithm"):
         if key not in config:
             die("the comment header lacks '%s = ...'" % key)
-    if config["method"] != "variational" or config["algorithm"] != "meanfield":
+    if config["method"] != "variational" or config["algorithm"] not in ("meanfield", "fullrank"):
         die("method/algorithm are %s/%s" % (config["method"], config["algorithm"]))
     # the keys CmdStanPy's from_csv reads for a variational fit, with the values its
     # VariationalArgs accepts (positive integers, positive reals)
