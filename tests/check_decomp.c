@@ -4,7 +4,8 @@
  * linspaced_int_array, uniform_simplex.  Values against closed forms, exact identities
  * (U diag(s) V' = A, A X A = A, erfc(inv_erfc(x)) = x) and GSL; every gradient against
  * finite differences and every batched evaluation against one draw at a time
- * (ad_testutil.h). */
+ * (ad_testutil.h); and a model (tests/lang/valid/decompositions.stan) that uses them all
+ * on parameters, its log density's gradient against finite differences. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_erf.h>
 #include <gsl/gsl_sf_gamma.h>
+#include <vi/lang.h>
+#include <vi/status.h>
 #include "ad_testutil.h"
 
 #define CHK(name, tol, nargs, ...) \
@@ -392,6 +395,62 @@ START_TEST(t_sequences)
 }
 END_TEST
 
+/* ---- a model that uses them: gradient of the log density against finite differences */
+
+static char *slurp(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  ck_assert_uint_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
+  buf[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return buf;
+}
+
+START_TEST(t_model)
+{
+  const char *dir = getenv("top_srcdir");
+  char path[1024];
+  snprintf(path, sizeof path, "%s/tests/lang/valid/decompositions.stan", dir ? dir : ".");
+  size_t len;
+  char *src = slurp(path, &len);
+  const char *json = "{\"N\": 4, \"X\": [[1, 0.5], [0.2, -1], [1.5, 0.3], [-0.7, 0.8]],"
+                     " \"y\": [1.1, -0.4, 2.0, 0.3]}";
+  vi_error err;
+  int st;
+  vi_program *p = vi_program_compile(src, len, "decompositions.stan", &err, &st);
+  ck_assert_msg(p != NULL, "compile: %s", err.message);
+  st = vi_program_load_data(p, json, strlen(json), "d.json", &err);
+  ck_assert_msg(st == 0, "data: %s", err.message);
+  vi_model m;
+  ck_assert_int_eq(vi_program_model(p, &m), VI_SUCCESS);
+  size_t D = m.dim;
+  ck_assert_uint_eq(D, 2 + 1 + 3 + 1);
+  double z[16], g[16], lp, lp1, lp2, gg[16];
+  for (size_t i = 0; i < D; i++) z[i] = 0.3 * sin(1.7 * (double)i + 0.2);
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, z, &lp, g), VI_SUCCESS);
+  ck_assert(isfinite(lp));
+  for (size_t i = 0; i < D; i++) {
+    double h = 1e-6, zi = z[i];
+    z[i] = zi + h;
+    m.log_joint(m.ctx, 1, z, &lp1, gg);
+    z[i] = zi - h;
+    m.log_joint(m.ctx, 1, z, &lp2, gg);
+    z[i] = zi;
+    double fd = (lp1 - lp2) / (2 * h);
+    ck_assert_msg(fabs(g[i] - fd) <= 1e-6 * (1 + fabs(fd)), "d lp / d z[%zu]: %.10g vs %.10g",
+                  i, g[i], fd);
+  }
+  vi_program_free(p);
+  free(src);
+}
+END_TEST
+
 static Suite *decomp_suite(void)
 {
   Suite *s = suite_create("decomp");
@@ -404,6 +463,7 @@ static Suite *decomp_suite(void)
   tcase_add_test(tc, t_owens_t);
   tcase_add_test(tc, t_inverse_functions);
   tcase_add_test(tc, t_sequences);
+  tcase_add_test(tc, t_model);
   suite_add_tcase(s, tc);
   return s;
 }
