@@ -1,5 +1,6 @@
 /* check_decomp.c: the decompositions and matrix functions (singular_values, svd_U, svd_V,
- * generalized_inverse, chol2inv, matrix_exp and its products), the special functions
+ * generalized_inverse, chol2inv, matrix_exp and its products; the QR factors' derivative),
+ * the special functions
  * owens_t, inv_inc_beta, inv_erfc, std_normal_log_qf and the data helpers quantile,
  * linspaced_int_array, uniform_simplex.  Values against closed forms, exact identities
  * (U diag(s) V' = A, A X A = A, erfc(inv_erfc(x)) = x) and GSL; every gradient against
@@ -114,6 +115,49 @@ START_TEST(t_svd)
   CHK("singular_values", 1e-6, 1, TM(3, 2, 1.0, -0.4, 2.1, 0.3, 1.7, -0.8));
   ck_assert(fabs(y[0] * y[0] + y[1] * y[1] - (1 + .16 + 2.1 * 2.1 + .09 + 1.7 * 1.7 + .64))
             < 1e-13);
+}
+END_TEST
+
+/* ---- QR (builtins_linalg.c): values, Q'Q = I, Q R = A, gradients ------------------ */
+
+START_TEST(t_qr)
+{
+  double y[TA_MAXV], Q[16], R[16];
+  size_t n;
+  /* [[3, 1], [4, 2]]: Q = [[3, -4], [4, 3]] / 5, R = [[5, 11/5], [0, 2/5]] (R_22 > 0) */
+  CHK("qr_thin_Q", 1e-6, 1, TM(2, 2, 3, 4, 1, 2));
+  EXPECT("qr_thin_Q", 1e-14, 0.6, 0.8, -0.8, 0.6);
+  CHK("qr_thin_R", 1e-6, 1, TM(2, 2, 3, 4, 1, 2));
+  EXPECT("qr_thin_R", 1e-14, 5, 0, 2.2, 0.4);
+  CHK("qr_Q", 1e-6, 1, TM(2, 2, 3, 4, 1, 2));
+  CHK("qr_R", 1e-6, 1, TM(2, 2, 3, 4, 1, 2));
+  /* tall 3 x 2: thin factors reconstruct A, with gradients; full R's extra row is 0 */
+  const double At[6] = {1.0, -0.4, 2.1, 0.3, 1.7, -0.8};
+  ta_check_builtin("qr_thin_Q", (targ[]){TM(3, 2, 1.0, -0.4, 2.1, 0.3, 1.7, -0.8)}, 1, 1e-6, Q, &n);
+  ck_assert_uint_eq(n, 6);
+  ta_check_builtin("qr_thin_R", (targ[]){TM(3, 2, 1.0, -0.4, 2.1, 0.3, 1.7, -0.8)}, 1, 1e-6, R, &n);
+  ck_assert_uint_eq(n, 4);
+  double QR[6];
+  matmul(Q, R, QR, 3, 2, 2);
+  for (int e = 0; e < 6; e++) ck_assert(fabs(QR[e] - At[e]) < 1e-14);
+  ck_assert(R[0] > 0 && R[3] > 0 && R[1] == 0);
+  CHK("qr_R", 1e-6, 1, TM(3, 2, 1.0, -0.4, 2.1, 0.3, 1.7, -0.8));
+  ck_assert_uint_eq(n, 6);
+  ck_assert(y[1] == 0 && y[2] == 0 && y[5] == 0);
+  ck_assert(fabs(y[3] - R[2]) < 1e-15 && fabs(y[4] - R[3]) < 1e-15);
+  CHK("qr_thin_Q", 1e-6, 1, TM(3, 3, 2.0, 0.5, -0.3, 0.1, 1.4, 0.7, -0.6, 0.2, 0.9));
+  CHK("qr_Q", 1e-6, 1, TM(3, 3, 2.0, 0.5, -0.3, 0.1, 1.4, 0.7, -0.6, 0.2, 0.9));
+  /* no derivative for a wide matrix on parameters: an error that says so */
+  ad_tape *t = ad_tape_alloc();
+  ad_tape_reset(t, 1, 1);
+  targ w = TM(2, 3, 1, 2, 3, 4, 5, 6);
+  ad_val *a = ta_make(t, &w, 1, 1, 0, -1, 0);
+  vi_type ty = {VT_MATRIX, 0}, ret;
+  char why[128];
+  int id = builtin_resolve("qr_thin_R", &ty, 1, &ret, why, sizeof why);
+  ck_assert_ptr_null(builtin_call(t, id, &a, 1));
+  ck_assert_msg(strstr(ad_tape_error(t), "rows >= columns"), "%s", ad_tape_error(t));
+  ad_tape_free(t);
 }
 END_TEST
 
@@ -457,6 +501,7 @@ static Suite *decomp_suite(void)
   TCase *tc = tcase_create("decomp");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, t_svd);
+  tcase_add_test(tc, t_qr);
   tcase_add_test(tc, t_generalized_inverse);
   tcase_add_test(tc, t_chol2inv);
   tcase_add_test(tc, t_matrix_exp);
