@@ -104,9 +104,9 @@ static int expm(size_t K, const double *A, double *E, double *w)
   gsl_permutation perm = {K, (size_t *)(void *)T};   /* T is free again: K size_t fit */
   gsl_matrix_view lu = gsl_matrix_view_array(B, K, K);
   int signum;
-  if (gsl_linalg_LU_decomp(&lu.matrix, &perm, &signum) != GSL_SUCCESS) return -1;
+  int st = gsl_linalg_LU_decomp(&lu.matrix, &perm, &signum);
   for (size_t i = 0; i < K; i++)
-    if (B[i * K + i] == 0) {
+    if (st != GSL_SUCCESS || B[i * K + i] == 0) {
       for (size_t e = 0; e < KK; e++) E[e] = NAN;
       return -1;
     }
