@@ -34,6 +34,7 @@ model {
   y ~ normal(X * beta, sigma);
   beta ~ normal(0, 2);
   sigma ~ exponential(1);
+  to_vector(L) ~ normal(0, 2);
   target += owens_t(beta[1], 0.5) + std_normal_log_qf(log(p)) * 0 + inv_erfc(p) * 0;
   target += -0.5 * trace(S_inv) + sum(singular_values(L)) * 0;
   target += -0.1 * dot_self(to_vector(svd_U(A))) - 0.1 * sum(svd_V(A)) * 0;
