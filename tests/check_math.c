@@ -865,9 +865,9 @@ START_TEST(t_matcher)
   ck_assert_int_eq(builtin_resolve("frobnicate", args, 1, &r, why, sizeof why), -1);
   ck_assert_str_eq(why, "unknown function 'frobnicate'");
   args[0] = M;
-  ck_assert_int_eq(builtin_resolve("matrix_exp", args, 1, &r, why, sizeof why),
+  ck_assert_int_eq(builtin_resolve("integrate_ode", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
-  ck_assert_str_eq(why, "function 'matrix_exp' is not supported yet");
+  ck_assert_str_eq(why, "function 'integrate_ode' is not supported yet");
   ck_assert_int_eq(builtin_resolve("gaussian_dlm_obs_lpdf", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
   ck_assert_int_eq(builtin_resolve_tilde("gaussian_dlm_obs", args, 1, why, sizeof why),

@@ -50,7 +50,7 @@ parameters {
   real mu;
 }
 model {
-  mu ~ normal(twice(1), owens_t(mu, 1));
+  mu ~ normal(twice(1), svd(mu));
 }
 STAN
 model_error unsupported 10 25 "not supported yet"

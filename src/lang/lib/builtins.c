@@ -1,7 +1,7 @@
 /* builtins.c: the dispatcher the evaluator uses to run a builtin by the id the checker
  * resolved (front/signatures.c): the kernel tables of builtins_elementwise.c, _reduce.c,
- * _containers.c, _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c and _dist.c
- * concatenated in the order of the signature table. */
+ * _containers.c, _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c, _decomp.c,
+ * _matrix_exp.c, _special_more.c and _sequences.c concatenated in the order of the signature table. */
 #include <stdio.h>
 #include <string.h>
 #include "lang/lib/lib.h"
@@ -17,7 +17,8 @@ static size_t table_len(const builtin_def *tab)
 static const builtin_def *const tables[] = {
   builtin_kernels_elementwise, builtin_kernels_reduce, builtin_kernels_containers,
   builtin_kernels_linalg, builtin_kernels_special, builtin_kernels_eigen, builtin_kernels_hmm,
-  builtin_kernels_sparse, builtin_kernels_dist
+  builtin_kernels_sparse, builtin_kernels_dist, builtin_kernels_decomp,
+  builtin_kernels_matrix_exp, builtin_kernels_special_more, builtin_kernels_sequences
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

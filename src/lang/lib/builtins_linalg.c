@@ -138,27 +138,81 @@ static ad_val *b_cholesky_decompose(ad_tape *t, ad_val **a, int nargs)
 
 /* QR decomposition (qr_thin_Q, qr_thin_R, qr_Q, qr_R) by Householder reflections, per
  * draw, normalised as Stan does: R has a non-negative diagonal (rows of R and columns of
- * Q flipped together).  Used on data (the QR reparametrisation of a design matrix in
- * transformed data); the derivative is not implemented, so a parameter argument is an
- * error that says so.  which: 0 thin Q, 1 thin R, 2 full Q, 3 full R. */
+ * Q flipped together).  which: 0 thin Q, 1 thin R, 2 full Q, 3 full R.
+ *
+ * Reverse mode for A with at least as many rows as columns (N >= K; for qr_Q, square),
+ * where the QR with positive diagonal is unique and smooth (Walter & Lehmann,
+ * "Algorithmic differentiation of linear algebra functions with application in optimum
+ * experimental design", 2018; Liao et al., "Differentiable programming tensor networks",
+ * 2019, eq. 7), with Q the thin N x K factor and R the K x K one:
+ *   M = R R_bar' - Q_bar' Q,  A_bar = (Q_bar + Q copyltu(M)) R^-T,
+ * copyltu(M) the symmetric matrix with M's lower triangle.  A wide A on parameters (whose
+ * thin Q is not a smooth function of all of A in the same way) and qr_Q of a tall one
+ * (its extra columns are not unique) are errors that say so. */
+static void qr_backward(ad_tape *t, ad_node *node)
+{
+  UNUSED(t);
+  ad_val *A = node->in[0], *o = node->out;
+  if (!A->adj) return;
+  size_t N = (size_t)node->iarg[0], K = (size_t)node->iarg[1], nd = o->nd;
+  int which = (int)node->iarg[2], want_q = which == 0 || which == 2;
+  size_t per = N * K + K * K;
+  double *Mm = node->saved + nd * per, *B = Mm + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    const double *Q = node->saved + s * per, *R = Q + N * K;
+    if (isnan(R[0])) continue;
+    /* Q_bar (into B) and M = R R_bar' - Q_bar' Q */
+    for (size_t e = 0; e < N * K; e++) B[e] = want_q ? o->adj[e * nd + s] : 0.0;
+    size_t rr = which == 1 ? K : N;           /* rows of the R output */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        double acc = 0;
+        if (want_q) {
+          for (size_t r = 0; r < N; r++) acc -= B[r + i * N] * Q[r + j * N];
+        } else {
+          for (size_t c = i > j ? i : j; c < K; c++)   /* R and R_bar upper triangular */
+            acc += R[i + c * K] * o->adj[(j + c * rr) * nd + s];
+        }
+        Mm[i + j * K] = acc;
+      }
+    /* B = Q_bar + Q copyltu(M) */
+    for (size_t j = 0; j < K; j++)
+      for (size_t r = 0; r < N; r++) {
+        double acc = 0;
+        for (size_t l = 0; l < K; l++) acc += Q[r + l * N] * (l >= j ? Mm[l + j * K] : Mm[j + l * K]);
+        B[r + j * N] += acc;
+      }
+    /* A_bar = B R^-T */
+    cblas_dtrsm(CblasColMajor, CblasRight, CblasUpper, CblasTrans, CblasNonUnit, (int)N,
+                (int)K, 1.0, R, (int)K, B, (int)N);
+    for (size_t e = 0; e < N * K; e++) *ad_adjp(A, e, s) += B[e];
+  }
+}
+
 static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
 {
-  if (A->adj) {
-    ad_tape_set_error(t, "%s of a matrix that depends on parameters is not supported yet "
-                         "(use it on data, e.g. in transformed data)", fn);
-    return NULL;
-  }
   size_t N, K;
   ad_shape2(A, &N, &K);
+  int grad = A->adj != NULL;
+  if (grad && (N < K || (which == 2 && N != K))) {
+    ad_tape_set_error(t, "%s of a %zu x %zu matrix that depends on parameters: the "
+                         "derivative is implemented for %s only (use it on data, e.g. in "
+                         "transformed data)", fn, N, K,
+                      which == 2 ? "a square matrix" : "rows >= columns");
+    return NULL;
+  }
   size_t m = N < K ? N : K, nd = A->nd;
   size_t qc = which == 0 ? m : N;            /* columns of Q */
   size_t rr = which == 1 ? m : N;            /* rows of R */
   int want_q = which == 0 || which == 2;
-  ad_val *out = want_q ? ad_new_mat(t, VT_MATRIX, N, qc, nd, 0)
-                       : ad_new_mat(t, VT_MATRIX, rr, K, nd, 0);
+  ad_val *out = want_q ? ad_new_mat(t, VT_MATRIX, N, qc, nd, grad)
+                       : ad_new_mat(t, VT_MATRIX, rr, K, nd, grad);
   double *W = ad_alloc(t, (N * K + N * (qc > 0 ? qc : 1) + N * (m > 0 ? m : 1) + m + 1)
                               * sizeof(double));
-  if (!out || !W) return NULL;
+  /* for the reverse step: per draw thin Q (N x K) and R (K x K), then M and B */
+  size_t per = N * K + K * K;
+  double *saved = grad ? ad_alloc(t, (nd * per + K * K + N * K + 1) * sizeof(double)) : NULL;
+  if (!out || !W || (grad && !saved)) return NULL;
   double *R = W, *Q = R + N * K, *V = Q + N * (qc > 0 ? qc : 1), *beta = V + N * (m > 0 ? m : 1);
   for (size_t s = 0; s < nd; s++) {
     for (size_t e = 0; e < N * K; e++) R[e] = A->x[e * nd + s];
@@ -178,7 +232,7 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
       }
     }
     /* Q = H_0 ... H_{m-1} applied to the first qc columns of the identity */
-    if (want_q) {
+    if (want_q || grad) {
       for (size_t c = 0; c < qc; c++)
         for (size_t i = 0; i < N; i++) Q[i + c * N] = i == c ? 1.0 : 0.0;
       for (size_t j = m; j-- > 0;) {
@@ -194,14 +248,34 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
     for (size_t i = 0; i < m; i++)
       if (R[i + i * N] < 0) {
         for (size_t c = i; c < K; c++) R[i + c * N] = -R[i + c * N];
-        if (want_q) for (size_t r = 0; r < N; r++) Q[r + i * N] = -Q[r + i * N];
+        if (want_q || grad) for (size_t r = 0; r < N; r++) Q[r + i * N] = -Q[r + i * N];
       }
+    if (grad) {
+      double *Qs = saved + s * per, *Rs = Qs + N * K;
+      memcpy(Qs, Q, N * K * sizeof *Qs);      /* N >= K: the first K columns */
+      for (size_t c = 0; c < K; c++)
+        for (size_t r = 0; r < K; r++) Rs[r + c * K] = r <= c ? R[r + c * N] : 0.0;
+      int ok = 1;
+      for (size_t e = 0; e < N * K; e++) ok &= isfinite(A->x[e * nd + s]) != 0;
+      for (size_t r = 0; r < K; r++) ok &= Rs[r + r * K] != 0;
+      if (!ok) Rs[0] = NAN;                   /* singular: no gradient for this draw */
+    }
     if (want_q) {
       for (size_t e = 0; e < N * qc; e++) out->x[e * nd + s] = Q[e];
     } else {
       for (size_t c = 0; c < K; c++)
         for (size_t r = 0; r < rr; r++)
           out->x[(r + c * rr) * nd + s] = r <= c ? R[r + c * N] : 0.0;
+    }
+  }
+  if (grad && K > 0) {
+    ad_val *in[1] = {A};
+    ad_node *node = ad_push(t, qr_backward, out, 1, in);
+    if (node) {
+      node->iarg[0] = (long)N;
+      node->iarg[1] = (long)K;
+      node->iarg[2] = which;
+      node->saved = saved;
     }
   }
   return out;

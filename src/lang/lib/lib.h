@@ -7,7 +7,8 @@
  * without this library.
  *
  * One table per kernel file (builtins_elementwise.c, _reduce.c, _containers.c,
- * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c) written once as table_*.def:
+ * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c, _decomp.c, _matrix_exp.c,
+ * _special_more.c, _sequences.c) written once as table_*.def:
  * BUILTIN(name, signature, kernel) per signature.  A builtin's id is its index in the
  * concatenation in that order (lib/builtins.c and front/signatures.c both follow it).
  *
@@ -69,5 +70,9 @@ extern const builtin_def builtin_kernels_eigen[];   /* builtins_eigen.c */
 extern const builtin_def builtin_kernels_hmm[];     /* builtins_hmm.c */
 extern const builtin_def builtin_kernels_sparse[];  /* builtins_sparse.c */
 extern const builtin_def builtin_kernels_dist[];    /* builtins_dist.c */
+extern const builtin_def builtin_kernels_decomp[];  /* builtins_decomp.c */
+extern const builtin_def builtin_kernels_matrix_exp[];    /* builtins_matrix_exp.c */
+extern const builtin_def builtin_kernels_special_more[];  /* builtins_special_more.c */
+extern const builtin_def builtin_kernels_sequences[];     /* builtins_sequences.c */
 
 #endif
