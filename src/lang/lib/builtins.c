@@ -17,7 +17,7 @@ static size_t table_len(const builtin_def *tab)
 static const builtin_def *const tables[] = {
   builtin_kernels_elementwise, builtin_kernels_reduce, builtin_kernels_containers,
   builtin_kernels_linalg, builtin_kernels_special, builtin_kernels_eigen, builtin_kernels_hmm,
-  builtin_kernels_sparse, builtin_kernels_dist
+  builtin_kernels_sparse, builtin_kernels_dist, builtin_kernels_complex
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

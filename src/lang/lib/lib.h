@@ -69,5 +69,6 @@ extern const builtin_def builtin_kernels_eigen[];   /* builtins_eigen.c */
 extern const builtin_def builtin_kernels_hmm[];     /* builtins_hmm.c */
 extern const builtin_def builtin_kernels_sparse[];  /* builtins_sparse.c */
 extern const builtin_def builtin_kernels_dist[];    /* builtins_dist.c */
+extern const builtin_def builtin_kernels_complex[]; /* builtins_complex.c */
 
 #endif
