@@ -318,7 +318,7 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 /* Stan functions vi does not (yet) implement: an error that says so, not "unknown". */
 static const char *const unsupported_funcs[] = {
   "abs2", "chol2inv", "cholesky_corr",
-  "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
+  "complex_schur_decompose",
   "csr_extract", "eigendecompose",
   "eigendecompose_sym", "generalized_inverse",
   "integrate_1d", "integrate_ode",

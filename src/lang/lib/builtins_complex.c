@@ -5,7 +5,8 @@
  * <complex.h>, whose branch cuts are those of std::complex that Stan uses), the
  * discrete Fourier transforms fft, inv_fft, fft2, inv_fft2 (GSL's mixed-radix
  * gsl_fft_complex_*), and the nonsymmetric eigenvalues and eigenvectors (GSL's
- * gsl_eigen_nonsymmv, Francis QR then back substitution).
+ * gsl_eigen_nonsymmv, Francis QR then back substitution) and the complex Schur
+ * decomposition's factors complex_schur_decompose_t / _u (value only).
  *
  * Reverse mode (the conventions are in ad/complex.c: a complex adjoint is
  * dL/dx + i dL/dy): the transforms are linear, y = F x, so x_bar += F^H y_bar, which is
@@ -392,6 +393,116 @@ static ad_val *b_eigenvalues(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return eig_op(t, a[0], 0); }
 static ad_val *b_eigenvectors(ad_tape *t, ad_val **a, int n)
 { UNUSED(n); return eig_op(t, a[0], 1); }
+
+/* ---- complex Schur decomposition ---------------------------------------------------- */
+
+/* A = U T U^H with U unitary and T upper triangular, for a real K x K A, written to U
+ * and T (complex, column-major).  GSL gives the real Schur form A = Z S Z' (Francis
+ * QR; S quasi-triangular with a 2 x 2 block per complex pair); each block is then made
+ * triangular by the unitary G = [x, -conj(y); y, conj(x)] whose first column (x, y) is
+ * a unit eigenvector of the block (Golub & Van Loan, "Matrix Computations", 4th ed.,
+ * sec. 7.4.1: rotating a 2 x 2 block to triangular form).  0, or -1 on failure. */
+static int schur_draw(const ad_val *A, size_t s, size_t K, cplx *U, cplx *T, double *scratch,
+                      gsl_eigen_nonsymm_workspace *w)
+{
+  for (size_t i = 0; i < K; i++)
+    for (size_t j = 0; j < K; j++) {
+      double a = ad_get(A, i + j * K, s);
+      if (!isfinite(a)) return -1;
+      scratch[i * K + j] = a;
+    }
+  gsl_matrix_view m = gsl_matrix_view_array(scratch, K, K);
+  gsl_vector_complex *ev = gsl_vector_complex_alloc(K);
+  gsl_matrix *Z = gsl_matrix_alloc(K, K);
+  int rc = -1;
+  if (ev && Z) {
+    gsl_eigen_nonsymm_params(1, 0, w);
+    if (gsl_eigen_nonsymm_Z(&m.matrix, ev, Z, w) == GSL_SUCCESS) rc = 0;
+  }
+  if (!rc)
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        /* GSL leaves rubbish below the subdiagonal: S is zero there */
+        T[i + j * K] = i > j + 1 ? 0 : scratch[i * K + j];
+        U[i + j * K] = gsl_matrix_get(Z, i, j);
+      }
+  gsl_vector_complex_free(ev);
+  gsl_matrix_free(Z);
+  if (rc) return rc;
+  for (size_t k = 0; k + 1 < K; k++) {
+    cplx a = T[k + k * K], b = T[k + (k + 1) * K], c = T[k + 1 + k * K],
+         d = T[k + 1 + (k + 1) * K];
+    if (c == 0) continue;
+    /* an eigenvalue of [a b; c d] and its eigenvector (b, lambda - a) */
+    cplx half = (a + d) / 2, disc = csqrt((a - d) * (a - d) / 4 + b * c);
+    cplx lam = half + disc;
+    cplx x = b, y = lam - a;
+    if (cabs(x) + cabs(y) == 0) { x = lam - d; y = c; }
+    double nr = sqrt(creal(x * conj(x)) + creal(y * conj(y)));
+    if (!(nr > 0)) continue;
+    x /= nr; y /= nr;
+    /* T <- G^H T G on rows/cols k, k+1; U <- U G */
+    for (size_t j = 0; j < K; j++) {
+      cplx t1 = T[k + j * K], t2 = T[k + 1 + j * K];
+      T[k + j * K] = conj(x) * t1 + conj(y) * t2;
+      T[k + 1 + j * K] = -y * t1 + x * t2;
+    }
+    for (size_t i = 0; i < K; i++) {
+      cplx t1 = T[i + k * K], t2 = T[i + (k + 1) * K];
+      T[i + k * K] = t1 * x + t2 * y;
+      T[i + (k + 1) * K] = -t1 * conj(y) + t2 * conj(x);
+      cplx u1 = U[i + k * K], u2 = U[i + (k + 1) * K];
+      U[i + k * K] = u1 * x + u2 * y;
+      U[i + (k + 1) * K] = -u1 * conj(y) + u2 * conj(x);
+    }
+    T[k + 1 + k * K] = 0;
+    k++;   /* the block is done: the next one starts after it */
+  }
+  return 0;
+}
+
+static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
+{
+  size_t r, c;
+  ad_shape2(A, &r, &c);
+  if (r != c) {
+    ad_tape_set_error(t, "expecting a square matrix; found %zu rows and %zu columns", r, c);
+    return NULL;
+  }
+  if (A->adj && ad_tape_recording(t)) {
+    ad_tape_set_error(t, "the gradient of the complex Schur decomposition is not supported "
+                      "yet (use it in generated quantities, or on data)");
+    return NULL;
+  }
+  size_t K = r, nd = A->nd;
+  ad_val *R = ad_new_mat(t, VT_MATRIX, K, K, 1, 0);
+  ad_val *y = R ? ad_cx_like(t, R, nd, 0) : NULL;
+  double *scratch = ad_alloc(t, (K ? K * K : 1) * sizeof(double));
+  cplx *U = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
+  cplx *T = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
+  if (!y || !scratch || !U || !T) return NULL;
+  if (K == 0) return y;
+  gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(K);
+  if (!w) {
+    ad_tape_set_error(t, "out of memory (Schur workspace)");
+    return NULL;
+  }
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  for (size_t s = 0; s < nd; s++) {
+    int bad = schur_draw(A, s, K, U, T, scratch, w);
+    const cplx *src = want_u ? U : T;
+    for (size_t k = 0; k < K * K; k++) {
+      y->x[2 * k * nd + s] = bad ? NAN : creal(src[k]);
+      y->x[(2 * k + 1) * nd + s] = bad ? NAN : cimag(src[k]);
+    }
+  }
+  gsl_set_error_handler(old);
+  gsl_eigen_nonsymm_free(w);
+  return y;
+}
+
+static ad_val *b_schur_t(ad_tape *t, ad_val **a, int n) { UNUSED(n); return schur_op(t, a[0], 0); }
+static ad_val *b_schur_u(ad_tape *t, ad_val **a, int n) { UNUSED(n); return schur_op(t, a[0], 1); }
 
 #define BUILTIN(name, sig, impl) {name, sig, impl},
 const builtin_def builtin_kernels_complex[] = {
