@@ -1,5 +1,6 @@
 /* ad.h: src/lang/ad/, batched reverse-mode automatic differentiation for the model
- * language: the tape, its arena and gathers (ad.c), the operators (operators.c), linear
+ * language: the tape, its arena and gathers (ad.c), the operators (operators.c), complex
+ * values and their operators (complex.c), linear
  * solves and the inverse (solve.c; declared with the kernel helpers in ad_kernels.h).  May include: lang/types.h, GSL
  * and CBLAS; never front/, lib/ or back/.
  *

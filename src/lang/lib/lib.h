@@ -7,7 +7,8 @@
  * without this library.
  *
  * One table per kernel file (builtins_elementwise.c, _reduce.c, _containers.c,
- * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c) written once as table_*.def:
+ * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c, _complex.c) written once
+ * as table_*.def:
  * BUILTIN(name, signature, kernel) per signature.  A builtin's id is its index in the
  * concatenation in that order (lib/builtins.c and front/signatures.c both follow it).
  *
