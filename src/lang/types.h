@@ -15,7 +15,15 @@ typedef enum {
   VT_MATRIX,
   VT_STRING,      /* only as a print/reject argument */
   VT_VOID,        /* no value (statements) */
-  VT_ERROR        /* an expression that failed to check; suppresses follow-on errors */
+  VT_ERROR,       /* an expression that failed to check; suppresses follow-on errors */
+  /* Complex scalars and containers (Stan's complex, complex_vector, ...).  A complex
+   * value is stored as its real counterpart with one more, innermost dimension of size
+   * 2: (real part, imaginary part) next to each other, so a complex_vector[N] has dims
+   * {N, 2} and element k's parts at 2k and 2k + 1. */
+  VT_COMPLEX,
+  VT_COMPLEX_VECTOR,
+  VT_COMPLEX_ROW_VECTOR,
+  VT_COMPLEX_MATRIX
 } vi_basetype;
 
 typedef struct vi_type {
@@ -33,12 +41,43 @@ typedef enum {
   OP_NEG, OP_PLUS, OP_NOT, OP_TRANSPOSE
 } vi_op;
 
+static inline int base_is_complex(vi_basetype b)
+{
+  return b == VT_COMPLEX || b == VT_COMPLEX_VECTOR || b == VT_COMPLEX_ROW_VECTOR ||
+         b == VT_COMPLEX_MATRIX;
+}
+
+/* The real type of the same shape (complex_vector -> vector); others unchanged. */
+static inline vi_basetype base_real_of(vi_basetype b)
+{
+  switch (b) {
+  case VT_COMPLEX: return VT_REAL;
+  case VT_COMPLEX_VECTOR: return VT_VECTOR;
+  case VT_COMPLEX_ROW_VECTOR: return VT_ROW_VECTOR;
+  case VT_COMPLEX_MATRIX: return VT_MATRIX;
+  default: return b;
+  }
+}
+
+/* The complex type of the same shape (int, real -> complex; vector -> complex_vector). */
+static inline vi_basetype base_complex_of(vi_basetype b)
+{
+  switch (b) {
+  case VT_INT: case VT_REAL: return VT_COMPLEX;
+  case VT_VECTOR: return VT_COMPLEX_VECTOR;
+  case VT_ROW_VECTOR: return VT_COMPLEX_ROW_VECTOR;
+  case VT_MATRIX: return VT_COMPLEX_MATRIX;
+  default: return b;
+  }
+}
+
 /* Number of dimensions a value of type t has in total: array dims plus 1 for vectors,
- * 2 for matrices. */
+ * 2 for matrices, plus 1 (the real and imaginary parts) for complex types. */
 static inline int type_rank(vi_type t)
 {
-  return t.ndims + (t.base == VT_VECTOR || t.base == VT_ROW_VECTOR ? 1
-                    : t.base == VT_MATRIX ? 2 : 0);
+  vi_basetype b = base_real_of(t.base);
+  return t.ndims + (b == VT_VECTOR || b == VT_ROW_VECTOR ? 1 : b == VT_MATRIX ? 2 : 0)
+         + (base_is_complex(t.base) ? 1 : 0);
 }
 
 #endif

@@ -58,13 +58,13 @@ model_error unsupported 10 25 "not supported yet"
 cat >"$TMP/complex.stan" <<'STAN'
 parameters {
   real mu;
+  complex z;
 }
 model {
-  complex z;
   mu ~ normal(0, 1);
 }
 STAN
-model_error complex 5 3 "not supported yet"
+model_error complex 3 11 "parameters cannot be complex"
 
 cat >"$TMP/assign_data.stan" <<'STAN'
 data {

@@ -255,7 +255,7 @@ ad_val *ad_new_mat(ad_tape *t, vi_basetype base, size_t r, size_t c, size_t nd,
 void ad_shape2(const ad_val *v, size_t *rows, size_t *cols)
 {
   int a = v->type.ndims;
-  switch (v->type.base) {
+  switch (base_real_of(v->type.base)) {
   case VT_VECTOR: *rows = v->dims[a]; *cols = 1; break;
   case VT_ROW_VECTOR: *rows = 1; *cols = v->dims[a]; break;
   case VT_MATRIX: *rows = v->dims[a]; *cols = v->dims[a + 1]; break;
@@ -439,6 +439,10 @@ static void dim_strides(const ad_val *v, size_t *st)
 {
   int A = v->type.ndims, R = v->ndims;
   size_t inner = 1;
+  if (base_is_complex(v->type.base) && R > A) {   /* the parts: innermost, stride 1 */
+    st[--R] = 1;
+    inner = 2;
+  }
   for (int d = A; d < R; d++) { st[d] = inner; inner *= v->dims[d]; }
   size_t acc = inner;
   for (int d = A - 1; d >= 0; d--) { st[d] = acc; acc *= v->dims[d]; }
@@ -479,7 +483,8 @@ static size_t index_offsets(ad_tape *t, const ad_val *a, const ad_ix *ix, int ni
   /* Result type. */
   int rarr = 0;
   for (int k = 0; k < nk; k++) if (kept[k] < A) rarr++;
-  vi_basetype b = a->type.base;
+  int cx = base_is_complex(a->type.base);
+  vi_basetype b = base_real_of(a->type.base);
   int keep_row = 0, keep_col = 0;
   for (int k = 0; k < nk; k++) {
     if (kept[k] == A) keep_row = 1;
@@ -491,7 +496,7 @@ static size_t index_offsets(ad_tape *t, const ad_val *a, const ad_ix *ix, int ni
     b = keep_row && keep_col ? VT_MATRIX : keep_row ? VT_VECTOR
         : keep_col ? VT_ROW_VECTOR : VT_REAL;
   }
-  rtype->base = b;
+  rtype->base = cx ? base_complex_of(b) : b;
   rtype->ndims = rarr;
   *rndims = nk;
   size_t cnt = 1, sizes[AD_MAX_DIMS];
@@ -507,7 +512,9 @@ static size_t index_offsets(ad_tape *t, const ad_val *a, const ad_ix *ix, int ni
    * last listed fastest: that is the result's element order. */
   int order[AD_MAX_DIMS], no = 0;
   for (int k = 0; k < nk; k++) if (kept[k] < A) order[no++] = k;
-  for (int k = nk - 1; k >= 0; k--) if (kept[k] >= A) order[no++] = k;
+  /* a complex value's parts (its last dim, always kept) vary fastest */
+  for (int k = nk - 1 - cx; k >= 0; k--) if (kept[k] >= A) order[no++] = k;
+  if (cx) order[no++] = nk - 1;
   size_t ctr[AD_MAX_DIMS] = {0};
   for (size_t e = 0; e < cnt; e++) {
     size_t off = base;

@@ -1,5 +1,6 @@
 /* ad.h: src/lang/ad/, batched reverse-mode automatic differentiation for the model
- * language: the tape, its arena and gathers (ad.c), the operators (operators.c), linear
+ * language: the tape, its arena and gathers (ad.c), the operators (operators.c), complex
+ * values and their operators (complex.c), linear
  * solves and the inverse (solve.c; declared with the kernel helpers in ad_kernels.h).  May include: lang/types.h, GSL
  * and CBLAS; never front/, lib/ or back/.
  *
@@ -127,6 +128,32 @@ ad_val *ad_assign_index(ad_tape *t, ad_val *container, const ad_ix *ix, int nix,
                         ad_val *rhs);
 /* Make a value varying (nd = n) with an adjoint, copying it. */
 ad_val *ad_make_varying(ad_tape *t, ad_val *a);
+
+/* ---- complex values (complex.c; the storage is described in types.h) ---------------
+ * ad_binary and ad_unary send complex operands here; the library uses the rest. */
+typedef _Complex double (*ad_cfn)(_Complex double z);
+enum { AD_CX_REAL, AD_CX_IMAG, AD_CX_ABS, AD_CX_ARG, AD_CX_NORM };
+enum { AD_CX_PAIR, AD_CX_POLAR };
+/* Complex elements of v (len / 2 for a complex value, len otherwise). */
+size_t ad_cx_count(const ad_val *v);
+/* New complex (real) value shaped like shape, real or complex; x uninitialised. */
+ad_val *ad_cx_like(ad_tape *t, const ad_val *shape, size_t nd, int with_adj);
+ad_val *ad_re_like(ad_tape *t, const ad_val *shape, size_t nd, int with_adj);
+/* int/real value -> complex of the same shape (complex values are returned as is). */
+ad_val *ad_to_complex(ad_tape *t, ad_val *a);
+ad_val *ad_cx_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b);
+ad_val *ad_cx_unary(ad_tape *t, vi_op op, ad_val *a);
+/* Elementwise holomorphic f with derivative df (reverse: zbar += conj(df(z)) wbar). */
+ad_val *ad_cx_map1(ad_tape *t, ad_val *a, ad_cfn f, ad_cfn df);
+/* A real value per element: AD_CX_REAL, _IMAG, _ABS, _ARG, _NORM (|z|^2). */
+ad_val *ad_cx_part(ad_tape *t, ad_val *a, int kind);
+/* Complex from two reals (same shape or scalars): AD_CX_PAIR p + iq, AD_CX_POLAR
+ * p e^{iq}. */
+ad_val *ad_cx_from_pair(ad_tape *t, ad_val *p, ad_val *q, int kind);
+ad_val *ad_cx_conj(ad_tape *t, ad_val *a);
+ad_val *ad_cx_transpose(ad_tape *t, ad_val *a);
+/* [z1, z2, ...] with complex (or real) scalars, or complex row vectors (a matrix). */
+ad_val *ad_cx_row_vector_literal(ad_tape *t, ad_val **elems, int n);
 
 /* Literals: [a, b, ...] (scalars -> row_vector, row_vectors -> matrix) and {a, b, ...}
  * (array of equal-shaped values). */

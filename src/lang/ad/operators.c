@@ -316,6 +316,8 @@ ad_val *ad_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b)
     ad_tape_set_error(t, "missing operand");
     return NULL;
   }
+  if (base_is_complex(a->type.base) || base_is_complex(b->type.base))
+    return ad_cx_binary(t, op, a, b);
   int sa = ad_is_scalar(a), sb = ad_is_scalar(b);
   const char *nm = op_name(op);
   if (op == OP_MUL && !sa && !sb) {
@@ -356,6 +358,7 @@ ad_val *ad_unary(ad_tape *t, vi_op op, ad_val *a)
     ad_tape_set_error(t, "missing operand");
     return NULL;
   }
+  if (base_is_complex(a->type.base)) return ad_cx_unary(t, op, a);
   switch (op) {
   case OP_PLUS:
     a->shared = 1;   /* the result aliases a: no in-place write through it */

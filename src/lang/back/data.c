@@ -87,13 +87,15 @@ static void where(const fill_ctx *f, int k, char *buf, size_t len)
 
 static size_t offset_of(const fill_ctx *f)
 {
+  int cx = base_is_complex(f->d->type.base), rank = f->rank - cx;
   size_t off = 0, inner = 1;
-  for (int k = f->arr; k < f->rank; k++) inner *= f->dims[k];
+  for (int k = f->arr; k < rank; k++) inner *= f->dims[k];
   for (int k = 0; k < f->arr; k++) off = off * f->dims[k] + f->idx[k];
   off *= inner;
-  if (f->rank - f->arr == 1) off += f->idx[f->arr];
-  else if (f->rank - f->arr == 2) off += f->idx[f->arr] + f->idx[f->arr + 1] * f->dims[f->arr];
-  return off;
+  if (rank - f->arr == 1) off += f->idx[f->arr];
+  else if (rank - f->arr == 2) off += f->idx[f->arr] + f->idx[f->arr + 1] * f->dims[f->arr];
+  /* a complex value's parts are its innermost dim: JSON [re, im] */
+  return cx ? 2 * off + f->idx[rank] : off;
 }
 
 static int fill(fill_ctx *f, const json_t *j, int k)
@@ -124,6 +126,15 @@ static int fill(fill_ctx *f, const json_t *j, int k)
     }
     if (f->v) f->v->x[offset_of(f)] = x;
     return 0;
+  }
+  if (base_is_complex(f->d->type.base) && k == f->rank - 1 &&
+      (!json_is_array(j) || json_array_size(j) != 2)) {
+    char found[64];
+    where(f, k, w, sizeof w);
+    if (json_is_array(j)) snprintf(found, sizeof found, "a list of %zu", json_array_size(j));
+    else snprintf(found, sizeof found, "%s", json_kind(j));
+    return data_err(f->err, f->fname, "variable '%s': %s should be a complex number, a list "
+                    "[real part, imaginary part], found %s", f->d->name, w, found);
   }
   if (!json_is_array(j)) {
     where(f, k, w, sizeof w);

@@ -116,6 +116,8 @@ static int is_realish(vi_basetype b) { return b != VT_INT; }
 /* Convert int values to real where the declared/expected type is real-valued. */
 static ad_val *promote(ev_ctx *c, ad_val *v, vi_type want)
 {
+  if (v && base_is_complex(want.base) && !base_is_complex(v->type.base))
+    return ad_to_complex(c->t, v);   /* int -> real -> complex, as Stan promotes */
   if (v && v->type.base == VT_INT && want.base != VT_INT && want.base != VT_ERROR)
     return ad_to_real(c->t, v);
   return v;
@@ -173,7 +175,7 @@ int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, siz
 {
   int k = 0, rc, ok = 1;
   size_t total = 1, ne = 1, r = 1, q = 1;
-  if (d->ndims + 2 > AD_MAX_DIMS)
+  if (d->ndims + 2 + base_is_complex(d->type.base) > AD_MAX_DIMS)
     return ev_error(c, VI_EUNSUPPORTED, d->loc, "'%s' has too many dimensions", d->name);
   for (int i = 0; i < d->ndims; i++) {
     if ((rc = size_of(c, d->dims[i], d, &dims[k]))) return rc;
@@ -181,10 +183,11 @@ int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, siz
     k++;
   }
   total = ne;
-  switch (d->type.base) {
+  vi_basetype rb = base_real_of(d->type.base);
+  switch (rb) {
   case VT_VECTOR: case VT_ROW_VECTOR:
     if ((rc = size_of(c, d->size[0], d, &dims[k]))) return rc;
-    if (d->type.base == VT_VECTOR) r = dims[k]; else q = dims[k];
+    if (rb == VT_VECTOR) r = dims[k]; else q = dims[k];
     total = mul_cap(total, dims[k], cap, &ok);
     k++;
     break;
@@ -197,6 +200,10 @@ int ev_decl_shape_cap(ev_ctx *c, const vi_decl *d, int *ndims, size_t *dims, siz
     k += 2;
     break;
   default: break;
+  }
+  if (base_is_complex(d->type.base)) {   /* the parts: one more, innermost dim */
+    dims[k++] = 2;
+    total = mul_cap(total, 2, cap, &ok);
   }
   if (!ok || total > cap) {
     if (cap == EV_MAX_ELEMS)
@@ -571,6 +578,11 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
   switch (e->kind) {
   case EX_INT_LIT: r = ad_scalar(t, (double)e->ival, 1); break;
   case EX_REAL_LIT: r = ad_scalar(t, e->rval, 0); break;
+  case EX_IMAG_LIT: {
+    ad_val *re = ad_scalar(t, 0, 0), *im = ad_scalar(t, e->rval, 0);
+    r = re && im ? ad_cx_from_pair(t, re, im, AD_CX_PAIR) : NULL;
+    break;
+  }
   case EX_STRING_LIT:
     ev_error(c, VI_ERUNTIME, e->loc, "a string is not a value");
     return NULL;
@@ -667,7 +679,8 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       if (e->kind == EX_ARRAY) args[i] = promote(c, args[i], el);
     }
     r = e->kind == EX_ARRAY ? ad_array_literal(t, args, e->nargs)
-                            : ad_row_vector_literal(t, args, e->nargs);
+        : base_is_complex(e->type.base) ? ad_cx_row_vector_literal(t, args, e->nargs)
+        : ad_row_vector_literal(t, args, e->nargs);
     break;
   }
   }
@@ -852,18 +865,33 @@ static size_t fmt_num(char *b, size_t len, double x, int is_int)
   return k < 0 ? 0 : (size_t)k < len ? (size_t)k : len ? len - 1 : 0;
 }
 
-/* Append value v (draw s) to b as Stan prints it: [1,2], [[1,2],[3,4]]. */
+/* Complex element off (in complex elements) of v, draw sd, as C++ prints it: (re,im). */
+static size_t fmt_cnum(char *b, size_t len, const ad_val *v, size_t sd, size_t off)
+{
+  size_t o = 0;
+  if (len < 2) return 0;
+  o += (size_t)snprintf(b, len, "(");
+  if (o + 1 < len) o += fmt_num(b + o, len - o, v->x[2 * off * v->nd + sd], 0);
+  if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, ",");
+  if (o + 1 < len) o += fmt_num(b + o, len - o, v->x[(2 * off + 1) * v->nd + sd], 0);
+  if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, ")");
+  return o < len ? o : len - 1;
+}
+
+/* Append value v (draw s) to b as Stan prints it: [1,2], [[1,2],[3,4]].  off counts
+ * elements (complex ones for a complex value). */
 static size_t fmt_val(char *b, size_t len, const ad_val *v, size_t s, int dim, size_t off)
 {
   size_t o = 0, k;
-  int isint = v->type.base == VT_INT;
+  int isint = v->type.base == VT_INT, cx = base_is_complex(v->type.base);
   size_t sd = v->nd == 1 ? 0 : s;
-  if (dim == v->ndims) return fmt_num(b, len, v->x[off * v->nd + sd], isint);
+  if (dim == v->ndims - cx)
+    return cx ? fmt_cnum(b, len, v, sd, off) : fmt_num(b, len, v->x[off * v->nd + sd], isint);
   int A = v->type.ndims;
   if (len < 2) return 0;
   if (dim < A) {
     size_t stride = 1;
-    for (int q = dim + 1; q < v->ndims; q++) stride *= v->dims[q];
+    for (int q = dim + 1; q < v->ndims - cx; q++) stride *= v->dims[q];
     o += (size_t)snprintf(b + o, len - o, "[");
     for (k = 0; k < v->dims[dim] && o + 1 < len; k++) {
       if (k) o += (size_t)snprintf(b + o, len - o, ",");
@@ -872,14 +900,15 @@ static size_t fmt_val(char *b, size_t len, const ad_val *v, size_t s, int dim, s
     if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
     return o;
   }
-  if (v->type.base == VT_MATRIX) {
+  if (base_real_of(v->type.base) == VT_MATRIX) {
     size_t R = v->dims[A], C = v->dims[A + 1], i, j;
     o += (size_t)snprintf(b + o, len - o, "[");
     for (i = 0; i < R && o + 1 < len; i++) {
       o += (size_t)snprintf(b + o, len - o, i ? ",[" : "[");
       for (j = 0; j < C && o + 1 < len; j++) {
         if (j) o += (size_t)snprintf(b + o, len - o, ",");
-        o += fmt_num(b + o, len - o, v->x[(off + i + j * R) * v->nd + sd], 0);
+        o += cx ? fmt_cnum(b + o, len - o, v, sd, off + i + j * R)
+                : fmt_num(b + o, len - o, v->x[(off + i + j * R) * v->nd + sd], 0);
       }
       if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
     }
@@ -889,7 +918,8 @@ static size_t fmt_val(char *b, size_t len, const ad_val *v, size_t s, int dim, s
   o += (size_t)snprintf(b + o, len - o, "[");
   for (k = 0; k < v->dims[dim] && o + 1 < len; k++) {
     if (k) o += (size_t)snprintf(b + o, len - o, ",");
-    o += fmt_num(b + o, len - o, v->x[(off + k) * v->nd + sd], isint);
+    o += cx ? fmt_cnum(b + o, len - o, v, sd, off + k)
+            : fmt_num(b + o, len - o, v->x[(off + k) * v->nd + sd], isint);
   }
   if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
   return o;
@@ -1104,6 +1134,10 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
     rhs = ad_to_real(t, rhs);
     if (!rhs) return tape_fail(c, st->loc, "assignment");
   }
+  if (base_is_complex(d->type.base) && !base_is_complex(rhs->type.base)) {
+    rhs = ad_to_complex(t, rhs);
+    if (!rhs) return tape_fail(c, st->loc, "assignment");
+  }
   ad_val *nv = ad_assign_index(t, cur, ixs, nix, rhs);
   if (!nv) {
     const char *e = ad_tape_error(t);
@@ -1156,9 +1190,10 @@ static int exec_foreach(ev_ctx *c, const vi_stmt *st)
   v->shared = 1;
   size_t n, rows = 1;
   int nix = 1;
+  size_t cw = base_is_complex(v->type.base) ? 2 : 1;   /* doubles per element */
   if (v->type.ndims > 0) n = v->dims[0];
-  else if (v->type.base == VT_MATRIX) { rows = v->dims[0]; n = v->len; nix = 2; }
-  else n = v->len;
+  else if (base_real_of(v->type.base) == VT_MATRIX) { rows = v->dims[0]; n = v->len / cw; nix = 2; }
+  else n = v->len / cw;
   for (size_t i = 0; i < n; i++) {
     ad_ix ix[2];
     memset(ix, 0, sizeof ix);

@@ -118,7 +118,7 @@ static int is_static(const vi_expr *e)
 {
   if (!e) return 1;
   switch (e->kind) {
-  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: return 1;
+  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: case EX_IMAG_LIT: return 1;
   case EX_VAR: return e->decl && (e->decl->block == BLK_DATA || e->decl->block == BLK_TDATA);
   case EX_CALL:
     if (e->builtin < 0 || builtin_kind(e->builtin) == BUILTIN_RNG) return 0;
@@ -136,7 +136,7 @@ static int cache_walk(vi_program *p, const vi_expr *e)
 {
   int rc;
   if (!e || e->kind == EX_INT_LIT || e->kind == EX_REAL_LIT || e->kind == EX_STRING_LIT
-      || e->kind == EX_VAR)
+      || e->kind == EX_IMAG_LIT || e->kind == EX_VAR)
     return 0;
   if (e->data_only && is_static(e)) return ev_cache_add(&p->ev, e);
   for (int i = 0; i < e->nargs; i++) if ((rc = cache_walk(p, e->args[i]))) return rc;
@@ -439,8 +439,11 @@ static char *unconstrained_name(const vi_decl *d, const char *el, size_t k)
   }
 }
 
-static size_t internal_offset(const size_t *dims, int ndims, int arr, const size_t *idx0)
+static size_t internal_offset(const size_t *dims, int ndims, int arr, const size_t *idx0,
+                              int cx)
 {
+  if (cx)   /* a complex value: the parts are the innermost dim */
+    return 2 * internal_offset(dims, ndims - 1, arr, idx0, 0) + idx0[ndims - 1];
   size_t off = 0, inner = 1;
   for (int k = arr; k < ndims; k++) inner *= dims[k];
   for (int k = 0; k < arr; k++) off = off * dims[k] + idx0[k];
@@ -557,15 +560,25 @@ static int build_layout(vi_program *p, vi_error *err)
   for (size_t v = 0; v < p->nouts; v++) {
     const prog_out *o = &p->outs[v];
     size_t idx0[AD_MAX_DIMS] = {0}, idx1[AD_MAX_DIMS];
+    int cx = base_is_complex(o->decl->type.base);
     for (size_t e = 0; e < o->len; e++) {
-      /* column-major over all dims: first index fastest */
+      /* column-major over all dims: first index fastest; a complex value's real and
+       * imaginary parts fastest of all, named z.real, z.imag as CmdStan does */
       for (int q = 0; q < o->ndims; q++) idx1[q] = idx0[q] + 1;
-      p->out_names[k] = make_name(o->decl->name, idx1, o->ndims);
+      p->out_names[k] = make_name(o->decl->name, idx1, o->ndims - cx);
+      if (p->out_names[k] && cx) {
+        char *nm = malloc(strlen(p->out_names[k]) + 6);
+        if (nm) sprintf(nm, "%s.%s", p->out_names[k], idx0[o->ndims - 1] ? "imag" : "real");
+        free(p->out_names[k]);
+        p->out_names[k] = nm;
+      }
       if (!p->out_names[k]) { p->n_out = k; return VI_ENOMEM; }
       p->out_var[k] = v;
-      p->out_off[k] = internal_offset(o->dims, o->ndims, o->decl->type.ndims, idx0);
+      p->out_off[k] = internal_offset(o->dims, o->ndims, o->decl->type.ndims, idx0, cx);
       k++;
-      for (int q = 0; q < o->ndims; q++) {
+      if (cx && ++idx0[o->ndims - 1] < 2) continue;
+      if (cx) idx0[o->ndims - 1] = 0;
+      for (int q = 0; q < o->ndims - cx; q++) {
         if (++idx0[q] < o->dims[q]) break;
         idx0[q] = 0;
       }

@@ -46,6 +46,7 @@ static void print_expr(out *o, const vi_expr *e)
   case EX_REAL_LIT: snprintf(tmp, sizeof tmp, "%g", e->rval);
     if (!strpbrk(tmp, ".eni")) strcat(tmp, ".0");
     emit(o, tmp); return;
+  case EX_IMAG_LIT: snprintf(tmp, sizeof tmp, "%gi", e->rval); emit(o, tmp); return;
   case EX_STRING_LIT: emit(o, "\""); emit(o, e->str); emit(o, "\""); return;
   case EX_VAR: emit(o, e->str); return;
   case EX_UNARY: case EX_BINARY:
@@ -98,8 +99,10 @@ size_t front_expr_print(const vi_expr *e, char *buf, size_t cap)
 const char *front_type_str(vi_type t, char *buf, size_t cap)
 {
   static const char *const names[] = { "int", "real", "vector", "row_vector", "matrix",
-                                       "string", "void", "error" };
-  const char *b = (unsigned)t.base < 8 ? names[t.base] : "?";
+                                       "string", "void", "error", "complex",
+                                       "complex_vector", "complex_row_vector",
+                                       "complex_matrix" };
+  const char *b = (unsigned)t.base < sizeof names / sizeof names[0] ? names[t.base] : "?";
   if (t.ndims <= 0) {
     snprintf(buf, cap, "%s", b);
     return buf;

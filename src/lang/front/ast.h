@@ -31,7 +31,8 @@ typedef enum {
   EX_CALL,        /* name(args) or name(args[0] | args[1..]); builtin set by checker */
   EX_INDEX,       /* args[0][index[0], ..., index[nindex-1]] */
   EX_ROW_VECTOR,  /* [args...]: row vector (or matrix, if the args are row vectors) */
-  EX_ARRAY        /* {args...} */
+  EX_ARRAY,       /* {args...} */
+  EX_IMAG_LIT     /* 2.5i: rval is the imaginary part (a complex value) */
 } vi_expr_kind;
 
 typedef enum {

@@ -164,17 +164,27 @@ static int is_vecmat(vi_type t)
 }
 static int same_type(vi_type a, vi_type b) { return a.base == b.base && a.ndims == b.ndims; }
 
-/* Can a value of type src be stored in a variable of type dst (int -> real)? */
+/* Can a value of type src be stored in a variable of type dst (int -> real -> complex,
+ * vector -> complex_vector, ...)? */
 static int assignable(vi_type dst, vi_type src)
 {
   return dst.ndims == src.ndims && (dst.base == src.base ||
-                                    (dst.base == VT_REAL && src.base == VT_INT));
+                                    (dst.base == VT_REAL && src.base == VT_INT) ||
+                                    (base_is_complex(dst.base) && !base_is_complex(src.base)
+                                     && base_complex_of(src.base) == dst.base));
 }
 
 static int numeric(vi_type t)
 {
   return t.base == VT_INT || t.base == VT_REAL || t.base == VT_VECTOR ||
-         t.base == VT_ROW_VECTOR || t.base == VT_MATRIX;
+         t.base == VT_ROW_VECTOR || t.base == VT_MATRIX || base_is_complex(t.base);
+}
+
+/* A complex type as its real counterpart (complex -> real, complex_vector -> vector). */
+static vi_type real_shape(vi_type t)
+{
+  t.base = base_real_of(t.base);
+  return t;
 }
 
 static const char *op_name(vi_op op)
@@ -191,9 +201,40 @@ static const char *op_name(vi_op op)
   }
 }
 
+static int binary_type(vi_op op, vi_type a, vi_type b, vi_type *r);
+
+/* a op b when a or b is complex: the shapes follow the real operator's rules, the
+ * result is complex (== and != on complex scalars give an int).  Stan's complex
+ * operators: + - * / ^ on scalars and containers, .* ./ elementwise; no ordering, no
+ * left division, no %/% or %. */
+static int complex_binary_type(vi_op op, vi_type a, vi_type b, vi_type *r)
+{
+  vi_type ra = real_shape(a), rb = real_shape(b);
+  switch (op) {
+  case OP_EQ: case OP_NE:
+    if (a.ndims || b.ndims || !((a.base == VT_COMPLEX || is_scalar(a)) &&
+                                (b.base == VT_COMPLEX || is_scalar(b))))
+      return 0;
+    *r = ty(VT_INT, 0);
+    return 1;
+  case OP_ADD: case OP_SUB: case OP_MUL: case OP_DIV: case OP_EMUL: case OP_EDIV:
+  case OP_POW: case OP_EPOW:
+    if (ra.base == VT_INT) ra.base = VT_REAL;
+    if (rb.base == VT_INT) rb.base = VT_REAL;
+    if (op == OP_POW && !(is_scalar(ra) && is_scalar(rb))) return 0;
+    if (!binary_type(op, ra, rb, r)) return 0;
+    r->base = base_complex_of(r->base);
+    return 1;
+  default:
+    return 0;
+  }
+}
+
 /* Result type of a op b, as Stan's operator signatures give it; 0 if none. */
 static int binary_type(vi_op op, vi_type a, vi_type b, vi_type *r)
 {
+  if (base_is_complex(a.base) || base_is_complex(b.base))
+    return complex_binary_type(op, a, b, r);
   int sa = is_scalar(a), sb = is_scalar(b), ca = is_vecmat(a), cb = is_vecmat(b);
   vi_basetype scal = a.base == VT_INT && b.base == VT_INT ? VT_INT : VT_REAL;
   switch (op) {
@@ -250,6 +291,8 @@ static int binary_type(vi_op op, vi_type a, vi_type b, vi_type *r)
 static int unify(vi_type a, vi_type b, vi_type *r)
 {
   if (same_type(a, b)) { *r = a; return 1; }
+  if (assignable(a, b)) { *r = a; return 1; }
+  if (assignable(b, a)) { *r = b; return 1; }
   if (a.ndims == b.ndims && (a.base == VT_INT || a.base == VT_REAL)
       && (b.base == VT_INT || b.base == VT_REAL)) {
     *r = ty(VT_REAL, a.ndims);
@@ -660,7 +703,8 @@ static void check_index(checker *c, vi_expr *e)
     if (e->index[i].kind != IX_SINGLE) kept++;
   int ndims = kept + (t.ndims - i);
   int m = n - i;
-  vi_basetype b = t.base;
+  int cx = base_is_complex(t.base);
+  vi_basetype b = base_real_of(t.base);
   if (m > 0) {
     int s0 = e->index[i].kind == IX_SINGLE;
     int s1 = m > 1 && e->index[i + 1].kind == IX_SINGLE;
@@ -678,6 +722,7 @@ static void check_index(checker *c, vi_expr *e)
       goto too_many;
     }
   }
+  if (cx) b = base_complex_of(b);
   e->type = ty(b, ndims);
   e->data_only = data;
   return;
@@ -695,6 +740,10 @@ static void check_expr(checker *c, vi_expr *e)
     return;
   case EX_REAL_LIT:
     e->type = ty(VT_REAL, 0);
+    e->data_only = 1;
+    return;
+  case EX_IMAG_LIT:
+    e->type = ty(VT_COMPLEX, 0);
     e->data_only = 1;
     return;
   case EX_STRING_LIT:
@@ -716,18 +765,22 @@ static void check_expr(checker *c, vi_expr *e)
     int ok = 0;
     switch (e->op) {
     case OP_NEG: case OP_PLUS:
-      ok = is_scalar(t) || is_vecmat(t);
+      ok = is_scalar(t) || is_vecmat(t) || (base_is_complex(t.base) && t.ndims == 0);
       e->type = t;
       break;
     case OP_NOT:
       ok = is_scalar(t);
       e->type = ty(VT_INT, 0);
       break;
-    case OP_TRANSPOSE:
-      ok = is_vecmat(t);
-      e->type = ty(t.base == VT_VECTOR ? VT_ROW_VECTOR : t.base == VT_ROW_VECTOR
+    case OP_TRANSPOSE: {
+      /* complex containers: the plain transpose, as Stan's ' (no conjugate) */
+      vi_type rt = real_shape(t);
+      ok = is_vecmat(rt);
+      e->type = ty(rt.base == VT_VECTOR ? VT_ROW_VECTOR : rt.base == VT_ROW_VECTOR
                    ? VT_VECTOR : VT_MATRIX, 0);
+      if (base_is_complex(t.base)) e->type.base = base_complex_of(e->type.base);
       break;
+    }
     default:
       break;
     }
@@ -767,18 +820,22 @@ static void check_expr(checker *c, vi_expr *e)
     check_index(c, e);
     return;
   case EX_ROW_VECTOR: {
-    int data = 1, rows = 0;
+    int data = 1, rows = 0, cx = 0;
     for (int i = 0; i < e->nargs; i++) {
       vi_expr *a = e->args[i];
       check_expr(c, a);
       data &= a->data_only;
-      int r = same_type(a->type, ty(VT_ROW_VECTOR, 0));
-      if (!(is_scalar(a->type) || r) || (i > 0 && r != rows))
-        c_fail(c, VI_ECHECK, a->loc, "elements of '[...]' must be all int/real (a row "
-               "vector) or all row_vector (a matrix); found %s", tname(a->type));
+      cx |= base_is_complex(a->type.base);
+      vi_type ra = real_shape(a->type);
+      if (ra.base == VT_REAL && ra.ndims == 0) ra.base = VT_INT;   /* complex: a scalar */
+      int r = same_type(ra, ty(VT_ROW_VECTOR, 0));
+      if (!(is_scalar(ra) || r) || (i > 0 && r != rows))
+        c_fail(c, VI_ECHECK, a->loc, "elements of '[...]' must be all int/real/complex (a "
+               "row vector) or all row vectors (a matrix); found %s", tname(a->type));
       rows = r;
     }
     e->type = ty(rows ? VT_MATRIX : VT_ROW_VECTOR, 0);
+    if (cx) e->type.base = base_complex_of(e->type.base);
     e->data_only = data;
     return;
   }
@@ -850,6 +907,10 @@ static void check_decl(checker *c, vi_decl *d)
     c_fail(c, VI_ECHECK, d->loc, "%s cannot be integers: '%s' is declared %s",
            d->block == BLK_PARAMS ? "parameters" : "transformed parameters", d->name,
            d->type_text ? d->type_text : "int");
+  if (d->block == BLK_PARAMS && base_is_complex(d->type.base))
+    c_fail(c, VI_ECHECK, d->loc, "parameters cannot be complex: '%s' is declared %s (as in "
+           "Stan, declare the real and imaginary parts as real parameters)", d->name,
+           d->type_text ? d->type_text : "complex");
   vi_decl *old = lookup(c, d->name);   /* reported here, before the initialiser */
   if (old)
     c_fail(c, VI_ECHECK, d->loc, "'%s' is already declared (at line %d, column %d)",
@@ -1040,8 +1101,8 @@ static void check_stmt(checker *c, vi_stmt *s)
       c_fail(c, VI_ECHECK, s->loc, "'target +=' is only allowed in the model block, not in "
              "the %s block", block_names[c->block]);
     check_expr(c, s->rhs);
-    if (!numeric(s->rhs->type))
-      c_fail(c, VI_ECHECK, s->rhs->loc, "'target +=' needs a numeric value but found %s",
+    if (!numeric(s->rhs->type) || base_is_complex(s->rhs->type.base))
+      c_fail(c, VI_ECHECK, s->rhs->loc, "'target +=' needs a real value but found %s",
              tname(s->rhs->type));
     return;
   case ST_FOR: {
@@ -1058,6 +1119,7 @@ static void check_stmt(checker *c, vi_stmt *s)
     vi_type t = s->rhs->type, el;
     if (t.ndims > 0 && numeric(t)) el = ty(t.base, t.ndims - 1);
     else if (is_vecmat(t)) el = ty(VT_REAL, 0);
+    else if (is_vecmat(real_shape(t))) el = ty(VT_COMPLEX, 0);
     else
       c_fail(c, VI_ECHECK, s->rhs->loc, "cannot loop over a value of type %s (expected an "
              "array, vector, row_vector or matrix)", tname(t));
@@ -1167,7 +1229,7 @@ static int dep_expr(checker *c, vi_expr *e)
 {
   int d = 1;
   switch (e->kind) {
-  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT:
+  case EX_INT_LIT: case EX_REAL_LIT: case EX_STRING_LIT: case EX_IMAG_LIT:
     d = 1;
     break;
   case EX_VAR:

@@ -200,7 +200,15 @@ static int lx_number(lexer *lx)
   }
   memcpy(buf, lx->src + off, n);
   buf[n] = '\0';
-  if (imag) return lx_push(lx, TK_IMAG, off, loc);
+  if (imag) {   /* 2.5i, 3i: the imaginary part as a real */
+    errno = 0;
+    double v = strtod(buf, NULL);
+    if (errno == ERANGE && isinf(v))
+      return lx_fail(lx, loc, "imaginary literal '%si' out of range", buf);
+    if (lx_push(lx, TK_IMAG, off, loc)) return -1;
+    lx->out->toks[lx->out->ntoks - 1].rval = v;
+    return 0;
+  }
   if (real) {
     errno = 0;
     double v = strtod(buf, NULL);

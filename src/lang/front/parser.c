@@ -209,7 +209,8 @@ static int in_list(const parser *p, const vi_token *t, const char *const *list)
 typedef enum {
   TY_NONE = 0, TY_INT, TY_REAL, TY_VECTOR, TY_ROW_VECTOR, TY_MATRIX, TY_SIMPLEX,
   TY_ORDERED, TY_POSITIVE_ORDERED, TY_UNIT_VECTOR, TY_CHOL_CORR, TY_CHOL_COV,
-  TY_CORR_MATRIX, TY_COV_MATRIX, TY_SUM_TO_ZERO, TY_ARRAY, TY_UNSUPPORTED
+  TY_CORR_MATRIX, TY_COV_MATRIX, TY_SUM_TO_ZERO, TY_ARRAY, TY_UNSUPPORTED,
+  TY_COMPLEX, TY_COMPLEX_VECTOR, TY_COMPLEX_ROW_VECTOR, TY_COMPLEX_MATRIX
 } type_word;
 
 static type_word type_word_of(const parser *p, const vi_token *t)
@@ -221,8 +222,8 @@ static type_word type_word_of(const parser *p, const vi_token *t)
     { "unit_vector", TY_UNIT_VECTOR }, { "cholesky_factor_corr", TY_CHOL_CORR },
     { "cholesky_factor_cov", TY_CHOL_COV }, { "corr_matrix", TY_CORR_MATRIX },
     { "cov_matrix", TY_COV_MATRIX }, { "array", TY_ARRAY },
-    { "complex", TY_UNSUPPORTED }, { "complex_vector", TY_UNSUPPORTED },
-    { "complex_row_vector", TY_UNSUPPORTED }, { "complex_matrix", TY_UNSUPPORTED },
+    { "complex", TY_COMPLEX }, { "complex_vector", TY_COMPLEX_VECTOR },
+    { "complex_row_vector", TY_COMPLEX_ROW_VECTOR }, { "complex_matrix", TY_COMPLEX_MATRIX },
     { "tuple", TY_UNSUPPORTED }, { "sum_to_zero_vector", TY_SUM_TO_ZERO },
     { "sum_to_zero_matrix", TY_UNSUPPORTED }, { "column_stochastic_matrix", TY_UNSUPPORTED },
     { "row_stochastic_matrix", TY_UNSUPPORTED },
@@ -415,9 +416,12 @@ static vi_expr *parse_primary(parser *p)
     advance(p);
     return e;
   }
-  case TK_IMAG:
-    p_fail(p, VI_EUNSUPPORTED, t->loc, "complex numbers are not supported yet (found %s)",
-           tok_quote(p, t, q, sizeof q));
+  case TK_IMAG: {
+    vi_expr *e = new_expr(p, EX_IMAG_LIT, t->loc);
+    e->rval = t->rval;
+    advance(p);
+    return e;
+  }
   case TK_STRING:
     p_fail(p, VI_EPARSE, t->loc,
            "string literals are only allowed in print, reject and fatal_error");
@@ -789,6 +793,10 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
   case TY_REAL: t.type.base = VT_REAL; break;
   case TY_ROW_VECTOR: t.type.base = VT_ROW_VECTOR; nsizes = 1; break;
   case TY_MATRIX: t.type.base = VT_MATRIX; nsizes = 2; break;
+  case TY_COMPLEX: t.type.base = VT_COMPLEX; break;
+  case TY_COMPLEX_VECTOR: t.type.base = VT_COMPLEX_VECTOR; nsizes = 1; break;
+  case TY_COMPLEX_ROW_VECTOR: t.type.base = VT_COMPLEX_ROW_VECTOR; nsizes = 1; break;
+  case TY_COMPLEX_MATRIX: t.type.base = VT_COMPLEX_MATRIX; nsizes = 2; break;
   case TY_VECTOR: case TY_SIMPLEX: case TY_ORDERED: case TY_POSITIVE_ORDERED:
   case TY_UNIT_VECTOR: case TY_SUM_TO_ZERO:
     t.type.base = VT_VECTOR; nsizes = 1; break;
@@ -806,6 +814,9 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
   if (is_special && !top)
     p_fail(p, VI_EPARSE, tt->loc, "local variables cannot have constrained type %s",
            tok_quote(p, tt, q, sizeof q));
+  if (is_tok(p, TK_LT) && tw >= TY_COMPLEX)
+    p_fail(p, VI_EPARSE, cur(p)->loc, "complex types cannot have constraints ('<...>' "
+           "after %s)", tok_quote(p, tt, q, sizeof q));
   if (is_tok(p, TK_LT)) {
     if (is_special)
       parse_constraint(p, &t, 0, "this type cannot take '<...>' bounds");
@@ -1156,6 +1167,10 @@ static vi_type parse_unsized_type(parser *p, int allow_void)
   case TY_VECTOR: t.base = VT_VECTOR; break;
   case TY_ROW_VECTOR: t.base = VT_ROW_VECTOR; break;
   case TY_MATRIX: t.base = VT_MATRIX; break;
+  case TY_COMPLEX: t.base = VT_COMPLEX; break;
+  case TY_COMPLEX_VECTOR: t.base = VT_COMPLEX_VECTOR; break;
+  case TY_COMPLEX_ROW_VECTOR: t.base = VT_COMPLEX_ROW_VECTOR; break;
+  case TY_COMPLEX_MATRIX: t.base = VT_COMPLEX_MATRIX; break;
   case TY_UNSUPPORTED:
     p_fail(p, VI_EUNSUPPORTED, tt->loc, "type %s is not supported yet",
            tok_quote(p, tt, q, sizeof q));

@@ -32,6 +32,7 @@ static const builtin_sig sigs[] = {
 #include "lang/lib/table_matrix_exp.def"
 #include "lang/lib/table_special_more.def"
 #include "lang/lib/table_sequences.def"
+#include "lang/lib/table_complex.def"
 };
 #undef BUILTIN
 #define NSIGS (sizeof sigs / sizeof sigs[0])
@@ -82,8 +83,8 @@ int builtin_kind(int id)
 /* ---- signature specs ------------------------------------------------------------- */
 
 enum {
-  P_EXACT, P_INTS, P_REALS, P_VECTORS, P_ANY, P_ELLIPSIS,
-  R_SAME, R_SAME_INT, R_RNG_REAL, R_RNG_INT, R_BCAST
+  P_EXACT, P_INTS, P_REALS, P_VECTORS, P_ANY, P_ELLIPSIS, P_CANY,
+  R_SAME, R_SAME_INT, R_RNG_REAL, R_RNG_INT, R_BCAST, R_REALOF, R_CXOF
 };
 
 typedef struct pspec {
@@ -107,6 +108,10 @@ static int parse_word(const char *w, size_t n, pspec *p)
     {"int", P_EXACT, VT_INT}, {"real", P_EXACT, VT_REAL}, {"vector", P_EXACT, VT_VECTOR},
     {"row_vector", P_EXACT, VT_ROW_VECTOR}, {"matrix", P_EXACT, VT_MATRIX},
     {"void", P_EXACT, VT_VOID},
+    {"complex", P_EXACT, VT_COMPLEX}, {"complex_vector", P_EXACT, VT_COMPLEX_VECTOR},
+    {"complex_row_vector", P_EXACT, VT_COMPLEX_ROW_VECTOR},
+    {"complex_matrix", P_EXACT, VT_COMPLEX_MATRIX}, {"cany", P_CANY, VT_COMPLEX},
+    {"realof", R_REALOF, VT_REAL}, {"cxof", R_CXOF, VT_COMPLEX},
     {"ints", P_INTS, VT_INT}, {"reals", P_REALS, VT_REAL},
     {"vectors", P_VECTORS, VT_REAL}, {"any", P_ANY, VT_REAL}, {"...", P_ELLIPSIS, VT_REAL},
     {"same", R_SAME, VT_REAL}, {"same_int", R_SAME_INT, VT_INT},
@@ -181,8 +186,13 @@ static int match_param(const pspec *p, vi_type a)
   if (a.base == VT_ERROR) return 1;
   switch (p->kind) {
   case P_EXACT:
+    /* int -> real -> complex, as Stan promotes: a complex_vector parameter takes a
+     * vector, a complex one an int or a real */
     return a.ndims == p->type.ndims &&
-           (a.base == p->type.base || (a.base == VT_INT && p->type.base == VT_REAL));
+           (a.base == p->type.base || (a.base == VT_INT && p->type.base == VT_REAL) ||
+            (base_is_complex(p->type.base) && !base_is_complex(a.base) &&
+             base_complex_of(a.base) == p->type.base));
+  case P_CANY: return base_is_complex(a.base);
   case P_INTS: return a.base == VT_INT && a.ndims <= 1;
   case P_REALS:
     return (is_num(a.base) && a.ndims <= 1) ||
@@ -241,6 +251,12 @@ static int match_sig(const sigspec *sp, const vi_type *args, int nargs, vi_type 
     }
     break;
   }
+  case R_REALOF: case R_CXOF:
+    if (nargs < 1) return 0;
+    r = args[0];
+    r.base = sp->ret.kind == R_REALOF ? base_real_of(r.base) : base_complex_of(r.base);
+    if (r.base == VT_INT) r.base = VT_REAL;
+    break;
   default:
     r = sp->ret.type;
     break;
@@ -269,8 +285,9 @@ static void append(char *buf, size_t len, size_t *pos, const char *fmt, const ch
 static void type_text(vi_type a, char *buf, size_t len)
 {
   static const char *names[] = {"int", "real", "vector", "row_vector", "matrix",
-                                "string", "void", "<error>"};
-  const char *b = (unsigned)a.base < 8 ? names[a.base] : "?";
+                                "string", "void", "<error>", "complex", "complex_vector",
+                                "complex_row_vector", "complex_matrix"};
+  const char *b = (unsigned)a.base < sizeof names / sizeof names[0] ? names[a.base] : "?";
   size_t pos = 0;
   append(buf, len, &pos, "%s", b);
   if (a.ndims > 0) {
@@ -304,14 +321,10 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 
 /* Stan functions vi does not (yet) implement: an error that says so, not "unknown". */
 static const char *const unsupported_funcs[] = {
-  "abs2", "cholesky_corr",
-  "complex_schur_decompose", "complex_schur_decompose_t", "complex_schur_decompose_u",
-  "conj", "csr_extract", "eigendecompose",
-  "eigendecompose_sym", "eigenvalues", "eigenvectors", "fft", "fft2", "get_imag", "get_real",
+  "abs2", "cholesky_corr", "complex_schur_decompose",
+  "csr_extract", "eigendecompose", "eigendecompose_sym",
   "integrate_1d", "integrate_ode",
-  "inv_fft", "inv_fft2",
-  "map_rect", "norm", "ode_adjoint_tol_ctl",
-  "polar", "qr",
+  "map_rect", "ode_adjoint_tol_ctl", "qr",
   "qr_thin", "solve_newton",
   "solve_newton_tol", "solve_powell", "solve_powell_tol", "svd", NULL};
 

@@ -18,7 +18,8 @@ static const builtin_def *const tables[] = {
   builtin_kernels_elementwise, builtin_kernels_reduce, builtin_kernels_containers,
   builtin_kernels_linalg, builtin_kernels_special, builtin_kernels_eigen, builtin_kernels_hmm,
   builtin_kernels_sparse, builtin_kernels_dist, builtin_kernels_decomp,
-  builtin_kernels_matrix_exp, builtin_kernels_special_more, builtin_kernels_sequences
+  builtin_kernels_matrix_exp, builtin_kernels_special_more, builtin_kernels_sequences,
+  builtin_kernels_complex
 };
 #define NTABLES (sizeof tables / sizeof tables[0])
 

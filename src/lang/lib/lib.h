@@ -8,7 +8,7 @@
  *
  * One table per kernel file (builtins_elementwise.c, _reduce.c, _containers.c,
  * _linalg.c, _special.c, _eigen.c, _hmm.c, _sparse.c, _dist.c, _decomp.c, _matrix_exp.c,
- * _special_more.c, _sequences.c) written once as table_*.def:
+ * _special_more.c, _sequences.c, _complex.c) written once as table_*.def:
  * BUILTIN(name, signature, kernel) per signature.  A builtin's id is its index in the
  * concatenation in that order (lib/builtins.c and front/signatures.c both follow it).
  *
@@ -74,5 +74,6 @@ extern const builtin_def builtin_kernels_decomp[];  /* builtins_decomp.c */
 extern const builtin_def builtin_kernels_matrix_exp[];    /* builtins_matrix_exp.c */
 extern const builtin_def builtin_kernels_special_more[];  /* builtins_special_more.c */
 extern const builtin_def builtin_kernels_sequences[];     /* builtins_sequences.c */
+extern const builtin_def builtin_kernels_complex[]; /* builtins_complex.c */
 
 #endif
