@@ -56,6 +56,16 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* The compiler's warnings (the model compiles; exit statuses are not affected), each
+ * one line, "model.stan:3:8: warning: parameter 'sigma' has no prior: the posterior may
+ * be improper", in declaration order.  Today one check makes them, after Stan's
+ * pedantic mode: a parameter that no prior term involves (no `~` or `target +=` term
+ * other than a likelihood term on data, following transformed parameters, model
+ * locals and _lp functions), unless its constraint is proper on its own (both bounds,
+ * simplex, unit_vector, corr_matrix, cholesky_factor_corr).  vi_program_warning
+ * returns NULL for i out of range; the strings live as long as p. */
+size_t vi_program_n_warnings(const vi_program *p);
+const char *vi_program_warning(const vi_program *p, size_t i);
 /* Initial values, as CmdStan's init files hold them: Stan's JSON with the constrained
  * value of some or all parameters ({"mu": 1.5, "tau": 2, "theta": [...]}), mapped to
  * the unconstrained point z (dim values; a parameter not in the JSON gets 0 for its
