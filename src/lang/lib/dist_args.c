@@ -64,7 +64,10 @@ static int in_domain(const char *dom, size_t dlen, double x, const char **must)
   if (IS("posfinite")) { *must = "must be positive finite!"; return x > 0 && isfinite(x); }
   if (IS("positive")) { *must = "must be positive!"; return x > 0; }
   if (IS("nonneg")) { *must = "must be nonnegative!"; return x >= 0; }
-  if (IS("nonnegfinite")) { *must = "must be nonnegative and finite!"; return x >= 0 && isfinite(x); }
+  if (IS("nonnegfinite")) {   /* Stan checks nonnegative, then finite */
+    *must = x >= 0 ? "must be finite!" : "must be nonnegative!";
+    return x >= 0 && isfinite(x);
+  }
   if (IS("unit")) { *must = "must be in the interval [0, 1]"; return x >= 0 && x <= 1; }
   if (IS("openunit")) { *must = "must be in the interval (0, 1)"; return x > 0 && x < 1; }
 #undef IS
