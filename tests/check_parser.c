@@ -7,7 +7,9 @@
  *     // error: <the exact first line of the error message>
  *     // status: VI_EPARSE | VI_ECHECK | VI_EUNSUPPORTED
  * The file is compiled under its base name (so messages read "bad.stan:3:12: error:
- * ..."), and its line numbers count these two header lines.  The directory comes from
+ * ..."), and its line numbers count these two header lines.  A valid file's leading
+ * lines "// warning: <warning>" are the compiler's warnings it must give, exactly and in
+ * order (the "no prior" check, priors.c); a valid file without them must give none.  The directory comes from
  * $top_srcdir (set by `make check`; "." otherwise).
  *
  * Unit tests: operator precedence and associativity through the tree printer, index
@@ -118,6 +120,24 @@ START_TEST(test_valid_file)
   vi_ast *a;
   int st = compile(src, len, name, &err, &a);
   ck_assert_msg(st == VI_SUCCESS, "%s failed:\n%s", name, err.message);
+  /* The warnings: the leading "// warning: " lines, no more, no fewer. */
+  const char *hw = "// warning: ", *q = src;
+  if (len >= 3 && memcmp(q, "\xef\xbb\xbf", 3) == 0) q += 3;   /* a BOM */
+  int nw = 0;
+  while ((size_t)(q - src) < len && strncmp(q, hw, strlen(hw)) == 0) {
+    q += strlen(hw);
+    size_t l = strcspn(q, "\r\n");
+    ck_assert_msg(nw < a->nwarnings, "%s: expected warning %d missing: %.*s", name, nw + 1,
+                  (int)l, q);
+    ck_assert_msg(strlen(a->warnings[nw]) == l && strncmp(a->warnings[nw], q, l) == 0,
+                  "%s: warning %d is\n  %s\nexpected\n  %.*s", name, nw + 1, a->warnings[nw],
+                  (int)l, q);
+    nw++;
+    q += l;
+    while ((size_t)(q - src) < len && (*q == '\r' || *q == '\n')) q++;
+  }
+  ck_assert_msg(a->nwarnings == nw, "%s: unexpected warning %s", name,
+                a->nwarnings > nw ? a->warnings[nw] : "");
   /* Every declaration has its slot. */
   for (int s = 0; s < a->nslots; s++)
     ck_assert_msg(a->slots[s]->slot == s, "%s: slot %d", name, s);

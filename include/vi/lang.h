@@ -56,6 +56,16 @@ int vi_program_model(vi_program *p, vi_model *m);
 /* Runtime error text of the last failed evaluation (index out of range, reject), "" if
  * none. */
 const char *vi_program_last_error(const vi_program *p);
+/* The compiler's warnings (the model compiles; exit statuses are not affected), each
+ * one line, "model.stan:3:8: warning: parameter 'sigma' has no prior: the posterior may
+ * be improper", in declaration order.  Today one check makes them, after Stan's
+ * pedantic mode: a parameter that no prior term involves (no `~` or `target +=` term
+ * other than a likelihood term on data, following transformed parameters, model
+ * locals and _lp functions), unless its constraint is proper on its own (both bounds,
+ * simplex, unit_vector, corr_matrix, cholesky_factor_corr).  vi_program_warning
+ * returns NULL for i out of range; the strings live as long as p. */
+size_t vi_program_n_warnings(const vi_program *p);
+const char *vi_program_warning(const vi_program *p, size_t i);
 /* Initial values, as CmdStan's init files hold them: Stan's JSON with the constrained
  * value of some or all parameters ({"mu": 1.5, "tau": 2, "theta": [...]}), mapped to
  * the unconstrained point z (dim values; a parameter not in the JSON gets 0 for its
@@ -67,10 +77,13 @@ int vi_program_unconstrain(vi_program *p, const char *json, size_t len, const ch
 int vi_program_unconstrain_file(vi_program *p, const char *path, double *z, vi_error *err);
 /* Why the log density is not finite at the unconstrained point z (dim values): into buf
  * (len bytes, always terminated), the first statement of the model whose term is not
- * finite, as "file:line:col: error: the log density is -inf here; normal's arguments: y =
- * 1.2, mu = 0, sigma = -1" with the source line and a caret (a `~` statement lists its
- * arguments' values, so the one outside its domain shows), or the message of the reject()
- * or constraint that rejected the point.  Returns VI_SUCCESS (buf "" when the log density
+ * finite, with the source line and a caret.  A `~` statement with an argument outside
+ * the domain Stan checks it against reads as Stan's message, "file:line:col: error:
+ * normal_lpdf: Scale parameter is -1, but must be positive finite!" (an element of a
+ * container as "Scale parameter[2]"); otherwise "the log density is -inf here; the
+ * arguments of normal: y = 1.2, mu = 0, Scale parameter = 1" (variables by name, other
+ * arguments by Stan's name).  Or the message of the reject() or constraint that
+ * rejected the point.  Returns VI_SUCCESS (buf "" when the log density
  * is finite there), or the status of an evaluation error (its message in buf). */
 int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len);
 /* The most memory one evaluation of the model may use (its AD arena), in bytes; beyond

@@ -201,8 +201,9 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
 int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome *o,
                   const cli_draws *d);
 int cli_trace_write(FILE *fp, const vi_fit *f);
-int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
-                           const cli_outcome *o, const cli_draws *d);
+/* p: the compiled model (its warnings go in "warnings") */
+int cli_summary_json_write(FILE *fp, const cli_config *cfg, const vi_program *p,
+                           vi_fit *f, const cli_outcome *o, const cli_draws *d);
 
 /* ---- commands ---- */
 int cli_cmd_fit(int argc, char **argv);

@@ -23,6 +23,10 @@ int cli_cmd_check(int argc, char **argv)
   if (!p)
     return cli_report_lang_error(&err, st);
   vi_program_set_memory_limit(p, cfg.memory_limit);
+  /* the compiler's warnings (a parameter with no prior) first, as a compiler prints
+   * them; they change no exit status */
+  for (size_t i = 0; i < vi_program_n_warnings(p); i++)
+    fprintf(stderr, "%s\n", vi_program_warning(p, i));
 
   memset(&err, 0, sizeof err);
   st = vi_program_load_data_file(p, cfg.data_path, &err);

@@ -220,6 +220,9 @@ int cli_cmd_fit(int argc, char **argv)
   if (!p)
     return cli_report_lang_error(&err, st);
   vi_program_set_memory_limit(p, cfg.memory_limit);
+  /* the compiler's warnings, --quiet or not: they are about the model, not progress */
+  for (size_t i = 0; i < vi_program_n_warnings(p); i++)
+    fprintf(stderr, "%s\n", vi_program_warning(p, i));
   if (!cfg.quiet)
     vi_program_set_print(p, print_to_stderr, NULL);
   memset(&err, 0, sizeof err);
@@ -356,7 +359,7 @@ int cli_cmd_fit(int argc, char **argv)
   int bad[3] = {
     files[0].fp && cli_csv_write(files[0].fp, &cfg, f, &o, &draws) != 0,
     files[1].fp && cli_trace_write(files[1].fp, f) != 0,
-    files[2].fp && cli_summary_json_write(files[2].fp, &cfg, f, &o, &draws) != 0};
+    files[2].fp && cli_summary_json_write(files[2].fp, &cfg, p, f, &o, &draws) != 0};
   for (int i = 0; i < 3; i++)
     if (bad[i]) {
       cli_error("%s: cannot write (disk full?); existing files were left as they were",

@@ -65,7 +65,7 @@ static json_t *final_json(const vi_final *fin)
   return o;
 }
 
-int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
+int cli_summary_json_write(FILE *fp, const cli_config *cfg, const vi_program *p, vi_fit *f,
                            const cli_outcome *o, const cli_draws *d)
 {
   const vi_options *opt = vi_fit_options(f);
@@ -116,6 +116,11 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, vi_fit *f,
   json_object_set_new(root, "nonfinite_draws", json_integer((json_int_t)o->nonfinite));
   json_object_set_new(root, "exit_code", json_integer(o->exit_code));
   json_object_set_new(root, "dim", json_integer((json_int_t)vi_fit_dim(f)));
+  /* the compiler's warnings, as printed on stderr */
+  json_t *warn = json_array();
+  for (size_t i = 0; i < vi_program_n_warnings(p); i++)
+    json_array_append_new(warn, json_string(vi_program_warning(p, i)));
+  json_object_set_new(root, "warnings", warn);
 
   const vi_diag *last = vi_fit_diag(f);
   json_object_set_new(root, "iterations", json_integer(last ? (json_int_t)last->iter : 0));

@@ -42,4 +42,29 @@ expect_status 0
 expect_out "Data:   none given; the sizes below need the data (--data DATA.json)"
 expect_out "Total unconstrained dimension: unknown without data"
 grep -E -q '^  tau +real<lower=0> +\? +\?$' "$TMP/out" || fail "tau row without data"
+
+# A parameter with no prior: a warning naming it and its declaration, from check and
+# fit alike (stderr, and the fit's JSON warnings); exit statuses unchanged.  Eight
+# schools has a prior on every parameter: no warning.
+run check "$ES" --data "$ESD"
+expect_empty_err
+printf 'data { int N; vector[N] y; }\nparameters { real mu;\n  real<lower=0> sigma; }\nmodel { y ~ normal(mu, sigma); }\n' >"$TMP/flat.stan"
+printf '{"N": 4, "y": [1.5, 2.5, 0.5, 2.0]}\n' >"$TMP/flat.json"
+run check "$TMP/flat.stan" --data "$TMP/flat.json"
+expect_status 0
+expect_err_line "$TMP/flat.stan:2:19: warning: parameter 'mu' has no prior: the posterior may be improper"
+expect_err_line "$TMP/flat.stan:3:17: warning: parameter 'sigma' has no prior: the posterior may be improper"
+[ "$(grep -c warning "$TMP/err")" = 2 ] || fail "two warnings expected"
+run fit "$TMP/flat.stan" --data "$TMP/flat.json" --quiet --summary-json "$TMP/flat.sum.json"
+expect_status 0
+expect_err_line "$TMP/flat.stan:3:17: warning: parameter 'sigma' has no prior: the posterior may be improper"
+if have_python; then
+  "$PYTHON" - "$TMP/flat.sum.json" "$TMP/flat.stan" <<'PY' || fail "JSON warnings"
+import json, sys
+w = json.load(open(sys.argv[1]))["warnings"]
+p = sys.argv[2]
+assert w == [p + ":2:19: warning: parameter 'mu' has no prior: the posterior may be improper",
+             p + ":3:17: warning: parameter 'sigma' has no prior: the posterior may be improper"], w
+PY
+fi
 exit 0

@@ -55,8 +55,8 @@ PY
 }
 
 run fit "$TMP/sigma.stan" --data "$TMP/sigma.json" --quiet --output "$TMP/o.csv" --summary-json "$J"
-check_unreliable sigma "$TMP/sigma.stan:3:11" "the log density is -inf here; the arguments of normal: y (5 values, 0 not finite), mu = "
-expect_err ", sigma = -"
+check_unreliable sigma "$TMP/sigma.stan:3:11" "normal_lpdf: Scale parameter is -"
+expect_err ", but must be positive finite!"
 run fit "$TMP/reject.stan" --quiet --output "$TMP/o.csv" --summary-json "$J"
 check_unreliable reject "$TMP/reject.stan:3:16" "reject: x is outside the region: "
 run fit "$TMP/nan.stan" --quiet --output "$TMP/o.csv" --summary-json "$J"
@@ -66,7 +66,7 @@ check_unreliable nan "$TMP/nan.stan:4:3" "the log density is nan here"
 printf 'parameters { real s; }\nmodel { s ~ normal(0, -1); }\n' >"$TMP/neg.stan"
 run fit "$TMP/neg.stan" --quiet
 expect_status 5
-expect_err_line "$TMP/neg.stan:2:11: error: the log density is -inf here; the arguments of normal: s = 0, argument 2 = 0, argument 3 = -1"
+expect_err_line "$TMP/neg.stan:2:11: error: normal_lpdf: Scale parameter is -1, but must be positive finite!"
 
 # a sound fit is reliable
 run fit "$ES" --data "$ESD" --quiet --summary-json "$J"

@@ -691,21 +691,39 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
 /* ---- target ----------------------------------------------------------------------- */
 
 /* Explain mode: the first term of the pass (one draw) whose value x is not finite.  For a
- * `~` statement (dist not NULL) the message lists its arguments' values, so the one out of
- * its domain (a negative scale) shows: scalars by value, other values only when one of
- * their elements is not finite. */
+ * `~` statement (dist not NULL, fname its density's name) an argument outside the domain
+ * Stan checks it against is named as Stan names it (lib/dist_args.c): "normal_lpdf:
+ * Scale parameter is -1, but must be positive finite!"; when none is, the message lists
+ * the arguments' values (variables by name, others by Stan's name of the argument):
+ * scalars by value, other values only when one of their elements is not finite. */
 static void note_nonfinite(ev_ctx *c, vi_loc loc, double x, const char *dist,
-                           ad_val **args, const vi_expr *const *exprs, int na)
+                           const char *fname, ad_val **args, const vi_expr *const *exprs,
+                           int na)
 {
   char msg[900], text[64];
-  size_t k = (size_t)snprintf(msg, sizeof msg, "the log density is %s here",
-                              isnan(x) ? "nan" : x > 0 ? "+inf" : "-inf");
+  size_t k = 0;
+  for (int i = 0; dist && i < na; i++) {
+    const ad_val *a = args[i];
+    const char *must;
+    long e = dist_arg_check(dist, i, a->x, a->len * a->nd, &must);
+    if (e < 0 || !dist_arg_name(dist, i, text, sizeof text)) continue;
+    k = (size_t)snprintf(msg, sizeof msg, "%s: %s", fname ? fname : dist, text);
+    if (a->len > 1)
+      k += (size_t)snprintf(msg + k, sizeof msg - k, "[%ld]", e % (long)a->len + 1);
+    snprintf(msg + k, sizeof msg - k, " is %g, but %s", a->x[e], must);
+    front_error_at(&c->nf_err, VI_ENONFINITE, c->ast, loc, "%s", msg);
+    c->nf_set = 1;
+    return;
+  }
+  k = (size_t)snprintf(msg, sizeof msg, "the log density is %s here",
+                       isnan(x) ? "nan" : x > 0 ? "+inf" : "-inf");
   if (dist) k += (size_t)snprintf(msg + k, sizeof msg - k, "; the arguments of %s:", dist);
   for (int i = 0; dist && i < na && k < sizeof msg - 200; i++) {
     const ad_val *a = args[i];
-    /* a variable by its name, anything else by its place (1 = the variate) */
+    /* a variable by its name, anything else by Stan's name of the argument */
     if (exprs[i]->kind == EX_VAR) snprintf(text, sizeof text, "%s", exprs[i]->str);
-    else snprintf(text, sizeof text, "argument %d", i + 1);
+    else if (!dist_arg_name(dist, i, text, sizeof text))
+      snprintf(text, sizeof text, "argument %d", i + 1);
     k += (size_t)snprintf(msg + k, sizeof msg - k, "%s %s", i ? "," : "", text);
     if (a->len == 1) {
       k += (size_t)snprintf(msg + k, sizeof msg - k, " = %g", a->x[0]);
@@ -729,7 +747,7 @@ static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
     if (!v) return tape_fail(c, loc, "target +=");
   }
   if (c->explain && !c->nf_set && !isfinite(v->x[0]))
-    note_nonfinite(c, loc, v->x[0], NULL, NULL, NULL, 0);
+    note_nonfinite(c, loc, v->x[0], NULL, NULL, NULL, NULL, 0);
   for (size_t s = 0; s < c->n; s++) {
     double x = v->x[v->nd == 1 ? 0 : s];
     c->lp[s] += x;
@@ -802,7 +820,8 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
       return ev_error(c, VI_ENOMEM, st->loc, "out of memory");
     ex[0] = st->lhs;
     for (int i = 0; i < st->nargs; i++) ex[i + 1] = st->args[i];
-    note_nonfinite(c, st->loc, lp->x[0], st->name, args, ex, na);
+    note_nonfinite(c, st->loc, lp->x[0], st->name,
+                   st->func ? NULL : builtin_name(st->builtin), args, ex, na);
   }
   if (st->truncated) {
     const ev_trunc *tr = find_trunc(c, st);

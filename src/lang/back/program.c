@@ -949,6 +949,16 @@ const char *vi_program_last_error(const vi_program *p)
   return p ? p->last_error : "";
 }
 
+size_t vi_program_n_warnings(const vi_program *p)
+{
+  return p ? (size_t)p->ast->nwarnings : 0;
+}
+
+const char *vi_program_warning(const vi_program *p, size_t i)
+{
+  return p && i < (size_t)p->ast->nwarnings ? p->ast->warnings[i] : NULL;
+}
+
 void vi_program_set_memory_limit(vi_program *p, size_t bytes)
 {
   if (p) ad_tape_set_limit(p->tape, bytes);

@@ -176,6 +176,8 @@ typedef struct vi_ast {
                                     likelihood nor a prior term (log_sum_exp of local
                                     values, `target +=` in an _lp function): the
                                     likelihood / prior split of the ELBO is not known */
+  const char **warnings; int nwarnings;  /* set by the checker (priors.c): one line each,
+                                    "file:line:col: warning: ...", in declaration order */
   const char *name;              /* file name for messages */
   const char *source; size_t source_len;  /* the text, for caret lines */
   struct ast_arena *arena;
@@ -193,6 +195,9 @@ void ast_arena_free(struct ast_arena *a);
 struct vi_error;
 vi_ast *front_parse(const char *source, size_t len, const char *name, struct vi_error *err);
 int front_check(vi_ast *ast, struct vi_error *err);   /* VI_SUCCESS or an error status */
+/* The static "no prior" check (priors.c), run by front_check: appends to ast->warnings
+ * one warning per parameter that no prior term involves.  VI_SUCCESS or VI_ENOMEM. */
+int front_check_priors(vi_ast *ast);
 void front_ast_free(vi_ast *ast);
 
 /* Format an error at loc into err (shared by parser, checker and evaluator):

@@ -13,7 +13,8 @@
  * decl->data_only): local variables start as data-only and lose it when some
  * assignment to them, or the control flow around it, depends on a parameter; the pass
  * repeats until nothing changes (a monotone fixed point, at most one round per local).
- * From that it marks `~` and `target +=` statements on data as likelihood terms. */
+ * From that it marks `~` and `target +=` statements on data as likelihood terms.
+ * Last, the "no prior" check (priors.c) adds its warnings. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,7 +23,6 @@
 #include "vi/lang.h"
 #include "vi/status.h"
 #include "lang/front/ast.h"
-#include "lang/front/front.h"
 #include "lang/front/front.h"
 
 #define NBUCKETS 1024
@@ -1430,6 +1430,7 @@ int front_check(vi_ast *ast, struct vi_error *err)
   if (!ast->slots) c_nomem(c);
   if (c->nslots) memcpy(ast->slots, c->slots, (size_t)c->nslots * sizeof *ast->slots);
   ast->nslots = c->nslots;
+  if (front_check_priors(ast) != VI_SUCCESS) c_nomem(c);
 done:
   free(c->stack);
   free(c->slots);

@@ -32,6 +32,16 @@ ad_val *builtin_call(ad_tape *t, int id, ad_val **args, int nargs);
 int builtin_kernel_count(void);
 const char *builtin_kernel_name(int id);
 
+/* ---- Argument names and domains for messages (dist_args.c, from the ARGS entries of
+ * table_dist.def) ----
+ * Stan's name of argument i of distribution dist ("normal"; 0 is the variate), e.g.
+ * "Scale parameter", written into buf; NULL when dist or i is unknown. */
+const char *dist_arg_name(const char *dist, int i, char *buf, size_t len);
+/* The index of the first of x[0..n) outside the domain Stan checks argument i of dist
+ * against, with *must its wording ("must be positive finite!"); -1 when all are inside
+ * or nothing is known. */
+long dist_arg_check(const char *dist, int i, const double *x, size_t n, const char **must);
+
 /* ---- The table (builtins.c concatenates the tables of builtins_*.c) ---------------
  * One entry per signature; a name may have several entries, tried in order: the first
  * whose parameters accept the argument types (with int -> real promotion) wins.

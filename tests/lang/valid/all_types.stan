@@ -1,3 +1,13 @@
+// warning: all_types.stan:17:13: warning: parameter 'v' has no prior: the posterior may be improper
+// warning: all_types.stan:18:17: warning: parameter 'rv' has no prior: the posterior may be improper
+// warning: all_types.stan:19:16: warning: parameter 'm' has no prior: the posterior may be improper
+// warning: all_types.stan:21:14: warning: parameter 'o' has no prior: the posterior may be improper
+// warning: all_types.stan:22:23: warning: parameter 'po' has no prior: the posterior may be improper
+// warning: all_types.stan:25:26: warning: parameter 'Lc' has no prior: the posterior may be improper
+// warning: all_types.stan:26:29: warning: parameter 'Lr' has no prior: the posterior may be improper
+// warning: all_types.stan:28:17: warning: parameter 'Sigma' has no prior: the posterior may be improper
+// warning: all_types.stan:29:34: warning: parameter 'av' has no prior: the posterior may be improper
+// warning: all_types.stan:30:34: warning: parameter 'am' has no prior: the posterior may be improper
 data {
   int<lower=1> K;
   int<lower=1> N;

@@ -1,3 +1,10 @@
+// warning: constraints.stan:16:17: warning: parameter 'y' has no prior: the posterior may be improper
+// warning: constraints.stan:17:18: warning: parameter 'z' has no prior: the posterior may be improper
+// warning: constraints.stan:18:33: warning: parameter 'p' has no prior: the posterior may be improper
+// warning: constraints.stan:19:18: warning: parameter 'q' has no prior: the posterior may be improper
+// warning: constraints.stan:20:22: warning: parameter 'r' has no prior: the posterior may be improper
+// warning: constraints.stan:21:32: warning: parameter 's' has no prior: the posterior may be improper
+// warning: constraints.stan:22:22: warning: parameter 't' has no prior: the posterior may be improper
 data {
   real lo;
   real<lower=lo> hi;

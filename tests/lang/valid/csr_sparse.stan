@@ -1,3 +1,5 @@
+// warning: csr_sparse.stan:17:13: warning: parameter 'beta' has no prior: the posterior may be improper
+// warning: csr_sparse.stan:18:17: warning: parameter 'sigma' has no prior: the posterior may be improper
 // A regression on a sparse design matrix in Stan's CSR form.
 data {
   int<lower=1> N;

@@ -1,3 +1,5 @@
+// warning: gq_rng.stan:11:8: warning: parameter 'mu' has no prior: the posterior may be improper
+// warning: gq_rng.stan:12:17: warning: parameter 'sigma' has no prior: the posterior may be improper
 data {
   int<lower=0> N;
   vector[N] y;

@@ -1,3 +1,4 @@
+// warning: statements.stan:35:8: warning: parameter 'mu' has no prior: the posterior may be improper
 data {
   int N;
   vector[N] y;

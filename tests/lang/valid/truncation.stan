@@ -1,3 +1,5 @@
+// warning: truncation.stan:9:8: warning: parameter 'mu' has no prior: the posterior may be improper
+// warning: truncation.stan:10:17: warning: parameter 'sigma' has no prior: the posterior may be improper
 data {
   int N;
   array[N] real<lower=0> y;
