@@ -151,10 +151,14 @@ typedef struct vi_options {
   size_t starts;            /* VI_INIT_LAPLACE: mode searches, the first from the default
                                mean, the others from means uniform in (-2, 2) (a stream of
                                the seed's own); the fit starts from the best distinct mode
-                               (vi_fit_mode).  Default 4; 0 counts as 1. */
+                               (vi_fit_mode).  Default VI_STARTS_AUTO (0): as many as
+                               Boender & Rinnooy Kan's stopping rule asks, 8 when they
+                               agree on one mode, more when they find several, at most
+                               32; 1 is the single search. */
 } vi_options;
 
 #define VI_FLAT_WINDOW 10
+#define VI_STARTS_AUTO 0   /* vi_options.starts: the number of mode searches by a stopping rule */
 
 /* The optimisers' names, as `vi fit --optimizer` takes them: "bfgs2", "cg-fr", "cg-pr",
  * "steepest", "adam" (NULL for a value out of range; the enum's order).  lookup: 0 and *o

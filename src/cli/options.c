@@ -320,6 +320,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       draws_max_set = 1;
       break;
     case OPT_STARTS:
+      if (strcmp(optarg, "auto") == 0) {
+        cfg->opt.starts = VI_STARTS_AUTO;
+        break;
+      }
       if (parse_count("starts", optarg, 1, &cfg->opt.starts))
         return CLI_EXIT_USAGE;
       if (cfg->opt.starts > MAX_STARTS) {

@@ -97,7 +97,8 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, const vi_program *p,
                       json_string(opt->init_mu ? "file" : cli_init_name(opt->init)));
   json_object_set_new(jo, "init_iterations",
                       json_integer((json_int_t)vi_fit_init_iterations(f)));
-  json_object_set_new(jo, "starts", json_integer((json_int_t)opt->starts));
+  json_object_set_new(jo, "starts", opt->starts == VI_STARTS_AUTO ? json_string("auto")
+                                    : json_integer((json_int_t)opt->starts));
   json_object_set_new(jo, "family", json_string(vi_family_name(vi_fit_family(f))));
   json_object_set_new(jo, "eval_draws", json_integer((json_int_t)opt->eval_draws));
   json_object_set_new(jo, "eval_every", json_integer((json_int_t)opt->eval_every));

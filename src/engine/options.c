@@ -24,9 +24,8 @@
 #define DRAWS_MAX 512      /* adaptive M: cap (see the measurements in fit.c) */
 #define DRAWS_TOL 0.05     /* adaptive M: largest move of q, in sds, that ends the doubling */
 #define TOL_ABS_OBJ 1e-4   /* nats of ELBO over VI_FLAT_WINDOW iterations (fit.c) */
-#define STARTS 4           /* Laplace mode searches: on the 41 example models the same final
-                              ELBO as one search at 1.08x the model points (median, at most
-                              2.25x), and a second mode is found where there is one */
+#define STARTS VI_STARTS_AUTO /* Laplace mode searches by a stopping rule (start.c): see
+                              bench/README.md, "Several starts" */
 
 /* The smallest vi_options a caller may pass: the layout of the first header with the
  * size field (fields appended later take their defaults when a caller's size ends

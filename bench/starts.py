@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""bench/starts.py: what several mode searches cost and change (issue 15).
+
+Fits every model of the benchmark suite (bench/run's SUITE: its data from models/ or
+bench/gendata.py), every example model of models/ and every end-to-end model of
+tests/lang/e2e with `vi fit` at each --starts setting given (default: 1, 4 and auto), one
+process per fit, the library's defaults otherwise, and compares each setting with the
+first: the final ELBO (the summary's fresh-draw estimate, and the optimiser's own
+objective at its last iteration), the model points evaluated and the seconds.
+
+    bench/starts.py --vi src/cli/vi [--starts 1,4,auto] [--seeds 1] [--out DIR]
+
+Writes DIR/starts.csv (one row per fit) and prints the table bench/README.md quotes.
+Standard library only.
+"""
+import argparse
+import csv
+import importlib.machinery
+import importlib.util
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOP = os.path.dirname(HERE)
+
+
+def suite_models(out):
+    """(name, stan, data) for the bench suite, the examples and the e2e models."""
+    loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(HERE, "run"))
+    spec = importlib.util.spec_from_loader("bench_run", loader)
+    br = importlib.util.module_from_spec(spec)
+    loader.exec_module(br)
+    models, seen = [], set()
+    for s in br.SUITE:
+        data = os.path.join(TOP, s["data"]) if s.get("data") else None
+        if not data or not os.path.exists(data):
+            data = os.path.join(out, s["name"] + ".data.json")
+            if not os.path.exists(data):
+                subprocess.run([sys.executable, os.path.join(HERE, "gendata.py"), s["gen"],
+                                data], check=True)
+        models.append(("bench/" + s["name"], os.path.join(TOP, s["stan"]), data))
+        seen.add((s["stan"], os.path.abspath(data)))
+    for d, tag in ((os.path.join(TOP, "models"), "models/"),
+                   (os.path.join(TOP, "tests", "lang", "e2e"), "e2e/")):
+        for f in sorted(os.listdir(d)):
+            if not f.endswith(".stan"):
+                continue
+            stan = os.path.join(d, f)
+            data = stan[:-5] + ".data.json"
+            key = (os.path.relpath(stan, TOP), os.path.abspath(data))
+            if key in seen:
+                continue
+            models.append((tag + f[:-5], stan, data if os.path.exists(data) else None))
+    return models
+
+
+def fit(vi, stan, data, starts, seed, out):
+    js = os.path.join(out, "fit.json")
+    cmd = [vi, "fit", stan, "--seed", str(seed), "--starts", starts, "--summary-json", js,
+           "--output", os.path.join(out, "fit.csv"), "--quiet", "--print-every", "0"]
+    if data:
+        cmd += ["--data", data]
+    r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        s = json.load(open(js))
+        os.remove(js)
+    except (OSError, ValueError):
+        return dict(exit=r.returncode)
+    li = s.get("last_iteration") or {}
+    st = s.get("start") or {}
+    return dict(exit=r.returncode, elbo=s["final"]["elbo"] if s.get("final") else None,
+                objective=li.get("elbo"), points=li.get("n_points"), seconds=li.get("seconds"),
+                searches=st.get("searches"), modes=len(st.get("modes") or []))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--vi", default=os.path.join(TOP, "src", "cli", "vi"))
+    ap.add_argument("--starts", default="1,4,auto")
+    ap.add_argument("--seeds", default="1")
+    ap.add_argument("--out", default="bench-out")
+    ap.add_argument("--models", default="", help="comma-separated substrings of the names")
+    a = ap.parse_args()
+    os.makedirs(a.out, exist_ok=True)
+    settings = a.starts.split(",")
+    seeds = [int(x) for x in a.seeds.split(",")]
+    models = [m for m in suite_models(a.out)
+              if not a.models or any(t in m[0] for t in a.models.split(","))]
+    rows = []
+    for name, stan, data in models:
+        for seed in seeds:
+            for k in settings:
+                r = fit(a.vi, stan, data, k, seed, a.out)
+                r.update(model=name, seed=seed, starts=k)
+                rows.append(r)
+                print("%-34s seed %d starts %-4s exit %s ELBO %s points %s s %s searches %s "
+                      "modes %s" % (name, seed, k, r["exit"], r.get("elbo"), r.get("points"),
+                                    r.get("seconds"), r.get("searches"), r.get("modes")),
+                      file=sys.stderr, flush=True)
+    keys = ["model", "seed", "starts", "exit", "elbo", "objective", "points", "seconds",
+            "searches", "modes"]
+    with open(os.path.join(a.out, "starts.csv"), "w", newline="") as f:
+        w = csv.DictWriter(f, keys)
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: r.get(k) for k in keys})
+    base = {(r["model"], r["seed"]): r for r in rows if r["starts"] == settings[0]}
+    print("| --starts | fits | final ELBO vs %s: higher by > 0.01 / within 0.01 / lower by > 0.01 "
+          "| model points (median, max ratio) | seconds (median, max ratio) | searches (median, max) |"
+          % settings[0])
+    print("|---|---|---|---|---|---|")
+    for k in settings[1:]:
+        hi = same = lo = 0
+        pr, sr, ns, worse = [], [], [], []
+        for r in rows:
+            b = base.get((r["model"], r["seed"]))
+            if r["starts"] != k or not b or r.get("elbo") is None or b.get("elbo") is None:
+                continue
+            d = r["elbo"] - b["elbo"]
+            if d > 0.01:
+                hi += 1
+            elif d < -0.01:
+                lo += 1
+                worse.append("%s %+.3f" % (r["model"], d))
+            else:
+                same += 1
+            if b.get("points"):
+                pr.append(r["points"] / b["points"])
+            if b.get("seconds"):
+                sr.append(r["seconds"] / b["seconds"])
+            ns.append(r["searches"] or 0)
+        print("| %s | %d | %d / %d / %d | %.2fx, %.2fx | %.2fx, %.2fx | %g, %d |"
+              % (k, hi + same + lo, hi, same, lo, statistics.median(pr), max(pr),
+                 statistics.median(sr), max(sr), statistics.median(ns), max(ns)))
+        for w_ in worse:
+            print("  lower: " + w_)
+        for r in rows:
+            b = base.get((r["model"], r["seed"]))
+            if r["starts"] == k and b and r.get("elbo") is not None and b.get("elbo") is not None \
+                    and r["elbo"] - b["elbo"] > 0.01:
+                print("  higher: %s %+.3f" % (r["model"], r["elbo"] - b["elbo"]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
