@@ -305,15 +305,15 @@ static const char *const unsupported_funcs[] = {
   "conj", "csr_extract", "eigendecompose",
   "eigendecompose_sym", "eigenvalues", "eigenvectors", "fft", "fft2", "generalized_inverse",
   "get_imag", "get_real",
-  "integrate_1d", "integrate_ode",
+  "integrate_ode",
   "inv_erfc", "inv_fft", "inv_fft2",
   "inv_inc_beta", "linspaced_int_array",
-  "log1m_inv_logit_diff", "map_rect", "matrix_exp",
+  "log1m_inv_logit_diff", "matrix_exp",
   "matrix_exp_multiply",
   "norm", "ode_adjoint_tol_ctl",
   "owens_t", "polar", "qr",
-  "qr_thin", "quantile", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
-  "solve_newton_tol", "solve_powell", "solve_powell_tol", "std_normal_log_qf",
+  "qr_thin", "quantile", "scale_matrix_exp_multiply", "singular_values",
+  "std_normal_log_qf",
    "svd", "svd_U", "svd_V", "uniform_simplex", "unit_vector", NULL};
 
 /* Stan distributions vi does not (yet) implement. */
