@@ -415,10 +415,7 @@ static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, 
   return NULL;
 }
 
-ad_val *ev_call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, vi_loc loc)
-{
-  return call_user(c, f, args, nargs, loc);
-}
+static const hof_ops HOF_OPS = {call_user, ev_error};
 
 static int exec_return(ev_ctx *c, const vi_stmt *st)
 {
@@ -632,9 +629,9 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     for (int i = skip; i < e->nargs; i++)
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
     if (e->builtin == VI_CALL_ODE) return ev_ode(c, e, args);
-    if (e->builtin == VI_CALL_SOLVE) return ev_solve(c, e, args);
-    if (e->builtin == VI_CALL_INTEGRATE) return ev_integrate_1d(c, e, args);
-    if (e->builtin == VI_CALL_MAP_RECT) return ev_map_rect(c, e, args);
+    if (e->builtin == VI_CALL_SOLVE) return ev_solve(c, &HOF_OPS, e, args);
+    if (e->builtin == VI_CALL_INTEGRATE) return ev_integrate_1d(c, &HOF_OPS, e, args);
+    if (e->builtin == VI_CALL_MAP_RECT) return ev_map_rect(c, &HOF_OPS, e, args);
     if (e->builtin == VI_CALL_REDUCE) {
       /* f(x, 1, size(x), ...): the grainsize (args[2]) only splits work in Stan */
       args[0] = args[1];

@@ -12,7 +12,8 @@
  * integrate_1d's derivatives are integrals of the integrand's derivatives
  * (differentiation under the integral sign, Stan's approach) plus the integrand at a
  * finite limit.  map_rect is a loop of ordinary calls on the main tape, the results
- * concatenated (Stan runs the jobs in parallel; the values are the same). */
+ * concatenated (Stan runs the jobs in parallel; the values are the same).  eval.c hands
+ * over the calls back into the evaluator (hof_ops). */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
@@ -27,14 +28,16 @@
 
 typedef struct sub_tape {
   ev_ctx *c;
+  const hof_ops *ops;
   ad_tape *main, *t;
   size_t main_n;
   int owned;
 } sub_tape;
 
-static int sub_open(ev_ctx *c, sub_tape *r)
+static int sub_open(ev_ctx *c, const hof_ops *ops, sub_tape *r)
 {
   r->c = c;
+  r->ops = ops;
   r->main = c->t;
   r->main_n = c->n;
   r->owned = 0;
@@ -78,28 +81,30 @@ static ad_val *draw_copy(ad_tape *t, const ad_val *v, size_t s, int with_adj)
   return o;
 }
 
-static ad_val *fail_tape(ev_ctx *c, ad_tape *t, vi_loc loc, const char *what)
+static ad_val *fail_tape(ev_ctx *c, const hof_ops *ops, ad_tape *t, vi_loc loc,
+                         const char *what)
 {
   const char *m = ad_tape_error(t);
   int oom = !m || strstr(m, "out of memory");
-  ev_error(c, oom ? VI_ENOMEM : VI_ERUNTIME, loc, "%s: %s", what, m ? m : "out of memory");
+  ops->error(c, oom ? VI_ENOMEM : VI_ERUNTIME, loc, "%s: %s", what, m ? m : "out of memory");
   return NULL;
 }
 
 /* A failure of the numerical method in a draw: as Stan rejects the draw; a batch of
  * draws is re-run one at a time (the caller's EV_DIVERGE) so only that draw is. */
-static ad_val *reject(ev_ctx *c, const vi_expr *e, const char *why)
+static ad_val *reject(ev_ctx *c, const hof_ops *ops, const vi_expr *e, const char *why)
 {
-  ev_error(c, VI_ERUNTIME, e->loc, "%s: %s", e->str, why);
+  ops->error(c, VI_ERUNTIME, e->loc, "%s: %s", e->str, why);
   c->rc = c->n > 1 ? EV_DIVERGE : EV_REJECT;
   return NULL;
 }
 
 /* A control argument (data: the same for every draw). */
-static int control(ev_ctx *c, const vi_expr *e, ad_val **args, int i, double *out)
+static int control(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args, int i,
+                   double *out)
 {
   if (args[i]->nd > 1 || args[i]->adj) {
-    ev_error(c, VI_ERUNTIME, e->args[i]->loc, "%s: this argument must be data", e->str);
+    ops->error(c, VI_ERUNTIME, e->args[i]->loc, "%s: this argument must be data", e->str);
     return -1;
   }
   *out = args[i]->x[0];
@@ -136,6 +141,7 @@ static int solve_system(void *p, const double *x, double *f, double *jac)
 {
   solve_call *q = p;
   ev_ctx *c = q->c;
+  const hof_ops *ops = q->r->ops;
   size_t n = q->n, m = jac ? n : 1;
   ad_tape *t = sub_begin(q->r, m, jac != NULL);
   ad_val *stackargs[16], **fa = stackargs;
@@ -146,10 +152,10 @@ static int solve_system(void *p, const double *x, double *f, double *jac)
     for (size_t k = 0; k < m; k++) fa[0]->x[i * m + k] = x[i];
   for (int i = 0; i < q->nsargs; i++)
     if (!(fa[1 + i] = draw_copy(t, q->sargs[i], q->s, 0))) goto oom;
-  ad_val *r = ev_call_user(c, q->e->func, fa, nf, q->e->loc);
+  ad_val *r = ops->call_user(c, q->e->func, fa, nf, q->e->loc);
   if (!r) goto out;
   if (r->len != n) {
-    ev_error(c, VI_ERUNTIME, q->e->loc, "%s: the algebraic system '%s' returned %zu values "
+    ops->error(c, VI_ERUNTIME, q->e->loc, "%s: the algebraic system '%s' returned %zu values "
              "for %zu unknowns", q->e->str, q->e->func->name, r->len, n);
     goto out;
   }
@@ -167,13 +173,13 @@ static int solve_system(void *p, const double *x, double *f, double *jac)
   rc = 0;
   goto out;
 oom:
-  fail_tape(c, t, q->e->loc, q->e->str);
+  fail_tape(c, ops, t, q->e->loc, q->e->str);
 out:
   sub_end(q->r);
   return rc;
 }
 
-ad_val *ev_solve(ev_ctx *c, const vi_expr *e, ad_val **args)
+ad_val *ev_solve(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args)
 {
   ad_tape *t = c->t;
   int kind = (int)e->ival, old = kind >= VI_SOLVE_OLD_POWELL;
@@ -186,9 +192,9 @@ ad_val *ev_solve(ev_ctx *c, const vi_expr *e, ad_val **args)
   if (at) {
     double ctl[3];
     for (int i = 0; i < 3; i++)
-      if (control(c, e, args, at + i, &ctl[i])) return NULL;
+      if (control(c, ops, e, args, at + i, &ctl[i])) return NULL;
     if (!(ctl[0] >= 0) || !(ctl[1] >= 0) || !(ctl[2] > 0)) {
-      ev_error(c, VI_ERUNTIME, e->loc, "%s: the %s (%g) and the function tolerance (%g) "
+      ops->error(c, VI_ERUNTIME, e->loc, "%s: the %s (%g) and the function tolerance (%g) "
                "must be non-negative and the maximum number of steps (%g) positive",
                e->str, opt.newton ? "scaling step" : "relative tolerance", ctl[0], ctl[1],
                ctl[2]);
@@ -206,14 +212,14 @@ ad_val *ev_solve(ev_ctx *c, const vi_expr *e, ad_val **args)
   size_t n = guess->len, nd = guess->nd;
   if (max_nd(sargs, nsargs) > nd) nd = max_nd(sargs, nsargs);
   for (size_t i = 0; i < n * guess->nd; i++)
-    if (!isfinite(guess->x[i])) return reject(c, e, "the initial guess is not finite");
+    if (!isfinite(guess->x[i])) return reject(c, ops, e, "the initial guess is not finite");
   double *x = ad_alloc(t, (n * nd > 0 ? n * nd : 1) * sizeof *x);
   double *jac = ad_alloc(t, (n * n * nd > 0 ? n * n * nd : 1) * sizeof *jac);
   double *xs = ad_alloc(t, (n ? n : 1) * sizeof *xs);
-  if (!x || !jac || !xs) return fail_tape(c, t, e->loc, e->str);
+  if (!x || !jac || !xs) return fail_tape(c, ops, t, e->loc, e->str);
   sub_tape r;
-  if (sub_open(c, &r)) {
-    ev_error(c, VI_ENOMEM, e->loc, "%s: out of memory", e->str);
+  if (sub_open(c, ops, &r)) {
+    ops->error(c, VI_ENOMEM, e->loc, "%s: out of memory", e->str);
     return NULL;
   }
   solve_call q = {c, e, &r, sargs, nsargs, n, 0};
@@ -224,7 +230,7 @@ ad_val *ev_solve(ev_ctx *c, const vi_expr *e, ad_val **args)
     int rc = alg_solve(solve_system, &q, n, &opt, xs, jac + s * n * n, why, sizeof why);
     if (rc) {
       sub_close(&r);
-      return rc < 0 ? NULL : reject(c, e, why);
+      return rc < 0 ? NULL : reject(c, ops, e, why);
     }
     for (size_t i = 0; i < n; i++) x[i * nd + s] = xs[i];
   }
@@ -235,19 +241,20 @@ ad_val *ev_solve(ev_ctx *c, const vi_expr *e, ad_val **args)
   if (ad_tape_recording(t) && any_adj(sargs, nsargs) && n) {
     ad_val *stackargs[16], **fa = stackargs;
     if (1 + nsargs > 16 && !(fa = ad_alloc(t, (size_t)(1 + nsargs) * sizeof *fa)))
-      return fail_tape(c, t, e->loc, e->str);
-    if (!(fa[0] = ad_new_mat(t, VT_VECTOR, n, 1, nd, 0))) return fail_tape(c, t, e->loc, e->str);
+      return fail_tape(c, ops, t, e->loc, e->str);
+    if (!(fa[0] = ad_new_mat(t, VT_VECTOR, n, 1, nd, 0)))
+      return fail_tape(c, ops, t, e->loc, e->str);
     memcpy(fa[0]->x, x, n * nd * sizeof *x);
     for (int i = 0; i < nsargs; i++) fa[1 + i] = sargs[i];
-    if (!(F = ev_call_user(c, e->func, fa, 1 + nsargs, e->loc))) return NULL;
+    if (!(F = ops->call_user(c, e->func, fa, 1 + nsargs, e->loc))) return NULL;
     if (F->len != n) {
-      ev_error(c, VI_ERUNTIME, e->loc, "%s: the algebraic system returned %zu values for %zu "
+      ops->error(c, VI_ERUNTIME, e->loc, "%s: the algebraic system returned %zu values for %zu "
                "unknowns", e->str, F->len, n);
       return NULL;
     }
   }
   ad_val *o = alg_root_value(t, n, nd, x, F, jac);
-  return o ? o : fail_tape(c, t, e->loc, e->str);
+  return o ? o : fail_tape(c, ops, t, e->loc, e->str);
 }
 
 /* ---- integrate_1d ---------------------------------------------------------------------- */
@@ -265,6 +272,7 @@ static double integrand(void *p, double x, double xc, int *failed)
 {
   integ_call *q = p;
   ev_ctx *c = q->c;
+  const hof_ops *ops = q->r->ops;
   ad_tape *t = sub_begin(q->r, 1, q->k >= 0);
   double v = NAN;
   ad_val *fa[5];
@@ -272,10 +280,10 @@ static double integrand(void *p, double x, double xc, int *failed)
       || !(fa[2] = draw_copy(t, q->args[3], q->s, q->k >= 0))
       || !(fa[3] = draw_copy(t, q->args[4], q->s, 0))
       || !(fa[4] = draw_copy(t, q->args[5], q->s, 0))) {
-    fail_tape(c, t, q->e->loc, q->e->str);
+    fail_tape(c, ops, t, q->e->loc, q->e->str);
     *failed = 1;
   } else {
-    ad_val *r = ev_call_user(c, q->e->func, fa, 5, q->e->loc);
+    ad_val *r = ops->call_user(c, q->e->func, fa, 5, q->e->loc);
     if (!r) *failed = 1;
     else if (q->k < 0) v = r->x[0];
     else if (!r->adj || !fa[2]->adj) v = 0;   /* f does not depend on theta */
@@ -310,13 +318,13 @@ static void integ_backward(ad_tape *t, ad_node *node)
   }
 }
 
-ad_val *ev_integrate_1d(ev_ctx *c, const vi_expr *e, ad_val **args)
+ad_val *ev_integrate_1d(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args)
 {
   ad_tape *t = c->t;
   double tol = sqrt(DBL_EPSILON);   /* Stan's default */
-  if (e->nargs == 7 && control(c, e, args, 6, &tol)) return NULL;
+  if (e->nargs == 7 && control(c, ops, e, args, 6, &tol)) return NULL;
   if (!(tol > 0)) {
-    ev_error(c, VI_ERUNTIME, e->args[6]->loc, "%s: the relative tolerance must be positive "
+    ops->error(c, VI_ERUNTIME, e->args[6]->loc, "%s: the relative tolerance must be positive "
              "(found %g)", e->str, tol);
     return NULL;
   }
@@ -325,10 +333,10 @@ ad_val *ev_integrate_1d(ev_ctx *c, const vi_expr *e, ad_val **args)
   int rec = ad_tape_recording(t) && any_adj(args + 1, 3);
   ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, nd, rec);
   double *d = rec ? ad_alloc(t, nd * (K + 2) * sizeof *d) : NULL;
-  if (!o || (rec && !d)) return fail_tape(c, t, e->loc, e->str);
+  if (!o || (rec && !d)) return fail_tape(c, ops, t, e->loc, e->str);
   sub_tape r;
-  if (sub_open(c, &r)) {
-    ev_error(c, VI_ENOMEM, e->loc, "%s: out of memory", e->str);
+  if (sub_open(c, ops, &r)) {
+    ops->error(c, VI_ENOMEM, e->loc, "%s: out of memory", e->str);
     return NULL;
   }
   integ_call q = {c, e, &r, args, 0, -1};
@@ -340,7 +348,7 @@ ad_val *ev_integrate_1d(ev_ctx *c, const vi_expr *e, ad_val **args)
       sub_close(&r);
       snprintf(why, sizeof why, "the lower limit (%g) must be below the upper limit (%g)",
                lo, hi);
-      return reject(c, e, why);
+      return reject(c, ops, e, why);
     }
     q.k = -1;
     int rc = i1d_integrate(integrand, &q, lo, hi, tol, &o->x[s], why, sizeof why);
@@ -364,13 +372,13 @@ ad_val *ev_integrate_1d(ev_ctx *c, const vi_expr *e, ad_val **args)
     }
     if (rc) {
       sub_close(&r);
-      return rc < 0 ? NULL : reject(c, e, why);
+      return rc < 0 ? NULL : reject(c, ops, e, why);
     }
   }
   sub_close(&r);
   if (!rec) return o;
   integ_op *op = ad_alloc(t, sizeof *op);
-  if (!op) return fail_tape(c, t, e->loc, e->str);
+  if (!op) return fail_tape(c, ops, t, e->loc, e->str);
   op->K = K;
   op->nd = nd;
   op->d = d;
@@ -382,36 +390,36 @@ ad_val *ev_integrate_1d(ev_ctx *c, const vi_expr *e, ad_val **args)
 
 /* ---- map_rect -------------------------------------------------------------------------- */
 
-ad_val *ev_map_rect(ev_ctx *c, const vi_expr *e, ad_val **args)
+ad_val *ev_map_rect(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args)
 {
   ad_tape *t = c->t;
   ad_val *phi = args[1], *thetas = args[2], *xr = args[3], *xi = args[4];
   size_t J = thetas->dims[0];
   /* Stan's checks: one job per element of thetas, x_rs and x_is */
   if (xr->dims[0] != J || xi->dims[0] != J) {
-    ev_error(c, VI_ERUNTIME, e->loc, "map_rect: the job parameters have %zu jobs, the real "
+    ops->error(c, VI_ERUNTIME, e->loc, "map_rect: the job parameters have %zu jobs, the real "
              "data %zu and the int data %zu: they must match", J, xr->dims[0], xi->dims[0]);
     return NULL;
   }
   ad_val **outs = ad_alloc(t, (J ? J : 1) * sizeof *outs);
-  if (!outs) return fail_tape(c, t, e->loc, e->str);
+  if (!outs) return fail_tape(c, ops, t, e->loc, e->str);
   size_t total = 0;
   for (size_t j = 0; j < J; j++) {
     ad_ix ix = {0, j, NULL, 0};
     ad_val *fa[4] = {phi, ad_index(t, thetas, &ix, 1), ad_index(t, xr, &ix, 1),
                      ad_index(t, xi, &ix, 1)};
-    if (!fa[1] || !fa[2] || !fa[3]) return fail_tape(c, t, e->loc, e->str);
-    if (!(outs[j] = ev_call_user(c, e->func, fa, 4, e->loc))) return NULL;
+    if (!fa[1] || !fa[2] || !fa[3]) return fail_tape(c, ops, t, e->loc, e->str);
+    if (!(outs[j] = ops->call_user(c, e->func, fa, 4, e->loc))) return NULL;
     total += outs[j]->len;
   }
   ad_val *o = ad_new_mat(t, VT_VECTOR, total, 1, max_nd(outs, (int)J),
                          ad_tape_recording(t) && any_adj(outs, (int)J));
-  if (!o) return fail_tape(c, t, e->loc, e->str);
+  if (!o) return fail_tape(c, ops, t, e->loc, e->str);
   size_t off = 0;
   for (size_t j = 0; j < J; j++) {
     size_t m = outs[j]->len;
     size_t *oi = ad_alloc(t, (m ? m : 1) * sizeof *oi);
-    if (!oi) return fail_tape(c, t, e->loc, e->str);
+    if (!oi) return fail_tape(c, ops, t, e->loc, e->str);
     for (size_t i = 0; i < m; i++) oi[i] = off + i;
     ad_gather(t, o, outs[j], m, oi, NULL);
     off += m;
