@@ -85,6 +85,10 @@ typedef struct ev_ctx {
    * finite, with its location and arguments, in nf_err */
   int explain, nf_set;
   vi_error nf_err;
+  /* a tape of its own for user functions evaluated off the main tape (the algebraic
+   * solvers' systems, integrate_1d's integrand: hof.c); busy while one runs (a nested
+   * call takes a fresh one) */
+  ad_tape *sub; int sub_busy;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -140,6 +144,22 @@ void ev_print_discard(ev_ctx *c);
 /* 0, or the error (VI_ENOMEM for an exhausted arena) of an op that failed silently
  * during the pass (its message in err). */
 int ev_tape_status(ev_ctx *c);
+
+/* What hof.c needs of the evaluator (a call of a user-defined function with evaluated
+ * arguments, NULL with c->rc set on an error, reject or divergence inside; ev_error),
+ * handed over by eval.c: hof.c calling eval.c directly would make the two files a
+ * cycle. */
+typedef struct hof_ops {
+  ad_val *(*call_user)(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, vi_loc loc);
+  int (*error)(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
+      __attribute__((format(printf, 4, 5)));
+} hof_ops;
+
+/* The higher-order builtins of hof.c, args evaluated (args[0] unused): the algebraic
+ * solvers (VI_CALL_SOLVE), integrate_1d and map_rect.  NULL with c->rc set on failure. */
+ad_val *ev_solve(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args);
+ad_val *ev_integrate_1d(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args);
+ad_val *ev_map_rect(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args);
 
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)

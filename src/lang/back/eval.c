@@ -57,6 +57,8 @@ void ev_release(ev_ctx *c)
   c->pout = NULL; c->pout_len = c->pout_cap = 0;
   free(c->lp); free(c->ll); free(c->rej);
   c->lp = c->ll = NULL; c->rej = NULL; c->cap = 0;
+  ad_tape_free(c->sub);
+  c->sub = NULL;
 }
 
 void ev_begin(ev_ctx *c, size_t n, int grad)
@@ -420,6 +422,8 @@ static ad_val *call_user(ev_ctx *c, const vi_func *f, ad_val **args, int nargs, 
   return NULL;
 }
 
+static const hof_ops HOF_OPS = {call_user, ev_error};
+
 static int exec_return(ev_ctx *c, const vi_stmt *st)
 {
   c->ret = NULL;
@@ -633,10 +637,13 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       args = ad_alloc(t, (size_t)e->nargs * sizeof *args);
       if (!args) { ev_error(c, VI_ENOMEM, e->loc, "out of memory"); return NULL; }
     }
-    int skip = e->builtin == VI_CALL_ODE || e->builtin == VI_CALL_REDUCE;
+    int skip = VI_CALL_NAMES_FUNCTION(e->builtin);
     for (int i = skip; i < e->nargs; i++)
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
     if (e->builtin == VI_CALL_ODE) return ev_ode(c, e, args);
+    if (e->builtin == VI_CALL_SOLVE) return ev_solve(c, &HOF_OPS, e, args);
+    if (e->builtin == VI_CALL_INTEGRATE) return ev_integrate_1d(c, &HOF_OPS, e, args);
+    if (e->builtin == VI_CALL_MAP_RECT) return ev_map_rect(c, &HOF_OPS, e, args);
     if (e->builtin == VI_CALL_REDUCE) {
       /* f(x, 1, size(x), ...): the grainsize (args[2]) only splits work in Stan */
       args[0] = args[1];

@@ -76,6 +76,17 @@ struct vi_expr {
 #define VI_CALL_ODE (-4)
 #define VI_CALL_REDUCE (-5)   /* reduce_sum(f, x, grainsize, ...) = f(x, 1, size(x), ...) */
 enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
+/* The algebraic solvers (ival: VI_SOLVE_*), integrate_1d(f, a, b, theta, x_r, x_i[, tol])
+ * and map_rect(f, phi, thetas, x_rs, x_is): args[0] names the user function (func). */
+#define VI_CALL_SOLVE (-11)
+#define VI_CALL_INTEGRATE (-12)
+#define VI_CALL_MAP_RECT (-13)
+enum { VI_SOLVE_NEWTON = 1, VI_SOLVE_NEWTON_TOL, VI_SOLVE_POWELL, VI_SOLVE_POWELL_TOL,
+       VI_SOLVE_OLD_POWELL, VI_SOLVE_OLD_NEWTON };   /* OLD: algebra_solver(_newton) */
+/* Does the call's first argument name a function rather than hold a value? */
+#define VI_CALL_NAMES_FUNCTION(b)                                                    \
+  ((b) == VI_CALL_ODE || (b) == VI_CALL_REDUCE || (b) == VI_CALL_SOLVE               \
+   || (b) == VI_CALL_INTEGRATE || (b) == VI_CALL_MAP_RECT)
 
 /* Largest expression height and statement/parenthesis nesting the parser accepts. */
 #define VI_AST_MAX_DEPTH 1000

@@ -46,6 +46,7 @@ typedef struct checker {
   int void_ok;           /* the call being checked is a statement: it may be void */
   int loops;             /* enclosing loops */
   int changed;           /* second pass: some decl lost data_only this round */
+  int strict;            /* a last round of pass 2: require_data() on the calls */
 } checker;
 
 /* ---- Errors -------------------------------------------------------------------- */
@@ -558,6 +559,159 @@ static void check_reduce_sum(checker *c, vi_expr *e)
   e->type = ty(VT_REAL, 0);
 }
 
+/* The algebraic solvers (Stan Functions Reference, "Algebraic equation solvers"):
+ * solve_newton / solve_powell(f, guess, ...) with f(vector, ...), their _tol forms with
+ * three controls (scaling step or relative tolerance, function tolerance, maximum
+ * steps) before the variadic arguments, and the older algebra_solver(_newton)(f, guess,
+ * theta, x_r, x_i[, the three controls]) with f(vector y, vector theta, x_r, x_i). */
+static int solve_kind(const char *name)
+{
+  static const struct { const char *name; int kind; } k[] = {
+    {"solve_newton", VI_SOLVE_NEWTON}, {"solve_newton_tol", VI_SOLVE_NEWTON_TOL},
+    {"solve_powell", VI_SOLVE_POWELL}, {"solve_powell_tol", VI_SOLVE_POWELL_TOL},
+    {"algebra_solver", VI_SOLVE_OLD_POWELL}, {"algebra_solver_newton", VI_SOLVE_OLD_NEWTON}};
+  for (size_t i = 0; i < sizeof k / sizeof k[0]; i++)
+    if (strcmp(name, k[i].name) == 0) return k[i].kind;
+  return 0;
+}
+
+/* Argument i of e must be assignable to w (or a scalar where scalar_ok). */
+static void want_arg(checker *c, const vi_expr *e, int i, vi_type w, int scalar_ok,
+                     const char *what)
+{
+  vi_type got = e->args[i]->type;
+  if (!assignable(w, got) && !(scalar_ok && is_scalar(got)))
+    c_fail(c, VI_ECHECK, e->args[i]->loc, "%s of %s must be %s but found %s", what, e->str,
+           tname(w), tname(got));
+}
+
+/* The user function named by args[0] for argument types ft, returning ret (a plain
+ * function: no _rng, _lp or density). */
+static vi_func *hof_function(checker *c, vi_expr *e, const vi_type *ft, int nf, vi_type ret,
+                             const char *role)
+{
+  vi_expr *fe = e->args[0];
+  vi_func *f = resolve_user(c, fe->str, ft, nf, fe->loc);
+  if (!f)
+    c_fail(c, VI_ECHECK, fe->loc, "'%s' is not a user-defined function", fe->str);
+  if (!same_type(f->ret, ret))
+    c_fail(c, VI_ECHECK, fe->loc, "%s '%s' of %s must return %s but returns %s", role,
+           f->name, e->str, tname(ret), tname(f->ret));
+  if (f->kind != FN_PLAIN)
+    c_fail(c, VI_ECHECK, fe->loc, "%s '%s' of %s cannot be an _rng, _lp or density "
+           "function", role, f->name, e->str);
+  return f;
+}
+
+static void check_solver(checker *c, vi_expr *e, int kind)
+{
+  int old = kind >= VI_SOLVE_OLD_POWELL;
+  int tol = kind == VI_SOLVE_NEWTON_TOL || kind == VI_SOLVE_POWELL_TOL;
+  int newton = kind == VI_SOLVE_NEWTON || kind == VI_SOLVE_NEWTON_TOL
+               || kind == VI_SOLVE_OLD_NEWTON;
+  int fixed = old || tol ? 5 : 2;   /* arguments before the variadic ones */
+  if (old ? e->nargs != 5 && e->nargs != 8 : e->nargs < fixed)
+    c_fail(c, VI_ECHECK, e->loc, "%s needs %s arguments, found %d", e->str,
+           old ? "5 or 8" : tol ? "at least 5" : "at least 2", e->nargs);
+  int data = check_function_args(c, e, " (the algebraic system)");
+  want_arg(c, e, 1, ty(VT_VECTOR, 0), 0, "the initial guess");
+  const char *ctl[3] = {newton ? "the scaling step" : "the relative tolerance",
+                        "the function tolerance", "the maximum number of steps"};
+  int at = old ? (e->nargs == 8 ? 5 : 0) : tol ? 2 : 0;
+  for (int i = 0; at && i < 3; i++)
+    want_arg(c, e, at + i, i < 2 ? ty(VT_REAL, 0) : ty(VT_INT, 0), i < 2, ctl[i]);
+  vi_type ft[64];
+  int nf = 0;
+  ft[nf++] = ty(VT_VECTOR, 0);
+  if (old) {
+    want_arg(c, e, 2, ty(VT_VECTOR, 0), 0, "theta");
+    want_arg(c, e, 3, ty(VT_REAL, 1), 0, "x_r");
+    want_arg(c, e, 4, ty(VT_INT, 1), 0, "x_i");
+    ft[nf++] = ty(VT_VECTOR, 0);
+    ft[nf++] = ty(VT_REAL, 1);
+    ft[nf++] = ty(VT_INT, 1);
+  } else {
+    if (e->nargs - fixed > 63)
+      c_fail(c, VI_EUNSUPPORTED, e->loc, "%s with more than 63 arguments for the system "
+             "function is not supported", e->str);
+    for (int i = fixed; i < e->nargs; i++) ft[nf++] = e->args[i]->type;
+  }
+  e->func = hof_function(c, e, ft, nf, ty(VT_VECTOR, 0), "the algebraic system");
+  e->builtin = VI_CALL_SOLVE;
+  e->ival = kind;
+  e->type = ty(VT_VECTOR, 0);
+  e->data_only = data;
+}
+
+/* integrate_1d(f, a, b, theta, x_r, x_i[, relative tolerance]) with the integrand
+ * real f(real x, real xc, array[] real theta, array[] real x_r, array[] int x_i). */
+static void check_integrate_1d(checker *c, vi_expr *e)
+{
+  if (e->nargs != 6 && e->nargs != 7)
+    c_fail(c, VI_ECHECK, e->loc, "integrate_1d needs 6 or 7 arguments (f, a, b, theta, x_r, "
+           "x_i[, relative tolerance]), found %d", e->nargs);
+  int data = check_function_args(c, e, " (the integrand)");
+  want_arg(c, e, 1, ty(VT_REAL, 0), 1, "the lower limit");
+  want_arg(c, e, 2, ty(VT_REAL, 0), 1, "the upper limit");
+  want_arg(c, e, 3, ty(VT_REAL, 1), 0, "theta");
+  want_arg(c, e, 4, ty(VT_REAL, 1), 0, "x_r");
+  want_arg(c, e, 5, ty(VT_INT, 1), 0, "x_i");
+  if (e->nargs == 7) want_arg(c, e, 6, ty(VT_REAL, 0), 1, "the relative tolerance");
+  const vi_type ft[5] = {ty(VT_REAL, 0), ty(VT_REAL, 0), ty(VT_REAL, 1), ty(VT_REAL, 1),
+                         ty(VT_INT, 1)};
+  e->func = hof_function(c, e, ft, 5, ty(VT_REAL, 0), "the integrand");
+  e->builtin = VI_CALL_INTEGRATE;
+  e->type = ty(VT_REAL, 0);
+  e->data_only = data;
+}
+
+/* map_rect(f, phi, thetas, x_rs, x_is) with vector f(vector phi, vector theta,
+ * array[] real x_r, array[] int x_i): the jobs' results concatenated. */
+static void check_map_rect(checker *c, vi_expr *e)
+{
+  if (e->nargs != 5)
+    c_fail(c, VI_ECHECK, e->loc, "map_rect needs 5 arguments (f, phi, thetas, x_rs, x_is), "
+           "found %d", e->nargs);
+  int data = check_function_args(c, e, " (the job function)");
+  want_arg(c, e, 1, ty(VT_VECTOR, 0), 0, "the shared parameters");
+  want_arg(c, e, 2, ty(VT_VECTOR, 1), 0, "the job parameters");
+  want_arg(c, e, 3, ty(VT_REAL, 2), 0, "the real data");
+  want_arg(c, e, 4, ty(VT_INT, 2), 0, "the int data");
+  const vi_type ft[4] = {ty(VT_VECTOR, 0), ty(VT_VECTOR, 0), ty(VT_REAL, 1), ty(VT_INT, 1)};
+  e->func = hof_function(c, e, ft, 4, ty(VT_VECTOR, 0), "the job function");
+  e->builtin = VI_CALL_MAP_RECT;
+  e->type = ty(VT_VECTOR, 0);
+  e->data_only = data;
+}
+
+/* After pass 2: the arguments Stan requires to be data (x_r, x_i, the solver controls)
+ * depend on data only.  Outside function bodies (whose arguments carry no data
+ * qualifier here). */
+static void require_data(checker *c, const vi_expr *e)
+{
+  static const char *const ctl[3] = {"the solver control", "the function tolerance",
+                                     "the maximum number of steps"};
+  int idx[4], n = 0;
+  const char *what[4];
+  if (e->builtin == VI_CALL_SOLVE) {
+    if (e->ival >= VI_SOLVE_OLD_POWELL) { idx[n] = 3; what[n++] = "x_r"; }
+    int at = e->ival >= VI_SOLVE_OLD_POWELL ? (e->nargs == 8 ? 5 : 0)
+             : e->ival == VI_SOLVE_NEWTON_TOL || e->ival == VI_SOLVE_POWELL_TOL ? 2 : 0;
+    for (int i = 0; at && i < 3; i++) { idx[n] = at + i; what[n++] = ctl[i]; }
+  } else if (e->builtin == VI_CALL_INTEGRATE) {
+    idx[n] = 4; what[n++] = "x_r";
+    idx[n] = 5; what[n++] = "x_i";
+    if (e->nargs == 7) { idx[n] = 6; what[n++] = "the relative tolerance"; }
+  } else if (e->builtin == VI_CALL_MAP_RECT) {
+    idx[n] = 3; what[n++] = "x_rs";
+    idx[n] = 4; what[n++] = "x_is";
+  }
+  for (int i = 0; i < n; i++)
+    if (!e->args[idx[i]]->data_only)
+      c_fail(c, VI_ECHECK, e->args[idx[i]]->loc, "%s of %s must depend on data only (data "
+             "or transformed data), not on parameters", what[i], e->str);
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
   int void_ok = c->void_ok;
@@ -570,6 +724,14 @@ static void check_call(checker *c, vi_expr *e)
   if (ode) {
     c->void_ok = 0;
     check_ode(c, e, ode);
+    return;
+  }
+  int solve = solve_kind(e->str);
+  if (solve || strcmp(e->str, "integrate_1d") == 0 || strcmp(e->str, "map_rect") == 0) {
+    c->void_ok = 0;
+    if (solve) check_solver(c, e, solve);
+    else if (e->str[0] == 'i') check_integrate_1d(c, e);
+    else check_map_rect(c, e);
     return;
   }
   c->void_ok = 0;
@@ -1237,9 +1399,9 @@ static int dep_expr(checker *c, vi_expr *e)
     break;
   case EX_CALL:
     /* an ODE solver's first argument names a function, not a value */
-    for (int i = e->builtin == VI_CALL_ODE || e->builtin == VI_CALL_REDUCE ? 1 : 0;
-         i < e->nargs; i++)
+    for (int i = VI_CALL_NAMES_FUNCTION(e->builtin) ? 1 : 0; i < e->nargs; i++)
       d &= dep_expr(c, e->args[i]);
+    if (c->strict) require_data(c, e);
     if (e->builtin == -1) d = 0;
     else if (e->builtin == VI_CALL_USER || e->builtin == VI_CALL_REDUCE) {
       if (e->func->kind == FN_LP || (e->func->kind == FN_RNG && e->data_only == 0)) d = 0;
@@ -1425,6 +1587,9 @@ int front_check(vi_ast *ast, struct vi_error *err)
     for (int b = 0; b < BLK_COUNT; b++)
       if (ast->blocks[b]) dep_stmt(c, ast->blocks[b], 1);
   } while (c->changed);
+  c->strict = 1;
+  for (int b = 0; b < BLK_COUNT; b++)
+    if (ast->blocks[b]) dep_stmt(c, ast->blocks[b], 1);
   ast->slots = ast_arena_alloc(ast->arena, (size_t)(c->nslots ? c->nslots : 1)
                                * sizeof *ast->slots);
   if (!ast->slots) c_nomem(c);

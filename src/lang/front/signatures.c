@@ -323,10 +323,8 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 static const char *const unsupported_funcs[] = {
   "abs2", "cholesky_corr", "complex_schur_decompose",
   "csr_extract", "eigendecompose", "eigendecompose_sym",
-  "integrate_1d", "integrate_ode",
-  "map_rect", "ode_adjoint_tol_ctl", "qr",
-  "qr_thin", "solve_newton",
-  "solve_newton_tol", "solve_powell", "solve_powell_tol", "svd", NULL};
+  "integrate_ode", "ode_adjoint_tol_ctl", "qr",
+  "qr_thin", "svd", NULL};
 
 /* Stan distributions vi does not (yet) implement. */
 static const char *const stan_dists[] = {
