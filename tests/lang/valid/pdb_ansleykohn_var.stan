@@ -1,3 +1,5 @@
+// warning: pdb_ansleykohn_var.stan:87:25: warning: parameter 'A' has no prior: the posterior may be improper
+// warning: pdb_ansleykohn_var.stan:88:17: warning: parameter 'Sigma' has no prior: the posterior may be improper
 // posteriordb (github.com/stan-dev/posteriordb, BSD-3): ansleykohn_var; one of its VAR models whose
 // generated quantities use complex numbers (eigenvalues of the companion matrix).
 functions {

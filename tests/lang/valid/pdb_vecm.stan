@@ -1,3 +1,7 @@
+// warning: pdb_vecm.stan:31:15: warning: parameter 'mu' has no prior: the posterior may be improper
+// warning: pdb_vecm.stan:32:28: warning: parameter 'L' has no prior: the posterior may be improper
+// warning: pdb_vecm.stan:33:28: warning: parameter 'xi' has no prior: the posterior may be improper
+// warning: pdb_vecm.stan:35:18: warning: parameter 'alpha' has no prior: the posterior may be improper
 // posteriordb (github.com/stan-dev/posteriordb, BSD-3): a VECM (its companion's top block is never set, so its eigenvalues are 0, in Stan too); one of its VAR models whose
 // generated quantities use complex numbers (eigenvalues of the companion matrix).
 data{
