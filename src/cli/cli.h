@@ -53,7 +53,7 @@ typedef struct cli_config {
   int lrvb;                   /* --covariance lrvb (0: meanfield) */
   int resample;               /* --resample psis (0: none) */
 } cli_config;
-#define CLI_FINISH_SE 0.05
+#define CLI_FINISH_SE 0.1
 /* The final diagnostics' fewest draws (when --eval-draws allows as many): PSIS k-hat
  * and the forward KL need a tail to fit, whatever the SEs say. */
 #define CLI_FINISH_MIN 1000

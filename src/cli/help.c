@@ -124,7 +124,7 @@ void cli_help_fit(FILE *out)
         "                            --output-draws and 1000, and stop once the SEs of\n"
         "                            the ELBO and log p(X) are below --finish-se\n"
         "      --finish-se X         the final diagnostics' target SE in nats (default\n"
-        "                            0.05; 0: always --eval-draws draws)\n"
+        "                            0.1; 0: always --eval-draws draws)\n"
         "      --eval-every K        fresh-draw diagnostics every K iterations (default 0:\n"
         "                            use the optimiser's own draws)\n"
         "      --covariance meanfield|lrvb\n"
