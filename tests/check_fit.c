@@ -19,7 +19,11 @@
  *    an uncentred, badly scaled regression (intercept next to x ~ 66 + 4 N(0,1), a column
  *    scaled 1e3) reaches the optimum to 1e-3 sd (Newton mode search + preconditioning);
  *  - vi_fit_finish: IS log-evidence within a few standard errors of the exact value,
- *    forward KL finite and >= 0. */
+ *    forward KL finite and >= 0;
+ *  - vi_fit_finish_shared: with a fixed count, vi_fit_finish's estimates bit for bit; the
+ *    kept draws carry their own log p and log q; with a target SE, a stop between floor
+ *    and cap with both SEs met, and ELBO, log p(X) and KL within 4 SE of the closed form
+ *    and of the fixed-count finish. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -326,6 +330,82 @@ START_TEST(test_elbo_estimator_converges)
   double sd2[4] = {0.05, 0.05, 0.05, 0.05};
   ck_assert_double_eq_tol(fin.elbo, cm_linreg_exact_elbo(c, mu, sd2), 5.0 * fin.elbo_se);
   vi_fit_free(f);
+  cm_linreg_free(c);
+}
+END_TEST
+
+/* ---- the shared finish (vi_fit_finish_shared) ---------------------------------------- */
+
+/* Two fits of the same model and seed reach the same q (the fit is deterministic). */
+static vi_fit *fit_linreg_run(const vi_model *m)
+{
+  vi_options opt;
+  vi_options_default(&opt);
+  vi_fit *f = vi_fit_alloc(m, &opt, NULL);
+  ck_assert_ptr_nonnull(f);
+  ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+  return f;
+}
+
+START_TEST(test_finish_shared)
+{
+  enum { D = 4, KEEP = 300 };
+  vi_model m;
+  cm_linreg *c = make_linreg(60, D, &m);
+  double exact_lz = m.log_evidence;
+  m.has_log_evidence = 0;   /* the IS estimate is what is tested */
+  vi_fit *fa = fit_linreg_run(&m), *fb = fit_linreg_run(&m);
+  ck_assert_mem_eq(vi_fit_mean(fa), vi_fit_mean(fb), D * sizeof(double));
+  const double *mu = vi_fit_mean(fb), *sd = vi_fit_sd(fb);
+  double exact_elbo = cm_linreg_exact_elbo(c, mu, sd), exact_kl = exact_lz - exact_elbo;
+
+  /* n_min = n_max, no target: vi_fit_finish's draws exactly, whatever is kept */
+  vi_final a, b;
+  double *z = malloc(KEEP * D * sizeof *z), lp[KEEP], lq[KEEP];
+  ck_assert_int_eq(vi_fit_finish(fa, &a), VI_SUCCESS);   /* eval_draws = 2000 */
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 2000, 2000, 0.0, KEEP, z, lp, lq, &b), VI_SUCCESS);
+  ck_assert_uint_eq(b.draws, 2000);
+  ck_assert(a.elbo == b.elbo && a.log_evidence == b.log_evidence && a.khat == b.khat &&
+            a.elbo_se == b.elbo_se && a.kl_forward == b.kl_forward);
+  /* the kept draws are draws of q with their own log p and log q */
+  for (size_t i = 0; i < KEEP; i++) {
+    double lpi;
+    ck_assert_int_eq(m.log_joint(m.ctx, 1, z + i * D, &lpi, NULL), VI_SUCCESS);
+    ck_assert_double_eq_tol(lp[i], lpi, 1e-9 * fabs(lpi));
+    ck_assert_double_eq_tol(lq[i], vi_fit_log_q(fb, z + i * D), 1e-10);
+  }
+  double zm[D] = {0};   /* their mean is q's within 5 se */
+  for (size_t i = 0; i < KEEP; i++)
+    for (int j = 0; j < D; j++) zm[j] += z[i * D + j] / KEEP;
+  for (int j = 0; j < D; j++)
+    ck_assert_double_eq_tol(zm[j], mu[j], 5.0 * sd[j] / sqrt((double)KEEP));
+
+  /* adaptive: a target within reach stops between floor and cap with both SEs below it,
+   * and its estimates agree with the closed form and with the fixed-count finish */
+  vi_fit_free(fb);
+  fb = fit_linreg_run(&m);
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 500, 20000, 0.01, KEEP, z, lp, lq, &b), VI_SUCCESS);
+  ck_assert(b.draws >= 500 && b.draws <= 20000);
+  ck_assert((b.draws - 500) % 256 == 0 || b.draws == 20000);
+  if (b.draws < 20000) ck_assert(b.elbo_se <= 0.01 && b.log_evidence_se <= 0.01);
+  ck_assert_double_eq_tol(b.elbo, exact_elbo, 4.0 * b.elbo_se + 1e-9);
+  ck_assert_double_eq_tol(b.log_evidence, exact_lz, 4.0 * b.log_evidence_se + 1e-9);
+  ck_assert_double_eq_tol(b.kl, exact_kl, 4.0 * b.kl_se + 1e-9);
+  ck_assert_double_eq_tol(b.elbo, a.elbo, 4.0 * hypot(a.elbo_se, b.elbo_se));
+  ck_assert_double_eq_tol(b.kl, a.kl, 4.0 * hypot(a.kl_se, b.kl_se));
+  /* a target already met at the floor: the floor; none: the cap */
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 700, 5000, 1e6, 0, NULL, NULL, NULL, &b), VI_SUCCESS);
+  ck_assert_uint_eq(b.draws, 700);
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 700, 900, 0.0, 0, NULL, NULL, NULL, &b), VI_SUCCESS);
+  ck_assert_uint_eq(b.draws, 900);
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 700, 10, 0.0, 0, NULL, NULL, NULL, &b), VI_SUCCESS);
+  ck_assert_uint_eq(b.draws, 700);   /* a cap below the floor counts as the floor */
+  /* more kept than the floor, or no fit */
+  ck_assert_int_eq(vi_fit_finish_shared(fb, 100, 200, 0.0, KEEP, z, lp, lq, &b), VI_EINVAL);
+  ck_assert_int_eq(vi_fit_finish_shared(NULL, 100, 200, 0.0, 0, NULL, NULL, NULL, &b), VI_EINVAL);
+  free(z);
+  vi_fit_free(fa);
+  vi_fit_free(fb);
   cm_linreg_free(c);
 }
 END_TEST
@@ -1293,6 +1373,7 @@ int main(void)
   TCase *tc_finish_linreg = tcase_create("finish_linreg");
   tcase_set_timeout(tc_finish_linreg, 600);
   tcase_add_test(tc_finish_linreg, test_finish_linreg);
+  tcase_add_test(tc_finish_linreg, test_finish_shared);
   suite_add_tcase(s, tc_finish_linreg);
   TCase *tc_observer_and_fresh = tcase_create("observer_and_fresh");
   tcase_set_timeout(tc_observer_and_fresh, 600);

@@ -263,6 +263,20 @@ typedef int (*vi_observer_fn)(void *ctx, const vi_fit *f, const vi_diag *d);
 int vi_fit_run(vi_fit *f, vi_observer_fn observer, void *ctx);
 /* Final fresh-draw diagnostics (uses opt.eval_draws draws from the fit's RNG). */
 int vi_fit_finish(vi_fit *f, vi_final *out);
+/* (Added with the shared finish.)  vi_fit_finish with a number of draws that the
+ * estimates' precision decides, and the draws handed back for reuse: draws z_s ~ q from
+ * the fit's RNG (the same stream and order as vi_fit_finish), evaluating log p(x, z_s) and
+ * log q(z_s) once each; first n_min of them, then batches of 256 until the standard
+ * errors of the ELBO and of the importance-sampling log p(X) (the estimate's, even when
+ * the model knows log p(X) exactly) are both at most target_se, or n_max draws (n_max <
+ * n_min counts as n_min; target_se <= 0: n_max draws, always).  The first n_keep draws
+ * (n_keep <= n_min, else VI_EINVAL) are copied out: z_keep gets their z (n_keep x dim,
+ * row-major, unconstrained), lp_keep log p(x, z) as the model gave it (a non-finite value
+ * included), lq_keep log q(z); each may be NULL.  out is filled as by vi_fit_finish,
+ * out->draws the number drawn, and vi_fit_finish_fault reports on all of them. */
+int vi_fit_finish_shared(vi_fit *f, size_t n_min, size_t n_max, double target_se,
+                         size_t n_keep, double *z_keep, double *lp_keep, double *lq_keep,
+                         vi_final *out);
 void vi_fit_free(vi_fit *f);
 
 size_t vi_fit_dim(const vi_fit *f);

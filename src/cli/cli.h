@@ -42,6 +42,9 @@ typedef struct cli_config {
   const char *json_path;      /* --summary-json */
   const char *plot_dir;       /* --plot DIR: the three plots at the end of the fit */
   size_t output_draws;        /* --output-draws (default 1000) */
+  double finish_se;           /* --finish-se: the final diagnostics draw until the SEs of
+                                 the ELBO and log p(X) are below it (default
+                                 CLI_FINISH_SE; 0: always --eval-draws draws) */
   size_t print_every;         /* --print-every / --refresh: 0 = automatic */
   int no_progress;            /* --refresh 0 (or --print-every 0): no progress lines */
   const char *init_file;      /* --init FILE.json: initial values (CmdStan's init file) */
@@ -51,6 +54,10 @@ typedef struct cli_config {
   int resample;               /* --resample psis (0: none) */
   int family_auto;            /* --family auto (the default): chosen by D, cli_family_choose */
 } cli_config;
+#define CLI_FINISH_SE 0.1
+/* The final diagnostics' fewest draws (when --eval-draws allows as many): PSIS k-hat
+ * and the forward KL need a tail to fit, whatever the SEs say. */
+#define CLI_FINISH_MIN 1000
 
 /* --family auto: a full-rank q up to this many unconstrained dimensions, mean-field
  * above.  On the 45 posteriordb reference posteriors (D <= 26) full rank gave sds
@@ -146,8 +153,16 @@ typedef struct cli_draws {
  * instead, Pareto-smooth their importance weights p / g and keep n of them drawn without
  * replacement in proportion to the smoothed weights, unless k-hat > 0.7 (then the first
  * n, as drawn).  Returns VI_SUCCESS or the failing status (the model's runtime error text
- * is in the program; VI_ENOTPD when cov has no Cholesky factor). */
-int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample, cli_draws *d);
+ * is in the program; VI_ENOTPD when cov has no Cholesky factor).  pre (not NULL, only
+ * with cov NULL): the proposal draws were made already (the finish's draws from q,
+ * vi_fit_finish_shared): n of them, or CLI_RESAMPLE_FACTOR n with resample, with their
+ * log p and log q; they are used instead of drawing. */
+typedef struct cli_predrawn {
+  size_t n;
+  const double *z, *log_p, *log_g;   /* n x dim, n, n */
+} cli_predrawn;
+int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample,
+                   const cli_predrawn *pre, cli_draws *d);
 void cli_draws_free(cli_draws *d);
 
 /* ---- the outcome of a fit, shared by the reporters ---- */

@@ -139,6 +139,49 @@ static int lrvb_run(vi_fit *f, cli_outcome *o, const vi_program *p)
   return CLI_EXIT_OK;
 }
 
+/* The final diagnostics' draws, kept for the output (vi_fit_finish_shared). */
+typedef struct shared_draws {
+  cli_predrawn draws;
+  double *z, *log_p, *log_g;   /* owned */
+  int ok;
+} shared_draws;
+
+static void shared_draws_free(shared_draws *sh)
+{
+  free(sh->z);
+  free(sh->log_p);
+  free(sh->log_g);
+  memset(sh, 0, sizeof *sh);
+}
+
+/* The final diagnostics from draws that the output reuses: as many as the output needs
+ * (CLI_RESAMPLE_FACTOR times more with --resample psis), at least CLI_FINISH_MIN unless
+ * --eval-draws is smaller, more until the SEs reach --finish-se, at most --eval-draws. */
+static int finish_shared(vi_fit *f, const cli_config *cfg, vi_final *fin, shared_draws *sh)
+{
+  size_t D = vi_fit_dim(f), cap = vi_fit_options(f)->eval_draws;
+  size_t keep = cfg->resample ? cfg->output_draws * CLI_RESAMPLE_FACTOR : cfg->output_draws;
+  size_t lo = cap < CLI_FINISH_MIN ? cap : CLI_FINISH_MIN;
+  size_t n_min = keep > lo ? keep : lo;
+  memset(sh, 0, sizeof *sh);
+  sh->z = malloc((keep ? keep : 1) * D * sizeof *sh->z);
+  sh->log_p = malloc((keep ? keep : 1) * sizeof *sh->log_p);
+  sh->log_g = malloc((keep ? keep : 1) * sizeof *sh->log_g);
+  if (!sh->z || !sh->log_p || !sh->log_g) {
+    shared_draws_free(sh);
+    return VI_ENOMEM;
+  }
+  int st = vi_fit_finish_shared(f, n_min, cap, cfg->finish_se, keep, sh->z, sh->log_p,
+                                sh->log_g, fin);
+  if (st != VI_SUCCESS) {
+    shared_draws_free(sh);
+    return st;
+  }
+  sh->draws = (cli_predrawn){keep, sh->z, sh->log_p, sh->log_g};
+  sh->ok = 1;
+  return VI_SUCCESS;
+}
+
 static int exit_for_outcome(const cli_outcome *o)
 {
   if (o->interrupted)
@@ -210,6 +253,8 @@ int cli_cmd_fit(int argc, char **argv)
   double *init_z = NULL;
   cli_draws draws;
   memset(&draws, 0, sizeof draws);
+  shared_draws pre;
+  memset(&pre, 0, sizeof pre);
   cli_outcome o;
   memset(&o, 0, sizeof o);
   cli_atomic_file files[3];
@@ -331,8 +376,12 @@ int cli_cmd_fit(int argc, char **argv)
     goto out;
   }
 
-  /* Final decomposition from fresh draws, then the output draws. */
-  st = vi_fit_finish(f, &o.final);
+  /* Final decomposition from fresh draws, then the output draws: the same draws, unless
+   * the output comes from another proposal (--covariance lrvb). */
+  if (cfg.lrvb)
+    st = vi_fit_finish(f, &o.final);
+  else
+    st = finish_shared(f, &cfg, &o.final, &pre);
   o.have_final = st == VI_SUCCESS;
   if (!o.have_final)
     report_runtime("final diagnostics unavailable", st, p);
@@ -345,7 +394,8 @@ int cli_cmd_fit(int argc, char **argv)
   }
   if (cfg.lrvb && (rc = lrvb_run(f, &o, p)) != CLI_EXIT_OK)
     goto out;
-  st = cli_draws_make(f, cfg.output_draws, o.lrvb_cov, cfg.resample, &draws);
+  st = cli_draws_make(f, cfg.output_draws, o.lrvb_cov, cfg.resample,
+                      pre.ok ? &pre.draws : NULL, &draws);
   if (st != VI_SUCCESS) {
     report_runtime("cannot make the output draws", st, p);
     rc = cli_exit_for_status(st);
@@ -384,6 +434,7 @@ out:
     cli_atomic_abort(&files[i]);
   cli_signals_restore();
   cli_draws_free(&draws);
+  shared_draws_free(&pre);
   free(o.lrvb_cov);
   vi_fit_free(f);
   free(init_z);

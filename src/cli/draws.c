@@ -4,6 +4,8 @@
  * points, as the engine does), log g(z_s) of that proposal is computed, and each
  * z_s is mapped to the model's outputs: constrained parameters, transformed parameters and
  * generated quantities.  The outputs at q's mean come first, as CmdStan writes them.
+ * Without --covariance lrvb the draws are the final diagnostics' own (vi_fit_finish_shared,
+ * cmd_fit.c): z, log p and log q come from there, and only the outputs are computed here.
  * --resample psis draws CLI_RESAMPLE_FACTOR times as many proposal points and keeps N of
  * them by Pareto-smoothed importance resampling (psis.c), as Pathfinder does (Zhang et
  * al., JMLR 2022), unless k-hat > 0.7.
@@ -150,21 +152,27 @@ static int draws_outputs(const vi_model *m, int use_constrain, size_t dim, size_
  * log p - log g smoothed, n of them kept (or the first n when k-hat > 0.7), then mapped
  * to outputs.  log_p and log_g of the kept draws are the raw ones. */
 static int draws_resampled(proposal *g, const vi_model *m, int use_constrain, size_t n,
-                           gsl_rng *rng, cli_draws *d)
+                           gsl_rng *rng, const cli_predrawn *pre, cli_draws *d)
 {
-  size_t dim = g->dim, n_out = d->n_out, S = n * CLI_RESAMPLE_FACTOR;
-  double *Z = malloc(S * dim * sizeof *Z), *lp = malloc(S * sizeof *lp);
-  double *lg = malloc(S * sizeof *lg), *lw = malloc(S * sizeof *lw);
+  size_t dim = g->dim, n_out = d->n_out, S = pre ? pre->n : n * CLI_RESAMPLE_FACTOR;
+  double *Zo = NULL, *lpo = NULL, *lgo = NULL;   /* owned when not predrawn */
+  if (!pre) {
+    Zo = malloc(S * dim * sizeof *Zo);
+    lpo = malloc(S * sizeof *lpo);
+    lgo = malloc(S * sizeof *lgo);
+  }
+  const double *Z = pre ? pre->z : Zo, *lp = pre ? pre->log_p : lpo, *lg = pre ? pre->log_g : lgo;
+  double *lw = malloc(S * sizeof *lw);
   double *zb = malloc((size_t)BATCH * dim * sizeof *zb);
   size_t *idx = malloc((n ? n : 1) * sizeof *idx);
   int st = VI_ENOMEM;
   if (!Z || !lp || !lg || !lw || !zb || !idx)
     goto done;
-  for (size_t s = 0; s < S; s++)
-    lg[s] = proposal_draw(g, rng, Z + s * dim);
-  for (size_t s0 = 0; s0 < S; s0 += BATCH) {
+  for (size_t s = 0; !pre && s < S; s++)
+    lgo[s] = proposal_draw(g, rng, Zo + s * dim);
+  for (size_t s0 = 0; !pre && s0 < S; s0 += BATCH) {
     size_t b = S - s0 < BATCH ? S - s0 : BATCH;
-    if ((st = m->log_joint(m->ctx, b, Z + s0 * dim, lp + s0, NULL)) != VI_SUCCESS)
+    if ((st = m->log_joint(m->ctx, b, Zo + s0 * dim, lpo + s0, NULL)) != VI_SUCCESS)
       goto done;
   }
   for (size_t s = 0; s < S; s++)
@@ -194,11 +202,12 @@ static int draws_resampled(proposal *g, const vi_model *m, int use_constrain, si
   }
   st = VI_SUCCESS;
 done:
-  free(Z); free(lp); free(lg); free(lw); free(zb); free(idx);
+  free(Zo); free(lpo); free(lgo); free(lw); free(zb); free(idx);
   return st;
 }
 
-int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample, cli_draws *d)
+int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample,
+                   const cli_predrawn *pre, cli_draws *d)
 {
   const vi_model *m = vi_fit_model(f);
   size_t dim = vi_fit_dim(f);
@@ -261,18 +270,24 @@ int cli_draws_make(vi_fit *f, size_t n, const double *cov, int resample, cli_dra
     goto done;
 
   if (resample) {
-    st = draws_resampled(&g, m, use_constrain, n, rng, d);
+    st = draws_resampled(&g, m, use_constrain, n, rng, pre, d);
     if (st != VI_SUCCESS)
       goto done;
   }
   /* The draws, a batch at a time. */
   for (size_t s0 = 0; s0 < n && !resample; s0 += BATCH) {
     size_t b = n - s0 < BATCH ? n - s0 : BATCH;
-    for (size_t k = 0; k < b; k++)
-      d->log_g[s0 + k] = proposal_draw(&g, rng, z + k * dim);
-    st = m->log_joint(m->ctx, b, z, d->log_p + s0, NULL);
-    if (st != VI_SUCCESS)
-      goto done;
+    if (pre) {   /* the finish's draws: log p and log q known, only the outputs to make */
+      memcpy(z, pre->z + s0 * dim, b * dim * sizeof *z);
+      memcpy(d->log_p + s0, pre->log_p + s0, b * sizeof *d->log_p);
+      memcpy(d->log_g + s0, pre->log_g + s0, b * sizeof *d->log_g);
+    } else {
+      for (size_t k = 0; k < b; k++)
+        d->log_g[s0 + k] = proposal_draw(&g, rng, z + k * dim);
+      st = m->log_joint(m->ctx, b, z, d->log_p + s0, NULL);
+      if (st != VI_SUCCESS)
+        goto done;
+    }
     st = draws_outputs(m, use_constrain, dim, n_out, b, z, rng, d->out + s0 * n_out);
     if (st != VI_SUCCESS)
       goto done;

@@ -19,7 +19,7 @@ enum {
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
   OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
-  OPT_RESAMPLE, OPT_PLOT
+  OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE
 };
 
 static const struct option fit_options[] = {
@@ -45,6 +45,7 @@ static const struct option fit_options[] = {
   {"plot", required_argument, NULL, OPT_PLOT},
   {"init", required_argument, NULL, OPT_INIT},
   {"eval-draws", required_argument, NULL, OPT_EVAL_DRAWS},
+  {"finish-se", required_argument, NULL, OPT_FINISH_SE},
   {"eval-every", required_argument, NULL, OPT_EVAL_EVERY},
   {"print-every", required_argument, NULL, OPT_PRINT_EVERY},
   {"refresh", required_argument, NULL, OPT_PRINT_EVERY},
@@ -260,6 +261,7 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
   vi_options_default(&cfg->opt);
   cfg->output_draws = 1000;
   cfg->family_auto = 1;
+  cfg->finish_se = CLI_FINISH_SE;
   *help_shown = 0;
 
   opterr = 0;   /* we print our own messages */
@@ -341,6 +343,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       break;
     case OPT_EVAL_DRAWS:
       if (parse_draws("eval-draws", optarg, &cfg->opt.eval_draws))
+        return CLI_EXIT_USAGE;
+      break;
+    case OPT_FINISH_SE:
+      if (parse_real("finish-se", optarg, 0, &cfg->finish_se))
         return CLI_EXIT_USAGE;
       break;
     case OPT_EVAL_EVERY:

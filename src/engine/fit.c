@@ -128,7 +128,14 @@ int fit_record(vi_fit *f)
 int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                        double *ll)
 {
+  return fit_eval_draws_keep(f, rng, n, lp, lq, ll, 0, NULL, NULL);
+}
+
+int fit_eval_draws_keep(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+                        double *ll, size_t n_keep, double *z_keep, double *lp_keep)
+{
   const vi_family_type *t = f->fam.type;
+  size_t D = f->dim;
   for (size_t s0 = 0; s0 < n; s0 += VI_FIT_BATCH) {
     size_t b = n - s0 < VI_FIT_BATCH ? n - s0 : VI_FIT_BATCH;
     for (size_t i = 0; i < b * f->fam.n_noise; i++)
@@ -137,6 +144,9 @@ int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
     t->log_q(&f->fam, f->x, b, f->eeps, f->ez, lq + s0);
     int st = f->model.log_joint(f->model.ctx, b, f->ez, lp + s0, NULL);
     if (st != VI_SUCCESS) return st < 0 ? st : VI_EMODEL;
+    size_t k = s0 < n_keep ? (n_keep - s0 < b ? n_keep - s0 : b) : 0;   /* kept here */
+    if (k && z_keep) memcpy(z_keep + s0 * D, f->ez, k * D * sizeof(double));
+    if (k && lp_keep) memcpy(lp_keep + s0, lp + s0, k * sizeof(double));
     for (size_t i = 0; i < b; i++)
       if (!isfinite(lp[s0 + i])) lp[s0 + i] = -INFINITY;
     if (ll && f->model.log_lik) {

@@ -169,5 +169,10 @@ int fit_start_laplace(vi_fit *f);
  * Non-finite log p values become -inf. */
 int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                        double *ll);
+/* The same, copying the first n_keep draws out: z into z_keep (n_keep x dim) and log p
+ * as the model gave it (before -inf replaces a non-finite value) into lp_keep (either may
+ * be NULL).  The draws and their order are those of fit_eval_draws. */
+int fit_eval_draws_keep(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
+                        double *ll, size_t n_keep, double *z_keep, double *lp_keep);
 
 #endif

@@ -11,7 +11,9 @@ expect_out "Model:    $ES  (data: $ESD)"
 expect_out "Fit:      full-rank Gaussian over D = 10 unconstrained dimensions; fixed draws (M = "
 expect_out ", adaptive from 32 up to 512, standardized), bfgs2, seed 1"
 expect_out "Stopped:  converged: "
-expect_out "Decomposition  log p(X) = ELBO + KL(q || p), from 2000 fresh draws from q:"
+# the shared finish: between the 1000 output draws and --eval-draws (2000)
+grep -Eq '^Decomposition  log p\(X\) = ELBO \+ KL\(q \|\| p\), from (1[0-9]{3}|2000) fresh draws from q:$' \
+  "$TMP/out" || fail "stdout lacks the decomposition line with 1000-2000 draws"
 expect_out "estimated (importance sampling, q as proposal)"
 expect_out "estimated (Monte Carlo over q)"
 expect_out "estimated (log p(X) - ELBO)"

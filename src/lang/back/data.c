@@ -5,8 +5,10 @@
  * spellings inf / nan) as strings; empty lists for zero sizes.  Each data-block
  * declaration is evaluated in order (sizes may use earlier data), the JSON value is
  * checked against its shape, type and constraint, then copied into a persistent value.
- * The JSON is parsed with jansson, duplicate keys rejected.  Shapes are checked before
- * anything is allocated, so a huge declared size with small data is a clean error. */
+ * The JSON is read by a streaming parser (yajl, json_stream.c) into compact captures of
+ * the declared names only (8 bytes a number), duplicate keys rejected.  Shapes are checked
+ * before anything is allocated, so a huge declared size with small data is a clean error;
+ * each capture is freed as soon as its value is copied. */
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -14,9 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <jansson.h>
 #include <vi/status.h>
 #include "lang/back/data.h"
+#include "lang/back/json_stream.h"
 
 static int data_err(vi_error *err, const char *fname, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -35,32 +37,6 @@ static int data_err(vi_error *err, const char *fname, const char *fmt, ...)
   snprintf(err->message, sizeof err->message, "%s: error: %s",
            fname && *fname ? fname : "<data>", msg);
   return VI_EDATA;
-}
-
-static const char *json_kind(const json_t *j)
-{
-  switch (json_typeof(j)) {
-  case JSON_OBJECT: return "an object";
-  case JSON_ARRAY: return "a list";
-  case JSON_STRING: return "a string";
-  case JSON_INTEGER: return "an integer";
-  case JSON_REAL: return "a real number";
-  case JSON_TRUE: case JSON_FALSE: return "a boolean";
-  default: return "null";
-  }
-}
-
-/* "Infinity", "-inf", "NaN", ... as CmdStan accepts them; 0 if s is none of these. */
-static int special_number(const char *s, double *out)
-{
-  int neg = 0;
-  if (*s == '-' || *s == '+') { neg = *s == '-'; s++; }
-  if (!strcasecmp(s, "inf") || !strcasecmp(s, "infinity")) {
-    *out = neg ? -INFINITY : INFINITY;
-    return 1;
-  }
-  if (!strcasecmp(s, "nan")) { *out = NAN; return 1; }
-  return 0;
 }
 
 typedef struct fill_ctx {
@@ -98,51 +74,59 @@ static size_t offset_of(const fill_ctx *f)
   return cx ? 2 * off + f->idx[rank] : off;
 }
 
-static int fill(fill_ctx *f, const json_t *j, int k)
+/* An R dump ("N <- 3", "y <- c(1, 2)", "structure(...)") rather than JSON: an assignment
+ * arrow in the first kilobyte. */
+static int looks_like_rdump(const char *text, size_t len)
+{
+  size_t n = len < 1024 ? len : 1024;
+  for (size_t i = 0; i + 1 < n; i++)
+    if (text[i] == '<' && text[i + 1] == '-') return 1;
+  return 0;
+}
+
+static int fill(fill_ctx *f, js_cursor *cur, int k)
 {
   char w[256];
+  size_t n = 0;
+  double x = 0;
+  const char *s = "";
+  js_kind kd = js_next(cur, &n, &x, &s);
   if (k == f->rank) {
-    double x;
     where(f, k, w, sizeof w);
-    if (json_is_integer(j)) {
-      json_int_t iv = json_integer_value(j);
-      if (f->is_int && (iv > 2147483647LL || iv < -2147483647LL - 1))
-        return data_err(f->err, f->fname, "variable '%s': %s is %lld, out of range for an int",
-                        f->d->name, w, (long long)iv);
-      x = (double)iv;
-    } else if (json_is_real(j)) {
+    if (kd == JS_INT) {
+      if (f->is_int && (x > 2147483647.0 || x < -2147483648.0))
+        return data_err(f->err, f->fname, "variable '%s': %s is %.0f, out of range for an int",
+                        f->d->name, w, x);
+    } else if (kd == JS_REAL) {
       if (f->is_int)
         return data_err(f->err, f->fname,
                         "variable '%s': %s is the real number %.17g, but '%s' is declared int",
-                        f->d->name, w, json_real_value(j), f->d->name);
-      x = json_real_value(j);
-    } else if (json_is_string(j) && special_number(json_string_value(j), &x)) {
+                        f->d->name, w, x, f->d->name);
+    } else if (kd == JS_SPECIAL) {
       if (f->is_int)
         return data_err(f->err, f->fname, "variable '%s': %s is \"%s\", but '%s' is declared int",
-                        f->d->name, w, json_string_value(j), f->d->name);
+                        f->d->name, w, s, f->d->name);
     } else {
       return data_err(f->err, f->fname, "variable '%s': %s should be %s, found %s",
-                      f->d->name, w, f->is_int ? "an int" : "a number", json_kind(j));
+                      f->d->name, w, f->is_int ? "an int" : "a number", js_kind_text(kd));
     }
     if (f->v) f->v->x[offset_of(f)] = x;
     return 0;
   }
-  if (base_is_complex(f->d->type.base) && k == f->rank - 1 &&
-      (!json_is_array(j) || json_array_size(j) != 2)) {
+  if (base_is_complex(f->d->type.base) && k == f->rank - 1 && (kd != JS_LIST || n != 2)) {
     char found[64];
     where(f, k, w, sizeof w);
-    if (json_is_array(j)) snprintf(found, sizeof found, "a list of %zu", json_array_size(j));
-    else snprintf(found, sizeof found, "%s", json_kind(j));
+    if (kd == JS_LIST) snprintf(found, sizeof found, "a list of %zu", n);
+    else snprintf(found, sizeof found, "%s", js_kind_text(kd));
     return data_err(f->err, f->fname, "variable '%s': %s should be a complex number, a list "
                     "[real part, imaginary part], found %s", f->d->name, w, found);
   }
-  if (!json_is_array(j)) {
+  if (kd != JS_LIST) {
     where(f, k, w, sizeof w);
     return data_err(f->err, f->fname,
                     "variable '%s': dimension %d: expected a list of %zu, found %s%s%s",
-                    f->d->name, k + 1, f->dims[k], json_kind(j), k ? " in " : "", k ? w : "");
+                    f->d->name, k + 1, f->dims[k], js_kind_text(kd), k ? " in " : "", k ? w : "");
   }
-  size_t n = json_array_size(j);
   if (n != f->dims[k]) {
     where(f, k, w, sizeof w);
     return data_err(f->err, f->fname,
@@ -151,10 +135,58 @@ static int fill(fill_ctx *f, const json_t *j, int k)
   }
   for (size_t i = 0; i < n; i++) {
     f->idx[k] = i;
-    int rc = fill(f, json_array_get(j, i), k + 1);
+    int rc = fill(f, cur, k + 1);
     if (rc) return rc;
   }
   return 0;
+}
+
+/* fill from the start of capture j (twice: the shape check, then the copy) */
+static int fill_from(fill_ctx *f, const js_value *j)
+{
+  js_cursor cur;
+  js_cursor_init(&cur, j);
+  return fill(f, &cur, 0);
+}
+
+/* Parse json, capturing the names of the n declarations of blk (data) or of c's
+ * parameters (init); a located error as jansson's was. */
+static int parse_doc(const char *json, size_t len, const char *const *names, size_t nnames,
+                     const char *fname, const char *what, js_doc *doc, vi_error *err)
+{
+  int line, col;
+  char msg[300];
+  int rc = js_parse(json, len, names, nnames, doc, &line, &col, msg, sizeof msg);
+  if (rc == 0) return 0;
+  js_doc_clear(doc);
+  if (rc == -3) {
+    if (err) {
+      memset(err, 0, sizeof *err);
+      err->status = VI_ENOMEM;
+      snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+      snprintf(err->message, sizeof err->message, "%s: error: out of memory reading the data",
+               fname && *fname ? fname : "<data>");
+    }
+    return VI_ENOMEM;
+  }
+  if (rc == -2)
+    return data_err(err, fname, "the %s must be a JSON object {\"name\": value, ...}, found %s",
+                    what, msg);
+  if (err) {
+    memset(err, 0, sizeof *err);
+    err->status = VI_EDATA;
+    snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
+    err->line = line;
+    err->col = col;
+    snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s%s",
+             fname && *fname ? fname : "<data>", line, col, msg,
+             looks_like_rdump(json, len)
+                 ? " (this looks like an R dump file, the older CmdStan data format; "
+                   "vi reads Stan's JSON data: in R, cmdstanr::write_stan_json(list) "
+                   "writes it)"
+                 : "");
+  }
+  return VI_EDATA;
 }
 
 static void elem_text(const ad_val *v, size_t e, const char *name, char *buf, size_t len)
@@ -175,58 +207,20 @@ static int relabel(ev_ctx *c, vi_error *err, int status)
   return status;
 }
 
-/* An R dump ("N <- 3", "y <- c(1, 2)", "structure(...)") rather than JSON: an assignment
- * arrow in the first kilobyte. */
-static int looks_like_rdump(const char *text, size_t len)
-{
-  size_t n = len < 1024 ? len : 1024;
-  for (size_t i = 0; i + 1 < n; i++)
-    if (text[i] == '<' && text[i + 1] == '-') return 1;
-  return 0;
-}
-
 int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
 {
-  json_t *root = NULL;
+  js_doc doc = {0};
   const vi_stmt *blk = c->ast->blocks[BLK_DATA];
   int rc = VI_SUCCESS;
   if (json) {
-    json_error_t je;
-    root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-    if (!root && (json_error_code(&je) == json_error_out_of_memory || !je.text[0])) {
-      /* jansson fails without a message when its first allocation fails */
-      if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = VI_ENOMEM;
-        snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
-        snprintf(err->message, sizeof err->message, "%s: error: out of memory reading the data",
-                 fname && *fname ? fname : "<data>");
-      }
-      return VI_ENOMEM;
-    }
-    if (!root) {
-      if (err) {
-        memset(err, 0, sizeof *err);
-        err->status = VI_EDATA;
-        snprintf(err->file, sizeof err->file, "%s", fname ? fname : "");
-        err->line = je.line > 0 ? je.line : 0;
-        err->col = je.column > 0 ? je.column : 0;
-        snprintf(err->message, sizeof err->message, "%s:%d:%d: error: invalid JSON: %s%s",
-                 fname && *fname ? fname : "<data>", je.line, je.column, je.text,
-                 looks_like_rdump(json, len)
-                     ? " (this looks like an R dump file, the older CmdStan data format; "
-                       "vi reads Stan's JSON data: in R, cmdstanr::write_stan_json(list) "
-                       "writes it)"
-                     : "");
-      }
-      return VI_EDATA;
-    }
-    if (!json_is_object(root)) {
-      rc = data_err(err, fname, "the data must be a JSON object {\"name\": value, ...}, found %s",
-                    json_kind(root));
-      json_decref(root);
-      return rc;
-    }
+    size_t nn = 0;
+    const char **names = calloc((blk ? (size_t)blk->nstmts : 0) + 1, sizeof *names);
+    if (!names) return data_err(err, fname, "out of memory reading the data"), VI_ENOMEM;
+    for (int i = 0; blk && i < blk->nstmts; i++)
+      if (blk->stmts[i]->kind == ST_DECL) names[nn++] = blk->stmts[i]->decl->name;
+    rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+    free(names);
+    if (rc) return rc;
   }
   ev_begin(c, 1, 0);
   c->block = BLK_DATA;
@@ -243,7 +237,7 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
       goto out;
     }
     for (int k = 0; k < nd; k++) total *= dims[k];
-    const json_t *j = root ? json_object_get(root, d->name) : NULL;
+    const js_value *j = json ? js_doc_get(&doc, d->name) : NULL;
     if (!j && total > 0) {
       rc = data_err(err, fname, "variable '%s' (declared at %s:%d:%d) is missing from the data",
                     d->name, c->ast->name ? c->ast->name : "<model>", d->loc.line, d->loc.col);
@@ -253,13 +247,19 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
     memset(&f, 0, sizeof f);
     f.d = d; f.dims = dims; f.rank = nd; f.arr = d->type.ndims;
     f.is_int = d->type.base == VT_INT; f.fname = fname; f.err = err;
-    if (j && (rc = fill(&f, j, 0))) goto out;   /* shape and types, nothing allocated */
+    if (j && (rc = fill_from(&f, j))) goto out;   /* shape and types, nothing allocated */
     ad_val *v = ad_val_new_persistent(d->type, nd, dims);
     if (!v) { rc = data_err(err, fname, "out of memory for variable '%s'", d->name); rc = VI_ENOMEM; goto out; }
     c->data[d->slot] = v;
     c->slot[d->slot] = v;
     f.v = v;
-    if (j && (rc = fill(&f, j, 0))) goto out;
+    if (j && (rc = fill_from(&f, j))) goto out;
+    if (j) {   /* copied: its capture is not needed again (peak memory: one variable) */
+      js_value *jv = (js_value *)j;
+      free(jv->num);
+      jv->num = NULL;
+      jv->nnum = jv->capnum = 0;
+    }
     char why[256], w[300];
     long e = ev_check_value(c, d, v, 0, why, sizeof why, &rc);
     if (rc) { rc = relabel(c, err, VI_EDATA); goto out; }
@@ -271,7 +271,7 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
     }
   }
 out:
-  json_decref(root);
+  js_doc_clear(&doc);
   return rc;
 }
 
@@ -304,17 +304,13 @@ static int unconstrain_param(const ev_param *p, const ad_val *x, const ad_val *l
 int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname, double *z,
                      vi_error *err)
 {
-  json_error_t je;
-  json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &je);
-  if (!root)
-    return data_err(err, fname, "invalid JSON at line %d, column %d: %s", je.line, je.column,
-                    je.text);
-  int rc = 0;
-  if (!json_is_object(root)) {
-    rc = data_err(err, fname, "the initial values must be a JSON object {\"name\": value, "
-                              "...}, found %s", json_kind(root));
-    goto out;
-  }
+  js_doc doc = {0};
+  const char **names = malloc((c->nparams + 1) * sizeof *names);
+  if (!names) return data_err(err, fname, "out of memory"), VI_ENOMEM;
+  for (size_t i = 0; i < c->nparams; i++) names[i] = c->params[i].decl->name;
+  int rc = parse_doc(json, len, names, c->nparams, fname, "initial values", &doc, err);
+  free(names);
+  if (rc) return rc;
   for (size_t k = 0; k < c->dim; k++) z[k] = 0.0;
   ev_begin(c, 1, 0);
   c->block = BLK_PARAMS;
@@ -326,17 +322,17 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
     const vi_decl *d = p->decl;
     ad_val *lb, *ub;
     if ((rc = ev_param_bounds(c, p, &lb, &ub))) { rc = relabel(c, err, VI_EDATA); goto out; }
-    const json_t *j = json_object_get(root, d->name);
+    const js_value *j = js_doc_get(&doc, d->name);
     if (j) {   /* absent: z = 0 for its coordinates, as --init zero */
       fill_ctx f;
       memset(&f, 0, sizeof f);
       f.d = d; f.dims = p->dims; f.rank = p->ndims; f.arr = d->type.ndims;
       f.is_int = 0; f.fname = fname; f.err = err;
-      if ((rc = fill(&f, j, 0))) goto out;
+      if ((rc = fill_from(&f, j))) goto out;
       ad_val *x = ad_val_new_persistent(d->type, p->ndims, p->dims);
       if (!x) { rc = data_err(err, fname, "out of memory"); goto out; }
       f.v = x;
-      rc = fill(&f, j, 0);
+      rc = fill_from(&f, j);
       if (!rc) rc = unconstrain_param(p, x, lb, ub, z, fname, err);
       ad_val_free(x);
       if (rc) goto out;
@@ -351,7 +347,7 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
     c->slot[d->slot] = v;
   }
 out:
-  json_decref(root);
+  js_doc_clear(&doc);
   return rc;
 }
 
