@@ -9,6 +9,7 @@
  * sensitivities against central finite differences of the solver itself; the step
  * count of ode_bdf against ode_rk45 on the same system (at most 1/20). */
 #include <check.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,6 +179,242 @@ START_TEST(test_max_steps)
 }
 END_TEST
 
+
+/* ---- the model language ----------------------------------------------------------- */
+
+static vi_program *make(const char *src, const char *json, vi_model *m)
+{
+  vi_error err;
+  int st;
+  vi_program *p = vi_program_compile(src, strlen(src), "s.stan", &err, &st);
+  ck_assert_msg(p != NULL, "compile: %s", err.message);
+  st = vi_program_load_data(p, json, json ? strlen(json) : 0, "s.json", &err);
+  ck_assert_msg(st == 0, "data: %s", err.message);
+  ck_assert_int_eq(vi_program_model(p, m), VI_SUCCESS);
+  return p;
+}
+
+/* The gradient of m at n points z against central differences of its log density. */
+static void gradient_vs_differences(const vi_model *m, size_t n, const double *z, double tol)
+{
+  size_t D = m->dim;
+  double *g = malloc(n * D * sizeof *g), *lp = malloc(n * sizeof *lp);
+  double *zz = malloc(D * sizeof *zz);
+  ck_assert_int_eq(m->log_joint(m->ctx, n, z, lp, g), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++)
+    for (size_t j = 0; j < D; j++) {
+      double h = 1e-5, lpp, lpm;
+      memcpy(zz, z + s * D, D * sizeof *zz);
+      zz[j] += h;
+      ck_assert_int_eq(m->log_joint(m->ctx, 1, zz, &lpp, NULL), VI_SUCCESS);
+      zz[j] -= 2 * h;
+      ck_assert_int_eq(m->log_joint(m->ctx, 1, zz, &lpm, NULL), VI_SUCCESS);
+      double fd = (lpp - lpm) / (2 * h);
+      ck_assert_msg(fabs(g[s * D + j] - fd) <= tol * fmax(1, fabs(fd)),
+                    "draw %zu, d/dz%zu: gradient %.10g, differences %.10g", s, j, g[s * D + j], fd);
+    }
+  free(g); free(lp); free(zz);
+}
+
+static const char *PK_DATA = "{\"T\": 8, \"ts\": [0.25, 0.5, 1, 2, 4, 8, 12, 24],"
+                             " \"c\": [0.8, 0.59, 0.38, 0.12, 0.03, 0.01, -0.02, 0.0]}";
+
+/* ka = exp(la), ke = 1000 ka (the stiff system); sigma fixed.  The same model with the
+ * closed form. */
+static const char *pk_model(const char *call)
+{
+  static char buf[2048];
+  snprintf(buf, sizeof buf,
+           "functions {\n"
+           "  vector one_cpt(real t, vector y, real ka, real ke) {\n"
+           "    vector[2] dy;\n"
+           "    dy[1] = -ka * y[1];\n"
+           "    dy[2] = ka * y[1] - ke * y[2];\n"
+           "    return dy;\n"
+           "  }\n"
+           "}\n"
+           "data { int T; array[T] real ts; vector[T] c; }\n"
+           "parameters { real la; real<lower=0> dose; }\n"
+           "model {\n"
+           "  real ka = exp(la);\n"
+           "  real ke = 1000 * ka;\n"
+           "  array[T] vector[2] y = %s;\n"
+           "  for (t in 1:T) c[t] ~ normal(1000 * y[t][2], 0.05);\n"
+           "  la ~ normal(0, 1);\n"
+           "  dose ~ lognormal(0, 1);\n"
+           "}\n", call);
+  return buf;
+}
+
+static const char *PK_CLOSED =
+    "data { int T; array[T] real ts; vector[T] c; }\n"
+    "parameters { real la; real<lower=0> dose; }\n"
+    "model {\n"
+    "  real ka = exp(la);\n"
+    "  real ke = 1000 * ka;\n"
+    "  for (t in 1:T)\n"
+    "    c[t] ~ normal(1000 * dose * ka / (ke - ka) * (exp(-ka * ts[t]) - exp(-ke * ts[t])), 0.05);\n"
+    "  la ~ normal(0, 1);\n"
+    "  dose ~ lognormal(0, 1);\n"
+    "}\n";
+
+/* ode_bdf on the stiff one-compartment model: values and gradients as the closed form,
+ * in at most 1/20 of ode_rk45's steps. */
+START_TEST(test_pk_language)
+{
+  vi_model mb, mr, mc;
+  vi_program *pb = make(pk_model("ode_bdf_tol(one_cpt, [dose, 0]', 0, ts, 1e-8, 1e-10, 100000, ka, ke)"),
+                        PK_DATA, &mb);
+  vi_program *pr = make(pk_model("ode_rk45_tol(one_cpt, [dose, 0]', 0, ts, 1e-8, 1e-10, 100000000, ka, ke)"),
+                        PK_DATA, &mr);
+  vi_program *pc = make(PK_CLOSED, PK_DATA, &mc);
+  size_t n = 4, D = 2;
+  double z[8] = {0.1, 0.0, -0.5, 0.3, 0.4, -0.2, 0.0, 0.1}, lb[4], lr[4], lc[4];
+  double gb[8], gr[8], gc[8];
+  long s0 = ode_steps_taken();
+  ck_assert_int_eq(mb.log_joint(mb.ctx, n, z, lb, gb), VI_SUCCESS);
+  long sb = ode_steps_taken() - s0;
+  s0 = ode_steps_taken();
+  ck_assert_int_eq(mr.log_joint(mr.ctx, n, z, lr, gr), VI_SUCCESS);
+  long sr = ode_steps_taken() - s0;
+  ck_assert_int_eq(mc.log_joint(mc.ctx, n, z, lc, gc), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++) {
+    ck_assert_msg(fabs(lb[s] - lc[s]) < 1e-5 * fmax(1, fabs(lc[s])), "draw %zu: bdf %.12g, "
+                  "closed form %.12g", s, lb[s], lc[s]);
+    ck_assert_msg(fabs(lr[s] - lc[s]) < 1e-5 * fmax(1, fabs(lc[s])), "draw %zu: rk45 %.12g, "
+                  "closed form %.12g", s, lr[s], lc[s]);
+  }
+  for (size_t i = 0; i < n * D; i++)
+    ck_assert_msg(fabs(gb[i] - gc[i]) < 1e-4 * fmax(1, fabs(gc[i])), "grad %zu: bdf %.12g, "
+                  "closed form %.12g", i, gb[i], gc[i]);
+  /* rk45 shares one step sequence over the batch, bdf takes one per draw: per draw */
+  ck_assert_msg(sb * 20 <= sr * (long)n, "bdf %ld steps (%zu draws), rk45 %ld (shared)", sb, n, sr);
+  fprintf(stderr, "tight: bdf %ld steps (%zu draws), rk45 %ld (shared)\n", sb, n, sr);
+  gradient_vs_differences(&mb, n, z, 1e-4);
+  /* one draw at a time equals the batch (each draw has its own steps either way; with
+     the gradient, as the sensitivities take part in the step control) */
+  for (size_t s = 0; s < n; s++) {
+    double l1, g1[2];
+    ck_assert_int_eq(mb.log_joint(mb.ctx, 1, z + s * D, &l1, g1), VI_SUCCESS);
+    ck_assert_msg(l1 == lb[s], "draw %zu alone %.17g, in the batch %.17g", s, l1, lb[s]);
+  }
+  vi_program_free(pb);
+  vi_program_free(pr);
+  vi_program_free(pc);
+}
+END_TEST
+
+/* Robertson in the language (rates as parameters), old and new interfaces and
+ * ode_adjoint_tol_ctl: values at t = 40 as published, gradients vs differences. */
+static const char *ROBER_F =
+    "functions {\n"
+    "  vector rober(real t, vector y, vector k) {\n"
+    "    return [-k[1] * y[1] + k[3] * y[2] * y[3],\n"
+    "            k[1] * y[1] - k[2] * y[2] * y[2] - k[3] * y[2] * y[3],\n"
+    "            k[2] * y[2] * y[2]]';\n"
+    "  }\n"
+    "  array[] real rober_old(real t, array[] real y, array[] real k, array[] real xr,\n"
+    "                         array[] int xi) {\n"
+    "    return to_array_1d(rober(t, to_vector(y), to_vector(k)));\n"
+    "  }\n"
+    "}\n";
+
+START_TEST(test_robertson_language)
+{
+  char src[4096];
+  const char *calls[3] = {
+      "ode_bdf_tol(rober, y0, 0, ts, 1e-9, 1e-12, 100000, k)",
+      "ode_adjoint_tol_ctl(rober, y0, 0, ts, 1e-9, rep_vector(1e-12, 3), 1e-9,\n"
+      "  rep_vector(1e-12, 3), 1e-9, 1e-12, 100000, 150, 1, 2, 2, k)",
+      "to_vectors(integrate_ode_bdf(rober_old, to_array_1d(y0), 0, ts, to_array_1d(k),\n"
+      "  rep_array(0.0, 0), rep_array(0, 0), 1e-9, 1e-12, 100000))"};
+  double lp[3][2], g[3][6];
+  for (int v = 0; v < 3; v++) {
+    snprintf(src, sizeof src,
+             "%s"
+             "functions {\n"
+             "  array[] vector to_vectors(array[,] real a) {\n"
+             "    array[size(a)] vector[3] r;\n"
+             "    for (i in 1:size(a)) r[i] = to_vector(a[i]);\n"
+             "    return r;\n"
+             "  }\n"
+             "}\n"
+             "data { array[2] real ts; }\n"
+             "parameters { vector[3] lk; }\n"
+             "model {\n"
+             "  vector[3] k = exp(lk) .* [0.04, 3e7, 1e4]';\n"
+             "  vector[3] y0 = [1, 0, 0]';\n"
+             "  array[2] vector[3] y = %s;\n"
+             "  target += y[1][1] + 1e4 * y[1][2] + y[2][1] + 3 * y[2][3];\n"
+             "}\n", ROBER_F, calls[v]);
+    /* two functions blocks are not Stan: merge them */
+    char *second = strstr(src + 10, "functions {\n  array[] vector");
+    ck_assert_ptr_nonnull(second);
+    char *close = strstr(src, "}\nfunctions {");
+    ck_assert_ptr_nonnull(close);
+    memmove(close, second + strlen("functions {\n"), strlen(second + strlen("functions {\n")) + 1);
+    vi_model m;
+    vi_program *p = make(src, "{\"ts\": [0.4, 40]}", &m);
+    double z[6] = {0, 0, 0, 0.1, -0.2, 0.05};
+    ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp[v], g[v]), VI_SUCCESS);
+    /* at the published rates: y1(40) + 3 y3(40) + the t = 0.4 terms */
+    double y40 = 0.7158271 + 3 * 0.2841637;
+    ck_assert_msg(fabs(lp[v][0] - (y40 + 0.9851721 + 1e4 * 3.386406e-5)) < 2e-5,
+                  "variant %d: %.10g", v, lp[v][0]);
+    gradient_vs_differences(&m, 2, z, 2e-4);
+    vi_program_free(p);
+  }
+  for (int v = 1; v < 3; v++)
+    for (int s = 0; s < 2; s++)
+      ck_assert_msg(fabs(lp[v][s] - lp[0][s]) < 1e-12, "variant %d: %.17g vs %.17g", v, lp[v][s],
+                    lp[0][s]);
+}
+END_TEST
+
+/* Stan's errors: max_num_steps reached rejects the draw; bad controls are errors. */
+START_TEST(test_language_errors)
+{
+  vi_model m;
+  vi_program *p = make(
+      "functions { vector fast(real t, vector y, real k) { return -k * y .* y; } }\n"
+      "parameters { real<lower=0> k; }\n"
+      "model {\n"
+      "  array[1] vector[1] z = ode_bdf_tol(fast, [1.0]', 0, {1e6}, 1e-10, 1e-10, 5, k);\n"
+      "  target += z[1][1];\n"
+      "}\n", NULL, &m);
+  double z[2] = {0.0, 1.0}, lp[2];
+  ck_assert_int_eq(m.log_joint(m.ctx, 2, z, lp, NULL), VI_SUCCESS);
+  ck_assert(isinf(lp[0]) && lp[0] < 0 && isinf(lp[1]));
+  ck_assert_msg(strstr(vi_program_last_error(p), "max_num_steps") != NULL, "%s",
+                vi_program_last_error(p));
+  vi_program_free(p);
+  p = make("functions { vector f(real t, vector y) { return -y; } }\n"
+           "parameters { real mu; }\n"
+           "model {\n"
+           "  array[1] vector[1] z = ode_adjoint_tol_ctl(f, [1.0]', 0, {1.0}, 1e-6, [1e-6]',\n"
+           "    1e-6, [1e-6]', 1e-6, 1e-6, 1000, 150, 3, 2, 2);\n"
+           "  target += z[1][1];\n"
+           "}\n", NULL, &m);
+  ck_assert_int_ne(m.log_joint(m.ctx, 1, z, lp, NULL), VI_SUCCESS);
+  ck_assert_msg(strstr(vi_program_last_error(p), "interpolation polynomial") != NULL, "%s",
+                vi_program_last_error(p));
+  vi_program_free(p);
+  /* a parameter that is not finite in the system's arguments rejects the draw */
+  p = make("functions { vector f(real t, vector y, real a) { return -a * y; } }\n"
+           "parameters { real mu; }\n"
+           "model {\n"
+           "  array[1] vector[1] z = ode_bdf(f, [1.0]', 0, {1.0}, exp(mu));\n"
+           "  target += z[1][1];\n"
+           "}\n", NULL, &m);
+  z[0] = 1000;
+  ck_assert_int_eq(m.log_joint(m.ctx, 1, z, lp, NULL), VI_SUCCESS);
+  ck_assert(isinf(lp[0]) && lp[0] < 0);
+  ck_assert_msg(strstr(vi_program_last_error(p), "not finite") != NULL, "%s",
+                vi_program_last_error(p));
+  vi_program_free(p);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("ode_stiff");
@@ -187,6 +424,9 @@ int main(void)
   tcase_add_test(tc, test_robertson_sensitivities);
   tcase_add_test(tc, test_pk_closed_form);
   tcase_add_test(tc, test_max_steps);
+  tcase_add_test(tc, test_pk_language);
+  tcase_add_test(tc, test_robertson_language);
+  tcase_add_test(tc, test_language_errors);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -74,7 +74,8 @@ struct vi_expr {
 #define VI_CALL_USER (-3)
 #define VI_CALL_ODE (-4)
 #define VI_CALL_REDUCE (-5)   /* reduce_sum(f, x, grainsize, ...) = f(x, 1, size(x), ...) */
-enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
+enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3,
+       VI_ODE_ADJOINT = 4 /* ode_adjoint_tol_ctl: 14 control arguments */ };
 
 /* Largest expression height and statement/parenthesis nesting the parser accepts. */
 #define VI_AST_MAX_DEPTH 1000

@@ -310,7 +310,7 @@ static const char *const unsupported_funcs[] = {
   "inv_inc_beta", "linspaced_int_array",
   "log1m_inv_logit_diff", "map_rect", "matrix_exp",
   "matrix_exp_multiply",
-  "norm", "ode_adjoint_tol_ctl",
+  "norm",
   "owens_t", "polar", "qr",
   "qr_thin", "quantile", "scale_matrix_exp_multiply", "singular_values", "solve_newton",
   "solve_newton_tol", "solve_powell", "solve_powell_tol", "std_normal_log_qf",
