@@ -246,6 +246,12 @@ void ad_tape_release(ad_tape *t, const ad_mark *m)
   if (t->marks > 0) t->marks--;
 }
 
+void ad_tape_unmark(ad_tape *t, const ad_mark *m)
+{
+  t->ntracked = m->ntracked;
+  if (t->marks > 0) t->marks--;
+}
+
 void ad_tape_set_recording(ad_tape *t, int grad) { t->grad = grad; }
 
 /* ---- values -------------------------------------------------------------------- */

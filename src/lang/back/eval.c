@@ -565,7 +565,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   int adjoint = e->ival == VI_ODE_ADJOINT;
   int stiff = adjoint || strstr(e->str, "bdf") != NULL;
   int implicit = stiff || strstr(e->str, "adams");
-  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS, NULL};
+  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS, NULL, 0};
   if (stiff) opt.max_steps = old ? 100000000L : 1000000L;   /* Stan's defaults */
   int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
   if (old && implicit) opt.rtol = opt.atol = 1e-10;   /* integrate_ode_bdf's defaults */
@@ -600,9 +600,26 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   char why[256];
   c->rc = 0;
   int first = ode_first(e);
-  int rc = stiff ? ode_stiff_solve(t, ode_rhs_args, &oc, e->nargs - first, args + first, y,
-                                   t0, tsv->x, nts, &opt, out, why, sizeof why)
-                 : ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  int rc;
+  if (stiff) {
+    /* Dormand-Prince on the tape first (batched over the draws, exact gradients: what a
+     * non-stiff system wants); once it proves stiff, or runs out of steps, its work is
+     * released and the BDF solves each draw (as LSODA switches, Petzold 1983) */
+    ode_options ex = opt;
+    ex.detect_stiff = 1;
+    ad_mark m;
+    ad_tape_mark(t, &m);
+    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &ex, out, why, sizeof why);
+    if (rc > 0 || (rc < 0 && !c->rc && !ad_tape_error(t))) {
+      ad_tape_release(t, &m);
+      rc = ode_stiff_solve(t, ode_rhs_args, &oc, e->nargs - first, args + first, y, t0,
+                           tsv->x, nts, &opt, out, why, sizeof why);
+    } else {
+      ad_tape_unmark(t, &m);
+    }
+  } else {
+    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  }
   if (rc < 0) {
     const char *te = ad_tape_error(t);
     if (c->n > 1 && te && strstr(te, "out of memory")) {

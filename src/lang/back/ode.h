@@ -21,6 +21,7 @@ typedef struct ode_options {
   double rtol, atol;   /* per component: |err| <= atol + rtol * |y| */
   long max_steps;      /* attempted steps between two output times */
   const double *atolv; /* the stiff solver: one atol per component (NULL: atol) */
+  int detect_stiff;    /* ode_solve: give up (3) when the system proves stiff */
 } ode_options;
 
 /* Most steps of one solve in all (each step's stages stay on the tape), and most tape
@@ -36,6 +37,8 @@ typedef struct ode_options {
  * draws outgrew ODE_BATCH_BYTES (solve them one at a time). */
 int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const double *ts,
               size_t nts, const ode_options *opt, ad_val **out, char *why, size_t whylen);
+/* (With opt->detect_stiff, also 3: Hairer & Wanner's stiffness test fired; the caller
+ * then releases what the solve recorded and uses ode_stiff_solve.) */
 
 /* The stiff solver (ode_stiff.c on ode_bdf.c: variable-order BDF with forward
  * sensitivities, solved per draw on plain doubles, off the tape).  f(t, y, args) is the
