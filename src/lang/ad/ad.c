@@ -207,14 +207,15 @@ static int track_value(ad_tape *t, ad_val *v)
   return 0;
 }
 
-void ad_tape_mark(ad_tape *t, ad_mark *m)
+void ad_tape_mark(ad_tape *t, ad_mark *m, int track)
 {
+  m->track = track;
   m->nnodes = t->nnodes;
   m->cur = t->cur;
   m->used = t->cur < t->nchunks ? t->chunks[t->cur].used : 0;
   m->ntracked = t->ntracked;
   m->grad = t->grad;
-  t->marks++;
+  if (track) t->marks++;
 }
 
 void ad_tape_backward_since(ad_tape *t, const ad_mark *m)
@@ -243,13 +244,13 @@ void ad_tape_release(ad_tape *t, const ad_mark *m)
   t->nnodes = m->nnodes;
   t->ntracked = m->ntracked;
   t->grad = m->grad;
-  if (t->marks > 0) t->marks--;
+  if (m->track && t->marks > 0) t->marks--;
 }
 
 void ad_tape_unmark(ad_tape *t, const ad_mark *m)
 {
   t->ntracked = m->ntracked;
-  if (t->marks > 0) t->marks--;
+  if (m->track && t->marks > 0) t->marks--;
 }
 
 void ad_tape_set_recording(ad_tape *t, int grad) { t->grad = grad; }

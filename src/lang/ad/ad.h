@@ -75,9 +75,10 @@ void ad_tape_backward(ad_tape *t);
  * needed even when the pass wants no gradient). */
 typedef struct ad_mark {
   size_t nnodes, cur, used, ntracked;
-  int grad;
+  int grad, track;
 } ad_mark;
-void ad_tape_mark(ad_tape *t, ad_mark *m);
+/* track: keep the list ad_tape_zero_adj needs (only for repeated sweeps) */
+void ad_tape_mark(ad_tape *t, ad_mark *m, int track);
 void ad_tape_backward_since(ad_tape *t, const ad_mark *m);
 void ad_tape_zero_adj(ad_tape *t, const ad_mark *m);
 void ad_tape_release(ad_tape *t, const ad_mark *m);

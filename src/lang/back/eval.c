@@ -608,7 +608,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     ode_options ex = opt;
     ex.detect_stiff = 1;
     ad_mark m;
-    ad_tape_mark(t, &m);
+    ad_tape_mark(t, &m, 0);
     rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &ex, out, why, sizeof why);
     if (rc > 0 || (rc < 0 && !c->rc && !ad_tape_error(t))) {
       ad_tape_release(t, &m);

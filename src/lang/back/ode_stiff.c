@@ -37,7 +37,7 @@ static int draw_eval(void *vctx, double tt, const double *y, double *f, double *
   size_t N = d->N;
   int jac = J != NULL;
   ad_mark m;
-  ad_tape_mark(t, &m);
+  ad_tape_mark(t, &m, 1);
   if (jac) ad_tape_set_recording(t, 1);
   vi_type vt = {VT_VECTOR, 0};
   ad_val *tv = ad_scalar(t, tt, 0);
