@@ -43,6 +43,10 @@ struct ad_tape {
   gsl_rng *rng;
   int has_err;
   char err[512];
+  /* ad_tape_mark: values with adjoints made while a mark is open (ad_tape_zero_adj) */
+  ad_val **tracked;
+  size_t ntracked, captracked;
+  int marks;
 };
 
 /* ---- tape and arena ------------------------------------------------------------ */
@@ -78,6 +82,7 @@ void ad_tape_free(ad_tape *t)
   for (size_t i = 0; i < t->nchunks; i++) free(t->chunks[i].mem);
   free(t->chunks);
   free(t->nodes);
+  free(t->tracked);
   free(t);
 }
 
@@ -114,6 +119,8 @@ void ad_tape_reset(ad_tape *t, size_t n, int grad)
   for (size_t i = 0; i < t->nchunks; i++) t->chunks[i].used = 0;
   t->cur = 0;
   t->nnodes = 0;
+  t->ntracked = 0;
+  t->marks = 0;
   t->n = n ? n : 1;
   t->grad = grad;
   t->has_err = 0;
@@ -185,6 +192,69 @@ void *ad_alloc(ad_tape *t, size_t bytes)
   return c->mem;
 }
 
+/* ---- marks: a sub-evaluation that is differentiated and then forgotten --------- */
+
+static int track_value(ad_tape *t, ad_val *v)
+{
+  if (t->ntracked == t->captracked) {
+    size_t cap = t->captracked ? 2 * t->captracked : 256;
+    ad_val **nv = realloc(t->tracked, cap * sizeof *nv);
+    if (!nv) { ad_tape_set_error(t, "out of memory (AD tape)"); return -1; }
+    t->tracked = nv;
+    t->captracked = cap;
+  }
+  t->tracked[t->ntracked++] = v;
+  return 0;
+}
+
+void ad_tape_mark(ad_tape *t, ad_mark *m, int track)
+{
+  m->track = track;
+  m->nnodes = t->nnodes;
+  m->cur = t->cur;
+  m->used = t->cur < t->nchunks ? t->chunks[t->cur].used : 0;
+  m->ntracked = t->ntracked;
+  m->grad = t->grad;
+  if (track) t->marks++;
+}
+
+void ad_tape_backward_since(ad_tape *t, const ad_mark *m)
+{
+  for (size_t i = t->nnodes; i-- > m->nnodes;) {
+    ad_node *node = t->nodes[i];
+    if (node->backward) node->backward(t, node);
+  }
+}
+
+void ad_tape_zero_adj(ad_tape *t, const ad_mark *m)
+{
+  for (size_t i = m->ntracked; i < t->ntracked; i++) {
+    ad_val *v = t->tracked[i];
+    memset(v->adj, 0, v->len * v->nd * sizeof(double));
+  }
+}
+
+void ad_tape_release(ad_tape *t, const ad_mark *m)
+{
+  if (t->nchunks) {
+    for (size_t i = m->cur + 1; i <= t->cur && i < t->nchunks; i++) t->chunks[i].used = 0;
+    if (m->cur < t->nchunks) t->chunks[m->cur].used = m->used;
+    t->cur = m->cur;
+  }
+  t->nnodes = m->nnodes;
+  t->ntracked = m->ntracked;
+  t->grad = m->grad;
+  if (m->track && t->marks > 0) t->marks--;
+}
+
+void ad_tape_unmark(ad_tape *t, const ad_mark *m)
+{
+  t->ntracked = m->ntracked;
+  if (m->track && t->marks > 0) t->marks--;
+}
+
+void ad_tape_set_recording(ad_tape *t, int grad) { t->grad = grad; }
+
 /* ---- values -------------------------------------------------------------------- */
 
 /* Product of the dims; SIZE_MAX if it overflows (then no allocation can succeed). */
@@ -227,6 +297,7 @@ ad_val *ad_new_nd(ad_tape *t, vi_type type, int ndims, const size_t *dims, size_
   if (adj) {
     v->adj = (double *)(mem + head + bytes);
     memset(v->adj, 0, bytes);
+    if (t->marks && track_value(t, v) != 0) return NULL;
   }
   return v;
 }

@@ -66,6 +66,26 @@ int ad_tape_recording(const ad_tape *t);
 /* Run the reverse sweep over everything recorded since reset.  The caller seeds the
  * output's adj (e.g. 1 for every draw of the log density) before calling. */
 void ad_tape_backward(ad_tape *t);
+/* A sub-evaluation (an ODE right-hand side and its Jacobian, evaluated off the main
+ * sweep): ad_tape_mark remembers the tape's state and the recording flag;
+ * ad_tape_backward_since runs the reverse sweep over the nodes recorded since;
+ * ad_tape_zero_adj zeroes the adjoints of every value made since (for the next sweep);
+ * ad_tape_release forgets the nodes, values and arena memory since the mark and restores
+ * the recording flag (ad_tape_unmark keeps them).  Marks nest; nothing made since a mark may be used after its
+ * release.  ad_tape_set_recording turns recording on inside a mark (a Jacobian is
+ * needed even when the pass wants no gradient). */
+typedef struct ad_mark {
+  size_t nnodes, cur, used, ntracked;
+  int grad, track;
+} ad_mark;
+/* track: keep the list ad_tape_zero_adj needs (only for repeated sweeps) */
+void ad_tape_mark(ad_tape *t, ad_mark *m, int track);
+void ad_tape_backward_since(ad_tape *t, const ad_mark *m);
+void ad_tape_zero_adj(ad_tape *t, const ad_mark *m);
+void ad_tape_release(ad_tape *t, const ad_mark *m);
+/* Close a mark and keep everything recorded since (the sub-evaluation stands). */
+void ad_tape_unmark(ad_tape *t, const ad_mark *m);
+void ad_tape_set_recording(ad_tape *t, int grad);
 /* Arena memory, 16-byte aligned, valid until the next reset.  NULL on OOM. */
 void *ad_alloc(ad_tape *t, size_t bytes);
 /* Bytes the tape holds (arena chunks and node list): constant once warmed up. */

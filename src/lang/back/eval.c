@@ -452,26 +452,99 @@ typedef struct ode_call {
   ad_val **args;     /* evaluated arguments, args[0] unused */
 } ode_call;
 
-/* f(t, y, ...) for the solver: the old interface passes y as real[] with theta, x_r,
- * x_i; the new one y as a vector with the trailing arguments. */
-static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
+/* The first argument after y0, t0, ts and the controls: what f receives after (t, y). */
+static int ode_first(const vi_expr *e)
 {
-  ode_call *o = ctx;
+  switch (e->ival) {
+  case VI_ODE_OLD: case VI_ODE_NEW: return 4;
+  case VI_ODE_ADJOINT: return 15;
+  default: return 7;
+  }
+}
+
+/* f(t, y, ...) for the solvers: the old interface passes y as real[] with theta, x_r,
+ * x_i; the new one y as a vector with the trailing arguments (rest). */
+static ad_val *ode_call_f(ode_call *o, ad_val *tv, ad_val *y, ad_val **rest)
+{
   ev_ctx *c = o->c;
   const vi_expr *e = o->e;
-  int old = e->ival == VI_ODE_OLD, first = old ? 4 : e->ival == VI_ODE_NEW ? 4 : 7;
-  int nf = old ? 5 : 2 + (e->nargs - first);
+  int old = e->ival == VI_ODE_OLD;
+  int nf = old ? 5 : 2 + (e->nargs - ode_first(e));
   ad_val *stackargs[16], **fa = stackargs;
   if (nf > 16 && !(fa = ad_alloc(c->t, (size_t)nf * sizeof *fa))) return NULL;
-  if (!(fa[0] = ad_scalar(c->t, tt, 0))) return NULL;
+  fa[0] = tv;
   fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1}) : y;
   if (!fa[1]) return NULL;
-  for (int i = 2; i < nf; i++) fa[i] = o->args[first + i - 2];
+  for (int i = 2; i < nf; i++) fa[i] = rest[i - 2];
   ad_val *r = call_user(c, e->func, fa, nf, e->loc);
   return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0}) : r;
 }
 
+static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
+{
+  ode_call *o = ctx;
+  ad_val *tv = ad_scalar(o->c->t, tt, 0);
+  return tv ? ode_call_f(o, tv, y, o->args + ode_first(o->e)) : NULL;
+}
+
+static ad_val *ode_rhs_args(void *ctx, ad_val *tv, ad_val *y, ad_val **rest)
+{
+  return ode_call_f(ctx, tv, y, rest);
+}
+
 static double arg_value(const ad_val *v) { return v->x[0]; }
+
+/* ode_adjoint_tol_ctl's controls, checked as Stan checks them.  The solve is the forward
+ * sensitivity BDF of ode_bdf: the forward tolerances (a vector of absolute ones) and the
+ * step budget apply; the backward and quadrature tolerances, the checkpoint spacing,
+ * the interpolation polynomial and the solver choices only tune Stan's adjoint pass. */
+static int ode_adjoint_controls(ev_ctx *c, const vi_expr *e, ad_val **args, size_t N,
+                                ode_options *opt)
+{
+  static const int vec_at[2] = {5, 7}, pos_at[4] = {4, 6, 8, 9};
+  for (int k = 0; k < 2; k++) {
+    const ad_val *v = args[vec_at[k]];
+    if (v->len != N) {
+      ev_error(c, VI_ERUNTIME, e->args[vec_at[k]]->loc, "%s: the %s absolute tolerance has "
+               "%zu elements for a state of %zu", e->str, k ? "backward" : "forward", v->len, N);
+      return -1;
+    }
+    for (size_t i = 0; i < v->len; i++)
+      if (!(v->x[i] > 0) || !isfinite(v->x[i])) {
+        ev_error(c, VI_ERUNTIME, e->args[vec_at[k]]->loc, "%s: absolute tolerance [%zu] must "
+                 "be positive and finite (%g)", e->str, i + 1, v->x[i]);
+        return -1;
+      }
+  }
+  for (int k = 0; k < 4; k++) {
+    double v = arg_value(args[pos_at[k]]);
+    if (!(v > 0) || !isfinite(v)) {
+      ev_error(c, VI_ERUNTIME, e->args[pos_at[k]]->loc, "%s: tolerances must be positive and "
+               "finite (%g)", e->str, v);
+      return -1;
+    }
+  }
+  double ck = arg_value(args[11]), ip = arg_value(args[12]);
+  double sf = arg_value(args[13]), sb = arg_value(args[14]);
+  if (!(ck >= 1)) {
+    ev_error(c, VI_ERUNTIME, e->args[11]->loc, "%s: the number of steps between checkpoints "
+             "must be positive (%g)", e->str, ck);
+    return -1;
+  }
+  if (ip != 1 && ip != 2) {
+    ev_error(c, VI_ERUNTIME, e->args[12]->loc, "%s: the interpolation polynomial must be 1 "
+             "(Hermite) or 2 (polynomial), found %g", e->str, ip);
+    return -1;
+  }
+  for (int k = 0; k < 2; k++)
+    if ((k ? sb : sf) != 1 && (k ? sb : sf) != 2) {
+      ev_error(c, VI_ERUNTIME, e->args[13 + k]->loc, "%s: the %s solver must be 1 (Adams) or "
+               "2 (BDF), found %g", e->str, k ? "backward" : "forward", k ? sb : sf);
+      return -1;
+    }
+  opt->atolv = args[5]->x;
+  return 0;
+}
 
 static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
 {
@@ -495,25 +568,37 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
       return NULL;
     }
   /* Stan's tolerances; the step budget per output interval is the model's for the
-   * explicit methods (rk45, ckrk: the same Dormand-Prince pairs as Stan's), at least 10^4
-   * for the implicit ones (an explicit method needs more steps than the BDF or Adams
-   * solver the model was tuned for); ODE_MAX_TOTAL_STEPS bounds the whole solve */
-  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS};
+   * explicit methods (rk45, ckrk: the same Dormand-Prince pairs as Stan's) and for the
+   * stiff solver (ode_bdf, integrate_ode_bdf, ode_adjoint_tol_ctl: a BDF as Stan's
+   * CVODES), at least 10^4 for Adams (an explicit method needs more steps than the
+   * Adams solver the model was tuned for); ODE_MAX_TOTAL_STEPS bounds a whole
+   * explicit solve */
+  int adjoint = e->ival == VI_ODE_ADJOINT;
+  int stiff = adjoint || strstr(e->str, "bdf") != NULL;
+  int implicit = stiff || strstr(e->str, "adams");
+  ode_options opt = {1e-6, 1e-6, ODE_MAX_TOTAL_STEPS, NULL, 0};
+  if (stiff) opt.max_steps = old ? 100000000L : 1000000L;   /* Stan's defaults */
   int tol_at = old && e->nargs == 10 ? 7 : e->ival == VI_ODE_NEW_TOL ? 4 : 0;
-  int implicit = strstr(e->str, "bdf") || strstr(e->str, "adams");
   if (old && implicit) opt.rtol = opt.atol = 1e-10;   /* integrate_ode_bdf's defaults */
-  if (tol_at) {
-    opt.rtol = arg_value(args[tol_at]);
-    opt.atol = arg_value(args[tol_at + 1]);
-    double ms = arg_value(args[tol_at + 2]);
-    if (implicit && ms < 1e4) ms = 1e4;
+  if (tol_at || adjoint) {
+    int ms_at = adjoint ? 10 : tol_at + 2;
+    opt.rtol = arg_value(args[adjoint ? 4 : tol_at]);
+    opt.atol = adjoint ? 1 : arg_value(args[tol_at + 1]);
+    double ms = arg_value(args[ms_at]);
+    if (implicit && !stiff && ms < 1e4) ms = 1e4;
     opt.max_steps = ms >= 1 ? (ms < 1e9 ? (long)ms : 1000000000L) : 1;
-    if (!(opt.rtol > 0) || !(opt.atol > 0)) {
-      ev_error(c, VI_ERUNTIME, e->loc, "%s: tolerances must be positive (%g, %g)", e->str,
-               opt.rtol, opt.atol);
+    if (!(opt.rtol > 0) || !(opt.atol > 0) || !isfinite(opt.rtol) || !isfinite(opt.atol)) {
+      ev_error(c, VI_ERUNTIME, e->loc, "%s: tolerances must be positive and finite (%g, %g)",
+               e->str, opt.rtol, opt.atol);
+      return NULL;
+    }
+    if (!(ms >= 1)) {
+      ev_error(c, VI_ERUNTIME, e->args[ms_at]->loc, "%s: the maximum number of steps must "
+               "be positive (%g)", e->str, ms);
       return NULL;
     }
   }
+  if (adjoint && ode_adjoint_controls(c, e, args, y0->len, &opt)) return NULL;
   if (nts == 0) {
     ad_val *none = ad_new(t, e->type, 1, &nts, 0, 0);
     if (!none) tape_fail(c, e->loc, e->str);
@@ -525,7 +610,27 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   ode_call oc = {c, e, args};
   char why[256];
   c->rc = 0;
-  int rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  int first = ode_first(e);
+  int rc;
+  if (stiff) {
+    /* Dormand-Prince on the tape first (batched over the draws, exact gradients: what a
+     * non-stiff system wants); once it proves stiff, or runs out of steps, its work is
+     * released and the BDF solves each draw (as LSODA switches, Petzold 1983) */
+    ode_options ex = opt;
+    ex.detect_stiff = 1;
+    ad_mark m;
+    ad_tape_mark(t, &m, 0);
+    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &ex, out, why, sizeof why);
+    if (rc > 0 || (rc < 0 && !c->rc && !ad_tape_error(t))) {
+      ad_tape_release(t, &m);
+      rc = ode_stiff_solve(t, ode_rhs_args, &oc, e->nargs - first, args + first, y, t0,
+                           tsv->x, nts, &opt, out, why, sizeof why);
+    } else {
+      ad_tape_unmark(t, &m);
+    }
+  } else {
+    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+  }
   if (rc < 0) {
     const char *te = ad_tape_error(t);
     if (c->n > 1 && te && strstr(te, "out of memory")) {

@@ -129,7 +129,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
   memset(bad, 0, nd);
   ad_val *y = y0, *k[7];
   size_t bytes0 = ad_tape_used_bytes(t);
-  long total = 0;
+  long total = 0, accepted = 0, stiff = 0, nonstiff = 0;
   double tc = t0, span = ts[nts - 1] - t0;
   double h = span > 0 ? 1e-3 * span : 0;
   if (!(k[0] = call_f(t, f, ctx, tc, y))) return -1;
@@ -140,13 +140,15 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
         snprintf(why, whylen, "more than %ld steps %s t = %g (a stiff system, or tolerances "
                  "too tight?)", steps > opt->max_steps ? opt->max_steps : ODE_MAX_TOTAL_STEPS,
                  steps > opt->max_steps ? "since the last output time, at" : "in all, at", tc);
+        ode_count_steps(accepted);
         return 1;
       }
       if (nd > 1 && ad_tape_used_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
       int last = h >= ts[q] - tc;
       if (last) h = ts[q] - tc;
-      ad_val *stage = NULL;
+      ad_val *stage = NULL, *stage6 = NULL;
       for (int i = 1; i < 7; i++) {
+        if (i == 6) stage6 = stage;
         double w[6];
         for (int j = 0; j < i; j++) w[j] = h * A[i][j];
         if (!(stage = lincomb_new(t, y, k, w, i))) return -1;
@@ -155,7 +157,29 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
       }
       /* stage 7's input is the fifth-order solution (the last row of A) */
       double err = error_norm(k, y, stage, h, opt, bad, nd);
+      if (err <= 1 && opt->detect_stiff) {
+        /* Hairer & Wanner's test in DOPRI5 (I, IV.2): h |lambda| ~ h |k7 - k6| / |y7 - y6|
+           beyond the stability boundary 3.25 in 15 accepted steps: the system is stiff */
+        double hl = 0;
+        for (size_t s = 0; s < nd; s++) {
+          double num = 0, den = 0;
+          for (size_t e = 0; e < y->len; e++) {
+            double dk = ad_get(k[6], e, s) - ad_get(k[5], e, s);
+            double dy = ad_get(stage, e, s) - ad_get(stage6, e, s);
+            num += dk * dk;
+            den += dy * dy;
+          }
+          if (den > 0 && isfinite(num)) hl = fmax(hl, h * sqrt(num / den));
+        }
+        if (hl > 3.25) {
+          nonstiff = 0;
+          if (++stiff >= 15) { ode_count_steps(accepted); return 3; }
+        } else if (++nonstiff >= 6) {
+          stiff = 0;
+        }
+      }
       if (err <= 1) {
+        accepted++;
         tc = last ? ts[q] : tc + h;
         y = stage;
         k[0] = k[6];
@@ -170,6 +194,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
     /* the output: a copy, so that a later write to it cannot reach the state */
     if (!(out[q] = ad_copy(t, y))) return -1;
   }
+  ode_count_steps(accepted);
   /* draws that left the finite range end as NaN (their log density becomes NaN) */
   for (size_t q = 0; q < nts; q++)
     for (size_t s = 0; s < nd && out[q]->nd == nd; s++)

@@ -20,6 +20,8 @@ typedef ad_val *(*ode_rhs_fn)(void *ctx, double t, ad_val *y);
 typedef struct ode_options {
   double rtol, atol;   /* per component: |err| <= atol + rtol * |y| */
   long max_steps;      /* attempted steps between two output times */
+  const double *atolv; /* the stiff solver: one atol per component (NULL: atol) */
+  int detect_stiff;    /* ode_solve: give up (3) when the system proves stiff */
 } ode_options;
 
 /* Most steps of one solve in all (each step's stages stay on the tape), and most tape
@@ -35,5 +37,22 @@ typedef struct ode_options {
  * draws outgrew ODE_BATCH_BYTES (solve them one at a time). */
 int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const double *ts,
               size_t nts, const ode_options *opt, ad_val **out, char *why, size_t whylen);
+/* (With opt->detect_stiff, also 3: Hairer & Wanner's stiffness test fired; the caller
+ * then releases what the solve recorded and uses ode_stiff_solve.) */
+
+/* The stiff solver (ode_stiff.c on ode_bdf.c: variable-order BDF with forward
+ * sensitivities, solved per draw on plain doubles, off the tape).  f(t, y, args) is the
+ * system for one draw: t a real scalar, y a vector, args the arguments after y (the
+ * solver passes copies of those that vary by draw); NULL after recording its error.
+ * Gradients flow to y0 and to the args that carry adjoints; t0 and ts are data.
+ * Returns as ode_solve (never 2). */
+typedef ad_val *(*ode_rhs_args_fn)(void *ctx, ad_val *t, ad_val *y, ad_val **args);
+int ode_stiff_solve(ad_tape *t, ode_rhs_args_fn f, void *ctx, int nargs, ad_val **args,
+                    ad_val *y0, double t0, const double *ts, size_t nts,
+                    const ode_options *opt, ad_val **out, char *why, size_t whylen);
+
+/* Accepted steps of all solves so far (both solvers; for tests and benchmarks). */
+long ode_steps_taken(void);
+void ode_count_steps(long steps);
 
 #endif

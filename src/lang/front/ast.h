@@ -75,7 +75,8 @@ struct vi_expr {
 #define VI_CALL_USER (-3)
 #define VI_CALL_ODE (-4)
 #define VI_CALL_REDUCE (-5)   /* reduce_sum(f, x, grainsize, ...) = f(x, 1, size(x), ...) */
-enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3 };
+enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3,
+       VI_ODE_ADJOINT = 4 /* ode_adjoint_tol_ctl: 14 control arguments */ };
 /* The algebraic solvers (ival: VI_SOLVE_*), integrate_1d(f, a, b, theta, x_r, x_i[, tol])
  * and map_rect(f, phi, thetas, x_rs, x_is): args[0] names the user function (func). */
 #define VI_CALL_SOLVE (-11)

@@ -440,6 +440,7 @@ static int ode_kind(const char *name)
                                     "integrate_ode_adams", NULL};
   static const char *const new_[] = {"ode_rk45", "ode_bdf", "ode_adams", "ode_ckrk", NULL};
   for (int i = 0; old[i]; i++) if (strcmp(name, old[i]) == 0) return VI_ODE_OLD;
+  if (strcmp(name, "ode_adjoint_tol_ctl") == 0) return VI_ODE_ADJOINT;
   for (int i = 0; new_[i]; i++) {
     size_t n = strlen(new_[i]);
     if (strncmp(name, new_[i], n) == 0)
@@ -469,11 +470,11 @@ static int check_function_args(checker *c, vi_expr *e, const char *what)
 
 static void check_ode(checker *c, vi_expr *e, int kind)
 {
-  int fixed = kind == VI_ODE_OLD ? 7 : kind == VI_ODE_NEW ? 4 : 7;
+  int fixed = kind == VI_ODE_OLD ? 7 : kind == VI_ODE_NEW ? 4 : kind == VI_ODE_ADJOINT ? 15 : 7;
   if (e->nargs < fixed || (kind == VI_ODE_OLD && e->nargs != 7 && e->nargs != 10))
     c_fail(c, VI_ECHECK, e->loc, "%s needs %s arguments, found %d", e->str,
            kind == VI_ODE_OLD ? "7 or 10" : kind == VI_ODE_NEW ? "at least 4"
-                                                               : "at least 7", e->nargs);
+           : kind == VI_ODE_ADJOINT ? "at least 15" : "at least 7", e->nargs);
   vi_expr *fe = e->args[0];
   int data = check_function_args(c, e, " (the ODE system)");
   /* the fixed arguments: y0, t0, ts, then theta, x_r, x_i (old) or the tolerances */
@@ -489,15 +490,35 @@ static void check_ode(checker *c, vi_expr *e, int kind)
   const char *names_tol[6] = {"the initial state", "the initial time", "the output times",
                               "the relative tolerance", "the absolute tolerance",
                               "the maximum number of steps"};
+  /* Stan's ode_adjoint_tol_ctl: the forward, backward and quadrature tolerances, the
+     step budget, the checkpointing and solver choices */
+  const vi_type want_adj[14] = {y0, ty(VT_REAL, 0), ty(VT_REAL, 1), ty(VT_REAL, 0),
+                                ty(VT_VECTOR, 0), ty(VT_REAL, 0), ty(VT_VECTOR, 0),
+                                ty(VT_REAL, 0), ty(VT_REAL, 0), ty(VT_INT, 0), ty(VT_INT, 0),
+                                ty(VT_INT, 0), ty(VT_INT, 0), ty(VT_INT, 0)};
+  const char *names_adj[14] = {"the initial state", "the initial time", "the output times",
+                               "the forward relative tolerance",
+                               "the forward absolute tolerance",
+                               "the backward relative tolerance",
+                               "the backward absolute tolerance",
+                               "the quadrature relative tolerance",
+                               "the quadrature absolute tolerance",
+                               "the maximum number of steps",
+                               "the number of steps between checkpoints",
+                               "the interpolation polynomial", "the forward solver",
+                               "the backward solver"};
   int nfix = kind == VI_ODE_OLD ? e->nargs - 1 : fixed - 1;
   for (int i = 0; i < nfix; i++) {
-    vi_type w = kind == VI_ODE_NEW_TOL ? want_tol[i] : want[i];
+    vi_type w = kind == VI_ODE_NEW_TOL ? want_tol[i] : kind == VI_ODE_ADJOINT ? want_adj[i]
+                                                                              : want[i];
     vi_type got = e->args[i + 1]->type;
-    int ok = assignable(w, got) || (i >= 6 && is_scalar(got))
+    int ok = assignable(w, got) || (kind != VI_ODE_ADJOINT && i >= 6 && is_scalar(got))
              || (kind == VI_ODE_NEW_TOL && i == 5 && is_scalar(got));
     if (!ok)
       c_fail(c, VI_ECHECK, e->args[i + 1]->loc, "%s of %s must be %s but found %s",
-             kind == VI_ODE_NEW_TOL ? names_tol[i] : names[i], e->str, tname(w), tname(got));
+             kind == VI_ODE_NEW_TOL ? names_tol[i] : kind == VI_ODE_ADJOINT ? names_adj[i]
+                                                                            : names[i],
+             e->str, tname(w), tname(got));
   }
   /* the system function: f(real t, y, theta, x_r, x_i) or f(real t, vector y, ...) */
   vi_type ft[64];

@@ -323,8 +323,7 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
 static const char *const unsupported_funcs[] = {
   "abs2", "cholesky_corr", "complex_schur_decompose",
   "csr_extract", "eigendecompose", "eigendecompose_sym",
-  "integrate_ode", "ode_adjoint_tol_ctl", "qr",
-  "qr_thin", "svd", NULL};
+  "integrate_ode", "qr", "qr_thin", "svd", NULL};
 
 /* Stan distributions vi does not (yet) implement. */
 static const char *const stan_dists[] = {
