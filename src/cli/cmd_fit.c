@@ -220,6 +220,7 @@ int cli_cmd_fit(int argc, char **argv)
   if (!p)
     return cli_report_lang_error(&err, st);
   vi_program_set_memory_limit(p, cfg.memory_limit);
+  vi_program_set_threads(p, cfg.threads);
   if (!cfg.quiet)
     vi_program_set_print(p, print_to_stderr, NULL);
   memset(&err, 0, sizeof err);
