@@ -82,16 +82,20 @@ int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len);
  * physical memory. */
 void vi_program_set_memory_limit(vi_program *p, size_t bytes);
 /* Threads for the model's evaluations (OpenMP): a log-joint or log-lik call over more
- * than 16 points evaluates chunks of 16 points on n threads at once.  The chunks do not
- * depend on n, so neither do the results: a fit is bit-identical with any n.  n = 0: the
- * cores available (omp_get_num_procs); default 1.  Returns the count in use: always 1 in
- * a build without OpenMP.  With a print callback (vi_program_set_print), a model that has
+ * than 16 points evaluates chunks of 16 points on n threads at once, when the model is
+ * big enough to gain (a batched pass takes at least 16 KB of tape memory per point,
+ * some 2000 values; smaller models stay on one thread, where a parallel region would
+ * cost more than it saves).  The results do not depend on n: a fit is bit-identical with
+ * any n.  n = 0: the cores available (omp_get_num_procs); default 1.  Returns the count
+ * in use: always 1 in a build without OpenMP.  With a print callback (vi_program_set_print), a model that has
  * print() statements evaluates on one thread, so that its output keeps the draws' order.
  * Each thread has its own evaluation memory, each up to the memory limit below.  Calls of
  * constrain (generated quantities, which draw from one RNG in order) stay on one thread.
  * vi_program_threads: the count set. */
 size_t vi_program_set_threads(vi_program *p, size_t n);
 size_t vi_program_threads(const vi_program *p);
+/* The number of batches (of up to 128 points) evaluated on several threads so far. */
+size_t vi_program_parallel_calls(const vi_program *p);
 /* Where print() output goes; default: nowhere. */
 typedef void (*vi_print_fn)(void *ctx, const char *text);
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);

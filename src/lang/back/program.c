@@ -55,6 +55,11 @@ typedef struct prog_out {
 /* Draws per chunk of a parallel evaluation (a divisor of PROG_MAX_BATCH): the default 32
  * draws make two chunks.  Fixed, so results do not depend on the thread count. */
 #define PROG_CHUNK 16
+/* Threads pay off when a chunk's work dwarfs a parallel region's cost (microseconds on
+ * an idle machine, a scheduler's time slice on a busy one): only when a batched pass
+ * takes at least this much tape memory per chunk (16 KB, 2000 values, per draw).
+ * A speed decision only: the results are the same either way. */
+#define PROG_PAR_MIN_BYTES ((size_t)1 << 18)
 /* Most threads a program takes (a sanity bound on vi_program_set_threads). */
 #define PROG_MAX_THREADS 1024
 
@@ -90,6 +95,8 @@ struct vi_program {
   ev_ctx **wk; size_t nwk;
   prog_chunk *chunks; size_t chunk_cap;
   size_t limit;                /* vi_program_set_memory_limit's bytes (0: default) */
+  size_t draw_bytes;           /* tape memory per draw of the last batched pass */
+  size_t par_calls;            /* batches evaluated on several threads */
   int has_print;               /* the model has print(): with a print callback, one
                                   thread (the output's order is the draws') */
   locale_t c_locale;           /* "C", for the worker threads (uselocale is per thread) */
@@ -728,7 +735,8 @@ static int run_parallel(vi_program *p, size_t n, const double *z, double *lp, do
 
 static int parallel_ok(const vi_program *p, size_t n)
 {
-  return p->threads > 1 && n > PROG_CHUNK && !(p->has_print && p->ev.print);
+  return p->threads > 1 && n > PROG_CHUNK && !(p->has_print && p->ev.print) &&
+         p->draw_bytes * PROG_CHUNK >= PROG_PAR_MIN_BYTES;
 }
 
 static int run_all(vi_program *p, size_t n, const double *z, double *lp, double *grad,
@@ -758,6 +766,7 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
     p->since_try = 0;
     rc = pass(&p->ev, n, z, lp, grad, ll, p->last_error, NULL);
     if (n > 1) p->diverged = rc == EV_DIVERGE ? p->diverged + 1 : 0;
+    if (n > 1 && rc == 0) p->draw_bytes = ad_tape_used_bytes(p->ev.t) / n;
   }
   if (rc != EV_DIVERGE) return rc;
   /* a branch, bound or index differs between draws: one draw at a time */
@@ -767,6 +776,7 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
               p->last_error, NULL);
     if (rc) return rc == EV_DIVERGE ? VI_ERUNTIME : rc;
   }
+  p->draw_bytes = ad_tape_used_bytes(p->ev.t);
   return VI_SUCCESS;
 }
 
@@ -919,6 +929,7 @@ static int run_parallel(vi_program *p, size_t n, const double *z, double *lp, do
   if (p->ev.used_ode) return run_batch(p, n, z, lp, grad, ll);
   int rc = workers_ready(p);
   if (rc) return rc;
+  p->par_calls++;
   if (nch > p->chunk_cap) {
     prog_chunk *ch = realloc(p->chunks, nch * sizeof *ch);
     if (!ch) return VI_ENOMEM;
@@ -972,6 +983,11 @@ size_t vi_program_set_threads(vi_program *p, size_t n)
 size_t vi_program_threads(const vi_program *p)
 {
   return p ? p->threads : 0;
+}
+
+size_t vi_program_parallel_calls(const vi_program *p)
+{
+  return p ? p->par_calls : 0;
 }
 
 static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
