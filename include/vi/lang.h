@@ -16,8 +16,11 @@
  * its own, so one program must not be used by two threads at once (not even through two
  * fits); distinct programs may be.  A program may itself evaluate on several threads
  * (vi_program_set_threads): that is inside one call, invisible to the caller except for
- * OpenBLAS's process-wide thread count, which the call lowers to 1 while its threads run
- * and then restores.  Strings returned (vi_program_last_error, the names of
+ * OpenBLAS's process-wide thread count, which every model callback (log joint, log lik,
+ * constrain) sets to 1 while it runs and then restores, with one thread or many: so
+ * that the results depend neither on vi_program_set_threads nor on OpenBLAS's count
+ * (its threaded GEMM rounds differently), and OpenBLAS's threads do not oversubscribe
+ * the cores together with ours.  Strings returned (vi_program_last_error, the names of
  * vi_param_info) are valid until the next call on the program that changes them (an
  * evaluation, a data load) or its free.  GSL's error handler: as in vi/fit.h. */
 #ifndef VI_LANG_H

@@ -15,7 +15,10 @@
  * draw's values do not depend on the chunk it is in (every op is elementwise over the
  * draws, a GEMM's column does not depend on the other columns: checked on the example
  * fits), and errors and the batch-or-per-draw decision are settled in chunk order after
- * the parallel loop, so the results do not depend on the number of threads. */
+ * the parallel loop, so the results do not depend on the number of threads.  OpenBLAS
+ * runs on one thread during every model callback, with one thread of ours or many: its
+ * threaded GEMM rounds differently from its one-thread GEMM (a 10^5-row gradient differs
+ * in the last bits), and several of our threads would oversubscribe the cores with its. */
 #include <config.h>
 #include <math.h>
 #include <stdarg.h>
@@ -874,7 +877,6 @@ static void run_chunks(vi_program *p, int batched, size_t n, const double *z, do
                        double *grad, double *ll)
 {
   size_t D = p->ev.dim, nch = (n + PROG_CHUNK - 1) / PROG_CHUNK;
-  int blas = ad_blas_threads_set(1);
 #ifdef _OPENMP
 #pragma omp parallel num_threads((int)p->nwk)
 #endif
@@ -896,7 +898,6 @@ static void run_chunks(vi_program *p, int batched, size_t n, const double *z, do
     }
     if (p->c_locale) uselocale(old);
   }
-  if (blas > 0) ad_blas_threads_set(blas);
   for (size_t k = 0; k < p->nwk; k++) p->ev.used_ode |= p->wk[k]->used_ode;
 }
 
@@ -999,7 +1000,9 @@ static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, doub
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = log_joint_(ctx, n, z, lp, grad);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -1023,7 +1026,9 @@ static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = log_lik_(ctx, n, z, ll);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -1062,7 +1067,9 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = constrain_(ctx, z, rng, out);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -1099,7 +1106,9 @@ static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, 
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = constrain_n_(ctx, n, z, rng, out);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
