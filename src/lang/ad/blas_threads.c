@@ -5,7 +5,9 @@
  * it serialises concurrent threaded level-3 calls on one lock.  The setting is
  * process-wide (OpenBLAS has no per-call count), hence save and restore.  Without
  * openblas_set_num_threads (another BLAS), nothing to do. */
+#ifdef HAVE_CONFIG_H   /* not in the fuzz build, which runs no configure */
 #include <config.h>
+#endif
 #include "lang/ad/ad.h"
 
 #ifdef HAVE_OPENBLAS_SET_NUM_THREADS

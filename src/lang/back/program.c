@@ -19,7 +19,9 @@
  * runs on one thread during every model callback, with one thread of ours or many: its
  * threaded GEMM rounds differently from its one-thread GEMM (a 10^5-row gradient differs
  * in the last bits), and several of our threads would oversubscribe the cores with its. */
+#ifdef HAVE_CONFIG_H   /* not in the fuzz build, which runs no configure */
 #include <config.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
