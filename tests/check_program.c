@@ -1014,6 +1014,165 @@ START_TEST(test_compile_errors)
 }
 END_TEST
 
+/* Threads (vi_program_set_threads): the log joint and its gradient over 50 draws (four
+ * chunks, the last short) are bit-identical with 1, 2 and 3 threads (and equal to the
+ * draws evaluated one at a time); draws whose branch differs (the per-draw fallback inside a
+ * chunk), a reject in the third chunk (its message, -inf for it alone) and an index out
+ * of range in one draw (the same error status and message) included.  A whole fit
+ * (adaptive M: 32 .. 128 draws) gives the same ELBO trace, q and final diagnostics to
+ * the bit with 1 and 2 threads. */
+static const char *THREADS_MODEL =
+    "data { int N; int K; matrix[N, K] X; array[N] int y; }\n"
+    "parameters { real alpha; vector[K] beta; real<lower=0> s; }\n"
+    "model {\n"
+    "  alpha ~ normal(0, 2); beta ~ normal(0, s); s ~ exponential(1);\n"
+    "  y ~ bernoulli_logit(alpha + X * beta);\n"
+    "  if (alpha > 2.5) target += -alpha;\n"
+    "  if (alpha > 3.9 && alpha < 4.1) reject(\"alpha near 4: \", alpha);\n"
+    "  if (alpha < -9) { array[2] real a = {1.0, 2.0}; target += a[3]; }\n"
+    "}\n";
+
+static char *threads_data(size_t N, size_t K)
+{
+  size_t cap = 64 + N * K * 24 + N * 4, len = 0;
+  char *j = malloc(cap);
+  len += snprintf(j + len, cap - len, "{\"N\": %zu, \"K\": %zu, \"X\": [", N, K);
+  unsigned long r = 12345;
+  for (size_t i = 0; i < N; i++) {
+    len += snprintf(j + len, cap - len, "%s[", i ? "," : "");
+    for (size_t k = 0; k < K; k++) {
+      r = r * 6364136223846793005UL + 1442695040888963407UL;
+      len += snprintf(j + len, cap - len, "%s%.6f", k ? "," : "", (double)(r >> 11) / 9007199254740992.0 * 2 - 1);
+    }
+    len += snprintf(j + len, cap - len, "]");
+  }
+  len += snprintf(j + len, cap - len, "], \"y\": [");
+  for (size_t i = 0; i < N; i++)
+    len += snprintf(j + len, cap - len, "%s%d", i ? "," : "", (int)((i * 7) % 3 == 0));
+  snprintf(j + len, cap - len, "]}");
+  return j;
+}
+
+START_TEST(test_threads)
+{
+  enum { N = 3000, K = 6, S = 50, D = K + 2 };   /* N: big enough for threads */
+  char *json = threads_data(N, K);
+  vi_model m;
+  vi_program *p = make(THREADS_MODEL, json, &m);
+  free(json);
+  ck_assert_int_eq(vi_program_threads(p), 1);
+#ifdef _OPENMP
+  ck_assert_int_eq(vi_program_set_threads(p, 2), 2);
+  ck_assert_int_ge(vi_program_set_threads(p, 0), 1);   /* the cores */
+#else
+  ck_assert_int_eq(vi_program_set_threads(p, 2), 1);
+#endif
+  double z[S * D];
+  for (int s = 0; s < S; s++)
+    for (int j = 0; j < D; j++) z[s * D + j] = 0.3 * sin(1.7 * s + 0.9 * j + 0.2);
+  for (int s = 0; s < S; s += 3) z[s * D] = 3.0;    /* alpha > 2.5: another branch */
+  double lp1[S], g1[S * D], lp2[S], g2[S * D], l1[1], gs[D];
+  vi_program_set_threads(p, 1);
+  ck_assert_int_eq(m.log_joint(m.ctx, S, z, lp1, g1), 0);
+  ck_assert_int_eq(vi_program_parallel_calls(p), 0);
+  for (size_t t = 2; t <= 3; t++) {
+    vi_program_set_threads(p, t);
+    memset(lp2, 0, sizeof lp2); memset(g2, 0, sizeof g2);
+    ck_assert_int_eq(m.log_joint(m.ctx, S, z, lp2, g2), 0);
+    ck_assert_msg(memcmp(lp1, lp2, sizeof lp1) == 0, "lp differs with %zu threads", t);
+    ck_assert_msg(memcmp(g1, g2, sizeof g1) == 0, "gradient differs with %zu threads", t);
+  }
+#ifdef _OPENMP
+  ck_assert_int_eq(vi_program_parallel_calls(p), 2);   /* it did run on threads */
+#endif
+  /* each chunk takes one branch throughout, but the batch as a whole does not: one
+   * thread evaluates it draw by draw (whose gradients differ in the last bits from a
+   * batched pass's: OpenBLAS's one-column kernels), so must the threads */
+  double zb[S * D];
+  memcpy(zb, z, sizeof zb);
+  for (int s = 0; s < S; s++) zb[s * D] = s < 16 ? 3.0 : 0.1;
+  vi_program_set_threads(p, 1);
+  ck_assert_int_eq(m.log_joint(m.ctx, S, zb, lp1, g1), 0);
+  vi_program_set_threads(p, 2);
+  ck_assert_int_eq(m.log_joint(m.ctx, S, zb, lp2, g2), 0);
+  ck_assert(memcmp(lp1, lp2, sizeof lp1) == 0 && memcmp(g1, g2, sizeof g1) == 0);
+  vi_program_set_threads(p, 1);
+  ck_assert_int_eq(m.log_joint(m.ctx, S, z, lp1, g1), 0);
+  for (int s = 0; s < S; s++) {
+    ck_assert_int_eq(m.log_joint(m.ctx, 1, z + s * D, l1, gs), 0);
+    ck_assert_msg(memcmp(l1, lp1 + s, sizeof l1) == 0, "draw %d alone differs", s);
+    for (int j = 0; j < D; j++)
+      ck_assert(fabs(gs[j] - g1[s * D + j]) <= 1e-12 * (1 + fabs(gs[j])));
+  }
+  /* a reject in draw 37 (third chunk): -inf there only, its message as last error */
+  z[37 * D] = 4.0;
+  for (size_t t = 1; t <= 2; t++) {
+    vi_program_set_threads(p, t);
+    ck_assert_int_eq(m.log_joint(m.ctx, S, z, lp2, g2), 0);
+    for (int s = 0; s < S; s++)
+      ck_assert(s == 37 ? lp2[s] == -INFINITY : memcmp(lp2 + s, lp1 + s, sizeof *lp2) == 0);
+    ck_assert_msg(strstr(vi_program_last_error(p), "alpha near 4: 4") != NULL, "%s",
+                  vi_program_last_error(p));
+  }
+  /* an index out of range in draw 21 (second chunk): the same error with 1 and 2 */
+  z[21 * D] = -10.0;
+  char msg1[2048];
+  vi_program_set_threads(p, 1);
+  int st1 = m.log_joint(m.ctx, S, z, lp2, g2);
+  ck_assert_int_lt(st1, 0);
+  snprintf(msg1, sizeof msg1, "%s", vi_program_last_error(p));
+  ck_assert_msg(strstr(msg1, "index") != NULL, "%s", msg1);
+  vi_program_set_threads(p, 2);
+  ck_assert_int_eq(m.log_joint(m.ctx, S, z, lp2, g2), st1);
+  ck_assert_str_eq(vi_program_last_error(p), msg1);
+
+  vi_program_free(p);
+
+  /* a whole fit, adaptive M */
+  vi_fit *f[2];
+  vi_final fin[2];
+  vi_program *pf[2];
+  json = threads_data(N, K);
+  for (int k = 0; k < 2; k++) {
+    pf[k] = make(THREADS_MODEL, json, &m);
+    vi_program_set_threads(pf[k], (size_t)k + 1);
+    vi_options opt;
+    vi_options_default(&opt);
+    opt.draws = 32;
+    opt.draws_max = 128;
+    opt.starts = 1;
+    int st;
+    f[k] = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_msg(f[k] != NULL, "fit alloc %d", st);
+    st = vi_fit_run(f[k], NULL, NULL);
+    ck_assert_msg(st >= 0 || st == VI_EMAXITER, "fit %d", st);
+    ck_assert_int_eq(vi_fit_finish(f[k], &fin[k]), 0);
+  }
+  ck_assert_int_eq(vi_fit_history_len(f[0]), vi_fit_history_len(f[1]));
+  ck_assert_int_gt(vi_fit_diag(f[0])->draws, 32);   /* chunks of 16 at several M */
+  for (size_t i = 0; i < vi_fit_history_len(f[0]); i++) {
+    const vi_diag *a = vi_fit_history(f[0], i), *b = vi_fit_history(f[1], i);
+    ck_assert_msg(memcmp(&a->elbo, &b->elbo, sizeof a->elbo) == 0 &&
+                  memcmp(&a->grad_norm, &b->grad_norm, sizeof a->grad_norm) == 0 &&
+                  a->n_points == b->n_points, "iteration %zu differs: elbo %.17g %.17g, grad %.17g %.17g, points %zu %zu", i, a->elbo, b->elbo, a->grad_norm, b->grad_norm, a->n_points, b->n_points);
+  }
+#ifdef _OPENMP
+  ck_assert_int_eq(vi_program_parallel_calls(pf[0]), 0);
+  ck_assert_int_gt(vi_program_parallel_calls(pf[1]), 10);
+#endif
+  ck_assert(memcmp(vi_fit_mean(f[0]), vi_fit_mean(f[1]), D * sizeof(double)) == 0);
+  ck_assert(memcmp(vi_fit_sd(f[0]), vi_fit_sd(f[1]), D * sizeof(double)) == 0);
+  ck_assert(memcmp(&fin[0].elbo, &fin[1].elbo, sizeof fin[0].elbo) == 0);
+  ck_assert(memcmp(&fin[0].log_evidence, &fin[1].log_evidence, sizeof(double)) == 0);
+  ck_assert(memcmp(&fin[0].khat, &fin[1].khat, sizeof(double)) == 0);
+  vi_fit_free(f[0]);
+  vi_fit_free(f[1]);
+  vi_program_free(pf[0]);
+  vi_program_free(pf[1]);
+  free(json);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("program");
@@ -1040,6 +1199,11 @@ int main(void)
   tcase_add_test(tc, test_print_truncation_loglik);
   tcase_add_test(tc, test_compile_errors);
   suite_add_tcase(s, tc);
+  /* a whole fit of a model big enough for threads: slow on a busy machine */
+  TCase *tt = tcase_create("threads");
+  tcase_set_timeout(tt, 600);
+  tcase_add_test(tt, test_threads);
+  suite_add_tcase(s, tt);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int failed = srunner_ntests_failed(sr);

@@ -14,7 +14,13 @@
  * vi_program_model fills points into it (ctx, names, out_names) and is valid until
  * vi_program_free or the next vi_program_load_data.  A program evaluates with buffers of
  * its own, so one program must not be used by two threads at once (not even through two
- * fits); distinct programs may be.  Strings returned (vi_program_last_error, the names of
+ * fits); distinct programs may be.  A program may itself evaluate on several threads
+ * (vi_program_set_threads): that is inside one call, invisible to the caller except for
+ * OpenBLAS's process-wide thread count, which every model callback (log joint, log lik,
+ * constrain) sets to 1 while it runs and then restores, with one thread or many: so
+ * that the results depend neither on vi_program_set_threads nor on OpenBLAS's count
+ * (its threaded GEMM rounds differently), and OpenBLAS's threads do not oversubscribe
+ * the cores together with ours.  Strings returned (vi_program_last_error, the names of
  * vi_param_info) are valid until the next call on the program that changes them (an
  * evaluation, a data load) or its free.  GSL's error handler: as in vi/fit.h. */
 #ifndef VI_LANG_H
@@ -91,6 +97,21 @@ int vi_program_explain(vi_program *p, const double *z, char *buf, size_t len);
  * that never ends stops instead of exhausting the machine.  Default (and 0): half the
  * physical memory. */
 void vi_program_set_memory_limit(vi_program *p, size_t bytes);
+/* Threads for the model's evaluations (OpenMP): a log-joint or log-lik call over more
+ * than 16 points evaluates chunks of 16 points on n threads at once, when the model is
+ * big enough to gain (a batched pass takes at least 16 KB of tape memory per point,
+ * some 2000 values; smaller models stay on one thread, where a parallel region would
+ * cost more than it saves).  The results do not depend on n: a fit is bit-identical with
+ * any n.  n = 0: the cores available (omp_get_num_procs); default 1.  Returns the count
+ * in use: always 1 in a build without OpenMP.  With a print callback (vi_program_set_print), a model that has
+ * print() statements evaluates on one thread, so that its output keeps the draws' order.
+ * Each thread has its own evaluation memory, each up to the memory limit below.  Calls of
+ * constrain (generated quantities, which draw from one RNG in order) stay on one thread.
+ * vi_program_threads: the count set. */
+size_t vi_program_set_threads(vi_program *p, size_t n);
+size_t vi_program_threads(const vi_program *p);
+/* The number of batches (of up to 128 points) evaluated on several threads so far. */
+size_t vi_program_parallel_calls(const vi_program *p);
 /* Where print() output goes; default: nowhere. */
 typedef void (*vi_print_fn)(void *ctx, const char *text);
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);

@@ -50,6 +50,7 @@ typedef struct cli_config {
   const char *init_file;      /* --init FILE.json: initial values (CmdStan's init file) */
   int quiet;                  /* --quiet */
   size_t memory_limit;        /* --memory-limit in bytes; 0 = the library's default */
+  size_t threads;             /* --threads, else VI_NUM_THREADS; 0 = the cores available */
   int lrvb;                   /* --covariance lrvb (0: meanfield) */
   int resample;               /* --resample psis (0: none) */
   int family_auto;            /* --family auto (the default): chosen by D, cli_family_choose */

@@ -268,6 +268,7 @@ int cli_cmd_fit(int argc, char **argv)
   /* the compiler's warnings, --quiet or not: they are about the model, not progress */
   for (size_t i = 0; i < vi_program_n_warnings(p); i++)
     fprintf(stderr, "%s\n", vi_program_warning(p, i));
+  vi_program_set_threads(p, cfg.threads);
   if (!cfg.quiet)
     vi_program_set_print(p, print_to_stderr, NULL);
   memset(&err, 0, sizeof err);

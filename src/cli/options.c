@@ -19,7 +19,7 @@ enum {
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
   OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
-  OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE
+  OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE, OPT_THREADS
 };
 
 static const struct option fit_options[] = {
@@ -52,6 +52,7 @@ static const struct option fit_options[] = {
   {"quiet", no_argument, NULL, 'q'},
   {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
   {"covariance", required_argument, NULL, OPT_COVARIANCE},
+  {"threads", required_argument, NULL, OPT_THREADS},
   {"resample", required_argument, NULL, OPT_RESAMPLE},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
@@ -302,6 +303,15 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       }
       cfg->memory_limit = n << 20;
       break;
+    case OPT_THREADS:
+      if (parse_count("threads", optarg, 1, &n))
+        return CLI_EXIT_USAGE;
+      if (n > 1024) {
+        cli_error("--threads: expected at most 1024, got '%s'", optarg);
+        return CLI_EXIT_USAGE;
+      }
+      cfg->threads = n;
+      break;
     case OPT_SEED:
       if (parse_count("seed", optarg, 0, &n))
         return CLI_EXIT_USAGE;
@@ -467,6 +477,19 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
     return CLI_EXIT_USAGE;
   }
   cfg->model_path = argv[optind];
+
+  /* threads: --threads, else the environment's VI_NUM_THREADS, else the cores (0) */
+  const char *env = fit ? getenv("VI_NUM_THREADS") : NULL;
+  if (fit && cfg->threads == 0 && env && env[0]) {
+    const char *c = env;
+    while (*c >= '0' && *c <= '9') c++;
+    unsigned long long v = *c || c == env ? 0 : strtoull(env, NULL, 10);
+    if (v < 1 || v > 1024) {
+      cli_error("VI_NUM_THREADS: expected a number of threads from 1 to 1024, got '%s'", env);
+      return CLI_EXIT_USAGE;
+    }
+    cfg->threads = (size_t)v;
+  }
 
   /* --draws M fixes M, unless --draws-max asks for adaptive M from M (the library's rule:
    * the defaults that depend on the method or on other options are left unset and

@@ -96,6 +96,9 @@ size_t ad_tape_used_bytes(const ad_tape *t);
  * (and bytes = 0): half the machine's physical memory. */
 void ad_tape_set_limit(ad_tape *t, size_t bytes);
 size_t ad_default_limit(void);
+/* OpenBLAS's thread count (process-wide): set it to n (n <= 0: leave it), return the
+ * previous one (0 when the BLAS cannot say).  blas_threads.c. */
+int ad_blas_threads_set(int n);
 /* RNG used by _rng functions (set by the evaluator; may be NULL outside generated
  * quantities). */
 void ad_tape_set_rng(ad_tape *t, gsl_rng *rng);

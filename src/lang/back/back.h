@@ -89,6 +89,11 @@ typedef struct ev_ctx {
    * solvers' systems, integrate_1d's integrand: hof.c); busy while one runs (a nested
    * call takes a fresh one) */
   ad_tape *sub; int sub_busy;
+  /* the pass's control flow: a hash of every branch, loop bound and index it took (all
+   * the points where draws could part ways), so that chunks of a batch evaluated apart
+   * can tell whether the whole batch would have stayed together (program.c's threads) */
+  unsigned long long sig;
+  int used_ode;                /* an ODE solver ran (its steps are shared by the batch) */
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

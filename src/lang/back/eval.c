@@ -69,6 +69,13 @@ void ev_begin(ev_ctx *c, size_t n, int grad)
   for (int i = 0; i < c->ast->nslots; i++) c->slot[i] = c->data ? c->data[i] : NULL;
   c->rc = 0;
   c->loop_iters = 0;
+  c->sig = 0;
+}
+
+/* Mix a control-flow decision into the pass's signature (FNV-1a style on 64 bits). */
+static void sig_mix(ev_ctx *c, unsigned long long v)
+{
+  c->sig = (c->sig ^ v) * 0x100000001b3ULL + 0x9E3779B97F4A7C15ULL;
 }
 
 /* ---- small helpers ---------------------------------------------------------------- */
@@ -100,6 +107,7 @@ static int int_at(ev_ctx *c, const ad_val *v, size_t e, vi_loc loc, long *out)
   if (isnan(x) || fabs(x) > 9.0e15)
     return ev_error(c, VI_ERUNTIME, loc, "integer value is undefined (%g)", x);
   *out = (long)x;
+  sig_mix(c, (unsigned long long)*out);
   return 0;
 }
 
@@ -110,6 +118,7 @@ static int truth(ev_ctx *c, const ad_val *v, int *out)
   for (size_t s = 1; s < v->nd; s++)
     if ((v->x[s] != 0) != t0) { c->rc = EV_DIVERGE; return EV_DIVERGE; }
   *out = t0;
+  sig_mix(c, 2 + (unsigned long long)t0);
   return 0;
 }
 
@@ -609,6 +618,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   if (!y || !out) { tape_fail(c, e->loc, e->str); return NULL; }
   ode_call oc = {c, e, args};
   char why[256];
+  c->used_ode = 1;
   c->rc = 0;
   int first = ode_first(e);
   int rc;

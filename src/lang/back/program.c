@@ -6,13 +6,31 @@
  * adapts the evaluator to the engine's vi_model callbacks.  The log-joint path
  * transposes z into the tape's draw-minor layout, runs one batched pass, one reverse
  * sweep, and transposes the gradient back; buffers are kept between calls, so after the
- * first call at a given n it allocates nothing. */
+ * first call at a given n it allocates nothing.
+ *
+ * Threads (vi_program_set_threads, OpenMP): a log-joint or log-lik call over more than
+ * PROG_CHUNK draws is cut into chunks of PROG_CHUNK draws, a size that does not depend on
+ * the thread count, and the chunks are evaluated in parallel, each on the evaluation
+ * state (tape, arena, slots, cache of data-only values) of the thread that takes it.  A
+ * draw's values do not depend on the chunk it is in (every op is elementwise over the
+ * draws, a GEMM's column does not depend on the other columns: checked on the example
+ * fits), and errors and the batch-or-per-draw decision are settled in chunk order after
+ * the parallel loop, so the results do not depend on the number of threads.  OpenBLAS
+ * runs on one thread during every model callback, with one thread of ours or many: its
+ * threaded GEMM rounds differently from its one-thread GEMM (a 10^5-row gradient differs
+ * in the last bits), and several of our threads would oversubscribe the cores with its. */
+#ifdef HAVE_CONFIG_H   /* not in the fuzz build, which runs no configure */
+#include <config.h>
+#endif
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <locale.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_rng.h>
 #include <vi/lang.h>
@@ -39,6 +57,24 @@ typedef struct prog_out {
 /* Largest batch evaluated in one pass: bigger requests (final diagnostics over
  * thousands of draws) are cut into chunks so the arena stays proportionate. */
 #define PROG_MAX_BATCH 128
+/* Draws per chunk of a parallel evaluation (a divisor of PROG_MAX_BATCH): the default 32
+ * draws make two chunks.  Fixed, so results do not depend on the thread count. */
+#define PROG_CHUNK 16
+/* Threads pay off when a chunk's work dwarfs a parallel region's cost (microseconds on
+ * an idle machine, a scheduler's time slice on a busy one): only when a batched pass
+ * takes at least this much tape memory per chunk (16 KB, 2000 values, per draw).
+ * A speed decision only: the results are the same either way. */
+#define PROG_PAR_MIN_BYTES ((size_t)1 << 18)
+/* Most threads a program takes (a sanity bound on vi_program_set_threads). */
+#define PROG_MAX_THREADS 1024
+
+/* The outcome of one chunk of a parallel evaluation, settled in chunk order after it. */
+typedef struct prog_chunk {
+  int rc;
+  int outcome;               /* of a batched pass: EV_OK or EV_REJECT */
+  unsigned long long sig;    /* of a batched pass: its control flow (ev_ctx.sig) */
+  char msg[2048];            /* the last error or rejection message, or "" */
+} prog_chunk;
 
 struct vi_program {
   vi_ast *ast;
@@ -57,7 +93,21 @@ struct vi_program {
   /* batched passes abandoned in a row: after a few, go draw by draw at once (the model
    * branches on parameters), trying a batch again now and then */
   unsigned diverged, since_try;
+  /* threads: the count asked for (1: everything on the calling thread); wk[0] is &ev,
+   * wk[1 .. nwk - 1] the other threads' evaluation states (made at the first parallel
+   * call, dropped when the data, the memory limit or the print callback change) */
+  size_t threads;
+  ev_ctx **wk; size_t nwk;
+  prog_chunk *chunks; size_t chunk_cap;
+  size_t limit;                /* vi_program_set_memory_limit's bytes (0: default) */
+  size_t draw_bytes;           /* tape memory per draw of the last batched pass */
+  size_t par_calls;            /* batches evaluated on several threads */
+  int has_print;               /* the model has print(): with a print callback, one
+                                  thread (the output's order is the draws') */
+  locale_t c_locale;           /* "C", for the worker threads (uselocale is per thread) */
 };
+
+static void workers_free(vi_program *p);
 
 /* ---- compile ------------------------------------------------------------------------ */
 
@@ -201,6 +251,9 @@ static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
   }
   case ST_TILDE:
     return st->truncated ? resolve_trunc(p, st, err) : 0;
+  case ST_PRINT:
+    p->has_print = 1;
+    return 0;
   case ST_FOR: case ST_FOREACH: case ST_WHILE:
     return walk_stmt(p, st->body, err);
   case ST_IF:
@@ -238,6 +291,7 @@ static vi_program *program_compile(const char *source, size_t len, const char *n
   vi_program *p = calloc(1, sizeof *p);
   if (!p) { front_ast_free(ast); set_status(status, VI_ENOMEM); return NULL; }
   p->ast = ast;
+  p->threads = 1;
   p->tape = ad_tape_alloc();
   p->tdata_rng = gsl_rng_alloc(gsl_rng_mt19937);
   size_t ns = ast->nslots > 0 ? (size_t)ast->nslots : 1;
@@ -600,6 +654,7 @@ static int program_load_data(vi_program *p, const char *json, size_t len, const 
   if (!p) return VI_EINVAL;
   p->loaded = 0;
   p->diverged = p->since_try = 0;
+  workers_free(p);          /* their caches, slots and parameters are the old data's */
   ev_cache_clear(&p->ev);   /* cached values came from the old data */
   data_free_values(&p->ev);
   clear_layout(p);
@@ -649,25 +704,27 @@ static void note_error(vi_program *p)
   snprintf(p->last_error, sizeof p->last_error, "%s", p->ev.err.message);
 }
 
-/* One pass over n draws at z; lp (and grad, ll) out.  EV_DIVERGE is passed up. */
-static int pass(vi_program *p, size_t n, const double *z, double *lp, double *grad,
-                double *ll)
+/* One pass of evaluation state c over n draws at z; lp (and grad, ll) out.  The message
+ * of an error or rejection goes to msg (PROG_MSG bytes).  EV_DIVERGE is passed up. */
+#define PROG_MSG 2048
+static int pass(ev_ctx *c, size_t n, const double *z, double *lp, double *grad,
+                double *ll, char *msg, int *outcome)
 {
-  ev_ctx *c = &p->ev;
   size_t D = c->dim, s, j;
   ad_val *zv = NULL;
   int rc = ev_run(c, n, z, grad != NULL, BLK_MODEL, &zv);
+  if (outcome) *outcome = rc;
   if (rc == EV_DIVERGE) { ev_print_discard(c); return rc; }
   ev_print_flush(c);
-  if (rc < 0) { note_error(p); return rc; }
+  if (rc < 0) { snprintf(msg, PROG_MSG, "%s", c->err.message); return rc; }
   if (rc == 0 && grad && ad_tape_error(c->t)) {
     /* an op could not record its backward node (out of memory) but the pass went on:
      * the gradient would be silently wrong */
-    snprintf(p->last_error, sizeof p->last_error, "%s", ad_tape_error(c->t));
-    return strstr(p->last_error, "memory") ? VI_ENOMEM : VI_ERUNTIME;
+    snprintf(msg, PROG_MSG, "%s", ad_tape_error(c->t));
+    return strstr(msg, "memory") ? VI_ENOMEM : VI_ERUNTIME;
   }
   if (rc == EV_REJECT) {
-    note_error(p);
+    snprintf(msg, PROG_MSG, "%s", c->err.message);
     for (s = 0; s < n; s++) { lp[s] = -INFINITY; if (ll) ll[s] = -INFINITY; }
     if (grad) memset(grad, 0, n * D * sizeof *grad);
     return 0;
@@ -678,10 +735,10 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
     if (ll) ll[s] = c->rej[s] ? -INFINITY : c->ll[s];
     any_rej |= c->rej[s];
   }
-  if (any_rej) note_error(p);
+  if (any_rej) snprintf(msg, PROG_MSG, "%s", c->err.message);
   if (grad) {
     ad_tape_backward(c->t);
-    if ((rc = ev_tape_status(c))) { note_error(p); return rc; }
+    if ((rc = ev_tape_status(c))) { snprintf(msg, PROG_MSG, "%s", c->err.message); return rc; }
     for (s = 0; s < n; s++)
       for (j = 0; j < D; j++)
         grad[s * D + j] = c->rej[s] || !zv->adj ? 0 : zv->adj[j * n + s];
@@ -691,6 +748,14 @@ static int pass(vi_program *p, size_t n, const double *z, double *lp, double *gr
 
 static int run_batch(vi_program *p, size_t n, const double *z, double *lp, double *grad,
                      double *ll);
+static int run_parallel(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                        double *ll);
+
+static int parallel_ok(const vi_program *p, size_t n)
+{
+  return p->threads > 1 && n > PROG_CHUNK && !(p->has_print && p->ev.print) &&
+         p->draw_bytes * PROG_CHUNK >= PROG_PAR_MIN_BYTES;
+}
 
 static int run_all(vi_program *p, size_t n, const double *z, double *lp, double *grad,
                    double *ll)
@@ -699,8 +764,9 @@ static int run_all(vi_program *p, size_t n, const double *z, double *lp, double 
   size_t D = p->ev.dim;
   for (size_t s0 = 0; s0 < n; s0 += PROG_MAX_BATCH) {
     size_t m = n - s0 < PROG_MAX_BATCH ? n - s0 : PROG_MAX_BATCH;
-    int rc = run_batch(p, m, z + s0 * D, lp + s0, grad ? grad + s0 * D : NULL,
-                       ll ? ll + s0 : NULL);
+    int rc = (parallel_ok(p, m) ? run_parallel : run_batch)(p, m, z + s0 * D, lp + s0,
+                                                            grad ? grad + s0 * D : NULL,
+                                                            ll ? ll + s0 : NULL);
     if (rc) return rc;
   }
   return VI_SUCCESS;
@@ -716,17 +782,229 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
     rc = EV_DIVERGE;
   } else {
     p->since_try = 0;
-    rc = pass(p, n, z, lp, grad, ll);
+    rc = pass(&p->ev, n, z, lp, grad, ll, p->last_error, NULL);
     if (n > 1) p->diverged = rc == EV_DIVERGE ? p->diverged + 1 : 0;
+    if (n > 1 && rc == 0) p->draw_bytes = ad_tape_used_bytes(p->ev.t) / n;
   }
   if (rc != EV_DIVERGE) return rc;
   /* a branch, bound or index differs between draws: one draw at a time */
   size_t D = p->ev.dim;
   for (size_t s = 0; s < n; s++) {
-    rc = pass(p, 1, z + s * D, lp + s, grad ? grad + s * D : NULL, ll ? ll + s : NULL);
+    rc = pass(&p->ev, 1, z + s * D, lp + s, grad ? grad + s * D : NULL, ll ? ll + s : NULL,
+              p->last_error, NULL);
+    if (rc) return rc == EV_DIVERGE ? VI_ERUNTIME : rc;
+  }
+  p->draw_bytes = ad_tape_used_bytes(p->ev.t);
+  return VI_SUCCESS;
+}
+
+/* ---- threads --------------------------------------------------------------------------- */
+
+static void worker_free(ev_ctx *w)
+{
+  if (!w) return;
+  ev_release(w);            /* its cache (values and table), print buffer, accumulators */
+  free(w->slot);
+  ad_tape_free(w->t);
+  free(w);
+}
+
+/* Another thread's evaluation state: the program's shared, read-only parts (AST, data,
+ * parameters, truncations) and its own tape, slots, accumulators and cache table (the
+ * same keys; values filled at its first use, as the program's own). */
+static ev_ctx *worker_alloc(vi_program *p)
+{
+  ev_ctx *w = malloc(sizeof *w);
+  if (!w) return NULL;
+  *w = p->ev;
+  w->t = NULL; w->slot = NULL;
+  w->lp = w->ll = NULL; w->rej = NULL; w->cap = 0;
+  w->pout = NULL; w->pout_len = w->pout_cap = 0;
+  w->ckey = NULL; w->cval = NULL; w->ccap = w->ncache = 0;
+  w->fn = NULL; w->ret = NULL; w->depth = 0; w->stack_base = NULL;
+  w->sub = NULL; w->sub_busy = 0;   /* the off-tape solvers' tape: its own, made when used */
+  w->explain = w->nf_set = 0;
+  memset(&w->err, 0, sizeof w->err);
+  memset(&w->nf_err, 0, sizeof w->nf_err);
+  size_t ns = p->ast->nslots > 0 ? (size_t)p->ast->nslots : 1;
+  w->t = ad_tape_alloc();
+  w->slot = calloc(ns, sizeof *w->slot);
+  if (!w->t || !w->slot || ev_reserve(w, PROG_CHUNK)) { worker_free(w); return NULL; }
+  ad_tape_set_limit(w->t, p->limit);
+  if (p->ev.ccap) {
+    const vi_expr **k = malloc(p->ev.ccap * sizeof *k);
+    ad_val **v = calloc(p->ev.ccap, sizeof *v);
+    if (!k || !v) { free(k); free(v); worker_free(w); return NULL; }
+    memcpy(k, p->ev.ckey, p->ev.ccap * sizeof *k);
+    w->ckey = k; w->cval = v; w->ccap = p->ev.ccap; w->ncache = p->ev.ncache;
+  }
+  return w;
+}
+
+static void workers_free(vi_program *p)
+{
+  for (size_t k = 1; k < p->nwk; k++) worker_free(p->wk[k]);
+  free(p->wk);
+  p->wk = NULL;
+  p->nwk = 0;
+}
+
+static int workers_ready(vi_program *p)
+{
+  if (p->wk && p->nwk == p->threads) return VI_SUCCESS;
+  workers_free(p);
+  if (!(p->wk = calloc(p->threads, sizeof *p->wk))) return VI_ENOMEM;
+  p->wk[0] = &p->ev;
+  p->nwk = 1;
+  while (p->nwk < p->threads) {
+    ev_ctx *w = worker_alloc(p);
+    if (!w) { workers_free(p); return VI_ENOMEM; }
+    p->wk[p->nwk++] = w;
+  }
+  return VI_SUCCESS;
+}
+
+/* One chunk on state c: one batched pass (batched), or its draws one at a time. */
+static int run_chunk(ev_ctx *c, int batched, size_t m, const double *z, double *lp,
+                     double *grad, double *ll, prog_chunk *k)
+{
+  size_t D = c->dim;
+  int rc;
+  k->msg[0] = '\0';
+  k->outcome = EV_OK;
+  k->sig = 0;
+  if ((rc = ev_reserve(c, m))) return rc;
+  if (batched) {
+    rc = pass(c, m, z, lp, grad, ll, k->msg, &k->outcome);
+    k->sig = c->sig;
+    return rc;
+  }
+  for (size_t s = 0; s < m; s++) {
+    rc = pass(c, 1, z + s * D, lp + s, grad ? grad + s * D : NULL, ll ? ll + s : NULL,
+              k->msg, NULL);
     if (rc) return rc == EV_DIVERGE ? VI_ERUNTIME : rc;
   }
   return VI_SUCCESS;
+}
+
+/* n draws in chunks of PROG_CHUNK over the threads, each chunk in one batched pass or
+ * draw by draw; the chunks' outcomes in p->chunks. */
+static void run_chunks(vi_program *p, int batched, size_t n, const double *z, double *lp,
+                       double *grad, double *ll)
+{
+  size_t D = p->ev.dim, nch = (n + PROG_CHUNK - 1) / PROG_CHUNK;
+#ifdef _OPENMP
+#pragma omp parallel num_threads((int)p->nwk)
+#endif
+  {
+#ifdef _OPENMP
+    ev_ctx *c = p->wk[omp_get_thread_num()];
+#else
+    ev_ctx *c = p->wk[0];
+#endif
+    locale_t old = p->c_locale ? uselocale(p->c_locale) : (locale_t)0;
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (long i = 0; i < (long)nch; i++) {
+      size_t s0 = (size_t)i * PROG_CHUNK, m = n - s0 < PROG_CHUNK ? n - s0 : PROG_CHUNK;
+      prog_chunk *k = &p->chunks[i];
+      k->rc = run_chunk(c, batched, m, z + s0 * D, lp + s0, grad ? grad + s0 * D : NULL,
+                        ll ? ll + s0 : NULL, k);
+    }
+    if (p->c_locale) uselocale(old);
+  }
+  for (size_t k = 0; k < p->nwk; k++) p->ev.used_ode |= p->wk[k]->used_ode;
+}
+
+/* The chunks' messages and first error, in chunk order: what one thread running them in
+ * order would have left. */
+static int settle_chunks(vi_program *p, size_t nch)
+{
+  for (size_t i = 0; i < nch; i++) {
+    const prog_chunk *k = &p->chunks[i];
+    if (k->msg[0]) snprintf(p->last_error, sizeof p->last_error, "%s", k->msg);
+    if (k->rc) return k->rc;
+  }
+  return VI_SUCCESS;
+}
+
+/* One batch of run_all (at most PROG_MAX_BATCH draws) on the threads, with the results of
+ * run_batch on one thread to the bit.  A draw's value in a batched pass does not depend
+ * on the other draws of the pass (every op is elementwise over the draws, a GEMM's column
+ * does not depend on the other columns), but it may differ from the value of the same
+ * draw evaluated alone (OpenBLAS takes other kernels for one column).  So the batch-or-
+ * per-draw decision must be the one run_batch takes: the chunks' batched passes stand
+ * only when the whole batch would have stayed together, that is when no chunk parted
+ * ways and all took the same branches, loop bounds and indices (their signatures);
+ * otherwise the batch is redone draw by draw, as run_batch does.  ODE solvers share
+ * their step sequence across a batch: a model that uses one evaluates on one thread. */
+static int run_parallel(vi_program *p, size_t n, const double *z, double *lp, double *grad,
+                        double *ll)
+{
+  size_t nch = (n + PROG_CHUNK - 1) / PROG_CHUNK;
+  if (p->ev.used_ode) return run_batch(p, n, z, lp, grad, ll);
+  int rc = workers_ready(p);
+  if (rc) return rc;
+  p->par_calls++;
+  if (nch > p->chunk_cap) {
+    prog_chunk *ch = realloc(p->chunks, nch * sizeof *ch);
+    if (!ch) return VI_ENOMEM;
+    p->chunks = ch;
+    p->chunk_cap = nch;
+  }
+  if (p->diverged >= 3 && ++p->since_try < 16) {
+    run_chunks(p, 0, n, z, lp, grad, ll);
+    return settle_chunks(p, nch);
+  }
+  unsigned since = p->since_try;
+  p->since_try = 0;
+  run_chunks(p, 1, n, z, lp, grad, ll);
+  if (p->ev.used_ode) {   /* found out now: start again on one thread */
+    p->since_try = since;
+    return run_batch(p, n, z, lp, grad, ll);
+  }
+  int together = 1;
+  for (size_t i = 0; i < nch; i++) {
+    const prog_chunk *k = &p->chunks[i];
+    if (k->rc < 0) { p->diverged = 0; return settle_chunks(p, nch); }
+    if (k->rc == EV_DIVERGE || k->outcome != p->chunks[0].outcome ||
+        k->sig != p->chunks[0].sig)
+      together = 0;
+  }
+  if (together) {
+    p->diverged = 0;
+    return settle_chunks(p, nch);
+  }
+  p->diverged++;
+  run_chunks(p, 0, n, z, lp, grad, ll);
+  return settle_chunks(p, nch);
+}
+
+size_t vi_program_set_threads(vi_program *p, size_t n)
+{
+  if (!p) return 0;
+#ifdef _OPENMP
+  if (n == 0) n = (size_t)omp_get_num_procs();
+  if (n > PROG_MAX_THREADS) n = PROG_MAX_THREADS;
+  if (n < 1) n = 1;
+#else
+  n = 1;
+#endif
+  if (n != p->threads) workers_free(p);
+  p->threads = n;
+  if (n > 1 && !p->c_locale) p->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  return n;
+}
+
+size_t vi_program_threads(const vi_program *p)
+{
+  return p ? p->threads : 0;
+}
+
+size_t vi_program_parallel_calls(const vi_program *p)
+{
+  return p ? p->par_calls : 0;
 }
 
 static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
@@ -738,7 +1016,9 @@ static int prog_log_joint(void *ctx, size_t n, const double *z, double *lp, doub
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = log_joint_(ctx, n, z, lp, grad);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -762,7 +1042,9 @@ static int prog_log_lik(void *ctx, size_t n, const double *z, double *ll)
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = log_lik_(ctx, n, z, ll);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -801,7 +1083,9 @@ static int prog_constrain(void *ctx, const double *z, gsl_rng *rng, double *out)
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = constrain_(ctx, z, rng, out);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -838,7 +1122,9 @@ static int prog_constrain_n(void *ctx, size_t n, const double *z, gsl_rng *rng, 
 {
   call_guard g;
   guard_enter(&g);
+  int blas = ad_blas_threads_set(1);
   int r = constrain_n_(ctx, n, z, rng, out);
+  if (blas > 0) ad_blas_threads_set(blas);
   guard_leave(&g);
   return r;
 }
@@ -918,7 +1204,7 @@ static int program_explain(vi_program *p, const double *z, char *buf, size_t len
   p->last_error[0] = '\0';
   c->explain = 1;
   c->nf_set = 0;
-  rc = pass(p, 1, z, &lp, NULL, NULL);
+  rc = pass(c, 1, z, &lp, NULL, NULL, p->last_error, NULL);
   c->explain = 0;
   if (rc == EV_DIVERGE) rc = VI_ERUNTIME;   /* one draw cannot part ways */
   if (rc < 0 || isfinite(lp)) {
@@ -961,7 +1247,10 @@ const char *vi_program_warning(const vi_program *p, size_t i)
 
 void vi_program_set_memory_limit(vi_program *p, size_t bytes)
 {
-  if (p) ad_tape_set_limit(p->tape, bytes);
+  if (!p) return;
+  ad_tape_set_limit(p->tape, bytes);
+  p->limit = bytes;
+  workers_free(p);          /* made again, with this limit, at the next parallel call */
 }
 
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx)
@@ -969,6 +1258,7 @@ void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx)
   if (!p) return;
   p->ev.print = fn;
   p->ev.print_ctx = ctx;
+  workers_free(p);          /* they copied the old callback */
 }
 
 size_t vi_program_n_params(const vi_program *p)
@@ -1002,6 +1292,9 @@ int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info)
 void vi_program_free(vi_program *p)
 {
   if (!p) return;
+  workers_free(p);
+  free(p->chunks);
+  if (p->c_locale) freelocale(p->c_locale);
   if (p->ev.ast) data_free_values(&p->ev);   /* ev.ast is set once compile got that far */
   clear_layout(p);
   free(p->ev.slot);

@@ -823,7 +823,8 @@ static double bnd(const ad_val *b, size_t e, size_t s, double dflt)
 
 static double *bnd_adj(ad_val *b, size_t e, size_t s)
 {
-  static double sink;   /* bounds without an adjoint absorb into a dummy */
+  static _Thread_local double sink;   /* bounds without an adjoint absorb into a dummy
+                                         (one per thread: threads write it at once) */
   if (!b || !b->adj) return &sink;
   return &b->adj[(b->len == 1 ? 0 : e) * b->nd + (b->nd == 1 ? 0 : s)];
 }

@@ -25,8 +25,8 @@ static const builtin_def *const tables[] = {
 
 static size_t table_size(size_t k)
 {
-  static size_t n[NTABLES];
-  static int done;
+  static _Thread_local size_t n[NTABLES];   /* per thread: no race on the first call */
+  static _Thread_local int done;
   if (!done) {
     for (size_t i = 0; i < NTABLES; i++) n[i] = table_len(tables[i]);
     done = 1;
