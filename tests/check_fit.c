@@ -33,6 +33,7 @@
 #include <vi/fit.h>
 #include <vi/info.h>
 #include <vi/status.h>
+#include "engine/fit_internal.h"
 #include "engine/objective.h"
 #include "c_models.h"
 
@@ -1286,6 +1287,66 @@ START_TEST(test_laplace_guard)
 }
 END_TEST
 
+/* Prior draws for the mode searches' starts (start_prior.c): prior N((1, -2),
+ * diag(0.5, 1)^2), a likelihood 100 (z_1 - 3)^2 / 2 that pulls the posterior far from it.
+ * The chains' draws follow the prior, not the posterior, within the accuracy of 50
+ * adaptive Metropolis steps. */
+static int prior_lik(void *ctx, size_t n, const double *z, double *ll)
+{
+  for (size_t s = 0; s < n; s++) ll[s] = -50.0 * (z[2 * s] - 3.0) * (z[2 * s] - 3.0);
+  return VI_SUCCESS;
+}
+static int prior_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  prior_lik(ctx, n, z, lp);
+  for (size_t s = 0; s < n; s++) {
+    double a = (z[2 * s] - 1.0) / 0.5, b = z[2 * s + 1] + 2.0;
+    lp[s] += -0.5 * (a * a + b * b);
+    if (grad) {
+      grad[2 * s] = -100.0 * (z[2 * s] - 3.0) - a / 0.5;
+      grad[2 * s + 1] = -b;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+START_TEST(test_prior_draws)
+{
+  vi_model m = {0};
+  m.dim = 2;
+  m.log_joint = prior_joint;
+  m.log_lik = prior_lik;
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init = VI_INIT_ZERO;
+  int st;
+  vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(st, VI_SUCCESS);
+  size_t n = 2000;
+  double *z = malloc(n * 2 * sizeof(double)), mean[2] = {0, 0}, sq[2] = {0, 0};
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  ck_assert_int_eq(fit_start_prior_draws(f, r, n, z), VI_SUCCESS);
+  for (size_t s = 0; s < n; s++)
+    for (int j = 0; j < 2; j++) {
+      mean[j] += z[2 * s + j] / n;
+      sq[j] += z[2 * s + j] * z[2 * s + j] / n;
+    }
+  double sd0 = sqrt(sq[0] - mean[0] * mean[0]), sd1 = sqrt(sq[1] - mean[1] * mean[1]);
+  ck_assert_msg(fabs(mean[0] - 1.0) < 0.1 && fabs(mean[1] + 2.0) < 0.15,
+                "prior draws' mean (%g, %g), prior's (1, -2)", mean[0], mean[1]);
+  ck_assert_msg(fabs(sd0 / 0.5 - 1.0) < 0.25 && fabs(sd1 - 1.0) < 0.25,
+                "prior draws' sds (%g, %g), prior's (0.5, 1)", sd0, sd1);
+  /* without log_lik there is no prior to draw from */
+  m.log_lik = NULL;
+  vi_fit *g = vi_fit_alloc(&m, &opt, &st);
+  ck_assert_int_eq(fit_start_prior_draws(g, r, 1, z), VI_EINVAL);
+  vi_fit_free(g);
+  gsl_rng_free(r);
+  free(z);
+  vi_fit_free(f);
+}
+END_TEST
+
 /* an uncentred, badly scaled regression: columns 1 (intercept), x ~ 66 + 4 N(0,1)
  * (correlation with the intercept about -0.998), and N(0,1) * 1e3, coefficients and noise
  * as in earnings ($) on height (in): an intercept near -7e4 (beyond the BFGS search's box)
@@ -1315,6 +1376,7 @@ START_TEST(test_ill_conditioned)
   vi_options opt;
   vi_options_default(&opt);
   opt.init = VI_INIT_LAPLACE;
+  opt.starts = 1;   /* the iterations of one search, not of the several starts' sum */
   int st;
   vi_fit *f = vi_fit_alloc(&m, &opt, &st);
   ck_assert_int_eq(st, VI_SUCCESS);
@@ -1389,6 +1451,7 @@ int main(void)
   tcase_add_test(tc_laplace, test_laplace_start);
   tcase_add_test(tc_laplace, test_laplace_guard);
   tcase_add_test(tc_laplace, test_ill_conditioned);
+  tcase_add_test(tc_laplace, test_prior_draws);
   suite_add_tcase(s, tc_laplace);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -149,12 +149,14 @@ typedef struct vi_options {
   size_t family_rank;       /* the rank K of vi_family_lowrank, 1 <= K <= dim (vi_fit_alloc
                                fails with VI_EINVAL otherwise); ignored by the others */
   size_t starts;            /* VI_INIT_LAPLACE: mode searches, the first from the default
-                               mean, the others from means uniform in (-2, 2) (a stream of
-                               the seed's own); the fit starts from the best distinct mode
-                               (vi_fit_mode).  Default VI_STARTS_AUTO (0): as many as
-                               Boender & Rinnooy Kan's stopping rule asks, 8 when they
-                               agree on one mode, more when they find several, at most
-                               32; 1 is the single search. */
+                               mean, the others alternately from means uniform in (-2, 2)
+                               and (when the model has log_lik) from approximate prior
+                               draws, on streams of the seed's own; the fit starts from
+                               the best distinct mode (vi_fit_mode).  Default
+                               VI_STARTS_AUTO (0): as many as Boender & Rinnooy Kan's
+                               stopping rules ask, 11 when they agree on one mode, more
+                               when they find several, at most 32; 1 is the single
+                               search. */
 } vi_options;
 
 #define VI_FLAT_WINDOW 10

@@ -295,11 +295,15 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   if (opt->init_mu && cfg->init_file)
     fprintf(out, "Start:    %s (the initial values as q's mean)\n", cfg->init_file);
   else if (ik == VI_INIT_LAPLACE)
-    fprintf(out, "Start:    Laplace (mode search %zu iterations)\n", vi_fit_init_iterations(f));
+    fprintf(out, "Start:    Laplace (mode search%s %zu iterations%s)\n",
+            vi_fit_start_searches(f) > 1 ? "es:" : "", vi_fit_init_iterations(f),
+            vi_fit_start_searches(f) > 1 ? " in all" : "");
+  else if (opt->init == VI_INIT_LAPLACE && !opt->init_mu && vi_fit_modes(f) == 0)
+    fprintf(out, "Start:    zero (the Laplace start was tried and not kept: its mode searches, "
+                 "%zu iterations in all, found no proper mode)\n", vi_fit_init_iterations(f));
   else if (opt->init == VI_INIT_LAPLACE && !opt->init_mu)
-    fprintf(out, "Start:    zero (the Laplace start was tried and not kept: its mode search "
-                 "of %zu iterations found no proper mode, or its ELBO lost to zero's)\n",
-            vi_fit_init_iterations(f));
+    fprintf(out, "Start:    zero (the Laplace start was tried and not kept: the best mode's "
+                 "Gaussian had a lower ELBO than zero's)\n");
   else
     fprintf(out, "Start:    %s\n", ik == VI_INIT_RANDOM ? "random" : "zero");
   print_modes(out, f);

@@ -162,6 +162,9 @@ void fit_start_shrink(vi_fit *f);
 /* Try means uniform in (-2, 2) until the log joint is finite at one: 1 found (q starts
  * there), 0 none. */
 int fit_start_feasible_mean(vi_fit *f);
+/* start_prior.c: n approximate draws from the prior (log_joint - log_lik) into z (n x D),
+ * as starting points; VI_EINVAL when the model has no log_lik. */
+int fit_start_prior_draws(vi_fit *f, gsl_rng *rng, size_t n, double *z);
 /* The Laplace start (with vi_options.starts mode searches); VI_SUCCESS or an error. */
 int fit_start_laplace(vi_fit *f);
 /* Evaluate n fresh draws from q (from rng) in batches: log p into lp, log q into lq, and,

@@ -6,8 +6,11 @@
  *
  * Several starts (vi_options.starts = K, in the spirit of multi-path Pathfinder, Zhang,
  * Carpenter, Gelman & Vehtari, JMLR 2022): the first search from the default mean, K - 1
- * more from means uniform in (-2, 2) on a stream of their own (so K = 1 is the single
- * search, bit for bit, and a seed always explores the same starts); searches that end on
+ * more, alternately from means uniform in (-2, 2) on a stream of their own (so K = 1 is the
+ * single search, bit for bit, and a seed always explores the same starts) and, when the
+ * model splits off its likelihood, from approximate prior draws (start_prior.c: on the
+ * lynx-hare ODE one uniform start in six found the best mode, prior draws 12 of 12);
+ * searches that end on
  * the same mode (within 0.1 sd in every coordinate) are merged, each distinct mode is
  * scored by the ELBO of its Gaussian on the fit's draws, and the fit continues from the
  * best.  The modes found are kept for the report (vi_fit_mode).  VI_STARTS_AUTO (the
@@ -305,13 +308,33 @@ static double start_max_correlation(const double *h, size_t D)
  * (Math. Programming 37, 1987): with a uniform prior on the number of modes and on the
  * sizes of their basins, the posterior expected number of modes is
  * w (n_ok - 1) / (n_ok - w - 2); stop when it exceeds w by less than one half, that is
- * n_ok > 2 w (w + 1) + w + 2: 8 searches that agree on one mode, 17 for two, 30 for
- * three.  No mode after STARTS_ROUND searches: the model has no proper mode (a funnel,
- * where every search runs to its cap) and more searches only cost. */
+ * n_ok > 2 w (w + 1) + w + 2; and, their second rule, when the posterior expected share
+ * of the starts' space in basins not yet seen, w (w + 1) / (n_ok (n_ok - 1)), is below
+ * STARTS_UNSEEN: 11 searches that agree on one mode, 18 for two, 30 for three (the first
+ * rule alone stopped at 8 with one mode: a basin of 30% is missed then 1 time in 12).
+ * No mode after STARTS_ROUND searches: the model has no proper mode (a funnel, where
+ * every search runs to its cap) and more searches only cost. */
+#define STARTS_UNSEEN 0.02
 static int start_enough(size_t n, size_t n_ok, size_t w)
 {
   if (n >= STARTS_ROUND && w == 0) return 1;
-  return w > 0 && n_ok > 2 * w * (w + 1) + w + 2;
+  return w > 0 && n_ok > 2 * w * (w + 1) + w + 2 &&
+         (double)(w * (w + 1)) < STARTS_UNSEEN * (double)n_ok * (double)(n_ok - 1);
+}
+
+/* n approximate prior draws (start_prior.c) into a new *z, on a stream of their own so
+ * that the uniform starts stay those of the seed. */
+static int start_prior(vi_fit *f, size_t n, double **z)
+{
+  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+  if (!r || !(*z = malloc(n * f->dim * sizeof(double)))) {
+    gsl_rng_free(r);
+    return VI_ENOMEM;
+  }
+  gsl_rng_set(r, f->opt.seed ^ 0x9e3779b9UL);
+  int st = fit_start_prior_draws(f, r, n, *z);
+  gsl_rng_free(r);
+  return st;
 }
 
 /* VI_INIT_LAPLACE: the mode searches (one per start), and the best mode's Gaussian as the
@@ -327,7 +350,7 @@ int fit_start_laplace(vi_fit *f)
   start_best best;
   memset(&best, 0, sizeof best);
   double *z0 = f->gtmp;   /* scratch until the optimiser starts */
-  double *hess = NULL, *best_hess = NULL;
+  double *hess = NULL, *best_hess = NULL, *prior = NULL;
   gsl_rng *rs = NULL;
   int full = f->fam.type != vi_family_meanfield;   /* a family that takes H^-1 */
   if ((f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM) {
@@ -350,7 +373,10 @@ int fit_start_laplace(vi_fit *f)
   for (size_t k = 0; k < K; k++) {
     int ok;
     if (k == 0) memcpy(z0, f->x, D * sizeof(double));
-    else
+    else if (k % 2 == 0 && f->model.log_lik) {
+      if (!prior && (st = start_prior(f, (K - 1) / 2, &prior)) != VI_SUCCESS) goto done;
+      memcpy(z0, prior + (k / 2 - 1) * D, D * sizeof(double));
+    } else
       for (size_t j = 0; j < D; j++) z0[j] = gsl_ran_flat(rs, -2.0, 2.0);
     st = start_search(f, z0, xl, hess, k == 0 ? f->rng : rs, k == 0, &ok);
     f->n_searches++;
@@ -398,5 +424,6 @@ done:
   if (best.have) { family_clear(&best.cand); free(best.xc); }
   if (hess != best_hess) free(hess);
   if (rs) gsl_rng_free(rs);
+  free(prior);
   return st;
 }
