@@ -34,6 +34,11 @@
 #define SD_MAX 1e3
 #define CURV_REL 1e-3        /* difference step: CURV_REL * max(scale_d, |z_d|) */
 #define CURV_POINTS ((size_t)1 << 20)   /* doubles of z per batched curvature call */
+#define PASS_CALLS (10 * VI_LAPLACE_MAX_ITER)   /* log_joint calls per BFGS pass: GSL's line
+                                 search can spend thousands where the log joint is
+                                 non-finite or noisy (an ODE solved to a tolerance) */
+#define NEWTON_BACKTRACKS 10 /* step halvings per damping: below t = 2^-9 the step is no use
+                                 and a larger damping (a shorter, steeper step) is tried */
 
 typedef struct {
   vi_model m;
@@ -44,6 +49,7 @@ typedef struct {
   double *best;           /* D: the best finite point seen */
   double best_f;          /* its -log p (+inf: none) */
   int hard;               /* a model error seen inside a callback */
+  size_t calls_left;      /* of this BFGS pass's PASS_CALLS: at 0 every point is +inf */
   int converged;          /* the last search stopped on a small gradient */
   laplace_stats *st;
 } laplace_ctx;
@@ -52,7 +58,8 @@ static double laplace_eval(laplace_ctx *c, const gsl_vector *v, gsl_vector *gv)
 {
   size_t D = c->D;
   if (gv) gsl_vector_set_zero(gv);
-  if (c->hard) return INFINITY;
+  if (c->hard || c->calls_left == 0) return INFINITY;
+  c->calls_left--;
   for (size_t j = 0; j < D; j++) {
     c->z[j] = c->o[j] + c->sc[j] * gsl_vector_get(v, j);
     if (!(fabs(c->z[j] - c->z0[j]) <= VI_LAPLACE_BOX)) return INFINITY;   /* NaN too */
@@ -90,6 +97,7 @@ static int laplace_mode(laplace_ctx *c)
 {
   size_t D = c->D;
   c->converged = 0;
+  c->calls_left = PASS_CALLS;
   gsl_vector *v = gsl_vector_alloc(D);
   gsl_multimin_fdfminimizer *s =
       gsl_multimin_fdfminimizer_alloc(gsl_multimin_fdfminimizer_vector_bfgs2, D);
@@ -110,7 +118,7 @@ static int laplace_mode(laplace_ctx *c)
       }
       if (it == VI_LAPLACE_MAX_ITER) break;
       gs = gsl_multimin_fdfminimizer_iterate(s);
-      if (c->hard || gs != GSL_SUCCESS) break;
+      if (c->hard || gs != GSL_SUCCESS || c->calls_left == 0) break;
       c->st->iters++;
       double fv = gsl_multimin_fdfminimizer_minimum(s);
       if (!isfinite(fv) || -fv > LP_MAX) break;
@@ -287,7 +295,7 @@ static int laplace_newton(laplace_ctx *c, size_t pairs, double *zc, double *gc, 
       double slope = 0.0;
       for (size_t j = 0; j < D; j++) slope += g[j] * p[j];
       double t = 1.0;
-      for (int bt = 0; bt < 30; bt++, t *= 0.5) {
+      for (int bt = 0; bt < NEWTON_BACKTRACKS; bt++, t *= 0.5) {
         for (size_t j = 0; j < D; j++) zt[j] = z[j] + t * p[j];
         s = laplace_point(c, zt, &lpt, gt);
         if (s < 0 || s > 1) return s;
