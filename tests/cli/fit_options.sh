@@ -30,7 +30,7 @@ expect_status 0
 d=$(jget 's["iterations"], s["last_iteration"]["n_points"], round(s["final"]["elbo"], 2)')
 run fit "$LR" --data "$LRD" --init laplace --summary-json "$J" --quiet
 expect_status 0
-expect_out "Start:    Laplace (mode search "
+expect_out "Start:    Laplace (mode search"
 [ "$(jget 's["options"]["init"]')" = laplace ] || fail "--init laplace: options.init is the start taken"
 l=$(jget 's["iterations"], s["last_iteration"]["n_points"], round(s["final"]["elbo"], 2)')
 [ "$d" = "$l" ] || fail "the default start is not laplace: $d vs $l"
