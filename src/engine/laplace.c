@@ -37,6 +37,10 @@
 #define PASS_CALLS (10 * VI_LAPLACE_MAX_ITER)   /* log_joint calls per BFGS pass: GSL's line
                                  search can spend thousands where the log joint is
                                  non-finite or noisy (an ODE solved to a tolerance) */
+#define NEWTON_DECREMENT 1e-4 /* at the mode when the Newton step would gain < 5e-5 nats:
+                                 scale-free, unlike GRAD_TOL, and met where the log joint
+                                 is only as smooth as an ODE solver's tolerance (lynx-hare:
+                                 |grad| stalls near 1e-2 at the mode) */
 #define NEWTON_BACKTRACKS 10 /* step halvings per damping: below t = 2^-9 the step is no use
                                  and a larger damping (a shorter, steeper step) is tried */
 
@@ -237,6 +241,24 @@ static int laplace_point(laplace_ctx *c, const double *z, double *lp, double *g)
   return 0;
 }
 
+/* The Newton decrement g' H^-1 g at a point with gradient g and negative Hessian H (D x D):
+ * twice the log density the exact Newton step would gain; +inf when H is not positive
+ * definite.  A and p are scratch (D x D, D). */
+static double laplace_decrement(const double *H, const double *g, double *A, double *p,
+                                size_t D)
+{
+  memcpy(A, H, D * D * sizeof(double));
+  if (laplace_cholesky(A, D) != 0) return INFINITY;
+  double d = 0.0;
+  for (size_t i = 0; i < D; i++) {   /* p = L^-1 g: g' H^-1 g = |p|^2 */
+    double t = g[i];
+    for (size_t k = 0; k < i; k++) t -= A[i * D + k] * p[k];
+    p[i] = t / A[i * D + i];
+    d += p[i] * p[i];
+  }
+  return d;
+}
+
 /* Damped Newton search for the mode from z0 (D <= VI_LAPLACE_NEWTON_DIM): the full
  * negative Hessian H by differences of the gradient, the step A^-1 g with
  * A = H + lambda diag(max(|H_dd|, tiny)) (Levenberg-Marquardt damping: lambda grows while
@@ -266,7 +288,7 @@ static int laplace_newton(laplace_ctx *c, size_t pairs, double *zc, double *gc, 
       double h = H[j * D + j];
       sc[j] = h > 0.0 && isfinite(h) ? fmin(fmax(1.0 / sqrt(h), SD_MIN), SD_MAX) : 1.0;
     }
-    if (sqrt(gn) < GRAD_TOL) {
+    if (sqrt(gn) < GRAD_TOL || laplace_decrement(H, g, A, p, D) < NEWTON_DECREMENT) {
       c->converged = 1;
       break;
     }

@@ -322,19 +322,33 @@ static int start_enough(size_t n, size_t n_ok, size_t w)
          (double)(w * (w + 1)) < STARTS_UNSEEN * (double)n_ok * (double)(n_ok - 1);
 }
 
-/* n approximate prior draws (start_prior.c) into a new *z, on a stream of their own so
- * that the uniform starts stay those of the seed. */
-static int start_prior(vi_fit *f, size_t n, double **z)
+/* The prior-draw start for search k (even, >= 2): prior draws (start_prior.c) are made in
+ * batches of STARTS_PRIOR_BATCH chains as the searches need them (a few hundred model
+ * points each), on a stream of their own so that the uniform starts stay the seed's. */
+#define STARTS_PRIOR_BATCH 5
+typedef struct {
+  gsl_rng *rng;
+  double *z;       /* cap x D draws */
+  size_t n, cap;   /* made, and the most ever needed */
+} start_priors;
+
+static int start_prior_point(vi_fit *f, start_priors *p, size_t i, double *z0)
 {
-  gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-  if (!r || !(*z = malloc(n * f->dim * sizeof(double)))) {
-    gsl_rng_free(r);
-    return VI_ENOMEM;
+  size_t D = f->dim;
+  if (!p->rng) {
+    if (!(p->rng = gsl_rng_alloc(gsl_rng_mt19937)) ||
+        !(p->z = malloc(p->cap * D * sizeof(double))))
+      return VI_ENOMEM;
+    gsl_rng_set(p->rng, f->opt.seed ^ 0x9e3779b9UL);
   }
-  gsl_rng_set(r, f->opt.seed ^ 0x9e3779b9UL);
-  int st = fit_start_prior_draws(f, r, n, *z);
-  gsl_rng_free(r);
-  return st;
+  if (i >= p->n) {
+    size_t b = p->cap - p->n < STARTS_PRIOR_BATCH ? p->cap - p->n : STARTS_PRIOR_BATCH;
+    int st = fit_start_prior_draws(f, p->rng, b, p->z + p->n * D);
+    if (st != VI_SUCCESS) return st;
+    p->n += b;
+  }
+  memcpy(z0, p->z + i * D, D * sizeof(double));
+  return VI_SUCCESS;
 }
 
 /* VI_INIT_LAPLACE: the mode searches (one per start), and the best mode's Gaussian as the
@@ -350,7 +364,8 @@ int fit_start_laplace(vi_fit *f)
   start_best best;
   memset(&best, 0, sizeof best);
   double *z0 = f->gtmp;   /* scratch until the optimiser starts */
-  double *hess = NULL, *best_hess = NULL, *prior = NULL;
+  double *hess = NULL, *best_hess = NULL;
+  start_priors prior = {NULL, NULL, 0, (K - 1) / 2};
   gsl_rng *rs = NULL;
   int full = f->fam.type != vi_family_meanfield;   /* a family that takes H^-1 */
   if ((f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM) {
@@ -374,8 +389,7 @@ int fit_start_laplace(vi_fit *f)
     int ok;
     if (k == 0) memcpy(z0, f->x, D * sizeof(double));
     else if (k % 2 == 0 && f->model.log_lik) {
-      if (!prior && (st = start_prior(f, (K - 1) / 2, &prior)) != VI_SUCCESS) goto done;
-      memcpy(z0, prior + (k / 2 - 1) * D, D * sizeof(double));
+      if ((st = start_prior_point(f, &prior, k / 2 - 1, z0)) != VI_SUCCESS) goto done;
     } else
       for (size_t j = 0; j < D; j++) z0[j] = gsl_ran_flat(rs, -2.0, 2.0);
     st = start_search(f, z0, xl, hess, k == 0 ? f->rng : rs, k == 0, &ok);
@@ -424,6 +438,7 @@ done:
   if (best.have) { family_clear(&best.cand); free(best.xc); }
   if (hess != best_hess) free(hess);
   if (rs) gsl_rng_free(rs);
-  free(prior);
+  if (prior.rng) gsl_rng_free(prior.rng);
+  free(prior.z);
   return st;
 }
