@@ -315,7 +315,7 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
   ev_begin(c, 1, 0);
   c->block = BLK_PARAMS;
   size_t D = c->dim;
-  ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0}, 1, &D, 1, 0);
+  ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0, NULL}, 1, &D, 1, 0);
   if (!zv) { rc = data_err(err, fname, "out of memory"); goto out; }
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];

@@ -322,7 +322,7 @@ static int eval_indices(ev_ctx *c, const vi_expr *e, const ad_val *a, ad_ix *ix)
 static ad_val *call_target(ev_ctx *c)
 {
   size_t one = 1;
-  ad_val *v = ad_new(c->t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+  ad_val *v = ad_new(c->t, (vi_type){VT_REAL, 0, NULL}, 0, &one, 1, 0);
   if (!v) return NULL;
   for (size_t s = 0; s < c->n; s++) v->x[s] = c->lp[s];
   return v;
@@ -482,11 +482,11 @@ static ad_val *ode_call_f(ode_call *o, ad_val *tv, ad_val *y, ad_val **rest)
   ad_val *stackargs[16], **fa = stackargs;
   if (nf > 16 && !(fa = ad_alloc(c->t, (size_t)nf * sizeof *fa))) return NULL;
   fa[0] = tv;
-  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1}) : y;
+  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1, NULL}) : y;
   if (!fa[1]) return NULL;
   for (int i = 2; i < nf; i++) fa[i] = rest[i - 2];
   ad_val *r = call_user(c, e->func, fa, nf, e->loc);
-  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0}) : r;
+  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0, NULL}) : r;
 }
 
 static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
@@ -559,7 +559,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
 {
   ad_tape *t = c->t;
   int old = e->ival == VI_ODE_OLD;
-  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1} : (vi_type){VT_VECTOR, 0});
+  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1, NULL} : (vi_type){VT_VECTOR, 0, NULL});
   ad_val *t0v = args[2], *tsv = args[3];
   if (!y0) { tape_fail(c, e->loc, e->str); return NULL; }
   if (t0v->nd > 1 || tsv->nd > 1 || t0v->adj || tsv->adj) {
@@ -613,7 +613,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     if (!none) tape_fail(c, e->loc, e->str);
     return none;
   }
-  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0}) : y0;
+  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0, NULL}) : y0;
   ad_val **out = ad_alloc(t, nts * sizeof *out);
   if (!y || !out) { tape_fail(c, e->loc, e->str); return NULL; }
   ode_call oc = {c, e, args};
@@ -662,7 +662,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     return NULL;
   }
   for (size_t q = 0; old && q < nts; q++)
-    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1}))) {
+    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1, NULL}))) {
       tape_fail(c, e->loc, e->str);
       return NULL;
     }
@@ -896,7 +896,7 @@ static ad_val *log_diff_exp(ad_tape *t, ad_val *a, ad_val *b)
 {
   size_t one = 1;
   int var = a->nd > 1 || b->nd > 1;
-  ad_val *o = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, var, 1);
+  ad_val *o = ad_new(t, (vi_type){VT_REAL, 0, NULL}, 0, &one, var, 1);
   if (!o) return NULL;
   for (size_t s = 0; s < o->nd; s++) {
     double xa = a->x[a->nd == 1 ? 0 : s], xb = b->x[b->nd == 1 ? 0 : s];
@@ -958,7 +958,7 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
       if ((lo && yv < lo->x[lo->nd == 1 ? 0 : q]) || (hi && yv > hi->x[hi->nd == 1 ? 0 : q])) {
         if (!outside) {
           size_t one = 1;
-          outside = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+          outside = ad_new(t, (vi_type){VT_REAL, 0, NULL}, 0, &one, 1, 0);
           if (!outside) return tape_fail(c, st->loc, "~");
           for (size_t r = 0; r < c->n; r++) outside->x[r] = 0;
         }
@@ -1487,8 +1487,8 @@ int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
     if (d->offset && !(*lb = ev_expr(c, d->offset))) return c->rc;
     if (d->multiplier && !(*ub = ev_expr(c, d->multiplier))) return c->rc;
   }
-  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0});
-  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0});
+  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0, NULL});
+  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0, NULL});
   return 0;
 }
 
@@ -1500,7 +1500,7 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   ev_begin(c, n, grad);
   c->block = BLK_PARAMS;
   size_t dz = D;
-  ad_val *zv = ad_new(t, (vi_type){VT_VECTOR, 0}, 1, &dz, 1, 1);
+  ad_val *zv = ad_new(t, (vi_type){VT_VECTOR, 0, NULL}, 1, &dz, 1, 1);
   if (!zv) return tape_fail(c, (vi_loc){0, 0}, "parameters");
   for (s = 0; s < n; s++)
     for (j = 0; j < D; j++) zv->x[j * n + s] = z[s * D + j];

@@ -188,7 +188,9 @@ static int cache_walk(vi_program *p, const vi_expr *e)
   if (!e || e->kind == EX_INT_LIT || e->kind == EX_REAL_LIT || e->kind == EX_STRING_LIT
       || e->kind == EX_IMAG_LIT || e->kind == EX_VAR)
     return 0;
-  if (e->data_only && is_static(e)) return ev_cache_add(&p->ev, e);
+  /* a tuple holds other values: its elements are cached, not the tuple */
+  if (e->data_only && is_static(e) && e->type.base != VT_TUPLE && e->kind != EX_TUPLE)
+    return ev_cache_add(&p->ev, e);
   for (int i = 0; i < e->nargs; i++) if ((rc = cache_walk(p, e->args[i]))) return rc;
   for (int i = 0; i < e->nindex; i++) {
     if ((rc = cache_walk(p, e->index[i].lo))) return rc;

@@ -32,7 +32,10 @@ typedef enum {
   EX_INDEX,       /* args[0][index[0], ..., index[nindex-1]] */
   EX_ROW_VECTOR,  /* [args...]: row vector (or matrix, if the args are row vectors) */
   EX_ARRAY,       /* {args...} */
-  EX_IMAG_LIT     /* 2.5i: rval is the imaginary part (a complex value) */
+  EX_IMAG_LIT,    /* 2.5i: rval is the imaginary part (a complex value) */
+  EX_TUPLE,       /* (args[0], ..., args[nargs-1]), nargs >= 2: a tuple; as the left
+                     side of `=` it unpacks: (a, b) = f(...) */
+  EX_PROJ         /* args[0].ival: element ival (1-based) of a tuple */
 } vi_expr_kind;
 
 typedef enum {
@@ -120,6 +123,8 @@ struct vi_decl {
   int data_only;              /* set by the checker: the value depends on data only
                                  (data, transformed data, and locals/loop variables
                                  only ever assigned data-only values) */
+  vi_decl **tel; int ntel;    /* a tuple (type.base VT_TUPLE): one unnamed declaration
+                                 per element, with its own sizes and constraints */
 };
 
 typedef enum {
@@ -177,6 +182,9 @@ struct vi_func {
   vi_func_kind kind;
   int slot_lo, slot_hi;         /* set by the checker */
 };
+
+/* The tuple element access x.k as the left side of an assignment goes through a
+ * value, so lvalues are chains of EX_INDEX and EX_PROJ ending in an EX_VAR. */
 
 /* A whole model file.  blocks[b] is an ST_BLOCK (NULL when the block is absent); the
  * declarations of a block are its leading ST_DECL statements. */

@@ -153,7 +153,7 @@ static void scope_close(checker *c, size_t mark)
 
 static vi_type ty(vi_basetype b, int nd)
 {
-  vi_type t = { b, nd };
+  vi_type t = { b, nd, NULL };
   return t;
 }
 

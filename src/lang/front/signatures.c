@@ -221,7 +221,7 @@ static int match_sig(const sigspec *sp, const vi_type *args, int nargs, vi_type 
     const pspec *p = i < (ell ? np - 1 : np) ? &sp->par[i] : &sp->par[np - 2];
     if (!match_param(p, args[i])) return 0;
   }
-  vi_type r = {VT_REAL, 0};
+  vi_type r = {VT_REAL, 0, NULL};
   switch (sp->ret.kind) {
   case R_SAME:
     if (nargs < 1) return 0;
