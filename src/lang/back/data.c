@@ -372,9 +372,13 @@ int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err)
     const vi_decl *d = st->decl;
     ad_val *v = c->slot[d->slot];
     if (!v) continue;
-    ad_val *p = ad_val_new_persistent(v->type, v->ndims, v->dims);
+    ad_val *p;
+    if (v->type.base == VT_TUPLE) {
+      p = tup_persistent(v);
+    } else if ((p = ad_val_new_persistent(v->type, v->ndims, v->dims))) {
+      memcpy(p->x, v->x, v->len * sizeof(double));
+    }
     if (!p) return data_err(err, "", "out of memory for '%s'", d->name), VI_ENOMEM;
-    memcpy(p->x, v->x, v->len * sizeof(double));
     c->data[d->slot] = p;
   }
   return VI_SUCCESS;
