@@ -820,6 +820,21 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       return call_user(c, e->func, args, e->nargs, e->loc);
     }
     if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
+    if (e->builtin == VI_CALL_TUPLE) {
+      /* the arguments once, each element's builtin on them */
+      r = tup_new(t, e->type, 0, NULL);
+      for (int k = 0; r && k < e->type.tup->n; k++) {
+        if (!(r->el[k] = builtin_call(t, e->parts[k], args, e->nargs))) {
+          char what[300];
+          snprintf(what, sizeof what, "in %s()", e->str);
+          tape_fail(c, e->loc, what);
+          return NULL;
+        }
+        r->el[k]->shared = 1;
+      }
+      if (!r) tape_fail(c, e->loc, e->str);
+      return r;
+    }
     r = builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
       char what[300];

@@ -69,6 +69,7 @@ struct vi_expr {
                             (-1 for the special call target(), VI_CALL_USER for a
                             user-defined function) */
   vi_func *func;         /* EX_CALL of a user-defined function: its definition */
+  int *parts;            /* EX_CALL VI_CALL_TUPLE: the builtin of each element */
   int depth;             /* height of this subtree (1 for a leaf), set by the parser;
                             bounded (VI_AST_MAX_DEPTH), so recursive walks are safe */
 };
@@ -85,6 +86,9 @@ enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3,
 #define VI_CALL_SOLVE (-11)
 #define VI_CALL_INTEGRATE (-12)
 #define VI_CALL_MAP_RECT (-13)
+/* A builtin that returns a tuple (svd, eigendecompose_sym, ...): nargs arguments, one
+ * builtin per element in parts[0..type.tup->n-1], all called with the same values. */
+#define VI_CALL_TUPLE (-14)
 enum { VI_SOLVE_NEWTON = 1, VI_SOLVE_NEWTON_TOL, VI_SOLVE_POWELL, VI_SOLVE_POWELL_TOL,
        VI_SOLVE_OLD_POWELL, VI_SOLVE_OLD_NEWTON };   /* OLD: algebra_solver(_newton) */
 /* Does the call's first argument name a function rather than hold a value? */

@@ -757,6 +757,44 @@ static void require_data(checker *c, const vi_expr *e)
              "or transformed data), not on parameters", what[i], e->str);
 }
 
+/* A builtin returning a tuple: each element's builtin must take the arguments. */
+static void check_tuple_call(checker *c, vi_expr *e, const char *const *parts,
+                             const vi_type *targs, int data)
+{
+  int n = 0;
+  while (parts[n]) n++;
+  vi_tuple_type *tt = ast_arena_alloc(c->ast->arena, sizeof *tt);
+  vi_type *el = ast_arena_alloc(c->ast->arena, (size_t)n * sizeof *el);
+  int *ids = ast_arena_alloc(c->ast->arena, (size_t)n * sizeof *ids);
+  if (!tt || !el || !ids) c_nomem(c);
+  for (int i = 0; i < n; i++) {
+    char why[512] = "";
+    ids[i] = builtin_resolve(parts[i], targs, e->nargs, &el[i], why, sizeof why);
+    if (ids[i] < 0) {
+      /* the element's message, under the name that was called */
+      char got[512];
+      size_t o = (size_t)snprintf(got, sizeof got, "%s(", e->str);
+      for (int k = 0; k < e->nargs && o < sizeof got; k++)
+        o += (size_t)snprintf(got + o, sizeof got - o, "%s%s", k ? ", " : "",
+                              tname(targs[k]));
+      if (o < sizeof got) snprintf(got + o, sizeof got - o, ")");
+      const char *cand = strstr(why, "candidates: ");
+      c_fail(c, VI_ECHECK, e->loc, "no signature %s%s%s", got, cand ? "; it takes the "
+             "arguments of " : "", cand ? cand + 12 : "");
+    }
+    if (builtin_kind(ids[i]) == BUILTIN_VALUE_ONLY && !rng_allowed(c))
+      c_fail(c, VI_ECHECK, e->loc, "'%s' has no gradient: it is only allowed in "
+             "transformed data, generated quantities and _rng functions", e->str);
+  }
+  tt->n = n;
+  tt->el = el;
+  e->builtin = VI_CALL_TUPLE;
+  e->parts = ids;
+  e->type = ty(VT_TUPLE, 0);
+  e->type.tup = tt;
+  e->data_only = data;
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
   int void_ok = c->void_ok;
@@ -821,6 +859,11 @@ static void check_call(checker *c, vi_expr *e)
   }
   char why[512] = "";
   vi_type ret = ty(VT_REAL, 0);
+  const char *const *parts = builtin_tuple_parts(e->str);
+  if (parts) {
+    check_tuple_call(c, e, parts, targs, data);
+    return;
+  }
   int id = builtin_resolve(e->str, targs, e->nargs, &ret, why, sizeof why);
   if (id < 0) {
     /* Old density names (normal_log, normal_cdf_log): name the replacement. */

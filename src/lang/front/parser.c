@@ -328,7 +328,7 @@ static int old_assign_ahead(const parser *p)
 static void check_removed_call(parser *p, const vi_token *t)
 {
   static const struct { const char *name, *hint; } removed[] = {
-    { "integrate_ode", "and ODE solvers are not supported by vi" },
+    { "integrate_ode", "use integrate_ode_rk45 (same arguments) or ode_rk45" },
   };
   for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++)
     if (tok_is_kw(p, t, removed[i].name))
