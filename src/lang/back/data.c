@@ -240,8 +240,9 @@ static int fill_tuple(tfill *t, const vi_decl *d, js_cursor *cur, int k, int nd,
     seen[key - 1] = 1;
     ad_val *e = NULL;
     int rc = fill_value(t, d->tel[key - 1], cur, t->alloc ? &e : NULL);
+    if (v) v->el[pos * m + key - 1] = e;   /* owned by v even when e failed its check */
+    else ad_val_free(e);
     if (rc) return rc;
-    if (v) v->el[pos * m + key - 1] = e;
   }
   return 0;
 }
