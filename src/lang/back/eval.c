@@ -1392,9 +1392,12 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
     if (!same_shape(v, cur)) {
       char a[128], b[128];
       shape_text(cur, a, sizeof a); shape_text(v, b, sizeof b);
+      if (cur->type.base == VT_TUPLE && !strcmp(a, b))
+        return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to '%s': an "
+                        "element of the tuple value has other sizes than declared (%s)",
+                        d->name, d->type_text ? d->type_text : "tuple");
       return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to '%s': "
-                      "declared %s, value %s%s", d->name, a, b,
-                      cur->type.base == VT_TUPLE ? " (or the sizes of its elements)" : "");
+                      "declared %s, value %s", d->name, a, b);
     }
     if (v->type.base == VT_TUPLE && !(v = tup_copy(t, v))) return tape_fail(c, st->loc, "assignment");
     v->shared = 1;
