@@ -865,9 +865,14 @@ START_TEST(t_matcher)
   ck_assert_int_eq(builtin_resolve("frobnicate", args, 1, &r, why, sizeof why), -1);
   ck_assert_str_eq(why, "unknown function 'frobnicate'");
   args[0] = M;
-  ck_assert_int_eq(builtin_resolve("integrate_ode", args, 1, &r, why, sizeof why),
-                   BUILTIN_UNSUPPORTED);
-  ck_assert_str_eq(why, "function 'integrate_ode' is not supported yet");
+  /* the functions that return tuples resolve through their elements' builtins */
+  const char *const *parts = builtin_tuple_parts("svd");
+  ck_assert_ptr_nonnull(parts);
+  ck_assert_str_eq(parts[0], "svd_U");
+  ck_assert_str_eq(parts[1], "singular_values");
+  ck_assert_str_eq(parts[2], "svd_V");
+  ck_assert_ptr_null(parts[3]);
+  ck_assert_ptr_null(builtin_tuple_parts("svd_U"));
   ck_assert_int_eq(builtin_resolve("gaussian_dlm_obs_lpdf", args, 1, &r, why, sizeof why),
                    BUILTIN_UNSUPPORTED);
   ck_assert_int_eq(builtin_resolve_tilde("gaussian_dlm_obs", args, 1, why, sizeof why),

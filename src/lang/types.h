@@ -23,13 +23,38 @@ typedef enum {
   VT_COMPLEX,
   VT_COMPLEX_VECTOR,
   VT_COMPLEX_ROW_VECTOR,
-  VT_COMPLEX_MATRIX
+  VT_COMPLEX_MATRIX,
+  /* A tuple (Stan 2.33+): tuple(T1, ..., Tn), its element types in vi_type.tup.  With
+   * ndims > 0 an array of tuples.  Not numeric: its values hold other values
+   * (ad_val.el), so no op sees one except the evaluator's tuple code (back/tuple.c). */
+  VT_TUPLE
 } vi_basetype;
+
+struct vi_tuple_type;
 
 typedef struct vi_type {
   vi_basetype base;
   int ndims;       /* array depth, 0 for a plain int/real/vector/row_vector/matrix */
+  const struct vi_tuple_type *tup;   /* VT_TUPLE: the element types; else NULL */
 } vi_type;
+
+/* The elements of a tuple type (n >= 2 in Stan's grammar), in the AST's arena. */
+typedef struct vi_tuple_type {
+  int n;
+  vi_type *el;
+} vi_tuple_type;
+
+/* Structural equality (tuples compare element by element). */
+static inline int type_equal(vi_type a, vi_type b)
+{
+  if (a.base != b.base || a.ndims != b.ndims) return 0;
+  if (a.base != VT_TUPLE) return 1;
+  if (!a.tup || !b.tup) return a.tup == b.tup;
+  if (a.tup->n != b.tup->n) return 0;
+  for (int i = 0; i < a.tup->n; i++)
+    if (!type_equal(a.tup->el[i], b.tup->el[i])) return 0;
+  return 1;
+}
 
 /* Operators.  Binary: ADD..OR; unary: NEG, PLUS, NOT, TRANSPOSE.  Compound assignment
  * uses ADD, SUB, MUL, DIV, EMUL, EDIV; OP_NONE is plain `=`. */
@@ -75,6 +100,7 @@ static inline vi_basetype base_complex_of(vi_basetype b)
  * 2 for matrices, plus 1 (the real and imaginary parts) for complex types. */
 static inline int type_rank(vi_type t)
 {
+  if (t.base == VT_TUPLE) return t.ndims;   /* the array dims; elements are values */
   vi_basetype b = base_real_of(t.base);
   return t.ndims + (b == VT_VECTOR || b == VT_ROW_VECTOR ? 1 : b == VT_MATRIX ? 2 : 0)
          + (base_is_complex(t.base) ? 1 : 0);

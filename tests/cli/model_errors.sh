@@ -50,7 +50,7 @@ parameters {
   real mu;
 }
 model {
-  mu ~ normal(twice(1), svd(mu));
+  mu ~ normal(twice(1), gaussian_dlm_obs_lpdf(mu | mu));
 }
 STAN
 model_error unsupported 10 25 "not supported yet"

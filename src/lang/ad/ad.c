@@ -316,7 +316,7 @@ ad_val *ad_new_like(ad_tape *t, const ad_val *v, int varying, int with_adj)
 ad_val *ad_new_mat(ad_tape *t, vi_basetype base, size_t r, size_t c, size_t nd,
                    int with_adj)
 {
-  vi_type ty = {base, 0};
+  vi_type ty = {base, 0, NULL};
   size_t dims[2] = {r, c};
   int nd_ = base == VT_MATRIX ? 2 : (base == VT_VECTOR) ? 1 : 0;
   if (base == VT_ROW_VECTOR) { dims[0] = c; nd_ = 1; }
@@ -336,7 +336,7 @@ void ad_shape2(const ad_val *v, size_t *rows, size_t *cols)
 
 ad_val *ad_scalar(ad_tape *t, double x, int is_int)
 {
-  vi_type ty = {is_int ? VT_INT : VT_REAL, 0};
+  vi_type ty = {is_int ? VT_INT : VT_REAL, 0, NULL};
   ad_val *v = ad_new_nd(t, ty, 0, NULL, 1, 0);
   if (v) v->x[0] = x;
   return v;
@@ -362,6 +362,11 @@ ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims)
 void ad_val_free(ad_val *v)
 {
   if (!v || !v->persistent) return;
+  if (v->type.base == VT_TUPLE && v->el && v->type.tup) {
+    size_t m = v->len * (size_t)v->type.tup->n;
+    for (size_t i = 0; i < m; i++) ad_val_free(v->el[i]);
+    free(v->el);
+  }
   free(v->x);
   free(v->adj);
   free(v);
@@ -497,7 +502,7 @@ ad_val *ad_to_real(ad_tape *t, ad_val *a)
     ad_tape_set_error(t, "cannot convert this value to real");
     return NULL;
   }
-  vi_type ty = {VT_REAL, a->type.ndims};
+  vi_type ty = {VT_REAL, a->type.ndims, NULL};
   ad_val *out = ad_new_nd(t, ty, a->ndims, a->dims, a->nd, 0);
   if (!out) return NULL;
   memcpy(out->x, a->x, a->len * a->nd * sizeof(double));
@@ -617,7 +622,7 @@ ad_val *ad_index(ad_tape *t, ad_val *a, const ad_ix *ix, int nix)
     if (single) {
       dim_strides(a, st);
       for (int d = 0; d < nix; d++) o += ix[d].pos0 * st[d];
-      vi_type ty = {a->type.base == VT_INT ? VT_INT : VT_REAL, 0};
+      vi_type ty = {a->type.base == VT_INT ? VT_INT : VT_REAL, 0, NULL};
       size_t *ii = ad_alloc(t, sizeof *ii);
       ad_val *out = ii ? ad_new_nd(t, ty, 0, NULL, a->nd, a->adj != NULL) : NULL;
       if (!out) return NULL;
@@ -795,7 +800,7 @@ ad_val *ad_array_literal(ad_tape *t, ad_val **el, int n)
     ad_tape_set_error(t, "too many dimensions");
     return NULL;
   }
-  vi_type ty = {b, el[0]->type.ndims + 1};
+  vi_type ty = {b, el[0]->type.ndims + 1, NULL};
   size_t dims[AD_MAX_DIMS];
   dims[0] = (size_t)n;
   for (int d = 0; d < el[0]->ndims; d++) dims[d + 1] = el[0]->dims[d];

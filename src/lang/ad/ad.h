@@ -41,6 +41,9 @@ typedef struct ad_val {
                                 stored as dims {len}), then cols for a matrix */
   int shared;       /* saved by an op: copy before an in-place write */
   int persistent;   /* not in the arena (data): never written in place */
+  struct ad_val **el;  /* VT_TUPLE: the elements, len * type.tup->n of them (array
+                          element i's k-th at el[i * n + k]); x is unused.  A persistent
+                          tuple owns its (persistent) elements. */
 } ad_val;
 
 typedef struct ad_tape ad_tape;

@@ -486,7 +486,7 @@ ad_val *ad_cx_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b)
   case OP_EQ: case OP_NE: {
     if (!sa || !sb) break;
     size_t nd = ad_nd2(a, b);
-    vi_type ti = {VT_INT, 0};
+    vi_type ti = {VT_INT, 0, NULL};
     ad_val *y = ad_new_nd(t, ti, 0, NULL, nd, 0);
     if (!y) return NULL;
     for (size_t s = 0; s < nd; s++) {

@@ -405,7 +405,7 @@ static void sum_backward(ad_tape *t, ad_node *node)
 ad_val *ad_sum_all(ad_tape *t, ad_val *a)
 {
   if (!a) { ad_tape_set_error(t, "missing operand"); return NULL; }
-  vi_type ty = {VT_REAL, 0};
+  vi_type ty = {VT_REAL, 0, NULL};
   size_t nd = a->nd;
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, a->adj != NULL);
   if (!y) return NULL;

@@ -166,6 +166,19 @@ ad_val *ev_solve(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args)
 ad_val *ev_integrate_1d(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args);
 ad_val *ev_map_rect(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val **args);
 
+/* Tuple values (tuple.c): a tuple of type ty with array dims (elements NULL, for the
+ * caller to fill); a new tuple with the same elements (marked shared); array-of-tuples
+ * indexing and assignment through indexes (ad_ix as for ad_index; NULL with
+ * ad_tape_error on a size mismatch); a persistent deep copy (NULL if an element varies
+ * by draw or on OOM); does any element vary by draw? */
+ad_val *tup_new(ad_tape *t, vi_type ty, int ndims, const size_t *dims);
+ad_val *tup_copy(ad_tape *t, const ad_val *v);
+ad_val *tup_index(ad_tape *t, const ad_val *v, const ad_ix *ix, int nix);
+ad_val *tup_assign_index(ad_tape *t, const ad_val *v, const ad_ix *ix, int nix,
+                         const ad_val *rhs);
+ad_val *tup_persistent(const ad_val *v);
+int tup_varying(const ad_val *v);
+
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -189,6 +189,123 @@ static int parse_doc(const char *json, size_t len, const char *const *names, siz
   return VI_EDATA;
 }
 
+/* Tuples: lists for the array dims, then per tuple an object {"1": ..., "2": ...} (any
+ * order of members, each element as its own declaration says, recursively).  Two walks
+ * as for other values: check (*out NULL) and then fill (values allocated). */
+static void elem_text(const ad_val *v, size_t e, const char *name, char *buf, size_t len);
+static int relabel(ev_ctx *c, vi_error *err, int status);
+
+typedef struct tfill {
+  ev_ctx *c;
+  const char *fname;
+  vi_error *err;
+  int alloc;
+} tfill;
+
+static int fill_value(tfill *t, const vi_decl *d, js_cursor *cur, ad_val **out);
+
+static int fill_tuple(tfill *t, const vi_decl *d, js_cursor *cur, int k, int nd,
+                      const size_t *dims, size_t pos, ad_val *v)
+{
+  size_t n = 0;
+  double x;
+  const char *s = "";
+  js_kind kd = js_next(cur, &n, &x, &s);
+  if (k < nd) {
+    if (kd != JS_LIST)
+      return data_err(t->err, t->fname, "variable '%s': dimension %d: expected a list of "
+                      "%zu tuples, found %s", d->name, k + 1, dims[k], js_kind_text(kd));
+    if (n != dims[k])
+      return data_err(t->err, t->fname, "variable '%s': dimension %d: declared size %zu, "
+                      "found %zu", d->name, k + 1, dims[k], n);
+    for (size_t i = 0; i < n; i++) {
+      int rc = fill_tuple(t, d, cur, k + 1, nd, dims, pos * dims[k] + i, v);
+      if (rc) return rc;
+    }
+    return 0;
+  }
+  size_t m = (size_t)d->ntel;
+  if (kd != JS_OBJECT || n != m)
+    return data_err(t->err, t->fname, "variable '%s': a tuple of %zu elements is an object "
+                    "{\"1\": ..., \"%zu\": ...}, found %s%s", d->name, m, m,
+                    kd == JS_OBJECT ? "an object of a different size" : js_kind_text(kd),
+                    "");
+  unsigned char seen[64] = {0};
+  for (size_t j = 0; j < m; j++) {
+    size_t key = 0;
+    js_next(cur, &key, &x, &s);
+    if (key < 1 || key > m || seen[key - 1])
+      return data_err(t->err, t->fname, "variable '%s': a tuple's members must be \"1\" to "
+                      "\"%zu\", each once", d->name, m);
+    seen[key - 1] = 1;
+    ad_val *e = NULL;
+    int rc = fill_value(t, d->tel[key - 1], cur, t->alloc ? &e : NULL);
+    if (v) v->el[pos * m + key - 1] = e;   /* owned by v even when e failed its check */
+    else ad_val_free(e);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
+static int fill_value(tfill *t, const vi_decl *d, js_cursor *cur, ad_val **out)
+{
+  ev_ctx *c = t->c;
+  int nd, rc;
+  size_t dims[AD_MAX_DIMS];
+  if ((rc = ev_decl_shape_cap(c, d, &nd, dims, NULL, NULL, NULL, (size_t)1 << 40)))
+    return relabel(c, t->err, VI_EDATA);
+  ad_val *v = NULL;
+  if (out) {
+    v = ad_val_new_persistent(d->type, nd, dims);
+    if (v && d->type.base == VT_TUPLE
+        && !(v->el = calloc(v->len * (size_t)d->ntel + 1, sizeof *v->el))) {
+      ad_val_free(v);
+      v = NULL;
+    }
+    if (!v) return data_err(t->err, t->fname, "out of memory for '%s'", d->name), VI_ENOMEM;
+    *out = v;
+  }
+  if (d->type.base == VT_TUPLE) return fill_tuple(t, d, cur, 0, nd, dims, 0, v);
+  fill_ctx f;
+  memset(&f, 0, sizeof f);
+  f.d = d; f.dims = dims; f.rank = nd; f.arr = d->type.ndims;
+  f.is_int = d->type.base == VT_INT; f.fname = t->fname; f.err = t->err;
+  f.v = v;
+  if ((rc = fill(&f, cur, 0))) return rc;
+  if (v) {
+    char why[256], w[300];
+    long e = ev_check_value(c, d, v, 0, why, sizeof why, &rc);
+    if (rc) return relabel(c, t->err, VI_EDATA);
+    if (e >= 0) {
+      elem_text(v, (size_t)e, d->name, w, sizeof w);
+      return data_err(t->err, t->fname, "variable '%s': %s %s (declared %s)", d->name, w,
+                      why, d->type_text ? d->type_text : "");
+    }
+  }
+  return 0;
+}
+
+/* A data tuple d from capture j into *out (NULL when j is NULL and d has no numbers). */
+static int load_tuple(ev_ctx *c, const vi_decl *d, const js_value *j, const char *fname,
+                      vi_error *err, ad_val **out)
+{
+  tfill t = {c, fname, err, 0};
+  js_cursor cur;
+  *out = NULL;
+  if (!j)
+    return data_err(err, fname, "variable '%s' (declared at %s:%d:%d) is missing from the "
+                    "data", d->name, c->ast->name ? c->ast->name : "<model>", d->loc.line,
+                    d->loc.col);
+  js_cursor_init(&cur, j);
+  int rc = fill_value(&t, d, &cur, NULL);
+  if (rc) return rc;
+  t.alloc = 1;
+  js_cursor_init(&cur, j);
+  rc = fill_value(&t, d, &cur, out);
+  if (rc) { ad_val_free(*out); *out = NULL; }
+  return rc;
+}
+
 static void elem_text(const ad_val *v, size_t e, const char *name, char *buf, size_t len)
 {
   size_t idx[AD_MAX_DIMS];
@@ -230,6 +347,14 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
     const vi_decl *d = st->decl;
     int nd;
     size_t dims[AD_MAX_DIMS], total = 1;
+    if (d->type.base == VT_TUPLE) {
+      ad_val *v;
+      if ((rc = load_tuple(c, d, json ? js_doc_get(&doc, d->name) : NULL, fname, err, &v)))
+        goto out;
+      c->data[d->slot] = v;
+      c->slot[d->slot] = v;
+      continue;
+    }
     /* sizes are checked against the JSON before anything is allocated, so the cap here
      * only guards the arithmetic; the allocation is bounded by the JSON's own size */
     if ((rc = ev_decl_shape_cap(c, d, &nd, dims, NULL, NULL, NULL, (size_t)1 << 40))) {
@@ -315,7 +440,7 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
   ev_begin(c, 1, 0);
   c->block = BLK_PARAMS;
   size_t D = c->dim;
-  ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0}, 1, &D, 1, 0);
+  ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0, NULL}, 1, &D, 1, 0);
   if (!zv) { rc = data_err(err, fname, "out of memory"); goto out; }
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
@@ -372,9 +497,13 @@ int data_transformed(ev_ctx *c, gsl_rng *rng, vi_error *err)
     const vi_decl *d = st->decl;
     ad_val *v = c->slot[d->slot];
     if (!v) continue;
-    ad_val *p = ad_val_new_persistent(v->type, v->ndims, v->dims);
+    ad_val *p;
+    if (v->type.base == VT_TUPLE) {
+      p = tup_persistent(v);
+    } else if ((p = ad_val_new_persistent(v->type, v->ndims, v->dims))) {
+      memcpy(p->x, v->x, v->len * sizeof(double));
+    }
     if (!p) return data_err(err, "", "out of memory for '%s'", d->name), VI_ENOMEM;
-    memcpy(p->x, v->x, v->len * sizeof(double));
     c->data[d->slot] = p;
   }
   return VI_SUCCESS;

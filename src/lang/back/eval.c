@@ -124,9 +124,31 @@ static int truth(ev_ctx *c, const ad_val *v, int *out)
 
 static int is_realish(vi_basetype b) { return b != VT_INT; }
 
+static ad_val *promote(ev_ctx *c, ad_val *v, vi_type want);
+
+/* A tuple promoted element by element (tuple(int, vector) to tuple(real,
+ * complex_vector)); the same tuple when nothing changes. */
+static ad_val *promote_tuple(ev_ctx *c, ad_val *v, vi_type want)
+{
+  if (!want.tup || type_equal(v->type, want) || want.tup->n != v->type.tup->n) return v;
+  size_t n = (size_t)want.tup->n;
+  ad_val *o = tup_new(c->t, want, v->ndims, v->dims);
+  if (!o) return NULL;
+  for (size_t i = 0; i < v->len; i++)
+    for (size_t k = 0; k < n; k++) {
+      ad_val *e = v->el[i * n + k];
+      if (!e) return NULL;
+      if (!(o->el[i * n + k] = promote(c, e, want.tup->el[k]))) return NULL;
+      o->el[i * n + k]->shared = 1;
+    }
+  return o;
+}
+
 /* Convert int values to real where the declared/expected type is real-valued. */
 static ad_val *promote(ev_ctx *c, ad_val *v, vi_type want)
 {
+  if (v && v->type.base == VT_TUPLE)
+    return want.base == VT_TUPLE ? promote_tuple(c, v, want) : v;
   if (v && base_is_complex(want.base) && !base_is_complex(v->type.base))
     return ad_to_complex(c->t, v);   /* int -> real -> complex, as Stan promotes */
   if (v && v->type.base == VT_INT && want.base != VT_INT && want.base != VT_ERROR)
@@ -322,7 +344,7 @@ static int eval_indices(ev_ctx *c, const vi_expr *e, const ad_val *a, ad_ix *ix)
 static ad_val *call_target(ev_ctx *c)
 {
   size_t one = 1;
-  ad_val *v = ad_new(c->t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+  ad_val *v = ad_new(c->t, (vi_type){VT_REAL, 0, NULL}, 0, &one, 1, 0);
   if (!v) return NULL;
   for (size_t s = 0; s < c->n; s++) v->x[s] = c->lp[s];
   return v;
@@ -482,11 +504,11 @@ static ad_val *ode_call_f(ode_call *o, ad_val *tv, ad_val *y, ad_val **rest)
   ad_val *stackargs[16], **fa = stackargs;
   if (nf > 16 && !(fa = ad_alloc(c->t, (size_t)nf * sizeof *fa))) return NULL;
   fa[0] = tv;
-  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1}) : y;
+  fa[1] = old ? retype(c, y, (vi_type){VT_REAL, 1, NULL}) : y;
   if (!fa[1]) return NULL;
   for (int i = 2; i < nf; i++) fa[i] = rest[i - 2];
   ad_val *r = call_user(c, e->func, fa, nf, e->loc);
-  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0}) : r;
+  return r && old ? retype(c, r, (vi_type){VT_VECTOR, 0, NULL}) : r;
 }
 
 static ad_val *ode_rhs(void *ctx, double tt, ad_val *y)
@@ -559,7 +581,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
 {
   ad_tape *t = c->t;
   int old = e->ival == VI_ODE_OLD;
-  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1} : (vi_type){VT_VECTOR, 0});
+  ad_val *y0 = promote(c, args[1], old ? (vi_type){VT_REAL, 1, NULL} : (vi_type){VT_VECTOR, 0, NULL});
   ad_val *t0v = args[2], *tsv = args[3];
   if (!y0) { tape_fail(c, e->loc, e->str); return NULL; }
   if (t0v->nd > 1 || tsv->nd > 1 || t0v->adj || tsv->adj) {
@@ -613,7 +635,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     if (!none) tape_fail(c, e->loc, e->str);
     return none;
   }
-  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0}) : y0;
+  ad_val *y = old ? retype(c, y0, (vi_type){VT_VECTOR, 0, NULL}) : y0;
   ad_val **out = ad_alloc(t, nts * sizeof *out);
   if (!y || !out) { tape_fail(c, e->loc, e->str); return NULL; }
   ode_call oc = {c, e, args};
@@ -662,7 +684,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     return NULL;
   }
   for (size_t q = 0; old && q < nts; q++)
-    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1}))) {
+    if (!(out[q] = retype(c, out[q], (vi_type){VT_REAL, 1, NULL}))) {
       tape_fail(c, e->loc, e->str);
       return NULL;
     }
@@ -673,7 +695,8 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
 
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
-  if (!e->data_only || !c->ncache || c->block < BLK_PARAMS) return ev_expr_raw(c, e);
+  if (!e->data_only || !c->ncache || c->block < BLK_PARAMS || e->type.base == VT_TUPLE)
+    return ev_expr_raw(c, e);
   ad_val **slot = cache_find(c, e);
   if (!slot) return ev_expr_raw(c, e);
   if (*slot) return *slot;
@@ -686,6 +709,35 @@ ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
       return p;
     }
   }
+  return r;
+}
+
+/* {t1, t2, ...} of tuples (or arrays of them, all of one shape): an array of tuples. */
+static ad_val *tuple_array(ev_ctx *c, const vi_expr *e, ad_val **args)
+{
+  size_t dims[AD_MAX_DIMS];
+  const ad_val *a0 = args[0];
+  if (!a0 || a0->ndims + 1 > AD_MAX_DIMS) return NULL;
+  for (int i = 1; i < e->nargs; i++) {
+    if (!args[i]) return NULL;
+    int same = args[i]->ndims == a0->ndims;
+    for (int q = 0; same && q < a0->ndims; q++) same = args[i]->dims[q] == a0->dims[q];
+    if (!same) {
+      ev_error(c, VI_ERUNTIME, e->args[i]->loc, "elements of '{...}' must have the same "
+               "sizes");
+      return NULL;
+    }
+  }
+  dims[0] = (size_t)e->nargs;
+  for (int q = 0; q < a0->ndims; q++) dims[q + 1] = a0->dims[q];
+  ad_val *r = tup_new(c->t, e->type, a0->ndims + 1, dims);
+  if (!r) return NULL;
+  size_t m = a0->len * (size_t)e->type.tup->n;
+  for (int i = 0; i < e->nargs; i++)
+    for (size_t k = 0; k < m; k++) {
+      r->el[(size_t)i * m + k] = args[i]->el[k];
+      if (args[i]->el[k]) args[i]->el[k]->shared = 1;
+    }
   return r;
 }
 
@@ -768,6 +820,21 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       return call_user(c, e->func, args, e->nargs, e->loc);
     }
     if (e->builtin == VI_CALL_USER) return call_user(c, e->func, args, e->nargs, e->loc);
+    if (e->builtin == VI_CALL_TUPLE) {
+      /* the arguments once, each element's builtin on them */
+      r = tup_new(t, e->type, 0, NULL);
+      for (int k = 0; r && k < e->type.tup->n; k++) {
+        if (!(r->el[k] = builtin_call(t, e->parts[k], args, e->nargs))) {
+          char what[300];
+          snprintf(what, sizeof what, "in %s()", e->str);
+          tape_fail(c, e->loc, what);
+          return NULL;
+        }
+        r->el[k]->shared = 1;
+      }
+      if (!r) tape_fail(c, e->loc, e->str);
+      return r;
+    }
     r = builtin_call(t, e->builtin, args, e->nargs);
     if (!r) {
       char what[300];
@@ -785,8 +852,30 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       return NULL;
     }
     if ((rc = eval_indices(c, e, a, ixs))) return NULL;
-    r = ad_index(t, a, ixs, e->nindex);
+    r = a->type.base == VT_TUPLE ? tup_index(t, a, ixs, e->nindex)
+                                 : ad_index(t, a, ixs, e->nindex);
     break;
+  }
+  case EX_TUPLE: {
+    r = tup_new(t, e->type, 0, NULL);
+    if (!r) break;
+    for (int i = 0; i < e->nargs; i++) {
+      if (!(a = ev_expr(c, e->args[i]))) return NULL;
+      a->shared = 1;   /* the tuple holds it: writes through either copy first */
+      r->el[i] = a;
+    }
+    return r;
+  }
+  case EX_PROJ: {
+    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    if (a->type.base != VT_TUPLE || a->len != 1 || e->ival < 1
+        || e->ival > a->type.tup->n || !a->el[e->ival - 1]) {
+      ev_error(c, VI_ERUNTIME, e->loc, "tuple element .%ld has no value", e->ival);
+      return NULL;
+    }
+    r = a->el[e->ival - 1];
+    r->shared = 1;
+    return r;
   }
   case EX_ROW_VECTOR: case EX_ARRAY: {
     ad_val *stackargs[16], **args = stackargs;
@@ -799,7 +888,9 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     for (int i = 0; i < e->nargs; i++) {
       if (!(args[i] = ev_expr(c, e->args[i]))) return NULL;
       if (e->kind == EX_ARRAY) args[i] = promote(c, args[i], el);
+      if (!args[i]) break;
     }
+    if (e->type.base == VT_TUPLE) { r = tuple_array(c, e, args); break; }
     r = e->kind == EX_ARRAY ? ad_array_literal(t, args, e->nargs)
         : base_is_complex(e->type.base) ? ad_cx_row_vector_literal(t, args, e->nargs)
         : ad_row_vector_literal(t, args, e->nargs);
@@ -896,7 +987,7 @@ static ad_val *log_diff_exp(ad_tape *t, ad_val *a, ad_val *b)
 {
   size_t one = 1;
   int var = a->nd > 1 || b->nd > 1;
-  ad_val *o = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, var, 1);
+  ad_val *o = ad_new(t, (vi_type){VT_REAL, 0, NULL}, 0, &one, var, 1);
   if (!o) return NULL;
   for (size_t s = 0; s < o->nd; s++) {
     double xa = a->x[a->nd == 1 ? 0 : s], xb = b->x[b->nd == 1 ? 0 : s];
@@ -958,7 +1049,7 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
       if ((lo && yv < lo->x[lo->nd == 1 ? 0 : q]) || (hi && yv > hi->x[hi->nd == 1 ? 0 : q])) {
         if (!outside) {
           size_t one = 1;
-          outside = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, 1, 0);
+          outside = ad_new(t, (vi_type){VT_REAL, 0, NULL}, 0, &one, 1, 0);
           if (!outside) return tape_fail(c, st->loc, "~");
           for (size_t r = 0; r < c->n; r++) outside->x[r] = 0;
         }
@@ -1024,6 +1115,30 @@ static size_t fmt_cnum(char *b, size_t len, const ad_val *v, size_t sd, size_t o
 static size_t fmt_val(char *b, size_t len, const ad_val *v, size_t s, int dim, size_t off)
 {
   size_t o = 0, k;
+  if (v->type.base == VT_TUPLE) {
+    /* arrays of tuples as arrays, a tuple as (a, b), as Stan prints them */
+    if (len < 2) return 0;
+    if (dim < v->ndims) {
+      size_t stride = 1;
+      for (int q = dim + 1; q < v->ndims; q++) stride *= v->dims[q];
+      o += (size_t)snprintf(b + o, len - o, "[");
+      for (k = 0; k < v->dims[dim] && o + 1 < len; k++) {
+        if (k) o += (size_t)snprintf(b + o, len - o, ",");
+        o += fmt_val(b + o, len - o, v, s, dim + 1, off + k * stride);
+      }
+      if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, "]");
+      return o;
+    }
+    size_t n = (size_t)v->type.tup->n;
+    o += (size_t)snprintf(b + o, len - o, "(");
+    for (k = 0; k < n && o + 1 < len; k++) {
+      if (k) o += (size_t)snprintf(b + o, len - o, ", ");
+      const ad_val *e = v->el[off * n + k];
+      if (e && o + 1 < len) o += fmt_val(b + o, len - o, e, s, 0, 0);
+    }
+    if (o + 1 < len) o += (size_t)snprintf(b + o, len - o, ")");
+    return o;
+  }
   int isint = v->type.base == VT_INT, cx = base_is_complex(v->type.base);
   size_t sd = v->nd == 1 ? 0 : s;
   if (dim == v->ndims - cx)
@@ -1092,7 +1207,7 @@ static int eval_items(ev_ctx *c, const vi_stmt *st, ad_val ***vals_out, int *var
     vals[i] = NULL;
     if (st->args[i]->kind == EX_STRING_LIT) continue;
     if (!(vals[i] = ev_expr(c, st->args[i]))) return c->rc;
-    if (vals[i]->nd > 1) *varying = 1;
+    if (tup_varying(vals[i])) *varying = 1;
   }
   *vals_out = vals;
   return 0;
@@ -1160,6 +1275,12 @@ static int same_shape(const ad_val *a, const ad_val *b)
 {
   if (a->ndims != b->ndims) return 0;
   for (int i = 0; i < a->ndims; i++) if (a->dims[i] != b->dims[i]) return 0;
+  if (a->type.base == VT_TUPLE && b->type.base == VT_TUPLE && a->el && b->el) {
+    /* tuples: every element as well (b may be a probe without elements) */
+    size_t m = a->len * (size_t)a->type.tup->n;
+    for (size_t i = 0; i < m; i++)
+      if (a->el[i] && b->el[i] && !same_shape(a->el[i], b->el[i])) return 0;
+  }
   return 1;
 }
 
@@ -1171,13 +1292,53 @@ static void shape_text(const ad_val *v, char *b, size_t len)
     o += (size_t)snprintf(b + o, len - o, "%s%zu", i ? " x " : "", v->dims[i]);
 }
 
+/* A declared variable's value before any assignment: NaN (ints too, as "no value"); a
+ * tuple holds such values, one set per array position (shared: writes copy). */
+static int decl_value(ev_ctx *c, const vi_decl *d, int nd, const size_t *dims, ad_val **out)
+{
+  int rc;
+  if (d->type.base != VT_TUPLE) {
+    ad_val *v = ad_new(c->t, d->type, nd, dims, 0, 0);
+    if (!v) return tape_fail(c, d->loc, "declaration");
+    for (size_t i = 0; i < v->len; i++) v->x[i] = NAN;
+    *out = v;
+    return 0;
+  }
+  ad_val *v = tup_new(c->t, d->type, nd, dims);
+  if (!v) return tape_fail(c, d->loc, "declaration");
+  size_t n = (size_t)d->ntel;
+  for (size_t k = 0; k < n; k++) {
+    int end;
+    size_t edims[AD_MAX_DIMS];
+    ad_val *e;
+    if ((rc = ev_decl_shape(c, d->tel[k], &end, edims, NULL, NULL, NULL))) return rc;
+    if ((rc = decl_value(c, d->tel[k], end, edims, &e))) return rc;
+    e->shared = 1;
+    for (size_t i = 0; i < v->len; i++) v->el[i * n + k] = e;
+  }
+  *out = v;
+  return 0;
+}
+
 static int exec_decl(ev_ctx *c, const vi_decl *d)
 {
   int nd, rc;
   size_t dims[AD_MAX_DIMS];
   if ((rc = ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL))) return rc;
   ad_val *v;
-  if (d->init) {
+  if (d->init && d->type.base == VT_TUPLE) {
+    ad_val *probe;
+    if ((rc = decl_value(c, d, nd, dims, &probe))) return rc;
+    if (!(v = ev_expr(c, d->init))) return c->rc;
+    v = promote(c, v, d->type);
+    if (!v) return tape_fail(c, d->loc, "initialiser");
+    if (!same_shape(v, probe))
+      return ev_error(c, VI_ERUNTIME, d->init->loc, "size mismatch in the initialiser of "
+                      "'%s': the sizes of the value's elements differ from the declared "
+                      "%s", d->name, d->type_text ? d->type_text : "tuple");
+    v = tup_copy(c->t, v);
+    if (!v) return tape_fail(c, d->loc, "initialiser");
+  } else if (d->init) {
     if (!(v = ev_expr(c, d->init))) return c->rc;
     v = promote(c, v, d->type);
     if (!v) return tape_fail(c, d->loc, "initialiser");
@@ -1194,11 +1355,8 @@ static int exec_decl(ev_ctx *c, const vi_decl *d)
     /* the value may be another variable's (x = y, or a builtin that returns its
      * argument): an in-place write to this variable must copy first */
     v->shared = 1;
-  } else {
-    vi_type ty = d->type;
-    v = ad_new(c->t, ty, nd, dims, 0, 0);
-    if (!v) return tape_fail(c, d->loc, "declaration");
-    for (size_t i = 0; i < v->len; i++) v->x[i] = NAN;
+  } else if ((rc = decl_value(c, d, nd, dims, &v))) {
+    return rc;
   }
   c->slot[d->slot] = v;
   return 0;
@@ -1206,12 +1364,110 @@ static int exec_decl(ev_ctx *c, const vi_decl *d)
 
 static const vi_decl *lhs_decl(const vi_expr *e)
 {
-  while (e && e->kind == EX_INDEX) e = e->args[0];
+  while (e && (e->kind == EX_INDEX || e->kind == EX_PROJ)) e = e->args[0];
   return e && e->kind == EX_VAR ? e->decl : NULL;
+}
+
+/* Does the left side go through a tuple (x.1 = ..., x[i].2[j] = ..., or x a tuple)? */
+static int lhs_tuple(const vi_expr *e)
+{
+  for (; e->kind == EX_INDEX || e->kind == EX_PROJ; e = e->args[0])
+    if (e->kind == EX_PROJ) return 1;
+  return e->kind == EX_VAR && e->decl && e->decl->type.base == VT_TUPLE;
+}
+
+/* Store v where lhs (a chain of indexes and tuple elements ending in a variable) points:
+ * the innermost container gets v, each enclosing level a new value holding it (tuples
+ * are values: a tuple element is replaced in a copy of the tuple). */
+static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
+{
+  ad_tape *t = c->t;
+  const vi_decl *d = lhs_decl(lhs);
+  int rc;
+  v = promote(c, v, lhs->type);
+  if (!v) return tape_fail(c, st->loc, "assignment");
+  if (lhs->kind == EX_VAR) {
+    ad_val *cur = c->slot[d->slot];
+    if (!cur) return ev_error(c, VI_ERUNTIME, st->loc, "'%s' has no value", d->name);
+    if (!same_shape(v, cur)) {
+      char a[128], b[128];
+      shape_text(cur, a, sizeof a); shape_text(v, b, sizeof b);
+      if (cur->type.base == VT_TUPLE && !strcmp(a, b))
+        return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to '%s': an "
+                        "element of the tuple value has other sizes than declared (%s)",
+                        d->name, d->type_text ? d->type_text : "tuple");
+      return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to '%s': "
+                      "declared %s, value %s", d->name, a, b);
+    }
+    if (v->type.base == VT_TUPLE && !(v = tup_copy(t, v))) return tape_fail(c, st->loc, "assignment");
+    v->shared = 1;
+    c->slot[d->slot] = v;
+    return 0;
+  }
+  ad_val *base = ev_expr(c, lhs->args[0]);
+  if (!base) return c->rc;
+  ad_val *nb;
+  if (lhs->kind == EX_PROJ) {
+    size_t k = (size_t)lhs->ival - 1;
+    ad_val *old = base->el[k];
+    if (old && !same_shape(v, old)) {
+      char a[128], b[128];
+      shape_text(old, a, sizeof a); shape_text(v, b, sizeof b);
+      return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to element %zu "
+                      "of a tuple in '%s': declared %s, value %s", k + 1, d->name, a, b);
+    }
+    if (!(nb = tup_copy(t, base))) return tape_fail(c, st->loc, "assignment");
+    v->shared = 1;
+    nb->el[k] = v;
+  } else {
+    ad_ix ixs[AD_MAX_DIMS];
+    if (lhs->nindex > AD_MAX_DIMS)
+      return ev_error(c, VI_EUNSUPPORTED, st->loc, "too many indexes");
+    if ((rc = eval_indices(c, lhs, base, ixs))) return rc;
+    if (base->type.base == VT_TUPLE) {
+      nb = tup_assign_index(t, base, ixs, lhs->nindex, v);
+    } else {
+      if (base_is_complex(base->type.base) && !base_is_complex(v->type.base)
+          && !(v = ad_to_complex(t, v)))
+        return tape_fail(c, st->loc, "assignment");
+      nb = ad_assign_index(t, base, ixs, lhs->nindex, v);
+    }
+    if (!nb) {
+      const char *e = ad_tape_error(t);
+      return ev_error(c, VI_ERUNTIME, st->loc, "in assignment to '%s': %s", d->name,
+                      e ? e : "size mismatch");
+    }
+  }
+  return store_path(c, st, lhs->args[0], nb);
+}
+
+/* (a, b, (c, d)) = v: each target gets its element of v (evaluated before any store). */
+static int store_unpack(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
+{
+  if (lhs->kind != EX_TUPLE) return store_path(c, st, lhs, v);
+  if (v->type.base != VT_TUPLE || v->len != 1 || v->type.tup->n != lhs->nargs)
+    return ev_error(c, VI_ERUNTIME, st->loc, "cannot unpack this value");
+  for (int i = 0; i < lhs->nargs; i++) {
+    int rc = store_unpack(c, st, lhs->args[i], v->el[i]);
+    if (rc) return rc;
+  }
+  return 0;
 }
 
 static int exec_assign(ev_ctx *c, const vi_stmt *st)
 {
+  if (st->lhs->kind == EX_TUPLE || lhs_tuple(st->lhs)) {
+    ad_val *rhs = ev_expr(c, st->rhs);
+    if (!rhs) return c->rc;
+    if (st->lhs->kind == EX_TUPLE) return store_unpack(c, st, st->lhs, rhs);
+    if (st->op != OP_NONE) {
+      ad_val *old = ev_expr(c, st->lhs);
+      if (!old) return c->rc;
+      rhs = ad_binary(c->t, st->op, old, rhs);
+      if (!rhs) return tape_fail(c, st->loc, "compound assignment");
+    }
+    return store_path(c, st, st->lhs, rhs);
+  }
   ad_tape *t = c->t;
   const vi_expr *lhs = st->lhs;
   const vi_decl *d = lhs_decl(lhs);
@@ -1340,7 +1596,8 @@ static int exec_foreach(ev_ctx *c, const vi_stmt *st)
     memset(ix, 0, sizeof ix);
     if (nix == 2) { ix[0].pos0 = i % rows; ix[1].pos0 = i / rows; }
     else ix[0].pos0 = i;
-    ad_val *el = ad_index(c->t, v, ix, nix);
+    ad_val *el = v->type.base == VT_TUPLE ? tup_index(c->t, v, ix, nix)
+                                          : ad_index(c->t, v, ix, nix);
     if (!el) return tape_fail(c, st->loc, "foreach");
     c->slot[st->decl->slot] = el;
     rc = loop_body(c, st->body, &stop);
@@ -1447,29 +1704,56 @@ long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char
   return check_with(c, d, v, s, lb, ub, why, whylen, rc);
 }
 
+static int check_decl_value(ev_ctx *c, const vi_decl *d, ad_val *v, int per_draw,
+                            int status);
+
+/* A tuple's elements against their declarations' constraints (x.1 named as such; for
+ * an array of tuples, each position's). */
+static int check_tuple_value(ev_ctx *c, const vi_decl *d, ad_val *v, int per_draw,
+                             int status)
+{
+  size_t n = (size_t)d->ntel;
+  for (size_t i = 0; i < v->len; i++)
+    for (size_t k = 0; k < n; k++) {
+      int rc = v->el[i * n + k] ? check_decl_value(c, d->tel[k], v->el[i * n + k],
+                                                   per_draw, status) : 0;
+      if (rc) return rc;
+    }
+  return 0;
+}
+
+static int check_decl_value(ev_ctx *c, const vi_decl *d, ad_val *v, int per_draw,
+                            int status)
+{
+  ad_val *lb, *ub;
+  int rc;
+  if (!v) return 0;
+  if (d->type.base == VT_TUPLE) return check_tuple_value(c, d, v, per_draw, status);
+  if (d->con == CON_NONE || d->con == CON_OFFSET_MULT) return 0;
+  if ((rc = check_bounds(c, d, v, &lb, &ub))) return rc;
+  for (size_t s = 0; s < c->n; s++) {
+    char why[256], ix[128];
+    if (per_draw && c->rej[s]) continue;
+    long e = check_with(c, d, v, s, lb, ub, why, sizeof why, &rc);
+    if (rc) return rc;
+    if (e < 0) continue;
+    index_text(v, (size_t)e, ix, sizeof ix);
+    ev_error(c, per_draw ? VI_ERUNTIME : status, d->loc, "'%s%s' %s", d->name, ix, why);
+    c->rc = 0;
+    if (!per_draw) return status;
+    c->rej[s] = 1;
+  }
+  return 0;
+}
+
 int ev_check_block(ev_ctx *c, const vi_stmt *blk, int per_draw, int status)
 {
   if (!blk) return 0;
   for (int i = 0; i < blk->nstmts; i++) {
     const vi_stmt *st = blk->stmts[i];
     if (st->kind != ST_DECL) break;
-    const vi_decl *d = st->decl;
-    ad_val *v = c->slot[d->slot], *lb, *ub;
-    int rc;
-    if (!v || d->con == CON_NONE || d->con == CON_OFFSET_MULT) continue;
-    if ((rc = check_bounds(c, d, v, &lb, &ub))) return rc;
-    for (size_t s = 0; s < c->n; s++) {
-      char why[256], ix[128];
-      if (per_draw && c->rej[s]) continue;
-      long e = check_with(c, d, v, s, lb, ub, why, sizeof why, &rc);
-      if (rc) return rc;
-      if (e < 0) continue;
-      index_text(v, (size_t)e, ix, sizeof ix);
-      ev_error(c, per_draw ? VI_ERUNTIME : status, d->loc, "'%s%s' %s", d->name, ix, why);
-      c->rc = 0;
-      if (!per_draw) return status;
-      c->rej[s] = 1;
-    }
+    int rc = check_decl_value(c, st->decl, c->slot[st->decl->slot], per_draw, status);
+    if (rc) return rc;
   }
   return 0;
 }
@@ -1487,8 +1771,8 @@ int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
     if (d->offset && !(*lb = ev_expr(c, d->offset))) return c->rc;
     if (d->multiplier && !(*ub = ev_expr(c, d->multiplier))) return c->rc;
   }
-  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0});
-  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0});
+  if (*lb) *lb = promote(c, *lb, (vi_type){VT_REAL, 0, NULL});
+  if (*ub) *ub = promote(c, *ub, (vi_type){VT_REAL, 0, NULL});
   return 0;
 }
 
@@ -1500,7 +1784,7 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   ev_begin(c, n, grad);
   c->block = BLK_PARAMS;
   size_t dz = D;
-  ad_val *zv = ad_new(t, (vi_type){VT_VECTOR, 0}, 1, &dz, 1, 1);
+  ad_val *zv = ad_new(t, (vi_type){VT_VECTOR, 0, NULL}, 1, &dz, 1, 1);
   if (!zv) return tape_fail(c, (vi_loc){0, 0}, "parameters");
   for (s = 0; s < n; s++)
     for (j = 0; j < D; j++) zv->x[j * n + s] = z[s * D + j];

@@ -331,7 +331,7 @@ ad_val *ev_integrate_1d(ev_ctx *c, const hof_ops *ops, const vi_expr *e, ad_val 
   ad_val *a = args[1], *b = args[2], *th = args[3];
   size_t nd = max_nd(args + 1, 3), K = th->len;
   int rec = ad_tape_recording(t) && any_adj(args + 1, 3);
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, nd, rec);
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, nd, rec);
   double *d = rec ? ad_alloc(t, nd * (K + 2) * sizeof *d) : NULL;
   if (!o || (rec && !d)) return fail_tape(c, ops, t, e->loc, e->str);
   sub_tape r;

@@ -20,7 +20,7 @@
 
 enum { JS_MAX_DEPTH = 2048 };
 
-typedef struct frame {   /* an open list inside a captured value */
+typedef struct frame {   /* an open list or object inside a captured value */
   size_t tok;            /* its LIST token */
   size_t count;
   size_t run;            /* its last run token + 1, 0: none */
@@ -64,6 +64,7 @@ const char *js_kind_text(js_kind k)
   case JS_INT: return "an integer";
   case JS_REAL: return "a real number";
   case JS_BOOL: return "a boolean";
+  case JS_KEY: return "a key";
   default: return "null";
   }
 }
@@ -198,10 +199,14 @@ static int cb_start_map(void *ctx)
   int b = value_begin(p, JS_OBJECT);
   if (b < 0) return 0;
   if (b == 1) {
-    if (push_tok(p, JS_OBJECT, 0) != 0) return oom(p);
+    /* captured with its members (a tuple's data is an object {"1": ..., "2": ...}) */
     if (p->nfr) p->fr[p->nfr - 1].run = 0;
+    if (push_tok(p, JS_OBJECT, 0) != 0) return oom(p);
+    if (grow((void **)&p->fr, &p->capfr, p->nfr + 1, sizeof *p->fr)) return oom(p);
+    p->fr[p->nfr++] = (frame){p->cap->ntok - 1, 0, 0};
+  } else if (p->cap && p->skip) {
+    p->skip++;
   }
-  if (p->cap && (b == 1 || p->skip)) p->skip++;
   if (++p->depth > JS_MAX_DEPTH) return fail(p, "nesting too deep");
   if (grow((void **)&p->keybase, &p->capobj, p->nobj + 1, sizeof *p->keybase)) return oom(p);
   p->keybase[p->nobj++] = p->nkeys;
@@ -225,6 +230,13 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
   memcpy(k, s, len);
   k[len] = '\0';
   p->keys[p->nkeys++] = k;
+  if (p->depth > 1 && p->cap && !p->skip) {   /* a member of a captured object */
+    size_t num = 0;
+    if (len > 0 && len < 10 && k[0] != '0' && strspn(k, "0123456789") == len)
+      num = (size_t)strtoul(k, NULL, 10);
+    if (push_tok(p, JS_KEY, num) != 0) return oom(p);
+    if (p->nfr) p->fr[p->nfr - 1].run = 0;
+  }
   if (p->depth == 1) {   /* a member of the root: captured if wanted */
     p->cap = NULL;
     for (size_t i = 0; i < p->nnames; i++)
@@ -247,7 +259,15 @@ static int cb_end_map(void *ctx)
   p->nobj--;
   while (p->nkeys > p->keybase[p->nobj]) free(p->keys[--p->nkeys]);
   p->depth--;
-  if (p->skip) p->skip--;
+  if (p->cap && p->depth >= 1) {
+    if (p->skip) {
+      p->skip--;
+    } else {
+      frame *f = &p->fr[--p->nfr];
+      p->cap->tok[f->tok] = f->count;
+      if (p->nfr) p->fr[p->nfr - 1].run = 0;
+    }
+  }
   value_done(p);
   return 1;
 }
@@ -454,7 +474,7 @@ js_kind js_next(js_cursor *c, size_t *n, double *x, const char **s)
   size_t pay = v->tok[c->tok + 1];
   c->tok += 2;
   switch (k) {
-  case JS_LIST:
+  case JS_LIST: case JS_OBJECT: case JS_KEY:
     *n = pay;
     return k;
   case JS_INT: case JS_REAL:

@@ -13,7 +13,10 @@
 /* the kinds of a JSON value; JS_SPECIAL is a string CmdStan reads as a number
  * ("Infinity", "-inf", "NaN", ...) */
 typedef enum { JS_INT, JS_REAL, JS_SPECIAL, JS_LIST, JS_OBJECT, JS_STRING, JS_BOOL,
-               JS_NULL } js_kind;
+               JS_NULL,
+               JS_KEY      /* an object member's key (its value follows): the key as a
+                              number when it is "1", "2", ... (a tuple's), else 0 */
+} js_kind;
 
 typedef struct js_value {
   char *name;
@@ -50,8 +53,9 @@ typedef struct js_cursor {
   js_kind run_kind;
 } js_cursor;
 void js_cursor_init(js_cursor *c, const js_value *v);
-/* The next item's kind: a list (*n its length; its items follow), a number or special
- * (*x its value; *s a special's text), another value. */
+/* The next item's kind: a list or an object (*n its length or member count; its items,
+ * or for an object each member's JS_KEY and value, follow), a key (*n its number), a
+ * number or special (*x its value; *s a special's text), another value. */
 js_kind js_next(js_cursor *c, size_t *n, double *x, const char **s);
 
 #endif

@@ -39,7 +39,7 @@ static int draw_eval(void *vctx, double tt, const double *y, double *f, double *
   ad_mark m;
   ad_tape_mark(t, &m, 1);
   if (jac) ad_tape_set_recording(t, 1);
-  vi_type vt = {VT_VECTOR, 0};
+  vi_type vt = {VT_VECTOR, 0, NULL};
   ad_val *tv = ad_scalar(t, tt, 0);
   ad_val *yv = ad_new_nd(t, vt, 1, &N, 1, jac);
   ad_val *r = NULL;
@@ -144,7 +144,7 @@ int ode_stiff_solve(ad_tape *t, ode_rhs_args_fn f, void *ctx, int nargs, ad_val 
     memset(S0, 0, N * P * sizeof *S0);
     for (size_t i = 0; i < py0; i++) S0[i * P + i] = 1;
   }
-  vi_type vt = {VT_VECTOR, 0};
+  vi_type vt = {VT_VECTOR, 0, NULL};
   for (size_t q = 0; q < nts; q++)
     if (!(out[q] = ad_new_nd(t, vt, 1, &N, ns, P > 0))) return -1;
   draw_ctx d = {t, f, ctx, nargs, args, cargs, 0, N, P, py0};

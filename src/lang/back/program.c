@@ -89,6 +89,8 @@ struct vi_program {
   size_t n_out;
   char **out_names;
   size_t *out_var, *out_off;   /* output k: variable, internal element offset */
+  size_t **out_path;           /* output k inside a tuple: {depth, (position, element)
+                                  x depth} leading to the value holding it; else NULL */
   char last_error[2048];
   /* batched passes abandoned in a row: after a few, go draw by draw at once (the model
    * branches on parameters), trying a batch again now and then */
@@ -188,7 +190,9 @@ static int cache_walk(vi_program *p, const vi_expr *e)
   if (!e || e->kind == EX_INT_LIT || e->kind == EX_REAL_LIT || e->kind == EX_STRING_LIT
       || e->kind == EX_IMAG_LIT || e->kind == EX_VAR)
     return 0;
-  if (e->data_only && is_static(e)) return ev_cache_add(&p->ev, e);
+  /* a tuple holds other values: its elements are cached, not the tuple */
+  if (e->data_only && is_static(e) && e->type.base != VT_TUPLE && e->kind != EX_TUPLE)
+    return ev_cache_add(&p->ev, e);
   for (int i = 0; i < e->nargs; i++) if ((rc = cache_walk(p, e->args[i]))) return rc;
   for (int i = 0; i < e->nindex; i++) {
     if ((rc = cache_walk(p, e->index[i].lo))) return rc;
@@ -428,6 +432,9 @@ static void clear_layout(vi_program *p)
   p->out_names = NULL;
   free(p->outs); p->outs = NULL; p->nouts = 0;
   free(p->out_var); free(p->out_off); p->out_var = p->out_off = NULL;
+  if (p->out_path)
+    for (size_t i = 0; i < p->n_out; i++) free(p->out_path[i]);
+  free(p->out_path); p->out_path = NULL;
   p->n_out = 0;
 }
 
@@ -511,6 +518,89 @@ static int layout_error(vi_program *p, vi_error *err, int status)
 {
   if (err) { *err = p->ev.err; err->status = status; }
   return status;
+}
+
+/* The outputs of one value that holds numbers (not a tuple) named name, of shape (ndims,
+ * dims) with arr array dims: column-major over all dims, first index fastest; a complex
+ * value's real and imaginary parts fastest of all, named z.real, z.imag as CmdStan does.
+ * With names NULL only counts (*k += the number). */
+static int plain_leaves(vi_program *p, const char *name, int ndims, const size_t *dims,
+                        int arr, int cx, size_t var, const size_t *path, size_t *k,
+                        int count)
+{
+  size_t len = 1;
+  for (int q = 0; q < ndims; q++) len *= dims[q];
+  if (count) { *k += len; return VI_SUCCESS; }
+  size_t idx0[AD_MAX_DIMS] = {0}, idx1[AD_MAX_DIMS];
+  for (size_t e = 0; e < len; e++) {
+    for (int q = 0; q < ndims; q++) idx1[q] = idx0[q] + 1;
+    char *nm = make_name(name, idx1, ndims - cx);
+    if (nm && cx) {
+      char *n2 = malloc(strlen(nm) + 6);
+      if (n2) sprintf(n2, "%s.%s", nm, idx0[ndims - 1] ? "imag" : "real");
+      free(nm);
+      nm = n2;
+    }
+    if (!nm) return VI_ENOMEM;
+    p->out_names[*k] = nm;
+    p->out_var[*k] = var;
+    p->out_off[*k] = internal_offset(dims, ndims, arr, idx0, cx);
+    if (path) {
+      size_t m = 1 + 2 * path[0];
+      if (!(p->out_path[*k] = malloc(m * sizeof(size_t)))) return VI_ENOMEM;
+      memcpy(p->out_path[*k], path, m * sizeof(size_t));
+    }
+    (*k)++;
+    if (cx && ++idx0[ndims - 1] < 2) continue;
+    if (cx) idx0[ndims - 1] = 0;
+    for (int q = 0; q < ndims - cx; q++) {
+      if (++idx0[q] < dims[q]) break;
+      idx0[q] = 0;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+/* The outputs of a value declared d named name: a tuple's array positions column-major
+ * (as other containers), each position's elements in order, named name.i:1, name.i:2
+ * and then the element's own indices (CmdStan's layout of tuples: "each tuple slot
+ * delimited by a colon"); path leads from the variable to the value. */
+static int decl_leaves(vi_program *p, const vi_decl *d, const char *name, size_t var,
+                       size_t *path, size_t *k, int count)
+{
+  ev_ctx *c = &p->ev;
+  int nd, rc;
+  size_t dims[AD_MAX_DIMS];
+  if ((rc = ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL))) return rc;
+  if (d->type.base != VT_TUPLE)
+    return plain_leaves(p, name, nd, dims, d->type.ndims, base_is_complex(d->type.base),
+                        var, path[0] ? path : NULL, k, count);
+  size_t len = 1, idx0[AD_MAX_DIMS] = {0}, idx1[AD_MAX_DIMS];
+  for (int q = 0; q < nd; q++) len *= dims[q];
+  size_t depth = path[0];
+  if (depth >= 16) return VI_EUNSUPPORTED;
+  for (size_t e = 0; e < len; e++) {
+    size_t pos = 0;   /* row-major position of idx0 (the value's order) */
+    for (int q = 0; q < nd; q++) { pos = pos * dims[q] + idx0[q]; idx1[q] = idx0[q] + 1; }
+    char *base = make_name(name, idx1, nd);
+    if (!base) return VI_ENOMEM;
+    for (int j = 0; j < d->ntel; j++) {
+      char nm[600];
+      snprintf(nm, sizeof nm, "%s:%d", base, j + 1);
+      path[0] = depth + 1;
+      path[1 + 2 * depth] = pos;
+      path[2 + 2 * depth] = (size_t)j;
+      rc = decl_leaves(p, d->tel[j], nm, var, path, k, count);
+      path[0] = depth;
+      if (rc) { free(base); return rc; }
+    }
+    free(base);
+    for (int q = 0; q < nd; q++) {
+      if (++idx0[q] < dims[q]) break;
+      idx0[q] = 0;
+    }
+  }
+  return VI_SUCCESS;
 }
 
 static int build_layout(vi_program *p, vi_error *err)
@@ -597,6 +687,12 @@ static int build_layout(vi_program *p, vi_error *err)
         return layout_error(p, err, VI_EDATA);
       o->len = 1;
       for (int k = 0; k < o->ndims; k++) o->len *= o->dims[k];
+      if (o->decl->type.base == VT_TUPLE) {
+        size_t path[33] = {0}, n = 0;
+        if ((rc = decl_leaves(p, o->decl, o->decl->name, 0, path, &n, 1)))
+          return layout_error(p, err, rc == VI_EUNSUPPORTED ? rc : VI_EDATA);
+        o->len = n;
+      }
       total += o->len;
       if (o->len > PROG_MAX_OUT || total > PROG_MAX_OUT) {
         ev_error(c, VI_EDATA, o->decl->loc, "too many output values: '%s' brings them above %zu",
@@ -610,34 +706,19 @@ static int build_layout(vi_program *p, vi_error *err)
   p->out_var = calloc(total ? total : 1, sizeof *p->out_var);
   p->out_off = calloc(total ? total : 1, sizeof *p->out_off);
   if (!p->out_names || !p->out_var || !p->out_off) return VI_ENOMEM;
+  p->out_path = calloc(total ? total : 1, sizeof *p->out_path);
+  if (!p->out_path) return VI_ENOMEM;
   size_t k = 0;
+  p->n_out = total;   /* clear_layout frees what was made (calloc'd: NULL beyond) */
   for (size_t v = 0; v < p->nouts; v++) {
     const prog_out *o = &p->outs[v];
-    size_t idx0[AD_MAX_DIMS] = {0}, idx1[AD_MAX_DIMS];
-    int cx = base_is_complex(o->decl->type.base);
-    for (size_t e = 0; e < o->len; e++) {
-      /* column-major over all dims: first index fastest; a complex value's real and
-       * imaginary parts fastest of all, named z.real, z.imag as CmdStan does */
-      for (int q = 0; q < o->ndims; q++) idx1[q] = idx0[q] + 1;
-      p->out_names[k] = make_name(o->decl->name, idx1, o->ndims - cx);
-      if (p->out_names[k] && cx) {
-        char *nm = malloc(strlen(p->out_names[k]) + 6);
-        if (nm) sprintf(nm, "%s.%s", p->out_names[k], idx0[o->ndims - 1] ? "imag" : "real");
-        free(p->out_names[k]);
-        p->out_names[k] = nm;
-      }
-      if (!p->out_names[k]) { p->n_out = k; return VI_ENOMEM; }
-      p->out_var[k] = v;
-      p->out_off[k] = internal_offset(o->dims, o->ndims, o->decl->type.ndims, idx0, cx);
-      k++;
-      if (cx && ++idx0[o->ndims - 1] < 2) continue;
-      if (cx) idx0[o->ndims - 1] = 0;
-      for (int q = 0; q < o->ndims - cx; q++) {
-        if (++idx0[q] < o->dims[q]) break;
-        idx0[q] = 0;
-      }
-    }
-    p->n_out = k;
+    size_t path[33] = {0};
+    if (o->decl->type.base == VT_TUPLE)
+      rc = decl_leaves(p, o->decl, o->decl->name, v, path, &k, 0);
+    else
+      rc = plain_leaves(p, o->decl->name, o->ndims, o->dims, o->decl->type.ndims,
+                        base_is_complex(o->decl->type.base), v, NULL, &k, 0);
+    if (rc) return rc == VI_ENOMEM ? rc : layout_error(p, err, VI_EDATA);
   }
   p->n_out = total;
   return VI_SUCCESS;
@@ -1057,6 +1138,11 @@ static void read_outputs(const vi_program *p, size_t s, double *out)
     const prog_out *o = &p->outs[p->out_var[k]];
     const ad_val *v = c->slot[o->decl->slot];
     size_t e = p->out_off[k];
+    const size_t *path = p->out_path ? p->out_path[k] : NULL;
+    for (size_t q = 0; v && path && q < path[0]; q++) {
+      size_t n = (size_t)v->type.tup->n, at = path[1 + 2 * q] * n + path[2 + 2 * q];
+      v = v->type.base == VT_TUPLE && at < v->len * n ? v->el[at] : NULL;
+    }
     out[k] = v && e < v->len ? v->x[e * v->nd + (v->nd == 1 ? 0 : s)] : NAN;
   }
 }

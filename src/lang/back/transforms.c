@@ -933,7 +933,7 @@ ad_val *tr_constrain(ad_tape *t, const tr_spec *sp, vi_type type, int ndims,
   ad_val *lj = NULL;
   if (need_lj) {
     size_t one = 1;
-    lj = ad_new(t, (vi_type){VT_REAL, 0}, 0, &one, 1, 1);
+    lj = ad_new(t, (vi_type){VT_REAL, 0, NULL}, 0, &one, 1, 1);
     if (!lj) { ad_tape_set_error(t, "out of memory"); return NULL; }
     for (s = 0; s < n; s++) lj->x[s] = 0;
   }

@@ -64,6 +64,15 @@ static void print_expr(out *o, const vi_expr *e)
       print_expr(o, e->args[i]);
     }
     emit(o, ")"); return;
+  case EX_TUPLE:
+    emit(o, "(tuple");
+    for (int i = 0; i < e->nargs; i++) { emit(o, " "); print_expr(o, e->args[i]); }
+    emit(o, ")"); return;
+  case EX_PROJ:
+    emit(o, "(. ");
+    print_expr(o, e->args[0]);
+    snprintf(tmp, sizeof tmp, " %ld)", e->ival);
+    emit(o, tmp); return;
   case EX_ROW_VECTOR: case EX_ARRAY:
     emit(o, e->kind == EX_ARRAY ? "{" : "[");
     for (int i = 0; i < e->nargs; i++) { if (i) emit(o, " "); print_expr(o, e->args[i]); }
@@ -103,6 +112,18 @@ const char *front_type_str(vi_type t, char *buf, size_t cap)
                                        "complex_vector", "complex_row_vector",
                                        "complex_matrix" };
   const char *b = (unsigned)t.base < sizeof names / sizeof names[0] ? names[t.base] : "?";
+  char tb[256];
+  if (t.base == VT_TUPLE && t.tup) {
+    /* tuple(real, array[] int): the elements in the same spelling */
+    size_t o = (size_t)snprintf(tb, sizeof tb, "tuple(");
+    for (int i = 0; i < t.tup->n && o < sizeof tb; i++) {
+      char eb[256];
+      front_type_str(t.tup->el[i], eb, sizeof eb);
+      o += (size_t)snprintf(tb + o, sizeof tb - o, "%s%s", i ? ", " : "", eb);
+    }
+    if (o < sizeof tb) snprintf(tb + o, sizeof tb - o, ")");
+    b = tb;
+  }
   if (t.ndims <= 0) {
     snprintf(buf, cap, "%s", b);
     return buf;

@@ -32,7 +32,10 @@ typedef enum {
   EX_INDEX,       /* args[0][index[0], ..., index[nindex-1]] */
   EX_ROW_VECTOR,  /* [args...]: row vector (or matrix, if the args are row vectors) */
   EX_ARRAY,       /* {args...} */
-  EX_IMAG_LIT     /* 2.5i: rval is the imaginary part (a complex value) */
+  EX_IMAG_LIT,    /* 2.5i: rval is the imaginary part (a complex value) */
+  EX_TUPLE,       /* (args[0], ..., args[nargs-1]), nargs >= 2: a tuple; as the left
+                     side of `=` it unpacks: (a, b) = f(...) */
+  EX_PROJ         /* args[0].ival: element ival (1-based) of a tuple */
 } vi_expr_kind;
 
 typedef enum {
@@ -66,6 +69,7 @@ struct vi_expr {
                             (-1 for the special call target(), VI_CALL_USER for a
                             user-defined function) */
   vi_func *func;         /* EX_CALL of a user-defined function: its definition */
+  int *parts;            /* EX_CALL VI_CALL_TUPLE: the builtin of each element */
   int depth;             /* height of this subtree (1 for a leaf), set by the parser;
                             bounded (VI_AST_MAX_DEPTH), so recursive walks are safe */
 };
@@ -82,6 +86,9 @@ enum { VI_ODE_OLD = 1, VI_ODE_NEW = 2, VI_ODE_NEW_TOL = 3,
 #define VI_CALL_SOLVE (-11)
 #define VI_CALL_INTEGRATE (-12)
 #define VI_CALL_MAP_RECT (-13)
+/* A builtin that returns a tuple (svd, eigendecompose_sym, ...): nargs arguments, one
+ * builtin per element in parts[0..type.tup->n-1], all called with the same values. */
+#define VI_CALL_TUPLE (-14)
 enum { VI_SOLVE_NEWTON = 1, VI_SOLVE_NEWTON_TOL, VI_SOLVE_POWELL, VI_SOLVE_POWELL_TOL,
        VI_SOLVE_OLD_POWELL, VI_SOLVE_OLD_NEWTON };   /* OLD: algebra_solver(_newton) */
 /* Does the call's first argument name a function rather than hold a value? */
@@ -120,6 +127,8 @@ struct vi_decl {
   int data_only;              /* set by the checker: the value depends on data only
                                  (data, transformed data, and locals/loop variables
                                  only ever assigned data-only values) */
+  vi_decl **tel; int ntel;    /* a tuple (type.base VT_TUPLE): one unnamed declaration
+                                 per element, with its own sizes and constraints */
 };
 
 typedef enum {
@@ -177,6 +186,9 @@ struct vi_func {
   vi_func_kind kind;
   int slot_lo, slot_hi;         /* set by the checker */
 };
+
+/* The tuple element access x.k as the left side of an assignment goes through a
+ * value, so lvalues are chains of EX_INDEX and EX_PROJ ending in an EX_VAR. */
 
 /* A whole model file.  blocks[b] is an ST_BLOCK (NULL when the block is absent); the
  * declarations of a block are its leading ST_DECL statements. */

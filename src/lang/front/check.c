@@ -75,7 +75,7 @@ static void c_nomem(checker *c)
 /* Type names for messages, several per message: a small ring of buffers. */
 static const char *tname(vi_type t)
 {
-  static _Thread_local char ring[4][48];
+  static _Thread_local char ring[4][192];
   static _Thread_local int k;
   k = (k + 1) & 3;
   return front_type_str(t, ring[k], sizeof ring[k]);
@@ -153,7 +153,7 @@ static void scope_close(checker *c, size_t mark)
 
 static vi_type ty(vi_basetype b, int nd)
 {
-  vi_type t = { b, nd };
+  vi_type t = { b, nd, NULL };
   return t;
 }
 
@@ -163,12 +163,21 @@ static int is_vecmat(vi_type t)
 {
   return t.ndims == 0 && (t.base == VT_VECTOR || t.base == VT_ROW_VECTOR || t.base == VT_MATRIX);
 }
-static int same_type(vi_type a, vi_type b) { return a.base == b.base && a.ndims == b.ndims; }
+static int same_type(vi_type a, vi_type b) { return type_equal(a, b); }
 
 /* Can a value of type src be stored in a variable of type dst (int -> real -> complex,
  * vector -> complex_vector, ...)? */
 static int assignable(vi_type dst, vi_type src)
 {
+  if (dst.base == VT_TUPLE || src.base == VT_TUPLE) {
+    /* element by element: tuple(int, vector) goes into tuple(real, complex_vector) */
+    if (dst.base != src.base || dst.ndims != src.ndims || !dst.tup || !src.tup
+        || dst.tup->n != src.tup->n)
+      return 0;
+    for (int i = 0; i < dst.tup->n; i++)
+      if (!assignable(dst.tup->el[i], src.tup->el[i])) return 0;
+    return 1;
+  }
   return dst.ndims == src.ndims && (dst.base == src.base ||
                                     (dst.base == VT_REAL && src.base == VT_INT) ||
                                     (base_is_complex(dst.base) && !base_is_complex(src.base)
@@ -288,9 +297,23 @@ static int binary_type(vi_op op, vi_type a, vi_type b, vi_type *r)
   }
 }
 
-/* The common type of two branches / array elements (int promotes to real). */
-static int unify(vi_type a, vi_type b, vi_type *r)
+/* The common type of two branches / array elements (int promotes to real; tuples
+ * element by element, so (1, 2.5) and (2.5, 1) make tuple(real, real)). */
+static int unify_in(struct ast_arena *arena, vi_type a, vi_type b, vi_type *r)
 {
+  if (a.base == VT_TUPLE && b.base == VT_TUPLE && a.ndims == b.ndims && a.tup && b.tup
+      && a.tup->n == b.tup->n && !same_type(a, b)) {
+    vi_tuple_type *tt = ast_arena_alloc(arena, sizeof *tt);
+    vi_type *el = ast_arena_alloc(arena, (size_t)a.tup->n * sizeof *el);
+    if (!tt || !el) return 0;
+    for (int i = 0; i < a.tup->n; i++)
+      if (!unify_in(arena, a.tup->el[i], b.tup->el[i], &el[i])) return 0;
+    tt->n = a.tup->n;
+    tt->el = el;
+    *r = a;
+    r->tup = tt;
+    return 1;
+  }
   if (same_type(a, b)) { *r = a; return 1; }
   if (assignable(a, b)) { *r = a; return 1; }
   if (assignable(b, a)) { *r = b; return 1; }
@@ -301,6 +324,7 @@ static int unify(vi_type a, vi_type b, vi_type *r)
   }
   return 0;
 }
+#define unify(a, b, r) unify_in(c->ast->arena, a, b, r)
 
 /* ---- Expressions --------------------------------------------------------------- */
 
@@ -733,6 +757,44 @@ static void require_data(checker *c, const vi_expr *e)
              "or transformed data), not on parameters", what[i], e->str);
 }
 
+/* A builtin returning a tuple: each element's builtin must take the arguments. */
+static void check_tuple_call(checker *c, vi_expr *e, const char *const *parts,
+                             const vi_type *targs, int data)
+{
+  int n = 0;
+  while (parts[n]) n++;
+  vi_tuple_type *tt = ast_arena_alloc(c->ast->arena, sizeof *tt);
+  vi_type *el = ast_arena_alloc(c->ast->arena, (size_t)n * sizeof *el);
+  int *ids = ast_arena_alloc(c->ast->arena, (size_t)n * sizeof *ids);
+  if (!tt || !el || !ids) c_nomem(c);
+  for (int i = 0; i < n; i++) {
+    char why[512] = "";
+    ids[i] = builtin_resolve(parts[i], targs, e->nargs, &el[i], why, sizeof why);
+    if (ids[i] < 0) {
+      /* the element's message, under the name that was called */
+      char got[512];
+      size_t o = (size_t)snprintf(got, sizeof got, "%s(", e->str);
+      for (int k = 0; k < e->nargs && o < sizeof got; k++)
+        o += (size_t)snprintf(got + o, sizeof got - o, "%s%s", k ? ", " : "",
+                              tname(targs[k]));
+      if (o < sizeof got) snprintf(got + o, sizeof got - o, ")");
+      const char *cand = strstr(why, "candidates: ");
+      c_fail(c, VI_ECHECK, e->loc, "no signature %s%s%s", got, cand ? "; it takes the "
+             "arguments of " : "", cand ? cand + 12 : "");
+    }
+    if (builtin_kind(ids[i]) == BUILTIN_VALUE_ONLY && !rng_allowed(c))
+      c_fail(c, VI_ECHECK, e->loc, "'%s' has no gradient: it is only allowed in "
+             "transformed data, generated quantities and _rng functions", e->str);
+  }
+  tt->n = n;
+  tt->el = el;
+  e->builtin = VI_CALL_TUPLE;
+  e->parts = ids;
+  e->type = ty(VT_TUPLE, 0);
+  e->type.tup = tt;
+  e->data_only = data;
+}
+
 static void check_call(checker *c, vi_expr *e)
 {
   int void_ok = c->void_ok;
@@ -797,6 +859,11 @@ static void check_call(checker *c, vi_expr *e)
   }
   char why[512] = "";
   vi_type ret = ty(VT_REAL, 0);
+  const char *const *parts = builtin_tuple_parts(e->str);
+  if (parts) {
+    check_tuple_call(c, e, parts, targs, data);
+    return;
+  }
   int id = builtin_resolve(e->str, targs, e->nargs, &ret, why, sizeof why);
   if (id < 0) {
     /* Old density names (normal_log, normal_cdf_log): name the replacement. */
@@ -879,8 +946,9 @@ static void check_index(checker *c, vi_expr *e)
   }
   /* Array dimensions first: a single index drops one, any other keeps it. */
   vi_type t = base->type;
-  if (!numeric(t))
-    c_fail(c, VI_ECHECK, e->loc, "a value of type %s cannot be indexed", tname(t));
+  if (!numeric(t) && !(t.base == VT_TUPLE && t.ndims > 0))
+    c_fail(c, VI_ECHECK, e->loc, "a value of type %s cannot be indexed%s", tname(t),
+           t.base == VT_TUPLE ? " (its elements are x.1, x.2, ...)" : "");
   int n = e->nindex, i = 0, kept = 0;
   for (; i < n && i < t.ndims; i++)
     if (e->index[i].kind != IX_SINGLE) kept++;
@@ -907,6 +975,7 @@ static void check_index(checker *c, vi_expr *e)
   }
   if (cx) b = base_complex_of(b);
   e->type = ty(b, ndims);
+  if (b == VT_TUPLE) e->type.tup = t.tup;
   e->data_only = data;
   return;
 too_many:
@@ -990,7 +1059,8 @@ static void check_expr(checker *c, vi_expr *e)
     if (!is_int(e->args[0]->type))
       c_fail(c, VI_ECHECK, e->args[0]->loc, "the condition of '?:' must be an int but "
              "found %s", tname(e->args[0]->type));
-    if (!numeric(e->args[1]->type) || !unify(e->args[1]->type, e->args[2]->type, &e->type))
+    if (!(numeric(e->args[1]->type) || e->args[1]->type.base == VT_TUPLE)
+        || !unify(e->args[1]->type, e->args[2]->type, &e->type))
       c_fail(c, VI_ECHECK, e->loc, "the branches of '?:' have different types %s and %s",
              tname(e->args[1]->type), tname(e->args[2]->type));
     e->data_only = e->args[0]->data_only && e->args[1]->data_only && e->args[2]->data_only;
@@ -1029,7 +1099,7 @@ static void check_expr(checker *c, vi_expr *e)
       vi_expr *a = e->args[i];
       check_expr(c, a);
       data &= a->data_only;
-      if (!numeric(a->type) || (i > 0 && !unify(t, a->type, &t)))
+      if (!(numeric(a->type) || a->type.base == VT_TUPLE) || (i > 0 && !unify(t, a->type, &t)))
         c_fail(c, VI_ECHECK, a->loc, "elements of '{...}' must have the same type; found "
                "%s after %s", tname(a->type), tname(t));
       if (i == 0) t = a->type;
@@ -1037,7 +1107,46 @@ static void check_expr(checker *c, vi_expr *e)
     if (t.ndims + 1 > 8)
       c_fail(c, VI_ECHECK, e->loc, "arrays of more than 8 dimensions are not supported");
     e->type = ty(t.base, t.ndims + 1);
+    e->type.tup = t.tup;
     e->data_only = data;
+    return;
+  }
+  case EX_TUPLE: {
+    vi_tuple_type *tt = ast_arena_alloc(c->ast->arena, sizeof *tt);
+    vi_type *el = ast_arena_alloc(c->ast->arena, (size_t)e->nargs * sizeof *el);
+    if (!tt || !el) c_nomem(c);
+    int data = 1;
+    for (int i = 0; i < e->nargs; i++) {
+      vi_expr *a = e->args[i];
+      check_expr(c, a);
+      if (!numeric(a->type) && a->type.base != VT_TUPLE)
+        c_fail(c, VI_ECHECK, a->loc, "a tuple element must be a value, not %s",
+               tname(a->type));
+      el[i] = a->type;
+      data &= a->data_only;
+    }
+    tt->n = e->nargs;
+    tt->el = el;
+    e->type = ty(VT_TUPLE, 0);
+    e->type.tup = tt;
+    e->data_only = data;
+    return;
+  }
+  case EX_PROJ: {
+    vi_expr *a = e->args[0];
+    check_expr(c, a);
+    vi_type t = a->type;
+    if (t.base != VT_TUPLE)
+      c_fail(c, VI_ECHECK, e->loc, "'.%ld' takes an element of a tuple, but this is %s",
+             e->ival, tname(t));
+    if (t.ndims)
+      c_fail(c, VI_ECHECK, e->loc, "'.%ld' takes an element of a tuple, but this is an "
+             "array of tuples (%s): index it first, x[i].%ld", e->ival, tname(t), e->ival);
+    if (e->ival < 1 || e->ival > t.tup->n)
+      c_fail(c, VI_ECHECK, e->loc, "a tuple of type %s has no element %ld (its elements "
+             "are .1 to .%d)", tname(t), e->ival, t.tup->n);
+    e->type = t.tup->el[e->ival - 1];
+    e->data_only = a->data_only;
     return;
   }
   }
@@ -1071,7 +1180,25 @@ static void check_bound(checker *c, vi_decl *d, vi_expr *e, const char *what)
            "of the variable's type", tname(t));
 }
 
-static void check_decl(checker *c, vi_decl *d)
+/* The elements of a tuple declaration d (named x.1, x.2, ... for messages): their
+ * sizes, bounds and the block rules, as for a declaration of their own. */
+static void check_decl_type(checker *c, vi_decl *d);
+
+static void check_tuple_elements(checker *c, vi_decl *d)
+{
+  for (int i = 0; i < d->ntel; i++) {
+    vi_decl *e = d->tel[i];
+    char nm[256];
+    snprintf(nm, sizeof nm, "%s.%d", d->name, i + 1);
+    e->name = ast_arena_strndup(c->ast->arena, nm, strlen(nm));
+    if (!e->name) c_nomem(c);
+    e->block = d->block;
+    if (!e->loc.line) e->loc = d->loc;
+    check_decl_type(c, e);
+  }
+}
+
+static void check_decl_type(checker *c, vi_decl *d)
 {
   if (d->type.ndims > 8)
     c_fail(c, VI_ECHECK, d->loc, "arrays of more than 8 dimensions are not supported");
@@ -1094,6 +1221,16 @@ static void check_decl(checker *c, vi_decl *d)
     c_fail(c, VI_ECHECK, d->loc, "parameters cannot be complex: '%s' is declared %s (as in "
            "Stan, declare the real and imaginary parts as real parameters)", d->name,
            d->type_text ? d->type_text : "complex");
+  if (d->type.base == VT_TUPLE) check_tuple_elements(c, d);
+}
+
+static void check_decl(checker *c, vi_decl *d)
+{
+  check_decl_type(c, d);
+  if (d->block == BLK_PARAMS && d->type.base == VT_TUPLE)
+    c_fail(c, VI_EUNSUPPORTED, d->loc, "parameters of tuple type are not supported yet "
+           "('%s' is declared %s): declare its elements as parameters of their own",
+           d->name, d->type_text ? d->type_text : "tuple(...)");
   vi_decl *old = lookup(c, d->name);   /* reported here, before the initialiser */
   if (old)
     c_fail(c, VI_ECHECK, d->loc, "'%s' is already declared (at line %d, column %d)",
@@ -1129,14 +1266,14 @@ static void check_stmt(checker *c, vi_stmt *s);
 
 static vi_decl *lvalue_decl(vi_expr *e)
 {
-  while (e->kind == EX_INDEX) e = e->args[0];
+  while (e->kind == EX_INDEX || e->kind == EX_PROJ) e = e->args[0];
   return e->kind == EX_VAR ? e->decl : NULL;
 }
 
 static void check_assignable_var(checker *c, vi_expr *lhs)
 {
   vi_expr *v = lhs;
-  while (v->kind == EX_INDEX) v = v->args[0];
+  while (v->kind == EX_INDEX || v->kind == EX_PROJ) v = v->args[0];
   vi_decl *d = v->decl;
   const char *why = NULL;
   switch (d->block) {
@@ -1156,6 +1293,43 @@ static void check_assignable_var(checker *c, vi_expr *lhs)
     break;
   }
   if (why) c_fail(c, VI_ECHECK, v->loc, "cannot assign to '%s': %s", d->name, why);
+}
+
+/* (a, b[i], (c, d.1)) = rhs: every target assignable, each a different variable when
+ * named whole, and each element of rhs's tuple type assignable to its target. */
+static void check_unpack_seen(checker *c, vi_expr *lhs, vi_type rt, vi_loc rloc,
+                              vi_decl **seen, int *nseen)
+{
+  if (lhs->kind != EX_TUPLE) {
+    check_expr(c, lhs);
+    check_assignable_var(c, lhs);
+    vi_decl *d = lvalue_decl(lhs);
+    for (int i = 0; i < *nseen && lhs->kind == EX_VAR; i++)
+      if (seen[i] == d)
+        c_fail(c, VI_ECHECK, lhs->loc, "'%s' is assigned twice in this unpacking", d->name);
+    if (lhs->kind == EX_VAR && *nseen < 256) seen[(*nseen)++] = d;
+    if (!assignable(lhs->type, rt))
+      c_fail(c, VI_ECHECK, rloc, "cannot unpack a value of type %s into %s'%s' of type %s",
+             tname(rt), lhs->kind == EX_VAR ? "" : "an element of ", d ? d->name : "?",
+             tname(lhs->type));
+    return;
+  }
+  if (rt.base != VT_TUPLE || rt.ndims || !rt.tup)
+    c_fail(c, VI_ECHECK, rloc, "only a tuple can be unpacked, but the right side is %s",
+           tname(rt));
+  if (rt.tup->n != lhs->nargs)
+    c_fail(c, VI_ECHECK, lhs->loc, "cannot unpack a tuple of %d elements (%s) into %d "
+           "targets", rt.tup->n, tname(rt), lhs->nargs);
+  for (int i = 0; i < lhs->nargs; i++)
+    check_unpack_seen(c, lhs->args[i], rt.tup->el[i], rloc, seen, nseen);
+  lhs->type = rt;
+}
+
+static void check_unpack(checker *c, vi_expr *lhs, vi_type rt, vi_loc rloc)
+{
+  vi_decl *seen[256];
+  int nseen = 0;
+  check_unpack_seen(c, lhs, rt, rloc, seen, &nseen);
 }
 
 static void check_block_items(checker *c, vi_stmt *s)
@@ -1258,6 +1432,11 @@ static void check_stmt(checker *c, vi_stmt *s)
     check_decl(c, s->decl);
     return;
   case ST_ASSIGN: {
+    if (s->lhs->kind == EX_TUPLE) {
+      check_expr(c, s->rhs);
+      check_unpack(c, s->lhs, s->rhs->type, s->rhs->loc);
+      return;
+    }
     check_expr(c, s->lhs);
     check_assignable_var(c, s->lhs);
     check_expr(c, s->rhs);
@@ -1300,7 +1479,10 @@ static void check_stmt(checker *c, vi_stmt *s)
   case ST_FOREACH: {
     check_expr(c, s->rhs);
     vi_type t = s->rhs->type, el;
-    if (t.ndims > 0 && numeric(t)) el = ty(t.base, t.ndims - 1);
+    if (t.ndims > 0 && (numeric(t) || t.base == VT_TUPLE)) {
+      el = ty(t.base, t.ndims - 1);
+      el.tup = t.tup;
+    }
     else if (is_vecmat(t)) el = ty(VT_REAL, 0);
     else if (is_vecmat(real_shape(t))) el = ty(VT_COMPLEX, 0);
     else
@@ -1451,6 +1633,15 @@ static void lose_data(checker *c, vi_decl *d)
   }
 }
 
+/* Every variable an assignment's left side writes (all targets of an unpacking). */
+static void lose_targets(checker *c, vi_expr *lhs)
+{
+  if (lhs->kind == EX_TUPLE)
+    for (int i = 0; i < lhs->nargs; i++) lose_targets(c, lhs->args[i]);
+  else
+    lose_data(c, lvalue_decl(lhs));
+}
+
 /* Does a loop body leave early (break/continue) under a condition that varies by draw?
  * Then every iteration count, and so everything assigned in the loop, varies. */
 static int varying_exit(const vi_stmt *s, int ctl)
@@ -1513,7 +1704,7 @@ static void dep_stmt(checker *c, vi_stmt *s, int ctl)
   }
   case ST_ASSIGN: {
     int k = dep_expr(c, s->lhs) & dep_expr(c, s->rhs);
-    if (!k || !ctl) lose_data(c, lvalue_decl(s->lhs));
+    if (!k || !ctl) lose_targets(c, s->lhs);
     return;
   }
   case ST_TILDE:

@@ -26,6 +26,9 @@ const char *front_type_str(vi_type t, char *buf, size_t cap);
 #define BUILTIN_UNSUPPORTED (-2)
 int builtin_resolve(const char *name, const vi_type *args, int nargs, vi_type *ret,
                     char *why, size_t whylen);
+/* A Stan function returning a tuple: the names of the builtins (NULL-terminated) that
+ * compute its elements from the same arguments, or NULL. */
+const char *const *builtin_tuple_parts(const char *name);
 /* `y ~ dist(args)`: resolve dist_lpdf or dist_lpmf with (y, args...).  Same returns. */
 int builtin_resolve_tilde(const char *dist, const vi_type *args, int nargs,
                           char *why, size_t whylen);

@@ -228,6 +228,18 @@ static int lx_number(lexer *lx)
   return 0;
 }
 
+/* Does the last token end a value that a tuple access '.k' may follow: a name, ')' or
+ * ']', or the index of an earlier access (x.1.2)? */
+static int lx_after_value(const lexer *lx)
+{
+  size_t n = lx->out->ntoks;
+  if (n == 0) return 0;
+  const vi_token *t = &lx->out->toks[n - 1];
+  if (t->off + t->len != lx->pos) return 0;   /* `x .1` stays a syntax error */
+  if (t->kind == TK_IDENT || t->kind == TK_RPAREN || t->kind == TK_RBRACK) return 1;
+  return t->kind == TK_INT && n >= 2 && lx->out->toks[n - 2].kind == TK_DOT;
+}
+
 static int lx_string(lexer *lx)
 {
   size_t off = lx->pos;
@@ -276,6 +288,22 @@ int front_lex(const char *src, size_t len, vi_lex_result *out)
       while (is_alpha(lx_peek(&lx, 0)) || is_digit(lx_peek(&lx, 0)) || lx_peek(&lx, 0) == '_')
         lx_adv(&lx);
       if (lx_push(&lx, TK_IDENT, off, loc)) break;
+      continue;
+    }
+    if (c == '.' && is_digit(lx_peek(&lx, 1)) && lx_after_value(&lx)) {
+      /* x.1, f(a).2, x[i].1.2: a tuple element, not the real literal .1 (which cannot
+         follow a value); the index is digits only, so x.1.2 is two accesses */
+      lx_adv(&lx);
+      if (lx_push(&lx, TK_DOT, off, loc)) break;
+      size_t o2 = lx.pos;
+      vi_loc l2 = lx_loc(&lx);
+      long v = 0;
+      while (is_digit(lx_peek(&lx, 0))) {
+        if (v < 100000000L) v = v * 10 + (lx_peek(&lx, 0) - '0');
+        lx_adv(&lx);
+      }
+      if (lx_push(&lx, TK_INT, o2, l2)) break;
+      lx.out->toks[lx.out->ntoks - 1].ival = v;
       continue;
     }
     if (is_digit(c) || (c == '.' && is_digit(lx_peek(&lx, 1)))) {
@@ -354,7 +382,7 @@ const char *front_tok_kind_str(vi_tok_kind k)
     [TK_ETIMES] = "'.*'", [TK_EDIV] = "'./'", [TK_IDIV] = "'%/%'", [TK_HAT] = "'^'",
     [TK_EHAT] = "'.^'", [TK_BANG] = "'!'", [TK_AND] = "'&&'", [TK_OR] = "'||'",
     [TK_QUESTION] = "'?'", [TK_COLON] = "':'", [TK_COMMA] = "','", [TK_SEMI] = "';'",
-    [TK_TILDE] = "'~'", [TK_BAR] = "'|'", [TK_QUOTE] = "\"'\"",
+    [TK_TILDE] = "'~'", [TK_BAR] = "'|'", [TK_QUOTE] = "\"'\"", [TK_DOT] = "'.'",
   };
   if ((int)k >= 0 && k < TK_COUNT && names[k]) return names[k];
   return "token";

@@ -16,6 +16,7 @@ typedef enum {
   TK_PLUS, TK_MINUS, TK_STAR, TK_SLASH, TK_PERCENT, TK_BACKSLASH, TK_ETIMES, TK_EDIV,
   TK_IDIV, TK_HAT, TK_EHAT, TK_BANG, TK_AND, TK_OR, TK_QUESTION, TK_COLON, TK_COMMA,
   TK_SEMI, TK_TILDE, TK_BAR, TK_QUOTE,
+  TK_DOT,                     /* '.' of a tuple element x.1 (followed by a TK_INT) */
   TK_COUNT
 } vi_tok_kind;
 

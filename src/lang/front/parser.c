@@ -210,7 +210,7 @@ typedef enum {
   TY_NONE = 0, TY_INT, TY_REAL, TY_VECTOR, TY_ROW_VECTOR, TY_MATRIX, TY_SIMPLEX,
   TY_ORDERED, TY_POSITIVE_ORDERED, TY_UNIT_VECTOR, TY_CHOL_CORR, TY_CHOL_COV,
   TY_CORR_MATRIX, TY_COV_MATRIX, TY_SUM_TO_ZERO, TY_ARRAY, TY_UNSUPPORTED,
-  TY_COMPLEX, TY_COMPLEX_VECTOR, TY_COMPLEX_ROW_VECTOR, TY_COMPLEX_MATRIX
+  TY_COMPLEX, TY_COMPLEX_VECTOR, TY_COMPLEX_ROW_VECTOR, TY_COMPLEX_MATRIX, TY_TUPLE
 } type_word;
 
 static type_word type_word_of(const parser *p, const vi_token *t)
@@ -224,7 +224,7 @@ static type_word type_word_of(const parser *p, const vi_token *t)
     { "cov_matrix", TY_COV_MATRIX }, { "array", TY_ARRAY },
     { "complex", TY_COMPLEX }, { "complex_vector", TY_COMPLEX_VECTOR },
     { "complex_row_vector", TY_COMPLEX_ROW_VECTOR }, { "complex_matrix", TY_COMPLEX_MATRIX },
-    { "tuple", TY_UNSUPPORTED }, { "sum_to_zero_vector", TY_SUM_TO_ZERO },
+    { "tuple", TY_TUPLE }, { "sum_to_zero_vector", TY_SUM_TO_ZERO },
     { "sum_to_zero_matrix", TY_UNSUPPORTED }, { "column_stochastic_matrix", TY_UNSUPPORTED },
     { "row_stochastic_matrix", TY_UNSUPPORTED },
   };
@@ -328,7 +328,7 @@ static int old_assign_ahead(const parser *p)
 static void check_removed_call(parser *p, const vi_token *t)
 {
   static const struct { const char *name, *hint; } removed[] = {
-    { "integrate_ode", "and ODE solvers are not supported by vi" },
+    { "integrate_ode", "use integrate_ode_rk45 (same arguments) or ode_rk45" },
   };
   for (size_t i = 0; i < sizeof removed / sizeof removed[0]; i++)
     if (tok_is_kw(p, t, removed[i].name))
@@ -397,7 +397,7 @@ static void parse_index(parser *p, vi_expr *owner, vi_index *ix)
   }
 }
 
-/* primary ::= int | real | ident | ident call_args | '(' expr ')'
+/* primary ::= int | real | ident | ident call_args | '(' expr ')' | '(' expr ',' expr {',' expr} ')'
  *           | '[' [expr {',' expr}] ']' | '{' expr {',' expr} '}' */
 static vi_expr *parse_primary(parser *p)
 {
@@ -426,10 +426,27 @@ static vi_expr *parse_primary(parser *p)
     p_fail(p, VI_EPARSE, t->loc,
            "string literals are only allowed in print, reject and fatal_error");
   case TK_LPAREN: {
+    /* '(' expr ')' groups; '(' expr ',' expr {',' expr} ')' is a tuple */
     enter(p);
     advance(p);
     vi_expr *e = parse_expr(p);
-    expect(p, TK_RPAREN, "')'");
+    if (is_tok(p, TK_COMMA)) {
+      vi_expr *tu = new_expr(p, EX_TUPLE, t->loc);
+      expr_list l = { 0 };
+      list_push(p, &l, e);
+      grow(p, tu, e);
+      while (accept(p, TK_COMMA)) {
+        vi_expr *a = parse_expr(p);
+        list_push(p, &l, a);
+        grow(p, tu, a);
+      }
+      tu->args = l.v;
+      tu->nargs = l.n;
+      e = tu;
+      expect(p, TK_RPAREN, "',' or ')' after the tuple's elements");
+    } else {
+      expect(p, TK_RPAREN, "')'");
+    }
     leave(p);
     return e;
   }
@@ -486,7 +503,7 @@ static vi_expr *parse_primary(parser *p)
   }
 }
 
-/* postfix ::= primary { '[' index {',' index} ']' | '\'' } */
+/* postfix ::= primary { '[' index {',' index} ']' | '\'' | '.' int } */
 static vi_expr *parse_postfix(parser *p)
 {
   vi_expr *e = parse_primary(p);
@@ -516,6 +533,18 @@ static vi_expr *parse_postfix(parser *p)
     } else if (is_tok(p, TK_QUOTE)) {
       e = new_unary(p, OP_TRANSPOSE, cur(p)->loc, e);
       advance(p);
+    } else if (is_tok(p, TK_DOT)) {
+      /* x.k: element k of a tuple (the lexer makes '.' and k separate tokens) */
+      vi_expr *x = new_expr(p, EX_PROJ, cur(p)->loc);
+      advance(p);
+      if (!is_tok(p, TK_INT)) p_expected(p, "a tuple element number after '.'");
+      x->ival = cur(p)->ival;
+      advance(p);
+      x->args = p_alloc(p, sizeof *x->args);
+      x->args[0] = e;
+      x->nargs = 1;
+      grow(p, x, e);
+      e = x;
     } else {
       return e;
     }
@@ -766,12 +795,50 @@ static void stmt_push(parser *p, stmt_list *l, vi_stmt *s)
  *          | corr_matrix | cov_matrix
  * top: a block-level declaration (constraints allowed); init: '=' allowed.  Each
  * declarator becomes its own ST_DECL in out (they share the type's expressions). */
-static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *out)
+static int parse_type(parser *p, vi_decl *d, vi_block blk, int top);
+
+/* tuple ::= 'tuple' '(' elem ',' elem {',' elem} ')'
+ *   elem ::= ['array' dims] type ['<' range '>'] [sizes]      (no name)
+ * After 'tuple': the element declarations go to t->tel, their types to t->type.tup. */
+static void parse_tuple_type(parser *p, vi_decl *t, vi_block blk, int top)
 {
-  size_t start = p->pos;
+  vi_loc loc = cur(p)->loc;
+  enter(p);
+  expect(p, TK_LPAREN, "'(' after 'tuple'");
+  vi_decl *els[64];
+  int n = 0;
+  do {
+    if (n == 64) p_fail(p, VI_EUNSUPPORTED, cur(p)->loc, "tuples of more than 64 elements");
+    size_t es = p->pos;
+    vi_decl *e = p_alloc(p, sizeof *e);
+    e->block = blk;
+    e->loc = cur(p)->loc;
+    parse_type(p, e, blk, top);
+    e->type_text = span_text(p, es, p->pos);
+    els[n++] = e;
+  } while (accept(p, TK_COMMA));
+  expect(p, TK_RPAREN, "',' or ')' after the tuple's element types");
+  if (n < 2)
+    p_fail(p, VI_EPARSE, loc, "a tuple type needs at least two element types");
+  leave(p);
+  vi_tuple_type *tt = p_alloc(p, sizeof *tt);
+  tt->n = n;
+  tt->el = p_alloc(p, (size_t)n * sizeof *tt->el);
+  t->tel = p_alloc(p, (size_t)n * sizeof *t->tel);
+  for (int i = 0; i < n; i++) { tt->el[i] = els[i]->type; t->tel[i] = els[i]; }
+  t->ntel = n;
+  t->type.base = VT_TUPLE;
+  t->type.tup = tt;
+}
+
+/* The type part of a declaration (everything before the name) into t: its array dims,
+ * base type, constraint and sizes.  Returns 1 when it began with 'array'. */
+static int parse_type(parser *p, vi_decl *d, vi_block blk, int top)
+{
   vi_decl t;
   memset(&t, 0, sizeof t);
   t.block = blk;
+  t.loc = d->loc;
   char q[64];
   int array_kw = 0;
   if (is_kw(p, "array")) {
@@ -787,6 +854,16 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
   if (tw == TY_NONE || tw == TY_ARRAY)
     p_expected(p, array_kw ? "an element type after 'array[...]'" : "a type");
   advance(p);
+  if (tw == TY_TUPLE) {
+    int nd = t.type.ndims;
+    parse_tuple_type(p, &t, blk, top);
+    t.type.ndims = nd;
+    if (is_tok(p, TK_LT))
+      p_fail(p, VI_EPARSE, cur(p)->loc, "a tuple cannot have a constraint ('<...>' after "
+             "'tuple(...)'); constrain its elements: tuple(real<lower=0>, ...)");
+    *d = t;
+    return array_kw;
+  }
   int nsizes = 0;
   switch (tw) {
   case TY_INT: t.type.base = VT_INT; break;
@@ -833,6 +910,17 @@ static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *ou
     }
     expect(p, TK_RBRACK, "']' after the size");
   }
+  *d = t;
+  return array_kw;
+}
+
+static void parse_decl(parser *p, vi_block blk, int top, int init, stmt_list *out)
+{
+  size_t start = p->pos;
+  vi_decl t;
+  memset(&t, 0, sizeof t);
+  t.block = blk;
+  int array_kw = parse_type(p, &t, blk, top);
   t.type_text = span_text(p, start, p->pos);
   for (;;) {
     const vi_token *nt = cur(p);
@@ -931,8 +1019,17 @@ static void parse_printables(parser *p, vi_stmt *s)
 
 static int is_lvalue(const vi_expr *e)
 {
-  while (e->kind == EX_INDEX) e = e->args[0];
+  while (e->kind == EX_INDEX || e->kind == EX_PROJ) e = e->args[0];
   return e->kind == EX_VAR;
+}
+
+/* The left side of `=` may also unpack a tuple: (a, b[i], (c, d.1)) = ... */
+static int is_unpack_lvalue(const vi_expr *e)
+{
+  if (e->kind != EX_TUPLE) return is_lvalue(e);
+  for (int i = 0; i < e->nargs; i++)
+    if (!is_unpack_lvalue(e->args[i])) return 0;
+  return 1;
 }
 
 /* tilde ::= expr '~' ident call_args ['T' '[' [expr] ',' [expr] ']'] ';' */
@@ -1096,9 +1193,13 @@ static vi_stmt *parse_statement(parser *p)
       if (is_tok(p, assigns[i].tok)) break;
     if (i < sizeof assigns / sizeof assigns[0]) {
       vi_loc oploc = cur(p)->loc;
-      if (!is_lvalue(e))
-        p_fail(p, VI_EPARSE, oploc, "the left side of %s must be a variable or an indexed "
-               "variable", tok_quote(p, cur(p), q, sizeof q));
+      if (e->kind == EX_TUPLE && assigns[i].op != OP_NONE)
+        p_fail(p, VI_EPARSE, oploc, "a tuple can only be unpacked with '=', not %s",
+               tok_quote(p, cur(p), q, sizeof q));
+      if (!is_unpack_lvalue(e))
+        p_fail(p, VI_EPARSE, oploc, "the left side of %s must be a variable, an indexed "
+               "variable, a tuple element or a tuple of these",
+               tok_quote(p, cur(p), q, sizeof q));
       advance(p);
       s = new_stmt(p, ST_ASSIGN, oploc);
       s->lhs = e;
@@ -1144,7 +1245,7 @@ static vi_stmt *parse_statement(parser *p)
  * The type of a function's result or argument: no sizes, no constraints. */
 static vi_type parse_unsized_type(parser *p, int allow_void)
 {
-  vi_type t = { VT_VOID, 0 };
+  vi_type t = { VT_VOID, 0, NULL };
   char q[64];
   if (is_kw(p, "void")) {
     if (!allow_void) p_fail(p, VI_EPARSE, cur(p)->loc, "an argument cannot be void");
@@ -1171,6 +1272,28 @@ static vi_type parse_unsized_type(parser *p, int allow_void)
   case TY_COMPLEX_VECTOR: t.base = VT_COMPLEX_VECTOR; break;
   case TY_COMPLEX_ROW_VECTOR: t.base = VT_COMPLEX_ROW_VECTOR; break;
   case TY_COMPLEX_MATRIX: t.base = VT_COMPLEX_MATRIX; break;
+  case TY_TUPLE: {
+    /* tuple(unsized, unsized {, unsized}) */
+    advance(p);
+    enter(p);
+    expect(p, TK_LPAREN, "'(' after 'tuple'");
+    vi_type els[64];
+    int n = 0;
+    do {
+      if (n == 64) p_fail(p, VI_EUNSUPPORTED, cur(p)->loc, "tuples of more than 64 elements");
+      els[n++] = parse_unsized_type(p, 0);
+    } while (accept(p, TK_COMMA));
+    expect(p, TK_RPAREN, "',' or ')' after the tuple's element types");
+    if (n < 2) p_fail(p, VI_EPARSE, tt->loc, "a tuple type needs at least two element types");
+    leave(p);
+    vi_tuple_type *tu = p_alloc(p, sizeof *tu);
+    tu->n = n;
+    tu->el = p_alloc(p, (size_t)n * sizeof *tu->el);
+    memcpy(tu->el, els, (size_t)n * sizeof *els);
+    t.base = VT_TUPLE;
+    t.tup = tu;
+    return t;
+  }
   case TY_UNSUPPORTED:
     p_fail(p, VI_EUNSUPPORTED, tt->loc, "type %s is not supported yet",
            tok_quote(p, tt, q, sizeof q));
@@ -1194,12 +1317,9 @@ static vi_type parse_unsized_type(parser *p, int allow_void)
 
 static int same_signature(const vi_func *a, const vi_func *b)
 {
-  if (a->nparams != b->nparams || a->ret.base != b->ret.base || a->ret.ndims != b->ret.ndims)
-    return 0;
+  if (a->nparams != b->nparams || !type_equal(a->ret, b->ret)) return 0;
   for (int i = 0; i < a->nparams; i++)
-    if (a->params[i]->type.base != b->params[i]->type.base
-        || a->params[i]->type.ndims != b->params[i]->type.ndims)
-      return 0;
+    if (!type_equal(a->params[i]->type, b->params[i]->type)) return 0;
   return 1;
 }
 

@@ -188,6 +188,18 @@ static int density_of_data(priors *p, const vi_expr *e)
   return 0;
 }
 
+/* Every variable an assignment's left side writes (each target of an unpacking)
+ * grows by v. */
+static void grow_targets(priors *p, const vi_expr *l, const uint64_t *v)
+{
+  if (l && l->kind == EX_TUPLE) {
+    for (int i = 0; i < l->nargs; i++) grow_targets(p, l->args[i], v);
+    return;
+  }
+  while (l && (l->kind == EX_INDEX || l->kind == EX_PROJ)) l = l->args[0];
+  if (l && l->kind == EX_VAR) grow(p, l->decl, v);
+}
+
 static void stmt(priors *p, const vi_stmt *s, const uint64_t *ctl)
 {
   if (!s) return;
@@ -206,9 +218,7 @@ static void stmt(priors *p, const vi_stmt *s, const uint64_t *ctl)
     set_or(p, v, ctl);
     deps(p, s->lhs, v);
     deps(p, s->rhs, v);
-    const vi_expr *l = s->lhs;
-    while (l && l->kind == EX_INDEX) l = l->args[0];
-    if (l && l->kind == EX_VAR) grow(p, l->decl, v);
+    grow_targets(p, s->lhs, v);
     tmp_pop(p, v);
     return;
   }

@@ -221,7 +221,7 @@ static int match_sig(const sigspec *sp, const vi_type *args, int nargs, vi_type 
     const pspec *p = i < (ell ? np - 1 : np) ? &sp->par[i] : &sp->par[np - 2];
     if (!match_param(p, args[i])) return 0;
   }
-  vi_type r = {VT_REAL, 0};
+  vi_type r = {VT_REAL, 0, NULL};
   switch (sp->ret.kind) {
   case R_SAME:
     if (nargs < 1) return 0;
@@ -319,11 +319,31 @@ static void sig_text(const char *name, const char *sig, char *buf, size_t len, i
   }
 }
 
-/* Stan functions vi does not (yet) implement: an error that says so, not "unknown". */
-static const char *const unsupported_funcs[] = {
-  "abs2", "cholesky_corr", "complex_schur_decompose",
-  "csr_extract", "eigendecompose", "eigendecompose_sym",
-  "integrate_ode", "qr", "qr_thin", "svd", NULL};
+/* Stan functions vi does not (yet) implement: an error that says so, not "unknown".
+ * (Empty for the Functions Reference 2.36: the functions that return tuples are below;
+ * integrate_ode, removed from Stan, is named as such by the parser.) */
+static const char *const unsupported_funcs[] = {NULL};
+
+/* The functions that return a tuple (Stan 2.33+), each the tuple of the builtins of
+ * the same arguments that compute its elements: svd(A) = (svd_U(A),
+ * singular_values(A), svd_V(A)).  Their gradients are those builtins'. */
+static const struct { const char *name; const char *parts[4]; } tuple_funcs[] = {
+  { "eigendecompose_sym", { "eigenvalues_sym", "eigenvectors_sym", NULL } },
+  { "eigendecompose", { "eigenvalues", "eigenvectors", NULL } },
+  { "svd", { "svd_U", "singular_values", "svd_V", NULL } },
+  { "qr_thin", { "qr_thin_Q", "qr_thin_R", NULL } },
+  { "qr", { "qr_Q", "qr_R", NULL } },
+  { "csr_extract", { "csr_extract_w", "csr_extract_v", "csr_extract_u", NULL } },
+  { "complex_schur_decompose", { "complex_schur_decompose_u", "complex_schur_decompose_t",
+                                 NULL } },
+};
+
+const char *const *builtin_tuple_parts(const char *name)
+{
+  for (size_t i = 0; i < sizeof tuple_funcs / sizeof tuple_funcs[0]; i++)
+    if (strcmp(tuple_funcs[i].name, name) == 0) return tuple_funcs[i].parts;
+  return NULL;
+}
 
 /* Stan distributions vi does not (yet) implement. */
 static const char *const stan_dists[] = {

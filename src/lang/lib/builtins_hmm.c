@@ -293,7 +293,7 @@ static ad_val *b_hmm_latent_rng(ad_tape *t, ad_val **a, int nargs)
   double *saved = hmm_filter_all(t, fn, a, &K, &N, &nd, &lp, &w);
   if (!saved) return NULL;
   ad_val *G = a[1];
-  vi_type ty = {VT_INT, 1};
+  vi_type ty = {VT_INT, 1, NULL};
   ad_val *z = ad_new(t, ty, 1, &N, 1, 0);
   if (!z) return NULL;
   size_t per = K * N + N;

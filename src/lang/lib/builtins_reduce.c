@@ -53,7 +53,7 @@ static ad_val *b_prod(ad_tape *t, ad_val **a, int n)
 {
   UNUSED(n);
   ad_val *x = a[0];
-  vi_type ty = {x->type.base == VT_INT ? VT_INT : VT_REAL, 0};
+  vi_type ty = {x->type.base == VT_INT ? VT_INT : VT_REAL, 0, NULL};
   ad_val *y = ad_new_nd(t, ty, 0, NULL, x->nd, x->adj != NULL);
   if (!y) return NULL;
   for (size_t s = 0; s < x->nd; s++) {
@@ -88,7 +88,7 @@ static ad_val *b_variance(ad_tape *t, ad_val **a, int n)
     ad_tape_set_error(t, "variance: argument has no elements");
     return NULL;
   }
-  vi_type ty = {VT_REAL, 0};
+  vi_type ty = {VT_REAL, 0, NULL};
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, x->adj != NULL);
   double *mean = ad_alloc(t, nd * sizeof *mean);
   if (!y || !mean) return NULL;
@@ -131,7 +131,7 @@ static ad_val *extreme(ad_tape *t, ad_val *x, int want_max)
 {
   size_t L = x->len, nd = x->nd;
   int isint = x->type.base == VT_INT;
-  vi_type ty = {isint ? VT_INT : VT_REAL, 0};
+  vi_type ty = {isint ? VT_INT : VT_REAL, 0, NULL};
   if (L == 0) {
     if (isint) {
       ad_tape_set_error(t, "%s: argument has no elements", want_max ? "max" : "min");
@@ -181,7 +181,7 @@ ad_val *math_log_sum_exp(ad_tape *t, ad_val **a, int n)
   UNUSED(n);
   ad_val *x = a[0];
   size_t L = x->len, nd = x->nd;
-  vi_type ty = {VT_REAL, 0};
+  vi_type ty = {VT_REAL, 0, NULL};
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, x->adj != NULL);
   if (!y) return NULL;
   for (size_t s = 0; s < nd; s++) {
@@ -234,7 +234,7 @@ static ad_val *b_dims(ad_tape *t, ad_val **a, int n)
   /* Array dims, then rows and columns for any vector or matrix (as Stan: a vector[3]
    * has dims {3, 1}, a row_vector[3] {1, 3}). */
   const ad_val *v = a[0];
-  vi_type ty = {VT_INT, 1};
+  vi_type ty = {VT_INT, 1, NULL};
   int A = v->type.ndims, vecmat = v->type.base == VT_VECTOR ||
                                   v->type.base == VT_ROW_VECTOR || v->type.base == VT_MATRIX;
   size_t d = (size_t)A + (vecmat ? 2 : 0);

@@ -63,7 +63,7 @@ static ad_val *rng_run(ad_tape *t, const rng_desc *d, ad_val **args, int na, rng
       return NULL;
     }
   }
-  vi_type rt = {d->is_int ? VT_INT : VT_REAL, first >= 0 ? 1 : 0};
+  vi_type rt = {d->is_int ? VT_INT : VT_REAL, first >= 0 ? 1 : 0, NULL};
   size_t dims[1] = {N};
   ad_val *out = ad_new(t, rt, rt.ndims, dims, 1, 0);
   if (!out) { ad_tape_set_error(t, "%s: out of memory", d->name); return NULL; }
@@ -371,7 +371,7 @@ static double draw_index(gsl_rng *r, const double *w, size_t K, double tot)
 static ad_val *new_draws(ad_tape *t, vi_basetype b, int arr, int ndims, size_t d0,
                          size_t d1, const char *name)
 {
-  vi_type ty = {b, arr};
+  vi_type ty = {b, arr, NULL};
   size_t dims[2] = {d0, d1};
   ad_val *out = ad_new(t, ty, ndims, dims, 1, 0);
   if (!out) ad_tape_set_error(t, "%s: out of memory", name);

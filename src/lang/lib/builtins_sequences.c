@@ -26,7 +26,7 @@ static ad_val *b_linspaced_int_array(ad_tape *t, ad_val **a, int n)
     return NULL;
   }
   size_t nd = ad_nd2(a[1], a[2]), len = (size_t)K;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_INT, 1}, 1, &len, nd, 0);
+  ad_val *o = ad_new_nd(t, (vi_type){VT_INT, 1, NULL}, 1, &len, nd, 0);
   if (!o) return NULL;
   for (size_t s = 0; s < nd; s++) {
     long lo = int_at(a[1], s), hi = int_at(a[2], s);
@@ -85,7 +85,7 @@ static ad_val *b_quantile(ad_tape *t, ad_val **a, int n)
   else if (x->type.base == VT_VECTOR || x->type.base == VT_ROW_VECTOR)
     o = ad_new_mat(t, x->type.base, x->type.base == VT_VECTOR ? np : 1,
                    x->type.base == VT_VECTOR ? 1 : np, nd, 0);
-  else o = ad_new_nd(t, (vi_type){VT_REAL, 1}, 1, &np, nd, 0);
+  else o = ad_new_nd(t, (vi_type){VT_REAL, 1, NULL}, 1, &np, nd, 0);
   double *xs = ad_alloc(t, (N + 1) * sizeof(double));
   if (!o || !xs) return NULL;
   for (size_t s = 0; s < nd; s++) {

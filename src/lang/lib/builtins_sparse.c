@@ -212,7 +212,7 @@ static ad_val *b_csr_extract_w(ad_tape *t, ad_val **a, int nargs)
 /* An int[] of len elements from longs, each plus 1 (Stan's 1-based indices). */
 static ad_val *csr_int_array(ad_tape *t, const long *x, size_t len)
 {
-  vi_type ty = {VT_INT, 1};
+  vi_type ty = {VT_INT, 1, NULL};
   ad_val *r = ad_new_nd(t, ty, 1, &len, 1, 0);
   if (!r) return NULL;
   for (size_t e = 0; e < len; e++) r->x[e] = (double)(x[e] + 1);

@@ -22,7 +22,7 @@ ad_val *dist_new_result(ad_tape *t, ad_val **args, int nargs)
     if (args[i]->nd > 1) varying = 1;
     if (args[i]->adj) adj = 1;
   }
-  vi_type rt = {VT_REAL, 0};
+  vi_type rt = {VT_REAL, 0, NULL};
   ad_val *out = ad_new(t, rt, 0, NULL, varying, adj && ad_tape_recording(t));
   if (!out) { ad_tape_set_error(t, "out of memory in a density"); return NULL; }
   for (size_t s = 0; s < out->nd; s++) out->x[s] = 0;

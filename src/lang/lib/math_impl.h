@@ -134,7 +134,7 @@ static inline void d_sub(double a, double b, double y, double *da, double *db)
 
 static inline size_t nz1(size_t n) { return n ? n : 1; }
 
-static inline vi_type ty_of(vi_basetype b, int ndims) { vi_type t = {b, ndims}; return t; }
+static inline vi_type ty_of(vi_basetype b, int ndims) { vi_type t = {b, ndims, NULL}; return t; }
 
 static inline long int_arg(const ad_val *v) { return (long)v->x[0]; }
 
