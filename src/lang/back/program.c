@@ -307,6 +307,10 @@ static vi_program *program_compile(const char *source, size_t len, const char *n
   gsl_rng_set(p->tdata_rng, 20261125UL);
   p->ev.ast = ast;
   p->ev.t = p->tape;
+  {
+    const char *nv = getenv("VI_NO_LOOP_VECTORIZE");
+    p->ev.no_loop_vec = nv && *nv && strcmp(nv, "0") != 0;
+  }
   /* the blocks and the function bodies (a truncated ~ in an _lp function) */
   for (int b = 0; b < BLK_COUNT + ast->nfuncs; b++)
     if ((rc = walk_stmt(p, b < BLK_COUNT ? ast->blocks[b] : ast->funcs[b - BLK_COUNT]->body,

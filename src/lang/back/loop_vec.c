@@ -1,0 +1,567 @@
+/* loop_vec.c: a `for` loop whose iterations are independent, evaluated once over the
+ * whole index range instead of once per iteration (issue 16).  The loop variable is
+ * bound to the vector lo..hi, indexing by it becomes gathers (`x[i]`, `a[g[i]]`) and
+ * scatters (`m[i] = ...`), and every scalar op and builtin runs once, elementwise: the
+ * iteration axis is folded into the tape's draw axis (element e of draw s at
+ * x[e * n + s] is a scalar value with nd = L * n, the same memory as a length-L vector
+ * over n draws), so each op and density kernel of the library computes exactly what the
+ * per-iteration pass computes, once per iteration and draw (the same kernels, the same
+ * rounding).  `~` and `target +=` terms are summed over the iterations in index order.
+ *
+ * A scan proves independence before anything runs: the body holds only declarations of
+ * scalar locals, assignments to those locals or to `v[i]` (i itself; v declared outside
+ * the loop and read in it only as `v[i]`), `~` and `target +=`; every value that
+ * depends on i is a real or int scalar; no user-defined function, _rng, target() or
+ * control flow.  Anything else, and anything that goes wrong while the loop runs (an
+ * index out of range, an index that differs between draws, an error in an op), falls
+ * back to the per-iteration loop: the tape is rewound to before the attempt, target is
+ * untouched (the terms are added only once the whole loop stood), and the per-iteration
+ * pass then does what it always did, errors and messages included.  This is the
+ * vectorisation of loops with provably independent iterations that compilers do (a
+ * loop-carried dependence test, then strip the loop into vector ops; Allen & Kennedy,
+ * "Optimizing compilers for modern architectures", ch. 2), restricted to the shapes
+ * whose independence is evident from the syntax. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <vi/status.h>
+#include "lang/lib/lib.h"
+#include "lang/ad/ad_kernels.h"
+#include "lang/back/back.h"
+
+/* Most scalar locals and written outer variables one loop may have (more: not tried). */
+#define LV_MAX 32
+
+typedef struct lv_scan {
+  const vi_decl *var;                      /* the loop variable */
+  const vi_decl *loc[LV_MAX]; int nloc;    /* scalar locals declared in the body */
+  const vi_decl *out[LV_MAX]; int nout;    /* outer variables written as v[i] */
+} lv_scan;
+
+static int in_set(const vi_decl *const *set, int n, const vi_decl *d)
+{
+  for (int i = 0; i < n; i++) if (set[i] == d) return 1;
+  return 0;
+}
+
+static int is_scalar(vi_type ty)
+{
+  return ty.ndims == 0 && (ty.base == VT_INT || ty.base == VT_REAL);
+}
+
+/* v[i]: one single index that is the loop variable itself, on a variable */
+static int own_elem(const lv_scan *s, const vi_expr *e)
+{
+  return e->kind == EX_INDEX && e->nindex == 1 && e->index[0].kind == IX_SINGLE
+         && e->args[0]->kind == EX_VAR && e->index[0].lo->kind == EX_VAR
+         && e->index[0].lo->decl == s->var;
+}
+
+static int ends_with(const char *s, const char *suf)
+{
+  size_t a = s ? strlen(s) : 0, b = strlen(suf);
+  return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* -1: not allowed in a vectorised loop; 0: independent of the iteration (evaluated once,
+ * as usual); 1: depends on the iteration (a real or int scalar per iteration). */
+static int scan_expr(const lv_scan *s, const vi_expr *e)
+{
+  int any = 0, q;
+  switch (e->kind) {
+  case EX_INT_LIT: case EX_REAL_LIT: case EX_IMAG_LIT: case EX_STRING_LIT:
+    return 0;
+  case EX_VAR:
+    if (e->decl == s->var || in_set(s->loc, s->nloc, e->decl)) { any = 1; break; }
+    if (in_set(s->out, s->nout, e->decl)) return -1;   /* whole v while v[i] is written */
+    return 0;
+  case EX_INDEX:
+    if (e->args[0]->kind == EX_VAR && in_set(s->out, s->nout, e->args[0]->decl)) {
+      if (!own_elem(s, e)) return -1;
+      any = 1;
+      break;
+    }
+    if (scan_expr(s, e->args[0]) != 0) return -1;
+    for (int k = 0; k < e->nindex; k++) {
+      const vi_index *x = &e->index[k];
+      const vi_expr *lim[2] = {x->lo, x->hi};
+      for (int j = 0; j < 2; j++) {
+        if (!lim[j]) continue;
+        if ((q = scan_expr(s, lim[j])) < 0) return -1;
+        if (q && x->kind != IX_SINGLE) return -1;
+        any |= q;
+      }
+    }
+    break;
+  case EX_UNARY: case EX_BINARY:
+    for (int i = 0; i < e->nargs; i++) {
+      if ((q = scan_expr(s, e->args[i])) < 0) return -1;
+      any |= q;
+    }
+    /* short-circuit evaluation is per iteration */
+    if (any && (e->op == OP_AND || e->op == OP_OR)) return -1;
+    break;
+  case EX_TERNARY: case EX_ROW_VECTOR: case EX_ARRAY:
+    for (int i = 0; i < e->nargs; i++)
+      if (scan_expr(s, e->args[i]) != 0) return -1;
+    return 0;
+  case EX_CALL:
+    /* user functions (side effects: target, print, reject), target(), the solvers;
+     * _rng draws in per-iteration order */
+    if (e->builtin < 0 || ends_with(e->str, "_rng")) return -1;
+    for (int i = 0; i < e->nargs; i++) {
+      if ((q = scan_expr(s, e->args[i])) < 0) return -1;
+      any |= q;
+    }
+    if (any)
+      for (int i = 0; i < e->nargs; i++)
+        if (!is_scalar(e->args[i]->type)) return -1;
+    break;
+  }
+  if (any && !is_scalar(e->type)) return -1;
+  return any;
+}
+
+/* First pass: collect the body's scalar locals and the outer variables written as v[i];
+ * refuse any other statement. */
+static int scan_collect(lv_scan *s, const vi_stmt *st)
+{
+  switch (st->kind) {
+  case ST_DECL:
+    if (!is_scalar(st->decl->type) || st->decl->ndims || s->nloc == LV_MAX) return -1;
+    s->loc[s->nloc++] = st->decl;
+    return 0;
+  case ST_ASSIGN: {
+    const vi_expr *l = st->lhs;
+    if (l->kind == EX_VAR) return in_set(s->loc, s->nloc, l->decl) ? 0 : -1;
+    if (!own_elem(s, l) || !is_scalar(l->type)) return -1;
+    const vi_decl *d = l->args[0]->decl;
+    if (!d || in_set(s->loc, s->nloc, d) || d == s->var) return -1;
+    if (!in_set(s->out, s->nout, d)) {
+      if (s->nout == LV_MAX) return -1;
+      s->out[s->nout++] = d;
+    }
+    return 0;
+  }
+  case ST_TILDE: case ST_TARGET: case ST_EMPTY:
+    return 0;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++)
+      if (scan_collect(s, st->stmts[i])) return -1;
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+/* Second pass: every expression allowed; `~` and `target +=` depend on the iteration
+ * (a term independent of it would be added L times: left to the plain loop). */
+static int scan_stmt(const lv_scan *s, const vi_stmt *st)
+{
+  int q;
+  switch (st->kind) {
+  case ST_DECL:
+    return st->decl->init && scan_expr(s, st->decl->init) < 0 ? -1 : 0;
+  case ST_ASSIGN:
+    return scan_expr(s, st->rhs) < 0 ? -1 : 0;
+  case ST_TILDE: {
+    if (st->truncated || st->func || st->builtin < 0) return -1;
+    int any = 0;
+    if ((q = scan_expr(s, st->lhs)) < 0 || !is_scalar(st->lhs->type)) return -1;
+    any |= q;
+    for (int i = 0; i < st->nargs; i++) {
+      if ((q = scan_expr(s, st->args[i])) < 0 || !is_scalar(st->args[i]->type)) return -1;
+      any |= q;
+    }
+    return any ? 0 : -1;
+  }
+  case ST_TARGET:
+    return scan_expr(s, st->rhs) == 1 ? 0 : -1;
+  case ST_EMPTY:
+    return 0;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++)
+      if (scan_stmt(s, st->stmts[i])) return -1;
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+/* ---- evaluation ------------------------------------------------------------------- */
+
+typedef struct lv_term {
+  ad_val *v; int lik; vi_loc loc;
+  struct lv_term *next;
+} lv_term;
+
+typedef struct lv_run {
+  ev_ctx *c;
+  const lv_ops *ops;
+  const lv_scan *s;
+  size_t n, L, N;          /* draws, iterations, N = L * n */
+  long lo;
+  lv_term *terms, **tail;
+} lv_run;
+
+/* The tape's draw count is N while the loop runs (the library's ops make folded
+ * values); plain values are evaluated with n (plain_expr). */
+static ad_val *plain_expr(lv_run *r, const vi_expr *e)
+{
+  ad_tape_set_n(r->c->t, r->n);
+  ad_val *v = r->ops->expr(r->c, e);
+  ad_tape_set_n(r->c->t, r->N);
+  return v;
+}
+
+/* out[e, s] = u[s] (or u[0] when u does not vary): a value independent of the iteration
+ * used in every iteration; its adjoint is the sum over iterations. */
+static void bcast_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *u = nd->in[0];
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) u->adj[u->nd == 1 ? 0 : s] += o->adj[e * n + s];
+}
+
+static ad_val *bcast(lv_run *r, ad_val *u)
+{
+  ad_tape *t = r->c->t;
+  ad_val *o = ad_new_nd(t, (vi_type){u->type.base, 0}, 0, NULL, r->N, u->adj != NULL);
+  if (!o) return NULL;
+  for (size_t e = 0; e < r->L; e++)
+    for (size_t s = 0; s < r->n; s++) o->x[e * r->n + s] = u->x[u->nd == 1 ? 0 : s];
+  ad_val *in[1] = {u};
+  ad_node *nd = ad_push(t, bcast_backward, o, 1, in);
+  if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
+  return o;
+}
+
+/* A value independent of the iteration as an operand of a folded op: a scalar that
+ * does not vary broadcasts as it is; one that varies by draw is repeated per iteration. */
+static ad_val *as_operand(lv_run *r, ad_val *u, int lifted)
+{
+  if (!u || lifted) return u;
+  if (type_rank(u->type) != 0 || base_is_complex(u->type.base) || u->len != 1) return NULL;
+  return u->nd == 1 || u->nd == r->N ? u : bcast(r, u);
+}
+
+static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted);
+
+/* e evaluated as an operand of a folded op */
+static ad_val *operand(lv_run *r, const vi_expr *e)
+{
+  int lf = 0;
+  ad_val *v = lv_eval(r, e, &lf);
+  return as_operand(r, v, lf);
+}
+
+/* A folded value with all N entries (a constant one repeated). */
+static ad_val *full(lv_run *r, ad_val *v)
+{
+  return v && v->nd != r->N ? bcast(r, v) : v;
+}
+
+/* out[e, s] = base[off[e], s]: a gather from a value independent of the iteration. */
+static void gather_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *b = nd->in[0];
+  const size_t *off = nd->ptr;
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  for (size_t e = 0; e < L; e++) {
+    double *ba = b->adj + off[e] * b->nd;
+    const double *oa = o->adj + e * n;
+    if (b->nd == 1) for (size_t s = 0; s < n; s++) ba[0] += oa[s];
+    else for (size_t s = 0; s < n; s++) ba[s] += oa[s];
+  }
+}
+
+static ad_val *gather(lv_run *r, ad_val *b, size_t *off, vi_basetype base)
+{
+  ad_tape *t = r->c->t;
+  ad_val *o = ad_new_nd(t, (vi_type){base, 0}, 0, NULL, r->N, b->adj != NULL);
+  if (!o) return NULL;
+  for (size_t e = 0; e < r->L; e++) {
+    const double *bx = b->x + off[e] * b->nd;
+    double *ox = o->x + e * r->n;
+    if (b->nd == 1) for (size_t s = 0; s < r->n; s++) ox[s] = bx[0];
+    else memcpy(ox, bx, r->n * sizeof *ox);
+  }
+  ad_val *in[1] = {b};
+  ad_node *nd = ad_push(t, gather_backward, o, 1, in);
+  if (nd) { nd->ptr = off; nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
+  return o;
+}
+
+/* Mix a decision into the pass's control-flow signature (as eval.c's sig_mix). */
+static void sig_mix(ev_ctx *c, unsigned long long v)
+{
+  c->sig = (c->sig ^ v) * 0x100000001b3ULL + 0x9E3779B97F4A7C15ULL;
+}
+
+/* The integer of iteration e of index value v (folded or not): the same in every draw
+ * and within 1..size, else -1 (the plain loop then reports it or diverges). */
+static long index_at(lv_run *r, const ad_val *v, size_t e, size_t size)
+{
+  size_t nd = v->nd, base = nd == r->N ? e * r->n : 0, m = nd == 1 ? 1 : r->n;
+  double x = v->x[base];
+  for (size_t s = 1; s < m; s++) if (v->x[base + s] != x) return -1;
+  if (!(x >= 1 && x <= (double)size)) return -1;
+  sig_mix(r->c, (unsigned long long)x);
+  return (long)x;
+}
+
+/* base[i1, ..., ik] with indexes that depend on the iteration: full indexing down to a
+ * scalar of a value independent of it. */
+static ad_val *lv_index(lv_run *r, const vi_expr *e)
+{
+  ev_ctx *c = r->c;
+  ad_val *b = plain_expr(r, e->args[0]);
+  if (!b || base_is_complex(b->type.base) || b->ndims != e->nindex) return NULL;
+  ad_val *ix[AD_MAX_DIMS];
+  int lf[AD_MAX_DIMS];
+  for (int k = 0; k < e->nindex; k++)
+    if (!(ix[k] = lv_eval(r, e->index[k].lo, &lf[k]))) return NULL;
+  size_t *off = ad_alloc(c->t, (r->L ? r->L : 1) * sizeof *off);
+  if (!off) return NULL;
+  int arr = b->type.ndims, rank = b->ndims;
+  size_t inner = 1;
+  for (int k = arr; k < rank; k++) inner *= b->dims[k];
+  for (size_t el = 0; el < r->L; el++) {
+    size_t o = 0;
+    long p[AD_MAX_DIMS];
+    for (int k = 0; k < rank; k++)
+      if ((p[k] = index_at(r, ix[k], lf[k] ? el : 0, b->dims[k])) < 0) return NULL;
+    for (int k = 0; k < arr; k++) o = o * b->dims[k] + (size_t)(p[k] - 1);
+    o *= inner;
+    if (rank - arr == 1) o += (size_t)(p[arr] - 1);
+    else if (rank - arr == 2) o += (size_t)(p[arr] - 1) + (size_t)(p[arr + 1] - 1) * b->dims[arr];
+    off[el] = o;
+  }
+  return gather(r, b, off, e->type.base);
+}
+
+/* v[i] of an outer variable written in the loop: positions lo-1 .. lo+L-2 of its
+ * current value. */
+static ad_val *lv_own(lv_run *r, const vi_expr *e)
+{
+  ad_val *b = r->c->slot[e->args[0]->decl->slot];
+  if (!b || b->ndims != 1 || base_is_complex(b->type.base) || r->lo < 1
+      || (size_t)r->lo - 1 + r->L > b->dims[0])
+    return NULL;
+  size_t *off = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *off);
+  if (!off) return NULL;
+  for (size_t el = 0; el < r->L; el++) off[el] = (size_t)r->lo - 1 + el;
+  return gather(r, b, off, e->type.base);
+}
+
+/* Evaluate e: *lifted 1 for a folded value (nd N or 1, len 1), 0 for a plain one. */
+static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
+{
+  ev_ctx *c = r->c;
+  ad_tape *t = c->t;
+  if (scan_expr(r->s, e) == 0) { *lifted = 0; return plain_expr(r, e); }
+  *lifted = 1;
+  ad_val *a[16];
+  switch (e->kind) {
+  case EX_VAR:
+    return c->slot[e->decl->slot];
+  case EX_INDEX:
+    return own_elem(r->s, e) && in_set(r->s->out, r->s->nout, e->args[0]->decl)
+               ? lv_own(r, e) : lv_index(r, e);
+  case EX_UNARY:
+    if (!(a[0] = operand(r, e->args[0]))) return NULL;
+    return ad_unary(t, e->op, a[0]);
+  case EX_BINARY:
+    for (int i = 0; i < 2; i++)
+      if (!(a[i] = operand(r, e->args[i]))) return NULL;
+    return ad_binary(t, e->op, a[0], a[1]);
+  case EX_CALL:
+    if (e->nargs > 16) return NULL;
+    for (int i = 0; i < e->nargs; i++)
+      if (!(a[i] = operand(r, e->args[i]))) return NULL;
+    return builtin_call(t, e->builtin, a, e->nargs);
+  default:
+    return NULL;
+  }
+}
+
+/* A folded value as a plain lifted one, int -> real when want is real. */
+static ad_val *lv_value(lv_run *r, const vi_expr *e, vi_basetype want)
+{
+  ad_val *v = operand(r, e);
+  if (v && v->type.base == VT_INT && want != VT_INT) v = ad_to_real(r->c->t, v);
+  return v;
+}
+
+/* sum over iterations, per draw */
+static void isum_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *a = nd->in[0];
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) a->adj[e * n + s] += o->adj[o->nd == 1 ? 0 : s];
+}
+
+static int add_term(lv_run *r, ad_val *v, int lik, vi_loc loc)
+{
+  ad_tape *t = r->c->t;
+  if (!(v = full(r, v))) return -1;
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->n, v->adj != NULL);
+  lv_term *tm = ad_alloc(t, sizeof *tm);
+  if (!o || !tm) return -1;
+  for (size_t s = 0; s < r->n; s++) o->x[s] = 0;
+  for (size_t e = 0; e < r->L; e++)
+    for (size_t s = 0; s < r->n; s++) o->x[s] += v->x[e * r->n + s];
+  ad_val *in[1] = {v};
+  ad_node *nd = ad_push(t, isum_backward, o, 1, in);
+  if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
+  tm->v = o; tm->lik = lik; tm->loc = loc; tm->next = NULL;
+  *r->tail = tm;
+  r->tail = &tm->next;
+  return 0;
+}
+
+/* m[i] = value: positions lo-1 .. lo+L-2 of v's current value */
+static int scatter(lv_run *r, const vi_decl *d, ad_val *v)
+{
+  ev_ctx *c = r->c;
+  ad_val *cur = c->slot[d->slot];
+  if (!cur || cur->ndims != 1 || base_is_complex(cur->type.base) || r->lo < 1
+      || (size_t)r->lo - 1 + r->L > cur->dims[0] || !(v = full(r, v)))
+    return -1;
+  /* the folded value seen as a length-L container over n draws: the same memory */
+  ad_val *view = ad_alloc(c->t, sizeof *view);
+  size_t *pos = ad_alloc(c->t, (r->L ? r->L : 1) * sizeof *pos);
+  if (!view || !pos) return -1;
+  *view = *v;
+  view->type = cur->type;
+  view->ndims = 1;
+  view->dims[0] = r->L;
+  view->len = r->L;
+  view->nd = r->n;
+  if (cur->type.ndims == 1) view->type.base = v->type.base;   /* array: real or int */
+  for (size_t e = 0; e < r->L; e++) pos[e] = (size_t)r->lo - 1 + e;
+  ad_ix ix = {1, 0, pos, r->L};
+  ad_tape_set_n(c->t, r->n);   /* the container is a plain value */
+  ad_val *nv = ad_assign_index(c->t, cur, &ix, 1, view);
+  ad_tape_set_n(c->t, r->N);
+  if (!nv) return -1;
+  c->slot[d->slot] = nv;
+  return 0;
+}
+
+static int lv_stmt(lv_run *r, const vi_stmt *st)
+{
+  ev_ctx *c = r->c;
+  ad_tape *t = c->t;
+  ad_val *v;
+  switch (st->kind) {
+  case ST_DECL: {
+    const vi_decl *d = st->decl;
+    if (d->init) v = lv_value(r, d->init, d->type.base);
+    else if ((v = ad_scalar(t, 0, d->type.base == VT_INT))) v->x[0] = NAN;
+    if (!v) return -1;
+    c->slot[d->slot] = v;
+    return 0;
+  }
+  case ST_ASSIGN: {
+    const vi_expr *l = st->lhs;
+    const vi_decl *d = l->kind == EX_VAR ? l->decl : l->args[0]->decl;
+    ad_val *old = NULL;
+    if (!(v = lv_value(r, st->rhs, VT_INT))) return -1;
+    if (st->op != OP_NONE) {
+      if (l->kind == EX_VAR) old = c->slot[d->slot];
+      else old = lv_own(r, l);
+      if (!old || !(v = ad_binary(t, st->op, old, v))) return -1;
+    }
+    vi_basetype want = l->kind == EX_VAR ? d->type.base : l->type.base;
+    if (v->type.base == VT_INT && want != VT_INT && !(v = ad_to_real(t, v)))
+      return -1;
+    if (l->kind == EX_VAR) { c->slot[d->slot] = v; return 0; }
+    return scatter(r, d, v);
+  }
+  case ST_TILDE: {
+    ad_val *a[9];
+    int na = st->nargs + 1;
+    if (na > 9) return -1;
+    if (!(a[0] = operand(r, st->lhs))) return -1;
+    for (int i = 0; i < st->nargs; i++)
+      if (!(a[i + 1] = operand(r, st->args[i]))) return -1;
+    if (!(v = builtin_call(t, st->builtin, a, na))) return -1;
+    return add_term(r, v, st->is_likelihood, st->loc);
+  }
+  case ST_TARGET:
+    if (!(v = lv_value(r, st->rhs, VT_REAL))) return -1;
+    return add_term(r, v, st->is_likelihood, st->loc);
+  case ST_EMPTY:
+    return 0;
+  case ST_BLOCK:
+    for (int i = 0; i < st->nstmts; i++)
+      if (lv_stmt(r, st->stmts[i])) return -1;
+    return 0;
+  default:
+    return -1;
+  }
+}
+
+int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi)
+{
+  if (c->no_loop_vec || c->explain) return EV_LOOP_PLAIN;
+  lv_scan s;
+  memset(&s, 0, sizeof s);
+  s.var = st->decl;
+  if (scan_collect(&s, st->body) || scan_stmt(&s, st->body)) return EV_LOOP_PLAIN;
+  if (hi < lo) return 0;
+  size_t L = (size_t)(hi - lo) + 1, n = ad_tape_n(c->t);
+  if (c->loop_iters + (long)L > EV_MAX_LOOP_ITERS || L > ((size_t)1 << 40) / n)
+    return EV_LOOP_PLAIN;
+
+  ad_tape *t = c->t;
+  ad_mark mark;
+  ad_tape_mark(t, &mark, 0);
+  unsigned long long sig = c->sig;
+  ad_val *saved[LV_MAX];
+  for (int i = 0; i < s.nout; i++) {
+    saved[i] = c->slot[s.out[i]->slot];
+    /* written by copy, so that a fall back finds the value as it was */
+    if (saved[i]) saved[i]->shared = 1;
+  }
+  lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL};
+  r.tail = &r.terms;
+  int ok = 0;
+  ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0}, 0, NULL, r.N, 0);
+  if (iv) {
+    for (size_t e = 0; e < L; e++)
+      for (size_t q = 0; q < n; q++) iv->x[e * n + q] = (double)(lo + (long)e);
+    c->slot[s.var->slot] = iv;
+    ad_tape_set_n(t, r.N);
+    ok = lv_stmt(&r, st->body) == 0 && !ad_tape_error(t) && !c->rc;
+    ad_tape_set_n(t, n);
+  }
+  for (int i = 0; i < s.nloc; i++) c->slot[s.loc[i]->slot] = NULL;
+  c->slot[s.var->slot] = NULL;
+  if (!ok) {
+    /* not as expected: forget the attempt, the plain loop does it (and reports) */
+    ad_tape_release(t, &mark);
+    ad_tape_clear_error(t);
+    for (int i = 0; i < s.nout; i++) c->slot[s.out[i]->slot] = saved[i];
+    c->rc = 0;
+    c->sig = sig;
+    return EV_LOOP_PLAIN;
+  }
+  /* (the mark was a snapshot only: nothing to close) */
+  c->loop_iters += (long)L;
+  c->loops_vec++;
+  for (lv_term *tm = r.terms; tm; tm = tm->next) {
+    int rc = ops->add_term(c, tm->v, tm->lik, tm->loc);
+    if (rc) return rc;
+  }
+  return 0;
+}
