@@ -828,6 +828,7 @@ static ev_ctx *worker_alloc(vi_program *p)
   w->fn = NULL; w->ret = NULL; w->depth = 0; w->stack_base = NULL;
   w->sub = NULL; w->sub_busy = 0;   /* the off-tape solvers' tape: its own, made when used */
   w->explain = w->nf_set = 0;
+  w->loops_vec = 0;
   memset(&w->err, 0, sizeof w->err);
   memset(&w->nf_err, 0, sizeof w->nf_err);
   size_t ns = p->ast->nslots > 0 ? (size_t)p->ast->nslots : 1;
@@ -1009,6 +1010,15 @@ size_t vi_program_threads(const vi_program *p)
 size_t vi_program_parallel_calls(const vi_program *p)
 {
   return p ? p->par_calls : 0;
+}
+
+size_t vi_program_vector_loops(const vi_program *p)
+{
+  if (!p) return 0;
+  long k = p->ev.loops_vec;
+  for (size_t i = 1; p->wk && i < p->nwk; i++)   /* wk[0] is ev */
+    if (p->wk[i]) k += p->wk[i]->loops_vec;
+  return (size_t)k;
 }
 
 static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
