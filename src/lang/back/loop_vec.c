@@ -359,6 +359,160 @@ static ad_val *lv_own(lv_run *r, const vi_expr *e)
   return gather(r, b, off, e->type.base);
 }
 
+/* ---- two kernels that keep per-draw work per draw ----------------------------------
+ * normal_lpdf with one sigma per draw and log_mix with one theta per draw, as the
+ * library's kernels compute them for one element (the same operations in the same
+ * order, so the same values), but with log(sigma) and log(theta), log1m(theta) taken
+ * once per draw instead of once per iteration and draw (they are most of the cost of a
+ * mixture).  Operands: folded (lf 1) or plain (lf 0) scalars. */
+
+static inline double opx(const ad_val *v, int lf, size_t e, size_t s, size_t n)
+{
+  return v->nd == 1 ? v->x[0] : lf ? v->x[e * n + s] : v->x[s];
+}
+
+static inline double *opadj(const ad_val *v, int lf, size_t e, size_t s, size_t n)
+{
+  return v->nd == 1 ? v->adj : lf ? v->adj + e * n + s : v->adj + s;
+}
+
+static const double LV_LOG_SQRT_2PI = 0.918938533204672741780329736406;
+
+static void normal_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *y = nd->in[0], *mu = nd->in[1], *sg = nd->in[2];
+  const double *isg = nd->saved;
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  int ly = (int)(nd->iarg[2] & 1), lm = (int)(nd->iarg[2] >> 1 & 1);
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) {
+      double g = o->adj[e * n + s];
+      if (g == 0) continue;
+      double z = (opx(y, ly, e, s, n) - opx(mu, lm, e, s, n)) * isg[s];
+      if (y->adj) *opadj(y, ly, e, s, n) -= g * (z * isg[s]);
+      if (mu->adj) *opadj(mu, lm, e, s, n) += g * (z * isg[s]);
+      if (sg->adj && sg->x[sg->nd == 1 ? 0 : s] > 0)
+        *opadj(sg, 0, e, s, n) += g * (z * z * isg[s] - isg[s]);
+    }
+}
+
+static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
+{
+  ad_tape *t = r->c->t;
+  size_t n = r->n, L = r->L;
+  ad_val *y = a[0], *mu = a[1], *sg = a[2];
+  double *isg = ad_alloc(t, 2 * n * sizeof *isg), *lsg = isg + n;
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->N,
+                        y->adj || mu->adj || sg->adj);
+  if (!isg || !o) return NULL;
+  for (size_t s = 0; s < n; s++) {
+    double sigma = sg->x[sg->nd == 1 ? 0 : s];
+    isg[s] = sigma > 0 ? 1.0 / sigma : isnan(sigma) ? sigma : 0;
+    lsg[s] = log(sigma) + LV_LOG_SQRT_2PI;
+  }
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) {
+      double z = (opx(y, lf[0], e, s, n) - opx(mu, lf[1], e, s, n)) * isg[s];
+      double acc = 0;
+      acc -= 0.5 * z * z;
+      double sigma = sg->x[sg->nd == 1 ? 0 : s];
+      o->x[e * n + s] = sigma <= 0 ? -INFINITY : acc - lsg[s];
+    }
+  ad_val *in[3] = {y, mu, sg};
+  ad_node *nd = ad_push(t, normal_backward, o, 3, in);
+  if (nd) {
+    nd->saved = isg;
+    nd->iarg[0] = (long)n; nd->iarg[1] = (long)L; nd->iarg[2] = lf[0] | lf[1] << 1;
+  }
+  return o;
+}
+
+static void mix_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *th = nd->in[0], *a = nd->in[1], *b = nd->in[2];
+  const double *rr = nd->saved;
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], N = n * L;
+  int la = (int)(nd->iarg[2] & 1), lb = (int)(nd->iarg[2] >> 1 & 1);
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) {
+      size_t k = e * n + s;
+      double g = o->adj[k], r1 = rr[k], r2 = rr[N + k];
+      if (g == 0) continue;
+      if (a->adj) *opadj(a, la, e, s, n) += g * r1;
+      if (b->adj) *opadj(b, lb, e, s, n) += g * r2;
+      if (th->adj) {
+        double x = th->x[th->nd == 1 ? 0 : s];
+        *opadj(th, 0, e, s, n) += g * (r1 / x - r2 / (1 - x));
+      }
+    }
+}
+
+static ad_val *fast_log_mix(lv_run *r, ad_val **a, const int *lf)
+{
+  ad_tape *t = r->c->t;
+  size_t n = r->n, L = r->L, N = r->N;
+  ad_val *th = a[0], *A = a[1], *B = a[2];
+  int adj = th->adj || A->adj || B->adj;
+  double *lt = ad_alloc(t, 2 * n * sizeof *lt), *rr = NULL;
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, N, adj);
+  if (!lt || !o) return NULL;
+  if (o->adj && !(rr = ad_alloc(t, 2 * N * sizeof *rr))) return NULL;
+  for (size_t s = 0; s < n; s++) {
+    double x = th->x[th->nd == 1 ? 0 : s];
+    lt[s] = log(x);
+    lt[n + s] = log1p(-x);
+  }
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) {
+      double x = th->x[th->nd == 1 ? 0 : s];
+      double xa = lt[s] + opx(A, lf[1], e, s, n), xb = lt[n + s] + opx(B, lf[2], e, s, n);
+      double v, r1 = 0, r2 = 0;
+      if (x < 0 || x > 1 || isnan(xa) || isnan(xb)) v = NAN;
+      else if (xa == -INFINITY && xb == -INFINITY) v = -INFINITY;
+      else if (xa == INFINITY || xb == INFINITY) v = INFINITY;
+      else {
+        int a_big = xa >= xb;
+        double ex = exp(a_big ? xb - xa : xa - xb), w = 1.0 / (1.0 + ex);
+        v = (a_big ? xa : xb) + log1p(ex);
+        r1 = a_big ? w : ex * w;
+        r2 = a_big ? ex * w : w;
+      }
+      size_t k = e * n + s;
+      o->x[k] = v;
+      if (rr) { rr[k] = r1; rr[N + k] = r2; }
+    }
+  ad_val *in[3] = {th, A, B};
+  ad_node *nd = rr ? ad_push(t, mix_backward, o, 3, in) : NULL;
+  if (nd) {
+    nd->saved = rr;
+    nd->iarg[0] = (long)n; nd->iarg[1] = (long)L; nd->iarg[2] = lf[1] | lf[2] << 1;
+  }
+  return o;
+}
+
+/* builtin id on operands (lf: folded or plain): the kernels above where they apply,
+ * else the library's on folded operands. */
+static ad_val *lv_call(lv_run *r, int id, ad_val **a, int *lf, int na)
+{
+  const char *name = builtin_kernel_name(id);
+  if (na == 3 && name) {
+    int sg_plain = !lf[2] && type_rank(a[2]->type) == 0 && a[2]->len == 1
+                   && !base_is_complex(a[2]->type.base);
+    int th_plain = !lf[0] && type_rank(a[0]->type) == 0 && a[0]->len == 1
+                   && !base_is_complex(a[0]->type.base);
+    if (sg_plain && (!strcmp(name, "normal_lpdf") || !strcmp(name, "normal_lupdf")))
+      return fast_normal(r, a, lf);
+    if (th_plain && !strcmp(name, "log_mix") && lf[1] && lf[2]) return fast_log_mix(r, a, lf);
+  }
+  for (int i = 0; i < na; i++)
+    if (!(a[i] = as_operand(r, a[i], lf[i]))) return NULL;
+  return builtin_call(r->c->t, id, a, na);
+}
+
 /* Evaluate e: *lifted 1 for a folded value (nd N or 1, len 1), 0 for a plain one. */
 static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
 {
@@ -380,11 +534,13 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
     for (int i = 0; i < 2; i++)
       if (!(a[i] = operand(r, e->args[i]))) return NULL;
     return ad_binary(t, e->op, a[0], a[1]);
-  case EX_CALL:
+  case EX_CALL: {
+    int lfs[16];
     if (e->nargs > 16) return NULL;
     for (int i = 0; i < e->nargs; i++)
-      if (!(a[i] = operand(r, e->args[i]))) return NULL;
-    return builtin_call(t, e->builtin, a, e->nargs);
+      if (!(a[i] = lv_eval(r, e->args[i], &lfs[i]))) return NULL;
+    return lv_call(r, e->builtin, a, lfs, e->nargs);
+  }
   default:
     return NULL;
   }
@@ -489,12 +645,12 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
   }
   case ST_TILDE: {
     ad_val *a[9];
-    int na = st->nargs + 1;
+    int na = st->nargs + 1, lfs[9];
     if (na > 9) return -1;
-    if (!(a[0] = operand(r, st->lhs))) return -1;
+    if (!(a[0] = lv_eval(r, st->lhs, &lfs[0]))) return -1;
     for (int i = 0; i < st->nargs; i++)
-      if (!(a[i + 1] = operand(r, st->args[i]))) return -1;
-    if (!(v = builtin_call(t, st->builtin, a, na))) return -1;
+      if (!(a[i + 1] = lv_eval(r, st->args[i], &lfs[i + 1]))) return -1;
+    if (!(v = lv_call(r, st->builtin, a, lfs, na))) return -1;
     return add_term(r, v, st->is_likelihood, st->loc);
   }
   case ST_TARGET:
