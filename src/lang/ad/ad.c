@@ -426,6 +426,11 @@ ad_node *ad_push(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **i
   return push_node(t, fn, out, nin, in, 1);
 }
 
+ad_node *ad_push_keep(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in)
+{
+  return push_node(t, fn, out, nin, in, 0);
+}
+
 void ad_tape_backward(ad_tape *t)
 {
   for (size_t i = t->nnodes; i-- > 0;) {

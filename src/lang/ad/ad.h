@@ -123,6 +123,9 @@ ad_val *ad_new_like(ad_tape *t, const ad_val *v, int varying, int with_adj);
 ad_val *ad_scalar(ad_tape *t, double v, int is_int);   /* constant int or real */
 /* Record a node (no-op returning NULL when not recording or no input has an adjoint). */
 ad_node *ad_push(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in);
+/* The same for a node whose reverse step reads no value of its inputs, only their
+ * shapes (a gather): they stay writable in place, as after indexing. */
+ad_node *ad_push_keep(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in);
 
 /* Persistent values (data, transformed data): malloc'd, freed with ad_val_free. */
 ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims);

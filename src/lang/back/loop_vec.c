@@ -234,7 +234,7 @@ static ad_val *bcast(lv_run *r, ad_val *u)
   for (size_t e = 0; e < r->L; e++)
     for (size_t s = 0; s < r->n; s++) o->x[e * r->n + s] = u->x[u->nd == 1 ? 0 : s];
   ad_val *in[1] = {u};
-  ad_node *nd = ad_push(t, bcast_backward, o, 1, in);
+  ad_node *nd = ad_push_keep(t, bcast_backward, o, 1, in);
   if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
   return o;
 }
@@ -292,7 +292,7 @@ static ad_val *gather(lv_run *r, ad_val *b, size_t *off, vi_basetype base)
     else memcpy(ox, bx, r->n * sizeof *ox);
   }
   ad_val *in[1] = {b};
-  ad_node *nd = ad_push(t, gather_backward, o, 1, in);
+  ad_node *nd = ad_push_keep(t, gather_backward, o, 1, in);
   if (nd) { nd->ptr = off; nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
   return o;
 }
