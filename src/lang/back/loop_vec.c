@@ -304,12 +304,14 @@ static void sig_mix(ev_ctx *c, unsigned long long v)
 }
 
 /* The integer of iteration e of index value v (folded or not): the same in every draw
- * and within 1..size, else -1 (the plain loop then reports it or diverges). */
-static long index_at(lv_run *r, const ad_val *v, size_t e, size_t size)
+ * and within 1..size, else -1 (the plain loop then reports it or diverges).  An index
+ * of data only (the checker's data_only) is the same in every draw by construction. */
+static long index_at(lv_run *r, const ad_val *v, int data_only, size_t e, size_t size)
 {
-  size_t nd = v->nd, base = nd == r->N ? e * r->n : 0, m = nd == 1 ? 1 : r->n;
+  size_t nd = v->nd, base = nd == r->N ? e * r->n : 0, m = nd == 1 || data_only ? 1 : r->n;
   double x = v->x[base];
   for (size_t s = 1; s < m; s++) if (v->x[base + s] != x) return -1;
+  if (data_only) return x >= 1 && x <= (double)size ? (long)x : -1;
   if (!(x >= 1 && x <= (double)size)) return -1;
   sig_mix(r->c, (unsigned long long)x);
   return (long)x;
@@ -335,7 +337,9 @@ static ad_val *lv_index(lv_run *r, const vi_expr *e)
     size_t o = 0;
     long p[AD_MAX_DIMS];
     for (int k = 0; k < rank; k++)
-      if ((p[k] = index_at(r, ix[k], lf[k] ? el : 0, b->dims[k])) < 0) return NULL;
+      if ((p[k] = index_at(r, ix[k], e->index[k].lo->data_only, lf[k] ? el : 0,
+                           b->dims[k])) < 0)
+        return NULL;
     for (int k = 0; k < arr; k++) o = o * b->dims[k] + (size_t)(p[k] - 1);
     o *= inner;
     if (rank - arr == 1) o += (size_t)(p[arr] - 1);
@@ -376,6 +380,18 @@ static inline double *opadj(const ad_val *v, int lf, size_t e, size_t s, size_t 
   return v->nd == 1 ? v->adj : lf ? v->adj + e * n + s : v->adj + s;
 }
 
+/* Operand v of iteration e as a row over the draws: row[s * *ds] */
+static inline const double *oprow(const ad_val *v, int lf, size_t e, size_t n, size_t *ds)
+{
+  *ds = v->nd == 1 ? 0 : 1;
+  return v->nd == 1 ? v->x : lf ? v->x + e * n : v->x;
+}
+
+static inline double *adjrow(const ad_val *v, int lf, size_t e, size_t n)
+{
+  return v->nd == 1 ? v->adj : lf ? v->adj + e * n : v->adj;
+}
+
 static const double LV_LOG_SQRT_2PI = 0.918938533204672741780329736406;
 
 static void normal_backward(ad_tape *t, ad_node *nd)
@@ -384,18 +400,19 @@ static void normal_backward(ad_tape *t, ad_node *nd)
   const ad_val *o = nd->out;
   ad_val *y = nd->in[0], *mu = nd->in[1], *sg = nd->in[2];
   const double *isg = nd->saved;
-  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], dy, dm, dsg = sg->nd == 1 ? 0 : 1;
   int ly = (int)(nd->iarg[2] & 1), lm = (int)(nd->iarg[2] >> 1 & 1);
-  for (size_t e = 0; e < L; e++)
+  for (size_t e = 0; e < L; e++) {
+    const double *yr = oprow(y, ly, e, n, &dy), *mr = oprow(mu, lm, e, n, &dm);
+    const double *g = o->adj + e * n;
+    double *ya = y->adj ? adjrow(y, ly, e, n) : NULL, *ma = mu->adj ? adjrow(mu, lm, e, n) : NULL;
     for (size_t s = 0; s < n; s++) {
-      double g = o->adj[e * n + s];
-      if (g == 0) continue;
-      double z = (opx(y, ly, e, s, n) - opx(mu, lm, e, s, n)) * isg[s];
-      if (y->adj) *opadj(y, ly, e, s, n) -= g * (z * isg[s]);
-      if (mu->adj) *opadj(mu, lm, e, s, n) += g * (z * isg[s]);
-      if (sg->adj && sg->x[sg->nd == 1 ? 0 : s] > 0)
-        *opadj(sg, 0, e, s, n) += g * (z * z * isg[s] - isg[s]);
+      double z = (yr[s * dy] - mr[s * dm]) * isg[s], gz = g[s] * (z * isg[s]);
+      if (ya) ya[s * dy] -= gz;
+      if (ma) ma[s * dm] += gz;
+      if (sg->adj && sg->x[s * dsg] > 0) sg->adj[s * dsg] += g[s] * (z * z * isg[s] - isg[s]);
     }
+  }
 }
 
 static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
@@ -412,14 +429,17 @@ static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
     isg[s] = sigma > 0 ? 1.0 / sigma : isnan(sigma) ? sigma : 0;
     lsg[s] = log(sigma) + LV_LOG_SQRT_2PI;
   }
-  for (size_t e = 0; e < L; e++)
+  size_t dy, dm, dsg = sg->nd == 1 ? 0 : 1;
+  for (size_t e = 0; e < L; e++) {
+    const double *yr = oprow(y, lf[0], e, n, &dy), *mr = oprow(mu, lf[1], e, n, &dm);
+    double *ox = o->x + e * n;
     for (size_t s = 0; s < n; s++) {
-      double z = (opx(y, lf[0], e, s, n) - opx(mu, lf[1], e, s, n)) * isg[s];
+      double z = (yr[s * dy] - mr[s * dm]) * isg[s];
       double acc = 0;
       acc -= 0.5 * z * z;
-      double sigma = sg->x[sg->nd == 1 ? 0 : s];
-      o->x[e * n + s] = sigma <= 0 ? -INFINITY : acc - lsg[s];
+      ox[s] = sg->x[s * dsg] <= 0 ? -INFINITY : acc - lsg[s];
     }
+  }
   ad_val *in[3] = {y, mu, sg};
   ad_node *nd = ad_push(t, normal_backward, o, 3, in);
   if (nd) {
@@ -494,6 +514,102 @@ static ad_val *fast_log_mix(lv_run *r, ad_val **a, const int *lf)
   return o;
 }
 
+/* a op b for real scalars (+ - * /), operands folded or plain: a plain one that varies
+ * by draw is read in place, not repeated per iteration first.  IEEE arithmetic, as
+ * ad_binary does it for two reals. */
+static void arith_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *a = nd->in[0], *b = nd->in[1];
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], da, db;
+  int la = (int)(nd->iarg[2] & 1), lb = (int)(nd->iarg[2] >> 1 & 1);
+  vi_op op = (vi_op)nd->iarg[3];
+  for (size_t e = 0; e < L; e++) {
+    const double *ar = oprow(a, la, e, n, &da), *br = oprow(b, lb, e, n, &db);
+    const double *g = o->adj + e * n;
+    double *aa = a->adj ? adjrow(a, la, e, n) : NULL, *ba = b->adj ? adjrow(b, lb, e, n) : NULL;
+    for (size_t s = 0; s < n; s++) {
+      double x = ar[s * da], y = br[s * db], gs = g[s];
+      switch (op) {
+      case OP_ADD: if (aa) aa[s * da] += gs; if (ba) ba[s * db] += gs; break;
+      case OP_SUB: if (aa) aa[s * da] += gs; if (ba) ba[s * db] -= gs; break;
+      case OP_MUL: if (aa) aa[s * da] += gs * y; if (ba) ba[s * db] += gs * x; break;
+      default:
+        if (aa) aa[s * da] += gs / y;
+        if (ba) ba[s * db] -= gs * x / (y * y);
+        break;
+      }
+    }
+  }
+}
+
+static ad_val *lv_arith(lv_run *r, vi_op op, ad_val **a, const int *lf)
+{
+  ad_tape *t = r->c->t;
+  size_t n = r->n, L = r->L, da, db;
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->N, a[0]->adj || a[1]->adj);
+  if (!o) return NULL;
+  for (size_t e = 0; e < L; e++) {
+    const double *ar = oprow(a[0], lf[0], e, n, &da), *br = oprow(a[1], lf[1], e, n, &db);
+    double *ox = o->x + e * n;
+    switch (op) {
+    case OP_ADD: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] + br[s * db]; break;
+    case OP_SUB: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] - br[s * db]; break;
+    case OP_MUL: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] * br[s * db]; break;
+    default: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] / br[s * db]; break;
+    }
+  }
+  ad_val *in[2] = {a[0], a[1]};
+  /* the reverse step of * and / reads the operands' values */
+  ad_node *nd = op == OP_ADD || op == OP_SUB ? ad_push_keep(t, arith_backward, o, 2, in)
+                                             : ad_push(t, arith_backward, o, 2, in);
+  if (nd) {
+    nd->iarg[0] = (long)n; nd->iarg[1] = (long)L; nd->iarg[2] = lf[0] | lf[1] << 1;
+    nd->iarg[3] = (long)op;
+  }
+  return o;
+}
+
+/* An operand as the library's densities take it: a folded value as a length-L vector
+ * (int array) over n draws (the same memory), a plain scalar as it is. */
+static ad_val *unfold(lv_run *r, ad_val *v, int lf)
+{
+  if (!lf || v->nd == 1) return v;   /* the same in every iteration: broadcast */
+  ad_val *view = ad_alloc(r->c->t, sizeof *view);
+  if (!view) return NULL;
+  *view = *v;
+  view->type = v->type.base == VT_INT ? (vi_type){VT_INT, 1} : (vi_type){VT_VECTOR, 0};
+  view->ndims = 1;
+  view->dims[0] = r->L;
+  view->len = r->L;
+  view->nd = r->n;
+  return view;
+}
+
+/* A density summed over the iterations: the library's vectorised kernel on the
+ * unfolded operands (its sum over elements is the sum over iterations, in index
+ * order), so per-draw work (log sigma) is done once per draw. */
+static ad_val *lv_density(lv_run *r, int id, ad_val **a, const int *lf, int na)
+{
+  ad_val *u[9];
+  int any = 0;
+  for (int i = 0; i < na; i++) {
+    if (!lf[i] && (type_rank(a[i]->type) != 0 || base_is_complex(a[i]->type.base)
+                   || a[i]->len != 1))
+      return NULL;   /* scalars only */
+    if (lf[i] && a[i]->nd == r->N) any = 1;
+    if (!(u[i] = unfold(r, a[i], lf[i]))) return NULL;
+  }
+  if (!any) return NULL;
+  ad_tape_set_n(r->c->t, r->n);
+  ad_val *v = builtin_call(r->c->t, id, u, na);
+  ad_tape_set_n(r->c->t, r->N);
+  /* a density without a vectorised signature: the elementwise path instead */
+  if (!v) ad_tape_clear_error(r->c->t);
+  return v;
+}
+
 /* builtin id on operands (lf: folded or plain): the kernels above where they apply,
  * else the library's on folded operands. */
 static ad_val *lv_call(lv_run *r, int id, ad_val **a, int *lf, int na)
@@ -530,10 +646,18 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
   case EX_UNARY:
     if (!(a[0] = operand(r, e->args[0]))) return NULL;
     return ad_unary(t, e->op, a[0]);
-  case EX_BINARY:
+  case EX_BINARY: {
+    int lfs[2];
     for (int i = 0; i < 2; i++)
-      if (!(a[i] = operand(r, e->args[i]))) return NULL;
+      if (!(a[i] = lv_eval(r, e->args[i], &lfs[i]))) return NULL;
+    if ((e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_DIV)
+        && a[0]->type.base == VT_REAL && a[1]->type.base == VT_REAL
+        && a[0]->len == 1 && a[1]->len == 1 && a[0]->ndims == 0 && a[1]->ndims == 0)
+      return lv_arith(r, e->op, a, lfs);
+    for (int i = 0; i < 2; i++)
+      if (!(a[i] = as_operand(r, a[i], lfs[i]))) return NULL;
     return ad_binary(t, e->op, a[0], a[1]);
+  }
   case EX_CALL: {
     int lfs[16];
     if (e->nargs > 16) return NULL;
@@ -565,23 +689,30 @@ static void isum_backward(ad_tape *t, ad_node *nd)
     for (size_t s = 0; s < n; s++) a->adj[e * n + s] += o->adj[o->nd == 1 ? 0 : s];
 }
 
+/* Hold a term (per draw) until the loop has stood. */
+static int defer(lv_run *r, ad_val *v, int lik, vi_loc loc)
+{
+  lv_term *tm = ad_alloc(r->c->t, sizeof *tm);
+  if (!tm) return -1;
+  tm->v = v; tm->lik = lik; tm->loc = loc; tm->next = NULL;
+  *r->tail = tm;
+  r->tail = &tm->next;
+  return 0;
+}
+
 static int add_term(lv_run *r, ad_val *v, int lik, vi_loc loc)
 {
   ad_tape *t = r->c->t;
   if (!(v = full(r, v))) return -1;
   ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->n, v->adj != NULL);
-  lv_term *tm = ad_alloc(t, sizeof *tm);
-  if (!o || !tm) return -1;
+  if (!o) return -1;
   for (size_t s = 0; s < r->n; s++) o->x[s] = 0;
   for (size_t e = 0; e < r->L; e++)
     for (size_t s = 0; s < r->n; s++) o->x[s] += v->x[e * r->n + s];
   ad_val *in[1] = {v};
   ad_node *nd = ad_push(t, isum_backward, o, 1, in);
   if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
-  tm->v = o; tm->lik = lik; tm->loc = loc; tm->next = NULL;
-  *r->tail = tm;
-  r->tail = &tm->next;
-  return 0;
+  return defer(r, o, lik, loc);
 }
 
 /* m[i] = value: positions lo-1 .. lo+L-2 of v's current value */
@@ -650,6 +781,8 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     if (!(a[0] = lv_eval(r, st->lhs, &lfs[0]))) return -1;
     for (int i = 0; i < st->nargs; i++)
       if (!(a[i + 1] = lv_eval(r, st->args[i], &lfs[i + 1]))) return -1;
+    /* the per-iteration terms' sum straight from the library's vectorised density */
+    if ((v = lv_density(r, st->builtin, a, lfs, na))) return defer(r, v, st->is_likelihood, st->loc);
     if (!(v = lv_call(r, st->builtin, a, lfs, na))) return -1;
     return add_term(r, v, st->is_likelihood, st->loc);
   }
