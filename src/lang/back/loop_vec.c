@@ -239,11 +239,39 @@ static ad_val *bcast(lv_run *r, ad_val *u)
   return o;
 }
 
-/* A value independent of the iteration as an operand of a folded op: a scalar that
- * does not vary broadcasts as it is; one that varies by draw is repeated per iteration. */
+/* out[e, s] = v[e]: a value that depends on the iteration only (nd L: data) repeated
+ * for every draw, for the library's ops (they take nd 1 or N). */
+static void widen_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val *v = nd->in[0];
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1];
+  for (size_t e = 0; e < L; e++)
+    for (size_t s = 0; s < n; s++) v->adj[e] += o->adj[e * n + s];
+}
+
+static ad_val *widen(lv_run *r, ad_val *v)
+{
+  ad_tape *t = r->c->t;
+  ad_val *o = ad_new_nd(t, (vi_type){v->type.base, 0}, 0, NULL, r->N, v->adj != NULL);
+  if (!o) return NULL;
+  for (size_t e = 0; e < r->L; e++)
+    for (size_t s = 0; s < r->n; s++) o->x[e * r->n + s] = v->x[e];
+  ad_val *in[1] = {v};
+  ad_node *nd = ad_push_keep(t, widen_backward, o, 1, in);
+  if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
+  return o;
+}
+
+/* An operand of the library's ops on folded values (nd 1 or N).  A value that depends
+ * on the iteration: as it is, or widened from nd L.  One independent of it: a scalar
+ * that does not vary broadcasts as it is; one that varies by draw is repeated per
+ * iteration. */
 static ad_val *as_operand(lv_run *r, ad_val *u, int lifted)
 {
-  if (!u || lifted) return u;
+  if (!u) return u;
+  if (lifted) return u->nd == 1 || u->nd == r->N ? u : widen(r, u);
   if (type_rank(u->type) != 0 || base_is_complex(u->type.base) || u->len != 1) return NULL;
   return u->nd == 1 || u->nd == r->N ? u : bcast(r, u);
 }
@@ -261,10 +289,12 @@ static ad_val *operand(lv_run *r, const vi_expr *e)
 /* A folded value with all N entries (a constant one repeated). */
 static ad_val *full(lv_run *r, ad_val *v)
 {
+  v = as_operand(r, v, 1);
   return v && v->nd != r->N ? bcast(r, v) : v;
 }
 
-/* out[e, s] = base[off[e], s]: a gather from a value independent of the iteration. */
+/* out[e, s] = base[off[e], s]: a gather from a value independent of the iteration;
+ * from one that does not vary by draw (data), out[e] only (nd L). */
 static void gather_backward(ad_tape *t, ad_node *nd)
 {
   (void)t;
@@ -283,17 +313,15 @@ static void gather_backward(ad_tape *t, ad_node *nd)
 static ad_val *gather(lv_run *r, ad_val *b, size_t *off, vi_basetype base)
 {
   ad_tape *t = r->c->t;
-  ad_val *o = ad_new_nd(t, (vi_type){base, 0}, 0, NULL, r->N, b->adj != NULL);
+  size_t ns = b->nd == 1 ? 1 : r->n;
+  ad_val *o = ad_new_nd(t, (vi_type){base, 0}, 0, NULL, r->L * ns, b->adj != NULL);
   if (!o) return NULL;
-  for (size_t e = 0; e < r->L; e++) {
-    const double *bx = b->x + off[e] * b->nd;
-    double *ox = o->x + e * r->n;
-    if (b->nd == 1) for (size_t s = 0; s < r->n; s++) ox[s] = bx[0];
-    else memcpy(ox, bx, r->n * sizeof *ox);
-  }
+  if (ns == 1) for (size_t e = 0; e < r->L; e++) o->x[e] = b->x[off[e]];
+  else
+    for (size_t e = 0; e < r->L; e++) memcpy(o->x + e * ns, b->x + off[e] * ns, ns * sizeof *o->x);
   ad_val *in[1] = {b};
   ad_node *nd = ad_push_keep(t, gather_backward, o, 1, in);
-  if (nd) { nd->ptr = off; nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
+  if (nd) { nd->ptr = off; nd->iarg[0] = (long)ns; nd->iarg[1] = (long)r->L; }
   return o;
 }
 
@@ -306,9 +334,11 @@ static void sig_mix(ev_ctx *c, unsigned long long v)
 /* The integer of iteration e of index value v (folded or not): the same in every draw
  * and within 1..size, else -1 (the plain loop then reports it or diverges).  An index
  * of data only (the checker's data_only) is the same in every draw by construction. */
-static long index_at(lv_run *r, const ad_val *v, int data_only, size_t e, size_t size)
+static long index_at(lv_run *r, const ad_val *v, int lf, int data_only, size_t e, size_t size)
 {
-  size_t nd = v->nd, base = nd == r->N ? e * r->n : 0, m = nd == 1 || data_only ? 1 : r->n;
+  /* folded (nd N): row e; per iteration only (nd L): element e; else element 0 */
+  size_t nd = v->nd, base = nd == r->N ? e * r->n : nd == 1 || !lf ? 0 : e;
+  size_t m = nd == 1 || data_only || (lf && nd != r->N) ? 1 : r->n;
   double x = v->x[base];
   for (size_t s = 1; s < m; s++) if (v->x[base + s] != x) return -1;
   if (data_only) return x >= 1 && x <= (double)size ? (long)x : -1;
@@ -337,7 +367,7 @@ static ad_val *lv_index(lv_run *r, const vi_expr *e)
     size_t o = 0;
     long p[AD_MAX_DIMS];
     for (int k = 0; k < rank; k++)
-      if ((p[k] = index_at(r, ix[k], e->index[k].lo->data_only, lf[k] ? el : 0,
+      if ((p[k] = index_at(r, ix[k], lf[k], e->index[k].lo->data_only, lf[k] ? el : 0,
                            b->dims[k])) < 0)
         return NULL;
     for (int k = 0; k < arr; k++) o = o * b->dims[k] + (size_t)(p[k] - 1);
@@ -370,26 +400,34 @@ static ad_val *lv_own(lv_run *r, const vi_expr *e)
  * once per draw instead of once per iteration and draw (they are most of the cost of a
  * mixture).  Operands: folded (lf 1) or plain (lf 0) scalars. */
 
-static inline double opx(const ad_val *v, int lf, size_t e, size_t s, size_t n)
+/* Operands: folded (lf, nd N: e * n + s), per iteration only (lf, nd L: e), per draw
+ * (nd n: s) or constant (nd 1). */
+static inline size_t opk(const ad_val *v, int lf, size_t e, size_t s, size_t n, size_t N)
 {
-  return v->nd == 1 ? v->x[0] : lf ? v->x[e * n + s] : v->x[s];
+  return v->nd == 1 ? 0 : !lf ? s : v->nd == N ? e * n + s : e;
 }
 
-static inline double *opadj(const ad_val *v, int lf, size_t e, size_t s, size_t n)
+static inline double opx(const ad_val *v, int lf, size_t e, size_t s, size_t n, size_t N)
 {
-  return v->nd == 1 ? v->adj : lf ? v->adj + e * n + s : v->adj + s;
+  return v->x[opk(v, lf, e, s, n, N)];
+}
+
+static inline double *opadj(const ad_val *v, int lf, size_t e, size_t s, size_t n, size_t N)
+{
+  return v->adj + opk(v, lf, e, s, n, N);
 }
 
 /* Operand v of iteration e as a row over the draws: row[s * *ds] */
-static inline const double *oprow(const ad_val *v, int lf, size_t e, size_t n, size_t *ds)
+static inline const double *oprow(const ad_val *v, int lf, size_t e, size_t n, size_t N,
+                                  size_t *ds)
 {
-  *ds = v->nd == 1 ? 0 : 1;
-  return v->nd == 1 ? v->x : lf ? v->x + e * n : v->x;
+  *ds = v->nd == 1 || (lf && v->nd != N) ? 0 : 1;
+  return v->x + opk(v, lf, e, 0, n, N);
 }
 
-static inline double *adjrow(const ad_val *v, int lf, size_t e, size_t n)
+static inline double *adjrow(const ad_val *v, int lf, size_t e, size_t n, size_t N)
 {
-  return v->nd == 1 ? v->adj : lf ? v->adj + e * n : v->adj;
+  return v->adj + opk(v, lf, e, 0, n, N);
 }
 
 static const double LV_LOG_SQRT_2PI = 0.918938533204672741780329736406;
@@ -400,12 +438,13 @@ static void normal_backward(ad_tape *t, ad_node *nd)
   const ad_val *o = nd->out;
   ad_val *y = nd->in[0], *mu = nd->in[1], *sg = nd->in[2];
   const double *isg = nd->saved;
-  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], dy, dm, dsg = sg->nd == 1 ? 0 : 1;
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], N = n * L, dy, dm;
+  size_t dsg = sg->nd == 1 ? 0 : 1;
   int ly = (int)(nd->iarg[2] & 1), lm = (int)(nd->iarg[2] >> 1 & 1);
   for (size_t e = 0; e < L; e++) {
-    const double *yr = oprow(y, ly, e, n, &dy), *mr = oprow(mu, lm, e, n, &dm);
+    const double *yr = oprow(y, ly, e, n, N, &dy), *mr = oprow(mu, lm, e, n, N, &dm);
     const double *g = o->adj + e * n;
-    double *ya = y->adj ? adjrow(y, ly, e, n) : NULL, *ma = mu->adj ? adjrow(mu, lm, e, n) : NULL;
+    double *ya = y->adj ? adjrow(y, ly, e, n, N) : NULL, *ma = mu->adj ? adjrow(mu, lm, e, n, N) : NULL;
     for (size_t s = 0; s < n; s++) {
       double z = (yr[s * dy] - mr[s * dm]) * isg[s], gz = g[s] * (z * isg[s]);
       if (ya) ya[s * dy] -= gz;
@@ -418,7 +457,7 @@ static void normal_backward(ad_tape *t, ad_node *nd)
 static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
 {
   ad_tape *t = r->c->t;
-  size_t n = r->n, L = r->L;
+  size_t n = r->n, L = r->L, N = r->N;
   ad_val *y = a[0], *mu = a[1], *sg = a[2];
   double *isg = ad_alloc(t, 2 * n * sizeof *isg), *lsg = isg + n;
   ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->N,
@@ -431,7 +470,7 @@ static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
   }
   size_t dy, dm, dsg = sg->nd == 1 ? 0 : 1;
   for (size_t e = 0; e < L; e++) {
-    const double *yr = oprow(y, lf[0], e, n, &dy), *mr = oprow(mu, lf[1], e, n, &dm);
+    const double *yr = oprow(y, lf[0], e, n, N, &dy), *mr = oprow(mu, lf[1], e, n, N, &dm);
     double *ox = o->x + e * n;
     for (size_t s = 0; s < n; s++) {
       double z = (yr[s * dy] - mr[s * dm]) * isg[s];
@@ -462,11 +501,11 @@ static void mix_backward(ad_tape *t, ad_node *nd)
       size_t k = e * n + s;
       double g = o->adj[k], r1 = rr[k], r2 = rr[N + k];
       if (g == 0) continue;
-      if (a->adj) *opadj(a, la, e, s, n) += g * r1;
-      if (b->adj) *opadj(b, lb, e, s, n) += g * r2;
+      if (a->adj) *opadj(a, la, e, s, n, N) += g * r1;
+      if (b->adj) *opadj(b, lb, e, s, n, N) += g * r2;
       if (th->adj) {
         double x = th->x[th->nd == 1 ? 0 : s];
-        *opadj(th, 0, e, s, n) += g * (r1 / x - r2 / (1 - x));
+        *opadj(th, 0, e, s, n, N) += g * (r1 / x - r2 / (1 - x));
       }
     }
 }
@@ -489,7 +528,7 @@ static ad_val *fast_log_mix(lv_run *r, ad_val **a, const int *lf)
   for (size_t e = 0; e < L; e++)
     for (size_t s = 0; s < n; s++) {
       double x = th->x[th->nd == 1 ? 0 : s];
-      double xa = lt[s] + opx(A, lf[1], e, s, n), xb = lt[n + s] + opx(B, lf[2], e, s, n);
+      double xa = lt[s] + opx(A, lf[1], e, s, n, N), xb = lt[n + s] + opx(B, lf[2], e, s, n, N);
       double v, r1 = 0, r2 = 0;
       if (x < 0 || x > 1 || isnan(xa) || isnan(xb)) v = NAN;
       else if (xa == -INFINITY && xb == -INFINITY) v = -INFINITY;
@@ -522,14 +561,15 @@ static void arith_backward(ad_tape *t, ad_node *nd)
   (void)t;
   const ad_val *o = nd->out;
   ad_val *a = nd->in[0], *b = nd->in[1];
-  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], da, db;
+  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], N = n * L, da, db;
+  size_t ns = o->nd == N ? n : 1;   /* draws per row of the output */
   int la = (int)(nd->iarg[2] & 1), lb = (int)(nd->iarg[2] >> 1 & 1);
   vi_op op = (vi_op)nd->iarg[3];
   for (size_t e = 0; e < L; e++) {
-    const double *ar = oprow(a, la, e, n, &da), *br = oprow(b, lb, e, n, &db);
-    const double *g = o->adj + e * n;
-    double *aa = a->adj ? adjrow(a, la, e, n) : NULL, *ba = b->adj ? adjrow(b, lb, e, n) : NULL;
-    for (size_t s = 0; s < n; s++) {
+    const double *ar = oprow(a, la, e, n, N, &da), *br = oprow(b, lb, e, n, N, &db);
+    const double *g = o->adj + e * ns;
+    double *aa = a->adj ? adjrow(a, la, e, n, N) : NULL, *ba = b->adj ? adjrow(b, lb, e, n, N) : NULL;
+    for (size_t s = 0; s < ns; s++) {
       double x = ar[s * da], y = br[s * db], gs = g[s];
       switch (op) {
       case OP_ADD: if (aa) aa[s * da] += gs; if (ba) ba[s * db] += gs; break;
@@ -544,20 +584,28 @@ static void arith_backward(ad_tape *t, ad_node *nd)
   }
 }
 
+/* operand v varies by draw (its rows have n entries) */
+static int by_draw(const lv_run *r, const ad_val *v, int lf)
+{
+  return v->nd != 1 && (!lf || v->nd == r->N);
+}
+
 static ad_val *lv_arith(lv_run *r, vi_op op, ad_val **a, const int *lf)
 {
   ad_tape *t = r->c->t;
-  size_t n = r->n, L = r->L, da, db;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->N, a[0]->adj || a[1]->adj);
+  size_t n = r->n, L = r->L, N = r->N, da, db;
+  /* two operands that do not vary by draw (data): one value per iteration (nd L) */
+  size_t ns = by_draw(r, a[0], lf[0]) || by_draw(r, a[1], lf[1]) ? n : 1;
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, L * ns, a[0]->adj || a[1]->adj);
   if (!o) return NULL;
   for (size_t e = 0; e < L; e++) {
-    const double *ar = oprow(a[0], lf[0], e, n, &da), *br = oprow(a[1], lf[1], e, n, &db);
-    double *ox = o->x + e * n;
+    const double *ar = oprow(a[0], lf[0], e, n, N, &da), *br = oprow(a[1], lf[1], e, n, N, &db);
+    double *ox = o->x + e * ns;
     switch (op) {
-    case OP_ADD: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] + br[s * db]; break;
-    case OP_SUB: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] - br[s * db]; break;
-    case OP_MUL: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] * br[s * db]; break;
-    default: for (size_t s = 0; s < n; s++) ox[s] = ar[s * da] / br[s * db]; break;
+    case OP_ADD: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] + br[s * db]; break;
+    case OP_SUB: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] - br[s * db]; break;
+    case OP_MUL: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] * br[s * db]; break;
+    default: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] / br[s * db]; break;
     }
   }
   ad_val *in[2] = {a[0], a[1]};
@@ -583,7 +631,7 @@ static ad_val *unfold(lv_run *r, ad_val *v, int lf)
   view->ndims = 1;
   view->dims[0] = r->L;
   view->len = r->L;
-  view->nd = r->n;
+  view->nd = v->nd == r->N ? r->n : 1;   /* nd L: the same in every draw */
   return view;
 }
 
@@ -598,7 +646,7 @@ static ad_val *lv_density(lv_run *r, int id, ad_val **a, const int *lf, int na)
     if (!lf[i] && (type_rank(a[i]->type) != 0 || base_is_complex(a[i]->type.base)
                    || a[i]->len != 1))
       return NULL;   /* scalars only */
-    if (lf[i] && a[i]->nd == r->N) any = 1;
+    if (lf[i] && a[i]->nd != 1) any = 1;
     if (!(u[i] = unfold(r, a[i], lf[i]))) return NULL;
   }
   if (!any) return NULL;
@@ -766,7 +814,7 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     if (st->op != OP_NONE) {
       if (l->kind == EX_VAR) old = c->slot[d->slot];
       else old = lv_own(r, l);
-      if (!old || !(v = ad_binary(t, st->op, old, v))) return -1;
+      if (!(old = as_operand(r, old, 1)) || !(v = ad_binary(t, st->op, old, v))) return -1;
     }
     vi_basetype want = l->kind == EX_VAR ? d->type.base : l->type.base;
     if (v->type.base == VT_INT && want != VT_INT && !(v = ad_to_real(t, v)))
@@ -825,10 +873,10 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL};
   r.tail = &r.terms;
   int ok = 0;
-  ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0}, 0, NULL, r.N, 0);
+  /* the loop variable: one value per iteration, the same in every draw (nd L) */
+  ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0}, 0, NULL, L, 0);
   if (iv) {
-    for (size_t e = 0; e < L; e++)
-      for (size_t q = 0; q < n; q++) iv->x[e * n + q] = (double)(lo + (long)e);
+    for (size_t e = 0; e < L; e++) iv->x[e] = (double)(lo + (long)e);
     c->slot[s.var->slot] = iv;
     ad_tape_set_n(t, r.N);
     ok = lv_stmt(&r, st->body) == 0 && !ad_tape_error(t) && !c->rc;
