@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <vi/status.h>
+#include "lang/front/front.h"
 #include "lang/lib/lib.h"
 #include "lang/ad/ad_kernels.h"
 #include "lang/back/back.h"
@@ -650,6 +651,11 @@ static ad_val *lv_density(lv_run *r, int id, ad_val **a, const int *lf, int na)
     if (!(u[i] = unfold(r, a[i], lf[i]))) return NULL;
   }
   if (!any) return NULL;
+  /* only through a signature that takes these containers (its kernel then does) */
+  vi_type ty[9], ret;
+  for (int i = 0; i < na; i++) ty[i] = u[i]->type;
+  const char *sig = builtin_signature(id);
+  if (!sig || builtin_sig_match(sig, ty, na, &ret) != 1 || !is_scalar(ret)) return NULL;
   ad_tape_set_n(r->c->t, r->n);
   ad_val *v = builtin_call(r->c->t, id, u, na);
   ad_tape_set_n(r->c->t, r->N);
