@@ -16,7 +16,8 @@
  * index out of range, an index that differs between draws, an error in an op), falls
  * back to the per-iteration loop: the tape is rewound to before the attempt, target is
  * untouched (the terms are added only once the whole loop stood), and the per-iteration
- * pass then does what it always did, errors and messages included.  This is the
+ * pass then does what it always did, errors and messages included (but for running out
+ * of memory, which is reported as it is).  This is the
  * vectorisation of loops with provably independent iterations that compilers do (a
  * loop-carried dependence test, then strip the loop into vector ops; Allen & Kennedy,
  * "Optimizing compilers for modern architectures", ch. 2), restricted to the shapes
@@ -891,6 +892,17 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   for (int i = 0; i < s.nloc; i++) c->slot[s.loc[i]->slot] = NULL;
   c->slot[s.var->slot] = NULL;
   if (!ok) {
+    /* out of memory: reported, not retried (a retry that fits would give a result that
+     * differs in the last bits from the one that did not fail) */
+    const char *te = ad_tape_error(t);
+    if (c->rc == VI_ENOMEM || (te && strstr(te, "out of memory"))) {
+      if (c->rc != VI_ENOMEM) {
+        front_error_at(&c->err, VI_ENOMEM, c->ast, st->loc, "%s", te);
+        c->err.status = VI_ENOMEM;
+        c->rc = VI_ENOMEM;
+      }
+      return VI_ENOMEM;
+    }
     /* not as expected: forget the attempt, the plain loop does it (and reports) */
     ad_tape_release(t, &mark);
     ad_tape_clear_error(t);
