@@ -112,6 +112,10 @@ size_t vi_program_set_threads(vi_program *p, size_t n);
 size_t vi_program_threads(const vi_program *p);
 /* The number of batches (of up to 128 points) evaluated on several threads so far. */
 size_t vi_program_parallel_calls(const vi_program *p);
+/* The number of `for` loops run so far as vector ops over their whole index range (their
+ * iterations shown independent; README, "The model language"), all threads together.  Setting
+ * VI_NO_LOOP_VECTORIZE=1 before compiling a program runs every loop per iteration. */
+size_t vi_program_vector_loops(const vi_program *p);
 /* Where print() output goes; default: nowhere. */
 typedef void (*vi_print_fn)(void *ctx, const char *text);
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);

@@ -128,6 +128,19 @@ void ad_tape_reset(ad_tape *t, size_t n, int grad)
 }
 
 size_t ad_tape_n(const ad_tape *t) { return t->n; }
+
+size_t ad_tape_set_n(ad_tape *t, size_t n)
+{
+  size_t old = t->n;
+  t->n = n ? n : 1;
+  return old;
+}
+
+void ad_tape_clear_error(ad_tape *t)
+{
+  t->has_err = 0;
+  t->err[0] = '\0';
+}
 int ad_tape_recording(const ad_tape *t) { return t->grad; }
 void ad_tape_set_rng(ad_tape *t, gsl_rng *rng) { t->rng = rng; }
 gsl_rng *ad_tape_rng(ad_tape *t) { return t->rng; }
@@ -416,6 +429,11 @@ static ad_node *push_node(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin,
 ad_node *ad_push(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in)
 {
   return push_node(t, fn, out, nin, in, 1);
+}
+
+ad_node *ad_push_keep(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in)
+{
+  return push_node(t, fn, out, nin, in, 0);
 }
 
 void ad_tape_backward(ad_tape *t)

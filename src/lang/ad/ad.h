@@ -65,6 +65,10 @@ void ad_tape_free(ad_tape *t);
 /* Start an evaluation over n draws.  grad: record the reverse sweep.  Resets the arena. */
 void ad_tape_reset(ad_tape *t, size_t n, int grad);
 size_t ad_tape_n(const ad_tape *t);
+/* Change the draw count new values get (ad_new's varying nd) and return the old one.
+ * For a caller that folds another axis into the draw axis for a while (back/loop_vec.c:
+ * loop iterations x draws); values already made keep their nd. */
+size_t ad_tape_set_n(ad_tape *t, size_t n);
 int ad_tape_recording(const ad_tape *t);
 /* Run the reverse sweep over everything recorded since reset.  The caller seeds the
  * output's adj (e.g. 1 for every draw of the log density) before calling. */
@@ -110,6 +114,8 @@ gsl_rng *ad_tape_rng(ad_tape *t);
  * error): an op returns NULL and sets this message. */
 void ad_tape_set_error(ad_tape *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const char *ad_tape_error(const ad_tape *t);
+/* Forget the error (a caller that released everything since a mark and starts over). */
+void ad_tape_clear_error(ad_tape *t);
 
 /* A new value in the arena: varying (nd = n) or not (nd = 1); with an adjoint array
  * (zeroed) when with_adj and the tape is recording.  x is uninitialised. */
@@ -120,6 +126,9 @@ ad_val *ad_new_like(ad_tape *t, const ad_val *v, int varying, int with_adj);
 ad_val *ad_scalar(ad_tape *t, double v, int is_int);   /* constant int or real */
 /* Record a node (no-op returning NULL when not recording or no input has an adjoint). */
 ad_node *ad_push(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in);
+/* The same for a node whose reverse step reads no value of its inputs, only their
+ * shapes (a gather): they stay writable in place, as after indexing. */
+ad_node *ad_push_keep(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_val **in);
 
 /* Persistent values (data, transformed data): malloc'd, freed with ad_val_free. */
 ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims);

@@ -94,6 +94,10 @@ typedef struct ev_ctx {
    * can tell whether the whole batch would have stayed together (program.c's threads) */
   unsigned long long sig;
   int used_ode;                /* an ODE solver ran (its steps are shared by the batch) */
+  /* loops with independent iterations run as vector ops (loop_vec.c) unless
+   * no_loop_vec (VI_NO_LOOP_VECTORIZE=1 at compile time); loops_vec counts those run so */
+  int no_loop_vec;
+  long loops_vec;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -178,6 +182,19 @@ ad_val *tup_assign_index(ad_tape *t, const ad_val *v, const ad_ix *ix, int nix,
                          const ad_val *rhs);
 ad_val *tup_persistent(const ad_val *v);
 int tup_varying(const ad_val *v);
+
+/* What loop_vec.c needs of the evaluator (the plain evaluation of an expression, the
+ * addition of a target term), handed over as hof_ops is. */
+typedef struct lv_ops {
+  ad_val *(*expr)(ev_ctx *c, const vi_expr *e);
+  int (*add_term)(ev_ctx *c, ad_val *v, int lik, vi_loc loc);
+} lv_ops;
+/* ev_for_vector's answer when the loop is left to the per-iteration path. */
+#define EV_LOOP_PLAIN 100
+/* `for (i in lo:hi) body` evaluated once over all iterations when they provably do not
+ * depend on each other (loop_vec.c): 0 done (or an error of adding its target terms),
+ * EV_LOOP_PLAIN when not (nothing of the attempt remains: run the plain loop). */
+int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi);
 
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)

@@ -1560,6 +1560,8 @@ static int loop_body(ev_ctx *c, const vi_stmt *body, int *stop)
   return rc;
 }
 
+static const lv_ops LV_OPS = {ev_expr, add_term};
+
 static int exec_for(ev_ctx *c, const vi_stmt *st)
 {
   ad_val *a, *b;
@@ -1569,6 +1571,7 @@ static int exec_for(ev_ctx *c, const vi_stmt *st)
   if ((rc = int_at(c, a, 0, st->lo->loc, &lo))) return rc;
   if (!(b = ev_expr(c, st->hi))) return c->rc;
   if ((rc = int_at(c, b, 0, st->hi->loc, &hi))) return rc;
+  if ((rc = ev_for_vector(c, &LV_OPS, st, lo, hi)) != EV_LOOP_PLAIN) return rc;
   for (long i = lo; i <= hi; i++) {
     ad_val *iv = ad_scalar(c->t, (double)i, 1);
     if (!iv) return tape_fail(c, st->loc, "for");

@@ -311,6 +311,10 @@ static vi_program *program_compile(const char *source, size_t len, const char *n
   gsl_rng_set(p->tdata_rng, 20261125UL);
   p->ev.ast = ast;
   p->ev.t = p->tape;
+  {
+    const char *nv = getenv("VI_NO_LOOP_VECTORIZE");
+    p->ev.no_loop_vec = nv && *nv && strcmp(nv, "0") != 0;
+  }
   /* the blocks and the function bodies (a truncated ~ in an _lp function) */
   for (int b = 0; b < BLK_COUNT + ast->nfuncs; b++)
     if ((rc = walk_stmt(p, b < BLK_COUNT ? ast->blocks[b] : ast->funcs[b - BLK_COUNT]->body,
@@ -905,6 +909,7 @@ static ev_ctx *worker_alloc(vi_program *p)
   w->fn = NULL; w->ret = NULL; w->depth = 0; w->stack_base = NULL;
   w->sub = NULL; w->sub_busy = 0;   /* the off-tape solvers' tape: its own, made when used */
   w->explain = w->nf_set = 0;
+  w->loops_vec = 0;
   memset(&w->err, 0, sizeof w->err);
   memset(&w->nf_err, 0, sizeof w->nf_err);
   size_t ns = p->ast->nslots > 0 ? (size_t)p->ast->nslots : 1;
@@ -1086,6 +1091,15 @@ size_t vi_program_threads(const vi_program *p)
 size_t vi_program_parallel_calls(const vi_program *p)
 {
   return p ? p->par_calls : 0;
+}
+
+size_t vi_program_vector_loops(const vi_program *p)
+{
+  if (!p) return 0;
+  long k = p->ev.loops_vec;
+  for (size_t i = 1; p->wk && i < p->nwk; i++)   /* wk[0] is ev */
+    if (p->wk[i]) k += p->wk[i]->loops_vec;
+  return (size_t)k;
 }
 
 static int log_joint_(void *ctx, size_t n, const double *z, double *lp, double *grad)
