@@ -17,6 +17,11 @@
  *
  *   throughput [--model FILE.stan] [--sizes 1000,10000,100000,1000000] [--dim 100]
  *              [--draws 32] [--lang-max N] [--threads 1|default|both]
+ *              [--vmath scalar|libmvec|sleef]
+ *
+ * --vmath sets the language's elementwise transcendentals (src/lang/ad/vmath.c;
+ * default: its own choice, named in the header), so one binary can time the scalar
+ * libm path against the vector one.
  *
  * X[i][j] = k / 100 with k an integer near 100 N(0, 1), written to JSON as "k/100"
  * decimals, so the language and the C model read bit-identical doubles. */
@@ -34,6 +39,7 @@
 #include <vi.h>
 
 #include "c_models.h"
+#include "lang/ad/vmath.h"
 
 /* OpenBLAS's own thread control (declared in its cblas.h, which clashes with GSL's). */
 void openblas_set_num_threads(int num_threads);
@@ -302,11 +308,17 @@ int main(int argc, char **argv)
       m = strtoul(v, NULL, 10);
     else if (!strcmp(a, "--lang-max"))
       lang_max = strtoul(v, NULL, 10);
-    else if (!strcmp(a, "--threads"))
+    else if (!strcmp(a, "--vmath")) {
+      if (vmath_select(v, 0)) {
+        fprintf(stderr, "throughput: --vmath %s: not built in or not supported here\n", v);
+        return 2;
+      }
+    } else if (!strcmp(a, "--threads"))
       thr_mode = !strcmp(v, "1") ? 0 : !strcmp(v, "default") ? 1 : 2;
     else {
       fprintf(stderr, "usage: throughput [--model FILE.stan] [--sizes N,N,..] [--dim D] "
-                      "[--draws M] [--lang-max N] [--threads 1|default|both]\n");
+                      "[--draws M] [--lang-max N] [--threads 1|default|both] "
+                      "[--vmath scalar|libmvec|sleef]\n");
       return 2;
     }
     i++;
@@ -325,6 +337,7 @@ int main(int argc, char **argv)
   printf("# language: %s; C: models/c_models.h; GEMM: X B and X' R (cblas_dgemm)\n",
          model_path);
   printf("# floor: GEMM plus one pass of exp/log1p over the N x M predictors\n");
+  printf("# language's elementwise transcendentals: %s\n", vmath_describe());
   printf("# %8s %7s %11s %11s %11s %11s %8s %9s %8s %10s\n", "N", "threads", "language_s",
          "C_s", "GEMM_s", "floor_s", "lang/C", "lang/GEMM", "C/GEMM", "lang/floor");
   fflush(stdout);

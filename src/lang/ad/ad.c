@@ -884,7 +884,8 @@ static void map1_backward(ad_tape *t, ad_node *node)
   }
 }
 
-ad_val *ad_map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_dfn1 df, int result_int)
+/* ad_map1 and ad_map1v: the values by f one at a time, or by vf over the array. */
+static ad_val *map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_vfn1 vf, ad_dfn1 df, int result_int)
 {
   vi_type ty = a->type;
   ty.base = result_int ? VT_INT : ty.base == VT_INT ? VT_REAL : ty.base;
@@ -892,7 +893,10 @@ ad_val *ad_map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_dfn1 df, int result_int)
   ad_val *y = ad_new_nd(t, ty, a->ndims, a->dims, a->nd, adj);
   if (!y) return NULL;
   size_t n = a->len * a->nd;
-  for (size_t i = 0; i < n; i++) y->x[i] = f(a->x[i]);
+  if (vf)
+    vf(y->x, a->x, n);
+  else
+    for (size_t i = 0; i < n; i++) y->x[i] = f(a->x[i]);
   ad_mark_shared(a);
   if (adj) {
     ad_val *in[1] = {a};
@@ -906,6 +910,16 @@ ad_val *ad_map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_dfn1 df, int result_int)
     }
   }
   return y;
+}
+
+ad_val *ad_map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_dfn1 df, int result_int)
+{
+  return map1(t, a, f, NULL, df, result_int);
+}
+
+ad_val *ad_map1v(ad_tape *t, ad_val *a, ad_vfn1 vf, ad_dfn1 df)
+{
+  return map1(t, a, NULL, vf, df, 0);
 }
 
 /* Shapes of a binary elementwise op: the output shape donor, or NULL on mismatch. */

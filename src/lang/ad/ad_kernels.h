@@ -15,6 +15,10 @@
 typedef double (*ad_fn1)(double x);
 typedef double (*ad_dfn1)(double x, double y);
 ad_val *ad_map1(ad_tape *t, ad_val *a, ad_fn1 f, ad_dfn1 df, int result_int);
+/* The same with the values computed over the whole array by vf (y[i] = f(x[i]) for
+ * i < n: vmath's vectorised transcendentals); a real result. */
+typedef void (*ad_vfn1)(double *y, const double *x, size_t n);
+ad_val *ad_map1v(ad_tape *t, ad_val *a, ad_vfn1 vf, ad_dfn1 df);
 
 /* y = f(a, b) elementwise with scalar broadcasting; df writes dy/da and dy/db (NULL: no
  * gradient).  Both non-scalar: same shape required.  Output type: the non-scalar

@@ -25,6 +25,7 @@
 #include <gsl/gsl_cdf.h>
 #include "lang/lib/lib.h"
 #include "lang/lib/dist_impl.h"
+#include "lang/ad/vmath.h"
 
 #define DMAX 4
 #define NEED(i) (need & (1u << (i)))
@@ -55,7 +56,9 @@ typedef struct {
   ad_val *out;
 } dist_ctx;
 
-static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_ctx *c)
+/* zero: clear the partials arrays (a kernel that writes every entry passes 0). */
+static int dist_setup_z(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_ctx *c,
+                        int zero)
 {
   int first = -1;
   c->na = na;
@@ -81,12 +84,18 @@ static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dis
     c->P[i] = NULL;
     c->pes[i] = cont ? c->ndo : 0;
     if (c->out->adj && args[i]->adj) {
-      c->P[i] = dist_zeros(t, (cont ? c->N : 1) * c->ndo);
-      if (!c->P[i]) return -1;
+      size_t np = (cont ? c->N : 1) * c->ndo;
+      c->P[i] = zero ? dist_zeros(t, np) : ad_alloc(t, (np ? np : 1) * sizeof *c->P[i]);
+      if (!c->P[i]) { ad_tape_set_error(t, "out of memory in %s", d->name); return -1; }
       c->need |= 1u << i;
     }
   }
   return 0;
+}
+
+static int dist_setup(ad_tape *t, const dist_desc *d, ad_val **args, int na, dist_ctx *c)
+{
+  return dist_setup_z(t, d, args, na, c, 1);
 }
 
 static ad_val *dist_finish(ad_tape *t, const dist_desc *d, ad_val **args, dist_ctx *c)
@@ -1073,33 +1082,87 @@ DIST_DEFINE(bernoulli_lpmf, bernoulli, NULL, 0, "n", "theta")
 static const dist_desc desc_bernoulli_logit_lpmf = {"bernoulli_logit_lpmf", {"n", "alpha"}, NULL, 0};
 
 /* bernoulli_logit_lpmf: the hot case of logistic regression (data outcomes against
- * log odds that vary by draw) in one tight loop per outcome value. */
+ * log odds that vary by draw) in tiles of (element, draw) pairs: the exps and logs of a
+ * tile go through vmath's vector routines (the transcendentals were most of this pass),
+ * then the sums per draw are taken in element order, as a plain loop would. */
+#define BL_TILE 512
 static ad_val *impl_bernoulli_logit_lpmf(ad_tape *t, ad_val **args, int nargs)
 {
   if (nargs != 2) { ad_tape_set_error(t, "bernoulli_logit_lpmf: expected 2 arguments"); return NULL; }
   if (args[0]->nd != 1)
     return dist_run(t, &desc_bernoulli_logit_lpmf, args, 2, k_bernoulli_logit);
   dist_ctx c;
-  if (dist_setup(t, &desc_bernoulli_logit_lpmf, args, 2, &c)) return NULL;
-  const size_t ndo = c.ndo, ds = c.ds[1];
+  /* the partials per element are written, not added to: no need to clear them first */
+  if (dist_setup_z(t, &desc_bernoulli_logit_lpmf, args, 2, &c, 0)) return NULL;
+  const size_t ndo = c.ndo, ds = c.ds[1], N = c.N, pes = c.pes[1];
   double *acc = c.out->x, *P = c.P[1];
-  for (size_t e = 0; e < c.N; e++) {
+  if (P && !pes) memset(P, 0, ndo * sizeof *P);   /* one row, summed over elements */
+  for (size_t e = 0; e < N; e++) {
     double n = c.x[0][e * c.es[0]];
     if (n != 0 && n != 1) {
       /* an outcome outside {0, 1}: every draw is -inf */
       for (size_t s = 0; s < ndo; s++) acc[s] = -INFINITY;
-      if (P) memset(P, 0, (c.pes[1] ? c.N : 1) * ndo * sizeof *P);
+      if (P) memset(P, 0, (pes ? N : 1) * ndo * sizeof *P);
       return dist_finish(t, &desc_bernoulli_logit_lpmf, args, &c);
     }
-    const double sg = n == 1 ? 1.0 : -1.0;
-    const double *x = c.x[1] + e * c.es[1];
-    double *pe = P ? P + e * c.pes[1] : NULL;
-    for (size_t s = 0; s < ndo; s++) {
-      /* log(1 + ex), not log1p(ex): ex is in (0, 1], so the two differ by less than
-         1.2e-16 absolute (nothing, in a sum of log densities), and log is faster */
-      double v = sg * x[s * ds], ex = exp(-fabs(v)), opx = 1 + ex;
-      acc[s] += (v < 0 ? v : 0) - log(opx);
-      if (pe) pe[s] += sg * (v > 0 ? ex : 1.0) / opx;
+  }
+  double v[BL_TILE], ex[BL_TILE], lg[BL_TILE], r[BL_TILE];
+  size_t e = 0, s = 0;
+  while (e < N) {
+    /* fill a tile from (e, s) on: v = sg * alpha, ex = exp(-|v|), lg = log(1 + ex)
+       (log(1 + ex), not log1p(ex): ex is in (0, 1], so the two differ by less than
+       1.2e-16 absolute, nothing in a sum of log densities) */
+    size_t e0 = e, s0 = s, m = 0;
+    while (m < BL_TILE && e < N) {
+      const double sg = c.x[0][e * c.es[0]] == 1 ? 1.0 : -1.0;
+      const double *x = c.x[1] + e * c.es[1];
+      size_t k = ndo - s < BL_TILE - m ? ndo - s : BL_TILE - m;
+      double *vt = v + m, *et = ex + m;
+      if (ds == 1) {
+        VI_SIMD
+        for (size_t j = 0; j < k; j++) { vt[j] = sg * x[s + j]; et[j] = -fabs(vt[j]); }
+      } else {
+        for (size_t j = 0; j < k; j++) { vt[j] = sg * x[0]; et[j] = -fabs(vt[j]); }
+      }
+      m += k;
+      s += k;
+      if (s == ndo) { s = 0; e++; }
+    }
+    vmath_exp(ex, ex, m);
+    VI_SIMD
+    for (size_t j = 0; j < m; j++) lg[j] = 1 + ex[j];
+    vmath_log(lg, lg, m);
+    /* whole-tile passes (separate loops: a select feeding a division does not
+       vectorise under -ftrapping-math): lg = log density, r = d/dv = inv_logit(-v) */
+    VI_SIMD
+    for (size_t j = 0; j < m; j++) lg[j] = (v[j] < 0 ? v[j] : 0) - lg[j];
+    if (P) {
+      VI_SIMD
+      for (size_t j = 0; j < m; j++) { double xe = ex[j]; v[j] = v[j] > 0 ? xe : 1.0; }
+      VI_SIMD
+      for (size_t j = 0; j < m; j++) r[j] = v[j] / (1 + ex[j]);
+    }
+    /* the tile's sums and partials, walking (e, s) again */
+    size_t j = 0;
+    e = e0;
+    s = s0;
+    while (j < m) {
+      const double sg = c.x[0][e * c.es[0]] == 1 ? 1.0 : -1.0;
+      size_t k = ndo - s < m - j ? ndo - s : m - j;
+      const double *lt = lg + j, *rt = r + j;
+      double *at = acc + s;
+      VI_SIMD
+      for (size_t q = 0; q < k; q++) at[q] += lt[q];
+      if (P && pes) {
+        double *pt = P + e * pes + s;
+        VI_SIMD
+        for (size_t q = 0; q < k; q++) pt[q] = sg * rt[q];
+      } else if (P) {
+        for (size_t q = 0; q < k; q++) P[s + q] += sg * rt[q];
+      }
+      j += k;
+      s += k;
+      if (s == ndo) { s = 0; e++; }
     }
   }
   return dist_finish(t, &desc_bernoulli_logit_lpmf, args, &c);

@@ -4,6 +4,7 @@
  * signatures follow the Stan Functions Reference (see math_impl.h for what these files
  * share).  A function outside its domain returns NaN, as Stan's do. */
 #include "lang/ad/ad_kernels.h"
+#include "lang/ad/vmath.h"
 #include "lang/lib/lib.h"
 #include "lang/lib/math_impl.h"
 
@@ -16,10 +17,34 @@
   static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
   { UNUSED(n); return ad_map1(t, a[0], F, NULL, 1); }
 
-UNARY(exp, exp, d_exp)
-UNARY(log, log, d_log)
-UNARY(log1p, log1p, d_log1p)
-UNARY(expm1, expm1, d_expm1)
+/* The values of these through vmath's vector routines (the derivatives stay scalar:
+ * all but the logistic ones are arithmetic on x and y). */
+#define UNARY_V(NAME, VF, DF)                                        \
+  static ad_val *b_##NAME(ad_tape *t, ad_val **a, int n)             \
+  { UNUSED(n); return ad_map1v(t, a[0], VF, DF); }
+
+/* -log1p_exp(-x) and -log1p_exp(x) over arrays. */
+static void v_log_inv_logit(double *y, const double *x, size_t n)
+{
+  enum { TILE = 256 };
+  double b[TILE];
+  for (size_t i0 = 0; i0 < n; i0 += TILE) {
+    size_t m = n - i0 < TILE ? n - i0 : TILE;
+    for (size_t k = 0; k < m; k++) b[k] = -x[i0 + k];
+    vmath_log1p_exp(b, b, m);
+    for (size_t k = 0; k < m; k++) y[i0 + k] = -b[k];
+  }
+}
+static void v_log1m_inv_logit(double *y, const double *x, size_t n)
+{
+  vmath_log1p_exp(y, x, n);
+  for (size_t i = 0; i < n; i++) y[i] = -y[i];
+}
+
+UNARY_V(exp, vmath_exp, d_exp)
+UNARY_V(log, vmath_log, d_log)
+UNARY_V(log1p, vmath_log1p, d_log1p)
+UNARY_V(expm1, vmath_expm1, d_expm1)
 UNARY(log1m, f_log1m, d_log1m)
 UNARY(log2, log2, d_log2)
 UNARY(log10, log10, d_log10)
@@ -31,11 +56,11 @@ UNARY(fabs, fabs, d_fabs)
 UNARY(inv, f_inv, d_inv)
 UNARY(inv_sqrt, f_inv_sqrt, d_inv_sqrt)
 UNARY(inv_square, f_inv_square, d_inv_square)
-UNARY(inv_logit, inv_logit, d_inv_logit)
+UNARY_V(inv_logit, vmath_inv_logit, d_inv_logit)
 UNARY(logit, f_logit, d_logit)
-UNARY(log_inv_logit, f_log_inv_logit, d_log_inv_logit)
-UNARY(log1m_inv_logit, f_log1m_inv_logit, d_log1m_inv_logit)
-UNARY(log1p_exp, log1p_exp, d_log1p_exp)
+UNARY_V(log_inv_logit, v_log_inv_logit, d_log_inv_logit)
+UNARY_V(log1m_inv_logit, v_log1m_inv_logit, d_log1m_inv_logit)
+UNARY_V(log1p_exp, vmath_log1p_exp, d_log1p_exp)
 UNARY(log1m_exp, log1m_exp, d_log1m_exp)
 UNARY(lgamma, f_lgamma, d_lgamma)
 UNARY(tgamma, f_tgamma, d_tgamma)
