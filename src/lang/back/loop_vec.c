@@ -119,6 +119,8 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
       for (int i = 0; i < e->nargs; i++)
         if (!is_scalar(e->args[i]->type)) return -1;
     break;
+  default:   /* tuples, and any kind added later: per iteration */
+    return -1;
   }
   if (any && !is_scalar(e->type)) return -1;
   return any;
@@ -231,7 +233,7 @@ static void bcast_backward(ad_tape *t, ad_node *nd)
 static ad_val *bcast(lv_run *r, ad_val *u)
 {
   ad_tape *t = r->c->t;
-  ad_val *o = ad_new_nd(t, (vi_type){u->type.base, 0}, 0, NULL, r->N, u->adj != NULL);
+  ad_val *o = ad_new_nd(t, (vi_type){u->type.base, 0, NULL}, 0, NULL, r->N, u->adj != NULL);
   if (!o) return NULL;
   for (size_t e = 0; e < r->L; e++)
     for (size_t s = 0; s < r->n; s++) o->x[e * r->n + s] = u->x[u->nd == 1 ? 0 : s];
@@ -256,7 +258,7 @@ static void widen_backward(ad_tape *t, ad_node *nd)
 static ad_val *widen(lv_run *r, ad_val *v)
 {
   ad_tape *t = r->c->t;
-  ad_val *o = ad_new_nd(t, (vi_type){v->type.base, 0}, 0, NULL, r->N, v->adj != NULL);
+  ad_val *o = ad_new_nd(t, (vi_type){v->type.base, 0, NULL}, 0, NULL, r->N, v->adj != NULL);
   if (!o) return NULL;
   for (size_t e = 0; e < r->L; e++)
     for (size_t s = 0; s < r->n; s++) o->x[e * r->n + s] = v->x[e];
@@ -316,7 +318,7 @@ static ad_val *gather(lv_run *r, ad_val *b, size_t *off, vi_basetype base)
 {
   ad_tape *t = r->c->t;
   size_t ns = b->nd == 1 ? 1 : r->n;
-  ad_val *o = ad_new_nd(t, (vi_type){base, 0}, 0, NULL, r->L * ns, b->adj != NULL);
+  ad_val *o = ad_new_nd(t, (vi_type){base, 0, NULL}, 0, NULL, r->L * ns, b->adj != NULL);
   if (!o) return NULL;
   if (ns == 1) for (size_t e = 0; e < r->L; e++) o->x[e] = b->x[off[e]];
   else
@@ -462,7 +464,7 @@ static ad_val *fast_normal(lv_run *r, ad_val **a, const int *lf)
   size_t n = r->n, L = r->L, N = r->N;
   ad_val *y = a[0], *mu = a[1], *sg = a[2];
   double *isg = ad_alloc(t, 2 * n * sizeof *isg), *lsg = isg + n;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->N,
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, r->N,
                         y->adj || mu->adj || sg->adj);
   if (!isg || !o) return NULL;
   for (size_t s = 0; s < n; s++) {
@@ -519,7 +521,7 @@ static ad_val *fast_log_mix(lv_run *r, ad_val **a, const int *lf)
   ad_val *th = a[0], *A = a[1], *B = a[2];
   int adj = th->adj || A->adj || B->adj;
   double *lt = ad_alloc(t, 2 * n * sizeof *lt), *rr = NULL;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, N, adj);
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, N, adj);
   if (!lt || !o) return NULL;
   if (o->adj && !(rr = ad_alloc(t, 2 * N * sizeof *rr))) return NULL;
   for (size_t s = 0; s < n; s++) {
@@ -598,7 +600,7 @@ static ad_val *lv_arith(lv_run *r, vi_op op, ad_val **a, const int *lf)
   size_t n = r->n, L = r->L, N = r->N, da, db;
   /* two operands that do not vary by draw (data): one value per iteration (nd L) */
   size_t ns = by_draw(r, a[0], lf[0]) || by_draw(r, a[1], lf[1]) ? n : 1;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, L * ns, a[0]->adj || a[1]->adj);
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, L * ns, a[0]->adj || a[1]->adj);
   if (!o) return NULL;
   for (size_t e = 0; e < L; e++) {
     const double *ar = oprow(a[0], lf[0], e, n, N, &da), *br = oprow(a[1], lf[1], e, n, N, &db);
@@ -629,7 +631,7 @@ static ad_val *unfold(lv_run *r, ad_val *v, int lf)
   ad_val *view = ad_alloc(r->c->t, sizeof *view);
   if (!view) return NULL;
   *view = *v;
-  view->type = v->type.base == VT_INT ? (vi_type){VT_INT, 1} : (vi_type){VT_VECTOR, 0};
+  view->type = v->type.base == VT_INT ? (vi_type){VT_INT, 1, NULL} : (vi_type){VT_VECTOR, 0, NULL};
   view->ndims = 1;
   view->dims[0] = r->L;
   view->len = r->L;
@@ -759,7 +761,7 @@ static int add_term(lv_run *r, ad_val *v, int lik, vi_loc loc)
 {
   ad_tape *t = r->c->t;
   if (!(v = full(r, v))) return -1;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0}, 0, NULL, r->n, v->adj != NULL);
+  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, r->n, v->adj != NULL);
   if (!o) return -1;
   for (size_t s = 0; s < r->n; s++) o->x[s] = 0;
   for (size_t e = 0; e < r->L; e++)
@@ -881,7 +883,7 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   r.tail = &r.terms;
   int ok = 0;
   /* the loop variable: one value per iteration, the same in every draw (nd L) */
-  ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0}, 0, NULL, L, 0);
+  ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L, 0);
   if (iv) {
     for (size_t e = 0; e < L; e++) iv->x[e] = (double)(lo + (long)e);
     c->slot[s.var->slot] = iv;

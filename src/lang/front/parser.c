@@ -402,7 +402,6 @@ static void parse_index(parser *p, vi_expr *owner, vi_index *ix)
 static vi_expr *parse_primary(parser *p)
 {
   const vi_token *t = cur(p);
-  char q[64];
   switch (t->kind) {
   case TK_INT: {
     vi_expr *e = new_expr(p, EX_INT_LIT, t->loc);
