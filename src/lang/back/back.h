@@ -94,6 +94,14 @@ typedef struct ev_ctx {
    * can tell whether the whole batch would have stayed together (program.c's threads) */
   unsigned long long sig;
   int used_ode;                /* an ODE solver ran (its steps are shared by the batch) */
+  /* data parallelism (shard.c): this process holds observations [shard_lo, shard_hi) of
+   * shard_total, those of the data sharded by the int in slot shard_by (-1: no
+   * sharding); sharded[slot] marks them.  shard_rest: a rank other than the first, whose
+   * passes add only the terms on its shard (the others count once, on rank 0). */
+  int shard_by;
+  const unsigned char *sharded;
+  size_t shard_rank, shard_size, shard_total, shard_lo, shard_hi;
+  int shard_rest;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
