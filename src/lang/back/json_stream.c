@@ -421,13 +421,15 @@ int js_parse_shard(const char *text, size_t len, const char *const *names, size_
   if (!h) { free(ap); return -3; }
   yajl_status st;
   int jumped = 0;
-  size_t base = 0;
+  size_t volatile base = 0;
   if (setjmp(ap->jb)) {
     p.oom = 1;
     jumped = 1;
     st = yajl_status_error;
   } else if (sh) {
-    st = parse_chunks(h, text, len, sh->release, &base);
+    size_t at = 0;
+    st = parse_chunks(h, text, len, sh->release, &at);
+    base = at;
   } else {
     st = yajl_parse(h, (const unsigned char *)text, len);
     if (st == yajl_status_ok) st = yajl_complete_parse(h);
