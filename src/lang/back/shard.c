@@ -284,21 +284,27 @@ static void raise_slot(walk *w, int slot, int lv)
 static int untouched(walk *w, const vi_expr *e, vi_loc loc, const char *what)
 {
   if (!e) return 0;
-  if (is_by(w, e) || (e->kind == EX_VAR && e->decl && w->tv[e->decl->slot] != T_NONE))
-    return fail(w, e->loc.line ? e->loc : loc, "%s in %s reads '%s', which each process "
-                "holds only its part of: %s", what, w->blk, e->str,
-                !strcmp(w->blk, "generated quantities")
-                ? "generated quantities must not need the whole data"
-                : !strcmp(w->blk, "parameters")
-                ? "a parameter must not be sized by the observations"
-                : !strcmp(w->blk, "data")
-                ? "only the first dimension of a sharded variable may be N"
-                : !strcmp(w->blk, "transformed data")
-                ? "transformed data would be computed from part of the observations "
-                  "(a mean, a sum or a size of them would differ between processes); "
-                  "compute it beforehand and pass it as data"
-                : "transformed parameters are output whole and must not depend on the "
-                  "observations");
+  if (is_by(w, e) || (e->kind == EX_VAR && e->decl && w->tv[e->decl->slot] != T_NONE)) {
+    const char *why =
+        !strcmp(w->blk, "generated quantities")
+        ? "generated quantities must not need the whole data"
+        : !strcmp(w->blk, "parameters")
+        ? "a parameter must not be sized by the observations"
+        : !strcmp(w->blk, "data")
+        ? "only the first dimension of a sharded variable may be N"
+        : !strcmp(w->blk, "transformed data")
+        ? "transformed data would be computed from part of the observations (a mean, a "
+          "sum or a size of them would differ between processes); compute it beforehand "
+          "and pass it as data"
+        : "transformed parameters are output whole and must not depend on the "
+          "observations";
+    if (is_by(w, e))
+      return fail(w, e->loc.line ? e->loc : loc, "%s in %s reads '%s', the count of the "
+                  "observations, which differs between processes: %s", what, w->blk,
+                  e->str, why);
+    return fail(w, e->loc.line ? e->loc : loc, "%s in %s reads '%s', of which each "
+                "process holds only its part: %s", what, w->blk, e->str, why);
+  }
   for (int i = 0; i < e->nargs; i++)
     if (untouched(w, e->args[i], loc, what)) return -1;
   for (int k = 0; k < e->nindex; k++)
@@ -309,6 +315,7 @@ static int untouched(walk *w, const vi_expr *e, vi_loc loc, const char *what)
 
 static int decl_untouched(walk *w, const vi_decl *d, const char *what)
 {
+  if (untouched(w, d->init, d->loc, what)) return -1;   /* the value first: xc = x - mean(x) */
   for (int k = 0; k < d->ndims; k++)
     if (untouched(w, d->dims[k], d->loc, what)) return -1;
   const vi_expr *more[7] = {d->size[0], d->size[1], d->lower, d->upper, d->offset,
