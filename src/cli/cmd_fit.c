@@ -131,6 +131,17 @@ static void report_runtime(const char *what, int st, const vi_program *p)
   }
 }
 
+/* The message of the last failed evaluation: with several ranks, the one all ranks
+ * agreed on (a branch on it must go the same way everywhere: what follows may evaluate
+ * the model, a collective step). */
+static const char *last_error(const vi_program *p)
+{
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1) return cli_mpi_error();
+#endif
+  return vi_program_last_error(p);
+}
+
 /* --covariance lrvb: Sigma_LR into o; CLI_EXIT_OK, or the exit code after the error. */
 static int lrvb_run(vi_fit *f, cli_outcome *o, const vi_program *p)
 {
@@ -380,7 +391,7 @@ static int fit_main(int argc, char **argv)
     if (st == VI_EINVAL) {
       cli_error("invalid combination of options: %s", vi_strerror(st));
       rc = CLI_EXIT_USAGE;
-    } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
+    } else if (st == VI_ENONFINITE && !last_error(p)[0]) {
       cli_error("cannot start the fit: the log density is not finite at the starting "
                 "draws; the statement responsible is named below (--init random helps "
                 "only when the start lies outside the model's support)");
