@@ -291,7 +291,7 @@ static int untouched(walk *w, const vi_expr *e, vi_loc loc, const char *what)
         : !strcmp(w->blk, "parameters")
         ? "a parameter must not be sized by the observations"
         : !strcmp(w->blk, "data")
-        ? "only the first dimension of a sharded variable may be N"
+        ? "only the first dimension of a sharded variable may be the count"
         : !strcmp(w->blk, "transformed data")
         ? "transformed data would be computed from part of the observations (a mean, a "
           "sum or a size of them would differ between processes); compute it beforehand "
@@ -540,12 +540,14 @@ int shard_plan(ev_ctx *c, const char *by, vi_error *err)
     if (!d) continue;
     const vi_expr *first = d->ndims ? d->dims[0] : d->size[0];
     if (is_by(&w, first)) { sh[d->slot] = 1; tv[d->slot] = T_FULL; nsh++; }
+    char what[300];
+    snprintf(what, sizeof what, "'%s'", d->name);
     for (int k = 0; k < d->ndims; k++)
-      if (k > 0 || !sh[d->slot]) untouched(&w, d->dims[k], d->loc, d->name);
+      if (k > 0 || !sh[d->slot]) untouched(&w, d->dims[k], d->loc, what);
     for (int k = 0; k < 2; k++)
-      if (!(k == 0 && d->ndims == 0 && sh[d->slot])) untouched(&w, d->size[k], d->loc, d->name);
-    untouched(&w, d->lower, d->loc, d->name);
-    untouched(&w, d->upper, d->loc, d->name);
+      if (!(k == 0 && d->ndims == 0 && sh[d->slot])) untouched(&w, d->size[k], d->loc, what);
+    untouched(&w, d->lower, d->loc, what);
+    untouched(&w, d->upper, d->loc, what);
   }
   if (!w.rc && nsh == 0)
     fail(&w, n->loc, "no data variable has '%s' as its first dimension (array[%s] ..., "
