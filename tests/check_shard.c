@@ -191,6 +191,14 @@ START_TEST(test_errors)
   ck_assert_msg(strstr(err.message, "m.stan:4:") && strstr(err.message, "sum() combines the observations of the sharded 'y'"),
                 "%s", err.message);
   vi_program_free(p);
+  static const char *acc =
+    "data { int N; vector[N] y; }\nparameters { real mu; }\n"
+    "model { real t = 0;\n  for (n in 1:N) t += y[n];\n  mu ~ normal(t, 1); }\n";
+  p = make(acc, "{\"N\": 2, \"y\": [1, 2]}", NULL, "N", 0, 2, &st, &err);
+  ck_assert_int_eq(st, VI_EUNSUPPORTED);
+  ck_assert_msg(strstr(err.message, "m.stan:4:") && strstr(err.message, "'t' accumulates over the observations"),
+                "%s", err.message);
+  vi_program_free(p);
 }
 END_TEST
 

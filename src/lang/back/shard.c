@@ -39,6 +39,7 @@ typedef struct walk {
   const vi_ast *ast;
   int by;                  /* slot of N */
   unsigned char *tv;       /* per slot: its level */
+  unsigned char *inner;    /* per slot: a local declared inside a loop over the rows */
   int changed;             /* a level went up (the walk repeats until none does) */
   int report;              /* the last walk: errors and term marks */
   int rc;                  /* the first error (report walk), its message in err */
@@ -357,8 +358,9 @@ static int model_block(walk *w, vi_stmt *s, int inloop)
 }
 
 /* A local of the model block: sized by N (vector[N] mu) it is FULL. */
-static int model_decl(walk *w, const vi_decl *d)
+static int model_decl(walk *w, const vi_decl *d, int inloop)
 {
+  if (inloop) w->inner[d->slot] = 1;
   const vi_expr *first = d->ndims ? d->dims[0] : d->size[0];
   int lv = T_NONE;
   if (is_by(w, first)) lv = T_FULL;
@@ -388,7 +390,7 @@ static int model_stmt(walk *w, vi_stmt *s, int inloop)
   if (!s) return 0;
   switch (s->kind) {
   case ST_DECL:
-    return model_decl(w, s->decl);
+    return model_decl(w, s->decl, inloop);
   case ST_ASSIGN: {
     const vi_expr *v = s->lhs->kind == EX_INDEX ? s->lhs->args[0] : s->lhs;
     int r = expr(w, s->rhs);
@@ -405,6 +407,13 @@ static int model_stmt(walk *w, vi_stmt *s, int inloop)
                       v->str);
       }
     }
+    /* in a loop over the rows, a variable from outside it that is not the row's own
+     * element (mu[n] of a sharded mu) accumulates over the rows: a reduction */
+    if (inloop && v->decl && !w->inner[v->decl->slot] &&
+        !(s->lhs->kind == EX_INDEX && w->tv[v->decl->slot] == T_FULL))
+      return fail(w, s->loc, "'%s' accumulates over the observations (each process "
+                  "would hold its part's value only); write the term per observation, or "
+                  "sum into target directly", v->str);
     if (v->decl) raise_slot(w, v->decl->slot, r);
     if (inloop && v->decl) raise_slot(w, v->decl->slot, T_ELEM);
     return 0;
@@ -529,9 +538,9 @@ int shard_plan(ev_ctx *c, const char *by, vi_error *err)
                           "terms sum over the observations is not known", by),
            VI_EUNSUPPORTED;
   size_t ns = a->nslots > 0 ? (size_t)a->nslots : 1;
-  unsigned char *sh = calloc(ns, 1), *tv = calloc(ns, 1);
-  if (!sh || !tv) { free(sh); free(tv); return VI_ENOMEM; }
-  walk w = {a, n->slot, tv, 0, 1, 0, err, "data"};
+  unsigned char *sh = calloc(ns, 1), *tv = calloc(ns, 1), *inner = calloc(ns, 1);
+  if (!sh || !tv || !inner) { free(sh); free(tv); free(inner); return VI_ENOMEM; }
+  walk w = {a, n->slot, tv, inner, 0, 1, 0, err, "data"};
   int nsh = 0;
   /* the data block: a variable whose first dimension is N is sharded; N anywhere else
    * (a bound, a later dimension, N + 1) would read the local count */
@@ -565,6 +574,7 @@ int shard_plan(ev_ctx *c, const char *by, vi_error *err)
     walk_all(&w);
   }
   free(tv);
+  free(inner);
   if (w.rc) { free(sh); return w.rc; }
   free((void *)c->sharded);
   c->sharded = sh;
