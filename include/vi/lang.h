@@ -120,6 +120,24 @@ size_t vi_program_vector_loops(const vi_program *p);
 typedef void (*vi_print_fn)(void *ctx, const char *text);
 void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);
 
+/* Data parallelism (one process of `size`, this one `rank`, 0-based; the processes are
+ * the caller's, MPI ranks in `vi fit --shard-by`).  Call before loading the data: every
+ * data variable whose first dimension is the data int `by` (array[N] ..., vector[N],
+ * matrix[N, K]) is split into `size` contiguous parts, this process keeping only part
+ * `rank` (read from the file alone, never the whole), and `by` reads as its count.  The
+ * model's log joint on each process is then its share: the terms on sharded data (and
+ * those in loops over 1:N) on its rows; every other term and the Jacobians on rank 0
+ * only.  So the sum of the processes' log joints (and gradients, and log liks) is the
+ * model's on the whole data: a caller all-reduces them.  Errors: VI_EINVAL when `by` is
+ * not a data int, VI_EUNSUPPORTED with err naming the statement when the model cannot
+ * be split soundly (transformed data or generated quantities reading sharded data, a
+ * reduction over the observations, a parameter sized by N, N used as a value, target());
+ * at the data load, VI_EDATA when N < size.  vi_program_shard_rows: this process's rows
+ * [lo, hi) of total, once the data are loaded (VI_EINVAL if not sharded). */
+int vi_program_set_shard(vi_program *p, const char *by, size_t rank, size_t size,
+                         vi_error *err);
+int vi_program_shard_rows(const vi_program *p, size_t *lo, size_t *hi, size_t *total);
+
 /* Parameters, for `vi check`: in declaration order. */
 size_t vi_program_n_params(const vi_program *p);
 typedef struct vi_param_info {

@@ -54,6 +54,7 @@ typedef struct cli_config {
   int lrvb;                   /* --covariance lrvb (0: meanfield) */
   int resample;               /* --resample psis (0: none) */
   int family_auto;            /* --family auto (the default): chosen by D, cli_family_choose */
+  const char *shard_by;       /* --shard-by N: the data split over the MPI ranks, or NULL */
 } cli_config;
 #define CLI_FINISH_SE 0.1
 /* The final diagnostics' fewest draws (when --eval-draws allows as many): PSIS k-hat
@@ -77,6 +78,21 @@ const char *cli_method_name(vi_estimator e);
 /* "mean-field Gaussian", "full-rank Gaussian", "low-rank Gaussian (diagonal + rank K)" */
 const char *cli_family_description(const vi_fit *f);
 const char *cli_init_name(vi_init i);   /* "zero", "random", "laplace" */
+
+/* ---- mpi_shard.c (a build --with-mpi, HAVE_MPI): --shard-by over MPI ranks ---- */
+/* MPI_Init; this rank and the count.  Ranks > 0 hold their stderr back (one message per
+ * error, rank 0's progress only).  CLI_EXIT_OK or the exit code after the error. */
+int cli_mpi_begin(size_t *rank, size_t *size);
+/* Collective: every rank passes its exit code so far; all get the code of the lowest
+ * rank that failed (whose error alone is printed), or CLI_EXIT_OK. */
+int cli_mpi_agree(int rc);
+int cli_mpi_max(int v);           /* collective: the largest v over the ranks */
+/* m (rank p's share of the model) becomes the model on the whole data: its log joint,
+ * gradient and log lik summed over the ranks in rank order. */
+void cli_mpi_wrap(vi_model *m, vi_program *p);
+int cli_mpi_observer(void *ctx, const vi_fit *f, const vi_diag *d);
+const char *cli_mpi_error(void);  /* the message of the last evaluation that failed */
+void cli_mpi_end(void);           /* MPI_Finalize (after the last collective) */
 
 /* ---- help.c ---- */
 void cli_help_main(FILE *out);

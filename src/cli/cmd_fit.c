@@ -7,6 +7,8 @@
  * is still reported and written, and says so in the exit code (1, 130, 143); so is a fit
  * whose fresh draws meet a non-finite log density or whose final ELBO, log p(X) or KL is
  * not finite (5: never "converged"). */
+#include "config.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,19 @@
 
 #include "cli/cli.h"
 #include "cli/plot.h"
+
+/* --shard-by: this process's rank and the count (0 and 1 without MPI); sharded: every
+ * step that may fail on one rank alone (its part of the data, the output files that rank
+ * 0 alone opens) is agreed by all before the next collective step. */
+static size_t g_rank, g_size = 1;
+static int g_sharded;
+static int agree(int rc)
+{
+#ifdef HAVE_MPI
+  if (g_sharded) return cli_mpi_agree(rc);
+#endif
+  return rc;
+}
 
 static void print_to_stderr(void *ctx, const char *text)
 {
@@ -102,6 +117,9 @@ static void report_unreliable(const vi_fit *f, vi_program *p, const cli_outcome 
 static void report_runtime(const char *what, int st, const vi_program *p)
 {
   const char *detail = p ? vi_program_last_error(p) : "";
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1) detail = cli_mpi_error();   /* from the rank that failed */
+#endif
   if (detail && detail[0]) {
     fflush(stdout);
     if (strstr(detail, ": error: "))
@@ -111,6 +129,17 @@ static void report_runtime(const char *what, int st, const vi_program *p)
   } else {
     cli_error("%s: %s", what, vi_strerror(st));
   }
+}
+
+/* The message of the last failed evaluation: with several ranks, the one all ranks
+ * agreed on (a branch on it must go the same way everywhere: what follows may evaluate
+ * the model, a collective step). */
+static const char *last_error(const vi_program *p)
+{
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1) return cli_mpi_error();
+#endif
+  return vi_program_last_error(p);
 }
 
 /* --covariance lrvb: Sigma_LR into o; CLI_EXIT_OK, or the exit code after the error. */
@@ -234,7 +263,7 @@ static double seconds_since(const struct timespec *t0)
   return (double)(t.tv_sec - t0->tv_sec) + 1e-9 * (double)(t.tv_nsec - t0->tv_nsec);
 }
 
-int cli_cmd_fit(int argc, char **argv)
+static int fit_main(int argc, char **argv)
 {
   struct timespec t0;
   clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -245,6 +274,13 @@ int cli_cmd_fit(int argc, char **argv)
     return rc;
   if (overwrites_input(&cfg))
     return CLI_EXIT_USAGE;
+  if (g_rank > 0) {
+    /* rank 0 writes the outputs and the progress; the others only compute */
+    cfg.output_path = cfg.trace_path = cfg.json_path = cfg.plot_dir = NULL;
+    cfg.no_progress = 1;
+  }
+  if (g_size > 1 && cfg.threads == 0)
+    cfg.threads = 1;   /* ranks share the cores: threads only on request */
 
   vi_error err;
   memset(&err, 0, sizeof err);
@@ -269,14 +305,27 @@ int cli_cmd_fit(int argc, char **argv)
   for (size_t i = 0; i < vi_program_n_warnings(p); i++)
     fprintf(stderr, "%s\n", vi_program_warning(p, i));
   vi_program_set_threads(p, cfg.threads);
-  if (!cfg.quiet)
+  if (!cfg.quiet && g_rank == 0)
     vi_program_set_print(p, print_to_stderr, NULL);
+  if (cfg.shard_by) {
+    memset(&err, 0, sizeof err);
+    st = vi_program_set_shard(p, cfg.shard_by, g_rank, g_size, &err);
+    if (st != VI_SUCCESS) {
+      if (st == VI_EINVAL && err.message[0]) {
+        cli_error("--shard-by: %s", strstr(err.message, "cannot shard")
+                  ? strstr(err.message, "cannot shard") : err.message);
+        rc = CLI_EXIT_USAGE;
+      } else {
+        rc = cli_report_lang_error(&err, st);
+      }
+      goto out;
+    }
+  }
   memset(&err, 0, sizeof err);
   st = vi_program_load_data_file(p, cfg.data_path, &err);
-  if (st != VI_SUCCESS) {
-    rc = cli_report_lang_error(&err, st);
+  rc = st != VI_SUCCESS ? cli_report_lang_error(&err, st) : CLI_EXIT_OK;
+  if ((rc = agree(rc)) != CLI_EXIT_OK)   /* each rank read its own part */
     goto out;
-  }
   vi_model m;
   memset(&m, 0, sizeof m);
   st = vi_program_model(p, &m);
@@ -286,6 +335,10 @@ int cli_cmd_fit(int argc, char **argv)
     rc = st == VI_EINVAL ? CLI_EXIT_MODEL : cli_exit_for_status(st);
     goto out;
   }
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1)
+    cli_mpi_wrap(&m, p);   /* the sum over the ranks of their shares */
+#endif
 
   cli_family_choose(&cfg, m.dim);
   if (vi_family_ranked(cfg.opt.family) && cfg.opt.family_rank > m.dim) {
@@ -325,12 +378,12 @@ int cli_cmd_fit(int argc, char **argv)
    * until the end so that a first signal during the final diagnostics does not lose the
    * report. */
   cli_signals_install();
-  for (int i = 0; i < 3; i++)
-    if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0) {
+  for (int i = 0; i < 3 && rc == CLI_EXIT_OK; i++)
+    if (paths[i] && cli_atomic_open(&files[i], paths[i]) != 0)
       rc = CLI_EXIT_IO;
-      goto out;
-    }
-  if (cfg.plot_dir && (rc = plot_fit_ready(cfg.plot_dir)) != CLI_EXIT_OK)
+  if (rc == CLI_EXIT_OK && cfg.plot_dir)
+    rc = plot_fit_ready(cfg.plot_dir);
+  if ((rc = agree(rc)) != CLI_EXIT_OK)   /* rank 0 alone opens them */
     goto out;
 
   f = vi_fit_alloc(&m, &cfg.opt, &st);
@@ -338,7 +391,7 @@ int cli_cmd_fit(int argc, char **argv)
     if (st == VI_EINVAL) {
       cli_error("invalid combination of options: %s", vi_strerror(st));
       rc = CLI_EXIT_USAGE;
-    } else if (st == VI_ENONFINITE && !vi_program_last_error(p)[0]) {
+    } else if (st == VI_ENONFINITE && !last_error(p)[0]) {
       cli_error("cannot start the fit: the log density is not finite at the starting "
                 "draws; the statement responsible is named below (--init random helps "
                 "only when the start lies outside the model's support)");
@@ -356,13 +409,22 @@ int cli_cmd_fit(int argc, char **argv)
   cli_progress prog;
   cli_progress_init(&prog, stderr, cfg.quiet || cfg.no_progress, cfg.print_every);
   o.rel_obj = NAN;
-  if (cli_progress_observer(&prog, f, vi_fit_diag(f)) != 0)
+  vi_observer_fn observer = cli_progress_observer;
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1)
+    observer = cli_mpi_observer;   /* a signal on any rank stops them all, together */
+#endif
+  if (observer(&prog, f, vi_fit_diag(f)) != 0)
     o.run_status = VI_EINTERRUPTED;
   else
-    o.run_status = vi_fit_run(f, cli_progress_observer, &prog);
+    o.run_status = vi_fit_run(f, observer, &prog);
   cli_progress_finish(&prog, f);
   o.reason = vi_fit_stop_reason(f);
   o.interrupted = o.run_status == VI_EINTERRUPTED ? cli_signals_interrupted() : 0;
+#ifdef HAVE_MPI
+  if (g_sharded && g_size > 1 && o.run_status == VI_EINTERRUPTED)
+    o.interrupted = cli_mpi_max(o.interrupted);
+#endif
   o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ || vi_fit_stop_reason(f) == VI_STOP_FLAT
               ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
@@ -404,7 +466,8 @@ int cli_cmd_fit(int argc, char **argv)
   }
 
   o.seconds_total = seconds_since(&t0);
-  cli_summary_print(stdout, &cfg, f, &o, &draws);
+  if (g_rank == 0)
+    cli_summary_print(stdout, &cfg, f, &o, &draws);
 
   rc = o.exit_code;
   int bad[3] = {
@@ -440,5 +503,25 @@ out:
   vi_fit_free(f);
   free(init_z);
   vi_program_free(p);
+  return rc;
+}
+
+int cli_cmd_fit(int argc, char **argv)
+{
+  g_rank = 0;
+  g_size = 1;
+  g_sharded = 0;
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+    if (!strncmp(argv[i], "--shard-by", 10)) g_sharded = 1;
+#ifdef HAVE_MPI
+  if (g_sharded) {
+    int rc = cli_mpi_begin(&g_rank, &g_size);
+    if (rc != CLI_EXIT_OK) return rc;
+  }
+#endif
+  int rc = fit_main(argc, argv);
+#ifdef HAVE_MPI
+  if (g_sharded) cli_mpi_end();
+#endif
   return rc;
 }

@@ -19,7 +19,8 @@ enum {
   OPT_TOL_REL_OBJ, OPT_OUTPUT_DRAWS, OPT_TRACE, OPT_SUMMARY_JSON, OPT_INIT, OPT_EVAL_DRAWS,
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
   OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
-  OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE, OPT_THREADS
+  OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE, OPT_THREADS,
+  OPT_SHARD_BY
 };
 
 static const struct option fit_options[] = {
@@ -53,6 +54,7 @@ static const struct option fit_options[] = {
   {"memory-limit", required_argument, NULL, OPT_MEMORY_LIMIT},
   {"covariance", required_argument, NULL, OPT_COVARIANCE},
   {"threads", required_argument, NULL, OPT_THREADS},
+  {"shard-by", required_argument, NULL, OPT_SHARD_BY},
   {"resample", required_argument, NULL, OPT_RESAMPLE},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
@@ -311,6 +313,14 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
         return CLI_EXIT_USAGE;
       }
       cfg->threads = n;
+      break;
+    case OPT_SHARD_BY:
+      if (!optarg[0]) {
+        cli_error("--shard-by: expected the name of the data int that counts the "
+                  "observations (N)");
+        return CLI_EXIT_USAGE;
+      }
+      cfg->shard_by = optarg;
       break;
     case OPT_SEED:
       if (parse_count("seed", optarg, 0, &n))

@@ -98,6 +98,15 @@ typedef struct ev_ctx {
    * no_loop_vec (VI_NO_LOOP_VECTORIZE=1 at compile time); loops_vec counts those run so */
   int no_loop_vec;
   long loops_vec;
+
+  /* data parallelism (shard.c): this process holds observations [shard_lo, shard_hi) of
+   * shard_total, those of the data sharded by the int in slot shard_by (-1: no
+   * sharding); sharded[slot] marks them.  shard_rest: a rank other than the first, whose
+   * passes add only the terms on its shard (the others count once, on rank 0). */
+  int shard_by;
+  const unsigned char *sharded;
+  size_t shard_rank, shard_size, shard_total, shard_lo, shard_hi;
+  int shard_rest;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */
@@ -187,7 +196,7 @@ int tup_varying(const ad_val *v);
  * addition of a target term), handed over as hof_ops is. */
 typedef struct lv_ops {
   ad_val *(*expr)(ev_ctx *c, const vi_expr *e);
-  int (*add_term)(ev_ctx *c, ad_val *v, int lik, vi_loc loc);
+  int (*add_term)(ev_ctx *c, ad_val *v, int lik, int sharded, vi_loc loc);
 } lv_ops;
 /* ev_for_vector's answer when the loop is left to the per-iteration path. */
 #define EV_LOOP_PLAIN 100

@@ -324,20 +324,75 @@ static int relabel(ev_ctx *c, vi_error *err, int status)
   return status;
 }
 
-int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
+/* Sharded data: the value of the int that sizes the sharded variables, read alone (the
+ * parse stops there), and this rank's part [lo, hi) of its observations: contiguous,
+ * sizes differing by at most one. */
+static int shard_range(ev_ctx *c, const char *json, size_t len, const char *fname,
+                       int release, vi_error *err)
+{
+  const char *by = c->ast->slots[c->shard_by]->name;
+  js_shard sh = {NULL, 0, 0, by, release};
+  js_doc doc = {0};
+  int line, col;
+  char msg[300];
+  if (js_parse_shard(json, len, &by, 1, &sh, &doc, &line, &col, msg, sizeof msg) != 0) {
+    js_doc_clear(&doc);
+    return VI_SUCCESS;   /* the full parse reports the error, with its place */
+  }
+  const js_value *j = js_doc_get(&doc, by);
+  double n = j && j->nnum == 1 && j->ntok == 2 ? j->num[0] : -1;
+  js_doc_clear(&doc);
+  if (n < 0 || n != floor(n)) return VI_SUCCESS;   /* missing or not an int: reported later */
+  c->shard_total = (size_t)n;
+  if (c->shard_total < c->shard_size)
+    return data_err(err, fname, "cannot shard the data by '%s' over %zu ranks: %s = %zu, "
+                    "fewer observations than ranks (run at most %zu ranks)", by,
+                    c->shard_size, by, c->shard_total, c->shard_total);
+  c->shard_lo = c->shard_rank * c->shard_total / c->shard_size;
+  c->shard_hi = (c->shard_rank + 1) * c->shard_total / c->shard_size;
+  return VI_SUCCESS;
+}
+
+int data_load_shard(ev_ctx *c, const char *json, size_t len, const char *fname, int release,
+                    vi_error *err)
 {
   js_doc doc = {0};
   const vi_stmt *blk = c->ast->blocks[BLK_DATA];
-  int rc = VI_SUCCESS;
+  int rc = VI_SUCCESS, shard = c->shard_by >= 0 && json;
+  if (shard) {
+    c->shard_total = c->shard_lo = c->shard_hi = 0;
+    if ((rc = shard_range(c, json, len, fname, release, err))) return rc;
+  }
   if (json) {
     size_t nn = 0;
     const char **names = calloc((blk ? (size_t)blk->nstmts : 0) + 1, sizeof *names);
-    if (!names) return data_err(err, fname, "out of memory reading the data"), VI_ENOMEM;
+    unsigned char *cut = calloc((blk ? (size_t)blk->nstmts : 0) + 1, 1);
+    if (!names || !cut) {
+      free(names);
+      free(cut);
+      return data_err(err, fname, "out of memory reading the data"), VI_ENOMEM;
+    }
     for (int i = 0; blk && i < blk->nstmts; i++)
-      if (blk->stmts[i]->kind == ST_DECL) names[nn++] = blk->stmts[i]->decl->name;
-    rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+      if (blk->stmts[i]->kind == ST_DECL) {
+        cut[nn] = shard && c->sharded[blk->stmts[i]->decl->slot];
+        names[nn++] = blk->stmts[i]->decl->name;
+      }
+    if (shard) {
+      int line, col;
+      char msg[300];
+      js_shard sh = {cut, c->shard_lo, c->shard_hi, NULL, release};
+      rc = js_parse_shard(json, len, names, nn, &sh, &doc, &line, &col, msg, sizeof msg);
+      if (rc) {   /* again, whole, for the message with its place */
+        js_doc_clear(&doc);
+        rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+        if (!rc) rc = data_err(err, fname, "cannot read the data: %s", msg);
+      }
+    } else {
+      rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+    }
     free(names);
-    if (rc) return rc;
+    free(cut);
+    if (rc) { js_doc_clear(&doc); return rc; }
   }
   ev_begin(c, 1, 0);
   c->block = BLK_DATA;
@@ -363,9 +418,16 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
     }
     for (int k = 0; k < nd; k++) total *= dims[k];
     const js_value *j = json ? js_doc_get(&doc, d->name) : NULL;
-    if (!j && total > 0) {
+    if (!j && (total > 0 || (shard && c->sharded[d->slot] && c->shard_total > 0))) {
       rc = data_err(err, fname, "variable '%s' (declared at %s:%d:%d) is missing from the data",
                     d->name, c->ast->name ? c->ast->name : "<model>", d->loc.line, d->loc.col);
+      goto out;
+    }
+    /* a sharded variable holds this rank's rows; its length is checked against the whole */
+    if (j && shard && c->sharded[d->slot] && j->ntok >= 2 && j->tok[0] == JS_LIST &&
+        j->seen != c->shard_total) {
+      rc = data_err(err, fname, "variable '%s': dimension 1: declared size %zu, found %zu",
+                    d->name, c->shard_total, j->seen);
       goto out;
     }
     fill_ctx f;
@@ -394,10 +456,23 @@ int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_err
                     d->type_text ? d->type_text : "");
       goto out;
     }
+    /* the size of the sharded variables: this rank's count from here on */
+    if (shard && d->slot == c->shard_by) {
+      if (v->x[0] != (double)c->shard_total) {   /* the prescan did not find it */
+        rc = data_err(err, fname, "variable '%s': cannot read it ahead of the rest", d->name);
+        goto out;
+      }
+      v->x[0] = (double)(c->shard_hi - c->shard_lo);
+    }
   }
 out:
   js_doc_clear(&doc);
   return rc;
+}
+
+int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err)
+{
+  return data_load_shard(c, json, len, fname, 0, err);
 }
 
 /* One parameter's JSON value x (constrained) into its unconstrained coordinates z (at

@@ -13,6 +13,12 @@
  * messages.  Errors: VI_EDATA with err filled (variable, dimension, sizes). */
 int data_load(ev_ctx *c, const char *json, size_t len, const char *fname, vi_error *err);
 
+/* The same; with c->shard_by >= 0, this rank's part of the sharded variables only
+ * (back.h), N the observations it holds.  release: json is a file mapping whose pages
+ * may be given back as they are read. */
+int data_load_shard(ev_ctx *c, const char *json, size_t len, const char *fname, int release,
+                    vi_error *err);
+
 /* Run transformed data once (n = 1, no gradient, _rng from rng) and keep its
  * block-level values as persistent values in c->data.  Errors as above (reject:
  * VI_ERUNTIME). */

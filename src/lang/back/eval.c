@@ -952,9 +952,12 @@ static void note_nonfinite(ev_ctx *c, vi_loc loc, double x, const char *dist,
 }
 
 /* Add a term to target (and to the likelihood part if lik): per-draw values now, and
- * its adjoint seeded with 1 so the single reverse sweep gives d target / d z. */
-static int add_term(ev_ctx *c, ad_val *v, int lik, vi_loc loc)
+ * its adjoint seeded with 1 so the single reverse sweep gives d target / d z.  With
+ * sharded data, a rank other than the first adds only the terms on its shard (sharded):
+ * the rest (priors, Jacobians) are rank 0's, counted once in the sum over ranks. */
+static int add_term(ev_ctx *c, ad_val *v, int lik, int sharded, vi_loc loc)
 {
+  if (c->shard_rest && !sharded) return 0;
   if (v->len != 1) {
     v = ad_sum_all(c->t, v);
     if (!v) return tape_fail(c, loc, "target +=");
@@ -1078,11 +1081,11 @@ static int exec_tilde(ev_ctx *c, const vi_stmt *st)
     lp = ad_binary(t, OP_SUB, lp, norm);
     if (!lp) return tape_fail(c, st->loc, "truncation");
     if (outside) {
-      int rc = add_term(c, outside, st->is_likelihood, st->loc);
+      int rc = add_term(c, outside, st->is_likelihood, st->shard_term, st->loc);
       if (rc) return rc;
     }
   }
-  return add_term(c, lp, st->is_likelihood, st->loc);
+  return add_term(c, lp, st->is_likelihood, st->shard_term, st->loc);
 }
 
 /* ---- print / reject ------------------------------------------------------------- */
@@ -1619,7 +1622,7 @@ int ev_stmt(ev_ctx *c, const vi_stmt *st)
   case ST_TILDE: return exec_tilde(c, st);
   case ST_TARGET:
     if (!(v = ev_expr(c, st->rhs))) return c->rc;
-    return add_term(c, v, st->is_likelihood, st->loc);
+    return add_term(c, v, st->is_likelihood, st->shard_term, st->loc);
   case ST_FOR: return exec_for(c, st);
   case ST_FOREACH: return exec_foreach(c, st);
   case ST_WHILE:
@@ -1802,7 +1805,7 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
     ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);
     if (!v) return tape_fail(c, d->loc, d->name);
     c->slot[d->slot] = v;
-    if (lj && upto == BLK_MODEL && (rc = add_term(c, lj, 0, d->loc))) return rc;
+    if (lj && upto == BLK_MODEL && (rc = add_term(c, lj, 0, 0, d->loc))) return rc;
   }
   const vi_ast *ast = c->ast;
   if ((rc = ev_block(c, ast->blocks[BLK_TPARAMS], BLK_TPARAMS))) return rc;

@@ -6,6 +6,7 @@
  * Duplicate keys are refused in every object, and nesting deeper than JS_MAX_DEPTH.
  * yajl does not check every allocation it makes: its allocator here jumps back out of
  * yajl_alloc / yajl_parse on a failure (longjmp), and the parse reports out of memory. */
+#define _DEFAULT_SOURCE   /* madvise */
 #include <errno.h>
 #include <limits.h>
 #include <locale.h>
@@ -15,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <yajl/yajl_parse.h>
 #include "lang/back/json_stream.h"
 
@@ -40,6 +44,9 @@ typedef struct parser {
   size_t nobj, capobj;
   size_t depth;
   int oom, root_kind;
+  const js_shard *sh;    /* NULL: keep everything */
+  int cap_sharded;       /* the member being captured keeps only its shard's items */
+  int stopped;           /* the stop_after member was read: the parse ends */
   char msg[256];         /* our own error, when a callback cancels */
 } parser;
 
@@ -93,11 +100,16 @@ static int push_tok(parser *p, js_kind k, size_t payload)
 /* The member's value is complete when the parser is back in the root object. */
 static void value_done(parser *p)
 {
-  if (p->depth == 1) p->cap = NULL;
+  if (p->depth == 1 && p->cap) {
+    if (p->sh && p->sh->stop_after && !strcmp(p->cap->name, p->sh->stop_after))
+      p->stopped = 1;
+    p->cap = NULL;
+  }
 }
 
 /* A value begins (not a list's end): the root must be an object; inside a captured value,
- * its parent list counts it.  1: capture it, 0: skip it, -1: cancel. */
+ * its parent list counts it.  1: capture it, 0: skip it, 2: skip it, an item of a sharded
+ * member outside this rank's shard, -1: cancel. */
 static int value_begin(parser *p, js_kind k)
 {
   if (p->depth == 0) {
@@ -106,6 +118,10 @@ static int value_begin(parser *p, js_kind k)
     return 0;
   }
   if (!p->cap || p->skip) return 0;
+  if (p->cap_sharded && p->nfr == 1) {
+    size_t i = p->cap->seen++;
+    if (i < p->sh->lo || i >= p->sh->hi) return 2;
+  }
   if (p->nfr) p->fr[p->nfr - 1].count++;
   return 1;
 }
@@ -137,7 +153,7 @@ static int leaf(parser *p, js_kind k, double x, const char *text)
     }
   }
   value_done(p);
-  return 1;
+  return !p->stopped;
 }
 
 static int cb_null(void *ctx) { return leaf(ctx, JS_NULL, 0, NULL); }
@@ -204,8 +220,8 @@ static int cb_start_map(void *ctx)
     if (push_tok(p, JS_OBJECT, 0) != 0) return oom(p);
     if (grow((void **)&p->fr, &p->capfr, p->nfr + 1, sizeof *p->fr)) return oom(p);
     p->fr[p->nfr++] = (frame){p->cap->ntok - 1, 0, 0};
-  } else if (p->cap && p->skip) {
-    p->skip++;
+  } else if (p->cap && (b == 2 || p->skip)) {
+    p->skip++;   /* inside a skipped value, or an item outside this rank's shard */
   }
   if (++p->depth > JS_MAX_DEPTH) return fail(p, "nesting too deep");
   if (grow((void **)&p->keybase, &p->capobj, p->nobj + 1, sizeof *p->keybase)) return oom(p);
@@ -247,6 +263,7 @@ static int cb_map_key(void *ctx, const unsigned char *s, size_t len)
         memset(v, 0, sizeof *v);
         if (!(v->name = strdup(k))) return oom(p);
         p->cap = v;
+        p->cap_sharded = p->sh && p->sh->sharded && p->sh->sharded[i];
         break;
       }
   }
@@ -269,7 +286,7 @@ static int cb_end_map(void *ctx)
     }
   }
   value_done(p);
-  return 1;
+  return !p->stopped;
 }
 
 static int cb_start_array(void *ctx)
@@ -278,7 +295,9 @@ static int cb_start_array(void *ctx)
   int b = value_begin(p, JS_LIST);
   if (b < 0) return 0;
   if (++p->depth > JS_MAX_DEPTH) return fail(p, "nesting too deep");
-  if (b == 1) {
+  if (b == 2) {
+    p->skip = 1;   /* a list outside the shard: its items are not kept */
+  } else if (b == 1) {
     if (p->nfr) p->fr[p->nfr - 1].run = 0;
     if (push_tok(p, JS_LIST, 0) != 0) return oom(p);
     if (grow((void **)&p->fr, &p->capfr, p->nfr + 1, sizeof *p->fr)) return oom(p);
@@ -303,7 +322,7 @@ static int cb_end_array(void *ctx)
     }
   }
   value_done(p);
-  return 1;
+  return !p->stopped;
 }
 
 static const yajl_callbacks callbacks = {
@@ -369,8 +388,38 @@ static void locate(const char *text, size_t len, size_t off, int *line, int *col
 int js_parse(const char *text, size_t len, const char *const *names, size_t nnames,
              js_doc *doc, int *line, int *col, char *msg, size_t msglen)
 {
+  return js_parse_shard(text, len, names, nnames, NULL, doc, line, col, msg, msglen);
+}
+
+/* Parse text in chunks; with release, give the pages of each chunk back once parsed
+ * (text is page-aligned, a mapping of the file: the pages are read again if an error
+ * message needs them). */
+enum { JS_CHUNK = 1 << 22 };
+static yajl_status parse_chunks(yajl_handle h, const char *text, size_t len, int release,
+                                size_t *base)
+{
+  size_t page = (size_t)sysconf(_SC_PAGESIZE);
+  yajl_status st = yajl_status_ok;
+  for (*base = 0; *base < len; *base += JS_CHUNK) {
+    size_t n = len - *base < JS_CHUNK ? len - *base : JS_CHUNK;
+    st = yajl_parse(h, (const unsigned char *)text + *base, n);
+    if (st != yajl_status_ok) return st;
+    if (release) {
+      size_t upto = (*base + n) / page * page;
+      if (upto) madvise((void *)(uintptr_t)text, upto, MADV_DONTNEED);
+    }
+  }
+  *base = len;
+  return yajl_complete_parse(h);
+}
+
+int js_parse_shard(const char *text, size_t len, const char *const *names, size_t nnames,
+                   const js_shard *sh, js_doc *doc, int *line, int *col, char *msg,
+                   size_t msglen)
+{
   parser p;
   memset(&p, 0, sizeof p);
+  p.sh = sh;
   memset(doc, 0, sizeof *doc);
   p.names = names;
   p.nnames = nnames;
@@ -392,22 +441,29 @@ int js_parse(const char *text, size_t len, const char *const *names, size_t nnam
   if (!h) { free(ap); return -3; }
   yajl_status st;
   int jumped = 0;
+  size_t volatile base = 0;
   if (setjmp(ap->jb)) {
     p.oom = 1;
     jumped = 1;
     st = yajl_status_error;
+  } else if (sh) {
+    size_t at = 0;
+    st = parse_chunks(h, text, len, sh->release, &at);
+    base = at;
   } else {
     st = yajl_parse(h, (const unsigned char *)text, len);
     if (st == yajl_status_ok) st = yajl_complete_parse(h);
   }
   int rc = 0;
-  if (p.oom) {
+  if (p.stopped) {
+    rc = 0;   /* the stop_after member was read: the rest is not needed */
+  } else if (p.oom) {
     rc = -3;
   } else if (st != yajl_status_ok && p.root_kind >= 0 && p.root_kind != JS_OBJECT) {
     snprintf(msg, msglen, "%s", p.msg);
     rc = -2;
   } else if (st != yajl_status_ok) {
-    size_t off = yajl_get_bytes_consumed(h);
+    size_t off = base + (base < len ? yajl_get_bytes_consumed(h) : 0);
     locate(text, len, off, line, col);
     if (st == yajl_status_client_canceled) {
       snprintf(msg, msglen, "%s", p.msg);

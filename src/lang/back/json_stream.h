@@ -28,6 +28,8 @@ typedef struct js_value {
   size_t ntok, captok;
   char **special;         /* the specials' texts, in order (for messages) */
   size_t nspecial, capspecial;
+  size_t seen;            /* a sharded member (js_shard): the items of its outermost
+                             list in the document, kept or not */
 } js_value;
 
 typedef struct js_doc {
@@ -41,6 +43,20 @@ typedef struct js_doc {
  * js_doc_clear frees what it holds, on success or failure. */
 int js_parse(const char *text, size_t len, const char *const *names, size_t nnames,
              js_doc *doc, int *line, int *col, char *msg, size_t msglen);
+/* The same for one rank's part of the data (data parallelism, shard.c): members flagged
+ * in sharded[] (one per name) keep only the items [lo, hi) of their outermost list; a
+ * member named stop_after ends the parse as soon as it is read (a prescan for the size
+ * that decides lo and hi); with release, text is a read-only file mapping whose pages are
+ * handed back as they are parsed (so that the text never stays resident as a whole). */
+typedef struct js_shard {
+  const unsigned char *sharded;
+  size_t lo, hi;
+  const char *stop_after;
+  int release;
+} js_shard;
+int js_parse_shard(const char *text, size_t len, const char *const *names, size_t nnames,
+                   const js_shard *sh, js_doc *doc, int *line, int *col, char *msg,
+                   size_t msglen);
 const js_value *js_doc_get(const js_doc *d, const char *name);
 void js_doc_clear(js_doc *d);
 /* A value's kind in words, as messages say it: "a list", "an integer", ... */

@@ -195,7 +195,7 @@ static int scan_stmt(const lv_scan *s, const vi_stmt *st)
 /* ---- evaluation ------------------------------------------------------------------- */
 
 typedef struct lv_term {
-  ad_val *v; int lik; vi_loc loc;
+  ad_val *v; int lik, sharded; vi_loc loc;
   struct lv_term *next;
 } lv_term;
 
@@ -747,17 +747,17 @@ static void isum_backward(ad_tape *t, ad_node *nd)
 }
 
 /* Hold a term (per draw) until the loop has stood. */
-static int defer(lv_run *r, ad_val *v, int lik, vi_loc loc)
+static int defer(lv_run *r, ad_val *v, int lik, int sharded, vi_loc loc)
 {
   lv_term *tm = ad_alloc(r->c->t, sizeof *tm);
   if (!tm) return -1;
-  tm->v = v; tm->lik = lik; tm->loc = loc; tm->next = NULL;
+  tm->v = v; tm->lik = lik; tm->sharded = sharded; tm->loc = loc; tm->next = NULL;
   *r->tail = tm;
   r->tail = &tm->next;
   return 0;
 }
 
-static int add_term(lv_run *r, ad_val *v, int lik, vi_loc loc)
+static int add_term(lv_run *r, ad_val *v, int lik, int sharded, vi_loc loc)
 {
   ad_tape *t = r->c->t;
   if (!(v = full(r, v))) return -1;
@@ -769,7 +769,7 @@ static int add_term(lv_run *r, ad_val *v, int lik, vi_loc loc)
   ad_val *in[1] = {v};
   ad_node *nd = ad_push(t, isum_backward, o, 1, in);
   if (nd) { nd->iarg[0] = (long)r->n; nd->iarg[1] = (long)r->L; }
-  return defer(r, o, lik, loc);
+  return defer(r, o, lik, sharded, loc);
 }
 
 /* m[i] = value: positions lo-1 .. lo+L-2 of v's current value */
@@ -839,13 +839,13 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     for (int i = 0; i < st->nargs; i++)
       if (!(a[i + 1] = lv_eval(r, st->args[i], &lfs[i + 1]))) return -1;
     /* the per-iteration terms' sum straight from the library's vectorised density */
-    if ((v = lv_density(r, st->builtin, a, lfs, na))) return defer(r, v, st->is_likelihood, st->loc);
+    if ((v = lv_density(r, st->builtin, a, lfs, na))) return defer(r, v, st->is_likelihood, st->shard_term, st->loc);
     if (!(v = lv_call(r, st->builtin, a, lfs, na))) return -1;
-    return add_term(r, v, st->is_likelihood, st->loc);
+    return add_term(r, v, st->is_likelihood, st->shard_term, st->loc);
   }
   case ST_TARGET:
     if (!(v = lv_value(r, st->rhs, VT_REAL))) return -1;
-    return add_term(r, v, st->is_likelihood, st->loc);
+    return add_term(r, v, st->is_likelihood, st->shard_term, st->loc);
   case ST_EMPTY:
     return 0;
   case ST_BLOCK:
@@ -917,7 +917,7 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   c->loop_iters += (long)L;
   c->loops_vec++;
   for (lv_term *tm = r.terms; tm; tm = tm->next) {
-    int rc = ops->add_term(c, tm->v, tm->lik, tm->loc);
+    int rc = ops->add_term(c, tm->v, tm->lik, tm->sharded, tm->loc);
     if (rc) return rc;
   }
   return 0;

@@ -39,6 +39,7 @@
 #include "lang/front/front.h"
 #include "lang/lib/lib.h"
 #include "lang/back/data.h"
+#include "lang/back/shard.h"
 #include "lang/back/back.h"
 #include "lang/back/transforms.h"
 
@@ -310,6 +311,7 @@ static vi_program *program_compile(const char *source, size_t len, const char *n
   }
   gsl_rng_set(p->tdata_rng, 20261125UL);
   p->ev.ast = ast;
+  p->ev.shard_by = -1;
   p->ev.t = p->tape;
   {
     const char *nv = getenv("VI_NO_LOOP_VECTORIZE");
@@ -731,7 +733,7 @@ static int build_layout(vi_program *p, vi_error *err)
 /* ---- data ------------------------------------------------------------------------------ */
 
 static int program_load_data(vi_program *p, const char *json, size_t len, const char *name,
-                         vi_error *err)
+                             int release, vi_error *err)
 {
   vi_error dummy;
   if (!err) err = &dummy;
@@ -743,7 +745,7 @@ static int program_load_data(vi_program *p, const char *json, size_t len, const 
   ev_cache_clear(&p->ev);   /* cached values came from the old data */
   data_free_values(&p->ev);
   clear_layout(p);
-  int rc = data_load(&p->ev, json, json ? len : 0, name, err);
+  int rc = data_load_shard(&p->ev, json, json ? len : 0, name, release, err);
   if (rc == 0) rc = data_transformed(&p->ev, p->tdata_rng, err);
   ev_print_flush(&p->ev);
   if (rc == 0) rc = build_layout(p, err);
@@ -766,7 +768,7 @@ int vi_program_load_data(vi_program *p, const char *json, size_t len, const char
 {
   call_guard g;
   guard_enter(&g);
-  int r = program_load_data(p, json, len, name, err);
+  int r = program_load_data(p, json, len, name, 0, err);
   guard_leave(&g);
   return r;
 }
@@ -775,6 +777,18 @@ int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
 {
   if (!path) return vi_program_load_data(p, NULL, 0, NULL, err);
   size_t len;
+  if (p && p->ev.shard_by >= 0) {
+    /* sharded: the file mapped and read in passes that give its pages back, so that a
+     * process holds only its part of the data, never the whole text */
+    const char *map = shard_map(path, &len);
+    if (!map) { io_error(err, path, "data"); return VI_EIO; }
+    call_guard g;
+    guard_enter(&g);
+    int rc = program_load_data(p, map, len, path, 1, err);
+    guard_leave(&g);
+    shard_unmap(map, len);
+    return rc;
+  }
   char *buf = read_file(path, &len);
   if (!buf) { io_error(err, path, "data"); return VI_EIO; }
   int rc = vi_program_load_data(p, buf, len, path, err);
@@ -1389,6 +1403,36 @@ int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info)
   return VI_SUCCESS;
 }
 
+int vi_program_set_shard(vi_program *p, const char *by, size_t rank, size_t size,
+                         vi_error *err)
+{
+  vi_error dummy;
+  if (!err) err = &dummy;
+  memset(err, 0, sizeof *err);
+  if (!p || !by || size == 0 || rank >= size) return VI_EINVAL;
+  if (p->loaded) {
+    snprintf(err->message, sizeof err->message, "vi_program_set_shard: call it before the "
+             "data are loaded");
+    err->status = VI_EINVAL;
+    return VI_EINVAL;
+  }
+  int rc = shard_plan(&p->ev, by, err);
+  if (rc) return rc;
+  p->ev.shard_rank = rank;
+  p->ev.shard_size = size;
+  p->ev.shard_rest = rank > 0;
+  return VI_SUCCESS;
+}
+
+int vi_program_shard_rows(const vi_program *p, size_t *lo, size_t *hi, size_t *total)
+{
+  if (!p || p->ev.shard_by < 0 || !p->loaded) return VI_EINVAL;
+  if (lo) *lo = p->ev.shard_lo;
+  if (hi) *hi = p->ev.shard_hi;
+  if (total) *total = p->ev.shard_total;
+  return VI_SUCCESS;
+}
+
 void vi_program_free(vi_program *p)
 {
   if (!p) return;
@@ -1400,6 +1444,7 @@ void vi_program_free(vi_program *p)
   free(p->ev.slot);
   free(p->ev.data);
   free(p->ev.trunc);
+  free((void *)p->ev.sharded);
   ev_release(&p->ev);
   ad_tape_free(p->tape);
   gsl_rng_free(p->tdata_rng);

@@ -166,6 +166,8 @@ struct vi_stmt {
   vi_func *func;            /* ST_TILDE of a user-defined name_lpdf / name_lpmf */
   int is_likelihood;        /* ST_TILDE / ST_TARGET: set by the checker, 1 when the
                                variate (first density argument) is data only */
+  int shard_term;           /* ST_TILDE / ST_TARGET: set by back/shard.c when the data
+                               are sharded, 1 for a term summed over the shards */
   vi_stmt *body, *els;      /* loops, if */
   vi_stmt **stmts; int nstmts; /* ST_BLOCK */
 };
