@@ -29,15 +29,19 @@ mrun() {
 "$PYTHON" "$SH/gen.py" logistic 2000 5 --seed 3 >"$TMP/logistic.json" || fail "gen.py"
 "$PYTHON" "$SH/gen.py" hier 400 3 6 --seed 4 >"$TMP/hier.json" || fail "gen.py"
 TIGHT="--tol-abs-obj 0 --tol-rel-obj 1e-15 --tol-grad 1e-8"
+# fit_done WHAT: the fit ran to its end, converged (0) or stopped where the line search
+# could not improve any further (1: at these tolerances the sums' rounding, which the
+# rank count changes, decides which); compare.py checks what matters, the values
+fit_done() { [ "$status" -le 1 ] || fail "$1: exit status $status"; }
 
 for r in 1 2 4; do
   mrun $r fit "$MODELS/logistic.stan" --data "$TMP/logistic.json" --shard-by N --quiet \
     --summary-json "$TMP/lr.$r.json" --output "$TMP/lr.$r.csv" $TIGHT
-  expect_status 0 "logistic on $r ranks"
+  fit_done "logistic on $r ranks"
   [ "$(grep -c '^Model:' "$TMP/out")" -eq 1 ] || fail "$r ranks: one summary expected"
   mrun $r fit "$MODELS/hier_logistic.stan" --data "$TMP/hier.json" --shard-by N --quiet \
     --summary-json "$TMP/hl.$r.json" $TIGHT
-  expect_status 0 "hierarchical on $r ranks"
+  fit_done "hierarchical on $r ranks"
 done
 "$PYTHON" "$SH/compare.py" 1e-9 1e-4 "$TMP/lr.1.json" "$TMP/lr.2.json" "$TMP/lr.4.json" ||
   fail "logistic: 1, 2, 4 ranks disagree"
@@ -46,7 +50,7 @@ done
 
 # one rank is the unsharded fit, bit for bit (the CSV but its timing lines)
 run fit "$MODELS/logistic.stan" --data "$TMP/logistic.json" --quiet --output "$TMP/plain.csv" $TIGHT
-expect_status 0 "unsharded"
+fit_done "unsharded"
 grep -v -e 'Elapsed' -e 'seconds' -e 'file = ' -e 'shard' "$TMP/plain.csv" >"$TMP/a"
 grep -v -e 'Elapsed' -e 'seconds' -e 'file = ' -e 'shard' "$TMP/lr.1.csv" >"$TMP/b"
 cmp -s "$TMP/a" "$TMP/b" || fail "one rank differs from the unsharded fit"
