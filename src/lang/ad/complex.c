@@ -22,6 +22,14 @@
 #include "lang/ad/ad_kernels.h"
 
 typedef double complex cplx;
+#ifndef CMPLX   /* C11's; glibc defines it for GCC only (clang: the fuzz build) */
+static inline cplx cplx_make(double re, double im)
+{
+  union { cplx z; double p[2]; } u = {.p = {re, im}};   /* C11 6.2.5: laid out as double[2] */
+  return u.z;
+}
+#define CMPLX(x, y) cplx_make((x), (y))
+#endif
 
 /* Complex elements of v (its len counts doubles). */
 size_t ad_cx_count(const ad_val *v)

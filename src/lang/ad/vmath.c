@@ -18,7 +18,9 @@
  * A tail shorter than a vector goes through the same vector routine, padded with 1.0 (a
  * harmless argument for all four), so an element's bits never depend on where it sits
  * in an array: the thread-count and batch-size invariance of the evaluator rests on it. */
+#ifdef HAVE_CONFIG_H   /* not in the fuzz build, which runs no configure: libm there */
 #include <config.h>
+#endif
 
 #include <math.h>
 #include <pthread.h>

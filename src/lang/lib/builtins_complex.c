@@ -31,6 +31,14 @@
 #include "lang/lib/lib.h"
 
 typedef double complex cplx;
+#ifndef CMPLX   /* C11's; glibc defines it for GCC only (clang: the fuzz build) */
+static inline cplx cplx_make(double re, double im)
+{
+  union { cplx z; double p[2]; } u = {.p = {re, im}};   /* C11 6.2.5: laid out as double[2] */
+  return u.z;
+}
+#define CMPLX(x, y) cplx_make((x), (y))
+#endif
 
 /* ---- parts and conversions ---------------------------------------------------------- */
 
