@@ -97,8 +97,9 @@ struct vi_program {
    * branches on parameters), trying a batch again now and then */
   unsigned diverged, since_try;
   /* threads: the count asked for (1: everything on the calling thread); wk[0] is &ev,
-   * wk[1 .. nwk - 1] the other threads' evaluation states (made at the first parallel
-   * call, dropped when the data, the memory limit or the print callback change) */
+   * wk[1 .. nwk - 1] the other threads' evaluation states (made as a parallel call first
+   * needs them, kept when the count changes, dropped when the data, the memory limit or
+   * the print callback change); a parallel call uses wk[0 .. threads - 1] */
   size_t threads;
   ev_ctx **wk; size_t nwk;
   prog_chunk *chunks; size_t chunk_cap;
@@ -951,14 +952,14 @@ static void workers_free(vi_program *p)
 
 static int workers_ready(vi_program *p)
 {
-  if (p->wk && p->nwk == p->threads) return VI_SUCCESS;
-  workers_free(p);
-  if (!(p->wk = calloc(p->threads, sizeof *p->wk))) return VI_ENOMEM;
-  p->wk[0] = &p->ev;
-  p->nwk = 1;
+  if (p->nwk >= p->threads) return VI_SUCCESS;
+  ev_ctx **wk = realloc(p->wk, p->threads * sizeof *wk);
+  if (!wk) return VI_ENOMEM;
+  p->wk = wk;
+  if (p->nwk == 0) p->wk[p->nwk++] = &p->ev;
   while (p->nwk < p->threads) {
     ev_ctx *w = worker_alloc(p);
-    if (!w) { workers_free(p); return VI_ENOMEM; }
+    if (!w) return VI_ENOMEM;
     p->wk[p->nwk++] = w;
   }
   return VI_SUCCESS;
@@ -994,7 +995,7 @@ static void run_chunks(vi_program *p, int batched, size_t n, const double *z, do
 {
   size_t D = p->ev.dim, nch = (n + PROG_CHUNK - 1) / PROG_CHUNK;
 #ifdef _OPENMP
-#pragma omp parallel num_threads((int)p->nwk)
+#pragma omp parallel num_threads((int)p->threads)
 #endif
   {
 #ifdef _OPENMP
@@ -1014,7 +1015,7 @@ static void run_chunks(vi_program *p, int batched, size_t n, const double *z, do
     }
     if (p->c_locale) uselocale(old);
   }
-  for (size_t k = 0; k < p->nwk; k++) p->ev.used_ode |= p->wk[k]->used_ode;
+  for (size_t k = 0; k < p->threads; k++) p->ev.used_ode |= p->wk[k]->used_ode;
 }
 
 /* The chunks' messages and first error, in chunk order: what one thread running them in
@@ -1091,7 +1092,6 @@ size_t vi_program_set_threads(vi_program *p, size_t n)
 #else
   n = 1;
 #endif
-  if (n != p->threads) workers_free(p);
   p->threads = n;
   if (n > 1 && !p->c_locale) p->c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
   return n;
