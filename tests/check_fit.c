@@ -634,6 +634,77 @@ START_TEST(test_stop_value)
 }
 END_TEST
 
+/* A quartic target whose log density carries a ripple of 1e-4 nats that its gradient
+ * leaves out (*mode 0, as an ODE solved to a tolerance), the same without the ripple
+ * (*mode 1), or a standard normal whose gradient has the wrong sign (*mode 2), so that no
+ * step improves it. */
+static int rough_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  int mode = *(const int *)ctx;
+  for (size_t s = 0; s < n; s++) {
+    lp[s] = 0.0;
+    for (size_t j = 0; j < 2; j++) {
+      double x = z[s * 2 + j];
+      if (mode == 2) {
+        lp[s] += -0.5 * x * x;
+        if (grad) grad[s * 2 + j] = x;
+        continue;
+      }
+      lp[s] += -0.5 * x * x - 0.25 * x * x * x * x + (mode ? 0.0 : 1e-4 * sin(1e4 * x));
+      if (grad) grad[s * 2 + j] = -x - x * x * x;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+/* A stall where the ELBO cannot improve by more than its Monte Carlo error is convergence
+ * (VI_STOP_RESOLUTION, its value the predicted gain, below that error), and q is then
+ * within sqrt(2 gain) sds of the smooth objective's optimum on the same draws; a stall far
+ * from the optimum stays VI_STOP_NOPROGRESS. */
+START_TEST(test_stop_resolution)
+{
+  double mu[2][2], sd[2][2];
+  for (int mode = 0; mode < 3; mode++) {
+    vi_model m = {0};
+    m.dim = 2;
+    m.log_joint = rough_log_joint;
+    m.ctx = &mode;
+    vi_options opt;
+    vi_options_default(&opt);
+    opt.init = VI_INIT_ZERO;
+    double mu0[2] = {1.0, -1.0};
+    opt.init_mu = mu0;
+    opt.draws = 64;
+    opt.draws_max = 0;
+    if (mode == 0) opt.tol_rel_obj = opt.tol_abs_obj = 0;
+    int st;
+    vi_fit *f = vi_fit_alloc(&m, &opt, &st);
+    ck_assert_int_eq(st, VI_SUCCESS);
+    ck_assert_int_eq(vi_fit_run(f, NULL, NULL), VI_SUCCESS);
+    vi_stop_reason r = vi_fit_stop_reason(f);
+    if (mode == 2) {
+      ck_assert_int_eq(r, VI_STOP_NOPROGRESS);
+      ck_assert(vi_fit_stop_value(f) == vi_fit_diag(f)->grad_norm);
+    } else {
+      if (mode == 0) {
+        ck_assert_msg(r == VI_STOP_RESOLUTION, "stopped: %s", vi_stop_reason_string(r));
+        ck_assert(vi_fit_stop_value(f) >= 0 && vi_fit_stop_value(f) < 1e-3);
+      }
+      for (int j = 0; j < 2; j++) {
+        mu[mode][j] = vi_fit_mean(f)[j];
+        sd[mode][j] = vi_fit_sd(f)[j];
+      }
+    }
+    vi_fit_free(f);
+  }
+  for (int j = 0; j < 2; j++) {
+    ck_assert_msg(fabs(mu[0][j] - mu[1][j]) < 0.05 * sd[1][j], "mu %g vs %g (sd %g)",
+                  mu[0][j], mu[1][j], sd[1][j]);
+    ck_assert_msg(fabs(log(sd[0][j] / sd[1][j])) < 0.05, "sd %g vs %g", sd[0][j], sd[1][j]);
+  }
+}
+END_TEST
+
 START_TEST(test_errors)
 {
   int st = 0;
@@ -1426,6 +1497,7 @@ int main(void)
   tcase_set_timeout(tc_errors, 600);
   tcase_add_test(tc_errors, test_errors);
   tcase_add_test(tc_errors, test_stop_value);
+  tcase_add_test(tc_errors, test_stop_resolution);
   tcase_add_test(tc_errors, test_fault);
   suite_add_tcase(s, tc_errors);
   TCase *tc_determinism = tcase_create("determinism");

@@ -215,8 +215,13 @@ typedef enum {
   VI_STOP_NOPROGRESS,  /* the line search could not improve the objective (not
                           convergence: vi_fit_test) */
   VI_STOP_FAILED,      /* an error status from the model or the optimiser */
-  VI_STOP_FLAT         /* (added later) the ELBO rose by less than tol_abs_obj nats over
+  VI_STOP_FLAT,        /* (added later) the ELBO rose by less than tol_abs_obj nats over
                           the last VI_FLAT_WINDOW iterations */
+  VI_STOP_RESOLUTION   /* (added later) the line search could not improve the objective,
+                          and the gain a Newton step predicts (q's covariance as the
+                          inverse curvature) is below the ELBO's Monte Carlo standard
+                          error on the fit's draws: converged as far as the objective
+                          resolves (an ODE solved to a tolerance makes it rough) */
 } vi_stop_reason;
 
 const char *vi_stop_reason_string(vi_stop_reason r);
@@ -249,9 +254,10 @@ vi_fit *vi_fit_alloc(const vi_model *m, const vi_options *opt, int *status);
 int vi_fit_iterate(vi_fit *f);
 /* Stopping test, separate from the step: VI_CONTINUE (iterate again), VI_EMAXITER (the
  * iteration cap), or VI_SUCCESS: the fit stopped by a test, which is not always
- * convergence.  vi_fit_stop_reason says which: VI_STOP_GRAD, VI_STOP_REL_OBJ and
- * VI_STOP_FLAT are convergence; VI_STOP_NOPROGRESS (the optimiser can improve the
- * objective no further, often short of the optimum) is not, and `vi fit` reports it as
+ * convergence.  vi_fit_stop_reason says which: VI_STOP_GRAD, VI_STOP_REL_OBJ,
+ * VI_STOP_FLAT and VI_STOP_RESOLUTION are convergence; VI_STOP_NOPROGRESS (the optimiser
+ * can improve the objective no further, with more to gain than the ELBO's Monte Carlo
+ * error) is not, and `vi fit` reports it as
  * "not converged" (exit 1).  A fit is reliable only if vi_fit_finish also finds every
  * fresh draw finite (vi_fit_finish_fault). */
 int vi_fit_test(vi_fit *f);
@@ -337,7 +343,8 @@ size_t vi_fit_init_iterations(const vi_fit *f);
  * change (fixed draws: that of the last of the
  * consecutive small changes the test requires; fresh draws: the relative change of the
  * running mean; with adaptive M, that of the stage that ended the fit, not a change across
- * a switch of M), VI_STOP_GRAD and VI_STOP_NOPROGRESS the gradient norm; NaN otherwise. */
+ * a switch of M), VI_STOP_GRAD and VI_STOP_NOPROGRESS the gradient norm,
+ * VI_STOP_RESOLUTION the predicted gain in nats; NaN otherwise. */
 double vi_fit_stop_value(const vi_fit *f);
 /* (Added later.)  Where a failed fit failed: NULL when nothing went wrong, else the last
  * hard failure of vi_fit_iterate, the model error (status from log_joint) or the

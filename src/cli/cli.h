@@ -194,8 +194,9 @@ typedef struct cli_outcome {
   double *lrvb_cov;        /* D x D Sigma_LR, unconstrained */
   vi_lrvb_info lrvb_info;
   double rel_obj;          /* the stop's value: the last relative ELBO change
-                              (VI_STOP_REL_OBJ) or the rise over the window
-                              (VI_STOP_FLAT); NaN otherwise */
+                              (VI_STOP_REL_OBJ), the rise over the window
+                              (VI_STOP_FLAT) or the predicted gain
+                              (VI_STOP_RESOLUTION); NaN otherwise */
   int unreliable;          /* the final diagnostics failed, or their ELBO, log p(X) or KL
                               is not finite, or some fresh draws had a non-finite log
                               density: never reported as converged, never exit 0 */

@@ -220,6 +220,7 @@ static int exit_for_outcome(const cli_outcome *o)
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
+  case VI_STOP_RESOLUTION:
   case VI_STOP_REL_OBJ: return CLI_EXIT_OK;
   case VI_STOP_MAXITER:
   case VI_STOP_NOPROGRESS: return CLI_EXIT_NOT_CONVERGED;
@@ -425,8 +426,8 @@ static int fit_main(int argc, char **argv)
   if (g_sharded && g_size > 1 && o.run_status == VI_EINTERRUPTED)
     o.interrupted = cli_mpi_max(o.interrupted);
 #endif
-  o.rel_obj = vi_fit_stop_reason(f) == VI_STOP_REL_OBJ || vi_fit_stop_reason(f) == VI_STOP_FLAT
-              ? vi_fit_stop_value(f) : NAN;
+  o.rel_obj = o.reason == VI_STOP_REL_OBJ || o.reason == VI_STOP_FLAT ||
+              o.reason == VI_STOP_RESOLUTION ? vi_fit_stop_value(f) : NAN;
   o.exit_code = exit_for_outcome(&o);
   if (o.exit_code != CLI_EXIT_OK && o.exit_code != CLI_EXIT_NOT_CONVERGED &&
       !o.interrupted) {

@@ -25,6 +25,7 @@ const char *cli_outcome_word(const cli_outcome *o)
   switch (o->reason) {
   case VI_STOP_GRAD:
   case VI_STOP_FLAT:
+  case VI_STOP_RESOLUTION:
   case VI_STOP_REL_OBJ: return "converged";
   case VI_STOP_MAXITER: return "max_iter";
   case VI_STOP_NOPROGRESS: return "no_progress";
@@ -98,6 +99,12 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
     case VI_STOP_FLAT:
       fprintf(out, "%s: the ELBO rose by %.3g nats over the last %d iterations < "
                    "tol-abs-obj %g\n", conv, o->rel_obj, VI_FLAT_WINDOW, opt->tol_abs_obj);
+      break;
+    case VI_STOP_RESOLUTION:
+      fprintf(out, "%s: the line search could not improve the ELBO further, and a Newton "
+                   "step would gain %.3g nats,\n          less than the ELBO's Monte Carlo "
+                   "error on the fit's %zu draws; gradient norm %.3g\n", conv, o->rel_obj,
+              d->draws, d->grad_norm);
       break;
     case VI_STOP_MAXITER:
       fprintf(out, "not converged: reached the iteration cap (max-iter %zu); gradient norm "

@@ -348,6 +348,42 @@ int vi_fit_iterate(vi_fit *f)
   return st;
 }
 
+/* The ELBO (nats) a Newton step from x could still gain, by a quadratic model: in mu,
+ * q's own covariance as the inverse curvature (at the optimum of a Gaussian family the
+ * ELBO's curvature in mu is E_q[-Hess log p], about Sigma_q^-1: the diagonal exactly for
+ * the mean field), and in the family's scale parameters unit curvature (they are log sds,
+ * or a factor T near I on the base scale, where the curvature is 1 to 2).  So g' Sigma g / 2
+ * + |g_scale|^2 / 2: scale-free in mu, where the raw gradient norm is not. */
+static double fit_predicted_gain(vi_fit *f)
+{
+  size_t D = f->dim;
+  const double *g = f->grad;
+  double gain = 0.0;
+  if (f->cov_stage) {
+    double *c = f->cov_stage + D * D;
+    f->fam.type->covariance(&f->fam, f->x, c);
+    for (size_t i = 0; i < D; i++)
+      for (size_t j = 0; j < D; j++) gain += g[i] * c[i * D + j] * g[j];
+  } else {
+    for (size_t j = 0; j < D; j++) gain += (f->sd[j] * g[j]) * (f->sd[j] * g[j]);
+  }
+  for (size_t k = D; k < f->np; k++) gain += g[k] * g[k];
+  return 0.5 * gain;
+}
+
+/* The Monte Carlo standard error of the ELBO on the fit's M draws at x: how much another
+ * set of M draws would move it.  A gain below it changes nothing a user can see. */
+static double fit_elbo_se(const vi_fit *f)
+{
+  size_t M = f->obj.draws;
+  double m = 0.0, ss = 0.0;
+  if (M < 2) return 0.0;
+  for (size_t i = 0; i < M; i++) m += f->lp[i] - f->lq[i];
+  m /= (double)M;
+  for (size_t i = 0; i < M; i++) ss += (f->lp[i] - f->lq[i] - m) * (f->lp[i] - f->lq[i] - m);
+  return sqrt(ss / (double)(M - 1) / (double)M);
+}
+
 int vi_fit_test(vi_fit *f)
 {
   if (!f) return VI_EINVAL;
@@ -356,8 +392,14 @@ int vi_fit_test(vi_fit *f)
   f->stop_value = NAN;
   int fresh = f->opt.estimator == VI_FRESH_DRAWS;
   if (f->noprog) {
-    f->reason = VI_STOP_NOPROGRESS;
-    f->stop_value = f->cur.grad_norm;
+    double gain = fit_predicted_gain(f);
+    if (gain < fit_elbo_se(f)) {   /* stuck within the objective's own error */
+      f->reason = VI_STOP_RESOLUTION;
+      f->stop_value = gain;
+    } else {
+      f->reason = VI_STOP_NOPROGRESS;
+      f->stop_value = f->cur.grad_norm;
+    }
   } else if (!fresh && f->cur.grad_norm < f->opt.tol_grad) {
     f->reason = VI_STOP_GRAD;
     f->stop_value = f->cur.grad_norm;

@@ -37,6 +37,7 @@ const char *vi_stop_reason_string(vi_stop_reason r)
   case VI_STOP_NOPROGRESS: return "no further progress possible";
   case VI_STOP_FAILED: return "failed";
   case VI_STOP_FLAT: return "ELBO flat over the last iterations";
+  case VI_STOP_RESOLUTION: return "no further progress, with less to gain than the ELBO's Monte Carlo error";
   }
   return "unknown stop reason";
 }
