@@ -190,6 +190,7 @@ static Suite *vmath_suite(void)
 {
   Suite *s = suite_create("vmath");
   TCase *tc = tcase_create("core");
+  tcase_set_timeout(tc, 60);   /* the default 4 s is too short on a loaded machine or under valgrind */
   /* the default first: the others select backends */
   tcase_add_test(tc, test_default);
   tcase_add_test(tc, test_against_libm);
