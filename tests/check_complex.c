@@ -224,6 +224,32 @@ START_TEST(test_gradients_fd)
     "              - 0.7 * get_imag(e.2[2, k] * conj(e.2[3, k])) + 0.2 * get_imag(e.1[k]);\n"
     "  }\n"
     "  target += -0.5 * dot_self(to_vector(A)); }\n",
+    /* the complex Schur decomposition of a 4 x 4 matrix with two complex pairs and of a
+     * 3 x 3 with a pair and a real eigenvalue: unique up to a phase per column of U, so
+     * functions that do not depend on it (T's diagonal, |T_ij|, |U_ik|,
+     * U_ik conj(U_jk)) */
+    "parameters { matrix[4, 4] A; }\n"
+    "model { matrix[4, 4] B = [[1, -2, 0, 0.5], [2, 1, 0.3, 0], [0, 0.1, -1, 3],"
+    " [0.2, 0, -3, -1]] + 0.2 * A;\n"
+    "  tuple(complex_matrix[4, 4], complex_matrix[4, 4]) ut = complex_schur_decompose(B);\n"
+    "  complex_matrix[4, 4] T = complex_schur_decompose_t(B);\n"
+    "  for (k in 1:4) {\n"
+    "    target += 0.3 * get_real(T[k, k]) - 0.2 * k * get_imag(T[k, k]);\n"
+    "    for (i in 1:4) target += 0.1 * (i - k) * abs(ut.1[i, k]) + (i < k) * 0.15 * i * abs(ut.2[i, k]);\n"
+    "    target += 0.4 * get_real(ut.1[1, k] * conj(ut.1[3, k]))\n"
+    "              - 0.6 * get_imag(ut.1[2, k] * conj(ut.1[4, k]));\n"
+    "  }\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
+    "parameters { matrix[3, 3] A; }\n"
+    "model { matrix[3, 3] B = [[1, -2, 0.4], [2, 1, 0], [0.3, 0, 3]] + 0.3 * A;\n"
+    "  complex_matrix[3, 3] U = complex_schur_decompose_u(B);\n"
+    "  complex_matrix[3, 3] T = complex_schur_decompose_t(B);\n"
+    "  for (k in 1:3) {\n"
+    "    target += 0.5 * get_real(T[k, k]) + 0.25 * abs(get_imag(T[k, k]));\n"
+    "    for (i in 1:3) target += 0.2 * (i + 2 * k) * abs(U[i, k]) + (i < k) * abs(T[i, k]);\n"
+    "    target += 0.3 * get_imag(U[1, k] * conj(U[2, k])) + 0.3 * get_real(U[3, k] * conj(U[2, k]));\n"
+    "  }\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
   };
   for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) fd_check(models[i], NULL);
 }

@@ -6,7 +6,7 @@
  * discrete Fourier transforms fft, inv_fft, fft2, inv_fft2 (GSL's mixed-radix
  * gsl_fft_complex_*), and the nonsymmetric eigenvalues and eigenvectors (GSL's
  * gsl_eigen_nonsymmv, Francis QR then back substitution) and the complex Schur
- * decomposition's factors complex_schur_decompose_t / _u (value only).
+ * decomposition's factors complex_schur_decompose_t / _u.
  *
  * Reverse mode (the conventions are in ad/complex.c: a complex adjoint is
  * dL/dx + i dL/dy): the transforms are linear, y = F x, so x_bar += F^H y_bar, which is
@@ -26,7 +26,18 @@
  * sign is locally constant) and, for a complex pair's, for functions of the
  * eigenvectors that do not depend on their phases (|v_ik|, v_ik conj(v_jk), ...); a
  * function that depends on the phase GSL happens to choose has no well-defined
- * gradient. */
+ * gradient.  The complex Schur decomposition A = U T U^H is unique up to the same
+ * freedom, U -> U D, T -> D^H T D with D diagonal unitary (for distinct eigenvalues in a
+ * fixed order); with Omega = U^H dU skew-Hermitian and C = U^H dA U,
+ *   dT = C - Omega T + T Omega,  dU = U Omega,
+ * the strictly lower part of dT zero fixing Omega's strictly lower part L by a
+ * triangular Sylvester recurrence, and diag(Omega) = 0 the gauge (as Boeddeker et al.'s
+ * for eigenvectors).  Its transpose (for the real inner product Re tr(X^H Y)):
+ *   X = U^H U_bar - T_bar T^H + T^H T_bar,  L_bar = tril(X - X^H),
+ *   Y the strictly lower solution of tril(Y T^H - T^H Y) = L_bar,
+ *   A_bar = Re(U (triu(T_bar) + Y) U^H).
+ * So, as for eigenvectors, gradients are exact for functions that do not depend on the
+ * phases: T's diagonal (the eigenvalues), |T_ij|, |U_ik|, U_ik conj(U_jk), ... */
 #include <complex.h>
 #include <math.h>
 #include <string.h>
@@ -544,6 +555,67 @@ static int schur_draw(const ad_val *A, size_t s, size_t K, cplx *U, cplx *T, dou
   return 0;
 }
 
+/* The transpose of the Schur decomposition's derivative (see the file's head), per draw;
+ * ptr holds U and T (K x K complex each) per draw. */
+static void schur_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *A = node->in[0], *y = node->out;
+  size_t K = (size_t)node->iarg[0], nd = y->nd;
+  int want_u = (int)node->iarg[1];
+  const cplx *UT = node->ptr;
+  cplx *W = ad_alloc(t, 3 * K * K * sizeof(cplx));
+  if (!W) return;
+  cplx *B = W, *X = B + K * K, *Y = X + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    const cplx *U = UT + s * 2 * K * K, *T = U + K * K;
+    if (isnan(creal(U[0]))) continue;
+    /* B = the output's adjoint: U_bar, or T_bar's upper triangle */
+    for (size_t j = 0; j < K; j++)
+      for (size_t i = 0; i < K; i++) {
+        size_t e = i + j * K;
+        B[e] = want_u || i <= j ? CMPLX(y->adj[2 * e * nd + s], y->adj[(2 * e + 1) * nd + s])
+                                : 0;
+      }
+    /* X = U^H U_bar, or T^H T_bar - T_bar T^H */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++)
+          acc += want_u ? conj(U[k + i * K]) * B[k + j * K]
+                        : conj(T[k + i * K]) * B[k + j * K] - B[i + k * K] * conj(T[j + k * K]);
+        X[i + j * K] = acc;
+      }
+    /* Y: strictly lower, tril(Y T^H - T^H Y) = tril(X - X^H), by distance from the
+     * diagonal (Y_ij needs Y_ik and Y_kj for j < k < i) */
+    memset(Y, 0, K * K * sizeof *Y);
+    for (size_t d = 1; d < K; d++)
+      for (size_t j = 0; j + d < K; j++) {
+        size_t i = j + d;
+        cplx rhs = X[i + j * K] - conj(X[j + i * K]);
+        for (size_t k = j + 1; k < i; k++)
+          rhs -= Y[i + k * K] * conj(T[j + k * K]) - conj(T[k + i * K]) * Y[k + j * K];
+        cplx den = conj(T[j + j * K]) - conj(T[i + i * K]);
+        Y[i + j * K] = den == 0 ? 0 : rhs / den;
+      }
+    /* C_bar = triu(T_bar) + Y (into Y); A_bar = Re(U C_bar U^H) */
+    if (!want_u)
+      for (size_t j = 0; j < K; j++)
+        for (size_t i = 0; i <= j; i++) Y[i + j * K] = B[i + j * K];
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) acc += Y[i + k * K] * conj(U[j + k * K]);
+        X[i + j * K] = acc;   /* C_bar U^H */
+      }
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) acc += U[i + k * K] * X[k + j * K];
+        *ad_adjp(A, i + j * K, s) += creal(acc);
+      }
+  }
+}
+
 static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
 {
   size_t r, c;
@@ -552,18 +624,14 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
     ad_tape_set_error(t, "expecting a square matrix; found %zu rows and %zu columns", r, c);
     return NULL;
   }
-  if (A->adj && ad_tape_recording(t)) {
-    ad_tape_set_error(t, "the gradient of the complex Schur decomposition is not supported "
-                      "yet (use it in generated quantities, or on data)");
-    return NULL;
-  }
+  int rec = A->adj && ad_tape_recording(t);
   size_t K = r, nd = A->nd;
   ad_val *R = ad_new_mat(t, VT_MATRIX, K, K, 1, 0);
-  ad_val *y = R ? ad_cx_like(t, R, nd, 0) : NULL;
+  ad_val *y = R ? ad_cx_like(t, R, nd, rec) : NULL;
   double *scratch = ad_alloc(t, (K ? K * K : 1) * sizeof(double));
-  cplx *U = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
-  cplx *T = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
-  if (!y || !scratch || !U || !T) return NULL;
+  /* per draw U and T when recording (the reverse step's), else one draw's */
+  cplx *UT = ad_alloc(t, (K ? 2 * K * K * (rec ? nd : 1) : 1) * sizeof(cplx));
+  if (!y || !scratch || !UT) return NULL;
   if (K == 0) return y;
   gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(K);
   if (!w) {
@@ -572,7 +640,9 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
   }
   gsl_error_handler_t *old = gsl_set_error_handler_off();
   for (size_t s = 0; s < nd; s++) {
+    cplx *U = UT + (rec ? s * 2 * K * K : 0), *T = U + K * K;
     int bad = schur_draw(A, s, K, U, T, scratch, w);
+    if (bad) U[0] = NAN;
     const cplx *src = want_u ? U : T;
     for (size_t k = 0; k < K * K; k++) {
       y->x[2 * k * nd + s] = bad ? NAN : creal(src[k]);
@@ -581,6 +651,11 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
   }
   gsl_set_error_handler(old);
   gsl_eigen_nonsymm_free(w);
+  if (rec) {
+    ad_val *in[1] = {A};
+    ad_node *node = ad_push(t, schur_backward, y, 1, in);
+    if (node) { node->iarg[0] = (long)K; node->iarg[1] = want_u; node->ptr = UT; }
+  }
   return y;
 }
 
