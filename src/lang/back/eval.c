@@ -1782,6 +1782,47 @@ int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
   return 0;
 }
 
+/* A tuple declaration's value with its nested tuples made and its other elements NULL. */
+static ad_val *tuple_skeleton(ev_ctx *c, const vi_decl *d)
+{
+  int nd;
+  size_t dims[AD_MAX_DIMS];
+  if (ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL)) return NULL;
+  ad_val *v = tup_new(c->t, d->type, nd, dims);
+  if (!v) return NULL;
+  size_t n = (size_t)d->ntel;
+  for (size_t i = 0; i < v->len; i++)
+    for (size_t k = 0; k < n; k++)
+      if (d->tel[k]->type.base == VT_TUPLE &&
+          !(v->el[i * n + k] = tuple_skeleton(c, d->tel[k])))
+        return NULL;
+  return v;
+}
+
+int ev_param_tuples(ev_ctx *c)
+{
+  const vi_stmt *pb = c->ast->blocks[BLK_PARAMS];
+  for (int i = 0; pb && i < pb->nstmts; i++) {
+    const vi_stmt *st = pb->stmts[i];
+    if (st->kind != ST_DECL || st->decl->type.base != VT_TUPLE) continue;
+    ad_val *v = tuple_skeleton(c, st->decl);
+    if (!v) return c->rc ? c->rc : tape_fail(c, st->decl->loc, st->decl->name);
+    c->slot[st->decl->slot] = v;
+  }
+  return 0;
+}
+
+void ev_param_set(ev_ctx *c, const ev_param *p, ad_val *v)
+{
+  if (!p->root) { c->slot[p->decl->slot] = v; return; }
+  ad_val *cur = c->slot[p->root->slot];
+  for (int l = 0; cur && l < p->depth; l++) {
+    ad_val **at = &cur->el[p->path[2 * l] * (size_t)cur->type.tup->n + p->path[2 * l + 1]];
+    if (l == p->depth - 1) *at = v;
+    else cur = *at;
+  }
+}
+
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval)
 {
   ad_tape *t = c->t;
@@ -1795,6 +1836,7 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   for (s = 0; s < n; s++)
     for (j = 0; j < D; j++) zv->x[j * n + s] = z[s * D + j];
   if (zval) *zval = zv;
+  if ((rc = ev_param_tuples(c))) return rc;
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
     const vi_decl *d = p->decl;
@@ -1803,8 +1845,8 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
     tr_spec sp = p->spec;
     sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
     ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);
-    if (!v) return tape_fail(c, d->loc, d->name);
-    c->slot[d->slot] = v;
+    if (!v) return tape_fail(c, d->loc, ev_param_name(p));
+    ev_param_set(c, p, v);
     if (lj && upto == BLK_MODEL && (rc = add_term(c, lj, 0, 0, d->loc))) return rc;
   }
   const vi_ast *ast = c->ast;
