@@ -66,6 +66,48 @@ START_TEST(test_tuples_are_transparent)
 }
 END_TEST
 
+/* Writes into a tuple element in a loop (x.1[i] = f(x.1[i - 1]), in place like a vector
+ * variable's) keep tuples values: a copy taken before, or after, still holds what it
+ * held; the same density and gradient as with vectors. */
+START_TEST(test_tuple_element_writes)
+{
+  const char *with =
+      "data { int N; }\n"
+      "parameters { real x; vector[3] v; }\n"
+      "model {\n"
+      "  tuple(vector[N], real) t = (rep_vector(0, N), x);\n"
+      "  tuple(vector[N], real) before = t;\n"
+      "  t.1[1] = x;\n"
+      "  for (i in 2:N) t.1[i] = t.1[i - 1] * 0.9 + x * v[1 + i % 3];\n"
+      "  tuple(vector[N], real) after = t;\n"
+      "  for (i in 1:N) { t.1[i] *= 2; before.1[i] += i; }\n"
+      "  t.2 = t.1[N];\n"
+      "  target += -0.5 * dot_self(t.1) / N - 0.5 * dot_self(after.1) / N\n"
+      "            - 0.01 * sum(before.1) - 0.5 * square(t.2 - after.2);\n"
+      "  target += -0.5 * dot_self(v);\n"
+      "}\n";
+  const char *without =
+      "data { int N; }\n"
+      "parameters { real x; vector[3] v; }\n"
+      "model {\n"
+      "  vector[N] t1 = rep_vector(0, N);\n"
+      "  real t2 = x;\n"
+      "  vector[N] b1 = t1;\n"
+      "  t1[1] = x;\n"
+      "  for (i in 2:N) t1[i] = t1[i - 1] * 0.9 + x * v[1 + i % 3];\n"
+      "  vector[N] a1 = t1;\n"
+      "  real a2 = t2;\n"
+      "  for (i in 1:N) { t1[i] *= 2; b1[i] += i; }\n"
+      "  t2 = t1[N];\n"
+      "  target += -0.5 * dot_self(t1) / N - 0.5 * dot_self(a1) / N\n"
+      "            - 0.01 * sum(b1) - 0.5 * square(t2 - a2);\n"
+      "  target += -0.5 * dot_self(v);\n"
+      "}\n";
+  same_model(with, without, "{\"N\": 7}", 4, 0);
+  fd_check(with, "{\"N\": 7}");
+}
+END_TEST
+
 /* ---- the functions that return tuples -------------------------------------------------- */
 
 /* A symmetric (and a general) matrix from the parameters, and data weights. */
@@ -359,6 +401,7 @@ static Suite *suite(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_tuples_are_transparent);
+  tcase_add_test(tc, test_tuple_element_writes);
   tcase_add_test(tc, test_decompositions_match_their_elements);
   tcase_add_test(tc, test_decompositions_identities);
   tcase_add_test(tc, test_complex_and_sparse_tuples);

@@ -693,6 +693,21 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   return r;
 }
 
+/* x.k of a tuple variable x, as the container indexed by x.k[...] (read or written):
+ * the element itself, not marked shared as a plain read of x.k is -- an index neither
+ * lets it escape nor saves it (ad.h), so a loop of writes x.k[i] = f(x.k[i - 1]) writes
+ * in place as one into a vector variable does.  Else the value of e. */
+static ad_val *lhs_base(ev_ctx *c, const vi_expr *e)
+{
+  if (e->kind == EX_PROJ && e->args[0]->kind == EX_VAR && e->args[0]->decl) {
+    ad_val *x = c->slot[e->args[0]->decl->slot];
+    if (x && x->type.base == VT_TUPLE && x->ndims == 0 && e->ival >= 1
+        && e->ival <= x->type.tup->n && x->el[e->ival - 1])
+      return x->el[e->ival - 1];
+  }
+  return ev_expr(c, e);
+}
+
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
   if (!e->data_only || !c->ncache || c->block < BLK_PARAMS || e->type.base == VT_TUPLE)
@@ -845,7 +860,7 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     return r;
   }
   case EX_INDEX: {
-    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    if (!(a = lhs_base(c, e->args[0]))) return NULL;
     ad_ix ixs[AD_MAX_DIMS];
     if (e->nindex > AD_MAX_DIMS) {
       ev_error(c, VI_EUNSUPPORTED, e->loc, "too many indexes");
@@ -1382,7 +1397,8 @@ static int lhs_tuple(const vi_expr *e)
 /* Store v where lhs (a chain of indexes and tuple elements ending in a variable) points:
  * the innermost container gets v, each enclosing level a new value holding it (tuples
  * are values: a tuple element is replaced in a copy of the tuple). */
-static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
+static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v,
+                      int fresh)
 {
   ad_tape *t = c->t;
   const vi_decl *d = lhs_decl(lhs);
@@ -1407,7 +1423,7 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
     c->slot[d->slot] = v;
     return 0;
   }
-  ad_val *base = ev_expr(c, lhs->args[0]);
+  ad_val *base = lhs_base(c, lhs->args[0]);
   if (!base) return c->rc;
   ad_val *nb;
   if (lhs->kind == EX_PROJ) {
@@ -1418,6 +1434,15 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
       shape_text(old, a, sizeof a); shape_text(v, b, sizeof b);
       return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to element %zu "
                       "of a tuple in '%s': declared %s, value %s", k + 1, d->name, a, b);
+    }
+    if (lhs->args[0]->kind == EX_VAR && base == c->slot[d->slot] && base->ndims == 0) {
+      /* x.k = v for a tuple variable x: x's pointer array is its own (every declaration
+       * and store makes one), so element k is replaced in place; v stays unshared when
+       * it is x.k itself written in place or a copy made for this write, so a loop of
+       * writes x.k[i] = ... copies x.k once, not at every write */
+      if (!fresh) v->shared = 1;
+      base->el[k] = v;
+      return 0;
     }
     if (!(nb = tup_copy(t, base))) return tape_fail(c, st->loc, "assignment");
     v->shared = 1;
@@ -1441,13 +1466,13 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
                       e ? e : "size mismatch");
     }
   }
-  return store_path(c, st, lhs->args[0], nb);
+  return store_path(c, st, lhs->args[0], nb, 1);
 }
 
 /* (a, b, (c, d)) = v: each target gets its element of v (evaluated before any store). */
 static int store_unpack(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
 {
-  if (lhs->kind != EX_TUPLE) return store_path(c, st, lhs, v);
+  if (lhs->kind != EX_TUPLE) return store_path(c, st, lhs, v, 0);
   if (v->type.base != VT_TUPLE || v->len != 1 || v->type.tup->n != lhs->nargs)
     return ev_error(c, VI_ERUNTIME, st->loc, "cannot unpack this value");
   for (int i = 0; i < lhs->nargs; i++) {
@@ -1469,7 +1494,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
       rhs = ad_binary(c->t, st->op, old, rhs);
       if (!rhs) return tape_fail(c, st->loc, "compound assignment");
     }
-    return store_path(c, st, st->lhs, rhs);
+    return store_path(c, st, st->lhs, rhs, 0);
   }
   ad_tape *t = c->t;
   const vi_expr *lhs = st->lhs;
