@@ -203,6 +203,53 @@ START_TEST(test_gradients_fd)
     "parameters { matrix[3, 3] A; }\n"
     "model { complex_vector[3] l = eigenvalues(A + diag_matrix([1, 2, 3.5]'));\n"
     "  target += sum(abs(l)) + sum(get_real(l)) * 0.5 - 0.5 * dot_self(to_vector(A)); }\n",
+    /* eigenvectors of a matrix with real distinct eigenvalues (Gershgorin discs apart):
+     * real unit vectors whose signs stay put, so any function of them has a gradient */
+    "parameters { matrix[3, 3] A; }\n"
+    "model { matrix[3, 3] B = diag_matrix([1, 3, 6]') + 0.3 * A;\n"
+    "  complex_matrix[3, 3] V = eigenvectors(B);\n"
+    "  matrix[3, 3] W = [[0.3, -1.2, 0.5], [0.7, 0.2, -0.4], [-0.9, 1.1, 0.6]];\n"
+    "  for (i in 1:3) for (k in 1:3) target += W[i, k] * get_real(V[i, k]) + get_imag(V[i, k]);\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
+    /* a complex pair: eigenvectors are unique up to a phase each, so only functions
+     * that do not depend on it (moduli, v_ik conj(v_jk)) have gradients; with the
+     * eigenvalues of the same call (eigendecompose) */
+    "parameters { matrix[3, 3] A; }\n"
+    "model { matrix[3, 3] B = [[1, -2, 0], [2, 1, 0], [0, 0, 3]] + 0.3 * A;\n"
+    "  tuple(complex_vector[3], complex_matrix[3, 3]) e = eigendecompose(B);\n"
+    "  matrix[3, 3] W = [[0.3, -1.2, 0.5], [0.7, 0.2, -0.4], [-0.9, 1.1, 0.6]];\n"
+    "  for (k in 1:3) {\n"
+    "    for (i in 1:3) target += W[i, k] * abs(e.2[i, k]);\n"
+    "    target += 0.4 * get_real(e.2[1, k] * conj(e.2[2, k]))\n"
+    "              - 0.7 * get_imag(e.2[2, k] * conj(e.2[3, k])) + 0.2 * get_imag(e.1[k]);\n"
+    "  }\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
+    /* the complex Schur decomposition of a 4 x 4 matrix with two complex pairs and of a
+     * 3 x 3 with a pair and a real eigenvalue: unique up to a phase per column of U, so
+     * functions that do not depend on it (T's diagonal, |T_ij|, |U_ik|,
+     * U_ik conj(U_jk)) */
+    "parameters { matrix[4, 4] A; }\n"
+    "model { matrix[4, 4] B = [[1, -2, 0, 0.5], [2, 1, 0.3, 0], [0, 0.1, -1, 3],"
+    " [0.2, 0, -3, -1]] + 0.2 * A;\n"
+    "  tuple(complex_matrix[4, 4], complex_matrix[4, 4]) ut = complex_schur_decompose(B);\n"
+    "  complex_matrix[4, 4] T = complex_schur_decompose_t(B);\n"
+    "  for (k in 1:4) {\n"
+    "    target += 0.3 * get_real(T[k, k]) - 0.2 * k * get_imag(T[k, k]);\n"
+    "    for (i in 1:4) target += 0.1 * (i - k) * abs(ut.1[i, k]) + (i < k) * 0.15 * i * abs(ut.2[i, k]);\n"
+    "    target += 0.4 * get_real(ut.1[1, k] * conj(ut.1[3, k]))\n"
+    "              - 0.6 * get_imag(ut.1[2, k] * conj(ut.1[4, k]));\n"
+    "  }\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
+    "parameters { matrix[3, 3] A; }\n"
+    "model { matrix[3, 3] B = [[1, -2, 0.4], [2, 1, 0], [0.3, 0, 3]] + 0.3 * A;\n"
+    "  complex_matrix[3, 3] U = complex_schur_decompose_u(B);\n"
+    "  complex_matrix[3, 3] T = complex_schur_decompose_t(B);\n"
+    "  for (k in 1:3) {\n"
+    "    target += 0.5 * get_real(T[k, k]) + 0.25 * abs(get_imag(T[k, k]));\n"
+    "    for (i in 1:3) target += 0.2 * (i + 2 * k) * abs(U[i, k]) + (i < k) * abs(T[i, k]);\n"
+    "    target += 0.3 * get_imag(U[1, k] * conj(U[2, k])) + 0.3 * get_real(U[3, k] * conj(U[2, k]));\n"
+    "  }\n"
+    "  target += -0.5 * dot_self(to_vector(A)); }\n",
   };
   for (size_t i = 0; i < sizeof models / sizeof models[0]; i++) fd_check(models[i], NULL);
 }

@@ -147,17 +147,42 @@ START_TEST(t_qr)
   ck_assert(fabs(y[3] - R[2]) < 1e-15 && fabs(y[4] - R[3]) < 1e-15);
   CHK("qr_thin_Q", 1e-6, 1, TM(3, 3, 2.0, 0.5, -0.3, 0.1, 1.4, 0.7, -0.6, 0.2, 0.9));
   CHK("qr_Q", 1e-6, 1, TM(3, 3, 2.0, 0.5, -0.3, 0.1, 1.4, 0.7, -0.6, 0.2, 0.9));
-  /* no derivative for a wide matrix on parameters: an error that says so */
-  ad_tape *t = ad_tape_alloc();
-  ad_tape_reset(t, 1, 1);
-  targ w = TM(2, 3, 1, 2, 3, 4, 5, 6);
-  ad_val *a = ta_make(t, &w, 1, 1, 0, -1, 0);
-  vi_type ty = {VT_MATRIX, 0}, ret;
-  char why[128];
-  int id = builtin_resolve("qr_thin_R", &ty, 1, &ret, why, sizeof why);
-  ck_assert_ptr_null(builtin_call(t, id, &a, 1));
-  ck_assert_msg(strstr(ad_tape_error(t), "rows >= columns"), "%s", ad_tape_error(t));
-  ad_tape_free(t);
+  /* wide 2 x 3 and 3 x 5, and the full Q of tall 3 x 2 and 5 x 3 (columns beyond K:
+   * what the reflections make them): the reverse of the reflections, every factor's
+   * gradient against finite differences; Q R = A and Q'Q = I */
+  static const struct { size_t r, c; double v[15]; } shapes[] = {
+    {2, 3, {1.0, -0.4, 2.1, 0.3, 1.7, -0.8}},
+    {3, 5, {0.7, -1.2, 0.4, 2.0, 0.3, -0.5, 0.1, 1.1, 0.9, -0.6, 0.8, 0.2, 1.5, -0.3, 0.4}},
+    {3, 2, {1.0, -0.4, 2.1, 0.3, 1.7, -0.8}},
+    {5, 3, {0.7, -1.2, 0.4, 2.0, 0.3, -0.5, 0.1, 1.1, 0.9, -0.6, 0.8, 0.2, 1.5, -0.3, 0.4}},
+  };
+  for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
+    size_t r = shapes[k].r, c = shapes[k].c, mn = r < c ? r : c;
+    targ a = TM(r, c, 0);
+    for (size_t e = 0; e < r * c; e++) a.v[e] = shapes[k].v[e];
+    double Qf[25], Rf[25], Rt[25], QRf[25];
+    ta_check_builtin("qr_Q", &a, 1, 1e-6, Qf, &n);
+    ck_assert_uint_eq(n, r * r);
+    ta_check_builtin("qr_R", &a, 1, 1e-6, Rf, &n);
+    ck_assert_uint_eq(n, r * c);
+    ta_check_builtin("qr_thin_Q", &a, 1, 1e-6, Q, &n);
+    ck_assert_uint_eq(n, r * mn);
+    ta_check_builtin("qr_thin_R", &a, 1, 1e-6, Rt, &n);
+    ck_assert_uint_eq(n, mn * c);
+    matmul(Qf, Rf, QRf, r, r, c);
+    for (size_t e = 0; e < r * c; e++)
+      ck_assert_msg(fabs(QRf[e] - a.v[e]) < 1e-14, "%zu x %zu: (QR)[%zu] %.17g", r, c, e,
+                    QRf[e]);
+    matmul(Q, Rt, QRf, r, mn, c);
+    for (size_t e = 0; e < r * c; e++) ck_assert(fabs(QRf[e] - a.v[e]) < 1e-14);
+    for (size_t i = 0; i < r; i++)
+      for (size_t j = 0; j < r; j++) {
+        double acc = 0;
+        for (size_t l = 0; l < r; l++) acc += Qf[l + i * r] * Qf[l + j * r];
+        ck_assert(fabs(acc - (i == j)) < 1e-14);
+      }
+    for (size_t i = 0; i < mn; i++) ck_assert(Rt[i + i * mn] > 0);
+  }
 }
 END_TEST
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <gsl/gsl_rng.h>
+#include <vi/fit.h>
 #include <vi/lang.h>
 #include <vi/status.h>
 #include "program_testutil.h"
@@ -62,6 +63,48 @@ START_TEST(test_tuples_are_transparent)
       "}\n";
   same_model(with, without, "{\"N\": 1}", 4, 0);
   fd_check(with, "{\"N\": 1}");
+}
+END_TEST
+
+/* Writes into a tuple element in a loop (x.1[i] = f(x.1[i - 1]), in place like a vector
+ * variable's) keep tuples values: a copy taken before, or after, still holds what it
+ * held; the same density and gradient as with vectors. */
+START_TEST(test_tuple_element_writes)
+{
+  const char *with =
+      "data { int N; }\n"
+      "parameters { real x; vector[3] v; }\n"
+      "model {\n"
+      "  tuple(vector[N], real) t = (rep_vector(0, N), x);\n"
+      "  tuple(vector[N], real) before = t;\n"
+      "  t.1[1] = x;\n"
+      "  for (i in 2:N) t.1[i] = t.1[i - 1] * 0.9 + x * v[1 + i % 3];\n"
+      "  tuple(vector[N], real) after = t;\n"
+      "  for (i in 1:N) { t.1[i] *= 2; before.1[i] += i; }\n"
+      "  t.2 = t.1[N];\n"
+      "  target += -0.5 * dot_self(t.1) / N - 0.5 * dot_self(after.1) / N\n"
+      "            - 0.01 * sum(before.1) - 0.5 * square(t.2 - after.2);\n"
+      "  target += -0.5 * dot_self(v);\n"
+      "}\n";
+  const char *without =
+      "data { int N; }\n"
+      "parameters { real x; vector[3] v; }\n"
+      "model {\n"
+      "  vector[N] t1 = rep_vector(0, N);\n"
+      "  real t2 = x;\n"
+      "  vector[N] b1 = t1;\n"
+      "  t1[1] = x;\n"
+      "  for (i in 2:N) t1[i] = t1[i - 1] * 0.9 + x * v[1 + i % 3];\n"
+      "  vector[N] a1 = t1;\n"
+      "  real a2 = t2;\n"
+      "  for (i in 1:N) { t1[i] *= 2; b1[i] += i; }\n"
+      "  t2 = t1[N];\n"
+      "  target += -0.5 * dot_self(t1) / N - 0.5 * dot_self(a1) / N\n"
+      "            - 0.01 * sum(b1) - 0.5 * square(t2 - a2);\n"
+      "  target += -0.5 * dot_self(v);\n"
+      "}\n";
+  same_model(with, without, "{\"N\": 7}", 4, 0);
+  fd_check(with, "{\"N\": 7}");
 }
 END_TEST
 
@@ -159,6 +202,139 @@ START_TEST(test_complex_and_sparse_tuples)
 }
 END_TEST
 
+/* ---- tuple parameters ------------------------------------------------------------------ */
+
+/* Parameters of tuple type: each element keeps its own constraint and transform, laid
+ * out in declaration order, array positions row-major, then element order (as Stan
+ * reads them), so the model is the one with the elements declared one by one: the same
+ * log density and gradient to the last bit, and the same fit. */
+static const char *TUPLE_PARAMS =
+    "data { int N; vector[N] y; }\n"
+    "parameters {\n"
+    "  real a;\n"
+    "  tuple(real, real<lower=0>) p;\n"
+    "  array[2] tuple(vector<lower=-1, upper=1>[2], simplex[3]) q;\n"
+    "  tuple(cholesky_factor_corr[3], tuple(real<lower=a>, ordered[2])) r;\n"
+    "}\n"
+    "model {\n"
+    "  a ~ normal(0, 1);\n"
+    "  y ~ normal(p.1 + a, p.2);\n"
+    "  p.1 ~ normal(0, 3);\n"
+    "  p.2 ~ lognormal(0, 1);\n"
+    "  for (i in 1:2) { q[i].1 ~ normal(0.3 * i, 0.5); q[i].2 ~ dirichlet([1, 2, 3]'); }\n"
+    "  r.1 ~ lkj_corr_cholesky(2);\n"
+    "  r.2.1 ~ normal(a + 1, 1);\n"
+    "  r.2.2 ~ normal(0, 2);\n"
+    "  target += 0.1 * (r.1[3, 2] + r.2.2[2]);\n"
+    "}\n";
+static const char *TUPLE_PARAMS_SEPARATE =
+    "data { int N; vector[N] y; }\n"
+    "parameters {\n"
+    "  real a;\n"
+    "  real p1; real<lower=0> p2;\n"
+    "  vector<lower=-1, upper=1>[2] q11; simplex[3] q12;\n"
+    "  vector<lower=-1, upper=1>[2] q21; simplex[3] q22;\n"
+    "  cholesky_factor_corr[3] r1; real<lower=a> r21; ordered[2] r22;\n"
+    "}\n"
+    "model {\n"
+    "  a ~ normal(0, 1);\n"
+    "  y ~ normal(p1 + a, p2);\n"
+    "  p1 ~ normal(0, 3);\n"
+    "  p2 ~ lognormal(0, 1);\n"
+    "  q11 ~ normal(0.3 * 1, 0.5); q12 ~ dirichlet([1, 2, 3]');\n"
+    "  q21 ~ normal(0.3 * 2, 0.5); q22 ~ dirichlet([1, 2, 3]');\n"
+    "  r1 ~ lkj_corr_cholesky(2);\n"
+    "  r21 ~ normal(a + 1, 1);\n"
+    "  r22 ~ normal(0, 2);\n"
+    "  target += 0.1 * (r1[3, 2] + r22[2]);\n"
+    "}\n";
+static const char *TUPLE_PARAMS_DATA = "{\"N\": 5, \"y\": [0.3, 1.2, -0.4, 2.1, 0.8]}";
+
+START_TEST(test_tuple_parameters)
+{
+  same_model(TUPLE_PARAMS, TUPLE_PARAMS_SEPARATE, TUPLE_PARAMS_DATA, 4, 0.0);
+  fd_check(TUPLE_PARAMS, TUPLE_PARAMS_DATA);
+  vi_model m;
+  vi_program *p = make(TUPLE_PARAMS, TUPLE_PARAMS_DATA, &m);
+  ck_assert_uint_eq(m.dim, 1 + 2 + 2 * (2 + 2) + 3 + 1 + 2);
+  /* CmdStan's columns; the coordinates named after them */
+  const char *want[] = {"a", "p:1", "p:2", "q.1:1.1", "q.1:1.2", "q.1:2.1", "q.1:2.2",
+                        "q.1:2.3", "q.2:1.1"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+    ck_assert_str_eq(m.out_names[i], want[i]);
+  ck_assert_str_eq(m.out_names[1 + 2 + 10], "r:1.1.1");
+  ck_assert_str_eq(m.out_names[1 + 2 + 10 + 9], "r:2:1");
+  ck_assert_str_eq(m.out_names[1 + 2 + 10 + 11], "r:2:2.2");
+  ck_assert_uint_eq(m.n_out, 1 + 2 + 10 + 9 + 3);
+  ck_assert_str_eq(m.names[2], "log(p:2)");
+  ck_assert_str_eq(m.names[3], "logit((q.1:1.1 - -1) / (1 - -1))");
+  ck_assert_str_eq(m.names[14], "log(r:2:1 - a)");
+  vi_param_info info;
+  ck_assert_uint_eq(vi_program_n_params(p), 4);
+  ck_assert_int_eq(vi_program_param_info(p, 2, &info), VI_SUCCESS);
+  ck_assert_str_eq(info.name, "q");
+  ck_assert_uint_eq(info.constrained_size, 10);
+  ck_assert_uint_eq(info.unconstrained_size, 8);
+  /* the constrained values in the output, each from its own transform */
+  double z[32], out[32];
+  for (size_t i = 0; i < m.dim; i++) z[i] = 0.3 * sin((double)i + 1);
+  gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+  ck_assert_int_eq(m.constrain(m.ctx, z, rng, out), VI_SUCCESS);
+  gsl_rng_free(rng);
+  ck_assert(fabs(out[2] - exp(z[2])) < 1e-15);
+  ck_assert(fabs(out[3] - (-1 + 2 / (1 + exp(-z[3])))) < 1e-15);
+  ck_assert(fabs(out[5] + out[6] + out[7] - 1) < 1e-15);
+  ck_assert(fabs(out[13 + 9] - (out[0] + exp(z[14]))) < 1e-15);   /* r.2.1 > a */
+  ck_assert(out[13 + 11] > out[13 + 10]);                          /* ordered */
+  /* initial values: a tuple parameter as a JSON object, each element unconstrained */
+  const char *init = "{\"a\": 0.5, \"p\": {\"1\": 2, \"2\": 3},"
+                     " \"r\": {\"2\": {\"1\": 1.5, \"2\": [-1, 1]},"
+                     " \"1\": [[1, 0, 0], [0, 1, 0], [0, 0, 1]]}}";
+  vi_error err;
+  double zi[32];
+  ck_assert_int_eq(vi_program_unconstrain(p, init, strlen(init), "init.json", zi, &err), 0);
+  ck_assert(zi[0] == 0.5 && zi[1] == 2 && fabs(zi[2] - log(3.0)) < 1e-15);
+  for (size_t i = 3; i < 11; i++) ck_assert(zi[i] == 0);   /* q not given */
+  for (size_t i = 11; i < 14; i++) ck_assert(fabs(zi[i]) < 1e-15);   /* the identity */
+  ck_assert(fabs(zi[14] - 0) < 1e-15 && zi[15] == -1 && fabs(zi[16] - log(2.0)) < 1e-15);
+  /* precise errors: an element outside its constraint, a malformed tuple */
+  static const char *const bad[][2] = {
+    {"{\"p\": {\"1\": 2, \"2\": -3}}", "'p.2': p.2 is -3, must be >= 0"},
+    {"{\"p\": [2, 3]}", "variable 'p': a tuple of 2 elements is an object"},
+    {"{\"a\": 2, \"r\": {\"1\": [[1, 0, 0], [0, 1, 0], [0, 0, 1]], \"2\": {\"1\": 1.5,"
+     " \"2\": [-1, 1]}}}", "'r.2.1': r.2.1 is 1.5, must be >= 2"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int st = vi_program_unconstrain(p, bad[i][0], strlen(bad[i][0]), "init.json", zi, &err);
+    ck_assert_int_eq(st, VI_EDATA);
+    ck_assert_msg(strstr(err.message, bad[i][1]) != NULL, "message: %s\nwanted: %s",
+                  err.message, bad[i][1]);
+  }
+  vi_program_free(p);
+  /* the same fit (a whole fit: slow under valgrind, where the checks above suffice) */
+  if (getenv("VALGRIND")) return;
+  vi_model ma, mb;
+  vi_program *pa = make(TUPLE_PARAMS, TUPLE_PARAMS_DATA, &ma);
+  vi_program *pb = make(TUPLE_PARAMS_SEPARATE, TUPLE_PARAMS_DATA, &mb);
+  vi_options opt;
+  vi_options_default(&opt);
+  int st;
+  vi_fit *fa = vi_fit_alloc(&ma, &opt, &st), *fb = vi_fit_alloc(&mb, &opt, &st);
+  ck_assert(fa && fb);
+  ck_assert_int_eq(vi_fit_run(fa, NULL, NULL), VI_SUCCESS);
+  ck_assert_int_eq(vi_fit_run(fb, NULL, NULL), VI_SUCCESS);
+  for (size_t j = 0; j < ma.dim; j++) {
+    ck_assert_msg(vi_fit_mean(fa)[j] == vi_fit_mean(fb)[j], "mean %zu: %.17g vs %.17g", j,
+                  vi_fit_mean(fa)[j], vi_fit_mean(fb)[j]);
+    ck_assert(vi_fit_sd(fa)[j] == vi_fit_sd(fb)[j]);
+  }
+  vi_fit_free(fa);
+  vi_fit_free(fb);
+  vi_program_free(pa);
+  vi_program_free(pb);
+}
+END_TEST
+
 /* ---- data and output ------------------------------------------------------------------ */
 
 START_TEST(test_json_data_and_csv_names)
@@ -225,10 +401,12 @@ static Suite *suite(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_tuples_are_transparent);
+  tcase_add_test(tc, test_tuple_element_writes);
   tcase_add_test(tc, test_decompositions_match_their_elements);
   tcase_add_test(tc, test_decompositions_identities);
   tcase_add_test(tc, test_complex_and_sparse_tuples);
   tcase_add_test(tc, test_json_data_and_csv_names);
+  tcase_add_test(tc, test_tuple_parameters);
   suite_add_tcase(s, tc);
   return s;
 }

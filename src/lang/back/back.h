@@ -40,6 +40,10 @@ enum { EV_OK = 0, EV_BREAK = 1, EV_CONTINUE = 2, EV_REJECT = 3, EV_DIVERGE = 4,
 #define EV_MAX_ELEMS ((size_t)1 << 28)
 
 /* One parameter: its shape (known once data is loaded), transform and place in z. */
+/* One parameter with a transform: a declared parameter, or one element of a tuple
+ * parameter (each keeps its own constraint; root is then the tuple's declaration and
+ * path leads from root's value to the element, as (array position, element) pairs). */
+#define EV_PATH_MAX 8
 typedef struct ev_param {
   vi_decl *decl;
   int ndims;                   /* rank of the value */
@@ -47,7 +51,14 @@ typedef struct ev_param {
   tr_spec spec;
   size_t off;                  /* first unconstrained coordinate */
   size_t usize;                /* spec.nelem * spec.usize */
+  const vi_decl *root;         /* NULL, or the tuple parameter this is an element of */
+  int depth;                   /* path's pairs */
+  size_t path[2 * EV_PATH_MAX];
+  char *name;                  /* an element's CmdStan name (p:1, p.2:1); NULL: decl's */
 } ev_param;
+
+static inline const char *ev_param_name(const ev_param *p)
+{ return p->name ? p->name : p->decl->name; }
 
 /* Truncated `~` statements: their _lcdf / _lccdf builtins (resolved at compile time). */
 typedef struct ev_trunc {
@@ -143,6 +154,10 @@ long ev_check_value(ev_ctx *c, const vi_decl *d, const ad_val *v, size_t s, char
 /* The bounds of parameter p (lower / upper, or offset / multiplier), NULL where absent,
  * evaluated in the current pass (earlier parameters in their slots).  0 or the error. */
 int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub);
+/* The values of the tuple parameters, elements not yet set (nested tuples made), into
+ * their slots; then ev_param_set puts each parameter's constrained value in place. */
+int ev_param_tuples(ev_ctx *c);
+void ev_param_set(ev_ctx *c, const ev_param *p, ad_val *v);
 
 /* A full pass: parameters from z (n points, row-major n x dim), transformed parameters,
  * then the model block (upto BLK_MODEL) or generated quantities (upto BLK_GQ).  Returns

@@ -490,13 +490,13 @@ static int unconstrain_param(const ev_param *p, const ad_val *x, const ad_val *l
       double l = lb ? lb->x[lb->len == 1 ? 0 : e] : 0, u = ub ? ub->x[ub->len == 1 ? 0 : e] : 0;
       if (tr_unconstrain_d(&one, x->x + e, l, u, z + p->off + e) != VI_SUCCESS)
         return data_err(err, fname, "parameter '%s': element %zu (%g) is outside its bounds",
-                        p->decl->name, e + 1, x->x[e]);
+                        ev_param_name(p), e + 1, x->x[e]);
     }
     return 0;
   }
   for (size_t a = 0; a < s->nelem; a++)
     if (tr_unconstrain_d(s, x->x + a * s->csize, 0, 0, z + p->off + a * s->usize) != VI_SUCCESS)
-      return data_err(err, fname, "parameter '%s'%s is not a valid %s", p->decl->name,
+      return data_err(err, fname, "parameter '%s'%s is not a valid %s", ev_param_name(p),
                       s->nelem > 1 ? " (an array element)" : "", tr_name(s->con));
   return 0;
 }
@@ -507,35 +507,55 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
   js_doc doc = {0};
   const char **names = malloc((c->nparams + 1) * sizeof *names);
   if (!names) return data_err(err, fname, "out of memory"), VI_ENOMEM;
-  for (size_t i = 0; i < c->nparams; i++) names[i] = c->params[i].decl->name;
-  int rc = parse_doc(json, len, names, c->nparams, fname, "initial values", &doc, err);
+  size_t nn = 0;   /* the declared names: a tuple's once */
+  for (size_t i = 0; i < c->nparams; i++)
+    if (!c->params[i].root || i == 0 || c->params[i - 1].root != c->params[i].root)
+      names[nn++] = c->params[i].root ? c->params[i].root->name : c->params[i].decl->name;
+  int rc = parse_doc(json, len, names, nn, fname, "initial values", &doc, err);
   free(names);
   if (rc) return rc;
+  ad_val *tup = NULL;   /* the current tuple parameter's initial value */
+  const vi_decl *tup_of = NULL;
   for (size_t k = 0; k < c->dim; k++) z[k] = 0.0;
   ev_begin(c, 1, 0);
   c->block = BLK_PARAMS;
   size_t D = c->dim;
   ad_val *zv = ad_new(c->t, (vi_type){VT_VECTOR, 0, NULL}, 1, &D, 1, 0);
   if (!zv) { rc = data_err(err, fname, "out of memory"); goto out; }
+  if ((rc = ev_param_tuples(c))) { rc = relabel(c, err, VI_EDATA); goto out; }
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
     const vi_decl *d = p->decl;
     ad_val *lb, *ub;
     if ((rc = ev_param_bounds(c, p, &lb, &ub))) { rc = relabel(c, err, VI_EDATA); goto out; }
-    const js_value *j = js_doc_get(&doc, d->name);
-    if (j) {   /* absent: z = 0 for its coordinates, as --init zero */
-      fill_ctx f;
-      memset(&f, 0, sizeof f);
-      f.d = d; f.dims = p->dims; f.rank = p->ndims; f.arr = d->type.ndims;
-      f.is_int = 0; f.fname = fname; f.err = err;
-      if ((rc = fill_from(&f, j))) goto out;
-      ad_val *x = ad_val_new_persistent(d->type, p->ndims, p->dims);
-      if (!x) { rc = data_err(err, fname, "out of memory"); goto out; }
-      f.v = x;
-      rc = fill_from(&f, j);
-      if (!rc) rc = unconstrain_param(p, x, lb, ub, z, fname, err);
-      ad_val_free(x);
-      if (rc) goto out;
+    if (p->root && p->root != tup_of) {   /* a tuple's first element: the whole value */
+      ad_val_free(tup);
+      tup = NULL;
+      tup_of = p->root;
+      const js_value *jt = js_doc_get(&doc, p->root->name);
+      if (jt && (rc = load_tuple(c, p->root, jt, fname, err, &tup))) goto out;
+    }
+    if (p->root) {   /* the element at p's path, if the tuple was given */
+      const ad_val *x = tup;
+      for (int l = 0; x && l < p->depth; l++)
+        x = x->el[p->path[2 * l] * (size_t)x->type.tup->n + p->path[2 * l + 1]];
+      if (x && (rc = unconstrain_param(p, x, lb, ub, z, fname, err))) goto out;
+    } else {
+      const js_value *j = js_doc_get(&doc, d->name);
+      if (j) {   /* absent: z = 0 for its coordinates, as --init zero */
+        fill_ctx f;
+        memset(&f, 0, sizeof f);
+        f.d = d; f.dims = p->dims; f.rank = p->ndims; f.arr = d->type.ndims;
+        f.is_int = 0; f.fname = fname; f.err = err;
+        if ((rc = fill_from(&f, j))) goto out;
+        ad_val *x = ad_val_new_persistent(d->type, p->ndims, p->dims);
+        if (!x) { rc = data_err(err, fname, "out of memory"); goto out; }
+        f.v = x;
+        rc = fill_from(&f, j);
+        if (!rc) rc = unconstrain_param(p, x, lb, ub, z, fname, err);
+        ad_val_free(x);
+        if (rc) goto out;
+      }
     }
     /* its constrained value, for the bounds of the parameters after it */
     for (size_t k = 0; k < p->usize; k++) zv->x[p->off + k] = z[p->off + k];
@@ -543,10 +563,14 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
     sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
     ad_val *lj = NULL, *v = tr_constrain(c->t, &sp, d->type, p->ndims, p->dims, zv, p->off,
                                          lb, ub, &lj);
-    if (!v) { rc = data_err(err, fname, "parameter '%s': cannot evaluate", d->name); goto out; }
-    c->slot[d->slot] = v;
+    if (!v) {
+      rc = data_err(err, fname, "parameter '%s': cannot evaluate", ev_param_name(p));
+      goto out;
+    }
+    ev_param_set(c, p, v);
   }
 out:
+  ad_val_free(tup);
   js_doc_clear(&doc);
   return rc;
 }

@@ -693,6 +693,21 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   return r;
 }
 
+/* x.k of a tuple variable x, as the container indexed by x.k[...] (read or written):
+ * the element itself, not marked shared as a plain read of x.k is -- an index neither
+ * lets it escape nor saves it (ad.h), so a loop of writes x.k[i] = f(x.k[i - 1]) writes
+ * in place as one into a vector variable does.  Else the value of e. */
+static ad_val *lhs_base(ev_ctx *c, const vi_expr *e)
+{
+  if (e->kind == EX_PROJ && e->args[0]->kind == EX_VAR && e->args[0]->decl) {
+    ad_val *x = c->slot[e->args[0]->decl->slot];
+    if (x && x->type.base == VT_TUPLE && x->ndims == 0 && e->ival >= 1
+        && e->ival <= x->type.tup->n && x->el[e->ival - 1])
+      return x->el[e->ival - 1];
+  }
+  return ev_expr(c, e);
+}
+
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
   if (!e->data_only || !c->ncache || c->block < BLK_PARAMS || e->type.base == VT_TUPLE)
@@ -845,7 +860,7 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     return r;
   }
   case EX_INDEX: {
-    if (!(a = ev_expr(c, e->args[0]))) return NULL;
+    if (!(a = lhs_base(c, e->args[0]))) return NULL;
     ad_ix ixs[AD_MAX_DIMS];
     if (e->nindex > AD_MAX_DIMS) {
       ev_error(c, VI_EUNSUPPORTED, e->loc, "too many indexes");
@@ -1382,7 +1397,8 @@ static int lhs_tuple(const vi_expr *e)
 /* Store v where lhs (a chain of indexes and tuple elements ending in a variable) points:
  * the innermost container gets v, each enclosing level a new value holding it (tuples
  * are values: a tuple element is replaced in a copy of the tuple). */
-static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
+static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v,
+                      int fresh)
 {
   ad_tape *t = c->t;
   const vi_decl *d = lhs_decl(lhs);
@@ -1407,7 +1423,7 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
     c->slot[d->slot] = v;
     return 0;
   }
-  ad_val *base = ev_expr(c, lhs->args[0]);
+  ad_val *base = lhs_base(c, lhs->args[0]);
   if (!base) return c->rc;
   ad_val *nb;
   if (lhs->kind == EX_PROJ) {
@@ -1418,6 +1434,15 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
       shape_text(old, a, sizeof a); shape_text(v, b, sizeof b);
       return ev_error(c, VI_ERUNTIME, st->loc, "size mismatch in assignment to element %zu "
                       "of a tuple in '%s': declared %s, value %s", k + 1, d->name, a, b);
+    }
+    if (lhs->args[0]->kind == EX_VAR && base == c->slot[d->slot] && base->ndims == 0) {
+      /* x.k = v for a tuple variable x: x's pointer array is its own (every declaration
+       * and store makes one), so element k is replaced in place; v stays unshared when
+       * it is x.k itself written in place or a copy made for this write, so a loop of
+       * writes x.k[i] = ... copies x.k once, not at every write */
+      if (!fresh) v->shared = 1;
+      base->el[k] = v;
+      return 0;
     }
     if (!(nb = tup_copy(t, base))) return tape_fail(c, st->loc, "assignment");
     v->shared = 1;
@@ -1441,13 +1466,13 @@ static int store_path(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *
                       e ? e : "size mismatch");
     }
   }
-  return store_path(c, st, lhs->args[0], nb);
+  return store_path(c, st, lhs->args[0], nb, 1);
 }
 
 /* (a, b, (c, d)) = v: each target gets its element of v (evaluated before any store). */
 static int store_unpack(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val *v)
 {
-  if (lhs->kind != EX_TUPLE) return store_path(c, st, lhs, v);
+  if (lhs->kind != EX_TUPLE) return store_path(c, st, lhs, v, 0);
   if (v->type.base != VT_TUPLE || v->len != 1 || v->type.tup->n != lhs->nargs)
     return ev_error(c, VI_ERUNTIME, st->loc, "cannot unpack this value");
   for (int i = 0; i < lhs->nargs; i++) {
@@ -1469,7 +1494,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
       rhs = ad_binary(c->t, st->op, old, rhs);
       if (!rhs) return tape_fail(c, st->loc, "compound assignment");
     }
-    return store_path(c, st, st->lhs, rhs);
+    return store_path(c, st, st->lhs, rhs, 0);
   }
   ad_tape *t = c->t;
   const vi_expr *lhs = st->lhs;
@@ -1782,6 +1807,47 @@ int ev_param_bounds(ev_ctx *c, const ev_param *p, ad_val **lb, ad_val **ub)
   return 0;
 }
 
+/* A tuple declaration's value with its nested tuples made and its other elements NULL. */
+static ad_val *tuple_skeleton(ev_ctx *c, const vi_decl *d)
+{
+  int nd;
+  size_t dims[AD_MAX_DIMS];
+  if (ev_decl_shape(c, d, &nd, dims, NULL, NULL, NULL)) return NULL;
+  ad_val *v = tup_new(c->t, d->type, nd, dims);
+  if (!v) return NULL;
+  size_t n = (size_t)d->ntel;
+  for (size_t i = 0; i < v->len; i++)
+    for (size_t k = 0; k < n; k++)
+      if (d->tel[k]->type.base == VT_TUPLE &&
+          !(v->el[i * n + k] = tuple_skeleton(c, d->tel[k])))
+        return NULL;
+  return v;
+}
+
+int ev_param_tuples(ev_ctx *c)
+{
+  const vi_stmt *pb = c->ast->blocks[BLK_PARAMS];
+  for (int i = 0; pb && i < pb->nstmts; i++) {
+    const vi_stmt *st = pb->stmts[i];
+    if (st->kind != ST_DECL || st->decl->type.base != VT_TUPLE) continue;
+    ad_val *v = tuple_skeleton(c, st->decl);
+    if (!v) return c->rc ? c->rc : tape_fail(c, st->decl->loc, st->decl->name);
+    c->slot[st->decl->slot] = v;
+  }
+  return 0;
+}
+
+void ev_param_set(ev_ctx *c, const ev_param *p, ad_val *v)
+{
+  if (!p->root) { c->slot[p->decl->slot] = v; return; }
+  ad_val *cur = c->slot[p->root->slot];
+  for (int l = 0; cur && l < p->depth; l++) {
+    ad_val **at = &cur->el[p->path[2 * l] * (size_t)cur->type.tup->n + p->path[2 * l + 1]];
+    if (l == p->depth - 1) *at = v;
+    else cur = *at;
+  }
+}
+
 int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zval)
 {
   ad_tape *t = c->t;
@@ -1795,6 +1861,7 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
   for (s = 0; s < n; s++)
     for (j = 0; j < D; j++) zv->x[j * n + s] = z[s * D + j];
   if (zval) *zval = zv;
+  if ((rc = ev_param_tuples(c))) return rc;
   for (size_t i = 0; i < c->nparams; i++) {
     const ev_param *p = &c->params[i];
     const vi_decl *d = p->decl;
@@ -1803,8 +1870,8 @@ int ev_run(ev_ctx *c, size_t n, const double *z, int grad, int upto, ad_val **zv
     tr_spec sp = p->spec;
     sp.has_lb = lb != NULL; sp.has_ub = ub != NULL;
     ad_val *v = tr_constrain(t, &sp, d->type, p->ndims, p->dims, zv, p->off, lb, ub, &lj);
-    if (!v) return tape_fail(c, d->loc, d->name);
-    c->slot[d->slot] = v;
+    if (!v) return tape_fail(c, d->loc, ev_param_name(p));
+    ev_param_set(c, p, v);
     if (lj && upto == BLK_MODEL && (rc = add_term(c, lj, 0, 0, d->loc))) return rc;
   }
   const vi_ast *ast = c->ast;

@@ -236,6 +236,19 @@ static int cache_stmt(vi_program *p, const vi_stmt *st)
   return cache_stmt(p, st->els);
 }
 
+/* A parameter declaration (or one of a tuple's elements) whose transform vi lacks. */
+static const vi_decl *unsupported_param(const vi_decl *d)
+{
+  if (d->type.base == VT_TUPLE) {
+    for (int i = 0; i < d->ntel; i++) {
+      const vi_decl *u = unsupported_param(d->tel[i]);
+      if (u) return u;
+    }
+    return NULL;
+  }
+  return tr_supported(d->con) ? NULL : d;
+}
+
 static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
 {
   int rc;
@@ -243,9 +256,11 @@ static int walk_stmt(vi_program *p, const vi_stmt *st, vi_error *err)
   switch (st->kind) {
   case ST_DECL: {
     const vi_decl *d = st->decl;
-    if (d->block == BLK_PARAMS && !tr_supported(d->con)) {
-      front_error_at(err, VI_EUNSUPPORTED, p->ast, d->loc,
-                  "%s parameters are not supported yet", tr_name(d->con));
+    const vi_decl *u = d->block == BLK_PARAMS ? unsupported_param(d) : NULL;
+    if (u) {
+      front_error_at(err, VI_EUNSUPPORTED, p->ast, u->loc,
+                  "%s parameters are not supported yet%s%s%s", tr_name(u->con),
+                  u != d ? " ('" : "", u != d ? u->name : "", u != d ? "')" : "");
       return VI_EUNSUPPORTED;
     }
     if (type_rank(d->type) > AD_MAX_DIMS) {
@@ -434,6 +449,7 @@ static void clear_layout(vi_program *p)
 {
   free_names(p->znames, p->ev.dim);
   p->znames = NULL;
+  for (size_t i = 0; i < p->ev.nparams; i++) free(p->ev.params[i].name);
   free(p->ev.params); p->ev.params = NULL; p->ev.nparams = 0; p->ev.dim = 0;
   free_names(p->out_names, p->n_out);
   p->out_names = NULL;
@@ -610,6 +626,80 @@ static int decl_leaves(vi_program *p, const vi_decl *d, const char *name, size_t
   return VI_SUCCESS;
 }
 
+/* The parameters with a transform that declaration d (a parameter, or an element of
+ * tuple parameter root at path) brings, appended to the context's list: d itself, or a
+ * tuple's elements in declaration order, array positions row-major before them (the
+ * order Stan reads an array of tuples), each named as CmdStan names its columns. */
+static int param_leaves(vi_program *p, vi_decl *d, const vi_decl *root, const char *name,
+                        size_t *path, int depth, size_t *cap, size_t *off, vi_error *err)
+{
+  ev_ctx *c = &p->ev;
+  int rc, nd;
+  size_t dims[AD_MAX_DIMS], ne, rows, cols;
+  if ((rc = ev_decl_shape(c, d, &nd, dims, &ne, &rows, &cols)))
+    return layout_error(p, err, VI_EDATA);
+  if (d->type.base == VT_TUPLE) {
+    if (depth >= EV_PATH_MAX) {
+      ev_error(c, VI_EUNSUPPORTED, d->loc, "parameter '%s': tuples nested more than %d "
+               "deep are not supported", root->name, EV_PATH_MAX);
+      return layout_error(p, err, VI_EUNSUPPORTED);
+    }
+    size_t len = 1, idx[AD_MAX_DIMS];
+    for (int q = 0; q < nd; q++) len *= dims[q];
+    for (size_t e = 0; e < len; e++) {
+      size_t r = e;   /* row-major: the last index fastest */
+      for (int q = nd - 1; q >= 0; q--) { idx[q] = r % dims[q] + 1; r /= dims[q]; }
+      char *base = make_name(name, idx, nd);
+      if (!base) return VI_ENOMEM;
+      for (int j = 0; j < d->ntel; j++) {
+        char nm[600];
+        snprintf(nm, sizeof nm, "%s:%d", base, j + 1);
+        path[2 * depth] = e;
+        path[2 * depth + 1] = (size_t)j;
+        if ((rc = param_leaves(p, d->tel[j], root, nm, path, depth + 1, cap, off, err))) {
+          free(base);
+          return rc;
+        }
+      }
+      free(base);
+    }
+    return 0;
+  }
+  if (c->nparams == *cap) {
+    size_t nc = *cap ? 2 * *cap : 8;
+    ev_param *np = realloc(c->params, nc * sizeof *np);
+    if (!np) return VI_ENOMEM;
+    c->params = np;
+    *cap = nc;
+  }
+  ev_param *q = &c->params[c->nparams];
+  memset(q, 0, sizeof *q);
+  q->decl = d;
+  q->ndims = nd;
+  memcpy(q->dims, dims, sizeof dims);
+  q->root = root;
+  q->depth = depth;
+  memcpy(q->path, path, 2 * (size_t)depth * sizeof *path);
+  if (root && !(q->name = strdup(name))) return VI_ENOMEM;
+  c->nparams++;   /* clear_layout frees its name from here on */
+  char why[256];
+  if (tr_spec_init(&q->spec, d->con, d->lower || d->offset, d->upper || d->multiplier, ne,
+                   rows, cols, why, sizeof why)) {
+    ev_error(c, VI_EDATA, d->loc, "parameter '%s': %s", name, why);
+    return layout_error(p, err, VI_EDATA);
+  }
+  q->off = *off;
+  q->usize = ne * q->spec.usize;
+  *off += q->usize;
+  if (q->usize > PROG_MAX_DIM || *off > PROG_MAX_DIM) {
+    ev_error(c, VI_EDATA, d->loc,
+             "too many parameters: '%s' brings the unconstrained dimension above %zu",
+             name, PROG_MAX_DIM);
+    return layout_error(p, err, VI_EDATA);
+  }
+  return 0;
+}
+
 static int build_layout(vi_program *p, vi_error *err)
 {
   vi_ast *ast = p->ast;
@@ -617,37 +707,17 @@ static int build_layout(vi_program *p, vi_error *err)
   int rc;
   clear_layout(p);
   ev_begin(c, 1, 0);
-  /* parameters */
+  /* parameters; a tuple's elements each with their own transform */
   const vi_stmt *pb = ast->blocks[BLK_PARAMS];
-  size_t np = 0;
-  for (int i = 0; pb && i < pb->nstmts; i++) if (pb->stmts[i]->kind == ST_DECL) np++;
-  c->params = calloc(np ? np : 1, sizeof *c->params);
-  if (!c->params) return VI_ENOMEM;
-  size_t off = 0;
+  size_t off = 0, cap = 0, path[2 * EV_PATH_MAX];
   for (int i = 0; pb && i < pb->nstmts; i++) {
     if (pb->stmts[i]->kind != ST_DECL) continue;
-    ev_param *q = &c->params[c->nparams];
-    q->decl = pb->stmts[i]->decl;
-    size_t ne, rows, cols;
-    if ((rc = ev_decl_shape(c, q->decl, &q->ndims, q->dims, &ne, &rows, &cols)))
-      return layout_error(p, err, VI_EDATA);
-    char why[256];
-    if (tr_spec_init(&q->spec, q->decl->con, q->decl->lower || q->decl->offset,
-                     q->decl->upper || q->decl->multiplier, ne, rows, cols, why, sizeof why)) {
-      ev_error(c, VI_EDATA, q->decl->loc, "parameter '%s': %s", q->decl->name, why);
-      return layout_error(p, err, VI_EDATA);
-    }
-    q->off = off;
-    q->usize = ne * q->spec.usize;
-    off += q->usize;
-    if (q->usize > PROG_MAX_DIM || off > PROG_MAX_DIM) {
-      ev_error(c, VI_EDATA, q->decl->loc,
-               "too many parameters: '%s' brings the unconstrained dimension above %zu",
-               q->decl->name, PROG_MAX_DIM);
-      return layout_error(p, err, VI_EDATA);
-    }
-    c->nparams++;
+    vi_decl *d = pb->stmts[i]->decl;
+    if ((rc = param_leaves(p, d, d->type.base == VT_TUPLE ? d : NULL, d->name, path, 0,
+                           &cap, &off, err)))
+      return rc;
   }
+  if (!c->params && !(c->params = calloc(1, sizeof *c->params))) return VI_ENOMEM;
   c->dim = off;
   p->znames = calloc(off ? off : 1, sizeof *p->znames);
   if (!p->znames) return VI_ENOMEM;
@@ -666,7 +736,7 @@ static int build_layout(vi_program *p, vi_error *err)
           ev_elem_index(q->dims, arr, arr, a, idx);
           k = (size_t)arr;
         }
-        char *el = make_name(q->decl->name, idx, (int)k);
+        char *el = make_name(ev_param_name(q), idx, (int)k);
         if (!el) return VI_ENOMEM;
         char *nm = unconstrained_name(q->decl, el, u + 1);
         free(el);
@@ -1395,11 +1465,13 @@ int vi_program_param_info(const vi_program *p, size_t i, vi_param_info *info)
   memset(info, 0, sizeof *info);
   info->name = d->name;
   info->type = d->type_text ? d->type_text : "";
-  if (p->loaded && i < p->ev.nparams) {
-    const ev_param *q = &p->ev.params[i];
-    info->constrained_size = q->spec.nelem * q->spec.csize;
-    info->unconstrained_size = q->usize;
-  }
+  if (p->loaded)   /* a tuple's: the sums over its elements */
+    for (size_t j = 0; j < p->ev.nparams; j++) {
+      const ev_param *q = &p->ev.params[j];
+      if (q->decl != d && q->root != d) continue;
+      info->constrained_size += q->spec.nelem * q->spec.csize;
+      info->unconstrained_size += q->usize;
+    }
   return VI_SUCCESS;
 }
 

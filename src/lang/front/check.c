@@ -1227,10 +1227,6 @@ static void check_decl_type(checker *c, vi_decl *d)
 static void check_decl(checker *c, vi_decl *d)
 {
   check_decl_type(c, d);
-  if (d->block == BLK_PARAMS && d->type.base == VT_TUPLE)
-    c_fail(c, VI_EUNSUPPORTED, d->loc, "parameters of tuple type are not supported yet "
-           "('%s' is declared %s): declare its elements as parameters of their own",
-           d->name, d->type_text ? d->type_text : "tuple(...)");
   vi_decl *old = lookup(c, d->name);   /* reported here, before the initialiser */
   if (old)
     c_fail(c, VI_ECHECK, d->loc, "'%s' is already declared (at line %d, column %d)",

@@ -6,7 +6,7 @@
  * discrete Fourier transforms fft, inv_fft, fft2, inv_fft2 (GSL's mixed-radix
  * gsl_fft_complex_*), and the nonsymmetric eigenvalues and eigenvectors (GSL's
  * gsl_eigen_nonsymmv, Francis QR then back substitution) and the complex Schur
- * decomposition's factors complex_schur_decompose_t / _u (value only).
+ * decomposition's factors complex_schur_decompose_t / _u.
  *
  * Reverse mode (the conventions are in ad/complex.c: a complex adjoint is
  * dL/dx + i dL/dy): the transforms are linear, y = F x, so x_bar += F^H y_bar, which is
@@ -15,9 +15,29 @@
  * eigenvalues, d lambda_k = (V^-1 dA V)_kk, so A_bar_ij = Re(M_ji) with
  * M = V diag(conj(lambda_bar)) V^-1 (Giles, "Collected matrix derivative results for
  * forward and reverse mode AD", 2008,
- * sec. 3.1, written for the real-pair adjoint).  eigenvectors has no reverse mode yet:
- * used on a matrix that depends on parameters while gradients are recorded it is an
- * error (generated quantities record none). */
+ * sec. 3.1, written for the real-pair adjoint).  For eigenvectors of unit 2-norm
+ * (Boeddeker et al., "On the computation of complex-valued gradients with application to
+ * statistically optimum beamforming", 2017, eq. 4.77; Giles 2008 for the unnormalised
+ * ones), A_bar = Re(V^-H M V^H) with
+ *   M_ij = conj(1 / (lambda_j - lambda_i)) (V^H V_bar - V^H V diag(Re diag(V^H V_bar)))_ij
+ * off the diagonal and 0 on it (0 also for equal eigenvalues).  An eigenvector is unique
+ * only up to a unit factor e^(i phi): the formula is the derivative in the gauge
+ * Im(v_k^H dv_k) = 0, so it is exact for real eigenvectors (a real eigenvalue's, whose
+ * sign is locally constant) and, for a complex pair's, for functions of the
+ * eigenvectors that do not depend on their phases (|v_ik|, v_ik conj(v_jk), ...); a
+ * function that depends on the phase GSL happens to choose has no well-defined
+ * gradient.  The complex Schur decomposition A = U T U^H is unique up to the same
+ * freedom, U -> U D, T -> D^H T D with D diagonal unitary (for distinct eigenvalues in a
+ * fixed order); with Omega = U^H dU skew-Hermitian and C = U^H dA U,
+ *   dT = C - Omega T + T Omega,  dU = U Omega,
+ * the strictly lower part of dT zero fixing Omega's strictly lower part L by a
+ * triangular Sylvester recurrence, and diag(Omega) = 0 the gauge (as Boeddeker et al.'s
+ * for eigenvectors).  Its transpose (for the real inner product Re tr(X^H Y)):
+ *   X = U^H U_bar - T_bar T^H + T^H T_bar,  L_bar = tril(X - X^H),
+ *   Y the strictly lower solution of tril(Y T^H - T^H Y) = L_bar,
+ *   A_bar = Re(U (triu(T_bar) + Y) U^H).
+ * So, as for eigenvectors, gradients are exact for functions that do not depend on the
+ * phases: T's diagonal (the eigenvalues), |T_ij|, |U_ik|, U_ik conj(U_jk), ... */
 #include <complex.h>
 #include <math.h>
 #include <string.h>
@@ -348,6 +368,74 @@ out:
   gsl_permutation_free(perm);
 }
 
+/* A_bar += Re(V^-H M V^H) with M from V^H V_bar (see the file's head), per draw; saved
+ * holds V (2 K^2 doubles per draw), ptr the eigenvalues (2 K per draw). */
+static void eigvecs_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *A = node->in[0], *y = node->out;
+  size_t K = (size_t)node->iarg[0], nd = y->nd;
+  const double *lams = node->ptr;
+  gsl_matrix_complex *Vm = gsl_matrix_complex_alloc(K, K);
+  gsl_matrix_complex *Vi = gsl_matrix_complex_alloc(K, K);
+  gsl_permutation *perm = gsl_permutation_alloc(K);
+  cplx *W = ad_alloc(t, 4 * K * K * sizeof(cplx));
+  if (!Vm || !Vi || !perm || !W) goto out;
+  cplx *V = W, *Vb = V + K * K, *G = Vb + K * K, *X = G + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    const double *Vs = node->saved + s * 2 * K * K, *lam = lams + s * 2 * K;
+    if (isnan(Vs[0])) continue;
+    for (size_t e = 0; e < K * K; e++) {
+      V[e] = CMPLX(Vs[2 * e], Vs[2 * e + 1]);
+      Vb[e] = CMPLX(y->adj[2 * e * nd + s], y->adj[(2 * e + 1) * nd + s]);
+      gsl_matrix_complex_set(Vm, e % K, e / K, gsl_complex_rect(Vs[2 * e], Vs[2 * e + 1]));
+    }
+    int sg;
+    if (gsl_linalg_complex_LU_decomp(Vm, perm, &sg) != GSL_SUCCESS ||
+        gsl_linalg_complex_LU_invert(Vm, perm, Vi) != GSL_SUCCESS)
+      continue;
+    /* G = V^H V_bar, X = V^H V */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx g = 0, x = 0;
+        for (size_t r = 0; r < K; r++) {
+          g += conj(V[r + i * K]) * Vb[r + j * K];
+          x += conj(V[r + i * K]) * V[r + j * K];
+        }
+        G[i + j * K] = g;
+        X[i + j * K] = x;
+      }
+    /* M (into X) */
+    for (size_t j = 0; j < K; j++) {
+      double rj = creal(G[j + j * K]);
+      cplx lj = CMPLX(lam[2 * j], lam[2 * j + 1]);
+      for (size_t i = 0; i < K; i++) {
+        cplx d = lj - CMPLX(lam[2 * i], lam[2 * i + 1]);
+        X[i + j * K] = i == j || d == 0 ? 0 : conj(1 / d) * (G[i + j * K] - X[i + j * K] * rj);
+      }
+    }
+    /* G = M V^H, then A_bar_ij += Re((V^-H G)_ij) = Re(sum_k conj(Vi_ki) G_kj) */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) acc += X[i + k * K] * conj(V[j + k * K]);
+        G[i + j * K] = acc;
+      }
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) {
+          gsl_complex vi = gsl_matrix_complex_get(Vi, k, i);
+          acc += CMPLX(GSL_REAL(vi), -GSL_IMAG(vi)) * G[k + j * K];
+        }
+        *ad_adjp(A, i + j * K, s) += creal(acc);
+      }
+  }
+out:
+  gsl_matrix_complex_free(Vm);
+  gsl_matrix_complex_free(Vi);
+  gsl_permutation_free(perm);
+}
+
 static ad_val *eig_op(ad_tape *t, ad_val *A, int vectors)
 {
   size_t r, c;
@@ -358,18 +446,15 @@ static ad_val *eig_op(ad_tape *t, ad_val *A, int vectors)
   }
   size_t K = r, nd = A->nd;
   int rec = A->adj && ad_tape_recording(t);
-  if (rec && vectors) {
-    ad_tape_set_error(t, "the gradient of eigenvectors is not supported yet (use it in "
-                      "generated quantities, or on data)");
-    return NULL;
-  }
   ad_val *R = vectors ? ad_new_mat(t, VT_MATRIX, K, K, 1, 0)
                       : ad_new_mat(t, VT_VECTOR, K, 1, 1, 0);
   ad_val *y = R ? ad_cx_like(t, R, nd, rec) : NULL;
   double *scratch = ad_alloc(t, (K ? K * K : 1) * sizeof(double));
   double *lam = ad_alloc(t, (K ? 2 * K : 1) * sizeof(double));
   double *V = ad_alloc(t, (2 * K * K * (rec ? nd : 1) + 1) * sizeof(double));
-  if (!y || !scratch || !lam || !V) return NULL;
+  /* eigenvectors' reverse step: the eigenvalues of every draw too, after V */
+  double *lams = rec && vectors ? ad_alloc(t, (2 * K * nd + 1) * sizeof(double)) : NULL;
+  if (!y || !scratch || !lam || !V || (rec && vectors && !lams)) return NULL;
   if (K == 0) return y;
   gsl_eigen_nonsymmv_workspace *w = gsl_eigen_nonsymmv_alloc(K);
   if (!w) {
@@ -383,6 +468,7 @@ static ad_val *eig_op(ad_tape *t, ad_val *A, int vectors)
       for (size_t k = 0; k < 2 * K; k++) lam[k] = NAN;
       for (size_t k = 0; k < 2 * K * K; k++) Vs[k] = NAN;
     }
+    if (lams) memcpy(lams + s * 2 * K, lam, 2 * K * sizeof *lam);
     const double *src = vectors ? Vs : lam;
     size_t L = vectors ? 2 * K * K : 2 * K;
     for (size_t k = 0; k < L; k++) y->x[k * nd + s] = src[k];
@@ -391,8 +477,8 @@ static ad_val *eig_op(ad_tape *t, ad_val *A, int vectors)
   gsl_eigen_nonsymmv_free(w);
   if (rec) {
     ad_val *in[1] = {A};
-    ad_node *node = ad_push(t, eigvals_backward, y, 1, in);
-    if (node) { node->iarg[0] = (long)K; node->saved = V; }
+    ad_node *node = ad_push(t, vectors ? eigvecs_backward : eigvals_backward, y, 1, in);
+    if (node) { node->iarg[0] = (long)K; node->saved = V; node->ptr = lams; }
   }
   return y;
 }
@@ -469,6 +555,67 @@ static int schur_draw(const ad_val *A, size_t s, size_t K, cplx *U, cplx *T, dou
   return 0;
 }
 
+/* The transpose of the Schur decomposition's derivative (see the file's head), per draw;
+ * ptr holds U and T (K x K complex each) per draw. */
+static void schur_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *A = node->in[0], *y = node->out;
+  size_t K = (size_t)node->iarg[0], nd = y->nd;
+  int want_u = (int)node->iarg[1];
+  const cplx *UT = node->ptr;
+  cplx *W = ad_alloc(t, 3 * K * K * sizeof(cplx));
+  if (!W) return;
+  cplx *B = W, *X = B + K * K, *Y = X + K * K;
+  for (size_t s = 0; s < nd; s++) {
+    const cplx *U = UT + s * 2 * K * K, *T = U + K * K;
+    if (isnan(creal(U[0]))) continue;
+    /* B = the output's adjoint: U_bar, or T_bar's upper triangle */
+    for (size_t j = 0; j < K; j++)
+      for (size_t i = 0; i < K; i++) {
+        size_t e = i + j * K;
+        B[e] = want_u || i <= j ? CMPLX(y->adj[2 * e * nd + s], y->adj[(2 * e + 1) * nd + s])
+                                : 0;
+      }
+    /* X = U^H U_bar, or T^H T_bar - T_bar T^H */
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++)
+          acc += want_u ? conj(U[k + i * K]) * B[k + j * K]
+                        : conj(T[k + i * K]) * B[k + j * K] - B[i + k * K] * conj(T[j + k * K]);
+        X[i + j * K] = acc;
+      }
+    /* Y: strictly lower, tril(Y T^H - T^H Y) = tril(X - X^H), by distance from the
+     * diagonal (Y_ij needs Y_ik and Y_kj for j < k < i) */
+    memset(Y, 0, K * K * sizeof *Y);
+    for (size_t d = 1; d < K; d++)
+      for (size_t j = 0; j + d < K; j++) {
+        size_t i = j + d;
+        cplx rhs = X[i + j * K] - conj(X[j + i * K]);
+        for (size_t k = j + 1; k < i; k++)
+          rhs -= Y[i + k * K] * conj(T[j + k * K]) - conj(T[k + i * K]) * Y[k + j * K];
+        cplx den = conj(T[j + j * K]) - conj(T[i + i * K]);
+        Y[i + j * K] = den == 0 ? 0 : rhs / den;
+      }
+    /* C_bar = triu(T_bar) + Y (into Y); A_bar = Re(U C_bar U^H) */
+    if (!want_u)
+      for (size_t j = 0; j < K; j++)
+        for (size_t i = 0; i <= j; i++) Y[i + j * K] = B[i + j * K];
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) acc += Y[i + k * K] * conj(U[j + k * K]);
+        X[i + j * K] = acc;   /* C_bar U^H */
+      }
+    for (size_t i = 0; i < K; i++)
+      for (size_t j = 0; j < K; j++) {
+        cplx acc = 0;
+        for (size_t k = 0; k < K; k++) acc += U[i + k * K] * X[k + j * K];
+        *ad_adjp(A, i + j * K, s) += creal(acc);
+      }
+  }
+}
+
 static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
 {
   size_t r, c;
@@ -477,18 +624,14 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
     ad_tape_set_error(t, "expecting a square matrix; found %zu rows and %zu columns", r, c);
     return NULL;
   }
-  if (A->adj && ad_tape_recording(t)) {
-    ad_tape_set_error(t, "the gradient of the complex Schur decomposition is not supported "
-                      "yet (use it in generated quantities, or on data)");
-    return NULL;
-  }
+  int rec = A->adj && ad_tape_recording(t);
   size_t K = r, nd = A->nd;
   ad_val *R = ad_new_mat(t, VT_MATRIX, K, K, 1, 0);
-  ad_val *y = R ? ad_cx_like(t, R, nd, 0) : NULL;
+  ad_val *y = R ? ad_cx_like(t, R, nd, rec) : NULL;
   double *scratch = ad_alloc(t, (K ? K * K : 1) * sizeof(double));
-  cplx *U = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
-  cplx *T = ad_alloc(t, (K ? K * K : 1) * sizeof(cplx));
-  if (!y || !scratch || !U || !T) return NULL;
+  /* per draw U and T when recording (the reverse step's), else one draw's */
+  cplx *UT = ad_alloc(t, (K ? 2 * K * K * (rec ? nd : 1) : 1) * sizeof(cplx));
+  if (!y || !scratch || !UT) return NULL;
   if (K == 0) return y;
   gsl_eigen_nonsymm_workspace *w = gsl_eigen_nonsymm_alloc(K);
   if (!w) {
@@ -497,7 +640,9 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
   }
   gsl_error_handler_t *old = gsl_set_error_handler_off();
   for (size_t s = 0; s < nd; s++) {
+    cplx *U = UT + (rec ? s * 2 * K * K : 0), *T = U + K * K;
     int bad = schur_draw(A, s, K, U, T, scratch, w);
+    if (bad) U[0] = NAN;
     const cplx *src = want_u ? U : T;
     for (size_t k = 0; k < K * K; k++) {
       y->x[2 * k * nd + s] = bad ? NAN : creal(src[k]);
@@ -506,6 +651,11 @@ static ad_val *schur_op(ad_tape *t, ad_val *A, int want_u)
   }
   gsl_set_error_handler(old);
   gsl_eigen_nonsymm_free(w);
+  if (rec) {
+    ad_val *in[1] = {A};
+    ad_node *node = ad_push(t, schur_backward, y, 1, in);
+    if (node) { node->iarg[0] = (long)K; node->iarg[1] = want_u; node->ptr = UT; }
+  }
   return y;
 }
 

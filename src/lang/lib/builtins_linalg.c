@@ -146,9 +146,9 @@ static ad_val *b_cholesky_decompose(ad_tape *t, ad_val **a, int nargs)
  * experimental design", 2018; Liao et al., "Differentiable programming tensor networks",
  * 2019, eq. 7), with Q the thin N x K factor and R the K x K one:
  *   M = R R_bar' - Q_bar' Q,  A_bar = (Q_bar + Q copyltu(M)) R^-T,
- * copyltu(M) the symmetric matrix with M's lower triangle.  A wide A on parameters (whose
- * thin Q is not a smooth function of all of A in the same way) and qr_Q of a tall one
- * (its extra columns are not unique) are errors that say so. */
+ * copyltu(M) the symmetric matrix with M's lower triangle.  A wide A, and qr_Q of a
+ * tall one (whose columns beyond K are not unique: they are what the reflections make
+ * them), take the reverse of the reflections below. */
 static void qr_backward(ad_tape *t, ad_node *node)
 {
   UNUSED(t);
@@ -189,18 +189,192 @@ static void qr_backward(ad_tape *t, ad_node *node)
   }
 }
 
-static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
+/* The reverse of the Householder QR itself, for the cases where the factors are not
+ * those of the closed form above: a wide A (N < K), whose first N columns fix Q and R's
+ * left block, the rest R's right block Q'A_2; and the full Q of a tall A, whose columns
+ * beyond K span the complement of A's range in a way that only the reflections define.
+ * Differentiating the algorithm (Walter & Lehmann 2018, sec. 3, "QR by Householder
+ * reflections") gives the derivative of what the forward step returns, as Stan's
+ * Eigen::HouseholderQR returns it (the same reflections: v = x - alpha e_1 with
+ * alpha = -sign(x_1) ||x||, then the sign normalisation).  With R_0 = A,
+ * R_{j+1} = H_j R_j (on columns >= j), H_j = I - beta_j v_j v_j', P = H_0 ... H_{m-1},
+ * Q = P D and R = D R_m (D the signs), the adjoints are
+ *   H_j_bar = (L_j' P_bar P' L_j) H_j + R_{j+1}_bar R_j',  L_j = H_0 ... H_{j-1},
+ *   v_bar = -beta (H_bar + H_bar') v,  beta_bar = -v' H_bar v,
+ * and back through v = x - alpha e_1, beta = 2 / v'v to the column x of R_j.  Per draw
+ * O(m N^2 + m N K) with the R_j recomputed. */
+
+/* One draw's reflections: Rs holds R_0 .. R_m (each N x K), Vs the m vectors v_j (N,
+ * zero above row j), bt the beta_j, sg the signs of R's diagonal (m). */
+static void qr_house_forward(const ad_val *A, size_t s, size_t N, size_t K, double *Rs,
+                             double *Vs, double *bt, double *sg)
+{
+  size_t m = N < K ? N : K, NK = N * K;
+  for (size_t e = 0; e < NK; e++) Rs[e] = ad_get(A, e, s);
+  for (size_t j = 0; j < m; j++) {
+    const double *R0 = Rs + j * NK;
+    double *R1 = Rs + (j + 1) * NK, *v = Vs + j * N, nx = 0;
+    memcpy(R1, R0, NK * sizeof *R1);
+    for (size_t i = 0; i < N; i++) v[i] = i < j ? 0.0 : R0[i + j * N];
+    for (size_t i = j; i < N; i++) nx += v[i] * v[i];
+    nx = sqrt(nx);
+    double alpha = v[j] > 0 ? -nx : nx, vn = 0;
+    v[j] -= alpha;
+    for (size_t i = j; i < N; i++) vn += v[i] * v[i];
+    bt[j] = vn > 0 ? 2.0 / vn : 0.0;
+    for (size_t c = j; c < K; c++) {
+      double w = 0;
+      for (size_t i = j; i < N; i++) w += v[i] * R0[i + c * N];
+      w *= bt[j];
+      for (size_t i = j; i < N; i++) R1[i + c * N] = R0[i + c * N] - w * v[i];
+    }
+  }
+  for (size_t i = 0; i < m; i++) sg[i] = Rs[m * NK + i + i * N] < 0 ? -1.0 : 1.0;
+}
+
+/* S <- H S H for H = I - beta v v' (N x N, column-major), w: N scratch. */
+static void qr_reflect_both(double *S, const double *v, double beta, size_t N, double *w)
+{
+  for (size_t c = 0; c < N; c++) {          /* S <- H S: column by column */
+    double d = 0;
+    for (size_t i = 0; i < N; i++) d += v[i] * S[i + c * N];
+    d *= beta;
+    for (size_t i = 0; i < N; i++) S[i + c * N] -= d * v[i];
+  }
+  for (size_t i = 0; i < N; i++) {           /* S <- S H: w = S v */
+    double d = 0;
+    for (size_t c = 0; c < N; c++) d += S[i + c * N] * v[c];
+    w[i] = beta * d;
+  }
+  for (size_t c = 0; c < N; c++)
+    for (size_t i = 0; i < N; i++) S[i + c * N] -= w[i] * v[c];
+}
+
+static void qr_house_backward(ad_tape *t, ad_node *node)
+{
+  ad_val *A = node->in[0], *o = node->out;
+  if (!A->adj) return;
+  size_t N = (size_t)node->iarg[0], K = (size_t)node->iarg[1], nd = o->nd;
+  int which = (int)node->iarg[2], want_q = which == 0 || which == 2;
+  size_t m = N < K ? N : K, NK = N * K, NN = N * N;
+  size_t qc = which == 0 ? m : N, rr = which == 1 ? m : N;
+  double *Rs = ad_alloc(t, ((m + 1) * NK + m * N + 2 * m + 3 * NN + NK + 4 * N + 1)
+                               * sizeof(double));
+  if (!Rs) return;
+  double *Vs = Rs + (m + 1) * NK, *bt = Vs + m * N, *sg = bt + m, *P = sg + m, *S = P + NN;
+  double *Pb = S + NN, *Rb = Pb + NN, *vb = Rb + NK, *w = vb + N, *y = w + N, *x = y + N;
+  for (size_t s = 0; s < nd; s++) {
+    qr_house_forward(A, s, N, K, Rs, Vs, bt, sg);
+    int ok = 1;
+    for (size_t e = 0; e < NK; e++) ok &= isfinite(Rs[e]) != 0;
+    if (!ok) continue;
+    /* the adjoints of P (N x N) and of R_m (N x K) */
+    memset(Pb, 0, NN * sizeof *Pb);
+    memset(Rb, 0, NK * sizeof *Rb);
+    if (want_q) {
+      for (size_t c = 0; c < qc; c++)
+        for (size_t i = 0; i < N; i++)
+          Pb[i + c * N] = (c < m ? sg[c] : 1.0) * o->adj[(i + c * N) * nd + s];
+    } else {
+      for (size_t c = 0; c < K; c++)
+        for (size_t r = 0; r < rr && r <= c; r++)
+          Rb[r + c * N] = sg[r] * o->adj[(r + c * rr) * nd + s];
+    }
+    /* S = P_bar P' (P = H_0 ... H_{m-1} applied to I) */
+    if (want_q) {
+      for (size_t e = 0; e < NN; e++) P[e] = 0;
+      for (size_t i = 0; i < N; i++) P[i + i * N] = 1;
+      for (size_t j = m; j-- > 0;) {
+        const double *v = Vs + j * N;
+        for (size_t c = 0; c < N; c++) {
+          double d = 0;
+          for (size_t i = j; i < N; i++) d += v[i] * P[i + c * N];
+          d *= bt[j];
+          for (size_t i = j; i < N; i++) P[i + c * N] -= d * v[i];
+        }
+      }
+      for (size_t i = 0; i < N; i++)
+        for (size_t k = 0; k < N; k++) {
+          double d = 0;
+          for (size_t c = 0; c < N; c++) d += Pb[i + c * N] * P[k + c * N];
+          S[i + k * N] = d;
+        }
+    }
+    /* the Q part of v_j's and beta_j's adjoints, forward in j (S_j = L_j' S L_j):
+     * with H v = -v, v_bar = beta (S_j v - H_j S_j' v), beta_bar = v' S_j v; v_bar_j
+     * kept in P (free now), beta_bar_j in y */
+    double *vbq = P, *bbqs = y;
+    for (size_t j = 0; j < m; j++) {
+      const double *v = Vs + j * N;
+      double *out = vbq + j * N, b = bt[j];
+      if (!want_q || b == 0) {
+        memset(out, 0, N * sizeof *out);
+        bbqs[j] = 0;
+        continue;
+      }
+      double vsv = 0;
+      for (size_t i = 0; i < N; i++) {           /* x = S v, w = S' v */
+        double d1 = 0, d2 = 0;
+        for (size_t k = 0; k < N; k++) {
+          d1 += S[i + k * N] * v[k];
+          d2 += S[k + i * N] * v[k];
+        }
+        x[i] = d1;
+        w[i] = d2;
+        vsv += v[i] * d1;
+      }
+      double vw = 0;
+      for (size_t i = 0; i < N; i++) vw += v[i] * w[i];
+      for (size_t i = 0; i < N; i++) out[i] = b * (x[i] - (w[i] - b * v[i] * vw));
+      bbqs[j] = vsv;
+      qr_reflect_both(S, v, b, N, w);
+    }
+    /* backward in j: the R part, and on to x = column j of R_j */
+    for (size_t j = m; j-- > 0;) {
+      const double *v = Vs + j * N, *R0 = Rs + j * NK;
+      double b = bt[j];
+      if (b == 0) continue;   /* a zero column: H_j = I, no derivative through it */
+      /* R part: H_bar = G R_j' over columns c >= j (G = R_{j+1}_bar):
+       * (H_bar + H_bar') v = G (R_j' v) + R_j (G' v), v' H_bar v = (v'G)(R_j' v) */
+      double vHv = 0;
+      for (size_t i = 0; i < N; i++) vb[i] = 0;
+      for (size_t c = j; c < K; c++) {
+        double rv = 0, gv = 0;
+        for (size_t i = j; i < N; i++) {
+          rv += R0[i + c * N] * v[i];
+          gv += Rb[i + c * N] * v[i];
+        }
+        for (size_t i = 0; i < N; i++) vb[i] += Rb[i + c * N] * rv + R0[i + c * N] * gv;
+        vHv += gv * rv;
+      }
+      double bb = -vHv + bbqs[j], nx = 0;
+      for (size_t i = 0; i < N; i++) vb[i] = -b * vb[i] + vbq[j * N + i];
+      /* R_j_bar = H_j R_{j+1}_bar on columns >= j */
+      for (size_t c = j; c < K; c++) {
+        double d = 0;
+        for (size_t i = j; i < N; i++) d += v[i] * Rb[i + c * N];
+        d *= b;
+        for (size_t i = j; i < N; i++) Rb[i + c * N] -= d * v[i];
+      }
+      /* beta = 2 / v'v; v = x - alpha e_j, alpha = -sign(x_j) ||x|| */
+      for (size_t i = j; i < N; i++) vb[i] -= bb * b * b * v[i];
+      for (size_t i = j; i < N; i++) nx += R0[i + j * N] * R0[i + j * N];
+      nx = sqrt(nx);
+      double sj = R0[j + j * N] > 0 ? 1.0 : -1.0;
+      for (size_t i = j; i < N; i++)
+        Rb[i + j * N] += vb[i] + (nx > 0 ? sj * vb[j] * R0[i + j * N] / nx : 0.0);
+    }
+    for (size_t e = 0; e < NK; e++) *ad_adjp(A, e, s) += Rb[e];
+  }
+}
+
+static ad_val *qr_common(ad_tape *t, ad_val *A, int which)
 {
   size_t N, K;
   ad_shape2(A, &N, &K);
   int grad = A->adj != NULL;
-  if (grad && (N < K || (which == 2 && N != K))) {
-    ad_tape_set_error(t, "%s of a %zu x %zu matrix that depends on parameters: the "
-                         "derivative is implemented for %s only (use it on data, e.g. in "
-                         "transformed data)", fn, N, K,
-                      which == 2 ? "a square matrix" : "rows >= columns");
-    return NULL;
-  }
+  /* the closed form for a tall or square A's thin factors; else the reflections' */
+  int house = grad && (N < K || (which == 2 && N != K));
   size_t m = N < K ? N : K, nd = A->nd;
   size_t qc = which == 0 ? m : N;            /* columns of Q */
   size_t rr = which == 1 ? m : N;            /* rows of R */
@@ -211,8 +385,8 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
                               * sizeof(double));
   /* for the reverse step: per draw thin Q (N x K) and R (K x K), then M and B */
   size_t per = N * K + K * K;
-  double *saved = grad ? ad_alloc(t, (nd * per + K * K + N * K + 1) * sizeof(double)) : NULL;
-  if (!out || !W || (grad && !saved)) return NULL;
+  double *saved = grad && !house ? ad_alloc(t, (nd * per + K * K + N * K + 1) * sizeof(double)) : NULL;
+  if (!out || !W || (grad && !house && !saved)) return NULL;
   double *R = W, *Q = R + N * K, *V = Q + N * (qc > 0 ? qc : 1), *beta = V + N * (m > 0 ? m : 1);
   for (size_t s = 0; s < nd; s++) {
     for (size_t e = 0; e < N * K; e++) R[e] = A->x[e * nd + s];
@@ -232,7 +406,7 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
       }
     }
     /* Q = H_0 ... H_{m-1} applied to the first qc columns of the identity */
-    if (want_q || grad) {
+    if (want_q || (grad && !house)) {
       for (size_t c = 0; c < qc; c++)
         for (size_t i = 0; i < N; i++) Q[i + c * N] = i == c ? 1.0 : 0.0;
       for (size_t j = m; j-- > 0;) {
@@ -248,9 +422,9 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
     for (size_t i = 0; i < m; i++)
       if (R[i + i * N] < 0) {
         for (size_t c = i; c < K; c++) R[i + c * N] = -R[i + c * N];
-        if (want_q || grad) for (size_t r = 0; r < N; r++) Q[r + i * N] = -Q[r + i * N];
+        if (want_q || (grad && !house)) for (size_t r = 0; r < N; r++) Q[r + i * N] = -Q[r + i * N];
       }
-    if (grad) {
+    if (grad && !house) {
       double *Qs = saved + s * per, *Rs = Qs + N * K;
       memcpy(Qs, Q, N * K * sizeof *Qs);      /* N >= K: the first K columns */
       for (size_t c = 0; c < K; c++)
@@ -270,7 +444,7 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
   }
   if (grad && K > 0) {
     ad_val *in[1] = {A};
-    ad_node *node = ad_push(t, qr_backward, out, 1, in);
+    ad_node *node = ad_push(t, house ? qr_house_backward : qr_backward, out, 1, in);
     if (node) {
       node->iarg[0] = (long)N;
       node->iarg[1] = (long)K;
@@ -280,10 +454,10 @@ static ad_val *qr_common(ad_tape *t, ad_val *A, int which, const char *fn)
   }
   return out;
 }
-static ad_val *b_qr_thin_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 0, "qr_thin_Q"); }
-static ad_val *b_qr_thin_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 1, "qr_thin_R"); }
-static ad_val *b_qr_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 2, "qr_Q"); }
-static ad_val *b_qr_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 3, "qr_R"); }
+static ad_val *b_qr_thin_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 0); }
+static ad_val *b_qr_thin_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 1); }
+static ad_val *b_qr_Q(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 2); }
+static ad_val *b_qr_R(ad_tape *t, ad_val **a, int n) { UNUSED(n); return qr_common(t, a[0], 3); }
 
 /* mdivide_left_tri_low(L, B) = tril(L)^{-1} B by forward substitution; B a vector or
  * matrix.  Reverse: Bbar = L^{-T} Xbar, Lbar = -tril(Bbar X^T). */
