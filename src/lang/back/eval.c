@@ -70,6 +70,7 @@ void ev_begin(ev_ctx *c, size_t n, int grad)
   c->rc = 0;
   c->loop_iters = 0;
   c->sig = 0;
+  c->mask = NULL; c->mask_loc = NULL; c->nmask_loc = 0;
 }
 
 /* Mix a control-flow decision into the pass's signature (FNV-1a style on 64 bits). */
@@ -405,6 +406,7 @@ void ev_cache_free(ev_ctx *c)
 }
 
 static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
+static const pc_ops PC_OPS = {ev_expr, ev_stmt};
 
 /* ---- user-defined functions ---------------------------------------------------------- */
 
@@ -851,7 +853,11 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       ev_error(c, VI_EUNSUPPORTED, e->loc, "too many indexes");
       return NULL;
     }
-    if ((rc = eval_indices(c, e, a, ixs))) return NULL;
+    if ((rc = eval_indices(c, e, a, ixs))) {
+      /* an index that differs between draws: one element per draw, where it can */
+      if (rc == EV_DIVERGE && (r = ev_index_by_draw(c, &PC_OPS, e, a))) return r;
+      return NULL;
+    }
     r = a->type.base == VT_TUPLE ? tup_index(t, a, ixs, e->nindex)
                                  : ad_index(t, a, ixs, e->nindex);
     break;
@@ -1457,8 +1463,17 @@ static int store_unpack(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val
   return 0;
 }
 
+/* In a masked branch (predicate.c): v where the branch is taken, old elsewhere. */
+static ad_val *masked_value(ev_ctx *c, ad_val *v, const ad_val *old)
+{
+  ad_val *r = ev_mask_select(c, v, old);
+  if (!r) c->rc = EV_DIVERGE;   /* not selectable so: draw by draw */
+  return r;
+}
+
 static int exec_assign(ev_ctx *c, const vi_stmt *st)
 {
+  if (c->mask && (st->lhs->kind == EX_TUPLE || lhs_tuple(st->lhs))) return c->rc = EV_DIVERGE;
   if (st->lhs->kind == EX_TUPLE || lhs_tuple(st->lhs)) {
     ad_val *rhs = ev_expr(c, st->rhs);
     if (!rhs) return c->rc;
@@ -1493,6 +1508,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
       return ev_error(c, VI_ERUNTIME, st->loc,
                       "size mismatch in assignment to '%s': declared %s, value %s", d->name, a, b);
     }
+    if (ev_masked(c, d) && !(rhs = masked_value(c, rhs, cur))) return c->rc;
     rhs->shared = 1;   /* as in exec_decl: never write through an alias */
     c->slot[d->slot] = rhs;
     return 0;
@@ -1537,6 +1553,11 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
   if (base_is_complex(d->type.base) && !base_is_complex(rhs->type.base)) {
     rhs = ad_to_complex(t, rhs);
     if (!rhs) return tape_fail(c, st->loc, "assignment");
+  }
+  if (ev_masked(c, d)) {
+    ad_val *old = ad_index(t, cur, ixs, nix);
+    if (!old) return tape_fail(c, st->loc, "assignment");
+    if (!(rhs = masked_value(c, rhs, old))) return c->rc;
   }
   ad_val *nv = ad_assign_index(t, cur, ixs, nix, rhs);
   if (!nv) {
@@ -1635,7 +1656,8 @@ int ev_stmt(ev_ctx *c, const vi_stmt *st)
     }
   case ST_IF:
     if (!(v = ev_expr(c, st->rhs))) return c->rc;
-    if ((rc = truth(c, v, &tv))) return rc;
+    /* a condition that differs between draws: both branches, masked, where they can */
+    if ((rc = truth(c, v, &tv))) return rc == EV_DIVERGE ? ev_if_convert(c, &PC_OPS, st, v) : rc;
     if (tv) return ev_stmt(c, st->body);
     return st->els ? ev_stmt(c, st->els) : 0;
   case ST_BLOCK:

@@ -859,7 +859,8 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
 
 int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi)
 {
-  if (c->no_loop_vec || c->explain) return EV_LOOP_PLAIN;
+  /* (in a masked branch, predicate.c, the scatters would write unmasked) */
+  if (c->no_loop_vec || c->explain || c->mask) return EV_LOOP_PLAIN;
   lv_scan s;
   memset(&s, 0, sizeof s);
   s.var = st->decl;
