@@ -139,7 +139,7 @@ START_TEST(viterbi_batched)
 END_TEST
 
 /* if / else, nested, on locals and block variables, a compound assignment, a whole
- * vector, a per-draw index read of a vector and of a matrix */
+ * vector, a per-draw index read of a vector and of a matrix, conditional expressions */
 static const char *BRANCHES =
     "parameters { vector[3] mu; }\n"
     "generated quantities {\n"
@@ -156,6 +156,8 @@ static const char *BRANCHES =
     "  }\n"
     "  g = v[k];\n"
     "  h = M[2, k] + M[1, k];\n"
+    "  real tq = mu[1] > 0 ? mu[2] : -1;\n"
+    "  int ti = mu[3] > mu[2] ? 1 : 2;\n"
     "}\n";
 
 START_TEST(branches_batched)

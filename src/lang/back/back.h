@@ -229,6 +229,12 @@ ad_val *ev_mask_select(ev_ctx *c, ad_val *v, const ad_val *old);
  * was: the caller's EV_DIVERGE stands). */
 ad_val *ev_index_by_draw(ev_ctx *c, const pc_ops *ops, const vi_expr *e, const ad_val *a);
 
+/* cond ? a : b (e) with cond differing between draws: may both arms be evaluated for
+ * every draw (no gradient recorded, arms without side effects or random numbers)? */
+int ev_ternary_ok(const ev_ctx *c, const vi_expr *e, const ad_val *cond);
+/* Per draw cond ? a : b, a and b of one shape; NULL when they are not. */
+ad_val *ev_select(ev_ctx *c, const ad_val *cond, const ad_val *a, const ad_val *b);
+
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -794,7 +794,21 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     break;
   case EX_TERNARY:
     if (!(a = ev_expr(c, e->args[0]))) return NULL;
-    if ((rc = truth(c, a, &tv))) return NULL;
+    if ((rc = truth(c, a, &tv))) {
+      /* a condition that differs between draws: both arms, selected per draw, where
+       * they can (predicate.c) */
+      ad_val *arm[2];
+      if (rc != EV_DIVERGE || !ev_ternary_ok(c, e, a)) return NULL;
+      c->rc = 0;
+      for (int k = 0; k < 2; k++)
+        if (!(arm[k] = promote(c, ev_expr(c, e->args[1 + k]), e->type))) {
+          ad_tape_clear_error(t);
+          c->rc = EV_DIVERGE;
+          return NULL;
+        }
+      if (!(r = ev_select(c, a, arm[0], arm[1]))) c->rc = EV_DIVERGE;
+      return r;
+    }
     r = ev_expr(c, e->args[tv ? 1 : 2]);
     if (!r) return NULL;
     return promote(c, r, e->type);

@@ -16,7 +16,8 @@
  * (side effects and random numbers are per draw).  When the branch fails while it runs
  * (an index out of range, an error in an op: draws the mask turns off compute with
  * values their own pass would never see), the pass is abandoned with EV_DIVERGE, and the
- * caller's per-draw passes do what they always did, errors included. */
+ * caller's per-draw passes do what they always did, errors included.  A conditional
+ * expression `c ? a : b` with such a condition evaluates both arms and selects. */
 #include <math.h>
 #include <string.h>
 #include <vi/status.h>
@@ -205,5 +206,31 @@ ad_val *ev_index_by_draw(ev_ctx *c, const pc_ops *ops, const vi_expr *e, const a
     o->x[s] = a->x[off * a->nd + (a->nd == 1 ? 0 : s)];
   }
   c->sig = (c->sig ^ 11u) * 0x100000001b3ULL + 0x9E3779B97F4A7C15ULL;
+  return o;
+}
+
+int ev_ternary_ok(const ev_ctx *c, const vi_expr *e, const ad_val *cond)
+{
+  return !ad_tape_recording(c->t) && !c->explain && c->n > 1 && ad_tape_n(c->t) == c->n
+         && cond->len == 1 && cond->nd == c->n && !pc_expr(e->args[1]) && !pc_expr(e->args[2])
+         && e->type.base != VT_TUPLE && !base_is_complex(e->type.base);
+}
+
+ad_val *ev_select(ev_ctx *c, const ad_val *cond, const ad_val *a, const ad_val *b)
+{
+  size_t n = c->n, len = a ? a->len : 0;
+  if (!a || !b || b->len != len || a->ndims != b->ndims || a->type.base == VT_TUPLE
+      || base_is_complex(a->type.base) || base_is_complex(b->type.base))
+    return NULL;
+  for (int k = 0; k < a->ndims; k++) if (a->dims[k] != b->dims[k]) return NULL;
+  ad_val *o = ad_new(c->t, a->type, a->ndims, a->dims, 1, 0);
+  if (!o) return NULL;
+  size_t da = a->nd == 1 ? 0 : 1, db = b->nd == 1 ? 0 : 1;
+  for (size_t e = 0; e < len; e++) {
+    const double *pa = a->x + e * a->nd, *pb = b->x + e * b->nd;
+    double *px = o->x + e * n;
+    for (size_t s = 0; s < n; s++) px[s] = cond->x[s] != 0 ? pa[s * da] : pb[s * db];
+  }
+  c->sig = (c->sig ^ 13u) * 0x100000001b3ULL + 0x9E3779B97F4A7C15ULL;
   return o;
 }
