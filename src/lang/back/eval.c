@@ -4,7 +4,9 @@
  * the ops themselves loop over draws (or call one GEMM).  Where Stan's semantics depend
  * on a value that differs between draws (an if / while / ternary condition, a loop
  * bound, an index), the pass stops with EV_DIVERGE and the caller re-runs it one draw at
- * a time: correct always, fast in the common case.  Everything allocated here lives in
+ * a time: correct always, fast in the common case.  In a pass that records no gradient
+ * an `if` or `?:` on such a condition and such a scalar index stay batched (masks and
+ * per-draw gathers, predicate.c).  Everything allocated here lives in
  * the tape's arena, so a pass does no malloc once the arena has grown. */
 #include <math.h>
 #include <stdarg.h>
