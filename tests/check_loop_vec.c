@@ -158,6 +158,32 @@ static const char *M_MISC =
     "  for (i in 1:N) k[i] ~ poisson_log(eta[i]);\n"
     "  for (j in 1:J) for (i in 1:N) target += -0.001 * square(a[j] - x[i] * sigma); }\n";
 
+/* Multi-index writes (issue 16): HMM emissions x[k, t] = ... in a loop over the states
+ * with t fixed, x[t, k] on a 2-d array, x[t][k] on an array of vectors, a compound
+ * assignment reading the iteration's own element back */
+static const char *M_MULTI =
+    VI_DATA
+    "parameters { ordered[3] mu; real<lower=0> s; }\n"
+    "model { matrix[3, N] lo; array[N, 3] real lt; array[N] vector[3] lc;\n"
+    "  mu ~ normal(0, 3); s ~ lognormal(0, 1);\n"
+    "  for (t in 1:N) {\n"
+    "    for (q in 1:3) lo[q, t] = normal_lpdf(y[t] | mu[q], s);\n"
+    "    for (q in 1:3) { lt[t, q] = lo[q, t] * 0.5 + x[t]; lt[t, q] += mu[q] * s; }\n"
+    "    for (q in 1:3) lc[t][q] = lt[t, q] - exp(mu[q] / 4);\n"
+    "    target += log_sum_exp(lo[:, t]) + 0.01 * log_sum_exp(lc[t]);\n"
+    "  } }\n";
+
+START_TEST(test_multi_index)
+{
+  char *json = vi_json();
+  /* the three inner loops of each of the N = 40 outer iterations */
+  ck_assert_uint_eq(compare(M_MULTI, json, "multi-index writes"), 3 * 40);
+  double e = fd_error(M_MULTI, json);
+  ck_assert_msg(e < 1e-6, "multi-index: gradient vs differences %g", e);
+  free(json);
+}
+END_TEST
+
 START_TEST(test_agree)
 {
   char *json = vi_json();
@@ -195,6 +221,14 @@ START_TEST(test_not_vectorised)
     "vector[J] m = rep_vector(0, J); for (i in 1:N) m[g[i]] = mu * x[i]; target += -dot_self(m);",
     "for (i in 1:N) if (x[i] > 0) y[i] ~ normal(mu, 1);",
     "for (i in 1:N) mu ~ normal(0, 10);",
+    /* a read of the previous row of the array the loop writes */
+    "array[N, 2] real m = rep_array(mu, N, 2); for (t in 2:N) for (q in 1:2) "
+    "m[t, q] = m[t - 1, q] * 0.5 + x[t]; target += -square(m[N, 2]);",
+    /* two indexes that are the loop variable (a diagonal: left per iteration) */
+    "matrix[2, 2] m = rep_matrix(0, 2, 2); for (q in 1:2) m[q, q] = mu * q; target += -sum(m);",
+    /* a fixed index that reads the array the loop writes */
+    "array[3, 3] real m = rep_array(1.0, 3, 3); for (q in 1:3) m[1, q] = mu + m[1, 1]; "
+    "target += -sum(m[1]);",
   };
   for (size_t b = 0; b < sizeof body / sizeof body[0]; b++) {
     char src[1024];
@@ -235,6 +269,7 @@ int main(void)
   TCase *tc = tcase_create("core");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_agree);
+  tcase_add_test(tc, test_multi_index);
   tcase_add_test(tc, test_gradient_fd);
   tcase_add_test(tc, test_not_vectorised);
   tcase_add_test(tc, test_error_as_before);

@@ -109,6 +109,11 @@ typedef struct ev_ctx {
    * no_loop_vec (VI_NO_LOOP_VECTORIZE=1 at compile time); loops_vec counts those run so */
   int no_loop_vec;
   long loops_vec;
+  /* a branch run under a mask (predicate.c): per draw 1 where it is taken, NULL outside
+   * one; writes to variables other than mask_loc (declared inside) keep the old value
+   * where the mask is 0 */
+  const double *mask;
+  const vi_decl *const *mask_loc; int nmask_loc;
 
   /* data parallelism (shard.c): this process holds observations [shard_lo, shard_hi) of
    * shard_total, those of the data sharded by the int in slot shard_by (-1: no
@@ -219,6 +224,31 @@ typedef struct lv_ops {
  * depend on each other (loop_vec.c): 0 done (or an error of adding its target terms),
  * EV_LOOP_PLAIN when not (nothing of the attempt remains: run the plain loop). */
 int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi);
+
+/* What predicate.c needs of the evaluator, handed over as lv_ops is. */
+typedef struct pc_ops {
+  ad_val *(*expr)(ev_ctx *c, const vi_expr *e);
+  int (*stmt)(ev_ctx *c, const vi_stmt *st);
+} pc_ops;
+/* `if` whose condition cond differs between draws, in a pass that records no gradient:
+ * both branches run under masks (predicate.c).  0 done; else EV_DIVERGE (c->rc set):
+ * not possible here, or a branch failed, and the pass must go draw by draw. */
+int ev_if_convert(ev_ctx *c, const pc_ops *ops, const vi_stmt *st, const ad_val *cond);
+/* Must a write to d inside the current masked branch keep old values (1) or not (0)? */
+int ev_masked(const ev_ctx *c, const vi_decl *d);
+/* mask ? v : old per draw, shaped as old (v the same shape or a scalar); NULL when the
+ * values cannot be selected so (tuples, complex). */
+ad_val *ev_mask_select(ev_ctx *c, ad_val *v, const ad_val *old);
+/* e = a[i1, ..., ik] down to a scalar with indexes that differ between draws, in a pass
+ * that records no gradient: one element per draw.  NULL when not possible (c->rc as it
+ * was: the caller's EV_DIVERGE stands). */
+ad_val *ev_index_by_draw(ev_ctx *c, const pc_ops *ops, const vi_expr *e, const ad_val *a);
+
+/* cond ? a : b (e) with cond differing between draws: may both arms be evaluated for
+ * every draw (no gradient recorded, arms without side effects or random numbers)? */
+int ev_ternary_ok(const ev_ctx *c, const vi_expr *e, const ad_val *cond);
+/* Per draw cond ? a : b, a and b of one shape; NULL when they are not. */
+ad_val *ev_select(ev_ctx *c, const ad_val *cond, const ad_val *a, const ad_val *b);
 
 /* Format an error at loc into c->err and return status. */
 int ev_error(ev_ctx *c, int status, vi_loc loc, const char *fmt, ...)

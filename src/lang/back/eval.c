@@ -4,7 +4,9 @@
  * the ops themselves loop over draws (or call one GEMM).  Where Stan's semantics depend
  * on a value that differs between draws (an if / while / ternary condition, a loop
  * bound, an index), the pass stops with EV_DIVERGE and the caller re-runs it one draw at
- * a time: correct always, fast in the common case.  Everything allocated here lives in
+ * a time: correct always, fast in the common case.  In a pass that records no gradient
+ * an `if` or `?:` on such a condition and such a scalar index stay batched (masks and
+ * per-draw gathers, predicate.c).  Everything allocated here lives in
  * the tape's arena, so a pass does no malloc once the arena has grown. */
 #include <math.h>
 #include <stdarg.h>
@@ -70,6 +72,7 @@ void ev_begin(ev_ctx *c, size_t n, int grad)
   c->rc = 0;
   c->loop_iters = 0;
   c->sig = 0;
+  c->mask = NULL; c->mask_loc = NULL; c->nmask_loc = 0;
 }
 
 /* Mix a control-flow decision into the pass's signature (FNV-1a style on 64 bits). */
@@ -405,6 +408,7 @@ void ev_cache_free(ev_ctx *c)
 }
 
 static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
+static const pc_ops PC_OPS = {ev_expr, ev_stmt};
 
 /* ---- user-defined functions ---------------------------------------------------------- */
 
@@ -807,7 +811,21 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
     break;
   case EX_TERNARY:
     if (!(a = ev_expr(c, e->args[0]))) return NULL;
-    if ((rc = truth(c, a, &tv))) return NULL;
+    if ((rc = truth(c, a, &tv))) {
+      /* a condition that differs between draws: both arms, selected per draw, where
+       * they can (predicate.c) */
+      ad_val *arm[2];
+      if (rc != EV_DIVERGE || !ev_ternary_ok(c, e, a)) return NULL;
+      c->rc = 0;
+      for (int k = 0; k < 2; k++)
+        if (!(arm[k] = promote(c, ev_expr(c, e->args[1 + k]), e->type))) {
+          ad_tape_clear_error(t);
+          c->rc = EV_DIVERGE;
+          return NULL;
+        }
+      if (!(r = ev_select(c, a, arm[0], arm[1]))) c->rc = EV_DIVERGE;
+      return r;
+    }
     r = ev_expr(c, e->args[tv ? 1 : 2]);
     if (!r) return NULL;
     return promote(c, r, e->type);
@@ -866,7 +884,11 @@ static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e)
       ev_error(c, VI_EUNSUPPORTED, e->loc, "too many indexes");
       return NULL;
     }
-    if ((rc = eval_indices(c, e, a, ixs))) return NULL;
+    if ((rc = eval_indices(c, e, a, ixs))) {
+      /* an index that differs between draws: one element per draw, where it can */
+      if (rc == EV_DIVERGE && (r = ev_index_by_draw(c, &PC_OPS, e, a))) return r;
+      return NULL;
+    }
     r = a->type.base == VT_TUPLE ? tup_index(t, a, ixs, e->nindex)
                                  : ad_index(t, a, ixs, e->nindex);
     break;
@@ -1482,8 +1504,17 @@ static int store_unpack(ev_ctx *c, const vi_stmt *st, const vi_expr *lhs, ad_val
   return 0;
 }
 
+/* In a masked branch (predicate.c): v where the branch is taken, old elsewhere. */
+static ad_val *masked_value(ev_ctx *c, ad_val *v, const ad_val *old)
+{
+  ad_val *r = ev_mask_select(c, v, old);
+  if (!r) c->rc = EV_DIVERGE;   /* not selectable so: draw by draw */
+  return r;
+}
+
 static int exec_assign(ev_ctx *c, const vi_stmt *st)
 {
+  if (c->mask && (st->lhs->kind == EX_TUPLE || lhs_tuple(st->lhs))) return c->rc = EV_DIVERGE;
   if (st->lhs->kind == EX_TUPLE || lhs_tuple(st->lhs)) {
     ad_val *rhs = ev_expr(c, st->rhs);
     if (!rhs) return c->rc;
@@ -1518,6 +1549,7 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
       return ev_error(c, VI_ERUNTIME, st->loc,
                       "size mismatch in assignment to '%s': declared %s, value %s", d->name, a, b);
     }
+    if (ev_masked(c, d) && !(rhs = masked_value(c, rhs, cur))) return c->rc;
     rhs->shared = 1;   /* as in exec_decl: never write through an alias */
     c->slot[d->slot] = rhs;
     return 0;
@@ -1562,6 +1594,11 @@ static int exec_assign(ev_ctx *c, const vi_stmt *st)
   if (base_is_complex(d->type.base) && !base_is_complex(rhs->type.base)) {
     rhs = ad_to_complex(t, rhs);
     if (!rhs) return tape_fail(c, st->loc, "assignment");
+  }
+  if (ev_masked(c, d)) {
+    ad_val *old = ad_index(t, cur, ixs, nix);
+    if (!old) return tape_fail(c, st->loc, "assignment");
+    if (!(rhs = masked_value(c, rhs, old))) return c->rc;
   }
   ad_val *nv = ad_assign_index(t, cur, ixs, nix, rhs);
   if (!nv) {
@@ -1660,7 +1697,8 @@ int ev_stmt(ev_ctx *c, const vi_stmt *st)
     }
   case ST_IF:
     if (!(v = ev_expr(c, st->rhs))) return c->rc;
-    if ((rc = truth(c, v, &tv))) return rc;
+    /* a condition that differs between draws: both branches, masked, where they can */
+    if ((rc = truth(c, v, &tv))) return rc == EV_DIVERGE ? ev_if_convert(c, &PC_OPS, st, v) : rc;
     if (tv) return ev_stmt(c, st->body);
     return st->els ? ev_stmt(c, st->els) : 0;
   case ST_BLOCK:

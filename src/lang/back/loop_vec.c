@@ -10,7 +10,10 @@
  *
  * A scan proves independence before anything runs: the body holds only declarations of
  * scalar locals, assignments to those locals or to `v[i]` (i itself; v declared outside
- * the loop and read in it only as `v[i]`), `~` and `target +=`; every value that
+ * the loop and read in it only as `v[i]`), or to an element of a many-dimensional v with
+ * one index i itself and the others fixed in the loop (`x[k, t]`, `x[t, k]`, `x[t][k]`
+ * in a loop over k: every write and read of x names the same element, so iterations
+ * touch disjoint elements), `~` and `target +=`; every value that
  * depends on i is a real or int scalar; no user-defined function, _rng, target() or
  * control flow.  Anything else, and anything that goes wrong while the loop runs (an
  * index out of range, an index that differs between draws, an error in an op), falls
@@ -38,6 +41,7 @@ typedef struct lv_scan {
   const vi_decl *var;                      /* the loop variable */
   const vi_decl *loc[LV_MAX]; int nloc;    /* scalar locals declared in the body */
   const vi_decl *out[LV_MAX]; int nout;    /* outer variables written as v[i] */
+  const vi_expr *pat[LV_MAX];              /* out[k]'s element as first written */
 } lv_scan;
 
 static int in_set(const vi_decl *const *set, int n, const vi_decl *d)
@@ -51,12 +55,90 @@ static int is_scalar(vi_type ty)
   return ty.ndims == 0 && (ty.base == VT_INT || ty.base == VT_REAL);
 }
 
-/* v[i]: one single index that is the loop variable itself, on a variable */
+/* The variable at the root of a chain of indexes (v in v[a][b, c]), or NULL. */
+static const vi_decl *root_decl(const vi_expr *e)
+{
+  while (e->kind == EX_INDEX) e = e->args[0];
+  return e->kind == EX_VAR ? e->decl : NULL;
+}
+
+/* The single indexes of a chain v[a][b, c] in the order of v's dims (a, b, c); -1 when
+ * one is not single or there are more than AD_MAX_DIMS. */
+static int flat_index(const vi_expr *e, const vi_expr **ix)
+{
+  const vi_expr *lv[AD_MAX_DIMS];
+  int nl = 0, n = 0;
+  for (; e->kind == EX_INDEX; e = e->args[0]) {
+    if (nl == AD_MAX_DIMS) return -1;
+    lv[nl++] = e;
+  }
+  for (int l = nl - 1; l >= 0; l--)
+    for (int k = 0; k < lv[l]->nindex; k++) {
+      if (lv[l]->index[k].kind != IX_SINGLE || n == AD_MAX_DIMS) return -1;
+      ix[n++] = lv[l]->index[k].lo;
+    }
+  return n;
+}
+
+/* Do a and b compute the same value, by their syntax (variables, literals, operators,
+ * builtin calls, indexes)?  Conservative: 0 when unsure. */
+static int same_expr(const vi_expr *a, const vi_expr *b)
+{
+  if (a->kind != b->kind || a->nargs != b->nargs) return 0;
+  switch (a->kind) {
+  case EX_INT_LIT: return a->ival == b->ival;
+  case EX_REAL_LIT: return a->rval == b->rval;
+  case EX_VAR: return a->decl && a->decl == b->decl;
+  case EX_UNARY: case EX_BINARY: if (a->op != b->op) return 0; break;
+  case EX_CALL: if (a->builtin < 0 || a->builtin != b->builtin) return 0; break;
+  case EX_INDEX:
+    if (a->nindex != b->nindex) return 0;
+    for (int k = 0; k < a->nindex; k++)
+      if (a->index[k].kind != IX_SINGLE || b->index[k].kind != IX_SINGLE
+          || !same_expr(a->index[k].lo, b->index[k].lo))
+        return 0;
+    break;
+  default: return 0;
+  }
+  for (int i = 0; i < a->nargs; i++)
+    if (!same_expr(a->args[i], b->args[i])) return 0;
+  return 1;
+}
+
+static int scan_expr(const lv_scan *s, const vi_expr *e);
+
+/* An element of v that iteration i owns: v[i], or v[.., i, ..] / v[..][i] with exactly
+ * one single index the loop variable itself and every other single index independent of
+ * the iteration (x[k, t] = ... in a loop over k: the iterations write disjoint
+ * elements). */
 static int own_elem(const lv_scan *s, const vi_expr *e)
 {
-  return e->kind == EX_INDEX && e->nindex == 1 && e->index[0].kind == IX_SINGLE
-         && e->args[0]->kind == EX_VAR && e->index[0].lo->kind == EX_VAR
-         && e->index[0].lo->decl == s->var;
+  const vi_expr *ix[AD_MAX_DIMS];
+  int n, nvar = 0;
+  if (e->kind != EX_INDEX || !root_decl(e) || (n = flat_index(e, ix)) < 1) return 0;
+  for (int k = 0; k < n; k++) {
+    if (ix[k]->kind == EX_VAR && ix[k]->decl == s->var) nvar++;
+    else if (scan_expr(s, ix[k]) != 0) return 0;
+  }
+  return nvar == 1;
+}
+
+/* e is own_elem and the element first written of its variable (pattern pat): reads and
+ * writes of a written variable all name the same element of the iteration's own. */
+static int own_same(const lv_scan *s, const vi_expr *e, const vi_expr *pat)
+{
+  const vi_expr *a[AD_MAX_DIMS], *b[AD_MAX_DIMS];
+  int na, nb;
+  if (!own_elem(s, e) || (na = flat_index(e, a)) != (nb = flat_index(pat, b))) return 0;
+  for (int k = 0; k < na; k++)
+    if (!same_expr(a[k], b[k])) return 0;
+  return 1;
+}
+
+static int out_at(const lv_scan *s, const vi_decl *d)
+{
+  for (int i = 0; i < s->nout; i++) if (s->out[i] == d) return i;
+  return -1;
 }
 
 static int ends_with(const char *s, const char *suf)
@@ -77,12 +159,14 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
     if (e->decl == s->var || in_set(s->loc, s->nloc, e->decl)) { any = 1; break; }
     if (in_set(s->out, s->nout, e->decl)) return -1;   /* whole v while v[i] is written */
     return 0;
-  case EX_INDEX:
-    if (e->args[0]->kind == EX_VAR && in_set(s->out, s->nout, e->args[0]->decl)) {
-      if (!own_elem(s, e)) return -1;
+  case EX_INDEX: {
+    int w = root_decl(e) ? out_at(s, root_decl(e)) : -1;
+    if (w >= 0) {
+      if (!own_same(s, e, s->pat[w])) return -1;
       any = 1;
       break;
     }
+  }
     if (scan_expr(s, e->args[0]) != 0) return -1;
     for (int k = 0; k < e->nindex; k++) {
       const vi_index *x = &e->index[k];
@@ -139,12 +223,13 @@ static int scan_collect(lv_scan *s, const vi_stmt *st)
     const vi_expr *l = st->lhs;
     if (l->kind == EX_VAR) return in_set(s->loc, s->nloc, l->decl) ? 0 : -1;
     if (!own_elem(s, l) || !is_scalar(l->type)) return -1;
-    const vi_decl *d = l->args[0]->decl;
+    const vi_decl *d = root_decl(l);
     if (!d || in_set(s->loc, s->nloc, d) || d == s->var) return -1;
-    if (!in_set(s->out, s->nout, d)) {
-      if (s->nout == LV_MAX) return -1;
-      s->out[s->nout++] = d;
-    }
+    int w = out_at(s, d);
+    if (w >= 0) return own_same(s, l, s->pat[w]) ? 0 : -1;
+    if (s->nout == LV_MAX) return -1;
+    s->pat[s->nout] = l;
+    s->out[s->nout++] = d;
     return 0;
   }
   case ST_TILDE: case ST_TARGET: case ST_EMPTY:
@@ -167,6 +252,12 @@ static int scan_stmt(const lv_scan *s, const vi_stmt *st)
   case ST_DECL:
     return st->decl->init && scan_expr(s, st->decl->init) < 0 ? -1 : 0;
   case ST_ASSIGN:
+    /* the fixed indexes of a written element, now that every local and written
+     * variable is known (one that reads a variable the loop writes is refused) */
+    if (st->lhs->kind == EX_INDEX) {
+      int w = out_at(s, root_decl(st->lhs));
+      if (w < 0 || !own_same(s, st->lhs, s->pat[w])) return -1;
+    }
     return scan_expr(s, st->rhs) < 0 ? -1 : 0;
   case ST_TILDE: {
     if (st->truncated || st->func || st->builtin < 0) return -1;
@@ -383,17 +474,62 @@ static ad_val *lv_index(lv_run *r, const vi_expr *e)
   return gather(r, b, off, e->type.base);
 }
 
-/* v[i] of an outer variable written in the loop: positions lo-1 .. lo+L-2 of its
+/* The element an iteration owns (own_elem) of written variable b: per dimension of b,
+ * the fixed index's value (the same in every draw) or, at the loop variable's
+ * dimension, lo..lo+L-1 (ix; *vdim that dimension); offsets of the L elements in off
+ * (NULL: not wanted).  -1 when an index is out of range or differs between draws (the
+ * plain loop then reports it). */
+static int own_ix(lv_run *r, const vi_expr *e, const ad_val *b, ad_ix *ix, size_t *off)
+{
+  const vi_expr *fx[AD_MAX_DIMS];
+  int n = flat_index(e, fx), vdim = -1;
+  if (!b || n != b->ndims || base_is_complex(b->type.base) || b->type.base == VT_TUPLE)
+    return -1;
+  size_t p[AD_MAX_DIMS];
+  for (int k = 0; k < n; k++) {
+    memset(&ix[k], 0, sizeof ix[k]);
+    if (fx[k]->kind == EX_VAR && fx[k]->decl == r->s->var) {
+      if (r->lo < 1 || (size_t)r->lo - 1 + r->L > b->dims[k]) return -1;
+      vdim = k;
+      p[k] = (size_t)r->lo - 1;
+      continue;
+    }
+    ad_val *v = plain_expr(r, fx[k]);
+    if (!v || v->len != 1) return -1;
+    long q = index_at(r, v, 0, fx[k]->data_only, 0, b->dims[k]);
+    if (q < 0) return -1;
+    p[k] = (size_t)q - 1;
+    ix[k].pos0 = p[k];
+  }
+  size_t *pos = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *pos);
+  if (vdim < 0 || !pos) return -1;
+  for (size_t el = 0; el < r->L; el++) pos[el] = (size_t)r->lo - 1 + el;
+  ix[vdim].multi = 1; ix[vdim].pos = pos; ix[vdim].npos = r->L;
+  if (!off) return 0;
+  /* element order (ad.h): array dims row-major, then vector / matrix column-major */
+  int arr = b->type.ndims;
+  size_t inner = 1;
+  for (int k = arr; k < n; k++) inner *= b->dims[k];
+  for (size_t el = 0; el < r->L; el++) {
+    size_t o = 0;
+    p[vdim] = (size_t)r->lo - 1 + el;
+    for (int k = 0; k < arr; k++) o = o * b->dims[k] + p[k];
+    o *= inner;
+    if (n - arr == 1) o += p[arr];
+    else if (n - arr == 2) o += p[arr] + p[arr + 1] * b->dims[arr];
+    off[el] = o;
+  }
+  return 0;
+}
+
+/* The elements the iterations own of an outer variable written in the loop, from its
  * current value. */
 static ad_val *lv_own(lv_run *r, const vi_expr *e)
 {
-  ad_val *b = r->c->slot[e->args[0]->decl->slot];
-  if (!b || b->ndims != 1 || base_is_complex(b->type.base) || r->lo < 1
-      || (size_t)r->lo - 1 + r->L > b->dims[0])
-    return NULL;
+  ad_val *b = r->c->slot[root_decl(e)->slot];
+  ad_ix ix[AD_MAX_DIMS];
   size_t *off = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *off);
-  if (!off) return NULL;
-  for (size_t el = 0; el < r->L; el++) off[el] = (size_t)r->lo - 1 + el;
+  if (!off || own_ix(r, e, b, ix, off)) return NULL;
   return gather(r, b, off, e->type.base);
 }
 
@@ -698,7 +834,7 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
   case EX_VAR:
     return c->slot[e->decl->slot];
   case EX_INDEX:
-    return own_elem(r->s, e) && in_set(r->s->out, r->s->nout, e->args[0]->decl)
+    return root_decl(e) && in_set(r->s->out, r->s->nout, root_decl(e))
                ? lv_own(r, e) : lv_index(r, e);
   case EX_UNARY:
     if (!(a[0] = operand(r, e->args[0]))) return NULL;
@@ -772,29 +908,27 @@ static int add_term(lv_run *r, ad_val *v, int lik, int sharded, vi_loc loc)
   return defer(r, o, lik, sharded, loc);
 }
 
-/* m[i] = value: positions lo-1 .. lo+L-2 of v's current value */
-static int scatter(lv_run *r, const vi_decl *d, ad_val *v)
+/* m[i] = value (or x[k, i] = value ...): the elements the iterations own (own_ix) of
+ * the current value of lhs's variable */
+static int scatter(lv_run *r, const vi_expr *lhs, ad_val *v)
 {
   ev_ctx *c = r->c;
+  const vi_decl *d = root_decl(lhs);
   ad_val *cur = c->slot[d->slot];
-  if (!cur || cur->ndims != 1 || base_is_complex(cur->type.base) || r->lo < 1
-      || (size_t)r->lo - 1 + r->L > cur->dims[0] || !(v = full(r, v)))
-    return -1;
+  ad_ix ix[AD_MAX_DIMS];
+  if (!cur || own_ix(r, lhs, cur, ix, NULL) || !(v = full(r, v))) return -1;
   /* the folded value seen as a length-L container over n draws: the same memory */
   ad_val *view = ad_alloc(c->t, sizeof *view);
-  size_t *pos = ad_alloc(c->t, (r->L ? r->L : 1) * sizeof *pos);
-  if (!view || !pos) return -1;
+  if (!view) return -1;
   *view = *v;
-  view->type = cur->type;
+  view->type = (vi_type){v->type.base == VT_INT ? VT_INT : VT_REAL, 1, NULL};
+  if (cur->type.ndims == 0) view->type = (vi_type){VT_VECTOR, 0, NULL};
   view->ndims = 1;
   view->dims[0] = r->L;
   view->len = r->L;
   view->nd = r->n;
-  if (cur->type.ndims == 1) view->type.base = v->type.base;   /* array: real or int */
-  for (size_t e = 0; e < r->L; e++) pos[e] = (size_t)r->lo - 1 + e;
-  ad_ix ix = {1, 0, pos, r->L};
   ad_tape_set_n(c->t, r->n);   /* the container is a plain value */
-  ad_val *nv = ad_assign_index(c->t, cur, &ix, 1, view);
+  ad_val *nv = ad_assign_index(c->t, cur, ix, cur->ndims, view);
   ad_tape_set_n(c->t, r->N);
   if (!nv) return -1;
   c->slot[d->slot] = nv;
@@ -817,7 +951,7 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
   }
   case ST_ASSIGN: {
     const vi_expr *l = st->lhs;
-    const vi_decl *d = l->kind == EX_VAR ? l->decl : l->args[0]->decl;
+    const vi_decl *d = l->kind == EX_VAR ? l->decl : root_decl(l);
     ad_val *old = NULL;
     if (!(v = lv_value(r, st->rhs, VT_INT))) return -1;
     if (st->op != OP_NONE) {
@@ -829,7 +963,7 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     if (v->type.base == VT_INT && want != VT_INT && !(v = ad_to_real(t, v)))
       return -1;
     if (l->kind == EX_VAR) { c->slot[d->slot] = v; return 0; }
-    return scatter(r, d, v);
+    return scatter(r, l, v);
   }
   case ST_TILDE: {
     ad_val *a[9];
@@ -859,7 +993,8 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
 
 int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi)
 {
-  if (c->no_loop_vec || c->explain) return EV_LOOP_PLAIN;
+  /* (in a masked branch, predicate.c, the scatters would write unmasked) */
+  if (c->no_loop_vec || c->explain || c->mask) return EV_LOOP_PLAIN;
   lv_scan s;
   memset(&s, 0, sizeof s);
   s.var = st->decl;
