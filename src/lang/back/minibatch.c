@@ -32,6 +32,14 @@ static void gather(const ad_val *v, ad_val *out, size_t n, size_t b, const size_
     return;
   }
   size_t cols = v->dims[1], e = per / (cols ? cols : 1);   /* e: 2 for complex */
+  if (e == 1) {   /* a real matrix: plain loads, many in flight (each one a cache miss) */
+    for (size_t k = 0; k < cols; k++) {
+      const double *src = v->x + n * k;
+      double *dst = out->x + b * k;
+      for (size_t i = 0; i < b; i++) dst[i] = src[rows[i]];
+    }
+    return;
+  }
   for (size_t k = 0; k < cols; k++)
     for (size_t i = 0; i < b; i++)
       memcpy(out->x + (i + b * k) * e, v->x + (rows[i] + n * k) * e, e * sizeof(double));
@@ -49,7 +57,7 @@ void mb_clear(ev_ctx *c)
     free(c->mb_view);
     c->mb_view = NULL;
   }
-  c->mb_b = 0;
+  c->mb_b = c->mb_view_b = 0;
   c->mb_scale = 1.0;
 }
 
@@ -67,12 +75,22 @@ static int fail(ev_ctx *c, int status, const char *fmt, ...)
   return status;
 }
 
+/* The whole data again, the views kept for the next minibatch of their size (a fit
+ * switches twice a step: making them anew each time would cost more than the step). */
+static void mb_whole(ev_ctx *c)
+{
+  if (c->mb_full) c->data = c->mb_full;
+  c->mb_b = 0;
+  c->mb_scale = 1.0;
+}
+
 int mb_set(ev_ctx *c, size_t b, const size_t *rows)
 {
   if (b == 0) {
-    mb_clear(c);
+    mb_whole(c);
     return VI_SUCCESS;
   }
+  mb_whole(c);   /* until the new rows are in */
   if (c->shard_by < 0 || !c->sharded || !c->data)
     return fail(c, VI_EINVAL, "a minibatch needs the data sharded by their count "
                 "(vi_program_set_shard)");
@@ -84,12 +102,14 @@ int mb_set(ev_ctx *c, size_t b, const size_t *rows)
     if (!rows || rows[i] >= n)
       return fail(c, VI_EINVAL, "minibatch row %zu (0-based) is not one of the %zu rows "
                   "here", rows ? rows[i] : 0, n);
-  ad_val **full = c->mb_full ? c->mb_full : c->data;
+  ad_val **full = c->data;
   for (size_t i = 0; i < ns; i++)
     if (c->sharded[i] && full[i] && full[i]->type.base == VT_TUPLE)
       return fail(c, VI_EUNSUPPORTED, "minibatches of the sharded tuple '%s' are not "
                   "supported yet", c->ast->slots[i]->name);
-  if (c->mb_b != b) {   /* views of another size: made again */
+  if (c->mb_view && c->mb_view_b == b) {   /* the views of the last minibatch */
+    c->data = c->mb_view;
+  } else {   /* views of this size made */
     mb_clear(c);
     ad_val **view = calloc(ns ? ns : 1, sizeof *view);
     if (!view) return VI_ENOMEM;
@@ -106,9 +126,10 @@ int mb_set(ev_ctx *c, size_t b, const size_t *rows)
       if (!view[i]) { mb_clear(c); return VI_ENOMEM; }
       if ((int)i == c->shard_by) view[i]->x[0] = (double)b;
     }
-    c->mb_b = b;
-    c->mb_scale = (double)n / (double)b;
+    c->mb_view_b = b;
   }
+  c->mb_b = b;
+  c->mb_scale = (double)n / (double)b;
   for (size_t i = 0; i < ns; i++)
     if (c->sharded[i] && full[i] && (int)i != c->shard_by)
       gather(full[i], c->mb_view[i], n, b, rows);
