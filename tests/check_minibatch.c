@@ -265,7 +265,6 @@ static char *normal_json(int n, double *sum_y, double *sum_y2)
  * on the whole data. */
 START_TEST(test_fit_conjugate)
 {
-  if (getenv("VALGRIND")) return;   /* a whole fit: minutes under valgrind */
   enum { N = 2000, B = 100 };
   const double sigma = 2.0, prior_sd = 10.0;
   double sy, sy2;
