@@ -157,6 +157,25 @@ typedef struct vi_options {
                                stopping rules ask, 11 when they agree on one mode, more
                                when they find several, at most 32; 1 is the single
                                search. */
+  /* Added after starts: minibatches (stochastic variational inference, Hoffman, Blei,
+   * Wang & Paisley, JMLR 2013).  With fresh draws and minibatch = B > 0, each step (the
+   * start's evaluation included) first calls minibatch_fn(minibatch_ctx, B, rows), rows
+   * B distinct sorted indices into [0, minibatch_rows) drawn uniformly at random afresh,
+   * and minibatch_fn(minibatch_ctx, 0, NULL) after it: the model must then evaluate its
+   * likelihood on those rows scaled by minibatch_rows / B (vi_program_minibatch of
+   * vi/lang.h does), so that the step's ELBO and gradient are unbiased for the whole
+   * data's.  Everything else (the Laplace start, vi_fit_finish, the caller's own calls
+   * between steps) sees the whole data; the progress values (vi_diag) of such a fit are
+   * minibatch estimates.  The rows come from a generator of their own, seeded by seed
+   * and minibatch_stream (give each MPI rank its rank: each draws its own rows of its
+   * shard, while the draws from q stay the same on every rank and the same as without
+   * minibatches).  VI_EINVAL from vi_fit_alloc for B with fixed draws, B >
+   * minibatch_rows or no minibatch_fn.  Default 0: the whole data every step. */
+  size_t minibatch;
+  size_t minibatch_rows;
+  int (*minibatch_fn)(void *ctx, size_t b, const size_t *rows);
+  void *minibatch_ctx;
+  unsigned long minibatch_stream;
 } vi_options;
 
 #define VI_FLAT_WINDOW 10

@@ -137,6 +137,21 @@ void vi_program_set_print(vi_program *p, vi_print_fn fn, void *ctx);
 int vi_program_set_shard(vi_program *p, const char *by, size_t rank, size_t size,
                          vi_error *err);
 int vi_program_shard_rows(const vi_program *p, size_t *lo, size_t *hi, size_t *total);
+/* Minibatches (stochastic variational inference: Hoffman, Blei, Wang & Paisley, JMLR
+ * 2013).  With the data sharded (vi_program_set_shard; one process is rank 0 of 1), the
+ * model's evaluations from here on see b of this process's n = hi - lo rows: rows holds b
+ * 0-based indices into them (< n; repeats allowed), every sharded variable is gathered to
+ * those rows, N reads b, and the terms that vi_program_set_shard evaluates on a
+ * process's rows (the likelihood over the observations) count n / b times, in the log
+ * joint, its gradient and the log lik.  So for rows drawn uniformly at random their
+ * expectation is the whole data's.  Priors, Jacobians, terms on data not sized by N and
+ * generated quantities are exact.  b = 0 (rows NULL): the whole data again.  Errors:
+ * VI_EINVAL (not sharded, no data loaded, b > n, an index >= n; the data are then the
+ * whole data, the message in vi_program_last_error), VI_EUNSUPPORTED (a sharded tuple).
+ * vi_program_minibatch: the same as a vi_minibatch_fn of vi/fit.h (ctx the program), for
+ * vi_options.minibatch_fn. */
+int vi_program_set_minibatch(vi_program *p, size_t b, const size_t *rows);
+int vi_program_minibatch(void *program, size_t b, const size_t *rows);
 
 /* Parameters, for `vi check`: in declaration order. */
 size_t vi_program_n_params(const vi_program *p);

@@ -55,6 +55,9 @@ typedef struct cli_config {
   int resample;               /* --resample psis (0: none) */
   int family_auto;            /* --family auto (the default): chosen by D, cli_family_choose */
   const char *shard_by;       /* --shard-by N: the data split over the MPI ranks, or NULL */
+  /* --minibatch B (opt.minibatch): the rows of N, all ranks together, and the ranks
+   * (cmd_fit.c fills them once the data are in), for the reports */
+  size_t minibatch_of, minibatch_ranks;
 } cli_config;
 #define CLI_FINISH_SE 0.1
 /* The final diagnostics' fewest draws (when --eval-draws allows as many): PSIS k-hat
@@ -218,6 +221,7 @@ typedef struct cli_progress {
   size_t every;          /* 0 = automatic */
   size_t last_printed;   /* iteration last shown (SIZE_MAX before the first) */
   int header_done;
+  size_t minibatch_of, ranks;   /* --minibatch: N, all ranks' rows, and the ranks */
 } cli_progress;
 
 void cli_progress_init(cli_progress *p, FILE *out, int quiet, size_t every);

@@ -340,6 +340,30 @@ static int fit_main(int argc, char **argv)
   if (g_sharded && g_size > 1)
     cli_mpi_wrap(&m, p);   /* the sum over the ranks of their shares */
 #endif
+  /* --minibatch B: each rank draws its B rows from its own part of the data */
+  if (cfg.opt.minibatch) {
+    size_t lo = 0, hi = 0, total = 0;
+    vi_program_shard_rows(p, &lo, &hi, &total);
+    rc = CLI_EXIT_OK;
+    if (cfg.opt.minibatch > hi - lo) {
+      if (g_size > 1)
+        cli_error("--minibatch: %zu rows is more than rank %zu's %zu rows (%s = %zu over "
+                  "%zu ranks)", cfg.opt.minibatch, g_rank, hi - lo, cfg.shard_by, total,
+                  g_size);
+      else
+        cli_error("--minibatch: %zu rows is more than the data's %s = %zu",
+                  cfg.opt.minibatch, cfg.shard_by, total);
+      rc = CLI_EXIT_USAGE;
+    }
+    if ((rc = agree(rc)) != CLI_EXIT_OK)
+      goto out;
+    cfg.opt.minibatch_rows = hi - lo;
+    cfg.opt.minibatch_fn = vi_program_minibatch;
+    cfg.opt.minibatch_ctx = p;
+    cfg.opt.minibatch_stream = g_rank;
+    cfg.minibatch_of = total;
+    cfg.minibatch_ranks = g_size;
+  }
 
   cli_family_choose(&cfg, m.dim);
   if (vi_family_ranked(cfg.opt.family) && cfg.opt.family_rank > m.dim) {
@@ -409,6 +433,8 @@ static int fit_main(int argc, char **argv)
   /* The fit, with the live table; a signal stops it at the end of an iteration. */
   cli_progress prog;
   cli_progress_init(&prog, stderr, cfg.quiet || cfg.no_progress, cfg.print_every);
+  prog.minibatch_of = cfg.minibatch_of;
+  prog.ranks = cfg.minibatch_ranks ? cfg.minibatch_ranks : 1;
   o.rel_obj = NAN;
   vi_observer_fn observer = cli_progress_observer;
 #ifdef HAVE_MPI

@@ -83,6 +83,9 @@ int cli_csv_write(FILE *fp, const cli_config *cfg, vi_fit *f, const cli_outcome 
   fprintf(fp, "#     vi_init = %s\n", cli_init_name(ik));
   fprintf(fp, "#     vi_init_requested = %s\n", opt->init_mu ? "file" : cli_init_name(opt->init));
   fprintf(fp, "#     vi_standardize_draws = %d\n", opt->standardize_draws ? 1 : 0);
+  if (opt->minibatch)   /* rows per step (per rank), of vi_minibatch_of */
+    fprintf(fp, "#     vi_minibatch = %zu\n#     vi_minibatch_of = %zu\n", opt->minibatch,
+            cfg->minibatch_of);
   fprintf(fp, "#     covariance = %s\n", cfg->lrvb ? "lrvb" : "meanfield");
   fprintf(fp, "#     resample = %s\n", cfg->resample ? "psis" : "none");
   fprintf(fp, "# id = 1\n");

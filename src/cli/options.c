@@ -20,7 +20,7 @@ enum {
   OPT_EVAL_EVERY, OPT_PRINT_EVERY, OPT_STEP_SIZE, OPT_STANDARDIZE, OPT_NO_STANDARDIZE,
   OPT_DRAWS_MAX, OPT_MEMORY_LIMIT, OPT_TOL_ABS_OBJ, OPT_FAMILY, OPT_STARTS, OPT_COVARIANCE,
   OPT_RESAMPLE, OPT_PLOT, OPT_FINISH_SE, OPT_THREADS,
-  OPT_SHARD_BY
+  OPT_SHARD_BY, OPT_MINIBATCH
 };
 
 static const struct option fit_options[] = {
@@ -55,6 +55,7 @@ static const struct option fit_options[] = {
   {"covariance", required_argument, NULL, OPT_COVARIANCE},
   {"threads", required_argument, NULL, OPT_THREADS},
   {"shard-by", required_argument, NULL, OPT_SHARD_BY},
+  {"minibatch", required_argument, NULL, OPT_MINIBATCH},
   {"resample", required_argument, NULL, OPT_RESAMPLE},
   {"help", no_argument, NULL, 'h'},
   {NULL, 0, NULL, 0}
@@ -322,6 +323,10 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
       }
       cfg->shard_by = optarg;
       break;
+    case OPT_MINIBATCH:   /* B of the rows of --shard-by's N (checked once they are read) */
+      if (parse_count("minibatch", optarg, 1, &cfg->opt.minibatch))
+        return CLI_EXIT_USAGE;
+      break;
     case OPT_SEED:
       if (parse_count("seed", optarg, 0, &n))
         return CLI_EXIT_USAGE;
@@ -534,6 +539,16 @@ int cli_options_parse(int argc, char **argv, int fit, cli_config *cfg, int *help
                 "method's objective changes every step)");
       return CLI_EXIT_USAGE;
     }
+  }
+  if (cfg->opt.minibatch && cfg->opt.estimator != VI_FRESH_DRAWS) {
+    cli_error("--minibatch: needs --method stochastic (the fixed-draw objective must stay "
+              "the same function from one line-search step to the next)");
+    return CLI_EXIT_USAGE;
+  }
+  if (cfg->opt.minibatch && !cfg->shard_by) {
+    cli_error("--minibatch: needs --shard-by N, the data int that counts the rows the "
+              "minibatches are drawn from");
+    return CLI_EXIT_USAGE;
   }
   if (cfg->lrvb && cfg->opt.family && cfg->opt.family != vi_family_meanfield) {
     cli_error("--covariance lrvb: corrects a mean-field fit; --family %s has a covariance of "

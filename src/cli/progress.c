@@ -23,6 +23,8 @@ void cli_progress_init(cli_progress *p, FILE *out, int quiet, size_t every)
   p->every = every;
   p->last_printed = SIZE_MAX;
   p->header_done = 0;
+  p->minibatch_of = 0;
+  p->ranks = 1;
 }
 
 static int due(const cli_progress *p, size_t it)
@@ -60,6 +62,16 @@ static void print_row(cli_progress *p, const vi_fit *f, const vi_diag *d)
       else
         fprintf(out, "log p(X): importance-sampling estimate from the optimiser's %zu draws "
                      "(q as proposal)\n", opt->draws);
+      if (opt->minibatch && p->ranks > 1)
+        fprintf(out, "ELBO, log p(X), KL: minibatch estimates (the likelihood on %zu random "
+                     "rows per step on each of %zu ranks, of N = %zu, scaled up); the final "
+                     "decomposition uses the whole data\n", opt->minibatch, p->ranks,
+                p->minibatch_of);
+      else if (opt->minibatch)
+        fprintf(out, "ELBO, log p(X), KL: minibatch estimates (the likelihood on %zu random "
+                     "rows of N = %zu per step, scaled by N/%zu); the final decomposition "
+                     "uses the whole data\n", opt->minibatch, opt->minibatch_rows,
+                opt->minibatch);
       fprintf(out, "%6s  %12s + %12s = %12s  %10s  %9s %5s %7s %8s\n", "iter", "KL(q||p)",
               "ELBO", "log p(X)", "+/- se", "|grad|", "M", "evals", "sec");
       p->header_done = 1;
@@ -80,9 +92,13 @@ static void print_row(cli_progress *p, const vi_fit *f, const vi_diag *d)
   } else {
     fprintf(out,
             "iter=%zu elbo=%.10g kl=%.6g log_p_x=%.10g log_p_x_se=%.3g log_p_x_exact=%d "
-            "grad_norm=%.6g draws=%zu evals=%zu seconds=%.3f\n",
+            "grad_norm=%.6g draws=%zu evals=%zu seconds=%.3f",
             d->iter, d->elbo, d->kl, d->log_evidence, d->log_evidence_se,
             d->log_evidence_exact, d->grad_norm, d->draws, d->n_gevals, d->seconds);
+    /* the values above are then estimates on B rows (progress header, README) */
+    if (vi_fit_options(f)->minibatch)
+      fprintf(out, " minibatch=%zu", vi_fit_options(f)->minibatch);
+    fputc('\n', out);
   }
   fflush(out);
   p->last_printed = d->iter;

@@ -133,7 +133,7 @@ static void print_stop(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
   (void)cfg;
 }
 
-static void print_decomposition(FILE *out, const cli_outcome *o)
+static void print_decomposition(FILE *out, const cli_config *cfg, const cli_outcome *o)
 {
   const vi_final *fin = &o->final;
   if (!o->have_final) {
@@ -142,8 +142,14 @@ static void print_decomposition(FILE *out, const cli_outcome *o)
   }
   fprintf(out, "Decomposition  log p(X) = ELBO + KL(q || p), from %zu fresh draws from q:\n",
           fin->draws);
-  fputs("  (the progress lines estimate these from the optimiser's own M draws, which q is\n"
-        "   fitted to: their KL is usually smaller, and their log p(X) noisier)\n", out);
+  if (cfg->opt.minibatch)   /* the finish always has the whole data */
+    fprintf(out, "  (on the whole data; the progress lines estimate these on minibatches of %zu "
+                 "of the\n   %zu rows%s, the likelihood scaled up, and from the optimiser's "
+                 "own M draws)\n", cfg->opt.minibatch, cfg->minibatch_of,
+            cfg->minibatch_ranks > 1 ? " per rank" : "");
+  else
+    fputs("  (the progress lines estimate these from the optimiser's own M draws, which q is\n"
+          "   fitted to: their KL is usually smaller, and their log p(X) noisier)\n", out);
   fputs("  log p(X)        = ", out);
   put_value(out, fin->log_evidence, fin->log_evidence_exact ? NAN : fin->log_evidence_se);
   fputs(fin->log_evidence_exact ? "  exact (closed form)\n"
@@ -294,9 +300,15 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
           cur ? cur->draws : opt->draws);
   if (opt->draws_max)   /* adaptive M */
     fprintf(out, ", adaptive from %zu up to %zu", opt->draws, opt->draws_max);
-  fprintf(out, "%s), %s, seed %lu\n",
+  fprintf(out, "%s), %s, seed %lu",
           opt->estimator == VI_FIXED_DRAWS && opt->standardize_draws ? ", standardized" : "",
           cli_optimizer_name(opt->optimizer), opt->seed);
+  if (opt->minibatch)
+    fprintf(out, ";\n          minibatches of %zu of the %zu rows of %s per step%s (the "
+                 "likelihood scaled by N/%zu)", opt->minibatch, cfg->minibatch_of,
+            cfg->shard_by, cfg->minibatch_ranks > 1 ? " on each rank, of its own" : "",
+            opt->minibatch);
+  fputc('\n', out);
   /* the start actually taken (a Laplace start that lost to zero's says zero) */
   vi_init ik = vi_fit_init_kind(f);
   if (opt->init_mu && cfg->init_file)
@@ -322,7 +334,7 @@ void cli_summary_print(FILE *out, const cli_config *cfg, vi_fit *f, const cli_ou
             rho);
   print_stop(out, cfg, f, o);
   fputc('\n', out);
-  print_decomposition(out, o);
+  print_decomposition(out, cfg, o);
   print_covariance(out, f, o);
   if (d)
     print_resample(out, o, d);

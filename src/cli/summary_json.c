@@ -105,7 +105,21 @@ int cli_summary_json_write(FILE *fp, const cli_config *cfg, const vi_program *p,
   json_object_set_new(jo, "output_draws", json_integer((json_int_t)cfg->output_draws));
   json_object_set_new(jo, "covariance", json_string(cfg->lrvb ? "lrvb" : "meanfield"));
   json_object_set_new(jo, "resample", json_string(cfg->resample ? "psis" : "none"));
+  json_object_set_new(jo, "minibatch", json_integer((json_int_t)opt->minibatch));
   json_object_set_new(root, "options", jo);
+  /* --minibatch: what the progress values (last_iteration) were estimated on; "final"
+   * is always on the whole data */
+  json_t *mb = json_null();
+  if (opt->minibatch) {
+    mb = json_object();
+    json_object_set_new(mb, "rows_per_step", json_integer((json_int_t)opt->minibatch));
+    json_object_set_new(mb, "rows", json_integer((json_int_t)cfg->minibatch_of));
+    json_object_set_new(mb, "ranks", json_integer((json_int_t)cfg->minibatch_ranks));
+    json_object_set_new(mb, "by", json_string(cfg->shard_by));
+    json_object_set_new(mb, "iterations", json_string("minibatch estimates"));
+    json_object_set_new(mb, "final", json_string("whole data"));
+  }
+  json_object_set_new(root, "minibatch", mb);
 
   json_object_set_new(root, "status", json_string(cli_outcome_word(o)));
   /* an interrupted fit never ran its stop test: say so, not "running" */

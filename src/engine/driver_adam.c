@@ -1,7 +1,8 @@
 /* driver_adam.c: the fresh-draw driver (ADVI, Kucukelbir et al., JMLR 2017; Adam, Kingma
  * & Ba 2015): new draws every step, and a convergence test on the relative change of
  * block means of the ELBO (in the spirit of Stan's tol_rel_obj).  A step to an infeasible
- * point is rejected and the learning rate halved. */
+ * point is rejected and the learning rate halved.  With minibatches (minibatch_rows.c)
+ * each step also evaluates the likelihood on new rows, scaled to the whole data. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,8 @@ static int fit_iterate_adam(vi_fit *f)
   int feasible = 1;
   for (size_t i = 0; i < D2; i++)
     if (!isfinite(xn[i])) feasible = 0;
+  int mst = fit_minibatch_begin(f);   /* new rows as well as new draws */
+  if (mst != VI_SUCCESS) return mst;
   if (feasible) {
     int st = objective_eval(&f->obj, xn, &elbo, &elj, f->gtmp);
     if (st != VI_SUCCESS) return st;
@@ -81,6 +84,7 @@ static int adam_start(vi_fit *f)
   st = VI_ENOMEM;
   if (!(f->adam = adam_alloc(D2))) return st;
   f->lr_scale = 1.0;
+  if ((st = fit_minibatch_begin(f)) != VI_SUCCESS) return st;   /* ended by fit.c */
   for (int k = 0, tried = 0;; k++) {
     st = objective_eval(&f->obj, f->x, &f->elbo, &f->elj, f->grad);
     if (st != VI_SUCCESS) return st;

@@ -251,10 +251,13 @@ static vi_fit *fit_alloc(const vi_model *m, const vi_options *opt, int *status)
     goto fail;
 
   f->driver = f->opt.optimizer == VI_OPT_ADAM ? &fit_driver_adam : &fit_driver_gsl;
-  if ((st = f->driver->start(f)) != VI_SUCCESS) goto fail;
+  if ((st = fit_minibatch_init(f)) != VI_SUCCESS) goto fail;
+  st = f->driver->start(f);   /* with minibatches, the start's values are on one */
   f->elbo_prev = NAN;
   f->step = 0.0;
-  if ((st = fit_record(f)) != VI_SUCCESS) goto fail;
+  if (st == VI_SUCCESS) st = fit_record(f);
+  fit_minibatch_end(f);
+  if (st != VI_SUCCESS) goto fail;
   *status = VI_SUCCESS;
   return f;
 fail:
@@ -277,6 +280,7 @@ void vi_fit_free(vi_fit *f)
 {
   if (!f) return;
   if (f->driver) f->driver->free(f);
+  fit_minibatch_free(f);
   if (f->rng) gsl_rng_free(f->rng);
   if (f->rng_eval) gsl_rng_free(f->rng_eval);
   objective_clear(&f->obj);
@@ -332,6 +336,7 @@ static int fit_iterate(vi_fit *f)
   if (f->noprog) return VI_SUCCESS;
   f->obj.fault_set = 0;   /* faults of earlier iterations were backed off from */
   st = f->driver->iterate(f);
+  fit_minibatch_end(f);   /* between steps the model has the whole data */
   if (st < 0) {
     f->reason = VI_STOP_FAILED;
     f->error = st;

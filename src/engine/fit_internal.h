@@ -120,6 +120,12 @@ struct vi_fit {
   double block_sum, block_prev;
   size_t block_n, n_blocks, small_blocks;
 
+  /* minibatches (minibatch_rows.c): the rows' generator, a permutation of the rows kept
+   * between steps, this step's rows (sorted), and whether the model holds them now */
+  gsl_rng *rng_mb;
+  size_t *mb_perm, *mb_rows;
+  int mb_on;
+
   /* diagnostics */
   vi_diag cur;
   vi_diag *hist;
@@ -177,5 +183,13 @@ int fit_eval_draws(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
  * be NULL).  The draws and their order are those of fit_eval_draws. */
 int fit_eval_draws_keep(vi_fit *f, gsl_rng *rng, size_t n, double *lp, double *lq,
                         double *ll, size_t n_keep, double *z_keep, double *lp_keep);
+
+/* minibatch_rows.c: vi_options.minibatch.  init: the generator and the permutation
+ * (nothing without a minibatch); begin: draw this step's rows and hand them to the model
+ * (its status); end: the whole data back to the model (a no-op when it has it). */
+int fit_minibatch_init(vi_fit *f);
+void fit_minibatch_free(vi_fit *f);
+int fit_minibatch_begin(vi_fit *f);
+void fit_minibatch_end(vi_fit *f);
 
 #endif

@@ -63,6 +63,7 @@ void vi_options_default_for(vi_options *opt, vi_estimator e)
   opt->family = NULL;             /* mean-field */
   opt->family_rank = 0;
   opt->starts = STARTS;
+  opt->minibatch = 0;             /* the whole data every step */
 }
 
 int options_resolve(const vi_options *in, vi_options *out)
@@ -102,5 +103,10 @@ int options_resolve(const vi_options *in, vi_options *out)
       !(out->tol_abs_obj >= 0.0))
     return -1;
   if (out->eval_draws < 5) out->eval_draws = 5;
+  /* minibatches: a fresh-draw objective only (a fixed one would change under the line
+   * search's feet) */
+  if (out->minibatch &&
+      (!fresh || !out->minibatch_fn || out->minibatch > out->minibatch_rows))
+    return -1;
   return 0;
 }

@@ -123,6 +123,13 @@ typedef struct ev_ctx {
   const unsigned char *sharded;
   size_t shard_rank, shard_size, shard_total, shard_lo, shard_hi;
   int shard_rest;
+  /* minibatches (minibatch.c): while mb_b > 0, data points to mb_view, where the sharded
+   * variables hold mb_b of this process's rows and N reads mb_b; mb_full is the whole
+   * data; the terms on sharded data count mb_scale = (shard_hi - shard_lo) / mb_b times.
+   * The views (of mb_view_b rows) are kept while the data are the whole data again. */
+  ad_val **mb_full, **mb_view;
+  size_t mb_b, mb_view_b;
+  double mb_scale;
 } ev_ctx;
 
 /* Make lp / ll / rej hold n draws (allocates only when n grows).  VI_ENOMEM on failure. */

@@ -991,7 +991,8 @@ static void note_nonfinite(ev_ctx *c, vi_loc loc, double x, const char *dist,
 /* Add a term to target (and to the likelihood part if lik): per-draw values now, and
  * its adjoint seeded with 1 so the single reverse sweep gives d target / d z.  With
  * sharded data, a rank other than the first adds only the terms on its shard (sharded):
- * the rest (priors, Jacobians) are rank 0's, counted once in the sum over ranks. */
+ * the rest (priors, Jacobians) are rank 0's, counted once in the sum over ranks.  On a
+ * minibatch the shard terms count N / B times (value and adjoint seed). */
 static int add_term(ev_ctx *c, ad_val *v, int lik, int sharded, vi_loc loc)
 {
   if (c->shard_rest && !sharded) return 0;
@@ -1001,13 +1002,15 @@ static int add_term(ev_ctx *c, ad_val *v, int lik, int sharded, vi_loc loc)
   }
   if (c->explain && !c->nf_set && !isfinite(v->x[0]))
     note_nonfinite(c, loc, v->x[0], NULL, NULL, NULL, NULL, 0);
+  /* a minibatch (minibatch.c): the terms on its rows stand for all the rows */
+  double k = sharded && c->mb_b ? c->mb_scale : 1.0;
   for (size_t s = 0; s < c->n; s++) {
-    double x = v->x[v->nd == 1 ? 0 : s];
+    double x = k * v->x[v->nd == 1 ? 0 : s];
     c->lp[s] += x;
     if (lik) c->ll[s] += x;
   }
   if (v->adj)
-    for (size_t s = 0; s < v->nd; s++) v->adj[s] += 1.0;
+    for (size_t s = 0; s < v->nd; s++) v->adj[s] += k;
   return 0;
 }
 

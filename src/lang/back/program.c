@@ -40,6 +40,7 @@
 #include "lang/lib/lib.h"
 #include "lang/back/data.h"
 #include "lang/back/shard.h"
+#include "lang/back/minibatch.h"
 #include "lang/back/back.h"
 #include "lang/back/transforms.h"
 
@@ -328,6 +329,7 @@ static vi_program *program_compile(const char *source, size_t len, const char *n
   gsl_rng_set(p->tdata_rng, 20261125UL);
   p->ev.ast = ast;
   p->ev.shard_by = -1;
+  p->ev.mb_scale = 1.0;
   p->ev.t = p->tape;
   {
     const char *nv = getenv("VI_NO_LOOP_VECTORIZE");
@@ -814,6 +816,7 @@ static int program_load_data(vi_program *p, const char *json, size_t len, const 
   p->diverged = p->since_try = 0;
   workers_free(p);          /* their caches, slots and parameters are the old data's */
   ev_cache_clear(&p->ev);   /* cached values came from the old data */
+  mb_clear(&p->ev);         /* the whole data, to be freed */
   data_free_values(&p->ev);
   clear_layout(p);
   int rc = data_load_shard(&p->ev, json, json ? len : 0, name, release, err);
@@ -1505,12 +1508,36 @@ int vi_program_shard_rows(const vi_program *p, size_t *lo, size_t *hi, size_t *t
   return VI_SUCCESS;
 }
 
+int vi_program_set_minibatch(vi_program *p, size_t b, const size_t *rows)
+{
+  if (!p || !p->loaded) return VI_EINVAL;
+  if (b == 0 && !p->ev.mb_b) return VI_SUCCESS;   /* the whole data already */
+  int rc = mb_set(&p->ev, b, rows);
+  if (rc) note_error(p);
+  /* the other threads' states read the same data through their own pointer, and every
+   * state's cached data-only values may have come from other rows */
+  ev_cache_clear(&p->ev);
+  for (size_t k = 1; k < p->nwk; k++) {
+    ev_cache_clear(p->wk[k]);
+    p->wk[k]->data = p->ev.data;
+    p->wk[k]->mb_b = p->ev.mb_b;
+    p->wk[k]->mb_scale = p->ev.mb_scale;
+  }
+  return rc;
+}
+
+int vi_program_minibatch(void *program, size_t b, const size_t *rows)
+{
+  return vi_program_set_minibatch(program, b, rows);
+}
+
 void vi_program_free(vi_program *p)
 {
   if (!p) return;
   workers_free(p);
   free(p->chunks);
   if (p->c_locale) freelocale(p->c_locale);
+  if (p->ev.ast) mb_clear(&p->ev);
   if (p->ev.ast) data_free_values(&p->ev);   /* ev.ast is set once compile got that far */
   clear_layout(p);
   free(p->ev.slot);
