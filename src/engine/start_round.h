@@ -1,0 +1,38 @@
+/* engine/start_round.h: internal: a round of mode searches run in lockstep, each on a
+ * thread of its own, their model calls gathered into batched calls made on the caller's
+ * thread (start_round.c). */
+#ifndef VI_ENGINE_START_ROUND_H
+#define VI_ENGINE_START_ROUND_H
+
+#include <stddef.h>
+#include <vi/model.h>
+
+/* One job of a round (a mode search): it evaluates the model only through m, never
+ * through the fit's model; its return value is kept in the round's status[i]. */
+typedef int (*start_round_fn)(void *arg, const vi_model *m);
+
+/* The model calls a round made: calls (those with gradients), and points over them. */
+typedef struct {
+  size_t n_calls, n_gcalls, n_points;
+} start_round_counts;
+
+/* Run fn(args[i], m_i) for i < n and wait for all of them.  m_i's log_joint posts its
+ * points and waits; when every job still running has posted (or ended), the calling
+ * thread evaluates all posted points with m's log_joint, in the jobs' order, in batched
+ * calls of at most START_ROUND_DOUBLES values of z each (a request is never split), and
+ * lets them go on.  A batch's composition depends only on what the jobs ask, not on
+ * timing: with a deterministic model the round is deterministic.  m's callbacks are called
+ * from the calling thread only, one call at a time (vi/model.h).  With n == 1, without
+ * threads (configure found no pthreads) or with start_round_sequential set, the jobs run
+ * one after another on the calling thread instead, each call passed through as it comes.
+ * A failing batched call gives its status to every request in it.  Counts are added to
+ * *c.  Returns VI_SUCCESS (the jobs' own statuses are in status) or VI_ENOMEM. */
+int start_round_run(const vi_model *m, size_t n, start_round_fn fn, void *const *args,
+                    int *status, start_round_counts *c);
+
+#define START_ROUND_DOUBLES ((size_t)1 << 21)
+
+/* Nonzero: every round runs its jobs one after another (tests compare the two ways). */
+extern int start_round_sequential;
+
+#endif
