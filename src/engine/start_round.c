@@ -2,27 +2,48 @@
  * (laplace.c) is a sequence of model calls of one point (BFGS, damped Newton) or 2D points
  * (difference Hessians), each depending on the last, and GSL's minimiser makes them from
  * inside its own loop, so a search cannot be cut into resumable steps without rewriting
- * GSL's BFGS.  Instead each search of a round runs on a thread of its own as a coroutine:
- * its model posts the points and waits, and the calling thread, once every search still
- * running has posted (or ended), evaluates all posted points in one batched call and lets
- * them go on.  The model is thus called from the fit's thread only, one call at a time
- * (vi/model.h), and a batch is whatever the searches asked for, in their order, whatever
- * the threads' timing: the round is as deterministic as the model.  The gain is the
- * batched evaluation (the language's tape pays its interpretation once per op for all
- * points, and uses the program's threads over 16 points): K searches cost about as many
- * calls as the longest of them.  The searches' own arithmetic (GSL's steps, Cholesky
- * factors) runs on their threads in parallel between the calls.  This is the lockstep
- * batching of independent optimisation runs, as in multi-path Pathfinder's (Zhang,
- * Carpenter, Gelman & Vehtari, JMLR 2022) parallel paths, made on one model. */
+ * GSL's BFGS.  Instead each search of a round runs as a coroutine on a stack of its own
+ * (makecontext / swapcontext): its model posts the points and switches back, and the
+ * calling code, once every search still running has posted (or ended), evaluates all
+ * posted points in one batched call and resumes them, in order.  Everything runs on the
+ * fit's thread: the model is called from it, one call at a time (vi/model.h), and a batch
+ * is whatever the searches asked for, in their order: the round is as deterministic as
+ * the model.  The gain is the batched evaluation (the language's tape pays its
+ * interpretation once per op for all points, and uses the program's threads over 16
+ * points): K searches cost about as many calls as the longest of them.  Coroutines, not
+ * threads (a first version ran each search on a pthread): a switch costs a fraction of a
+ * microsecond, a thread's hand-over tens (on a loaded machine, a scheduler's time slice),
+ * which made the searches of cheap models up to 7x slower.  This is the lockstep batching
+ * of independent optimisation runs, as of multi-path Pathfinder's (Zhang, Carpenter,
+ * Gelman & Vehtari, JMLR 2022) paths, made on one model.  ASan and valgrind are told of
+ * the stack switches (their fiber and stack annotations). */
+#ifndef _DEFAULT_SOURCE
+#define _DEFAULT_SOURCE   /* ucontext_t's members under -D_POSIX_C_SOURCE */
+#endif
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vi/status.h>
 #include "engine/start_round.h"
-#ifdef HAVE_PTHREADS
-#include <pthread.h>
+#if defined(HAVE_UCONTEXT_H) && defined(HAVE_MAKECONTEXT) && defined(HAVE_SWAPCONTEXT)
+#define ROUND_COROUTINES 1
+#include <ucontext.h>
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define ROUND_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ROUND_ASAN 1
+#endif
+#endif
+#ifdef ROUND_ASAN
+#include <sanitizer/common_interface_defs.h>
+#endif
 #endif
 
 int start_round_sequential = 0;
@@ -54,8 +75,10 @@ static void round_one_by_one(const vi_model *m, size_t i0, size_t n, start_round
   for (size_t i = i0; i < n; i++) status[i] = fn(args[i], &pm);
 }
 
-#ifdef HAVE_PTHREADS
-/* ---- in lockstep, on threads ----------------------------------------------------- */
+#ifdef ROUND_COROUTINES
+/* ---- in lockstep, as coroutines ---------------------------------------------------- */
+
+#define ROUND_STACK ((size_t)1 << 20)   /* a search's stack: laplace.c, GSL, OpenBLAS */
 
 typedef struct round round;
 
@@ -65,6 +88,10 @@ typedef struct {
   void *arg;
   int result;
   vi_model m;           /* the job's model: posts to the round */
+  ucontext_t uc;
+  char *stack;
+  unsigned vg_id;       /* valgrind's name for the stack */
+  int live;             /* started, not yet returned */
   int posted;           /* 1 while its request waits for values */
   size_t n;             /* the request: n points z, into lp (and grad when asked) */
   const double *z;
@@ -73,43 +100,78 @@ typedef struct {
 } round_slot;
 
 struct round {
-  pthread_mutex_t mu;
-  pthread_cond_t fit_cv;      /* the calling thread waits: a job posted or ended */
-  pthread_cond_t job_cv;      /* jobs wait: their values are in */
-  size_t live, posted;        /* jobs running, and of those, posted */
+  ucontext_t main;      /* the caller's context, while a job runs */
   round_slot *slot;
   size_t n;
   const vi_model *model;
-  double *z, *lp, *g;         /* a batched call's points, values, gradients */
-  size_t cap;                 /* points they hold */
+  double *z, *lp, *g;   /* a batched call's points, values, gradients */
+  size_t cap;           /* points they hold */
+#ifdef ROUND_ASAN
+  const void *main_bottom;   /* the caller's stack, as ASan knows it */
+  size_t main_size;
+#endif
 };
+
+/* ASan's fiber annotations around every switch (no-ops without ASan).  fake: the
+ * leaving context's fake stack, NULL when it ends for good. */
+#ifdef ROUND_ASAN
+#define ROUND_TO(fake, bottom, size) __sanitizer_start_switch_fiber((fake), (bottom), (size))
+#define ROUND_IN(fake, bottom, size) __sanitizer_finish_switch_fiber((fake), (bottom), (size))
+#else
+#define ROUND_TO(fake, bottom, size) ((void)0)
+#define ROUND_IN(fake, bottom, size) ((void)0)
+#endif
+
+/* From a job back to the caller. */
+static void round_yield(round_slot *s)
+{
+  round *r = s->r;
+#ifdef ROUND_ASAN
+  void *fake = NULL;
+  ROUND_TO(&fake, r->main_bottom, r->main_size);
+  swapcontext(&s->uc, &r->main);
+  ROUND_IN(fake, NULL, NULL);
+#else
+  swapcontext(&s->uc, &r->main);
+#endif
+}
+
+/* From the caller into job s, until it posts or ends. */
+static void round_resume(round *r, round_slot *s)
+{
+#ifdef ROUND_ASAN
+  void *fake = NULL;
+  ROUND_TO(&fake, s->stack, ROUND_STACK);
+  swapcontext(&r->main, &s->uc);
+  ROUND_IN(fake, NULL, NULL);
+#else
+  swapcontext(&r->main, &s->uc);
+#endif
+}
 
 static int round_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
 {
   round_slot *s = ctx;
-  round *r = s->r;
-  pthread_mutex_lock(&r->mu);
   s->n = n;
   s->z = z;
   s->lp = lp;
   s->grad = grad;
   s->posted = 1;
-  if (++r->posted == r->live) pthread_cond_signal(&r->fit_cv);
-  while (s->posted) pthread_cond_wait(&r->job_cv, &r->mu);
-  int st = s->status;
-  pthread_mutex_unlock(&r->mu);
-  return st;
+  round_yield(s);
+  return s->status;
 }
 
-static void *round_job(void *p)
+/* A job's body: makecontext passes ints, so the slot's address comes in two halves. */
+static void round_entry(unsigned hi, unsigned lo)
 {
-  round_slot *s = p;
-  round *r = s->r;
+  round_slot *s = (round_slot *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
+#ifdef ROUND_ASAN
+  ROUND_IN(NULL, &s->r->main_bottom, &s->r->main_size);
+#endif
   s->result = s->fn(s->arg, &s->m);
-  pthread_mutex_lock(&r->mu);
-  if (--r->live == r->posted) pthread_cond_signal(&r->fit_cv);
-  pthread_mutex_unlock(&r->mu);
-  return NULL;
+  s->live = 0;
+  ROUND_TO(NULL, s->r->main_bottom, s->r->main_size);
+  /* returning resumes uc_link: the caller's context */
 }
 
 /* Evaluate the posted requests a..b-1 (slots in order, some not posted) in one call. */
@@ -117,20 +179,18 @@ static int round_call(round *r, size_t a, size_t b, start_round_counts *c)
 {
   size_t D = r->model->dim, N = 0, k = 0;
   int grad = 0;
+  round_slot *one = NULL;
   for (size_t i = a; i < b; i++)
     if (r->slot[i].posted) {
       N += r->slot[i].n;
       grad |= r->slot[i].grad != NULL;
-      k++;
+      if (!k++) one = &r->slot[i];
     }
   if (k == 0) return VI_SUCCESS;
-  round_slot *one = NULL;
-  for (size_t i = a; i < b && k == 1 && !one; i++)
-    if (r->slot[i].posted) one = &r->slot[i];
   c->n_calls++;
   c->n_gcalls += grad;
   c->n_points += N;
-  if (one) {   /* a request alone: straight into its own arrays */
+  if (k == 1) {   /* a request alone: straight into its own arrays */
     one->status = r->model->log_joint(r->model->ctx, one->n, one->z, one->lp, one->grad);
     return VI_SUCCESS;
   }
@@ -185,71 +245,80 @@ static int round_batch(round *r, start_round_counts *c)
   return round_call(r, a, r->n, c);
 }
 
-/* The lockstep round; *started = how many jobs got a thread (the rest are the caller's). */
-static int round_threads(const vi_model *m, size_t n, start_round_fn fn, void *const *args,
-                         int *status, start_round_counts *c, size_t *started)
+/* Job s's context: a stack, and round_entry as its body.  Apart from the round's loop:
+ * getcontext returns twice in principle (never here, the context is only started). */
+static int round_slot_init(round *r, round_slot *s, start_round_fn fn, void *arg)
+{
+  s->r = r;
+  s->fn = fn;
+  s->arg = arg;
+  s->m = *r->model;
+  s->m.ctx = s;
+  s->m.log_joint = round_log_joint;
+  if (!(s->stack = malloc(ROUND_STACK))) return -1;
+  if (getcontext(&s->uc) != 0) {
+    free(s->stack);
+    s->stack = NULL;
+    return -1;
+  }
+  s->uc.uc_stack.ss_sp = s->stack;
+  s->uc.uc_stack.ss_size = ROUND_STACK;
+  s->uc.uc_link = &r->main;
+#ifdef HAVE_VALGRIND_VALGRIND_H
+  s->vg_id = VALGRIND_STACK_REGISTER(s->stack, s->stack + ROUND_STACK);
+#endif
+  uint64_t a = (uint64_t)(uintptr_t)s;
+  makecontext(&s->uc, (void (*)(void))round_entry, 2, (unsigned)(a >> 32),
+              (unsigned)(a & 0xffffffffu));
+  s->live = 1;
+  return 0;
+}
+
+/* The lockstep round; *started = how many jobs got a stack (the rest are the caller's). */
+static int round_coroutines(const vi_model *m, size_t n, start_round_fn fn,
+                            void *const *args, int *status, start_round_counts *c,
+                            size_t *started)
 {
   round r;
   memset(&r, 0, sizeof r);
   *started = 0;
   r.model = m;
   r.n = n;
-  pthread_t *th = malloc(n * sizeof *th);
-  r.slot = calloc(n, sizeof *r.slot);
-  if (!th || !r.slot) {
-    free(th);
-    free(r.slot);
-    return VI_ENOMEM;
-  }
-  pthread_mutex_init(&r.mu, NULL);
-  pthread_cond_init(&r.fit_cv, NULL);
-  pthread_cond_init(&r.job_cv, NULL);
-  int st = VI_SUCCESS;
-  pthread_mutex_lock(&r.mu);
+  if (!(r.slot = calloc(n, sizeof *r.slot))) return VI_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    round_slot *s = &r.slot[i];
-    s->r = &r;
-    s->fn = fn;
-    s->arg = args[i];
-    s->m = *m;
-    s->m.ctx = s;
-    s->m.log_joint = round_log_joint;
-    r.live++;
-    if (pthread_create(&th[i], NULL, round_job, s) != 0) {
-      r.live--;   /* no thread: this job and the rest run on the caller's after the round */
-      break;
-    }
+    if (round_slot_init(&r, &r.slot[i], fn, args[i]) != 0)
+      break;   /* this job and the rest run one after another after the round */
     ++*started;
   }
-  while (r.live > 0) {
-    while (r.posted < r.live) pthread_cond_wait(&r.fit_cv, &r.mu);
-    if (r.live == 0) break;
-    /* every live job waits for its values: nothing else touches the slots meanwhile */
-    pthread_mutex_unlock(&r.mu);
+  size_t live = *started;
+  while (live > 0) {
+    /* resume every job that has its values (or has not started), in order, until it
+     * posts again or ends */
+    for (size_t i = 0; i < *started; i++) {
+      round_slot *s = &r.slot[i];
+      if (!s->live) continue;
+      s->posted = 0;
+      round_resume(&r, s);
+      if (!s->live) live--;
+    }
+    if (live == 0) break;
     int bs = round_batch(&r, c);
-    pthread_mutex_lock(&r.mu);
-    for (size_t i = 0; i < *started; i++)
-      if (r.slot[i].posted) {
-        if (bs != VI_SUCCESS) r.slot[i].status = bs;
-        r.slot[i].posted = 0;
-      }
-    r.posted = 0;
-    pthread_cond_broadcast(&r.job_cv);
+    if (bs != VI_SUCCESS)
+      for (size_t i = 0; i < *started; i++)
+        if (r.slot[i].posted) r.slot[i].status = bs;
   }
-  pthread_mutex_unlock(&r.mu);
   for (size_t i = 0; i < *started; i++) {
-    pthread_join(th[i], NULL);
     status[i] = r.slot[i].result;
+#ifdef HAVE_VALGRIND_VALGRIND_H
+    VALGRIND_STACK_DEREGISTER(r.slot[i].vg_id);
+#endif
+    free(r.slot[i].stack);
   }
-  pthread_cond_destroy(&r.job_cv);
-  pthread_cond_destroy(&r.fit_cv);
-  pthread_mutex_destroy(&r.mu);
   free(r.z);
   free(r.lp);
   free(r.g);
   free(r.slot);
-  free(th);
-  return st;
+  return VI_SUCCESS;
 }
 #endif
 
@@ -257,9 +326,9 @@ int start_round_run(const vi_model *m, size_t n, start_round_fn fn, void *const 
                     int *status, start_round_counts *c)
 {
   size_t started = 0;
-#ifdef HAVE_PTHREADS
+#ifdef ROUND_COROUTINES
   if (n > 1 && !start_round_sequential) {
-    int st = round_threads(m, n, fn, args, status, c, &started);
+    int st = round_coroutines(m, n, fn, args, status, c, &started);
     if (st != VI_SUCCESS) return st;
   }
 #endif

@@ -1,6 +1,5 @@
-/* engine/start_round.h: internal: a round of mode searches run in lockstep, each on a
- * thread of its own, their model calls gathered into batched calls made on the caller's
- * thread (start_round.c). */
+/* engine/start_round.h: internal: a round of mode searches run in lockstep as coroutines,
+ * their model calls gathered into batched calls (start_round.c). */
 #ifndef VI_ENGINE_START_ROUND_H
 #define VI_ENGINE_START_ROUND_H
 
@@ -16,15 +15,16 @@ typedef struct {
   size_t n_calls, n_gcalls, n_points;
 } start_round_counts;
 
-/* Run fn(args[i], m_i) for i < n and wait for all of them.  m_i's log_joint posts its
- * points and waits; when every job still running has posted (or ended), the calling
- * thread evaluates all posted points with m's log_joint, in the jobs' order, in batched
- * calls of at most START_ROUND_DOUBLES values of z each (a request is never split), and
- * lets them go on.  A batch's composition depends only on what the jobs ask, not on
- * timing: with a deterministic model the round is deterministic.  m's callbacks are called
- * from the calling thread only, one call at a time (vi/model.h).  With n == 1, without
- * threads (configure found no pthreads) or with start_round_sequential set, the jobs run
- * one after another on the calling thread instead, each call passed through as it comes.
+/* Run fn(args[i], m_i) for i < n, each as a coroutine on a stack of its own, until all
+ * have returned.  m_i's log_joint posts its points and switches back; when every job still
+ * running has posted (or ended), all posted points are evaluated with m's log_joint, in
+ * the jobs' order, in batched calls of at most START_ROUND_DOUBLES values of z each (a
+ * request is never split), and the jobs resumed in order.  A batch's composition depends
+ * only on what the jobs ask: with a deterministic model the round is deterministic.  All
+ * runs on the calling thread (m's callbacks are called from it, one call at a time, as
+ * vi/model.h promises).  With n == 1, without coroutines (configure found no
+ * makecontext) or with start_round_sequential set, the jobs run one after another
+ * instead, each call passed through as it comes.
  * A failing batched call gives its status to every request in it.  Counts are added to
  * *c.  Returns VI_SUCCESS (the jobs' own statuses are in status) or VI_ENOMEM. */
 int start_round_run(const vi_model *m, size_t n, start_round_fn fn, void *const *args,
