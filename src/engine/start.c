@@ -13,13 +13,17 @@
  * searches that end on
  * the same mode (within 0.1 sd in every coordinate) are merged, each distinct mode is
  * scored by the ELBO of its Gaussian on the fit's draws, and the fit continues from the
- * best.  The modes found are kept for the report (vi_fit_mode).  VI_STARTS_AUTO (the
- * default) sets the number of searches by Boender & Rinnooy Kan's stopping rule
- * (start_enough): four fixed searches missed the better mode on 2 of 10 seeds of
- * posteriordb's drive HMM and on the lynx-hare Lotka-Volterra ODE, where one random
- * search in three or four reaches it (bench/README.md, "Several starts").  Fitting the
- * best few modes instead was not needed: on both the best-scored start Gaussian was the
- * best mode's.
+ * best.  The searches run in rounds, as coroutines in lockstep whose model points are
+ * evaluated in common batched calls (start_round.c, issue 15): a round is as many
+ * searches as the stopping rule will ask for whatever they find, and its results are
+ * taken in the searches' order, so the rule's statistics and decisions are those of one
+ * search at a time.  The modes found are kept for the report (vi_fit_mode).
+ * VI_STARTS_AUTO (the default) sets the number of searches by Boender & Rinnooy Kan's
+ * stopping rule (start_enough): four fixed searches missed the better mode on 2 of 10
+ * seeds of posteriordb's drive HMM and on the lynx-hare Lotka-Volterra ODE, where one
+ * random search in three or four reaches it (bench/README.md, "Several starts").
+ * Fitting the best few modes instead was not needed: on both the best-scored start
+ * Gaussian was the best mode's.
  *
  * Measured when the Laplace start was made the default (zero start vs Laplace, seeds
  * 1..3, the bench suite and the 35 e2e models): never worse by more than 0.016 nats;
