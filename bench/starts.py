@@ -22,6 +22,7 @@ import importlib.machinery
 import importlib.util
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -61,22 +62,30 @@ def suite_models(out):
 
 
 def fit(vi, stan, data, starts, seed, out):
-    js = os.path.join(out, "fit.json")
+    js, tr = os.path.join(out, "fit.json"), os.path.join(out, "fit.trace.csv")
     cmd = [vi, "fit", stan, "--seed", str(seed), "--starts", starts, "--summary-json", js,
-           "--output", os.path.join(out, "fit.csv"), "--quiet", "--print-every", "0"]
+           "--output", os.path.join(out, "fit.csv"), "--quiet", "--print-every", "0",
+           "--trace", tr]
     if data:
         cmd += ["--data", data]
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
     r = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = ru1.ru_utime + ru1.ru_stime - ru0.ru_utime - ru0.ru_stime
     try:
         s = json.load(open(js))
         os.remove(js)
-    except (OSError, ValueError):
+        # iteration 0: the state vi_fit_alloc leaves, the mode searches included
+        t0 = next(csv.DictReader(open(tr)))
+        os.remove(tr)
+    except (OSError, ValueError, StopIteration):
         return dict(exit=r.returncode)
     li = s.get("last_iteration") or {}
     st = s.get("start") or {}
     return dict(exit=r.returncode, elbo=s["final"]["elbo"] if s.get("final") else None,
                 objective=li.get("elbo"), points=li.get("n_points"), calls=li.get("n_fevals"),
-                seconds=li.get("seconds"),
+                seconds=li.get("seconds"), cpu=cpu, start_calls=int(t0["n_fevals"]),
+                start_seconds=float(t0["seconds"]),
                 searches=st.get("searches"), modes=len(st.get("modes") or []))
 
 
@@ -105,12 +114,13 @@ def main():
                     r.update(model=name, seed=seed, starts=k, build=build)
                     (before if build == "before" else rows).append(r)
                     print("%-34s seed %d starts %-4s %-6s exit %s ELBO %s points %s calls %s "
-                          "s %s searches %s modes %s"
+                          "s %s cpu %s start calls %s s %s searches %s modes %s"
                           % (name, seed, k, build, r["exit"], r.get("elbo"), r.get("points"),
-                             r.get("calls"), r.get("seconds"), r.get("searches"),
+                             r.get("calls"), r.get("seconds"), r.get("cpu"),
+                             r.get("start_calls"), r.get("start_seconds"), r.get("searches"),
                              r.get("modes")), file=sys.stderr, flush=True)
     keys = ["model", "seed", "starts", "build", "exit", "elbo", "objective", "points",
-            "calls", "seconds", "searches", "modes"]
+            "calls", "seconds", "cpu", "start_calls", "start_seconds", "searches", "modes"]
     with open(os.path.join(a.out, "starts.csv"), "w", newline="") as f:
         w = csv.DictWriter(f, keys)
         w.writeheader()
@@ -157,17 +167,24 @@ def main():
 
 
 def compare_builds(before, after, settings):
-    """The table of --vi against --before, fit by fit, at each setting."""
+    """The table of --vi against --before, fit by fit, at each setting: model calls and
+    seconds of the whole fit, and of the start alone (vi_fit_alloc: the mode searches)."""
     old = {(r["model"], r["seed"], r["starts"]): r for r in before}
     print()
     print("| --starts | fits | final ELBO vs before: higher by > 0.01 / within 0.01 / lower "
-          "by > 0.01 (bit-identical) | model calls (median ratio, total ratio) | model points "
-          "(total ratio) | seconds (median ratio, total ratio, total before -> after) |")
-    print("|---|---|---|---|---|---|")
+          "by > 0.01 (bit-identical) | model points (total ratio) | model calls: fit, start "
+          "(median ratio; total ratio) | start's wall seconds (median ratio; total) | fit's "
+          "CPU seconds (median ratio; total) |")
+    print("|---|---|---|---|---|---|---|")
+
+    def ratios(pairs):
+        pairs = [(a, b) for a, b in pairs if a and b]
+        return (statistics.median(b / a for a, b in pairs), sum(a for a, _ in pairs),
+                sum(b for _, b in pairs))
+
     for k in settings:
         hi = same = lo = ident = 0
-        cr, sr = [], []
-        tot = dict(c0=0, c1=0, p0=0, p1=0, s0=0.0, s1=0.0)
+        pairs = []
         for r in after:
             b = old.get((r["model"], r["seed"], r["starts"]))
             if r["starts"] != k or not b or r.get("elbo") is None or b.get("elbo") is None:
@@ -179,24 +196,18 @@ def compare_builds(before, after, settings):
             ident += r["elbo"] == b["elbo"] and r["objective"] == b["objective"]
             if d < -0.01:
                 print("  lower: %s %+.3f" % (r["model"], d))
-            if b.get("calls") and r.get("calls"):
-                cr.append(r["calls"] / b["calls"])
-                tot["c0"] += b["calls"]
-                tot["c1"] += r["calls"]
-            if b.get("points") and r.get("points"):
-                tot["p0"] += b["points"]
-                tot["p1"] += r["points"]
-            if b.get("seconds") and r.get("seconds"):
-                sr.append(r["seconds"] / b["seconds"])
-                tot["s0"] += b["seconds"]
-                tot["s1"] += r["seconds"]
-        if not cr or not sr:
+            pairs.append((b, r))
+        if not pairs:
             continue
-        print("| %s | %d | %d / %d / %d (%d) | %.2fx, %.2fx | %.2fx | %.2fx, %.2fx, %.1f -> %.1f s |"
-              % (k, hi + same + lo, hi, same, lo, ident, statistics.median(cr),
-                 tot["c1"] / tot["c0"], tot["p1"] / max(tot["p0"], 1), statistics.median(sr),
-                 tot["s1"] / tot["s0"], tot["s0"], tot["s1"]))
-
+        pts = ratios((b["points"], r["points"]) for b, r in pairs)
+        fc = ratios((b["calls"], r["calls"]) for b, r in pairs)
+        sc = ratios((b["start_calls"], r["start_calls"]) for b, r in pairs)
+        ss = ratios((b["start_seconds"], r["start_seconds"]) for b, r in pairs)
+        cp = ratios((b["cpu"], r["cpu"]) for b, r in pairs)
+        print("| %s | %d | %d / %d / %d (%d) | %.3fx | %.2fx, %.2fx; %.2fx, %.2fx | %.2fx; "
+              "%.1f -> %.1f s | %.2fx; %.1f -> %.1f s |"
+              % (k, hi + same + lo, hi, same, lo, ident, pts[2] / pts[1], fc[0], sc[0],
+                 fc[2] / fc[1], sc[2] / sc[1], ss[0], ss[1], ss[2], cp[0], cp[1], cp[2]))
 
 if __name__ == "__main__":
     sys.exit(main())

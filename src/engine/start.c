@@ -467,7 +467,8 @@ int fit_start_laplace(vi_fit *f)
       job[i].k = k + i;
       if (k + i == 0) memcpy(z0, f->x, D * sizeof(double));
       else if ((k + i) % 2 == 0 && f->model.log_lik) {
-        if ((st = start_prior_point(f, &prior, (k + i) / 2 - 1, z0)) != VI_SUCCESS) goto done;
+        if ((st = start_prior_point(f, &prior, (k + i) / 2 - 1, z0)) != VI_SUCCESS)
+          goto done;
       } else
         for (size_t j = 0; j < D; j++) z0[j] = gsl_ran_flat(rs, -2.0, 2.0);
     }

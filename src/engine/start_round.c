@@ -115,8 +115,8 @@ struct round {
 /* ASan's fiber annotations around every switch (no-ops without ASan).  fake: the
  * leaving context's fake stack, NULL when it ends for good. */
 #ifdef ROUND_ASAN
-#define ROUND_TO(fake, bottom, size) __sanitizer_start_switch_fiber((fake), (bottom), (size))
-#define ROUND_IN(fake, bottom, size) __sanitizer_finish_switch_fiber((fake), (bottom), (size))
+#define ROUND_TO(fake, bottom, size) __sanitizer_start_switch_fiber(fake, bottom, size)
+#define ROUND_IN(fake, bottom, size) __sanitizer_finish_switch_fiber(fake, bottom, size)
 #else
 #define ROUND_TO(fake, bottom, size) ((void)0)
 #define ROUND_IN(fake, bottom, size) ((void)0)
