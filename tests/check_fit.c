@@ -1176,8 +1176,10 @@ START_TEST(test_laplace_start)
         ck_assert_msg(fabs(mu[j] - mf_mean[j]) / mf_sd[j] < 0.1, "mu %zu: %g vs %g", j,
                       mu[j], mf_mean[j]);
       }
-      /* the mode search is paid for: one-point evaluations, each with a gradient */
-      ck_assert(d0->n_gevals > vi_fit_init_iterations(f));
+      /* the mode searches are paid for: mostly one point per search and iteration, each
+       * with a gradient (the searches' points batched together in rounds) */
+      ck_assert(d0->n_gevals > 0);
+      ck_assert(d0->n_points > vi_fit_init_iterations(f));
       ck_assert(d0->n_points > 16 * 2);
       ck_assert(d0->n_points < 16 * d0->n_fevals);
     } else {
@@ -1500,8 +1502,9 @@ START_TEST(test_starts_rounds)
     ck_assert_uint_eq(lock.calls, lock.n_fevals);   /* every call counted, once */
     ck_assert_uint_eq(seq.calls, seq.n_fevals);
     /* the rounds' calls: about those of the longest search of each round */
-    ck_assert_msg(2 * lock.n_fevals < seq.n_fevals, "%zu calls in rounds, %zu one by one",
-                  lock.n_fevals, seq.n_fevals);
+    if (start_round_lockstep)   /* (not in an ASan build) */
+      ck_assert_msg(2 * lock.n_fevals < seq.n_fevals, "%zu calls in rounds, %zu one by one",
+                    lock.n_fevals, seq.n_fevals);
     /* both wells found, the deeper first, at its centre (a Gaussian well's mode) */
     ck_assert_uint_eq(seq.n_modes, 2);
     ck_assert(seq.elbo[0] > seq.elbo[1]);

@@ -15,8 +15,8 @@
  * microsecond, a thread's hand-over tens (on a loaded machine, a scheduler's time slice),
  * which made the searches of cheap models up to 7x slower.  This is the lockstep batching
  * of independent optimisation runs, as of multi-path Pathfinder's (Zhang, Carpenter,
- * Gelman & Vehtari, JMLR 2022) paths, made on one model.  ASan and valgrind are told of
- * the stack switches (their fiber and stack annotations). */
+ * Gelman & Vehtari, JMLR 2022) paths, made on one model.  Valgrind is told of the
+ * stacks. */
 #ifndef _DEFAULT_SOURCE
 #define _DEFAULT_SOURCE   /* ucontext_t's members under -D_POSIX_C_SOURCE */
 #endif
@@ -28,12 +28,8 @@
 #include <string.h>
 #include <vi/status.h>
 #include "engine/start_round.h"
-#if defined(HAVE_UCONTEXT_H) && defined(HAVE_MAKECONTEXT) && defined(HAVE_SWAPCONTEXT)
-#define ROUND_COROUTINES 1
-#include <ucontext.h>
-#ifdef HAVE_VALGRIND_VALGRIND_H
-#include <valgrind/valgrind.h>
-#endif
+/* Under ASan the rounds run one search after another: its swapcontext interceptor prints
+ * a warning on every run (a fit's stderr must stay clean), whatever the annotations. */
 #if defined(__SANITIZE_ADDRESS__)
 #define ROUND_ASAN 1
 #elif defined(__has_feature)
@@ -41,12 +37,21 @@
 #define ROUND_ASAN 1
 #endif
 #endif
-#ifdef ROUND_ASAN
-#include <sanitizer/common_interface_defs.h>
+#if defined(HAVE_UCONTEXT_H) && defined(HAVE_MAKECONTEXT) && defined(HAVE_SWAPCONTEXT) && \
+    !defined(ROUND_ASAN)
+#define ROUND_COROUTINES 1
+#include <ucontext.h>
+#ifdef HAVE_VALGRIND_VALGRIND_H
+#include <valgrind/valgrind.h>
 #endif
 #endif
 
 int start_round_sequential = 0;
+#ifdef ROUND_COROUTINES
+const int start_round_lockstep = 1;
+#else
+const int start_round_lockstep = 0;
+#endif
 
 /* ---- one job after another, on the calling thread --------------------------------- */
 
@@ -106,47 +111,18 @@ struct round {
   const vi_model *model;
   double *z, *lp, *g;   /* a batched call's points, values, gradients */
   size_t cap;           /* points they hold */
-#ifdef ROUND_ASAN
-  const void *main_bottom;   /* the caller's stack, as ASan knows it */
-  size_t main_size;
-#endif
 };
-
-/* ASan's fiber annotations around every switch (no-ops without ASan).  fake: the
- * leaving context's fake stack, NULL when it ends for good. */
-#ifdef ROUND_ASAN
-#define ROUND_TO(fake, bottom, size) __sanitizer_start_switch_fiber(fake, bottom, size)
-#define ROUND_IN(fake, bottom, size) __sanitizer_finish_switch_fiber(fake, bottom, size)
-#else
-#define ROUND_TO(fake, bottom, size) ((void)0)
-#define ROUND_IN(fake, bottom, size) ((void)0)
-#endif
 
 /* From a job back to the caller. */
 static void round_yield(round_slot *s)
 {
-  round *r = s->r;
-#ifdef ROUND_ASAN
-  void *fake = NULL;
-  ROUND_TO(&fake, r->main_bottom, r->main_size);
-  swapcontext(&s->uc, &r->main);
-  ROUND_IN(fake, NULL, NULL);
-#else
-  swapcontext(&s->uc, &r->main);
-#endif
+  swapcontext(&s->uc, &s->r->main);
 }
 
 /* From the caller into job s, until it posts or ends. */
 static void round_resume(round *r, round_slot *s)
 {
-#ifdef ROUND_ASAN
-  void *fake = NULL;
-  ROUND_TO(&fake, s->stack, ROUND_STACK);
   swapcontext(&r->main, &s->uc);
-  ROUND_IN(fake, NULL, NULL);
-#else
-  swapcontext(&r->main, &s->uc);
-#endif
 }
 
 static int round_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
@@ -165,12 +141,8 @@ static int round_log_joint(void *ctx, size_t n, const double *z, double *lp, dou
 static void round_entry(unsigned hi, unsigned lo)
 {
   round_slot *s = (round_slot *)(uintptr_t)(((uint64_t)hi << 32) | (uint64_t)lo);
-#ifdef ROUND_ASAN
-  ROUND_IN(NULL, &s->r->main_bottom, &s->r->main_size);
-#endif
   s->result = s->fn(s->arg, &s->m);
   s->live = 0;
-  ROUND_TO(NULL, s->r->main_bottom, s->r->main_size);
   /* returning resumes uc_link: the caller's context */
 }
 

@@ -23,7 +23,7 @@ typedef struct {
  * only on what the jobs ask: with a deterministic model the round is deterministic.  All
  * runs on the calling thread (m's callbacks are called from it, one call at a time, as
  * vi/model.h promises).  With n == 1, without coroutines (configure found no
- * makecontext) or with start_round_sequential set, the jobs run one after another
+ * makecontext, or an ASan build) or with start_round_sequential set, the jobs run one after another
  * instead, each call passed through as it comes.
  * A failing batched call gives its status to every request in it.  Counts are added to
  * *c.  Returns VI_SUCCESS (the jobs' own statuses are in status) or VI_ENOMEM. */
@@ -34,5 +34,8 @@ int start_round_run(const vi_model *m, size_t n, start_round_fn fn, void *const 
 
 /* Nonzero: every round runs its jobs one after another (tests compare the two ways). */
 extern int start_round_sequential;
+/* 1 when rounds run in lockstep (coroutines built in: not without makecontext, nor under
+ * ASan), 0 when they always run one job after another. */
+extern const int start_round_lockstep;
 
 #endif
