@@ -246,7 +246,8 @@ static int round_slot_init(round *r, round_slot *s, start_round_fn fn, void *arg
   return 0;
 }
 
-/* The lockstep round; *started = how many jobs got a stack (the rest are the caller's). */
+/* The lockstep round (*started = n once it runs); VI_ENOMEM, nothing run, when a job's
+ * stack cannot be had. */
 static int round_coroutines(const vi_model *m, size_t n, start_round_fn fn,
                             void *const *args, int *status, start_round_counts *c,
                             size_t *started)
@@ -258,8 +259,19 @@ static int round_coroutines(const vi_model *m, size_t n, start_round_fn fn,
   r.n = n;
   if (!(r.slot = calloc(n, sizeof *r.slot))) return VI_ENOMEM;
   for (size_t i = 0; i < n; i++) {
-    if (round_slot_init(&r, &r.slot[i], fn, args[i]) != 0)
-      break;   /* this job and the rest run one after another after the round */
+    if (round_slot_init(&r, &r.slot[i], fn, args[i]) != 0) {
+      /* no stack: fail before any job ran (running the rest one by one would batch
+       * differently, and a fit that absorbs a failure must be the same fit) */
+      for (size_t k = 0; k < *started; k++) {
+#ifdef HAVE_VALGRIND_VALGRIND_H
+        VALGRIND_STACK_DEREGISTER(r.slot[k].vg_id);
+#endif
+        free(r.slot[k].stack);
+      }
+      free(r.slot);
+      *started = 0;
+      return VI_ENOMEM;
+    }
     ++*started;
   }
   size_t live = *started;
