@@ -18,6 +18,9 @@
  *    a mode; a model error in the mode search fails the alloc; same seed, same bits;
  *    an uncentred, badly scaled regression (intercept next to x ~ 66 + 4 N(0,1), a column
  *    scaled 1e3) reaches the optimum to 1e-3 sd (Newton mode search + preconditioning);
+ *  - several starts: the searches of a round in lockstep give the modes, counts, decisions
+ *    and start of one search at a time bit for bit, the same twice, in fewer than half
+ *    the model calls; rounds whose searches fail (no finite point, a model error) end;
  *  - vi_fit_finish: IS log-evidence within a few standard errors of the exact value,
  *    forward KL finite and >= 0;
  *  - vi_fit_finish_shared: with a fixed count, vi_fit_finish's estimates bit for bit; the
@@ -35,6 +38,7 @@
 #include <vi/status.h>
 #include "engine/fit_internal.h"
 #include "engine/objective.h"
+#include "engine/start_round.h"
 #include "c_models.h"
 
 #define LOG_2PI 1.8378770664093454836
@@ -1243,8 +1247,10 @@ START_TEST(test_laplace_start)
         ck_assert_msg(fabs(mu[j] - mf_mean[j]) / mf_sd[j] < 0.1, "mu %zu: %g vs %g", j,
                       mu[j], mf_mean[j]);
       }
-      /* the mode search is paid for: one-point evaluations, each with a gradient */
-      ck_assert(d0->n_gevals > vi_fit_init_iterations(f));
+      /* the mode searches are paid for: mostly one point per search and iteration, each
+       * with a gradient (the searches' points batched together in rounds) */
+      ck_assert(d0->n_gevals > 0);
+      ck_assert(d0->n_points > vi_fit_init_iterations(f));
       ck_assert(d0->n_points > 16 * 2);
       ck_assert(d0->n_points < 16 * d0->n_fevals);
     } else {
@@ -1469,6 +1475,193 @@ START_TEST(test_ill_conditioned)
 }
 END_TEST
 
+/* ---- several starts: the rounds of mode searches (start_round.c) -------------------- */
+
+/* Two Gaussian wells, 0.7 N((-1.5, 0), 0.3^2 I) + 0.3 N((1.5, 0.5), 0.3^2 I): two proper
+ * modes, the searches from (-2, 2)^2 end on one or the other.  *ctx counts the calls. */
+static int wells_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  static const double c[2][2] = {{-1.5, 0.0}, {1.5, 0.5}}, w[2] = {0.7, 0.3};
+  const double s2 = 0.09;
+  if (ctx) ++*(size_t *)ctx;
+  for (size_t i = 0; i < n; i++) {
+    double l[2];
+    for (int k = 0; k < 2; k++) {
+      double a = z[2 * i] - c[k][0], b = z[2 * i + 1] - c[k][1];
+      l[k] = log(w[k]) - 0.5 * (a * a + b * b) / s2 - log(2.0 * M_PI * s2);
+    }
+    double m = fmax(l[0], l[1]), e0 = exp(l[0] - m), e1 = exp(l[1] - m);
+    lp[i] = m + log(e0 + e1);
+    if (grad)
+      for (int j = 0; j < 2; j++)
+        grad[2 * i + j] = -(e0 * (z[2 * i + j] - c[0][j]) + e1 * (z[2 * i + j] - c[1][j])) /
+                          (s2 * (e0 + e1));
+  }
+  return VI_SUCCESS;
+}
+
+/* What a fit's start gives, to compare two ways of running the searches. */
+typedef struct {
+  int status;
+  size_t searches, n_modes, n_points, n_fevals, calls;
+  double elbo[8], mode[8][2], mean[2], sd[2];
+  size_t starts[8];
+} starts_run;
+
+static void starts_take(vi_model *m, const vi_options *opt, int sequential, starts_run *r)
+{
+  memset(r, 0, sizeof *r);
+  start_round_sequential = sequential;
+  vi_fit *f = vi_fit_alloc(m, opt, &r->status);
+  start_round_sequential = 0;
+  if (m->ctx) r->calls = *(size_t *)m->ctx;
+  if (!f) return;
+  r->searches = vi_fit_start_searches(f);
+  r->n_modes = vi_fit_modes(f);
+  for (size_t k = 0; k < r->n_modes && k < 8; k++) {
+    const vi_mode *md = vi_fit_mode(f, k);
+    r->elbo[k] = md->elbo;
+    r->starts[k] = md->starts;
+    memcpy(r->mode[k], md->mean, sizeof r->mode[k]);
+  }
+  memcpy(r->mean, vi_fit_mean(f), sizeof r->mean);
+  memcpy(r->sd, vi_fit_sd(f), sizeof r->sd);
+  r->n_points = vi_fit_diag(f)->n_points;
+  r->n_fevals = vi_fit_diag(f)->n_fevals;
+  vi_fit_free(f);
+}
+
+/* The same modes, counts, decisions and start bit for bit, one at a time or in rounds:
+ * only the number of model calls differs. */
+static void starts_same(const starts_run *a, const starts_run *b)
+{
+  ck_assert_int_eq(a->status, b->status);
+  ck_assert_uint_eq(a->searches, b->searches);
+  ck_assert_uint_eq(a->n_modes, b->n_modes);
+  ck_assert_uint_eq(a->n_points, b->n_points);
+  ck_assert_int_eq(memcmp(a->elbo, b->elbo, sizeof a->elbo), 0);
+  ck_assert_int_eq(memcmp(a->starts, b->starts, sizeof a->starts), 0);
+  ck_assert_int_eq(memcmp(a->mode, b->mode, sizeof a->mode), 0);
+  ck_assert_int_eq(memcmp(a->mean, b->mean, sizeof a->mean), 0);
+  ck_assert_int_eq(memcmp(a->sd, b->sd, sizeof a->sd), 0);
+}
+
+START_TEST(test_starts_rounds)
+{
+  size_t calls = 0;
+  vi_model m = {0};
+  m.dim = 2;
+  m.log_joint = wells_log_joint;
+  m.ctx = &calls;
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init = VI_INIT_LAPLACE;
+  size_t Ks[2] = {8, VI_STARTS_AUTO};
+  for (int t = 0; t < 2; t++) {
+    opt.starts = Ks[t];
+    starts_run seq, lock, again;
+    calls = 0;
+    starts_take(&m, &opt, 1, &seq);
+    calls = 0;
+    starts_take(&m, &opt, 0, &lock);
+    calls = 0;
+    starts_take(&m, &opt, 0, &again);
+    ck_assert_int_eq(seq.status, VI_SUCCESS);
+    starts_same(&seq, &lock);
+    starts_same(&lock, &again);
+    ck_assert_uint_eq(lock.n_fevals, again.n_fevals);
+    ck_assert_uint_eq(lock.calls, lock.n_fevals);   /* every call counted, once */
+    ck_assert_uint_eq(seq.calls, seq.n_fevals);
+    /* the rounds' calls: about those of the longest search of each round */
+    if (start_round_lockstep)   /* (not in an ASan build) */
+      ck_assert_msg(2 * lock.n_fevals < seq.n_fevals, "%zu calls in rounds, %zu one by one",
+                    lock.n_fevals, seq.n_fevals);
+    /* both wells found, the deeper first, at its centre (a Gaussian well's mode) */
+    ck_assert_uint_eq(seq.n_modes, 2);
+    ck_assert(seq.elbo[0] > seq.elbo[1]);
+    ck_assert_double_eq_tol(seq.mode[0][0], -1.5, 1e-3);
+    ck_assert_double_eq_tol(seq.mode[0][1], 0.0, 1e-3);
+    ck_assert_double_eq_tol(seq.mean[0], -1.5, 1e-3);
+    ck_assert_uint_eq(seq.starts[0] + seq.starts[1], seq.searches);
+    /* 8, or what the stopping rule asked for: two modes, 18 searches agreeing */
+    ck_assert_uint_eq(seq.searches, t == 0 ? 8 : 18);
+  }
+}
+END_TEST
+
+/* Finite only where z_1 > 0.3: N((1, 0.5), 0.1^2 I) there (7 sds from the edge, so that
+ * the mode's Gaussian has a finite ELBO on the fit's draws). */
+static int half_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  for (size_t i = 0; i < n; i++) {
+    double a = z[2 * i] - 1.0, b = z[2 * i + 1] - 0.5;
+    lp[i] = z[2 * i] > 0.3 ? -50.0 * (a * a + b * b) : -INFINITY;
+    if (grad) {
+      grad[2 * i] = -100.0 * a;
+      grad[2 * i + 1] = -100.0 * b;
+    }
+  }
+  return VI_SUCCESS;
+}
+
+static int nowhere_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  for (size_t i = 0; i < n; i++) {
+    lp[i] = (i % 2) ? NAN : -INFINITY;
+    if (grad) grad[2 * i] = grad[2 * i + 1] = NAN;
+  }
+  return VI_SUCCESS;
+}
+
+/* An error status where z_1 < 0 (a reject statement, say). */
+static int refusing_log_joint(void *ctx, size_t n, const double *z, double *lp, double *grad)
+{
+  for (size_t i = 0; i < n; i++)
+    if (z[2 * i] < 0.0) return VI_ERUNTIME;
+  return half_log_joint(ctx, n, z, lp, grad);
+}
+
+/* Rounds whose searches fail (no finite point from their start, or a model error) end,
+ * and end as one search at a time did. */
+START_TEST(test_starts_failing)
+{
+  vi_model m = {0};
+  m.dim = 2;
+  vi_options opt;
+  vi_options_default(&opt);
+  opt.init = VI_INIT_LAPLACE;
+  size_t Ks[2] = {8, VI_STARTS_AUTO};
+  for (int t = 0; t < 2; t++) {
+    opt.starts = Ks[t];
+    starts_run seq, lock;
+    /* half the starts in the region: those searches end at once, the others at the mode */
+    m.log_joint = half_log_joint;
+    starts_take(&m, &opt, 1, &seq);
+    starts_take(&m, &opt, 0, &lock);
+    ck_assert_int_eq(seq.status, VI_SUCCESS);
+    starts_same(&seq, &lock);
+    ck_assert_uint_eq(seq.n_modes, 1);
+    ck_assert_msg(seq.starts[0] < seq.searches && seq.starts[0] >= 2,
+                  "%zu of %zu searches at the mode", seq.starts[0], seq.searches);
+    ck_assert_double_eq_tol(seq.mode[0][0], 1.0, 1e-4);
+    ck_assert_double_eq_tol(seq.mode[0][1], 0.5, 1e-4);
+    ck_assert_double_eq_tol(seq.sd[0], 0.1, 1e-5);   /* the exact start */
+    /* nothing finite anywhere: every search fails, the rule gives up after 4 */
+    m.log_joint = nowhere_log_joint;
+    starts_take(&m, &opt, 1, &seq);
+    starts_take(&m, &opt, 0, &lock);
+    starts_same(&seq, &lock);
+    ck_assert_int_ne(seq.status, VI_SUCCESS);
+    /* a model error in some searches fails the fit with the model's status */
+    m.log_joint = refusing_log_joint;
+    starts_take(&m, &opt, 1, &seq);
+    starts_take(&m, &opt, 0, &lock);
+    ck_assert_int_eq(seq.status, VI_ERUNTIME);
+    ck_assert_int_eq(lock.status, VI_ERUNTIME);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("fit");
@@ -1525,6 +1718,11 @@ int main(void)
   tcase_add_test(tc_laplace, test_ill_conditioned);
   tcase_add_test(tc_laplace, test_prior_draws);
   suite_add_tcase(s, tc_laplace);
+  TCase *tc_starts = tcase_create("starts");
+  tcase_set_timeout(tc_starts, 120);   /* a round that hangs fails here */
+  tcase_add_test(tc_starts, test_starts_rounds);
+  tcase_add_test(tc_starts, test_starts_failing);
+  suite_add_tcase(s, tc_starts);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
   int nf = srunner_ntests_failed(sr);

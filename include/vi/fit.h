@@ -65,7 +65,9 @@ typedef enum {
  * diagonal of the negative Hessian there (the mean-field optimum of a Gaussian posterior);
  * kept only if its ELBO on the fit's draws beats that of the zero start with sd init_sd
  * (vi_fit_init_kind says which).  Its model evaluations count in n_points, n_fevals and
- * n_gevals (the mode search's as one-point evaluations).  init_mu still overrides init. */
+ * n_gevals (the mode searches' mostly one-point calls; several searches run in lockstep,
+ * their points batched into common calls, each counted once).  init_mu still overrides
+ * init. */
 typedef enum { VI_INIT_ZERO = 0, VI_INIT_RANDOM = 1, VI_INIT_LAPLACE = 2,
                VI_INIT_AUTO = 3 /* the default: VI_INIT_LAPLACE with fixed draws,
                                    VI_INIT_ZERO with fresh draws */ } vi_init;
@@ -156,7 +158,10 @@ typedef struct vi_options {
                                VI_STARTS_AUTO (0): as many as Boender & Rinnooy Kan's
                                stopping rules ask, 11 when they agree on one mode, more
                                when they find several, at most 32; 1 is the single
-                               search. */
+                               search.  The searches run in rounds (4, then as many
+                               as the rules ask next), in lockstep on the calling
+                               thread: their model points are evaluated together, and
+                               the rules decide as with one search at a time. */
   /* Added after starts: minibatches (stochastic variational inference, Hoffman, Blei,
    * Wang & Paisley, JMLR 2013).  With fresh draws and minibatch = B > 0, each step (the
    * start's evaluation included) first calls minibatch_fn(minibatch_ctx, B, rows), rows

@@ -13,13 +13,17 @@
  * searches that end on
  * the same mode (within 0.1 sd in every coordinate) are merged, each distinct mode is
  * scored by the ELBO of its Gaussian on the fit's draws, and the fit continues from the
- * best.  The modes found are kept for the report (vi_fit_mode).  VI_STARTS_AUTO (the
- * default) sets the number of searches by Boender & Rinnooy Kan's stopping rule
- * (start_enough): four fixed searches missed the better mode on 2 of 10 seeds of
- * posteriordb's drive HMM and on the lynx-hare Lotka-Volterra ODE, where one random
- * search in three or four reaches it (bench/README.md, "Several starts").  Fitting the
- * best few modes instead was not needed: on both the best-scored start Gaussian was the
- * best mode's.
+ * best.  The searches run in rounds, as coroutines in lockstep whose model points are
+ * evaluated in common batched calls (start_round.c, issue 15): a round is as many
+ * searches as the stopping rule will ask for whatever they find, and its results are
+ * taken in the searches' order, so the rule's statistics and decisions are those of one
+ * search at a time.  The modes found are kept for the report (vi_fit_mode).
+ * VI_STARTS_AUTO (the default) sets the number of searches by Boender & Rinnooy Kan's
+ * stopping rule (start_enough): four fixed searches missed the better mode on 2 of 10
+ * seeds of posteriordb's drive HMM and on the lynx-hare Lotka-Volterra ODE, where one
+ * random search in three or four reaches it (bench/README.md, "Several starts").
+ * Fitting the best few modes instead was not needed: on both the best-scored start
+ * Gaussian was the best mode's.
  *
  * Measured when the Laplace start was made the default (zero start vs Laplace, seeds
  * 1..3, the bench suite and the 35 e2e models): never worse by more than 0.016 nats;
@@ -34,11 +38,14 @@
 #include <vi/status.h>
 #include "engine/fit_internal.h"
 #include "engine/laplace.h"
+#include "engine/start_round.h"
 
 #define PRE_CORR 0.9     /* Hessian correlation above which GSL is preconditioned */
 #define MODE_SAME 0.1    /* two searches ended on one mode: within this many sds */
 #define STARTS_CAP 32    /* VI_STARTS_AUTO: at most this many mode searches */
-#define STARTS_ROUND 4   /* VI_STARTS_AUTO: searches before giving up on finding a mode */
+#define STARTS_NONE 4    /* VI_STARTS_AUTO: searches before giving up on finding a mode */
+#define STARTS_PARALLEL 16   /* at most this many searches in a round */
+#define STARTS_SCRATCH ((size_t)1 << 23)   /* doubles of scratch for a round's searches */
 
 /* A starting q whose draws reach where the log joint is not finite (a constrained support,
  * an overflow far out): halve its sds, up to START_SHRINKS times, before giving up. */
@@ -72,16 +79,19 @@ int fit_start_at(vi_fit *f, const double *mu)
  * was found.  Each try is one model point, counted. */
 #define START_TRIES 100
 #define LAPLACE_JITTER 0.5
-int fit_start_feasible_mean(vi_fit *f)
+/* The tries through model m into z (D values); counts the points when counts is given
+ * (a round's model counts its own). */
+static int start_feasible(vi_fit *f, const vi_model *m, double *z, int count)
 {
   size_t D = f->dim;
-  double *z = f->xtmp;
   for (int k = 0; k < START_TRIES; k++) {
     double lp = NAN;
     for (size_t j = 0; j < D; j++) z[j] = gsl_ran_flat(f->rng, -2.0, 2.0);
-    int st = f->model.log_joint(f->model.ctx, 1, z, &lp, NULL);
-    f->obj.n_fevals++;
-    f->obj.n_points++;
+    int st = m->log_joint(m->ctx, 1, z, &lp, NULL);
+    if (count) {
+      f->obj.n_fevals++;
+      f->obj.n_points++;
+    }
     if (st == VI_SUCCESS && isfinite(lp)) {
       f->init_kind = VI_INIT_RANDOM;
       return fit_start_at(f, z) == VI_SUCCESS;
@@ -90,16 +100,9 @@ int fit_start_feasible_mean(vi_fit *f)
   return 0;
 }
 
-/* One mode search from z0, its model calls counted in the fit's totals. */
-static int fit_laplace_run(vi_fit *f, const double *z0, double *xl, double *hess,
-                           laplace_stats *ls)
+int fit_start_feasible_mean(vi_fit *f)
 {
-  int st = laplace_start(&f->model, z0, f->opt.init_sd, xl, hess, ls);
-  f->obj.n_fevals += ls->n_calls;
-  f->obj.n_gevals += ls->n_calls;
-  f->obj.n_points += ls->n_points;
-  f->init_iters += ls->iters;
-  return st;
+  return start_feasible(f, &f->model, f->xtmp, 1);
 }
 
 /* Is the D x D negative Hessian h positive definite (a proper mode, not a saddle)? */
@@ -147,29 +150,63 @@ static int fit_laplace_candidate(vi_fit *f, const double *xl, const double *hess
   return st;
 }
 
-/* One mode search from z0 (overwritten), retried near a saddle; *ok when it ends on a
- * converged, finite mode (xl = (mode, log sd), hess its negative Hessian when given). */
-static int start_search(vi_fit *f, double *z0, double *xl, double *hess, gsl_rng *rng,
-                        int first, int *ok)
+/* One mode search of a round (start_round.c): its start, its results, and what it may
+ * touch.  The first search alone may move the fit's default start (x, the family, rng:
+ * no other search and not the round's thread touch them meanwhile); every other search
+ * jitters with an rng of its own, so that the round does not depend on the threads'
+ * timing. */
+typedef struct {
+  vi_fit *f;           /* read only, but for the first search's default start */
+  size_t k;            /* which search */
+  double *z0;          /* D: the start (overwritten) */
+  double *xl;          /* 2D: (mode, log sd) */
+  double *hess;        /* D x D or NULL: the negative Hessian there */
+  int ok;              /* ended on a converged, finite, proper mode */
+  int have_hess;       /* hess holds its Hessian */
+  size_t iters;
+} start_job;
+
+/* One laplace_start through the round's model m. */
+static int start_laplace_run(start_job *j, const vi_model *m, laplace_stats *ls)
 {
+  int st = laplace_start(m, j->z0, j->f->opt.init_sd, j->xl, j->hess, ls);
+  j->iters += ls->iters;
+  return st;
+}
+
+/* One mode search from z0 (overwritten), retried near a saddle; ok when it ends on a
+ * converged, finite mode (xl = (mode, log sd), hess its negative Hessian when given). */
+static int start_search(void *arg, const vi_model *m)
+{
+  start_job *j = arg;
+  vi_fit *f = j->f;
   size_t D = f->dim;
+  double *z0 = j->z0, *xl = j->xl, *hess = j->hess;
   laplace_stats ls;
-  *ok = 0;
-  int st = fit_laplace_run(f, z0, xl, hess, &ls);
-  if (first && st == VI_SUCCESS && !ls.found && fit_start_feasible_mean(f)) {
+  j->ok = j->have_hess = 0;
+  j->iters = 0;
+  int st = start_laplace_run(j, m, &ls);
+  if (j->k == 0 && st == VI_SUCCESS && !ls.found && start_feasible(f, m, z0, 0)) {
     /* no finite point near zero: search again from a feasible random mean */
     memcpy(z0, f->x, D * sizeof(double));
-    st = fit_laplace_run(f, z0, xl, hess, &ls);
+    st = start_laplace_run(j, m, &ls);
   }
   if (st == VI_SUCCESS && ls.found && ls.converged && ls.have_hess && !fit_proper_mode(hess, D)) {
     /* A stationary point that is no mode: from exactly zero an exchangeable model (a
      * mixture's components) has a gradient symmetric in the exchangeable coordinates and
      * the search ends on the symmetric saddle, where the ELBO's optimiser may stay
      * (low_dim_gauss_mix_collapse: 9 nats lower on 2 seeds of 8).  Search again from a
-     * point near it, off the symmetry. */
-    for (size_t j = 0; j < D; j++)
-      z0[j] = xl[j] + gsl_ran_flat(rng, -LAPLACE_JITTER, LAPLACE_JITTER);
-    st = fit_laplace_run(f, z0, xl, hess, &ls);
+     * point near it, off the symmetry: the first search on the fit's rng (one search
+     * alone is what it was), the others on a stream of their own each. */
+    gsl_rng *r = f->rng;
+    if (j->k > 0) {
+      if (!(r = gsl_rng_alloc(gsl_rng_mt19937))) return VI_ENOMEM;
+      gsl_rng_set(r, (f->opt.seed ^ 0x6a09e667UL) + 0x9e3779b9UL * (unsigned long)j->k);
+    }
+    for (size_t i = 0; i < D; i++)
+      z0[i] = xl[i] + gsl_ran_flat(r, -LAPLACE_JITTER, LAPLACE_JITTER);
+    if (r != f->rng) gsl_rng_free(r);
+    st = start_laplace_run(j, m, &ls);
   }
   /* A search that ran out of iterations (or into the lp cap, or a failing line search)
    * found no proper mode: typically a hierarchical model heading down a funnel, where the
@@ -178,9 +215,8 @@ static int start_search(vi_fit *f, double *z0, double *xl, double *hess, gsl_rng
   if (st != VI_SUCCESS || !ls.found || !ls.converged) return st;
   for (size_t i = 0; i < 2 * D; i++)
     if (!isfinite(xl[i])) return VI_SUCCESS;
-  if (hess && !ls.have_hess) hess = NULL;
-  *ok = 1;
-  f->last_have_hess = hess != NULL;
+  j->ok = 1;
+  j->have_hess = hess && ls.have_hess;
   return VI_SUCCESS;
 }
 
@@ -312,14 +348,27 @@ static double start_max_correlation(const double *h, size_t D)
  * of the starts' space in basins not yet seen, w (w + 1) / (n_ok (n_ok - 1)), is below
  * STARTS_UNSEEN: 11 searches that agree on one mode, 18 for two, 30 for three (the first
  * rule alone stopped at 8 with one mode: a basin of 30% is missed then 1 time in 12).
- * No mode after STARTS_ROUND searches: the model has no proper mode (a funnel, where
+ * No mode after STARTS_NONE searches: the model has no proper mode (a funnel, where
  * every search runs to its cap) and more searches only cost. */
 #define STARTS_UNSEEN 0.02
 static int start_enough(size_t n, size_t n_ok, size_t w)
 {
-  if (n >= STARTS_ROUND && w == 0) return 1;
+  if (n >= STARTS_NONE && w == 0) return 1;
   return w > 0 && n_ok > 2 * w * (w + 1) + w + 2 &&
          (double)(w * (w + 1)) < STARTS_UNSEEN * (double)n_ok * (double)(n_ok - 1);
+}
+
+/* VI_STARTS_AUTO: how many more searches the rule asks for before it can stop, whatever
+ * they find: the fewest j such that after j more searches start_enough may hold (all of
+ * them failing while no mode is known, or all ending on modes known).  A round of that
+ * many searches then decides exactly as one search at a time did. */
+static size_t start_round_size(size_t n, size_t n_ok, size_t w, size_t left)
+{
+  size_t j = 1;
+  for (; j < left; j++)
+    if ((w == 0 && n + j >= STARTS_NONE) || start_enough(n + j, n_ok + j, w > 0 ? w : 1))
+      break;
+  return j;
 }
 
 /* The prior-draw start for search k (even, >= 2): prior draws (start_prior.c) are made in
@@ -355,24 +404,49 @@ static int start_prior_point(vi_fit *f, start_priors *p, size_t i, double *z0)
  * start when its ELBO on the fit's draws beats the default start's (a non-finite ELBO
  * loses).  The guard is what makes the start safe on models without a proper mode
  * (funnels), where the mode search runs off and the curvature there describes no
- * posterior.  Every model evaluation counts in the fit's totals. */
+ * posterior.  The searches run in rounds (start_round.c): with VI_STARTS_AUTO as many as
+ * the stopping rule will ask for whatever they find (start_round_size: 4, then 7 when
+ * the first four found one mode), otherwise as many as the scratch allows; their results
+ * are taken in the searches' order, so the modes, the counts and the rule's decisions are
+ * those of one search at a time.  Every model evaluation counts in the fit's totals. */
 int fit_start_laplace(vi_fit *f)
 {
   int autok = f->opt.starts == VI_STARTS_AUTO;
   size_t D = f->dim, K = autok ? STARTS_CAP : f->opt.starts;
-  double *xl = f->xtmp, e0, elj;
+  double e0, elj;
   start_best best;
   memset(&best, 0, sizeof best);
-  double *z0 = f->gtmp;   /* scratch until the optimiser starts */
-  double *hess = NULL, *best_hess = NULL;
+  double *best_hess = NULL;
   start_priors prior = {NULL, NULL, 0, (K - 1) / 2};
   gsl_rng *rs = NULL;
   int full = f->fam.type != vi_family_meanfield;   /* a family that takes H^-1 */
-  if ((f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM) {
-    if (!(f->pre_L = malloc(D * D * sizeof(double)))) return VI_ENOMEM;
+  int newton = (f->opt.optimizer != VI_OPT_ADAM || full) && D <= VI_LAPLACE_NEWTON_DIM;
+  /* a round's searches: each with its start, mode and Hessian, and laplace.c's scratch
+   * (difference points and gradients, 4 D min(D, 2^19 / D) doubles) */
+  size_t pairs = ((size_t)1 << 19) / D, P = K < STARTS_PARALLEL ? K : STARTS_PARALLEL;
+  if (pairs < 1) pairs = 1;
+  if (pairs > D) pairs = D;
+  size_t each = 4 * pairs * D + 3 * D + (newton ? 2 * D * D : 0);
+  if (P * each > STARTS_SCRATCH) P = STARTS_SCRATCH / each;
+  if (P < 1) P = 1;
+  start_job *job = calloc(P, sizeof *job);
+  void **arg = malloc(P * sizeof *arg);
+  int *res = malloc(P * sizeof *res);
+  double *zs = malloc(P * D * sizeof(double)), *xs = malloc(P * 2 * D * sizeof(double));
+  double *hs = NULL;
+  if (!job || !arg || !res || !zs || !xs) goto nomem;
+  if (newton) {
+    if (!(f->pre_L = malloc(D * D * sizeof(double)))) goto nomem;
     best_hess = f->pre_L;
-    hess = K > 1 ? malloc(D * D * sizeof(double)) : best_hess;
-    if (!hess) return VI_ENOMEM;
+    /* one search alone works in best_hess itself, as it always did */
+    if (K > 1 && !(hs = malloc(P * D * D * sizeof(double)))) goto nomem;
+  }
+  for (size_t i = 0; i < P; i++) {
+    job[i].f = f;
+    job[i].z0 = zs + i * D;
+    job[i].xl = xs + i * 2 * D;
+    job[i].hess = newton ? (hs ? hs + i * D * D : best_hess) : NULL;
+    arg[i] = &job[i];
   }
   int st = VI_ENOMEM;
   f->modes = calloc(K, sizeof *f->modes);
@@ -380,26 +454,44 @@ int fit_start_laplace(vi_fit *f)
   f->mode_has_h = calloc(K, sizeof(int));
   if (!f->modes || !f->mode_x || !f->mode_has_h ||
       (K > 1 && !(rs = gsl_rng_alloc(gsl_rng_mt19937))) ||
-      (K > 1 && hess && !(f->mode_h = malloc(D * D * sizeof(double)))))
+      (K > 1 && newton && !(f->mode_h = malloc(D * D * sizeof(double)))))
     goto done;
   if (rs) gsl_rng_set(rs, f->opt.seed ^ 0x2545f491UL);
   f->init_iters = 0;
   size_t n_ok = 0;   /* searches that ended on a proper mode */
-  for (size_t k = 0; k < K; k++) {
-    int ok;
-    if (k == 0) memcpy(z0, f->x, D * sizeof(double));
-    else if (k % 2 == 0 && f->model.log_lik) {
-      if ((st = start_prior_point(f, &prior, k / 2 - 1, z0)) != VI_SUCCESS) goto done;
-    } else
-      for (size_t j = 0; j < D; j++) z0[j] = gsl_ran_flat(rs, -2.0, 2.0);
-    st = start_search(f, z0, xl, hess, k == 0 ? f->rng : rs, k == 0, &ok);
-    f->n_searches++;
+  for (size_t k = 0; k < K;) {
+    size_t r = autok ? start_round_size(k, n_ok, f->n_modes, K - k) : K - k;
+    if (r > P) r = P;
+    for (size_t i = 0; i < r; i++) {   /* the starts, drawn in the searches' order */
+      double *z0 = job[i].z0;
+      job[i].k = k + i;
+      if (k + i == 0) memcpy(z0, f->x, D * sizeof(double));
+      else if ((k + i) % 2 == 0 && f->model.log_lik) {
+        if ((st = start_prior_point(f, &prior, (k + i) / 2 - 1, z0)) != VI_SUCCESS)
+          goto done;
+      } else
+        for (size_t j = 0; j < D; j++) z0[j] = gsl_ran_flat(rs, -2.0, 2.0);
+    }
+    start_round_counts rc = {0, 0, 0};
+    st = start_round_run(&f->model, r, start_search, arg, res, &rc);
+    f->obj.n_fevals += rc.n_calls;
+    f->obj.n_gevals += rc.n_gcalls;
+    f->obj.n_points += rc.n_points;
     if (st != VI_SUCCESS) goto done;
-    if (ok && (st = start_add_mode(f, xl, f->last_have_hess ? hess : NULL, best_hess,
-                                   &best)) != VI_SUCCESS)
-      goto done;
-    n_ok += ok;
-    if (autok && start_enough(k + 1, n_ok, f->n_modes)) break;
+    int stop = 0;
+    for (size_t i = 0; i < r && !stop; i++) {
+      start_job *j = &job[i];
+      f->init_iters += j->iters;
+      f->n_searches++;
+      if ((st = res[i]) != VI_SUCCESS) goto done;
+      if (j->ok && (st = start_add_mode(f, j->xl, j->have_hess ? j->hess : NULL, best_hess,
+                                        &best)) != VI_SUCCESS)
+        goto done;
+      n_ok += j->ok;
+      stop = autok && start_enough(k + i + 1, n_ok, f->n_modes);
+    }
+    k += r;
+    if (stop) break;
   }
   st = VI_SUCCESS;
   if (!best.have) goto done;
@@ -436,9 +528,12 @@ done:
   free(f->mode_h);   /* only the searches compare Hessians */
   f->mode_h = NULL;
   if (best.have) { family_clear(&best.cand); free(best.xc); }
-  if (hess != best_hess) free(hess);
+  free(job); free(arg); free(res); free(zs); free(xs); free(hs);
   if (rs) gsl_rng_free(rs);
   if (prior.rng) gsl_rng_free(prior.rng);
   free(prior.z);
   return st;
+nomem:
+  free(job); free(arg); free(res); free(zs); free(xs); free(hs);
+  return VI_ENOMEM;
 }

@@ -10,6 +10,7 @@
 #  - mixture: two normal components with weights 0.3 / 0.7 (label switching: two modes
 #    67 nats apart);
 #  - saddle: y ~ normal(a^2, 0.5): two equal modes at a = +-2, a saddle at a = 0.
+# Then: the searches in lockstep give the same bits twice and with 1 or 2 threads.
 # VI_SLOW_TESTS=1 runs the Lotka-Volterra model on all ten seeds (10-20 s of CPU each:
 # its mode searches integrate the ODE from far-off starts); by default on seed 1, to keep
 # the test near a minute of CPU (measured with seeds 1, 2: 82 s user).
@@ -81,4 +82,22 @@ fit lotka_volterra 1 --starts 1
 [ "$(jget 's["start"]["searches"], len(s["start"]["modes"])')" = "1 1" ] ||
   fail "lotka_volterra: --starts 1: $(jget 's["start"]')"
 expect_no_out "Modes:"
+
+# The searches of a round run in lockstep, their points in common batched calls
+# (src/engine/start_round.c): the batches are what the searches ask, whatever the
+# timing, so the same fit twice, and with 1 or 2 of the program's threads, gives the same
+# bits: the draws, the modes, q and the final estimates.
+bits() {
+  grep -v '^#' "$TMP/o.csv" > "$TMP/$1.csv"
+  jget 'json.dumps([s["start"], s["q"], s["final"], s["last_iteration"]["n_points"], s["last_iteration"]["n_fevals"]])' > "$TMP/$1.json"
+}
+for st in 8 auto; do
+  fit hmm_exp 3 --starts $st --threads 1; bits a
+  fit hmm_exp 3 --starts $st --threads 2; bits b
+  fit hmm_exp 3 --starts $st --threads 1; bits c
+  cmp -s "$TMP/a.csv" "$TMP/b.csv" && cmp -s "$TMP/a.json" "$TMP/b.json" ||
+    fail "hmm_exp --starts $st: 1 and 2 threads differ: $(cat "$TMP/a.json") vs $(cat "$TMP/b.json")"
+  cmp -s "$TMP/a.csv" "$TMP/c.csv" && cmp -s "$TMP/a.json" "$TMP/c.json" ||
+    fail "hmm_exp --starts $st: two runs differ"
+done
 exit 0

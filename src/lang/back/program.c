@@ -957,7 +957,10 @@ static int run_batch(vi_program *p, size_t n, const double *z, double *lp, doubl
     p->since_try = 0;
     rc = pass(&p->ev, n, z, lp, grad, ll, p->last_error, NULL);
     if (n > 1) p->diverged = rc == EV_DIVERGE ? p->diverged + 1 : 0;
-    if (n > 1 && rc == 0) p->draw_bytes = ad_tape_used_bytes(p->ev.t) / n;
+    /* per draw from batches as large as those the threads would take: in a small one the
+     * draws' share of the data-only work inflates it (a few mode searches' points, then
+     * M = 64 draws on two threads in chunks of 16, each paying the interpretation) */
+    if (n > PROG_CHUNK && rc == 0) p->draw_bytes = ad_tape_used_bytes(p->ev.t) / n;
   }
   if (rc != EV_DIVERGE) return rc;
   /* a branch, bound or index differs between draws: one draw at a time */
