@@ -21,21 +21,7 @@
 #include <vi/lang.h>
 #include <vi/status.h>
 
-static const char *HIER =
-  "data { int<lower=1> N; int<lower=1> J; int<lower=1> K;\n"
-  "  array[N] int<lower=1, upper=J> g; matrix[N, K] X; array[N] int<lower=0, upper=1> y; }\n"
-  "parameters { real mu; real<lower=0> tau; vector[J] a_raw; vector[K] beta; }\n"
-  "transformed parameters { vector[J] a = mu + tau * a_raw; }\n"
-  "model { mu ~ normal(0, 2); tau ~ normal(0, 1); a_raw ~ std_normal();\n"
-  "  beta ~ normal(0, 2); y ~ bernoulli_logit(a[g] + X * beta); }\n";
-
-static const char *LOOP =
-  "data { int<lower=1> N; vector[N] x; vector[N] y; real m0; }\n"
-  "parameters { real a; real b; real<lower=0> s; }\n"
-  "model { vector[N] mu = a + b * exp(x / 4);\n"
-  "  m0 ~ normal(a, 3);\n"   /* on data not sized by N: exact, never scaled */
-  "  s ~ normal(0, 1);\n"
-  "  for (n in 1:N) target += normal_lpdf(y[n] | mu[n], s); }\n";
+#include "shard_testutil.h"
 
 static const char *NORMAL =
   "data { int<lower=1> N; vector[N] y; real<lower=0> sigma; }\n"
@@ -44,33 +30,6 @@ static const char *NORMAL =
 
 enum { NROW = 40, S = 3 };
 static const double PI = 3.14159265358979323846;
-
-static char *hier_json(int n)
-{
-  size_t cap = 256 + (size_t)n * 64, k = 0;
-  char *j = malloc(cap);
-  k += (size_t)snprintf(j + k, cap - k, "{\"N\": %d, \"J\": 3, \"K\": 2, \"g\": [", n);
-  for (int i = 0; i < n; i++) k += (size_t)snprintf(j + k, cap - k, "%s%d", i ? "," : "", 1 + i % 3);
-  k += (size_t)snprintf(j + k, cap - k, "], \"X\": [");
-  for (int i = 0; i < n; i++)
-    k += (size_t)snprintf(j + k, cap - k, "%s[%.3f, %.3f]", i ? "," : "", sin(i + 1.0), cos(3.0 * i));
-  k += (size_t)snprintf(j + k, cap - k, "], \"y\": [");
-  for (int i = 0; i < n; i++) k += (size_t)snprintf(j + k, cap - k, "%s%d", i ? "," : "", (i * 7) % 3 == 0);
-  snprintf(j + k, cap - k, "]}");
-  return j;
-}
-
-static char *loop_json(int n)
-{
-  size_t cap = 256 + (size_t)n * 48, k = 0;
-  char *j = malloc(cap);
-  k += (size_t)snprintf(j + k, cap - k, "{\"N\": %d, \"m0\": 0.7, \"x\": [", n);
-  for (int i = 0; i < n; i++) k += (size_t)snprintf(j + k, cap - k, "%s%.4f", i ? "," : "", sin(2.0 * i));
-  k += (size_t)snprintf(j + k, cap - k, "], \"y\": [");
-  for (int i = 0; i < n; i++) k += (size_t)snprintf(j + k, cap - k, "%s%.4f", i ? "," : "", cos(i + 0.5));
-  snprintf(j + k, cap - k, "]}");
-  return j;
-}
 
 static vi_program *make(const char *src, const char *json, const char *by, size_t rank,
                         size_t size)
@@ -184,7 +143,7 @@ static void check_exact(const char *src, char *json)
   free(json);
 }
 
-START_TEST(test_exact_hier) { check_exact(HIER, hier_json(NROW)); }
+START_TEST(test_exact_hier) { check_exact(HIER, hier_json(NROW, 0)); }
 END_TEST
 
 START_TEST(test_exact_loop) { check_exact(LOOP, loop_json(NROW)); }
@@ -196,7 +155,7 @@ END_TEST
 START_TEST(test_unbiased)
 {
   enum { K = 400, B = 7 };
-  char *json = hier_json(NROW);
+  char *json = hier_json(NROW, 0);
   vi_program *p = make(HIER, json, "N", 0, 1);
   vi_model m;
   ck_assert_int_eq(vi_program_model(p, &m), VI_SUCCESS);
@@ -312,7 +271,7 @@ END_TEST
 
 START_TEST(test_errors)
 {
-  char *json = hier_json(NROW);
+  char *json = hier_json(NROW, 0);
   size_t rows[3] = {0, 5, NROW};
   vi_program *p = make(HIER, json, NULL, 0, 1);   /* not sharded */
   ck_assert_int_eq(vi_program_set_minibatch(p, 2, rows), VI_EINVAL);
