@@ -221,9 +221,6 @@ START_TEST(test_not_vectorised)
     "vector[J] m = rep_vector(0, J); for (i in 1:N) m[g[i]] = mu * x[i]; target += -dot_self(m);",
     "for (i in 1:N) if (x[i] > 0) y[i] ~ normal(mu, 1);",
     "for (i in 1:N) mu ~ normal(0, 10);",
-    /* a read of the previous row of the array the loop writes */
-    "array[N, 2] real m = rep_array(mu, N, 2); for (t in 2:N) for (q in 1:2) "
-    "m[t, q] = m[t - 1, q] * 0.5 + x[t]; target += -square(m[N, 2]);",
     /* two indexes that are the loop variable (a diagonal: left per iteration) */
     "matrix[2, 2] m = rep_matrix(0, 2, 2); for (q in 1:2) m[q, q] = mu * q; target += -sum(m);",
     /* a fixed index that reads the array the loop writes */
@@ -235,6 +232,105 @@ START_TEST(test_not_vectorised)
     snprintf(src, sizeof src, VI_DATA "parameters { real mu; }\nmodel { %s }\n", body[b]);
     ck_assert_uint_eq(compare(src, json, body[b]), 0);
   }
+  free(json);
+}
+END_TEST
+
+/* The HMM forward algorithm (issue 16): the loop over the states k runs as vector ops
+ * once per t, its temporary acc privatised (one copy per state), the inner loop over j
+ * unrolled, log_sum_exp(acc) the library's kernel over the stacked copies, and
+ * gamma[t - 1, j] read while gamma[t, k] is written (no element both). */
+static char *hmm_json(int K, int N)
+{
+  char *j = malloc(64 + 16 * (size_t)N);
+  size_t o = (size_t)sprintf(j, "{\"K\": %d, \"N\": %d, \"y\": [", K, N);
+  for (int t = 0; t < N; t++)
+    o += (size_t)sprintf(j + o, "%s%.6f", t ? "," : "", 1.5 * ((t / 5) % K) + sin(0.9 * t));
+  sprintf(j + o, "]}");
+  return j;
+}
+
+#define HMM_HEAD                                                                     \
+  "data { int K; int N; array[N] real y; }\n"                                        \
+  "parameters { array[K] simplex[K] theta; positive_ordered[K] mu; }\n"
+#define HMM_T1 "  for (k in 1:K) gamma[1, k] = normal_lpdf(y[1] | mu[k], 1);\n"
+
+/* as users write it (bench/time_to_answer/hmm.stan): acc declared outside the loops */
+static const char *M_HMM =
+    HMM_HEAD "model { array[K] real acc; array[N, K] real gamma;\n"
+    "  mu ~ normal(3, 5);\n" HMM_T1
+    "  for (t in 2:N) for (k in 1:K) {\n"
+    "    for (j in 1:K)\n"
+    "      acc[j] = gamma[t - 1, j] + log(theta[j, k]) + normal_lpdf(y[t] | mu[k], 1);\n"
+    "    gamma[t, k] = log_sum_exp(acc);\n"
+    "  }\n"
+    "  target += log_sum_exp(gamma[N]); }\n";
+
+/* vector[K] acc declared in the body, a local summed in the inner loop, max */
+static const char *M_HMM_VEC =
+    HMM_HEAD "model { array[N, K] real gamma;\n"
+    "  mu ~ normal(3, 5);\n" HMM_T1
+    "  for (t in 2:N) for (k in 1:K) {\n"
+    "    vector[K] acc;\n"
+    "    real s = 0;\n"
+    "    for (j in 1:K) {\n"
+    "      acc[j] = gamma[t - 1, j] + log(theta[j, k]);\n"
+    "      s += acc[j] * 1e-3;\n"
+    "    }\n"
+    "    gamma[t, k] = log_sum_exp(acc) + normal_lpdf(y[t] | mu[k], 1) + s - 1e-3 * max(acc);\n"
+    "  }\n"
+    "  target += log_sum_exp(gamma[N]); }\n";
+
+/* acc[1] read before the iteration writes it: the previous state's value, a dependence
+ * (each k loop falls back to the plain loop; only the t = 1 loop is vectorised) */
+static const char *M_HMM_DEP =
+    HMM_HEAD "model { array[K] real acc = rep_array(0.0, K); array[N, K] real gamma;\n"
+    "  mu ~ normal(3, 5);\n" HMM_T1
+    "  for (t in 2:N) for (k in 1:K) {\n"
+    "    for (j in 1:K)\n"
+    "      acc[j] = 0.25 * acc[1] + gamma[t - 1, j] + log(theta[j, k]) + normal_lpdf(y[t] | mu[k], 1);\n"
+    "    gamma[t, k] = log_sum_exp(acc);\n"
+    "  }\n"
+    "  target += log_sum_exp(gamma[N]); }\n";
+
+/* acc read after the loops: the last state's values, as the plain loop leaves them;
+ * only part of it written (acc[K + 1] keeps its value from before); K = 3 */
+static const char *M_HMM_AFTER =
+    HMM_HEAD "model { array[K + 1] real acc = rep_array(0.5, K + 1); array[N, K] real gamma;\n"
+    "  mu ~ normal(3, 5);\n" HMM_T1
+    "  for (t in 2:N) for (k in 1:K) {\n"
+    "    for (j in 1:K)\n"
+    "      acc[j] = gamma[t - 1, j] + log(theta[j, k]) + normal_lpdf(y[t] | mu[k], 1);\n"
+    "    gamma[t, k] = log_sum_exp(acc[1], acc[K]) + 0.1 * acc[2];\n"
+    "  }\n"
+    "  target += log_sum_exp(gamma[N]) + 0.1 * acc[1] + 0.01 * sum(acc) + acc[K + 1]; }\n";
+
+START_TEST(test_hmm_forward)
+{
+  const int Ks[] = {2, 3, 5}, N = 12;
+  for (int i = 0; i < 3; i++) {
+    char *json = hmm_json(Ks[i], N), what[64];
+    snprintf(what, sizeof what, "forward algorithm, K = %d", Ks[i]);
+    /* the t = 1 loop and the state loop of each t = 2..N */
+    ck_assert_uint_eq(compare(M_HMM, json, what), (size_t)N);
+    snprintf(what, sizeof what, "forward algorithm, vector acc, K = %d", Ks[i]);
+    ck_assert_uint_eq(compare(M_HMM_VEC, json, what), (size_t)N);
+    free(json);
+  }
+  char *json = hmm_json(3, N);
+  ck_assert_uint_eq(compare(M_HMM_DEP, json, "acc read before written"), 1);
+  ck_assert_uint_eq(compare(M_HMM_AFTER, json, "acc read after the loop"), (size_t)N);
+  double e = fd_error(M_HMM, json);
+  ck_assert_msg(e < 1e-6, "forward algorithm: gradient vs differences %g", e);
+  e = fd_error(M_HMM_AFTER, json);
+  ck_assert_msg(e < 1e-6, "acc after the loop: gradient vs differences %g", e);
+  free(json);
+  /* a read of the previous row of the array the loop writes (the q loop of every t) */
+  json = vi_json();
+  ck_assert_uint_eq(compare(VI_DATA "parameters { real mu; }\nmodel { array[N, 2] real m = "
+                            "rep_array(mu, N, 2); for (t in 2:N) for (q in 1:2) m[t, q] = "
+                            "m[t - 1, q] * 0.5 + x[t]; target += -square(m[N, 2]); }\n",
+                            json, "previous row"), 40 - 1);
   free(json);
 }
 END_TEST
@@ -273,6 +369,7 @@ int main(void)
   tcase_add_test(tc, test_gradient_fd);
   tcase_add_test(tc, test_not_vectorised);
   tcase_add_test(tc, test_error_as_before);
+  tcase_add_test(tc, test_hmm_forward);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);

@@ -36,12 +36,20 @@
 
 /* Most scalar locals and written outer variables one loop may have (more: not tried). */
 #define LV_MAX 32
+/* Inner loops this short are always unrolled (lv_inner). */
+#define LV_UNROLL_MIN 8
 
 typedef struct lv_scan {
   const vi_decl *var;                      /* the loop variable */
   const vi_decl *loc[LV_MAX]; int nloc;    /* scalar locals declared in the body */
   const vi_decl *out[LV_MAX]; int nout;    /* outer variables written as v[i] */
   const vi_expr *pat[LV_MAX];              /* out[k]'s element as first written */
+  /* private containers (loop_nest below): 1-d containers written at an index that is
+   * the same in every iteration, one copy per iteration; priv_body: declared in the
+   * body (else outside it, privatised) */
+  const vi_decl *priv[LV_MAX]; int npriv;
+  unsigned char priv_body[LV_MAX];
+  const vi_decl *inner[LV_MAX]; int ninner; /* variables of inner loops (unrolled) */
 } lv_scan;
 
 static int in_set(const vi_decl *const *set, int n, const vi_decl *d)
@@ -106,6 +114,10 @@ static int same_expr(const vi_expr *a, const vi_expr *b)
 }
 
 static int scan_expr(const lv_scan *s, const vi_expr *e);
+static int priv_at(const lv_scan *s, const vi_decl *d);
+static int priv_elem(const lv_scan *s, const vi_expr *e);
+static int foreign_ok(const lv_scan *s, const vi_expr *e, int w);
+static int priv_call(const lv_scan *s, const vi_expr *e);
 
 /* An element of v that iteration i owns: v[i], or v[.., i, ..] / v[..][i] with exactly
  * one single index the loop variable itself and every other single index independent of
@@ -158,11 +170,19 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
   case EX_VAR:
     if (e->decl == s->var || in_set(s->loc, s->nloc, e->decl)) { any = 1; break; }
     if (in_set(s->out, s->nout, e->decl)) return -1;   /* whole v while v[i] is written */
+    if (priv_at(s, e->decl) >= 0) return -1;           /* only as a builtin's argument */
     return 0;
   case EX_INDEX: {
+    if (root_decl(e) && priv_at(s, root_decl(e)) >= 0) {
+      if (!priv_elem(s, e)) return -1;
+      any = 1;
+      break;
+    }
     int w = root_decl(e) ? out_at(s, root_decl(e)) : -1;
     if (w >= 0) {
-      if (!own_same(s, e, s->pat[w])) return -1;
+      /* another element than the iteration's own: checked against the written ones
+       * when it runs (lv_foreign) */
+      if (!own_same(s, e, s->pat[w]) && !foreign_ok(s, e, w)) return -1;
       any = 1;
       break;
     }
@@ -195,6 +215,7 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
     /* user functions (side effects: target, print, reject), target(), the solvers;
      * _rng draws in per-iteration order */
     if (e->builtin < 0 || ends_with(e->str, "_rng")) return -1;
+    if ((q = priv_call(s, e)) != 0) return q;
     for (int i = 0; i < e->nargs; i++) {
       if ((q = scan_expr(s, e->args[i])) < 0) return -1;
       any |= q;
@@ -210,21 +231,133 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
   return any;
 }
 
+/* ---- private containers and inner loops: the scan ----------------------------------
+ * A temporary container acc that each iteration fills before it reads it (the forward
+ * algorithm's `for (j in 1:K) acc[j] = ...; gamma[t, k] = log_sum_exp(acc);` in a loop
+ * over the states k) is privatised (Allen & Kennedy, ch. 5.2, scalar and array
+ * privatisation): every iteration gets its own copy, held as one folded scalar per
+ * element.  It is written and read only as acc[j] with j the same in every iteration (an
+ * inner loop's variable, a literal) and read whole only as a builtin's argument (stacked
+ * into a container over iterations x draws for the library's kernel).  That each element
+ * is written in the iteration before it is read is checked as the loop runs (control flow
+ * is the same in every iteration, so one check holds for all): a read of an element not
+ * yet written would see the previous iteration's value, so it falls back.  A container
+ * declared outside the loop keeps the last iteration's values afterwards, as the plain
+ * loop leaves it.  Inner `for` loops are unrolled (their range the same in every
+ * iteration): each step runs its body once over all iterations, and within an iteration
+ * the steps keep their order, so a dependence inside the inner loop is kept.  A read of
+ * an element of a variable the loop writes other than the iteration's own (gamma[t - 1, j]
+ * while gamma[t, k] is written) is allowed when, as it runs, none of the elements it
+ * reads is one the loop writes. */
+
+static int is_vec1(vi_type ty)
+{
+  if (ty.ndims == 1) return ty.base == VT_INT || ty.base == VT_REAL;
+  return ty.ndims == 0 && (ty.base == VT_VECTOR || ty.base == VT_ROW_VECTOR);
+}
+
+static int priv_at(const lv_scan *s, const vi_decl *d)
+{
+  for (int i = 0; i < s->npriv; i++) if (s->priv[i] == d) return i;
+  return -1;
+}
+
+/* e is acc[j] of a private acc with j the same in every iteration */
+static int priv_elem(const lv_scan *s, const vi_expr *e)
+{
+  return e->kind == EX_INDEX && e->args[0]->kind == EX_VAR && priv_at(s, e->args[0]->decl) >= 0
+         && e->nindex == 1 && e->index[0].kind == IX_SINGLE
+         && scan_expr(s, e->index[0].lo) == 0;
+}
+
+/* Does e read one of the n variables in set? */
+static int mentions(const vi_expr *e, const vi_decl *const *set, int n)
+{
+  if (!e) return 0;
+  if (e->kind == EX_VAR) return in_set(set, n, e->decl);
+  for (int i = 0; i < e->nargs; i++) if (mentions(e->args[i], set, n)) return 1;
+  if (e->kind == EX_INDEX)
+    for (int k = 0; k < e->nindex; k++)
+      if (mentions(e->index[k].lo, set, n) || mentions(e->index[k].hi, set, n)) return 1;
+  return 0;
+}
+
+/* A read v[a, b, ..] of a written variable at another element than the iteration's own:
+ * single indexes down to a scalar, and the written elements known before the loop runs
+ * (the first written pattern's fixed indexes read no inner loop variable). */
+static int foreign_ok(const lv_scan *s, const vi_expr *e, int w)
+{
+  const vi_expr *ix[AD_MAX_DIMS];
+  int n;
+  if (e->args[0]->kind != EX_VAR || !is_scalar(e->type) || (n = flat_index(e, ix)) != e->nindex)
+    return 0;
+  for (int k = 0; k < n; k++)
+    if (scan_expr(s, ix[k]) < 0) return 0;
+  return !mentions(s->pat[w], s->inner, s->ninner) && !mentions(s->pat[w], s->loc, s->nloc);
+}
+
+/* A builtin call with a private container as an argument: 1 when allowed (the others
+ * scalars, the result a scalar), 0 when it has none, -1 else. */
+static int priv_call(const lv_scan *s, const vi_expr *e)
+{
+  int has = 0;
+  for (int i = 0; i < e->nargs; i++)
+    if (e->args[i]->kind == EX_VAR && priv_at(s, e->args[i]->decl) >= 0) has = 1;
+  if (!has) return 0;
+  if (!is_scalar(e->type)) return -1;
+  for (int i = 0; i < e->nargs; i++) {
+    const vi_expr *a = e->args[i];
+    if (a->kind == EX_VAR && priv_at(s, a->decl) >= 0) continue;
+    if (scan_expr(s, a) < 0 || !is_scalar(a->type)) return -1;
+  }
+  return 1;
+}
+
+/* acc[j] = ... of a 1-d container declared outside the loop (not its own element):
+ * privatised; the index is checked by scan_stmt. */
+static int collect_priv(lv_scan *s, const vi_expr *l)
+{
+  if (l->kind != EX_INDEX || l->args[0]->kind != EX_VAR || l->nindex != 1) return -1;
+  const vi_decl *d = l->args[0]->decl;
+  if (!d || !is_vec1(d->type) || d == s->var || in_set(s->loc, s->nloc, d)
+      || in_set(s->out, s->nout, d) || in_set(s->inner, s->ninner, d))
+    return -1;
+  if (priv_at(s, d) >= 0) return 0;
+  if (s->npriv == LV_MAX) return -1;
+  s->priv_body[s->npriv] = 0;
+  s->priv[s->npriv++] = d;
+  return 0;
+}
+
+/* a container declared in the body: its size the same in every iteration */
+static int scan_priv_decl(const lv_scan *s, const vi_decl *d)
+{
+  const vi_expr *sz = d->type.ndims == 1 ? (d->ndims == 1 ? d->dims[0] : NULL) : d->size[0];
+  return sz && scan_expr(s, sz) == 0 ? 0 : -1;
+}
+
 /* First pass: collect the body's scalar locals and the outer variables written as v[i];
  * refuse any other statement. */
 static int scan_collect(lv_scan *s, const vi_stmt *st)
 {
   switch (st->kind) {
   case ST_DECL:
+    if (is_vec1(st->decl->type) && !st->decl->init && s->npriv < LV_MAX) {
+      s->priv_body[s->npriv] = 1;
+      s->priv[s->npriv++] = st->decl;
+      return 0;
+    }
     if (!is_scalar(st->decl->type) || st->decl->ndims || s->nloc == LV_MAX) return -1;
     s->loc[s->nloc++] = st->decl;
     return 0;
   case ST_ASSIGN: {
     const vi_expr *l = st->lhs;
     if (l->kind == EX_VAR) return in_set(s->loc, s->nloc, l->decl) ? 0 : -1;
-    if (!own_elem(s, l) || !is_scalar(l->type)) return -1;
+    if (!own_elem(s, l) || !is_scalar(l->type)) return collect_priv(s, l);
     const vi_decl *d = root_decl(l);
-    if (!d || in_set(s->loc, s->nloc, d) || d == s->var) return -1;
+    if (!d || in_set(s->loc, s->nloc, d) || d == s->var || priv_at(s, d) >= 0
+        || in_set(s->inner, s->ninner, d))
+      return -1;
     int w = out_at(s, d);
     if (w >= 0) return own_same(s, l, s->pat[w]) ? 0 : -1;
     if (s->nout == LV_MAX) return -1;
@@ -234,6 +367,10 @@ static int scan_collect(lv_scan *s, const vi_stmt *st)
   }
   case ST_TILDE: case ST_TARGET: case ST_EMPTY:
     return 0;
+  case ST_FOR:   /* an inner loop: unrolled, its variable the same in every iteration */
+    if (s->ninner == LV_MAX) return -1;
+    s->inner[s->ninner++] = st->decl;
+    return scan_collect(s, st->body);
   case ST_BLOCK:
     for (int i = 0; i < st->nstmts; i++)
       if (scan_collect(s, st->stmts[i])) return -1;
@@ -250,8 +387,11 @@ static int scan_stmt(const lv_scan *s, const vi_stmt *st)
   int q;
   switch (st->kind) {
   case ST_DECL:
+    if (priv_at(s, st->decl) >= 0) return scan_priv_decl(s, st->decl);
     return st->decl->init && scan_expr(s, st->decl->init) < 0 ? -1 : 0;
   case ST_ASSIGN:
+    if (st->lhs->kind == EX_INDEX && priv_at(s, root_decl(st->lhs)) >= 0)
+      return priv_elem(s, st->lhs) && scan_expr(s, st->rhs) >= 0 ? 0 : -1;
     /* the fixed indexes of a written element, now that every local and written
      * variable is known (one that reads a variable the loop writes is refused) */
     if (st->lhs->kind == EX_INDEX) {
@@ -274,6 +414,9 @@ static int scan_stmt(const lv_scan *s, const vi_stmt *st)
     return scan_expr(s, st->rhs) == 1 ? 0 : -1;
   case ST_EMPTY:
     return 0;
+  case ST_FOR:   /* the range the same in every iteration */
+    if (scan_expr(s, st->lo) != 0 || scan_expr(s, st->hi) != 0) return -1;
+    return scan_stmt(s, st->body);
   case ST_BLOCK:
     for (int i = 0; i < st->nstmts; i++)
       if (scan_stmt(s, st->stmts[i])) return -1;
@@ -297,6 +440,10 @@ typedef struct lv_run {
   size_t n, L, N;          /* draws, iterations, N = L * n */
   long lo;
   lv_term *terms, **tail;
+  /* private container k's elements, each a folded scalar (NULL: not written yet in
+   * this pass), pm[k] of them; iters: inner loop steps x iterations so far */
+  ad_val **pel[LV_MAX]; size_t pm[LV_MAX];
+  long iters;
 } lv_run;
 
 /* The tape's draw count is N while the loop runs (the library's ops make folded
@@ -420,6 +567,8 @@ static ad_val *gather(lv_run *r, ad_val *b, size_t *off, vi_basetype base)
   return o;
 }
 
+static size_t *index_off(lv_run *r, const vi_expr *e, ad_val **bp);
+
 /* Mix a decision into the pass's control-flow signature (as eval.c's sig_mix). */
 static void sig_mix(ev_ctx *c, unsigned long long v)
 {
@@ -446,8 +595,16 @@ static long index_at(lv_run *r, const ad_val *v, int lf, int data_only, size_t e
  * scalar of a value independent of it. */
 static ad_val *lv_index(lv_run *r, const vi_expr *e)
 {
+  ad_val *b;
+  size_t *off = index_off(r, e, &b);
+  return off ? gather(r, b, off, e->type.base) : NULL;
+}
+
+/* lv_index's base (*bp) and the offsets of the elements its iterations read */
+static size_t *index_off(lv_run *r, const vi_expr *e, ad_val **bp)
+{
   ev_ctx *c = r->c;
-  ad_val *b = plain_expr(r, e->args[0]);
+  ad_val *b = *bp = plain_expr(r, e->args[0]);
   if (!b || base_is_complex(b->type.base) || b->ndims != e->nindex) return NULL;
   ad_val *ix[AD_MAX_DIMS];
   int lf[AD_MAX_DIMS];
@@ -471,7 +628,7 @@ static ad_val *lv_index(lv_run *r, const vi_expr *e)
     else if (rank - arr == 2) o += (size_t)(p[arr] - 1) + (size_t)(p[arr + 1] - 1) * b->dims[arr];
     off[el] = o;
   }
-  return gather(r, b, off, e->type.base);
+  return off;
 }
 
 /* The element an iteration owns (own_elem) of written variable b: per dimension of b,
@@ -822,6 +979,230 @@ static ad_val *lv_call(lv_run *r, int id, ad_val **a, int *lf, int na)
   return builtin_call(r->c->t, id, a, na);
 }
 
+/* ---- private containers and inner loops: evaluation -------------------------------- */
+
+static ad_val *lv_value(lv_run *r, const vi_expr *e, vi_basetype want);
+static int lv_stmt(lv_run *r, const vi_stmt *st);
+
+/* A plain int (the same in every draw), e.g. an inner loop's bound. */
+static int plain_int(lv_run *r, const vi_expr *e, long *out)
+{
+  ad_val *v = plain_expr(r, e);
+  if (!v || v->len != 1 || v->type.base != VT_INT) return -1;
+  for (size_t s = 1; s < v->nd; s++) if (v->x[s] != v->x[0]) return -1;
+  *out = (long)v->x[0];
+  return 0;
+}
+
+/* The position 0..pm-1 of acc[j] in private container k; -1 when out of range (the plain
+ * loop reports it). */
+static long priv_pos(lv_run *r, const vi_expr *e, int k)
+{
+  long j;
+  if (!r->pel[k] || plain_int(r, e->index[0].lo, &j) || j < 1 || (size_t)j > r->pm[k]) return -1;
+  return j - 1;
+}
+
+/* acc[j]: the element as this pass wrote it; NULL (fall back) when not written yet */
+static ad_val *lv_priv_get(lv_run *r, const vi_expr *e)
+{
+  int k = priv_at(r->s, root_decl(e));
+  long j = priv_pos(r, e, k);
+  return j < 0 ? NULL : r->pel[k][j];
+}
+
+/* acc[j] = v, acc[j] op= v */
+static int lv_priv_assign(lv_run *r, const vi_stmt *st)
+{
+  const vi_decl *d = root_decl(st->lhs);
+  int k = priv_at(r->s, d);
+  long j = priv_pos(r, st->lhs, k);
+  ad_val *v;
+  if (j < 0 || !(v = lv_value(r, st->rhs, VT_INT))) return -1;
+  if (st->op != OP_NONE) {
+    ad_val *old = as_operand(r, r->pel[k][j], 1);
+    if (!old || !(v = ad_binary(r->c->t, st->op, old, v))) return -1;
+  }
+  if (v->type.base == VT_INT && d->type.base != VT_INT && !(v = ad_to_real(r->c->t, v)))
+    return -1;
+  r->pel[k][j] = v;
+  return 0;
+}
+
+/* A container declared in the body: pm elements, NaN as the plain declaration makes. */
+static int lv_priv_decl(lv_run *r, const vi_decl *d)
+{
+  int k = priv_at(r->s, d), nd;
+  size_t dims[AD_MAX_DIMS];
+  ad_tape_set_n(r->c->t, r->n);
+  int rc = ev_decl_shape(r->c, d, &nd, dims, NULL, NULL, NULL);
+  ad_tape_set_n(r->c->t, r->N);
+  if (rc || nd != 1) return -1;
+  ad_val *nan = ad_scalar(r->c->t, NAN, d->type.base == VT_INT);
+  r->pm[k] = dims[0];
+  if (!nan || !(r->pel[k] = ad_alloc(r->c->t, (dims[0] ? dims[0] : 1) * sizeof *r->pel[k])))
+    return -1;
+  for (size_t m = 0; m < dims[0]; m++) r->pel[k][m] = nan;
+  return 0;
+}
+
+/* Entry q (iteration x draw, or the last iteration's draw s) of a folded element. */
+static inline size_t fold_k(const lv_run *r, const ad_val *v, size_t q)
+{
+  return v->nd == 1 ? 0 : v->nd == r->N ? q : q / r->n;
+}
+
+/* The private container's elements stacked as a container of pm elements over the N
+ * folded draws (element m of folded draw q at x[m * N + q]), as the library's kernels
+ * take a container. */
+static void stack_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val **el = nd->ptr;
+  size_t M = (size_t)nd->iarg[0], N = (size_t)nd->iarg[1], n = (size_t)nd->iarg[2];
+  for (size_t m = 0; m < M; m++) {
+    ad_val *v = el[m];
+    if (!v->adj) continue;
+    const double *g = o->adj + m * N;
+    if (v->nd == 1) for (size_t q = 0; q < N; q++) v->adj[0] += g[q];
+    else if (v->nd == N) for (size_t q = 0; q < N; q++) v->adj[q] += g[q];
+    else for (size_t q = 0; q < N; q++) v->adj[q / n] += g[q];
+  }
+}
+
+static ad_val *lv_stack(lv_run *r, int k)
+{
+  ad_tape *t = r->c->t;
+  const vi_decl *d = r->s->priv[k];
+  size_t M = r->pm[k], N = r->N;
+  ad_val **el = r->pel[k];
+  int adj = 0;
+  if (!el) return NULL;
+  for (size_t m = 0; m < M; m++) {
+    if (!el[m]) return NULL;   /* read before it was written */
+    if (el[m]->adj) adj = 1;
+  }
+  vi_type ty = d->type.ndims == 1 ? (vi_type){d->type.base, 1, NULL}
+                                  : (vi_type){d->type.base, 0, NULL};
+  ad_val *o = ad_new(t, ty, 1, &M, 1, adj);
+  if (!o || o->nd != N) return NULL;
+  for (size_t m = 0; m < M; m++)
+    for (size_t q = 0; q < N; q++) o->x[m * N + q] = el[m]->x[fold_k(r, el[m], q)];
+  ad_node *nd = ad_push_keep(t, stack_backward, o, (int)M, el);
+  if (nd) {
+    nd->ptr = el;
+    nd->iarg[0] = (long)M; nd->iarg[1] = (long)N; nd->iarg[2] = (long)r->n;
+  }
+  return o;
+}
+
+/* f(.., acc, ..): the library's builtin on the stacked container (its kernel and its
+ * rounding, once per iteration and draw). */
+static ad_val *lv_priv_call(lv_run *r, const vi_expr *e)
+{
+  ad_val *a[16];
+  if (e->nargs > 16) return NULL;
+  for (int i = 0; i < e->nargs; i++) {
+    const vi_expr *x = e->args[i];
+    int k = x->kind == EX_VAR ? priv_at(r->s, x->decl) : -1;
+    if (!(a[i] = k >= 0 ? lv_stack(r, k) : operand(r, x))) return NULL;
+  }
+  return builtin_call(r->c->t, e->builtin, a, e->nargs);
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+  size_t x = *(const size_t *)a, y = *(const size_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* v[a, b] of a variable the loop writes, at another element than the iteration's own:
+ * a gather as lv_index, once none of the elements read is one the loop writes (their
+ * value is then the one before the loop, whatever the order of the iterations). */
+static ad_val *lv_foreign(lv_run *r, const vi_expr *e)
+{
+  int w = out_at(r->s, root_decl(e));
+  ad_val *b, *cur = r->c->slot[root_decl(e)->slot];
+  ad_ix ix[AD_MAX_DIMS];
+  size_t *woff = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *woff), *off;
+  if (!woff || own_ix(r, r->s->pat[w], cur, ix, woff) || !(off = index_off(r, e, &b)))
+    return NULL;
+  /* (woff ascends with the iteration; sorted anyway, it costs little) */
+  qsort(woff, r->L, sizeof *woff, cmp_size);
+  for (size_t el = 0; el < r->L; el++)
+    if (bsearch(&off[el], woff, r->L, sizeof *woff, cmp_size)) return NULL;
+  return gather(r, b, off, e->type.base);
+}
+
+/* for (j in lo:hi) body inside the loop: unrolled, each step over all iterations */
+static int lv_inner(lv_run *r, const vi_stmt *st)
+{
+  ev_ctx *c = r->c;
+  long lo, hi;
+  if (plain_int(r, st->lo, &lo) || plain_int(r, st->hi, &hi)) return -1;
+  if (hi < lo) return 0;
+  long m = hi - lo + 1;
+  /* statement executions: m unrolled over L iterations, or L plain ones whose inner loop
+   * may run as vector ops of m: the fewer (a short inner loop is always unrolled) */
+  if (m > (long)r->L && m > LV_UNROLL_MIN) return -1;
+  if (m > (EV_MAX_LOOP_ITERS - c->loop_iters - r->iters) / (long)r->L) return -1;
+  r->iters += m * (long)r->L;
+  for (long j = lo; j <= hi; j++) {
+    ad_val *jv = ad_scalar(c->t, (double)j, 1);
+    if (!jv) return -1;
+    c->slot[st->decl->slot] = jv;
+    if (lv_stmt(r, st->body)) return -1;
+  }
+  return 0;
+}
+
+/* A privatised container after the loop: the last iteration's value of each element it
+ * wrote, the value before the loop of the others (as the plain loop leaves it). */
+static void final_backward(ad_tape *t, ad_node *nd)
+{
+  (void)t;
+  const ad_val *o = nd->out;
+  ad_val **el = nd->ptr, *cur = nd->in[0];
+  size_t M = o->len, n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], N = n * L;
+  for (size_t m = 0; m < M; m++) {
+    ad_val *v = el[m] ? el[m] : cur;
+    if (!v->adj) continue;
+    for (size_t s = 0; s < n; s++) {
+      double g = o->adj[m * n + s];
+      if (!el[m]) v->adj[m * cur->nd + (cur->nd == 1 ? 0 : s)] += g;
+      else v->adj[v->nd == 1 ? 0 : v->nd == N ? (L - 1) * n + s : L - 1] += g;
+    }
+  }
+}
+
+static int lv_priv_final(lv_run *r, int k)
+{
+  ev_ctx *c = r->c;
+  ad_tape *t = c->t;
+  ad_val *cur = c->slot[r->s->priv[k]->slot], **el = r->pel[k];
+  size_t M = r->pm[k], n = r->n, L = r->L, N = r->N;
+  int any = 0, adj = cur->adj != NULL;
+  for (size_t m = 0; m < M; m++)
+    if (el[m]) { any = 1; adj |= el[m]->adj != NULL; }
+  if (!any) return 0;
+  ad_val **in = ad_alloc(t, (M + 1) * sizeof *in);
+  ad_val *o = ad_new(t, cur->type, cur->ndims, cur->dims, 1, adj);
+  if (!in || !o || o->nd != n) return -1;
+  in[0] = cur;
+  for (size_t m = 0; m < M; m++) {
+    ad_val *v = el[m];
+    in[m + 1] = v ? v : cur;
+    for (size_t s = 0; s < n; s++)
+      o->x[m * n + s] = !v ? cur->x[m * cur->nd + (cur->nd == 1 ? 0 : s)]
+                      : v->x[v->nd == 1 ? 0 : v->nd == N ? (L - 1) * n + s : L - 1];
+  }
+  ad_node *nd = ad_push_keep(t, final_backward, o, (int)M + 1, in);
+  if (nd) { nd->ptr = el; nd->iarg[0] = (long)n; nd->iarg[1] = (long)L; }
+  c->slot[r->s->priv[k]->slot] = o;
+  return 0;
+}
+
 /* Evaluate e: *lifted 1 for a folded value (nd N or 1, len 1), 0 for a plain one. */
 static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
 {
@@ -833,9 +1214,13 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
   switch (e->kind) {
   case EX_VAR:
     return c->slot[e->decl->slot];
-  case EX_INDEX:
-    return root_decl(e) && in_set(r->s->out, r->s->nout, root_decl(e))
-               ? lv_own(r, e) : lv_index(r, e);
+  case EX_INDEX: {
+    const vi_decl *d = root_decl(e);
+    int w = d ? out_at(r->s, d) : -1;
+    if (d && priv_at(r->s, d) >= 0) return lv_priv_get(r, e);
+    if (w < 0) return lv_index(r, e);
+    return own_same(r->s, e, r->s->pat[w]) ? lv_own(r, e) : lv_foreign(r, e);
+  }
   case EX_UNARY:
     if (!(a[0] = operand(r, e->args[0]))) return NULL;
     return ad_unary(t, e->op, a[0]);
@@ -854,6 +1239,7 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
   case EX_CALL: {
     int lfs[16];
     if (e->nargs > 16) return NULL;
+    if (priv_call(r->s, e) > 0) return lv_priv_call(r, e);
     for (int i = 0; i < e->nargs; i++)
       if (!(a[i] = lv_eval(r, e->args[i], &lfs[i]))) return NULL;
     return lv_call(r, e->builtin, a, lfs, e->nargs);
@@ -943,6 +1329,7 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
   switch (st->kind) {
   case ST_DECL: {
     const vi_decl *d = st->decl;
+    if (priv_at(r->s, d) >= 0) return lv_priv_decl(r, d);
     if (d->init) v = lv_value(r, d->init, d->type.base);
     else if ((v = ad_scalar(t, 0, d->type.base == VT_INT))) v->x[0] = NAN;
     if (!v) return -1;
@@ -953,6 +1340,7 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     const vi_expr *l = st->lhs;
     const vi_decl *d = l->kind == EX_VAR ? l->decl : root_decl(l);
     ad_val *old = NULL;
+    if (l->kind == EX_INDEX && priv_at(r->s, d) >= 0) return lv_priv_assign(r, st);
     if (!(v = lv_value(r, st->rhs, VT_INT))) return -1;
     if (st->op != OP_NONE) {
       if (l->kind == EX_VAR) old = c->slot[d->slot];
@@ -982,6 +1370,8 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
     return add_term(r, v, st->is_likelihood, st->shard_term, st->loc);
   case ST_EMPTY:
     return 0;
+  case ST_FOR:
+    return lv_inner(r, st);
   case ST_BLOCK:
     for (int i = 0; i < st->nstmts; i++)
       if (lv_stmt(r, st->stmts[i])) return -1;
@@ -1008,25 +1398,43 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   ad_mark mark;
   ad_tape_mark(t, &mark, 0);
   unsigned long long sig = c->sig;
-  ad_val *saved[LV_MAX];
+  ad_val *saved[LV_MAX], *psaved[LV_MAX];
   for (int i = 0; i < s.nout; i++) {
     saved[i] = c->slot[s.out[i]->slot];
     /* written by copy, so that a fall back finds the value as it was */
     if (saved[i]) saved[i]->shared = 1;
   }
-  lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL};
+  lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0};
   r.tail = &r.terms;
-  int ok = 0;
+  int ok = 1;
+  /* privatised containers: as many elements as the variable has, none written yet */
+  for (int k = 0; k < s.npriv; k++) {
+    ad_val *cur = psaved[k] = s.priv_body[k] ? NULL : c->slot[s.priv[k]->slot];
+    if (s.priv_body[k]) continue;
+    if (!cur || cur->ndims != 1 || base_is_complex(cur->type.base)
+        || !(r.pel[k] = ad_alloc(t, (cur->len ? cur->len : 1) * sizeof *r.pel[k]))) {
+      ok = 0;
+      break;
+    }
+    r.pm[k] = cur->len;
+    memset(r.pel[k], 0, (cur->len ? cur->len : 1) * sizeof *r.pel[k]);
+  }
   /* the loop variable: one value per iteration, the same in every draw (nd L) */
   ad_val *iv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L, 0);
-  if (iv) {
+  if (iv && ok) {
     for (size_t e = 0; e < L; e++) iv->x[e] = (double)(lo + (long)e);
     c->slot[s.var->slot] = iv;
     ad_tape_set_n(t, r.N);
     ok = lv_stmt(&r, st->body) == 0 && !ad_tape_error(t) && !c->rc;
     ad_tape_set_n(t, n);
+    for (int k = 0; ok && k < s.npriv; k++)
+      if (!s.priv_body[k] && lv_priv_final(&r, k)) ok = 0;
+    ok = ok && !ad_tape_error(t) && !c->rc;
+  } else {
+    ok = 0;
   }
   for (int i = 0; i < s.nloc; i++) c->slot[s.loc[i]->slot] = NULL;
+  for (int i = 0; i < s.ninner; i++) c->slot[s.inner[i]->slot] = NULL;
   c->slot[s.var->slot] = NULL;
   if (!ok) {
     /* out of memory: reported, not retried (a retry that fits would give a result that
@@ -1044,12 +1452,14 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
     ad_tape_release(t, &mark);
     ad_tape_clear_error(t);
     for (int i = 0; i < s.nout; i++) c->slot[s.out[i]->slot] = saved[i];
+    for (int k = 0; k < s.npriv; k++)
+      if (!s.priv_body[k]) c->slot[s.priv[k]->slot] = psaved[k];
     c->rc = 0;
     c->sig = sig;
     return EV_LOOP_PLAIN;
   }
   /* (the mark was a snapshot only: nothing to close) */
-  c->loop_iters += (long)L;
+  c->loop_iters += (long)L + r.iters;
   c->loops_vec++;
   for (lv_term *tm = r.terms; tm; tm = tm->next) {
     int rc = ops->add_term(c, tm->v, tm->lik, tm->sharded, tm->loc);
