@@ -7,6 +7,7 @@
  * differences; an index out of range inside a vectorised loop gives the per-iteration
  * path's error, word for word. */
 #include <check.h>
+#include <dirent.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -335,6 +336,74 @@ START_TEST(test_hmm_forward)
 }
 END_TEST
 
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t)n + 1);
+  ck_assert_uint_eq(fread(b, 1, (size_t)n, f), (size_t)n);
+  b[n] = 0;
+  fclose(f);
+  return b;
+}
+
+/* Every model of tests/lang/e2e both ways: log joint and gradient over 3 draws at two
+ * points agree to 1e-12 (relative).  Skipped under valgrind (whole models, real data). */
+START_TEST(test_e2e_both_ways)
+{
+  if (getenv("VALGRIND")) return;
+  const char *top = getenv("top_srcdir");
+  char dir[4096], path[4200];
+  snprintf(dir, sizeof dir, "%s/tests/lang/e2e", top ? top : ".");
+  DIR *dh = opendir(dir);
+  ck_assert_msg(dh != NULL, "cannot open %s", dir);
+  struct dirent *de;
+  int models = 0;
+  size_t vec = 0;
+  while ((de = readdir(dh))) {
+    size_t len = strlen(de->d_name);
+    if (len < 6 || strcmp(de->d_name + len - 5, ".stan")) continue;
+    snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+    char *src = slurp(path);
+    snprintf(path, sizeof path, "%s/%.*s.data.json", dir, (int)(len - 5), de->d_name);
+    char *json = slurp(path);
+    vi_model mv, mp;
+    vi_program *pv = make(src, json, 0, &mv), *pp = make(src, json, 1, &mp);
+    size_t D = mv.dim, n = 3;
+    double *z = malloc(n * D * sizeof *z), *gv = malloc(n * D * sizeof *gv),
+           *gp = malloc(n * D * sizeof *gp), lv[3], lpl[3], worst = 0;
+    for (int pt = 0; pt < 2; pt++) {
+      for (size_t i = 0; i < n * D; i++) z[i] = 0.3 * sin(0.9 * (double)i + pt);
+      ck_assert_int_eq(mv.log_joint(mv.ctx, n, z, lv, gv), VI_SUCCESS);
+      ck_assert_int_eq(mp.log_joint(mp.ctx, n, z, lpl, gp), VI_SUCCESS);
+      for (size_t q = 0; q < n; q++) {
+        if (!isfinite(lv[q]) || !isfinite(lpl[q])) {
+          ck_assert_msg(lv[q] == lpl[q] || (isnan(lv[q]) && isnan(lpl[q])), "%s: lp %g vs %g",
+                        de->d_name, lv[q], lpl[q]);
+          continue;
+        }
+        worst = fmax(worst, rel(lv[q], lpl[q]));
+        for (size_t d = 0; d < D; d++) worst = fmax(worst, rel(gv[q * D + d], gp[q * D + d]));
+      }
+    }
+    ck_assert_msg(worst <= 1e-12, "%s: vector and per-iteration paths differ by %g",
+                  de->d_name, worst);
+    ck_assert_uint_eq(vi_program_vector_loops(pp), 0);
+    vec += vi_program_vector_loops(pv);
+    models++;
+    free(z); free(gv); free(gp); free(src); free(json);
+    vi_program_free(pv);
+    vi_program_free(pp);
+  }
+  closedir(dh);
+  ck_assert_int_gt(models, 20);
+  ck_assert_uint_gt(vec, 0);
+}
+END_TEST
+
 /* An index out of range in a vectorised loop: the per-iteration path's message. */
 START_TEST(test_error_as_before)
 {
@@ -370,6 +439,7 @@ int main(void)
   tcase_add_test(tc, test_not_vectorised);
   tcase_add_test(tc, test_error_as_before);
   tcase_add_test(tc, test_hmm_forward);
+  tcase_add_test(tc, test_e2e_both_ways);
   suite_add_tcase(s, tc);
   SRunner *sr = srunner_create(s);
   srunner_run_all(sr, CK_NORMAL);
