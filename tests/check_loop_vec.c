@@ -227,6 +227,11 @@ START_TEST(test_not_vectorised)
     /* a fixed index that reads the array the loop writes */
     "array[3, 3] real m = rep_array(1.0, 3, 3); for (q in 1:3) m[1, q] = mu + m[1, 1]; "
     "target += -sum(m[1]);",
+    /* the same read after a write in place of m (m[3, 3] = mu made it writable): the
+     * fall back must find m as it was */
+    "array[3, 3] real m = rep_array(1.0, 3, 3); vector[3] w; m[3, 3] = mu; "
+    "for (q in 1:3) { m[1, q] = mu * q; w[q] = m[1, 3] * x[q]; } "
+    "target += -sum(m[1]) - dot_self(w);",
   };
   for (size_t b = 0; b < sizeof body / sizeof body[0]; b++) {
     char src[1024];

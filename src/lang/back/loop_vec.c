@@ -15,7 +15,11 @@
  * in a loop over k: every write and read of x names the same element, so iterations
  * touch disjoint elements), `~` and `target +=`; every value that
  * depends on i is a real or int scalar; no user-defined function, _rng, target() or
- * control flow.  Anything else, and anything that goes wrong while the loop runs (an
+ * control flow but inner `for` loops, which are unrolled (each step over all
+ * iterations).  A 1-d temporary that every iteration fills before reading it is
+ * privatised (one copy per iteration, `acc` of the HMM forward algorithm), and an element
+ * of a written variable that no iteration writes may be read (gamma[t - 1, j] while
+ * gamma[t, k] is written): see "private containers and inner loops" below.  Anything else, and anything that goes wrong while the loop runs (an
  * index out of range, an index that differs between draws, an error in an op), falls
  * back to the per-iteration loop: the tape is rewound to before the attempt, target is
  * untouched (the terms are added only once the whole loop stood), and the per-iteration
@@ -991,6 +995,7 @@ static int plain_int(lv_run *r, const vi_expr *e, long *out)
   if (!v || v->len != 1 || v->type.base != VT_INT) return -1;
   for (size_t s = 1; s < v->nd; s++) if (v->x[s] != v->x[0]) return -1;
   *out = (long)v->x[0];
+  sig_mix(r->c, (unsigned long long)*out);
   return 0;
 }
 
@@ -1381,6 +1386,33 @@ static int lv_stmt(lv_run *r, const vi_stmt *st)
   }
 }
 
+/* The elements of written variable out[i] that the iterations own, as they were before
+ * the loop (offsets and values), for a write in place that a fall back undoes: a copy
+ * of the whole variable at every execution of the loop would cost its size each time
+ * (the forward algorithm's gamma[N, K], written a row per t, copied N times).  -1 when
+ * they cannot be known before the loop runs (the value is then written by copy). */
+typedef struct lv_undo { size_t *off; double *x; } lv_undo;
+
+static int undo_save(lv_run *r, int i, ad_val *cur, lv_undo *u)
+{
+  const lv_scan *s = r->s;
+  ad_ix ix[AD_MAX_DIMS];
+  u->x = NULL;
+  if (cur->shared || cur->persistent || cur->type.base == VT_TUPLE
+      || mentions(s->pat[i], s->inner, s->ninner) || mentions(s->pat[i], s->loc, s->nloc))
+    return -1;
+  size_t nd = cur->nd;
+  u->off = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *u->off);
+  double *x = ad_alloc(r->c->t, (r->L ? r->L : 1) * nd * sizeof *x);
+  int rc = !u->off || !x ? -1 : own_ix(r, s->pat[i], cur, ix, u->off);
+  ad_tape_set_n(r->c->t, r->n);   /* (own_ix's plain evaluations leave it at N) */
+  if (rc) return -1;
+  for (size_t e = 0; e < r->L; e++)
+    memcpy(x + e * nd, cur->x + u->off[e] * nd, nd * sizeof *x);
+  u->x = x;
+  return 0;
+}
+
 int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi)
 {
   /* (in a masked branch, predicate.c, the scatters would write unmasked) */
@@ -1399,13 +1431,15 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   ad_tape_mark(t, &mark, 0);
   unsigned long long sig = c->sig;
   ad_val *saved[LV_MAX], *psaved[LV_MAX];
-  for (int i = 0; i < s.nout; i++) {
-    saved[i] = c->slot[s.out[i]->slot];
-    /* written by copy, so that a fall back finds the value as it was */
-    if (saved[i]) saved[i]->shared = 1;
-  }
   lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0};
   r.tail = &r.terms;
+  lv_undo undo[LV_MAX];
+  for (int i = 0; i < s.nout; i++) {
+    saved[i] = c->slot[s.out[i]->slot];
+    /* written in place with the elements it writes saved, or else by copy, so that a
+     * fall back finds the value as it was */
+    if (saved[i] && undo_save(&r, i, saved[i], &undo[i])) saved[i]->shared = 1;
+  }
   int ok = 1;
   /* privatised containers: as many elements as the variable has, none written yet */
   for (int k = 0; k < s.npriv; k++) {
@@ -1449,6 +1483,11 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
       return VI_ENOMEM;
     }
     /* not as expected: forget the attempt, the plain loop does it (and reports) */
+    for (int i = 0; i < s.nout; i++)
+      if (saved[i] && undo[i].x)
+        for (size_t e = 0; e < L; e++)
+          memcpy(saved[i]->x + undo[i].off[e] * saved[i]->nd, undo[i].x + e * saved[i]->nd,
+                 saved[i]->nd * sizeof *undo[i].x);
     ad_tape_release(t, &mark);
     ad_tape_clear_error(t);
     for (int i = 0; i < s.nout; i++) c->slot[s.out[i]->slot] = saved[i];
