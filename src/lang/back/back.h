@@ -109,6 +109,9 @@ typedef struct ev_ctx {
    * no_loop_vec (VI_NO_LOOP_VECTORIZE=1 at compile time); loops_vec counts those run so */
   int no_loop_vec;
   long loops_vec;
+  /* loop_vec.c's scans of the loops run so far, by statement (syntax only, so done once;
+   * per context, as threads do not share it): freed by lv_cache_free */
+  struct lv_cache *lv_cache;
   /* a branch run under a mask (predicate.c): per draw 1 where it is taken, NULL outside
    * one; writes to variables other than mask_loc (declared inside) keep the old value
    * where the mask is 0 */
@@ -231,6 +234,7 @@ typedef struct lv_ops {
  * depend on each other (loop_vec.c): 0 done (or an error of adding its target terms),
  * EV_LOOP_PLAIN when not (nothing of the attempt remains: run the plain loop). */
 int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long hi);
+void lv_cache_free(ev_ctx *c);
 
 /* What predicate.c needs of the evaluator, handed over as lv_ops is. */
 typedef struct pc_ops {

@@ -55,6 +55,7 @@ int ev_reserve(ev_ctx *c, size_t n)
 void ev_release(ev_ctx *c)
 {
   ev_cache_free(c);
+  lv_cache_free(c);
   free(c->pout);
   c->pout = NULL; c->pout_len = c->pout_cap = 0;
   free(c->lp); free(c->ll); free(c->rej);

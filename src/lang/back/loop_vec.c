@@ -30,6 +30,7 @@
  * "Optimizing compilers for modern architectures", ch. 2), restricted to the shapes
  * whose independence is evident from the syntax. */
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <vi/status.h>
@@ -430,6 +431,82 @@ static int scan_stmt(const lv_scan *s, const vi_stmt *st)
   }
 }
 
+/* ---- the scans, once per loop statement ---------------------------------------------
+ * The scan reads the syntax only, so its outcome for a statement never changes: it is
+ * kept per evaluation context (each thread has its own, so nothing is shared or written
+ * into the AST), with a memo of scan_expr for the expressions the evaluation asks about
+ * (lv_eval asks at every node, which would rescan every subtree).  Filled as the loops
+ * first run; malloc'd, freed with the context (lv_cache_free).  Without memory for it the
+ * scan is simply done again. */
+
+typedef struct lv_plan lv_plan;
+struct lv_plan {
+  const vi_stmt *st;
+  lv_scan s;
+  int ok;
+  const vi_expr **ek; signed char *ev; size_t ecap, en;   /* scan_expr memo */
+};
+
+typedef struct lv_cache {
+  lv_plan **tab; size_t cap, n;   /* open addressing by statement */
+} lv_cache;
+
+static size_t ptr_hash(const void *p, size_t cap)
+{
+  return (size_t)(((unsigned long long)(uintptr_t)p * 0x9E3779B97F4A7C15ULL) >> 17) & (cap - 1);
+}
+
+static int cache_grow(lv_cache *k)
+{
+  size_t cap = k->cap ? 2 * k->cap : 64;
+  lv_plan **t = calloc(cap, sizeof *t);
+  if (!t) return -1;
+  for (size_t i = 0; i < k->cap; i++)
+    if (k->tab[i]) {
+      size_t h = ptr_hash(k->tab[i]->st, cap);
+      while (t[h]) h = (h + 1) & (cap - 1);
+      t[h] = k->tab[i];
+    }
+  free(k->tab);
+  k->tab = t;
+  k->cap = cap;
+  return 0;
+}
+
+/* The scan of loop st, done now if not yet; NULL without memory. */
+static lv_plan *plan_of(ev_ctx *c, const vi_stmt *st)
+{
+  lv_cache *k = c->lv_cache;
+  if (!k && !(k = c->lv_cache = calloc(1, sizeof *k))) return NULL;
+  if (k->cap) {
+    size_t h = ptr_hash(st, k->cap);
+    for (; k->tab[h]; h = (h + 1) & (k->cap - 1))
+      if (k->tab[h]->st == st) return k->tab[h];
+  }
+  if (2 * (k->n + 1) > k->cap && cache_grow(k)) return NULL;
+  lv_plan *pl = calloc(1, sizeof *pl);
+  if (!pl) return NULL;
+  pl->st = st;
+  pl->s.var = st->decl;
+  pl->ok = !scan_collect(&pl->s, st->body) && !scan_stmt(&pl->s, st->body);
+  size_t h = ptr_hash(st, k->cap);
+  while (k->tab[h]) h = (h + 1) & (k->cap - 1);
+  k->tab[h] = pl;
+  k->n++;
+  return pl;
+}
+
+void lv_cache_free(ev_ctx *c)
+{
+  lv_cache *k = c->lv_cache;
+  if (!k) return;
+  for (size_t i = 0; i < k->cap; i++)
+    if (k->tab[i]) { free(k->tab[i]->ek); free(k->tab[i]->ev); free(k->tab[i]); }
+  free(k->tab);
+  free(k);
+  c->lv_cache = NULL;
+}
+
 /* ---- evaluation ------------------------------------------------------------------- */
 
 typedef struct lv_term {
@@ -441,6 +518,7 @@ typedef struct lv_run {
   ev_ctx *c;
   const lv_ops *ops;
   const lv_scan *s;
+  lv_plan *plan;           /* the scan's memo of scan_expr (NULL: none) */
   size_t n, L, N;          /* draws, iterations, N = L * n */
   long lo;
   lv_term *terms, **tail;
@@ -1208,12 +1286,44 @@ static int lv_priv_final(lv_run *r, int k)
   return 0;
 }
 
+/* scan_expr(s, e) of the run's loop, remembered */
+static int scan_memo(lv_run *r, const vi_expr *e)
+{
+  lv_plan *pl = r->plan;
+  if (!pl) return scan_expr(r->s, e);
+  if (pl->ecap) {
+    size_t h = ptr_hash(e, pl->ecap);
+    for (; pl->ek[h]; h = (h + 1) & (pl->ecap - 1))
+      if (pl->ek[h] == e) return pl->ev[h];
+  }
+  int q = scan_expr(r->s, e);
+  if (2 * (pl->en + 1) > pl->ecap) {
+    size_t cap = pl->ecap ? 2 * pl->ecap : 64;
+    const vi_expr **ek = calloc(cap, sizeof *ek);
+    signed char *ev = malloc(cap);
+    if (!ek || !ev) { free(ek); free(ev); return q; }
+    for (size_t i = 0; i < pl->ecap; i++)
+      if (pl->ek[i]) {
+        size_t h = ptr_hash(pl->ek[i], cap);
+        while (ek[h]) h = (h + 1) & (cap - 1);
+        ek[h] = pl->ek[i]; ev[h] = pl->ev[i];
+      }
+    free(pl->ek); free(pl->ev);
+    pl->ek = ek; pl->ev = ev; pl->ecap = cap;
+  }
+  size_t h = ptr_hash(e, pl->ecap);
+  while (pl->ek[h]) h = (h + 1) & (pl->ecap - 1);
+  pl->ek[h] = e; pl->ev[h] = (signed char)q;
+  pl->en++;
+  return q;
+}
+
 /* Evaluate e: *lifted 1 for a folded value (nd N or 1, len 1), 0 for a plain one. */
 static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
 {
   ev_ctx *c = r->c;
   ad_tape *t = c->t;
-  if (scan_expr(r->s, e) == 0) { *lifted = 0; return plain_expr(r, e); }
+  if (scan_memo(r, e) == 0) { *lifted = 0; return plain_expr(r, e); }
   *lifted = 1;
   ad_val *a[16];
   switch (e->kind) {
@@ -1418,9 +1528,15 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   /* (in a masked branch, predicate.c, the scatters would write unmasked) */
   if (c->no_loop_vec || c->explain || c->mask) return EV_LOOP_PLAIN;
   lv_scan s;
-  memset(&s, 0, sizeof s);
-  s.var = st->decl;
-  if (scan_collect(&s, st->body) || scan_stmt(&s, st->body)) return EV_LOOP_PLAIN;
+  lv_plan *pl = plan_of(c, st);
+  if (pl && !pl->ok) return EV_LOOP_PLAIN;
+  if (pl) {
+    s = pl->s;
+  } else {
+    memset(&s, 0, sizeof s);
+    s.var = st->decl;
+    if (scan_collect(&s, st->body) || scan_stmt(&s, st->body)) return EV_LOOP_PLAIN;
+  }
   if (hi < lo) return 0;
   size_t L = (size_t)(hi - lo) + 1, n = ad_tape_n(c->t);
   if (c->loop_iters + (long)L > EV_MAX_LOOP_ITERS || L > ((size_t)1 << 40) / n)
@@ -1431,7 +1547,7 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   ad_tape_mark(t, &mark, 0);
   unsigned long long sig = c->sig;
   ad_val *saved[LV_MAX], *psaved[LV_MAX];
-  lv_run r = {c, ops, &s, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0};
+  lv_run r = {c, ops, &s, pl, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0};
   r.tail = &r.terms;
   lv_undo undo[LV_MAX];
   for (int i = 0; i < s.nout; i++) {

@@ -1001,6 +1001,7 @@ static ev_ctx *worker_alloc(vi_program *p)
   w->sub = NULL; w->sub_busy = 0;   /* the off-tape solvers' tape: its own, made when used */
   w->explain = w->nf_set = 0;
   w->loops_vec = 0;
+  w->lv_cache = NULL;   /* its own, filled as its loops run */
   memset(&w->err, 0, sizeof w->err);
   memset(&w->nf_err, 0, sizeof w->nf_err);
   size_t ns = p->ast->nslots > 0 ? (size_t)p->ast->nslots : 1;
