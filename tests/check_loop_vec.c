@@ -174,6 +174,31 @@ static const char *M_MULTI =
     "    target += log_sum_exp(lo[:, t]) + 0.01 * log_sum_exp(lc[t]);\n"
     "  } }\n";
 
+/* Whole variables written by a loop (the folded value becomes the variable): one value
+ * stored in two variables, then each written again in place after the loop (each must
+ * keep its own copy); int arithmetic, int division, comparisons and a per-iteration
+ * value (i) in the elementwise operators, with a plain operand on either side */
+static const char *M_WHOLE =
+    VI_DATA
+    "parameters { vector[J] a; real beta; real<lower=0> sigma; }\n"
+    "model { vector[N] m; array[N] real w; array[N] int c;\n"
+    "  for (i in 1:N) { real u = a[g[i]] * x[i]; m[i] = u; w[i] = u; }\n"
+    "  m[1] = 5; w[2] += beta; m[3] *= 2;\n"
+    "  for (i in 1:N) c[i] = g[i] * 2 - i / 3 + (k[i] > 2) - (i % 4 == 0);\n"
+    "  for (i in 1:N) w[i] = (x[i] > 0) * beta + w[i] * (2 - sigma) + (i < 20) / sigma + i;\n"
+    "  a ~ normal(0, 2); beta ~ normal(0, 1); sigma ~ exponential(1);\n"
+    "  y ~ normal(m + to_vector(w) * 0.01 + 0.1 * to_vector(c), sigma); }\n";
+
+START_TEST(test_whole_writes)
+{
+  char *json = vi_json();
+  ck_assert_uint_eq(compare(M_WHOLE, json, "whole writes, int and comparison ops"), 3);
+  double e = fd_error(M_WHOLE, json);
+  ck_assert_msg(e < 1e-6, "whole writes: gradient vs differences %g", e);
+  free(json);
+}
+END_TEST
+
 START_TEST(test_multi_index)
 {
   char *json = vi_json();
@@ -440,6 +465,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, test_agree);
   tcase_add_test(tc, test_multi_index);
+  tcase_add_test(tc, test_whole_writes);
   tcase_add_test(tc, test_gradient_fd);
   tcase_add_test(tc, test_not_vectorised);
   tcase_add_test(tc, test_error_as_before);

@@ -141,6 +141,9 @@ ad_val *ad_copy(ad_tape *t, const ad_val *v);
  * Returns NULL (with ad_tape_error) on a shape mismatch. */
 ad_val *ad_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b);
 ad_val *ad_unary(ad_tape *t, vi_op op, ad_val *a);
+/* a op b elementwise for every operator but && and || (a scalar operand broadcasts),
+ * whatever the containers: the scalar operators' arithmetic on same-shaped values. */
+ad_val *ad_elementwise(ad_tape *t, vi_op op, ad_val *a, ad_val *b);
 /* int -> real (same shape); other conversions are errors. */
 ad_val *ad_to_real(ad_tape *t, ad_val *a);
 /* Sum of all elements, per draw: a scalar real. */

@@ -310,6 +310,15 @@ static const char *op_name(vi_op op)
   return (unsigned)op < sizeof names / sizeof names[0] ? names[op] : "?";
 }
 
+ad_val *ad_elementwise(ad_tape *t, vi_op op, ad_val *a, ad_val *b)
+{
+  if (!a || !b) {
+    ad_tape_set_error(t, "missing operand");
+    return NULL;
+  }
+  return elementwise_arith(t, op, a, b, op_name(op));
+}
+
 ad_val *ad_binary(ad_tape *t, vi_op op, ad_val *a, ad_val *b)
 {
   if (!a || !b) {

@@ -932,86 +932,60 @@ static ad_val *fast_log_mix(lv_run *r, ad_val **a, const int *lf)
   return o;
 }
 
-/* a op b for real scalars (+ - * /), operands folded or plain: a plain one that varies
- * by draw is read in place, not repeated per iteration first.  IEEE arithmetic, as
- * ad_binary does it for two reals. */
-static void arith_backward(ad_tape *t, ad_node *nd)
-{
-  (void)t;
-  const ad_val *o = nd->out;
-  ad_val *a = nd->in[0], *b = nd->in[1];
-  size_t n = (size_t)nd->iarg[0], L = (size_t)nd->iarg[1], N = n * L, da, db;
-  size_t ns = o->nd == N ? n : 1;   /* draws per row of the output */
-  int la = (int)(nd->iarg[2] & 1), lb = (int)(nd->iarg[2] >> 1 & 1);
-  vi_op op = (vi_op)nd->iarg[3];
-  for (size_t e = 0; e < L; e++) {
-    const double *ar = oprow(a, la, e, n, N, &da), *br = oprow(b, lb, e, n, N, &db);
-    const double *g = o->adj + e * ns;
-    double *aa = a->adj ? adjrow(a, la, e, n, N) : NULL, *ba = b->adj ? adjrow(b, lb, e, n, N) : NULL;
-    for (size_t s = 0; s < ns; s++) {
-      double x = ar[s * da], y = br[s * db], gs = g[s];
-      switch (op) {
-      case OP_ADD: if (aa) aa[s * da] += gs; if (ba) ba[s * db] += gs; break;
-      case OP_SUB: if (aa) aa[s * da] += gs; if (ba) ba[s * db] -= gs; break;
-      case OP_MUL: if (aa) aa[s * da] += gs * y; if (ba) ba[s * db] += gs * x; break;
-      default:
-        if (aa) aa[s * da] += gs / y;
-        if (ba) ba[s * db] -= gs * x / (y * y);
-        break;
-      }
-    }
-  }
-}
-
-/* operand v varies by draw (its rows have n entries) */
-static int by_draw(const lv_run *r, const ad_val *v, int lf)
-{
-  return v->nd != 1 && (!lf || v->nd == r->N);
-}
-
-static ad_val *lv_arith(lv_run *r, vi_op op, ad_val **a, const int *lf)
-{
-  ad_tape *t = r->c->t;
-  size_t n = r->n, L = r->L, N = r->N, da, db;
-  /* two operands that do not vary by draw (data): one value per iteration (nd L) */
-  size_t ns = by_draw(r, a[0], lf[0]) || by_draw(r, a[1], lf[1]) ? n : 1;
-  ad_val *o = ad_new_nd(t, (vi_type){VT_REAL, 0, NULL}, 0, NULL, L * ns, a[0]->adj || a[1]->adj);
-  if (!o) return NULL;
-  for (size_t e = 0; e < L; e++) {
-    const double *ar = oprow(a[0], lf[0], e, n, N, &da), *br = oprow(a[1], lf[1], e, n, N, &db);
-    double *ox = o->x + e * ns;
-    switch (op) {
-    case OP_ADD: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] + br[s * db]; break;
-    case OP_SUB: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] - br[s * db]; break;
-    case OP_MUL: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] * br[s * db]; break;
-    default: for (size_t s = 0; s < ns; s++) ox[s] = ar[s * da] / br[s * db]; break;
-    }
-  }
-  ad_val *in[2] = {a[0], a[1]};
-  /* the reverse step of * and / reads the operands' values */
-  ad_node *nd = op == OP_ADD || op == OP_SUB ? ad_push_keep(t, arith_backward, o, 2, in)
-                                             : ad_push(t, arith_backward, o, 2, in);
-  if (nd) {
-    nd->iarg[0] = (long)n; nd->iarg[1] = (long)L; nd->iarg[2] = lf[0] | lf[1] << 1;
-    nd->iarg[3] = (long)op;
-  }
-  return o;
-}
-
 /* An operand as the library's densities take it: a folded value as a length-L vector
- * (int array) over n draws (the same memory), a plain scalar as it is. */
-static ad_val *unfold(lv_run *r, ad_val *v, int lf)
+ * (int array; as_array: real array) over n draws (nd N) or over none (nd L: the same in
+ * every draw), the same memory; a plain scalar as it is. */
+static ad_val *unfold(lv_run *r, ad_val *v, int lf, int as_array)
 {
   if (!lf || v->nd == 1) return v;   /* the same in every iteration: broadcast */
   ad_val *view = ad_alloc(r->c->t, sizeof *view);
   if (!view) return NULL;
   *view = *v;
-  view->type = v->type.base == VT_INT ? (vi_type){VT_INT, 1, NULL} : (vi_type){VT_VECTOR, 0, NULL};
+  view->type = v->type.base == VT_INT ? (vi_type){VT_INT, 1, NULL}
+               : as_array ? (vi_type){VT_REAL, 1, NULL} : (vi_type){VT_VECTOR, 0, NULL};
   view->ndims = 1;
   view->dims[0] = r->L;
   view->len = r->L;
-  view->nd = v->nd == r->N ? r->n : 1;   /* nd L: the same in every draw */
+  view->nd = v->nd == r->N ? r->n : 1;
   return view;
+}
+
+/* The AD's result over unfolded operands as a folded value: a length-L result over n
+ * draws as nd N, over none as nd L (the same memory); a scalar that varies by draw
+ * (from operands the same in every iteration) repeated per iteration. */
+static ad_val *refold(lv_run *r, ad_val *y)
+{
+  if (!y) return NULL;
+  if (y->ndims == 1 && y->len == r->L) {
+    ad_val *view = ad_alloc(r->c->t, sizeof *view);
+    if (!view) return NULL;
+    *view = *y;
+    view->type = (vi_type){y->type.base == VT_INT ? VT_INT : VT_REAL, 0, NULL};
+    view->ndims = 0;
+    view->len = 1;
+    view->nd = y->nd == 1 ? r->L : r->N;
+    return view;
+  }
+  if (y->len != 1) return NULL;
+  return y->nd == 1 || y->nd == r->N ? y : bcast(r, y);
+}
+
+/* a op b of scalars, folded or plain: the AD's elementwise arithmetic on the unfolded
+ * operands (a plain operand broadcasts over the iterations, one that does not vary by
+ * draw is read once per iteration), so the same operations as per iteration. */
+static ad_val *lv_binary(lv_run *r, vi_op op, ad_val **a, const int *lf)
+{
+  ad_val *u[2];
+  for (int i = 0; i < 2; i++) {
+    if (!lf[i] && (type_rank(a[i]->type) != 0 || base_is_complex(a[i]->type.base)
+                   || a[i]->len != 1))
+      return NULL;
+    if (!(u[i] = unfold(r, a[i], lf[i], 1))) return NULL;
+  }
+  ad_tape_set_n(r->c->t, r->n);
+  ad_val *y = ad_elementwise(r->c->t, op, u[0], u[1]);
+  ad_tape_set_n(r->c->t, r->N);
+  return refold(r, y);
 }
 
 /* A density summed over the iterations: the library's vectorised kernel on the
@@ -1026,7 +1000,7 @@ static ad_val *lv_density(lv_run *r, int id, ad_val **a, const int *lf, int na)
                    || a[i]->len != 1))
       return NULL;   /* scalars only */
     if (lf[i] && a[i]->nd != 1) any = 1;
-    if (!(u[i] = unfold(r, a[i], lf[i]))) return NULL;
+    if (!(u[i] = unfold(r, a[i], lf[i], 0))) return NULL;
   }
   if (!any) return NULL;
   /* only through a signature that takes these containers (its kernel then does) */
@@ -1343,13 +1317,8 @@ static ad_val *lv_eval(lv_run *r, const vi_expr *e, int *lifted)
     int lfs[2];
     for (int i = 0; i < 2; i++)
       if (!(a[i] = lv_eval(r, e->args[i], &lfs[i]))) return NULL;
-    if ((e->op == OP_ADD || e->op == OP_SUB || e->op == OP_MUL || e->op == OP_DIV)
-        && a[0]->type.base == VT_REAL && a[1]->type.base == VT_REAL
-        && a[0]->len == 1 && a[1]->len == 1 && a[0]->ndims == 0 && a[1]->ndims == 0)
-      return lv_arith(r, e->op, a, lfs);
-    for (int i = 0; i < 2; i++)
-      if (!(a[i] = as_operand(r, a[i], lfs[i]))) return NULL;
-    return ad_binary(t, e->op, a[0], a[1]);
+    if (!is_scalar(e->args[0]->type) || !is_scalar(e->args[1]->type)) return NULL;
+    return lv_binary(r, e->op, a, lfs);
   }
   case EX_CALL: {
     int lfs[16];
@@ -1422,6 +1391,18 @@ static int scatter(lv_run *r, const vi_expr *lhs, ad_val *v)
   ad_val *view = ad_alloc(c->t, sizeof *view);
   if (!view) return -1;
   *view = *v;
+  if (cur->ndims == 1 && r->lo == 1 && r->L == cur->dims[0]) {
+    /* every element written: the new value is the folded one itself (shared: a later
+     * write into the variable copies first, the folded value may be used elsewhere) */
+    view->type = cur->type;
+    view->ndims = 1;
+    view->dims[0] = r->L;
+    view->len = r->L;
+    view->nd = r->n;
+    view->shared = 1;
+    c->slot[d->slot] = view;
+    return 0;
+  }
   view->type = (vi_type){v->type.base == VT_INT ? VT_INT : VT_REAL, 1, NULL};
   if (cur->type.ndims == 0) view->type = (vi_type){VT_VECTOR, 0, NULL};
   view->ndims = 1;
