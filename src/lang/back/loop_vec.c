@@ -1089,17 +1089,17 @@ static int lv_priv_assign(lv_run *r, const vi_stmt *st)
 /* A container declared in the body: pm elements, NaN as the plain declaration makes. */
 static int lv_priv_decl(lv_run *r, const vi_decl *d)
 {
-  int k = priv_at(r->s, d), nd;
-  size_t dims[AD_MAX_DIMS];
-  ad_tape_set_n(r->c->t, r->n);
-  int rc = ev_decl_shape(r->c, d, &nd, dims, NULL, NULL, NULL);
-  ad_tape_set_n(r->c->t, r->N);
-  if (rc || nd != 1) return -1;
-  ad_val *nan = ad_scalar(r->c->t, NAN, d->type.base == VT_INT);
-  r->pm[k] = dims[0];
-  if (!nan || !(r->pel[k] = ad_alloc(r->c->t, (dims[0] ? dims[0] : 1) * sizeof *r->pel[k])))
+  int k = priv_at(r->s, d);
+  long m;
+  /* its one size (scan_priv_decl); a bad one is the plain loop's to report */
+  if (plain_int(r, d->type.ndims == 1 ? d->dims[0] : d->size[0], &m) || m < 0
+      || (size_t)m > EV_MAX_ELEMS)
     return -1;
-  for (size_t m = 0; m < dims[0]; m++) r->pel[k][m] = nan;
+  ad_val *nan = ad_scalar(r->c->t, NAN, d->type.base == VT_INT);
+  r->pm[k] = (size_t)m;
+  if (!nan || !(r->pel[k] = ad_alloc(r->c->t, (m ? (size_t)m : 1) * sizeof *r->pel[k])))
+    return -1;
+  for (long q = 0; q < m; q++) r->pel[k][q] = nan;
   return 0;
 }
 
