@@ -526,6 +526,7 @@ typedef struct lv_run {
    * this pass), pm[k] of them; iters: inner loop steps x iterations so far */
   ad_val **pel[LV_MAX]; size_t pm[LV_MAX];
   long iters;
+  struct lv_run *outer;    /* a folded inner loop's run: the loop's own (lv_fold) */
 } lv_run;
 
 /* The tape's draw count is N while the loop runs (the library's ops make folded
@@ -1182,17 +1183,120 @@ static ad_val *lv_foreign(lv_run *r, const vi_expr *e)
   int w = out_at(r->s, root_decl(e));
   ad_val *b, *cur = r->c->slot[root_decl(e)->slot];
   ad_ix ix[AD_MAX_DIMS];
-  size_t *woff = ad_alloc(r->c->t, (r->L ? r->L : 1) * sizeof *woff), *off;
-  if (!woff || own_ix(r, r->s->pat[w], cur, ix, woff) || !(off = index_off(r, e, &b)))
-    return NULL;
+  /* the elements the loop writes (in a folded inner loop: the loop's own iterations) */
+  lv_run *ro = r->outer ? r->outer : r;
+  size_t *woff = ad_alloc(r->c->t, (ro->L ? ro->L : 1) * sizeof *woff), *off;
+  int rc = !woff ? -1 : own_ix(ro, r->s->pat[w], cur, ix, woff);
+  ad_tape_set_n(r->c->t, r->N);
+  if (rc || !(off = index_off(r, e, &b))) return NULL;
   /* (woff ascends with the iteration; sorted anyway, it costs little) */
-  qsort(woff, r->L, sizeof *woff, cmp_size);
+  qsort(woff, ro->L, sizeof *woff, cmp_size);
   for (size_t el = 0; el < r->L; el++)
-    if (bsearch(&off[el], woff, r->L, sizeof *woff, cmp_size)) return NULL;
+    if (bsearch(&off[el], woff, ro->L, sizeof *woff, cmp_size)) return NULL;
   return gather(r, b, off, e->type.base);
 }
 
-/* for (j in lo:hi) body inside the loop: unrolled, each step over all iterations */
+/* An expression a folded inner loop may compute: no scalar local or private container
+ * of the loop's body (their values are per iteration of the loop only), no element of a
+ * written variable but another than the iteration's own (lv_foreign). */
+static int fold_expr_ok(const lv_scan *s, const vi_expr *e)
+{
+  if (!e) return 1;
+  if (e->kind == EX_VAR)
+    return !in_set(s->loc, s->nloc, e->decl) && priv_at(s, e->decl) < 0;
+  if (e->kind == EX_INDEX && root_decl(e)) {
+    int w = out_at(s, root_decl(e));
+    if (w >= 0 && own_same(s, e, s->pat[w])) return 0;
+  }
+  for (int i = 0; i < e->nargs; i++) if (!fold_expr_ok(s, e->args[i])) return 0;
+  if (e->kind == EX_INDEX)
+    for (int k = 0; k < e->nindex; k++)
+      if (!fold_expr_ok(s, e->index[k].lo) || !fold_expr_ok(s, e->index[k].hi)) return 0;
+  return 1;
+}
+
+/* An inner loop whose body only fills private containers at its own variable,
+ * acc[j] = expr, from values that do not depend on the body's other statements: its
+ * iterations are independent too, so it is folded as a second axis (j-major: element j
+ * of the container is the block j of the folded value, the layout lv_stack makes). */
+static int fold_ok(const lv_scan *s, const vi_stmt *st)
+{
+  if (st->kind == ST_BLOCK) {
+    for (int i = 0; i < st->nstmts; i++)
+      if (!fold_ok(s, st->stmts[i])) return 0;
+    return 1;
+  }
+  if (st->kind != ST_ASSIGN || st->op != OP_NONE) return 0;
+  const vi_expr *l = st->lhs;
+  return l->kind == EX_INDEX && l->args[0]->kind == EX_VAR && priv_at(s, l->args[0]->decl) >= 0
+         && l->nindex == 1 && l->index[0].kind == IX_SINGLE && l->index[0].lo->kind == EX_VAR
+         && in_set(s->inner, s->ninner, l->index[0].lo->decl)
+         && scan_expr(s, st->rhs) >= 0 && fold_expr_ok(s, st->rhs);
+}
+
+static int fold_stmt(lv_run *r2, const vi_stmt *st, long lo, long m)
+{
+  if (st->kind == ST_BLOCK) {
+    for (int i = 0; i < st->nstmts; i++)
+      if (fold_stmt(r2, st->stmts[i], lo, m)) return -1;
+    return 0;
+  }
+  lv_run *r = r2->outer;
+  const vi_decl *d = root_decl(st->lhs);
+  int k = priv_at(r->s, d);
+  if (st->lhs->index[0].lo->decl != r2->s->loc[r2->s->nloc - 1]) return -1;   /* this loop's */
+  if (!r->pel[k] || lo < 1 || (size_t)(lo - 1 + m) > r->pm[k]) return -1;
+  ad_val *v = lv_value(r2, st->rhs, d->type.base == VT_INT ? VT_INT : VT_REAL);
+  if (!v || !(v = full(r2, v))) return -1;
+  /* element lo + j: block j of the folded value, a view (the same memory) */
+  for (long j = 0; j < m; j++) {
+    ad_val *el = ad_alloc(r->c->t, sizeof *el);
+    if (!el) return -1;
+    *el = *v;
+    el->x = v->x + (size_t)j * r->N;
+    el->adj = v->adj ? v->adj + (size_t)j * r->N : NULL;
+    el->nd = r->N;
+    el->shared = 1;
+    r->pel[k][lo - 1 + j] = el;
+  }
+  return 0;
+}
+
+/* The inner loop folded with the loop: iterations (j, e) at j * L + e. */
+static int lv_fold(lv_run *r, const vi_stmt *st, long lo, long m)
+{
+  ev_ctx *c = r->c;
+  ad_tape *t = c->t;
+  size_t L2 = r->L * (size_t)m;
+  if (L2 > ((size_t)1 << 40) / r->n) return -1;
+  lv_scan *s2 = ad_alloc(t, sizeof *s2);
+  if (!s2 || r->s->nloc == LV_MAX) return -1;
+  *s2 = *r->s;
+  s2->loc[s2->nloc++] = st->decl;   /* the inner variable varies along the fold */
+  lv_run r2 = *r;
+  r2.s = s2; r2.plan = NULL; r2.outer = r;
+  r2.L = L2; r2.N = L2 * r->n;
+  ad_val *kv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L2, 0);
+  ad_val *jv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L2, 0);
+  ad_val *iv = c->slot[r->s->var->slot];
+  if (!kv || !jv) return -1;
+  for (long j = 0; j < m; j++)
+    for (size_t e = 0; e < r->L; e++) {
+      kv->x[(size_t)j * r->L + e] = iv->x[e];
+      jv->x[(size_t)j * r->L + e] = (double)(lo + j);
+    }
+  c->slot[r->s->var->slot] = kv;
+  c->slot[st->decl->slot] = jv;
+  ad_tape_set_n(t, r2.N);
+  int rc = fold_stmt(&r2, st->body, lo, m);
+  ad_tape_set_n(t, r->N);
+  c->slot[r->s->var->slot] = iv;
+  c->slot[st->decl->slot] = NULL;
+  return rc;
+}
+
+/* for (j in lo:hi) body inside the loop: folded as a second axis when its iterations are
+ * independent too (lv_fold), else unrolled, each step over all iterations */
 static int lv_inner(lv_run *r, const vi_stmt *st)
 {
   ev_ctx *c = r->c;
@@ -1200,6 +1304,11 @@ static int lv_inner(lv_run *r, const vi_stmt *st)
   if (plain_int(r, st->lo, &lo) || plain_int(r, st->hi, &hi)) return -1;
   if (hi < lo) return 0;
   long m = hi - lo + 1;
+  if (!r->outer && fold_ok(r->s, st->body)) {
+    if (m > (EV_MAX_LOOP_ITERS - c->loop_iters - r->iters) / (long)r->L) return -1;
+    r->iters += m * (long)r->L;
+    return lv_fold(r, st, lo, m);
+  }
   /* statement executions: m unrolled over L iterations, or L plain ones whose inner loop
    * may run as vector ops of m: the fewer (a short inner loop is always unrolled) */
   if (m > (long)r->L && m > LV_UNROLL_MIN) return -1;
@@ -1528,7 +1637,7 @@ int ev_for_vector(ev_ctx *c, const lv_ops *ops, const vi_stmt *st, long lo, long
   ad_tape_mark(t, &mark, 0);
   unsigned long long sig = c->sig;
   ad_val *saved[LV_MAX], *psaved[LV_MAX];
-  lv_run r = {c, ops, &s, pl, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0};
+  lv_run r = {c, ops, &s, pl, n, L, L * n, lo, NULL, NULL, {NULL}, {0}, 0, NULL};
   r.tail = &r.terms;
   lv_undo undo[LV_MAX];
   for (int i = 0; i < s.nout; i++) {
