@@ -445,6 +445,9 @@ struct lv_plan {
   lv_scan s;
   int ok;
   const vi_expr **ek; signed char *ev; size_t ecap, en;   /* scan_expr memo */
+  /* its inner loops' folds (lv_fold): ok whether foldable, s with the inner variable
+   * among the locals */
+  lv_plan *sub[LV_MAX]; int nsub;
 };
 
 typedef struct lv_cache {
@@ -501,7 +504,11 @@ void lv_cache_free(ev_ctx *c)
   lv_cache *k = c->lv_cache;
   if (!k) return;
   for (size_t i = 0; i < k->cap; i++)
-    if (k->tab[i]) { free(k->tab[i]->ek); free(k->tab[i]->ev); free(k->tab[i]); }
+    if (k->tab[i]) {
+      lv_plan *pl = k->tab[i];
+      for (int j = 0; j < pl->nsub; j++) { free(pl->sub[j]->ek); free(pl->sub[j]->ev); free(pl->sub[j]); }
+      free(pl->ek); free(pl->ev); free(pl);
+    }
   free(k->tab);
   free(k);
   c->lv_cache = NULL;
@@ -1262,19 +1269,40 @@ static int fold_stmt(lv_run *r2, const vi_stmt *st, long lo, long m)
   return 0;
 }
 
+/* The fold's scan of inner loop st (the loop's scan with st's variable among the locals:
+ * it varies along the fold) and whether st folds, kept with the loop's plan; NULL when
+ * there is none (then *ok says). */
+static lv_plan *fold_plan(lv_run *r, const vi_stmt *st, int *ok)
+{
+  lv_plan *pl = r->plan, *fp;
+  if (pl)
+    for (int i = 0; i < pl->nsub; i++)
+      if (pl->sub[i]->st == st) { *ok = pl->sub[i]->ok; return pl->sub[i]; }
+  *ok = r->s->nloc < LV_MAX && fold_ok(r->s, st->body);
+  if (!pl || pl->nsub == LV_MAX || !(fp = calloc(1, sizeof *fp))) return NULL;
+  fp->st = st;
+  fp->ok = *ok;
+  fp->s = *r->s;
+  if (fp->ok) fp->s.loc[fp->s.nloc++] = st->decl;
+  pl->sub[pl->nsub++] = fp;
+  return fp;
+}
+
 /* The inner loop folded with the loop: iterations (j, e) at j * L + e. */
-static int lv_fold(lv_run *r, const vi_stmt *st, long lo, long m)
+static int lv_fold(lv_run *r, lv_plan *fp, const vi_stmt *st, long lo, long m)
 {
   ev_ctx *c = r->c;
   ad_tape *t = c->t;
   size_t L2 = r->L * (size_t)m;
   if (L2 > ((size_t)1 << 40) / r->n) return -1;
-  lv_scan *s2 = ad_alloc(t, sizeof *s2);
-  if (!s2 || r->s->nloc == LV_MAX) return -1;
-  *s2 = *r->s;
-  s2->loc[s2->nloc++] = st->decl;   /* the inner variable varies along the fold */
+  lv_scan *s2 = fp ? &fp->s : ad_alloc(t, sizeof *s2);
+  if (!s2) return -1;
+  if (!fp) {
+    *s2 = *r->s;
+    s2->loc[s2->nloc++] = st->decl;   /* the inner variable varies along the fold */
+  }
   lv_run r2 = *r;
-  r2.s = s2; r2.plan = NULL; r2.outer = r;
+  r2.s = s2; r2.plan = fp; r2.outer = r;
   r2.L = L2; r2.N = L2 * r->n;
   ad_val *kv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L2, 0);
   ad_val *jv = ad_new_nd(t, (vi_type){VT_INT, 0, NULL}, 0, NULL, L2, 0);
@@ -1304,10 +1332,12 @@ static int lv_inner(lv_run *r, const vi_stmt *st)
   if (plain_int(r, st->lo, &lo) || plain_int(r, st->hi, &hi)) return -1;
   if (hi < lo) return 0;
   long m = hi - lo + 1;
-  if (!r->outer && fold_ok(r->s, st->body)) {
+  int fok = 0;
+  lv_plan *fp = r->outer ? NULL : fold_plan(r, st, &fok);
+  if (!r->outer && fok) {
     if (m > (EV_MAX_LOOP_ITERS - c->loop_iters - r->iters) / (long)r->L) return -1;
     r->iters += m * (long)r->L;
-    return lv_fold(r, st, lo, m);
+    return lv_fold(r, fp, st, lo, m);
   }
   /* statement executions: m unrolled over L iterations, or L plain ones whose inner loop
    * may run as vector ops of m: the fewer (a short inner loop is always unrolled) */
