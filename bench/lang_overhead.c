@@ -3,8 +3,9 @@
  * hand in C: logistic regression with N = 10,000, D = 20 (models/c_models.h's
  * cm_logreg, and the language's `y ~ bernoulli_logit(X * beta)`; also the
  * `alpha + X * beta` form), and eight schools (non-centered; the C version is written
- * here); and a 3-state HMM over 200 points, hmm_marginal against the forward algorithm
- * written in the language.  Reports the median over repetitions and the ratio.  Not a test: no
+ * here); and a 3-state HMM over 200 points, the forward algorithm written in the
+ * language in two forms (per iteration and with its loops as vector ops) against
+ * hmm_marginal.  Reports the median over repetitions and the ratio.  Not a test: no
  * assertions on time. */
 #include <math.h>
 #include <stdio.h>

@@ -5,7 +5,9 @@
  * path must have been taken (vi_program_vector_loops) where the loop qualifies and not
  * where it does not; the gradient of the vector path is checked against central
  * differences; an index out of range inside a vectorised loop gives the per-iteration
- * path's error, word for word. */
+ * path's error, word for word.  The HMM forward algorithm (privatised temporaries, inner
+ * loops folded or unrolled, reads of the previous row of the array written) and every
+ * model of tests/lang/e2e are compared both ways too. */
 #include <check.h>
 #include <dirent.h>
 #include <math.h>

@@ -15,8 +15,8 @@
  * in a loop over k: every write and read of x names the same element, so iterations
  * touch disjoint elements), `~` and `target +=`; every value that
  * depends on i is a real or int scalar; no user-defined function, _rng, target() or
- * control flow but inner `for` loops, which are unrolled (each step over all
- * iterations).  A 1-d temporary that every iteration fills before reading it is
+ * control flow but inner `for` loops, which are folded as a second axis or unrolled
+ * (each step over all iterations).  A 1-d temporary that every iteration fills before reading it is
  * privatised (one copy per iteration, `acc` of the HMM forward algorithm), and an element
  * of a written variable that no iteration writes may be read (gamma[t - 1, j] while
  * gamma[t, k] is written): see "private containers and inner loops" below.  Anything else, and anything that goes wrong while the loop runs (an
@@ -248,9 +248,12 @@ static int scan_expr(const lv_scan *s, const vi_expr *e)
  * is the same in every iteration, so one check holds for all): a read of an element not
  * yet written would see the previous iteration's value, so it falls back.  A container
  * declared outside the loop keeps the last iteration's values afterwards, as the plain
- * loop leaves it.  Inner `for` loops are unrolled (their range the same in every
- * iteration): each step runs its body once over all iterations, and within an iteration
- * the steps keep their order, so a dependence inside the inner loop is kept.  A read of
+ * loop leaves it.  Inner `for` loops (their range the same in every iteration) are
+ * unrolled: each step runs its body once over all iterations, and within an iteration
+ * the steps keep their order, so a dependence inside the inner loop is kept.  One that
+ * only fills private containers at its own index from values of neither the body's
+ * locals nor the iteration's own elements has independent iterations too and is folded
+ * instead (lv_fold: iterations (j, e) at once).  A read of
  * an element of a variable the loop writes other than the iteration's own (gamma[t - 1, j]
  * while gamma[t, k] is written) is allowed when, as it runs, none of the elements it
  * reads is one the loop writes. */
