@@ -1,8 +1,10 @@
 /* bench/ode_stiff.c: ode_bdf against ode_rk45 on two stiff systems, one draw per
  * evaluation with the gradient: accepted steps per solve (ode_steps_taken) and seconds
  * per evaluation.  The one-compartment model has elimination ke = 1000 ka (outputs to
- * t = 24); Robertson's kinetics run to t = 40 (rk45 cannot get much further within its
- * step budget).  Run: bench/ode_stiff [reps]. */
+ * t = 24); Robertson's kinetics run to t = 40.  ode_rk45 proves both stiff in its first
+ * steps and hands the draw to the same stiff method (as LSODA switches), so its line
+ * shows the switch's cost (its own Dormand-Prince steps alone took tens of thousands
+ * per solve).  Run: bench/ode_stiff [reps]. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

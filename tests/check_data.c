@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <vi/lang.h>
 #include <vi/status.h>
 
@@ -60,6 +61,56 @@ START_TEST(test_matrix_rows)
   }
   ck_assert_str_eq(m.out_names[13], "ko.1.1");
   ck_assert(out[13] == 1 && out[14] == 3 && out[15] == 2 && out[16] == 4);
+  vi_program_free(p);
+}
+END_TEST
+
+/* The numbers of a whole variable become its value: matrices transposed in place (an
+ * array of non-square ones, each its own block), from a file (read through a mapping). */
+START_TEST(test_matrix_blocks_from_file)
+{
+  vi_program *p = compile(
+      "data { array[2] matrix[3, 4] A; matrix[1, 5] r; matrix[4, 1] c; }\n"
+      "parameters { real mu; }\n"
+      "model { mu ~ normal(0, 1); }\n"
+      "generated quantities { array[2] matrix[3, 4] Ao = A; matrix[1, 5] ro = r;\n"
+      "  matrix[4, 1] co = c; }\n");
+  char path[] = "/tmp/check_data_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  fprintf(f, "{\"A\": [");
+  for (int a = 1; a <= 2; a++) {
+    fprintf(f, "%s[", a > 1 ? "," : "");
+    for (int r = 1; r <= 3; r++) {
+      fprintf(f, "%s[", r > 1 ? "," : "");
+      for (int c = 1; c <= 4; c++) fprintf(f, "%s%d", c > 1 ? "," : "", 100 * a + 10 * r + c);
+      fprintf(f, "]");
+    }
+    fprintf(f, "]");
+  }
+  fprintf(f, "], \"r\": [[1, 2, 3, 4, 5]], \"c\": [[6], [7], [8], [9]]}\n");
+  fclose(f);
+  vi_error err;
+  int st = vi_program_load_data_file(p, path, &err);
+  unlink(path);
+  ck_assert_msg(st == 0, "%s", err.message);
+  vi_model m;
+  double out[64];
+  outputs(p, out, 64, &m);
+  ck_assert_uint_eq(m.n_out, 1 + 24 + 5 + 4);
+  /* CmdStan order: Ao.a.r.c with the first index fastest */
+  size_t i = 1;
+  for (int c = 1; c <= 4; c++)
+    for (int r = 1; r <= 3; r++)
+      for (int a = 1; a <= 2; a++, i++) {
+        char want[32];
+        snprintf(want, sizeof want, "Ao.%d.%d.%d", a, r, c);
+        ck_assert_str_eq(m.out_names[i], want);
+        ck_assert_msg(out[i] == 100 * a + 10 * r + c, "%s = %g", want, out[i]);
+      }
+  for (int k = 0; k < 5; k++) ck_assert(out[i + k] == k + 1);
+  for (int k = 0; k < 4; k++) ck_assert(out[i + 5 + k] == k + 6);
   vi_program_free(p);
 }
 END_TEST
@@ -195,6 +246,7 @@ int main(void)
   Suite *s = suite_create("data");
   TCase *tc = tcase_create("core");
   tcase_add_test(tc, test_matrix_rows);
+  tcase_add_test(tc, test_matrix_blocks_from_file);
   tcase_add_test(tc, test_special_values);
   tcase_add_test(tc, test_errors);
   tcase_add_test(tc, test_sizes_and_no_data);

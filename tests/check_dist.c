@@ -682,6 +682,34 @@ START_TEST(test_hot_paths)
     ck_assert(isfinite(out->x[s]));
     CK_CLOSE(out->x[s], want, 1e-12, "bernoulli_logit draw %d", s);
   }
+  /* poisson_log (vmath's exp per element's draws) against the formula, counts up to 40;
+     a log rate of -inf (zero rate: a count of 0 has log probability 0) and of +inf
+     (every count impossible) in draws 5 and 6 */
+  static double cnt[N];
+  for (int e = 0; e < N; e++) {
+    cnt[e] = (e * 7) % 41;
+    for (int s = 0; s < n; s++) mu[e * n + s] = 3 * cos(e * 0.3 + s) + 0.2 * s;
+  }
+  for (int e = 0; e < N; e++) { mu[e * n + 5] = e % 2 ? -1.5 : -INFINITY; cnt[e] = e % 2 ? cnt[e] : 0; }
+  mu[7 * n + 6] = INFINITY;
+  ad_tape_reset(T, n, 1);
+  ad_val *pl[2] = {mk(1, 'a', N, 0, 1, 0, cnt), mk(0, 'v', N, 0, n, 1, mu)};
+  out = call("poisson_log_lpmf", pl, 2);
+  ck_assert_ptr_nonnull(out);
+  backward_seed(out);
+  for (int s = 0; s < n; s++) {
+    double want = 0;
+    for (int e = 0; e < N; e++) {
+      double al = mu[e * n + s], k = cnt[e];
+      want += al == -INFINITY ? (k == 0 ? 0 : -INFINITY) : k * al - exp(al) - lgamma(k + 1);
+      if (s != 6)
+        CK_CLOSE(pl[1]->adj[e * n + s], al == -INFINITY ? k : k - exp(al), 1e-12,
+                 "poisson_log grad draw %d element %d", s, e);
+    }
+    if (s == 6) { ck_assert(out->x[s] == -INFINITY); continue; }
+    ck_assert(isfinite(out->x[s]));
+    CK_CLOSE(out->x[s], want, 1e-12, "poisson_log draw %d", s);
+  }
 }
 END_TEST
 

@@ -6,8 +6,8 @@
  * "Solving ODEs II", IV.1, at t = 40) and its exact invariant y1 + y2 + y3 = 1; a
  * one-compartment pharmacokinetic model with first-order absorption ka and elimination
  * ke = 1000 ka, whose closed form (the Bateman function) gives values and derivatives;
- * sensitivities against central finite differences of the solver itself; the step
- * count of ode_bdf against ode_rk45 on the same system (at most 1/20). */
+ * sensitivities against central finite differences of the solver itself; ode_rk45 on
+ * the stiff system handing each draw to the stiff solver (within 3x ode_bdf's steps). */
 #include <check.h>
 #include <stdio.h>
 #include <math.h>
@@ -258,8 +258,9 @@ static const char *PK_CLOSED =
     "  dose ~ lognormal(0, 1);\n"
     "}\n";
 
-/* ode_bdf on the stiff one-compartment model: values and gradients as the closed form,
- * in at most 1/20 of ode_rk45's steps. */
+/* ode_bdf on the stiff one-compartment model: values and gradients as the closed form;
+ * ode_rk45 on it switches to the stiff method (values as the closed form, steps near
+ * ode_bdf's). */
 START_TEST(test_pk_language)
 {
   vi_model mb, mr, mc;
@@ -287,9 +288,11 @@ START_TEST(test_pk_language)
   for (size_t i = 0; i < n * D; i++)
     ck_assert_msg(fabs(gb[i] - gc[i]) < 1e-4 * fmax(1, fabs(gc[i])), "grad %zu: bdf %.12g, "
                   "closed form %.12g", i, gb[i], gc[i]);
-  /* rk45 shares one step sequence over the batch, bdf takes one per draw: per draw */
-  ck_assert_msg(sb * 20 <= sr * (long)n, "bdf %ld steps (%zu draws), rk45 %ld (shared)", sb, n, sr);
-  fprintf(stderr, "tight: bdf %ld steps (%zu draws), rk45 %ld (shared)\n", sb, n, sr);
+  /* rk45 proves the system stiff in its first steps and hands each draw to the BDF (as
+     LSODA switches): within 3x bdf's steps, where its own Dormand-Prince steps alone
+     took over 20x */
+  ck_assert_msg(sr <= 3 * sb, "bdf %ld steps (%zu draws), rk45 %ld", sb, n, sr);
+  fprintf(stderr, "tight: bdf %ld steps (%zu draws), rk45 %ld\n", sb, n, sr);
   gradient_vs_differences(&mb, n, z, 1e-4);
   /* one draw at a time equals the batch (each draw has its own steps either way; with
      the gradient, as the sensitivities take part in the step control) */

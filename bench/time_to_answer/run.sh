@@ -7,7 +7,8 @@
 # --output and --summary-json written), compile + load (`vi check` with the data: the
 # same compile and data load, no fit), the fit (the last iteration's seconds since
 # vi_fit_alloc, from the summary JSON) and the finish (the rest: final diagnostics,
-# output draws, writing).  Not a test: the figures go in bench/README.md.
+# output draws, writing), and the fit's model points (log-density evaluations, one per
+# draw) with the fit's seconds per point.  Not a test: the figures go in bench/README.md.
 set -eu
 BEFORE=$1 AFTER=$2 OUT=${3:-/tmp/time_to_answer}
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -16,7 +17,7 @@ mkdir -p "$OUT"
 python3 "$HERE/gendata.py" "$OUT"
 cp "$HERE/small_regression.data.json" "$OUT/"
 now() { date +%s.%N; }
-printf '%-17s %-6s %8s %8s %8s %8s %7s %6s %9s\n' model binary whole load fit finish "fin%" draws kl_se
+printf '%-17s %-6s %8s %8s %8s %8s %7s %6s %9s %8s %9s\n' model binary whole load fit finish "fin%" draws kl_se points "ms/point"
 for m in $MODELS; do
   for which in before after; do
     [ "$which" = before ] && VI=$BEFORE || VI=$AFTER
@@ -31,8 +32,10 @@ f, m, w, t0, t1, t2 = sys.argv[1], sys.argv[2], sys.argv[3], *map(float, sys.arg
 d = json.load(open(f))
 whole, load, fit = t2 - t1, t1 - t0, d["last_iteration"]["seconds"]
 fin = whole - load - fit
-print("%-17s %-6s %8.2f %8.2f %8.2f %8.2f %6.0f%% %6d %9.3f" % (
-    m, w, whole, load, fit, fin, 100 * fin / whole, d["final"]["draws"], d["final"]["kl_se"]))
+pts = d["last_iteration"]["n_points"]
+print("%-17s %-6s %8.2f %8.2f %8.2f %8.2f %6.0f%% %6d %9.3f %8d %9.4f" % (
+    m, w, whole, load, fit, fin, 100 * fin / whole, d["final"]["draws"], d["final"]["kl_se"],
+    pts, 1e3 * fit / max(pts, 1)))
 PY
   done
 done

@@ -355,9 +355,9 @@ ad_val *ad_scalar(ad_tape *t, double x, int is_int)
   return v;
 }
 
-ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims)
+ad_val *ad_val_adopt_persistent(vi_type type, int ndims, const size_t *dims, double *x)
 {
-  if (ndims > AD_MAX_DIMS || ndims < 0) return NULL;
+  if (ndims > AD_MAX_DIMS || ndims < 0 || !x) return NULL;
   ad_val *v = calloc(1, sizeof *v);
   if (!v) return NULL;
   v->type = type;
@@ -367,8 +367,16 @@ ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims)
   v->nd = 1;
   v->persistent = 1;
   v->shared = 1;
-  v->x = calloc(v->len ? v->len : 1, sizeof(double));
-  if (!v->x) { free(v); return NULL; }
+  v->x = x;
+  return v;
+}
+
+ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims)
+{
+  size_t len = ndims >= 0 && ndims <= AD_MAX_DIMS ? dims_len(ndims, dims) : 0;
+  double *x = calloc(len ? len : 1, sizeof(double));
+  ad_val *v = ad_val_adopt_persistent(type, ndims, dims, x);
+  if (!v) free(x);
   return v;
 }
 

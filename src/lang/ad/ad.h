@@ -132,6 +132,8 @@ ad_node *ad_push_keep(ad_tape *t, ad_backward_fn fn, ad_val *out, int nin, ad_va
 
 /* Persistent values (data, transformed data): malloc'd, freed with ad_val_free. */
 ad_val *ad_val_new_persistent(vi_type type, int ndims, const size_t *dims);
+/* The same over x (malloc'd, one double per element), which the value then owns. */
+ad_val *ad_val_adopt_persistent(vi_type type, int ndims, const size_t *dims, double *x);
 void ad_val_free(ad_val *v);
 /* Copy v into the arena (persistent or not), same nd. */
 ad_val *ad_copy(ad_tape *t, const ad_val *v);

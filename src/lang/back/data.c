@@ -149,14 +149,69 @@ static int fill_from(fill_ctx *f, const js_value *j)
   return fill(f, &cur, 0);
 }
 
+/* Row-major R x C a in place to column-major (following the permutation's cycles; seen:
+ * one bit an element). */
+static void transpose_in_place(double *a, size_t R, size_t C, unsigned char *seen)
+{
+  size_t n = R * C;
+  memset(seen, 0, (n + 7) / 8);
+  for (size_t start = 0; start < n; start++) {
+    if (seen[start >> 3] & (1u << (start & 7))) continue;
+    double first = a[start];
+    for (size_t q = start;;) {
+      seen[q >> 3] |= (unsigned char)(1u << (q & 7));
+      size_t src = (q % R) * C + q / R;   /* element (q % R, q / R) in the JSON's order */
+      if (src == start) { a[q] = first; break; }
+      a[q] = a[src];
+      q = src;
+    }
+  }
+}
+
+/* Capture j's numbers (checked against d's shape) as the value itself: they are every
+ * element in the JSON's order, which is the element order but within a matrix (its rows
+ * in the JSON, column-major here: each matrix transposed in place), so the data costs 8
+ * bytes a number, not twice that.  NULL (nothing changed): a complex value, or no memory
+ * for the transpose's bits; the caller then copies. */
+static ad_val *adopt_capture(const vi_decl *d, int nd, const size_t *dims, js_value *j)
+{
+  size_t total = 1;
+  for (int k = 0; k < nd; k++) total *= dims[k];
+  if (base_is_complex(d->type.base) || d->type.base == VT_TUPLE || total == 0
+      || j->nnum != total)
+    return NULL;
+  if (j->capnum > total) {   /* shrink to size (in place) */
+    double *x = realloc(j->num, total * sizeof *x);
+    if (x) { j->num = x; j->capnum = total; }
+  }
+  ad_val *v = ad_val_adopt_persistent(d->type, nd, dims, j->num);
+  if (!v) return NULL;
+  int arr = d->type.ndims;
+  if (nd - arr == 2 && dims[arr] > 1 && dims[arr + 1] > 1) {
+    size_t R = dims[arr], C = dims[arr + 1];
+    unsigned char *seen = malloc((R * C + 7) / 8);
+    if (!seen) { free(v); return NULL; }   /* the numbers stay the capture's, untouched */
+    for (size_t b = 0; b < total / (R * C); b++) transpose_in_place(j->num + b * R * C, R, C, seen);
+    free(seen);
+  }
+  j->num = NULL;
+  j->nnum = j->capnum = 0;
+  return v;
+}
+
 /* Parse json, capturing the names of the n declarations of blk (data) or of c's
- * parameters (init); a located error as jansson's was. */
+ * parameters (init); a located error as jansson's was.  With release, json is a mapping
+ * of the file whose pages are given back as they are parsed. */
 static int parse_doc(const char *json, size_t len, const char *const *names, size_t nnames,
-                     const char *fname, const char *what, js_doc *doc, vi_error *err)
+                     const char *fname, const char *what, int release, js_doc *doc,
+                     vi_error *err)
 {
   int line, col;
   char msg[300];
-  int rc = js_parse(json, len, names, nnames, doc, &line, &col, msg, sizeof msg);
+  js_shard whole = {NULL, 0, 0, NULL, 1};
+  int rc = release ? js_parse_shard(json, len, names, nnames, &whole, doc, &line, &col, msg,
+                                    sizeof msg)
+                   : js_parse(json, len, names, nnames, doc, &line, &col, msg, sizeof msg);
   if (rc == 0) return 0;
   js_doc_clear(doc);
   if (rc == -3) {
@@ -384,11 +439,11 @@ int data_load_shard(ev_ctx *c, const char *json, size_t len, const char *fname, 
       rc = js_parse_shard(json, len, names, nn, &sh, &doc, &line, &col, msg, sizeof msg);
       if (rc) {   /* again, whole, for the message with its place */
         js_doc_clear(&doc);
-        rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+        rc = parse_doc(json, len, names, nn, fname, "data", 0, &doc, err);
         if (!rc) rc = data_err(err, fname, "cannot read the data: %s", msg);
       }
     } else {
-      rc = parse_doc(json, len, names, nn, fname, "data", &doc, err);
+      rc = parse_doc(json, len, names, nn, fname, "data", release, &doc, err);
     }
     free(names);
     free(cut);
@@ -435,12 +490,14 @@ int data_load_shard(ev_ctx *c, const char *json, size_t len, const char *fname, 
     f.d = d; f.dims = dims; f.rank = nd; f.arr = d->type.ndims;
     f.is_int = d->type.base == VT_INT; f.fname = fname; f.err = err;
     if (j && (rc = fill_from(&f, j))) goto out;   /* shape and types, nothing allocated */
-    ad_val *v = ad_val_new_persistent(d->type, nd, dims);
+    ad_val *v = j ? adopt_capture(d, nd, dims, (js_value *)j) : NULL;
+    int adopted = v != NULL;
+    if (!v) v = ad_val_new_persistent(d->type, nd, dims);
     if (!v) { rc = data_err(err, fname, "out of memory for variable '%s'", d->name); rc = VI_ENOMEM; goto out; }
     c->data[d->slot] = v;
     c->slot[d->slot] = v;
     f.v = v;
-    if (j && (rc = fill_from(&f, j))) goto out;
+    if (j && !adopted && (rc = fill_from(&f, j))) goto out;
     if (j) {   /* copied: its capture is not needed again (peak memory: one variable) */
       js_value *jv = (js_value *)j;
       free(jv->num);
@@ -511,7 +568,7 @@ int data_unconstrain(ev_ctx *c, const char *json, size_t len, const char *fname,
   for (size_t i = 0; i < c->nparams; i++)
     if (!c->params[i].root || i == 0 || c->params[i - 1].root != c->params[i].root)
       names[nn++] = c->params[i].root ? c->params[i].root->name : c->params[i].decl->name;
-  int rc = parse_doc(json, len, names, nn, fname, "initial values", &doc, err);
+  int rc = parse_doc(json, len, names, nn, fname, "initial values", 0, &doc, err);
   free(names);
   if (rc) return rc;
   ad_val *tup = NULL;   /* the current tuple parameter's initial value */

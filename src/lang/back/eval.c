@@ -649,24 +649,26 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
   c->rc = 0;
   int first = ode_first(e);
   int rc;
-  if (stiff) {
-    /* Dormand-Prince on the tape first (batched over the draws, exact gradients: what a
-     * non-stiff system wants); once it proves stiff, or runs out of steps, its work is
-     * released and the BDF solves each draw (as LSODA switches, Petzold 1983) */
-    ode_options ex = opt;
-    ex.detect_stiff = 1;
-    ad_mark m;
-    ad_tape_mark(t, &m, 0);
-    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &ex, out, why, sizeof why);
-    if (rc > 0 || (rc < 0 && !c->rc && !ad_tape_error(t))) {
-      ad_tape_release(t, &m);
-      rc = ode_stiff_solve(t, ode_rhs_args, &oc, e->nargs - first, args + first, y, t0,
-                           tsv->x, nts, &opt, out, why, sizeof why);
-    } else {
-      ad_tape_unmark(t, &m);
-    }
+  /* Dormand-Prince on the tape first (batched over the draws, exact gradients: what a
+   * non-stiff system wants).  Once it proves stiff (and for the stiff methods, also once
+   * it runs out of steps) its work is released and the BDF solves each draw, as LSODA
+   * switches (Petzold 1983): an explicit method asked for keeps its own steps wherever
+   * the system is not stiff, and a draw out where it is (a mode search's long step, a
+   * rate of 10^8) costs a few BDF steps, not the whole step budget on the tape. */
+  ode_options ex = opt;
+  ex.detect_stiff = 1;
+  ad_mark m;
+  ad_tape_mark(t, &m, 0);
+  why[0] = '\0';
+  rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &ex, out, why, sizeof why);
+  int to_bdf = stiff ? rc > 0 || (rc < 0 && !c->rc && !ad_tape_error(t))
+                     : (rc == 2 || rc == 3) && c->n == 1;
+  if (to_bdf) {
+    ad_tape_release(t, &m);
+    rc = ode_stiff_solve(t, ode_rhs_args, &oc, e->nargs - first, args + first, y, t0,
+                         tsv->x, nts, &opt, out, why, sizeof why);
   } else {
-    rc = ode_solve(t, ode_rhs, &oc, y, t0, tsv->x, nts, &opt, out, why, sizeof why);
+    ad_tape_unmark(t, &m);
   }
   if (rc < 0) {
     const char *te = ad_tape_error(t);
@@ -677,7 +679,7 @@ static ad_val *ev_ode(ev_ctx *c, const vi_expr *e, ad_val **args)
     if (!c->rc) tape_fail(c, e->loc, e->str);
     return NULL;
   }
-  if (rc == 2) {   /* too costly as a batch: one draw at a time */
+  if (rc == 2 || rc == 3) {   /* too costly as a batch, or stiff: one draw at a time */
     c->rc = EV_DIVERGE;
     return NULL;
   }

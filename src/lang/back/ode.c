@@ -143,7 +143,7 @@ int ode_solve(ad_tape *t, ode_rhs_fn f, void *ctx, ad_val *y0, double t0, const 
         ode_count_steps(accepted);
         return 1;
       }
-      if (nd > 1 && ad_tape_used_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
+      if (ad_tape_used_bytes(t) - bytes0 > ODE_BATCH_BYTES) return 2;
       int last = h >= ts[q] - tc;
       if (last) h = ts[q] - tc;
       ad_val *stage = NULL, *stage6 = NULL;

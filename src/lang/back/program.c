@@ -851,11 +851,11 @@ int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
 {
   if (!path) return vi_program_load_data(p, NULL, 0, NULL, err);
   size_t len;
-  if (p && p->ev.shard_by >= 0) {
-    /* sharded: the file mapped and read in passes that give its pages back, so that a
-     * process holds only its part of the data, never the whole text */
-    const char *map = shard_map(path, &len);
-    if (!map) { io_error(err, path, "data"); return VI_EIO; }
+  /* a regular file is mapped and parsed in chunks whose pages are given back, so the
+   * whole text is never resident (sharded: the process holds only its part of the
+   * data); a pipe or a device is read whole */
+  const char *map = shard_map(path, &len);
+  if (map) {
     call_guard g;
     guard_enter(&g);
     int rc = program_load_data(p, map, len, path, 1, err);
@@ -863,6 +863,7 @@ int vi_program_load_data_file(vi_program *p, const char *path, vi_error *err)
     shard_unmap(map, len);
     return rc;
   }
+  if (p && p->ev.shard_by >= 0) { io_error(err, path, "data"); return VI_EIO; }
   char *buf = read_file(path, &len);
   if (!buf) { io_error(err, path, "data"); return VI_EIO; }
   int rc = vi_program_load_data(p, buf, len, path, err);

@@ -1171,7 +1171,49 @@ DIST_DEFINE(binomial_lpmf, binomial, NULL, 0, "n", "N", "theta")
 DIST_DEFINE(binomial_logit_lpmf, binomial_logit, NULL, 0, "n", "N", "alpha")
 DIST_DEFINE(beta_binomial_lpmf, beta_binomial, NULL, 0, "n", "N", "alpha", "beta")
 DIST_DEFINE(poisson_lpmf, poisson, yterm_neg_lfact, 0, "n", "lambda")
-DIST_DEFINE(poisson_log_lpmf, poisson_log, yterm_neg_lfact, 0, "n", "alpha")
+static const dist_desc desc_poisson_log_lpmf = {"poisson_log_lpmf", {"n", "alpha"},
+                                                 yterm_neg_lfact, 0};
+
+/* poisson_log_lpmf: the hot case of Poisson regression (data counts against log rates
+ * that vary by draw): per element, the exps of its draws through vmath's vector exp
+ * (most of this pass), then k_poisson_log's arithmetic; a log rate that is not finite
+ * takes k_poisson_log itself. */
+static ad_val *impl_poisson_log_lpmf(ad_tape *t, ad_val **args, int nargs)
+{
+  if (nargs != 2) { ad_tape_set_error(t, "poisson_log_lpmf: expected 2 arguments"); return NULL; }
+  const ad_val *n = args[0];
+  int plain = n->nd != 1 || args[1]->nd == 1;
+  for (size_t e = 0; e < n->len && !plain; e++) plain = n->x[e] < 0;
+  if (plain) return dist_run(t, &desc_poisson_log_lpmf, args, 2, k_poisson_log);
+  dist_ctx c;
+  /* the partials per element are written, not added to: no need to clear them first */
+  if (dist_setup_z(t, &desc_poisson_log_lpmf, args, 2, &c, 0)) return NULL;
+  const size_t ndo = c.ndo, pes = c.pes[1];
+  double *acc = c.out->x, *P = c.P[1], *ex = ad_alloc(t, (ndo ? ndo : 1) * sizeof *ex);
+  if (!ex) { ad_tape_set_error(t, "out of memory in poisson_log_lpmf"); return NULL; }
+  if (P && !pes) memset(P, 0, ndo * sizeof *P);   /* one row, summed over elements */
+  for (size_t e = 0; e < c.N; e++) {
+    const double k = c.x[0][e * c.es[0]], *al = c.x[1] + e * c.es[1];
+    double *pe = P ? P + e * pes : NULL;
+    vmath_exp(ex, al, ndo);
+    for (size_t s = 0; s < ndo; s++) {
+      double v, g;
+      if (isfinite(al[s])) {
+        v = k * al[s] - ex[s];
+        g = k - ex[s];
+      } else {
+        double a[2] = {k, al[s]}, gk[2] = {0, 0};
+        v = k_poisson_log(a, gk, 2);
+        g = gk[1];
+      }
+      acc[s] += v;
+      if (!pe) continue;
+      if (pes) pe[s] = isfinite(v) ? g : 0;
+      else if (isfinite(v)) pe[s] += g;
+    }
+  }
+  return dist_finish(t, &desc_poisson_log_lpmf, args, &c);
+}
 DIST_DEFINE(neg_binomial_lpmf, neg_binomial, yterm_neg_lfact, 0, "n", "alpha", "beta")
 DIST_DEFINE(neg_binomial_2_lpmf, neg_binomial_2, yterm_neg_lfact, 0, "n", "mu", "phi")
 DIST_DEFINE(neg_binomial_2_log_lpmf, neg_binomial_2_log, yterm_neg_lfact, 0, "n", "eta", "phi")
