@@ -314,6 +314,16 @@ int main(int argc, char **argv)
                  "    target += log_sum_exp(l1, l2);\n  } }\n",
                  NULL, lj, reps))
     return 1;
+  /* the Stan User's Guide's form: a vector local filled in an inner loop */
+  if (time_loops("mixture, User's Guide lps",
+                 LOOP_HEAD "parameters { simplex[2] w; ordered[2] mu; vector<lower=0>[2] s; }\n"
+                 "model {\n" MIX_PRIORS
+                 "  for (n in 1:N) {\n"
+                 "    vector[2] lps = log(w);\n"
+                 "    for (k in 1:2) lps[k] += normal_lpdf(y[n] | mu[k], s[k]);\n"
+                 "    target += log_sum_exp(lps);\n  } }\n",
+                 NULL, lj, reps))
+    return 1;
 #undef LOOP_HEAD
 #undef VI_PARAMS
 #undef VI_PRIORS

@@ -713,6 +713,40 @@ START_TEST(test_hot_paths)
 }
 END_TEST
 
+/* log_sum_exp of a vector over many draws (blocks of 256 through vmath): 300 draws, the
+ * value and gradient against the formula; draws with every element -inf, one +inf, one
+ * NaN and one element -inf. */
+START_TEST(test_log_sum_exp_draws)
+{
+  enum { L = 3, n = 300 };
+  static double x[L * n];
+  for (int e = 0; e < L; e++)
+    for (int s = 0; s < n; s++) x[e * n + s] = 4 * sin(0.37 * s + 1.3 * e) + 0.01 * s;
+  for (int e = 0; e < L; e++) x[e * n + 7] = -INFINITY;
+  x[1 * n + 100] = INFINITY;
+  x[2 * n + 257] = NAN;
+  x[0 * n + 299] = -INFINITY;
+  ad_tape_reset(T, n, 1);
+  ad_val *a[1] = {mk(0, 'v', L, 0, n, 1, x)};
+  ad_val *out = call("log_sum_exp", a, 1);
+  ck_assert_ptr_nonnull(out);
+  backward_seed(out);
+  for (int s = 0; s < n; s++) {
+    if (s == 7) { ck_assert(out->x[s] == -INFINITY); continue; }
+    if (s == 100) { ck_assert(out->x[s] == INFINITY); continue; }
+    if (s == 257) { ck_assert(isnan(out->x[s])); continue; }
+    double m = -INFINITY, acc = 0;
+    for (int e = 0; e < L; e++) m = fmax(m, x[e * n + s]);
+    for (int e = 0; e < L; e++) acc += exp(x[e * n + s] - m);
+    double want = m + log(acc);
+    CK_CLOSE(out->x[s], want, 1e-14, "log_sum_exp draw %d", s);
+    for (int e = 0; e < L; e++)
+      CK_CLOSE(a[0]->adj[e * n + s], exp(x[e * n + s] - want), 1e-14,
+               "log_sum_exp grad draw %d element %d", s, e);
+  }
+}
+END_TEST
+
 START_TEST(test_digamma_logphi)
 {
   for (double x = 1e-3; x < 200; x *= 1.7)
@@ -1794,6 +1828,7 @@ static Suite *dist_suite(void)
   tcase_add_test(tc, test_lupdf_aliases);
   tcase_add_test(tc, test_size_mismatch);
   tcase_add_test(tc, test_hot_paths);
+  tcase_add_test(tc, test_log_sum_exp_draws);
   tcase_add_test(tc, test_digamma_logphi);
   tcase_add_test(tc, test_negbin_limit);
   suite_add_tcase(s, tc);

@@ -148,6 +148,28 @@ static const char *M_LSE =
     "    target += log_sum_exp(l1, l2);\n"
     "  } }\n";
 
+/* the Stan User's Guide mixture: a vector local initialised from parameters (the same in
+ * every iteration), filled in an inner loop, reduced by log_sum_exp; and one initialised
+ * from the iteration's data (must stay per iteration: it depends on n) */
+static const char *M_UG_MIX =
+    VI_DATA
+    "parameters { ordered[2] mu; vector<lower=0>[2] s; simplex[2] w; }\n"
+    "model { mu ~ normal(0, 3); s ~ lognormal(0, 1);\n"
+    "  for (n in 1:N) {\n"
+    "    vector[2] lps = log(w);\n"
+    "    for (q in 1:2) lps[q] += normal_lpdf(y[n] | mu[q], s[q]);\n"
+    "    target += log_sum_exp(lps);\n"
+    "  } }\n";
+static const char *M_UG_MIX_DEP =
+    VI_DATA
+    "parameters { ordered[2] mu; vector<lower=0>[2] s; simplex[2] w; }\n"
+    "model { mu ~ normal(0, 3); s ~ lognormal(0, 1);\n"
+    "  for (n in 1:N) {\n"
+    "    vector[2] lps = log(w) + x[n];\n"
+    "    for (q in 1:2) lps[q] += normal_lpdf(y[n] | mu[q], s[q]);\n"
+    "    target += log_sum_exp(lps);\n"
+    "  } }\n";
+
 /* an int expression as index, int / int, a matrix element, a transformed parameter
  * written in place and read back, poisson counts, a loop inside a loop */
 static const char *M_MISC =
@@ -219,6 +241,9 @@ START_TEST(test_agree)
   ck_assert_uint_eq(compare(M_TILDE, json, "y[i] ~ normal(a[g[i]] + beta * x[i], sigma)"), 1);
   ck_assert_uint_eq(compare(M_MIX, json, "log_mix"), 1);
   ck_assert_uint_eq(compare(M_LSE, json, "log_sum_exp of locals"), 1);
+  ck_assert_uint_eq(compare(M_UG_MIX, json, "User's Guide mixture"), 1);
+  /* the outer loop per iteration, its inner loop (2 steps) as vector ops each time */
+  ck_assert_uint_eq(compare(M_UG_MIX_DEP, json, "mixture, local from the iteration's data"), 40);
   /* tparams 1, model 1 + J inner loops (tdata's W[j, c] = ...: per iteration) */
   size_t k = compare(M_MISC, json, "misc");
   ck_assert_msg(k >= 2 + 5, "misc: %zu loops vectorised", k);
@@ -229,8 +254,8 @@ END_TEST
 START_TEST(test_gradient_fd)
 {
   char *json = vi_json();
-  const char *m[] = {M_ASSIGN, M_MIX, M_LSE, M_MISC};
-  for (int i = 0; i < 4; i++) {
+  const char *m[] = {M_ASSIGN, M_MIX, M_LSE, M_MISC, M_UG_MIX};
+  for (int i = 0; i < 5; i++) {
     double e = fd_error(m[i], json);
     ck_assert_msg(e < 1e-6, "model %d: gradient vs differences %g", i, e);
   }

@@ -337,11 +337,12 @@ static int collect_priv(lv_scan *s, const vi_expr *l)
   return 0;
 }
 
-/* a container declared in the body: its size the same in every iteration */
+/* a container declared in the body: its size, and its initial value if any (`vector[K]
+ * lps = log(w)` of a mixture), the same in every iteration */
 static int scan_priv_decl(const lv_scan *s, const vi_decl *d)
 {
   const vi_expr *sz = d->type.ndims == 1 ? (d->ndims == 1 ? d->dims[0] : NULL) : d->size[0];
-  return sz && scan_expr(s, sz) == 0 ? 0 : -1;
+  return sz && scan_expr(s, sz) == 0 && (!d->init || scan_expr(s, d->init) == 0) ? 0 : -1;
 }
 
 /* First pass: collect the body's scalar locals and the outer variables written as v[i];
@@ -350,7 +351,7 @@ static int scan_collect(lv_scan *s, const vi_stmt *st)
 {
   switch (st->kind) {
   case ST_DECL:
-    if (is_vec1(st->decl->type) && !st->decl->init && s->npriv < LV_MAX) {
+    if (is_vec1(st->decl->type) && s->npriv < LV_MAX) {
       s->priv_body[s->npriv] = 1;
       s->priv[s->npriv++] = st->decl;
       return 0;
@@ -1097,20 +1098,35 @@ static int lv_priv_assign(lv_run *r, const vi_stmt *st)
   return 0;
 }
 
-/* A container declared in the body: pm elements, NaN as the plain declaration makes. */
+/* A container declared in the body: pm elements, NaN as the plain declaration makes, or
+ * the elements of its initial value (the same in every iteration). */
 static int lv_priv_decl(lv_run *r, const vi_decl *d)
 {
+  ad_tape *t = r->c->t;
   int k = priv_at(r->s, d);
   long m;
   /* its one size (scan_priv_decl); a bad one is the plain loop's to report */
   if (plain_int(r, d->type.ndims == 1 ? d->dims[0] : d->size[0], &m) || m < 0
       || (size_t)m > EV_MAX_ELEMS)
     return -1;
-  ad_val *nan = ad_scalar(r->c->t, NAN, d->type.base == VT_INT);
+  ad_val *nan = ad_scalar(t, NAN, d->type.base == VT_INT);
   r->pm[k] = (size_t)m;
-  if (!nan || !(r->pel[k] = ad_alloc(r->c->t, (m ? (size_t)m : 1) * sizeof *r->pel[k])))
+  if (!nan || !(r->pel[k] = ad_alloc(t, (m ? (size_t)m : 1) * sizeof *r->pel[k])))
     return -1;
   for (long q = 0; q < m; q++) r->pel[k][q] = nan;
+  if (!d->init) return 0;
+  ad_val *v = plain_expr(r, d->init);
+  if (!v || v->ndims != 1 || v->len != (size_t)m || base_is_complex(v->type.base)
+      || v->type.base == VT_TUPLE)
+    return -1;   /* a size mismatch: the plain loop reports it */
+  for (long q = 0; q < m; q++) {
+    ad_ix ix = {0, (size_t)q, NULL, 0};
+    ad_tape_set_n(t, r->n);
+    ad_val *el = ad_index(t, v, &ix, 1);
+    if (el && el->type.base == VT_INT && d->type.base != VT_INT) el = ad_to_real(t, el);
+    ad_tape_set_n(t, r->N);
+    if (!(r->pel[k][q] = as_operand(r, el, 0))) return -1;
+  }
   return 0;
 }
 

@@ -6,6 +6,7 @@
 #include "lang/ad/ad_kernels.h"
 #include "lang/lib/lib.h"
 #include "lang/lib/math_impl.h"
+#include "lang/ad/vmath.h"
 
 /* ---- reductions ----------------------------------------------------------------- */
 
@@ -165,14 +166,29 @@ static ad_val *extreme(ad_tape *t, ad_val *x, int want_max)
 static ad_val *b_max1(ad_tape *t, ad_val **a, int n) { UNUSED(n); return extreme(t, a[0], 1); }
 static ad_val *b_min1(ad_tape *t, ad_val **a, int n) { UNUSED(n); return extreme(t, a[0], 0); }
 
+/* log_sum_exp of a container per draw, the draws in blocks so that the exps and the log
+ * of a block go through vmath's vector routines (they were most of a mixture's pass:
+ * `log_sum_exp(lps)` per observation over the folded draws of loop_vec.c). */
+#define LSE_BLOCK 256
+
 static void lse_backward(ad_tape *t, ad_node *node)
 {
   UNUSED(t);
   ad_val *a = node->in[0], *y = node->out;
-  for (size_t s = 0; s < y->nd; s++) {
-    if (!isfinite(y->x[s])) continue;
-    for (size_t e = 0; e < a->len; e++)
-      *ad_adjp(a, e, s) += y->adj[s] * exp(ad_get(a, e, s) - y->x[s]);
+  size_t nd = y->nd, L = a->len;
+  double w[LSE_BLOCK];
+  for (size_t s0 = 0; s0 < nd; s0 += LSE_BLOCK) {
+    size_t b = nd - s0 < LSE_BLOCK ? nd - s0 : LSE_BLOCK;
+    const double *ys = y->x + s0, *gs = y->adj + s0;
+    for (size_t e = 0; e < L; e++) {   /* (y has a's draws) */
+      const double *xe = a->x + e * nd + s0;
+      double *ae = a->adj + e * nd + s0;
+      VI_SIMD
+      for (size_t s = 0; s < b; s++) w[s] = xe[s] - ys[s];
+      vmath_exp(w, w, b);
+      for (size_t s = 0; s < b; s++)
+        if (isfinite(ys[s])) ae[s] += gs[s] * w[s];
+    }
   }
 }
 
@@ -184,16 +200,26 @@ ad_val *math_log_sum_exp(ad_tape *t, ad_val **a, int n)
   vi_type ty = {VT_REAL, 0, NULL};
   ad_val *y = ad_new_nd(t, ty, 0, NULL, nd, x->adj != NULL);
   if (!y) return NULL;
-  for (size_t s = 0; s < nd; s++) {
-    double m = -INFINITY;
+  double m[LSE_BLOCK], acc[LSE_BLOCK], w[LSE_BLOCK];
+  for (size_t s0 = 0; s0 < nd; s0 += LSE_BLOCK) {
+    size_t b = nd - s0 < LSE_BLOCK ? nd - s0 : LSE_BLOCK;
+    for (size_t s = 0; s < b; s++) { m[s] = -INFINITY; acc[s] = 0; }
     for (size_t e = 0; e < L; e++) {
-      double v = x->x[e * nd + s];
-      if (v > m || isnan(v)) m = v;
+      const double *xe = x->x + e * nd + s0;
+      for (size_t s = 0; s < b; s++)
+        if (xe[s] > m[s] || isnan(xe[s])) m[s] = xe[s];
     }
-    if (!isfinite(m)) { y->x[s] = m; continue; }
-    double acc = 0;
-    for (size_t e = 0; e < L; e++) acc += exp(x->x[e * nd + s] - m);
-    y->x[s] = m + log(acc);
+    for (size_t e = 0; e < L; e++) {
+      const double *xe = x->x + e * nd + s0;
+      VI_SIMD
+      for (size_t s = 0; s < b; s++) w[s] = xe[s] - m[s];
+      vmath_exp(w, w, b);
+      VI_SIMD
+      for (size_t s = 0; s < b; s++) acc[s] += w[s];
+    }
+    vmath_log(acc, acc, b);
+    /* a max that is not finite is the result itself (-inf: every element -inf) */
+    for (size_t s = 0; s < b; s++) y->x[s0 + s] = isfinite(m[s]) ? m[s] + acc[s] : m[s];
   }
   ad_val *in[1] = {x};
   ad_push(t, lse_backward, y, 1, in);
