@@ -19,6 +19,7 @@
 #include "lang/front/ast.h"
 #include "lang/ad/ad.h"
 #include "lang/back/transforms.h"
+#include "lang/back/ptr_map.h"
 
 /* Outcomes of executing a statement: 0 ok, > 0 control flow, < 0 a vi_status error
  * (message in ev_ctx.err). */
@@ -87,8 +88,9 @@ typedef struct ev_ctx {
   char *pout; size_t pout_len, pout_cap;
   /* data-only subexpressions of the per-pass blocks (bounds, transformed parameters,
    * model, generated quantities): evaluated once, kept as persistent values.  An open
-   * addressing table keyed by the expression; cval NULL until first evaluated. */
-  const vi_expr **ckey; ad_val **cval; size_t ccap, ncache;
+   * addressing table keyed by the expression; the value (ad_val *) NULL until first
+   * evaluated. */
+  ptr_map cache;
   /* user-defined functions: the one running, its return value, the call depth */
   const vi_func *fn; ad_val *ret; int depth; const char *stack_base;
   long loop_iters;             /* loop iterations in this evaluation */
@@ -111,7 +113,7 @@ typedef struct ev_ctx {
   long loops_vec;
   /* loop_vec.c's scans of the loops run so far, by statement (syntax only, so done once;
    * per context, as threads do not share it): freed by lv_cache_free */
-  struct lv_cache *lv_cache;
+  ptr_map lv_cache;
   /* a branch run under a mask (predicate.c): per draw 1 where it is taken, NULL outside
    * one; writes to variables other than mask_loc (declared inside) keep the old value
    * where the mask is 0 */

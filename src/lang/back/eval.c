@@ -356,56 +356,23 @@ static ad_val *call_target(ev_ctx *c)
 
 /* ---- the cache of data-only subexpressions ------------------------------------------ */
 
-static size_t cache_hash(const void *p, size_t cap)
-{
-  unsigned long long x = (unsigned long long)(size_t)p;
-  x ^= x >> 17;
-  x *= 0x9E3779B97F4A7C15ULL;
-  return (size_t)(x >> 29) & (cap - 1);
-}
-
 int ev_cache_add(ev_ctx *c, const vi_expr *e)
 {
-  if (2 * (c->ncache + 1) > c->ccap) {
-    size_t cap = c->ccap ? 2 * c->ccap : 64;
-    const vi_expr **k = calloc(cap, sizeof *k);
-    ad_val **v = calloc(cap, sizeof *v);
-    if (!k || !v) { free(k); free(v); return VI_ENOMEM; }
-    for (size_t i = 0; i < c->ccap; i++)
-      if (c->ckey[i]) {
-        size_t h = cache_hash(c->ckey[i], cap);
-        while (k[h]) h = (h + 1) & (cap - 1);
-        k[h] = c->ckey[i]; v[h] = c->cval[i];
-      }
-    free(c->ckey); free(c->cval);
-    c->ckey = k; c->cval = v; c->ccap = cap;
-  }
-  size_t h = cache_hash(e, c->ccap);
-  while (c->ckey[h] && c->ckey[h] != e) h = (h + 1) & (c->ccap - 1);
-  if (!c->ckey[h]) { c->ckey[h] = e; c->ncache++; }
-  return VI_SUCCESS;
-}
-
-static ad_val **cache_find(ev_ctx *c, const vi_expr *e)
-{
-  size_t h = cache_hash(e, c->ccap);
-  while (c->ckey[h]) {
-    if (c->ckey[h] == e) return &c->cval[h];
-    h = (h + 1) & (c->ccap - 1);
-  }
-  return NULL;
+  return ptr_map_slot(&c->cache, e) ? VI_SUCCESS : VI_ENOMEM;
 }
 
 void ev_cache_clear(ev_ctx *c)
 {
-  for (size_t i = 0; i < c->ccap; i++) { ad_val_free(c->cval[i]); c->cval[i] = NULL; }
+  for (size_t i = 0; i < c->cache.cap; i++) {
+    ad_val_free(c->cache.val[i]);
+    c->cache.val[i] = NULL;
+  }
 }
 
 void ev_cache_free(ev_ctx *c)
 {
   ev_cache_clear(c);
-  free(c->ckey); free(c->cval);
-  c->ckey = NULL; c->cval = NULL; c->ccap = c->ncache = 0;
+  ptr_map_clear(&c->cache);
 }
 
 static ad_val *ev_expr_raw(ev_ctx *c, const vi_expr *e);
@@ -717,11 +684,11 @@ static ad_val *lhs_base(ev_ctx *c, const vi_expr *e)
 
 ad_val *ev_expr(ev_ctx *c, const vi_expr *e)
 {
-  if (!e->data_only || !c->ncache || c->block < BLK_PARAMS || e->type.base == VT_TUPLE)
+  if (!e->data_only || !c->cache.n || c->block < BLK_PARAMS || e->type.base == VT_TUPLE)
     return ev_expr_raw(c, e);
-  ad_val **slot = cache_find(c, e);
+  void **slot = ptr_map_find(&c->cache, e);
   if (!slot) return ev_expr_raw(c, e);
-  if (*slot) return *slot;
+  if (*slot) return (ad_val *)*slot;
   ad_val *r = ev_expr_raw(c, e);
   if (r && r->nd == 1) {   /* keep a persistent copy (allocates once, at warm-up) */
     ad_val *p = ad_val_new_persistent(r->type, r->ndims, r->dims);

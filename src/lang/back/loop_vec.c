@@ -449,74 +449,40 @@ struct lv_plan {
   const vi_stmt *st;
   lv_scan s;
   int ok;
-  const vi_expr **ek; signed char *ev; size_t ecap, en;   /* scan_expr memo */
+  ptr_map memo;   /* scan_expr by expression, its value + 2 (never NULL) */
   /* its inner loops' folds (lv_fold): ok whether foldable, s with the inner variable
    * among the locals */
   lv_plan *sub[LV_MAX]; int nsub;
 };
 
-typedef struct lv_cache {
-  lv_plan **tab; size_t cap, n;   /* open addressing by statement */
-} lv_cache;
-
-static size_t ptr_hash(const void *p, size_t cap)
+static void plan_free(lv_plan *pl)
 {
-  return (size_t)(((unsigned long long)(uintptr_t)p * 0x9E3779B97F4A7C15ULL) >> 17) & (cap - 1);
+  for (int j = 0; j < pl->nsub; j++) plan_free(pl->sub[j]);
+  ptr_map_clear(&pl->memo);
+  free(pl);
 }
 
-static int cache_grow(lv_cache *k)
-{
-  size_t cap = k->cap ? 2 * k->cap : 64;
-  lv_plan **t = calloc(cap, sizeof *t);
-  if (!t) return -1;
-  for (size_t i = 0; i < k->cap; i++)
-    if (k->tab[i]) {
-      size_t h = ptr_hash(k->tab[i]->st, cap);
-      while (t[h]) h = (h + 1) & (cap - 1);
-      t[h] = k->tab[i];
-    }
-  free(k->tab);
-  k->tab = t;
-  k->cap = cap;
-  return 0;
-}
-
-/* The scan of loop st, done now if not yet; NULL without memory. */
+/* The scan of loop st, done now if not yet; NULL without memory.  (c->lv_cache: the
+ * plans by statement.) */
 static lv_plan *plan_of(ev_ctx *c, const vi_stmt *st)
 {
-  lv_cache *k = c->lv_cache;
-  if (!k && !(k = c->lv_cache = calloc(1, sizeof *k))) return NULL;
-  if (k->cap) {
-    size_t h = ptr_hash(st, k->cap);
-    for (; k->tab[h]; h = (h + 1) & (k->cap - 1))
-      if (k->tab[h]->st == st) return k->tab[h];
-  }
-  if (2 * (k->n + 1) > k->cap && cache_grow(k)) return NULL;
+  void **slot = ptr_map_slot(&c->lv_cache, st);
+  if (!slot) return NULL;
+  if (*slot) return *slot;
   lv_plan *pl = calloc(1, sizeof *pl);
   if (!pl) return NULL;
   pl->st = st;
   pl->s.var = st->decl;
   pl->ok = !scan_collect(&pl->s, st->body) && !scan_stmt(&pl->s, st->body);
-  size_t h = ptr_hash(st, k->cap);
-  while (k->tab[h]) h = (h + 1) & (k->cap - 1);
-  k->tab[h] = pl;
-  k->n++;
+  *slot = pl;
   return pl;
 }
 
 void lv_cache_free(ev_ctx *c)
 {
-  lv_cache *k = c->lv_cache;
-  if (!k) return;
-  for (size_t i = 0; i < k->cap; i++)
-    if (k->tab[i]) {
-      lv_plan *pl = k->tab[i];
-      for (int j = 0; j < pl->nsub; j++) { free(pl->sub[j]->ek); free(pl->sub[j]->ev); free(pl->sub[j]); }
-      free(pl->ek); free(pl->ev); free(pl);
-    }
-  free(k->tab);
-  free(k);
-  c->lv_cache = NULL;
+  for (size_t i = 0; i < c->lv_cache.cap; i++)
+    if (c->lv_cache.val[i]) plan_free(c->lv_cache.val[i]);
+  ptr_map_clear(&c->lv_cache);
 }
 
 /* ---- evaluation ------------------------------------------------------------------- */
@@ -1262,33 +1228,11 @@ static int lv_priv_final(lv_run *r, int k)
 /* scan_expr(s, e) of the run's loop, remembered */
 static int scan_memo(lv_run *r, const vi_expr *e)
 {
-  lv_plan *pl = r->plan;
-  if (!pl) return scan_expr(r->s, e);
-  if (pl->ecap) {
-    size_t h = ptr_hash(e, pl->ecap);
-    for (; pl->ek[h]; h = (h + 1) & (pl->ecap - 1))
-      if (pl->ek[h] == e) return pl->ev[h];
-  }
-  int q = scan_expr(r->s, e);
-  if (2 * (pl->en + 1) > pl->ecap) {
-    size_t cap = pl->ecap ? 2 * pl->ecap : 64;
-    const vi_expr **ek = calloc(cap, sizeof *ek);
-    signed char *ev = malloc(cap);
-    if (!ek || !ev) { free(ek); free(ev); return q; }
-    for (size_t i = 0; i < pl->ecap; i++)
-      if (pl->ek[i]) {
-        size_t h = ptr_hash(pl->ek[i], cap);
-        while (ek[h]) h = (h + 1) & (cap - 1);
-        ek[h] = pl->ek[i]; ev[h] = pl->ev[i];
-      }
-    free(pl->ek); free(pl->ev);
-    pl->ek = ek; pl->ev = ev; pl->ecap = cap;
-  }
-  size_t h = ptr_hash(e, pl->ecap);
-  while (pl->ek[h]) h = (h + 1) & (pl->ecap - 1);
-  pl->ek[h] = e; pl->ev[h] = (signed char)q;
-  pl->en++;
-  return q;
+  if (!r->plan) return scan_expr(r->s, e);
+  void **slot = ptr_map_slot(&r->plan->memo, e);
+  if (!slot) return scan_expr(r->s, e);
+  if (!*slot) *slot = (void *)(intptr_t)(scan_expr(r->s, e) + 2);
+  return (int)(intptr_t)*slot - 2;
 }
 
 /* Evaluate e: *lifted 1 for a folded value (nd N or 1, len 1), 0 for a plain one. */

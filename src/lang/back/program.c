@@ -997,12 +997,12 @@ static ev_ctx *worker_alloc(vi_program *p)
   w->t = NULL; w->slot = NULL;
   w->lp = w->ll = NULL; w->rej = NULL; w->cap = 0;
   w->pout = NULL; w->pout_len = w->pout_cap = 0;
-  w->ckey = NULL; w->cval = NULL; w->ccap = w->ncache = 0;
+  memset(&w->cache, 0, sizeof w->cache);
   w->fn = NULL; w->ret = NULL; w->depth = 0; w->stack_base = NULL;
   w->sub = NULL; w->sub_busy = 0;   /* the off-tape solvers' tape: its own, made when used */
   w->explain = w->nf_set = 0;
   w->loops_vec = 0;
-  w->lv_cache = NULL;   /* its own, filled as its loops run */
+  memset(&w->lv_cache, 0, sizeof w->lv_cache);   /* its own, filled as its loops run */
   memset(&w->err, 0, sizeof w->err);
   memset(&w->nf_err, 0, sizeof w->nf_err);
   size_t ns = p->ast->nslots > 0 ? (size_t)p->ast->nslots : 1;
@@ -1010,13 +1010,8 @@ static ev_ctx *worker_alloc(vi_program *p)
   w->slot = calloc(ns, sizeof *w->slot);
   if (!w->t || !w->slot || ev_reserve(w, PROG_CHUNK)) { worker_free(w); return NULL; }
   ad_tape_set_limit(w->t, p->limit);
-  if (p->ev.ccap) {
-    const vi_expr **k = malloc(p->ev.ccap * sizeof *k);
-    ad_val **v = calloc(p->ev.ccap, sizeof *v);
-    if (!k || !v) { free(k); free(v); worker_free(w); return NULL; }
-    memcpy(k, p->ev.ckey, p->ev.ccap * sizeof *k);
-    w->ckey = k; w->cval = v; w->ccap = p->ev.ccap; w->ncache = p->ev.ncache;
-  }
+  /* the same data-only expressions, its own values */
+  if (ptr_map_copy_keys(&w->cache, &p->ev.cache)) { worker_free(w); return NULL; }
   return w;
 }
 
